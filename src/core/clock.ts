@@ -1,0 +1,12 @@
+/** Time source, injected so tests can control it. */
+export interface Clock {
+  /** Wall-clock milliseconds since the epoch. */
+  nowMs(): number;
+  /** Monotonic milliseconds, for durations and timeouts. */
+  monotonicMs(): number;
+}
+
+export const systemClock: Clock = {
+  nowMs: () => Date.now(),
+  monotonicMs: () => performance.now(),
+};

@@ -1,0 +1,70 @@
+/**
+ * Stable error codes. Every error that crosses a boundary (API, CLI, logs, fleet) carries one of these
+ * codes, so operators, technicians and the fleet can match on codes instead of on message wording.
+ * Messages say what was expected and what was received.
+ */
+export const errorCodes = {
+  // configuration
+  GB_CONFIG_INVALID: { status: 500, summary: 'settings file is invalid' },
+  GB_CONFIG_UNREADABLE: { status: 500, summary: 'settings file cannot be read or parsed' },
+  // input
+  GB_BAD_REQUEST: { status: 400, summary: 'request is malformed' },
+  GB_VALIDATION: { status: 400, summary: 'request does not match its schema' },
+  GB_PAYLOAD_TOO_LARGE: { status: 413, summary: 'request body is too large' },
+  GB_UNSUPPORTED_MEDIA: { status: 415, summary: 'request content type is not supported' },
+  GB_NOT_FOUND: { status: 404, summary: 'no such resource' },
+  GB_ROUTE_NOT_FOUND: { status: 404, summary: 'no such route' },
+  GB_METHOD_NOT_ALLOWED: { status: 405, summary: 'method not allowed' },
+  GB_CONFLICT: { status: 409, summary: 'resource is in a conflicting state' },
+  // auth
+  GB_AUTH_MISSING: { status: 401, summary: 'no bearer token' },
+  GB_AUTH_INVALID: { status: 401, summary: 'token is unknown or revoked' },
+  GB_FORBIDDEN: { status: 403, summary: 'role may not do this' },
+  // storage
+  GB_STORE_CORRUPT: { status: 500, summary: 'stored file does not match its sha256' },
+  GB_STORE_MISSING: { status: 404, summary: 'stored file is missing' },
+  GB_DB_MIGRATION: { status: 500, summary: 'database migration failed' },
+  GB_DB_NEWER: { status: 500, summary: 'database was written by a newer gradebooth' },
+  // hardware
+  GB_HW_ABSENT: { status: 503, summary: 'hardware is not attached' },
+  GB_RIG_TIMEOUT: { status: 504, summary: 'LED rig did not answer in time' },
+  GB_RIG_PROTOCOL: { status: 502, summary: 'LED rig spoke an unexpected protocol' },
+  GB_RIG_FAULT: { status: 502, summary: 'LED rig reported a fault' },
+  GB_RIG_DISCONNECTED: { status: 503, summary: 'LED rig is disconnected' },
+  GB_CAMERA_TIMEOUT: { status: 504, summary: 'camera frame did not arrive in time' },
+  GB_CAMERA_FAULT: { status: 502, summary: 'camera reported an error' },
+  // vision / data
+  GB_IMAGE_INVALID: { status: 400, summary: 'image is unreadable or of an unsupported format' },
+  GB_DATASET_INVALID: { status: 400, summary: 'photometric data folder is malformed' },
+  GB_VISION_FAILED: { status: 422, summary: 'reconstruction failed' },
+  // generic
+  GB_USAGE: { status: 400, summary: 'command-line usage error' },
+  GB_SHUTTING_DOWN: { status: 503, summary: 'daemon is shutting down' },
+  GB_INTERNAL: { status: 500, summary: 'internal error' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** An error with a stable code, an HTTP status and optional structured details. */
+export class GradeboothError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GradeboothError';
+    this.code = code;
+    this.status = errorCodes[code].status;
+    this.details = options.details;
+  }
+}
+
+/** Build a coded error: `createError('GB_RIG_TIMEOUT', 'no answer to IDENTIFY after 3 tries')`. */
+export function createError(code: ErrorCode, message: string, details?: Record<string, unknown>): GradeboothError {
+  return new GradeboothError(code, message, details === undefined ? {} : { details });
+}
+
+export function isGradeboothError(err: unknown): err is GradeboothError {
+  return err instanceof GradeboothError;
+}

@@ -1,0 +1,56 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * The daemon's typed event bus. Producers (capture, rig, camera, jobs) emit; consumers (websocket,
+ * fleet sync, logs) subscribe. Event names and payloads are declared in `BoothEvents` so a typo is a
+ * compile error. Each event also carries a monotonic id and wall-clock time for clients that resume.
+ */
+export interface BoothEvents {
+  'hardware.status': { device: string; state: string; detail?: string };
+  'job.progress': { jobId: string; stage: string; fraction: number; message?: string };
+  'job.state': { jobId: string; state: string; error?: string };
+  'daemon.state': { state: 'starting' | 'ready' | 'stopping' };
+  'log.warning': { message: string; code?: string };
+}
+
+export type BoothEventName = keyof BoothEvents;
+
+export interface BoothEventEnvelope<K extends BoothEventName = BoothEventName> {
+  id: number;
+  type: K;
+  at: string;
+  data: BoothEvents[K];
+}
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+  private nextId = 1;
+
+  constructor() {
+    // Many websocket clients may listen at once; the default limit of 10 would warn spuriously.
+    this.emitter.setMaxListeners(0);
+  }
+
+  emit<K extends BoothEventName>(type: K, data: BoothEvents[K]): BoothEventEnvelope<K> {
+    const envelope: BoothEventEnvelope<K> = { id: this.nextId++, type, at: new Date().toISOString(), data };
+    this.emitter.emit(type, envelope);
+    this.emitter.emit('*', envelope);
+    return envelope;
+  }
+
+  /** Subscribe to one event type; returns the unsubscribe function. */
+  on<K extends BoothEventName>(type: K, listener: (event: BoothEventEnvelope<K>) => void): () => void {
+    this.emitter.on(type, listener);
+    return () => this.emitter.off(type, listener);
+  }
+
+  /** Subscribe to every event; returns the unsubscribe function. */
+  onAny(listener: (event: BoothEventEnvelope) => void): () => void {
+    this.emitter.on('*', listener);
+    return () => this.emitter.off('*', listener);
+  }
+
+  listenerCount(): number {
+    return this.emitter.listenerCount('*');
+  }
+}
