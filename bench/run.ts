@@ -1,0 +1,26 @@
+// `npm run bench [-- --json] [-- --quick] [-- --only NAME]`: prints benchmark figures. Human-readable by
+// default; with --json one JSON object per line: {"name","width","height","lights","ms",...}.
+import { parseArgs } from 'node:util';
+import type { BenchSuite } from './bench.ts';
+
+// Suites are listed explicitly; add one by importing it here.
+const suites: BenchSuite[] = [];
+
+const { values } = parseArgs({
+  options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' } },
+});
+
+for (const suite of suites) {
+  if (values.only && !suite.name.includes(values.only)) continue;
+  if (!values.json) process.stdout.write(`# ${suite.name}\n`);
+  for await (const r of suite.run({ quick: values.quick === true })) {
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ name: r.name, width: r.width, height: r.height, lights: r.lights, ms: Math.round(r.ms * 100) / 100, ...r.extra })}\n`);
+    } else {
+      const size = r.width && r.height ? ` ${r.width}×${r.height}` : '';
+      const lights = r.lights ? ` × ${r.lights} lights` : '';
+      const extra = r.extra ? `  ${Object.entries(r.extra).map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
+      process.stdout.write(`${r.name}${size}${lights}: ${r.ms.toFixed(1)} ms (median)${extra}\n`);
+    }
+  }
+}
