@@ -1,7 +1,19 @@
 import type { Command } from './command.ts';
+import { serveCommand } from './commands/serve.ts';
+import { configCheckCommand } from './commands/config.ts';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './commands/token.ts';
+import { dbMigrateCommand, dbStatusCommand } from './commands/db.ts';
 
 /**
  * Every `gradebooth` command, listed explicitly (no directory autoloading), so `--help` and the README's
  * CLI reference come from one list. Add a command by importing it here.
  */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [
+  serveCommand,
+  configCheckCommand,
+  tokenCreateCommand,
+  tokenListCommand,
+  tokenRevokeCommand,
+  dbStatusCommand,
+  dbMigrateCommand,
+];

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "sdnotify",
+      "sources": ["sdnotify.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}

@@ -1,0 +1,58 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import websocket from '@fastify/websocket';
+import swagger from '@fastify/swagger';
+import { packageVersion } from '../core/version.ts';
+import type { ApiServices } from './services.ts';
+import { registerAuth } from './auth.ts';
+import { registerErrorHandling } from './error-handler.ts';
+import { deviceStatusSchema, errorSchema } from './schemas.ts';
+import { boothStatusSchema } from '../daemon/status.ts';
+import { healthRoutes } from './routes/health.ts';
+import { statusRoutes } from './routes/status.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { eventRoutes } from './routes/events.ts';
+
+export interface AppOptions {
+  bodyLimitBytes: number;
+  logger: FastifyServerOptions['loggerInstance'] | false;
+}
+
+/**
+ * Build the HTTP API: the services are decorated onto the instance, routes are registered explicitly,
+ * every route has request and response schemas, and one error handler answers with stable codes.
+ */
+export async function buildApp(services: ApiServices, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: options.bodyLimitBytes,
+    // Strip the query string from logged URLs: websocket clients may carry their token there.
+    disableRequestLogging: false,
+    requestIdHeader: 'x-request-id',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  app.decorate('services', services);
+  app.addSchema(errorSchema);
+  app.addSchema(deviceStatusSchema);
+  app.addSchema(boothStatusSchema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'gradebooth', version: packageVersion, description: 'Trading-card grading booth API' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  registerErrorHandling(app);
+  registerAuth(app);
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(healthRoutes);
+  await app.register(statusRoutes);
+  await app.register(tokenRoutes);
+  await app.register(eventRoutes);
+  app.get(
+    '/api/openapi.json',
+    { config: { role: 'operator' }, schema: { summary: 'This API as an OpenAPI 3.1 document', tags: ['system'], hide: true } },
+    async () => app.swagger(),
+  );
+  return app;
+}

@@ -1,0 +1,60 @@
+import type { Command } from '../command.ts';
+import { settingsFromArgs, settingsOptions, settingsOptionsHelp } from './common-options.ts';
+import { createLogger } from '../../daemon/logger.ts';
+import { EventBus } from '../../core/events.ts';
+import { createDaemon } from '../../main.ts';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the booth daemon (API, UI, hardware); the simulated booth when no settings file is given',
+  usage: '[--config FILE] [--data-dir DIR] [--port N]',
+  help: `Options:
+${settingsOptionsHelp}
+  --port N          HTTP port (overrides the file and GRADEBOOTH_PORT; 0 = any free port)
+
+Environment: GRADEBOOTH_DATA_DIR, GRADEBOOTH_PORT; NOTIFY_SOCKET and WATCHDOG_USEC under systemd.
+Stops gracefully on SIGTERM or SIGINT.`,
+  options: { ...settingsOptions, port: { type: 'string' } },
+  async run(args, ctx) {
+    const { settings, file, overrides } = settingsFromArgs(args, ctx.env);
+    const logger = createLogger(settings.log_level, ctx.stdout);
+    logger.info({ settingsFile: file ?? null, overrides }, file ? 'settings loaded' : 'no settings file: running the simulated booth on defaults');
+    const daemon = createDaemon(settings, logger, new EventBus(), ctx.env);
+
+    // A bug must not leave a half-alive daemon: log it and exit non-zero so systemd restarts us.
+    const onFatal = (err: unknown): void => {
+      logger.fatal({ err }, 'uncaught error: exiting');
+      process.exit(1);
+    };
+    process.on('uncaughtException', onFatal);
+    process.on('unhandledRejection', onFatal);
+    try {
+      try {
+        await daemon.start();
+      } catch (err) {
+        logger.fatal({ err }, 'start-up failed');
+        await daemon.stop().catch(() => undefined);
+        throw err;
+      }
+      if (!ctx.stopSignal.aborted) await new Promise<void>((resolve) => ctx.stopSignal.addEventListener('abort', () => resolve(), { once: true }));
+      logger.info('stop requested');
+      const timeoutMs = settings.shutdown.timeout_ms;
+      let timer: NodeJS.Timeout | undefined;
+      const overran = await Promise.race([
+        daemon.stop().then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (overran) {
+        logger.error({ timeoutMs }, 'graceful stop overran shutdown.timeout_ms: forcing exit');
+        return 1;
+      }
+      return 0;
+    } finally {
+      process.off('uncaughtException', onFatal);
+      process.off('unhandledRejection', onFatal);
+    }
+  },
+};

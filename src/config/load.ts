@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { resolve, dirname, isAbsolute } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { createError } from '../core/errors.ts';
+import { settingsSchema, type Settings } from './schema.ts';
+
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: true, strictTypes: false });
+const validate = ajv.compile(settingsSchema);
+
+/** Where each setting came from, for `config check` and the start-up log. */
+export interface LoadedSettings {
+  settings: Settings;
+  /** Absolute path of the settings file, or undefined when running on defaults. */
+  file: string | undefined;
+  overrides: string[];
+}
+
+function describe(e: ErrorObject): string {
+  const path = e.instancePath === '' ? '' : e.instancePath.slice(1).replaceAll('/', '.');
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const where = path === '' ? 'the top level' : `"${path}"`;
+      const known = Object.keys(schemaAt(path)?.properties ?? {}).join(', ');
+      return `unknown key "${path === '' ? key : `${path}.${key}`}" at ${where}; expected one of: ${known}`;
+    }
+    case 'enum':
+      return `"${path}" must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'type':
+      return `"${path || '(root)'}" must be ${e.message?.replace(/^must be /, '') ?? (e.params as { type: string }).type}`;
+    default:
+      return `"${path || '(root)'}" ${e.message ?? 'is invalid'}`;
+  }
+}
+
+interface SchemaNode { properties?: Record<string, SchemaNode> }
+function schemaAt(path: string): SchemaNode | undefined {
+  let node: SchemaNode | undefined = settingsSchema as unknown as SchemaNode;
+  for (const part of path === '' ? [] : path.split('.')) node = node?.properties?.[part];
+  return node;
+}
+
+/** Validate a parsed settings object (filling defaults in place); throws GB_CONFIG_INVALID naming each bad key. */
+export function validateSettings(raw: unknown, source = 'settings'): Settings {
+  const value = raw ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw createError('GB_CONFIG_INVALID', `${source}: expected a mapping of settings at the top level, got ${Array.isArray(value) ? 'a list' : typeof value}`);
+  }
+  if (!validate(value)) {
+    const problems = (validate.errors ?? []).map(describe);
+    throw createError('GB_CONFIG_INVALID', `${source}: ${problems.join('; ')}`, { problems });
+  }
+  return value as unknown as Settings;
+}
+
+/** Parse a settings file's text as YAML (JSON is valid YAML) and validate it. */
+export function parseSettings(text: string, source: string): Settings {
+  let raw: unknown;
+  try {
+    raw = source.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
+  } catch (err) {
+    throw createError('GB_CONFIG_UNREADABLE', `${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  return validateSettings(raw, source);
+}
+
+/**
+ * Load settings: defaults, then the file (if given), then environment overrides (GRADEBOOTH_DATA_DIR,
+ * GRADEBOOTH_PORT), then command-line overrides. A relative data_dir in a file is relative to the file.
+ */
+export function loadSettings(options: {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  dataDir?: string | undefined;
+  port?: number | undefined;
+  cwd?: string;
+}): LoadedSettings {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  let settings: Settings;
+  let file: string | undefined;
+  if (options.file) {
+    file = resolve(cwd, options.file);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw createError('GB_CONFIG_UNREADABLE', `${file}: cannot read settings file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    settings = parseSettings(text, file);
+    if (!isAbsolute(settings.data_dir)) settings.data_dir = resolve(dirname(file), settings.data_dir);
+  } else {
+    settings = validateSettings({});
+    settings.data_dir = resolve(cwd, settings.data_dir);
+  }
+  const overrides: string[] = [];
+  const envDir = env.GRADEBOOTH_DATA_DIR;
+  if (envDir) {
+    settings.data_dir = resolve(cwd, envDir);
+    overrides.push('data_dir from GRADEBOOTH_DATA_DIR');
+  }
+  const envPort = env.GRADEBOOTH_PORT;
+  if (envPort !== undefined && envPort !== '') {
+    const port = Number(envPort);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw createError('GB_CONFIG_INVALID', `GRADEBOOTH_PORT: expected an integer from 0 to 65535, got "${envPort}"`);
+    }
+    settings.http.port = port;
+    overrides.push('http.port from GRADEBOOTH_PORT');
+  }
+  if (options.dataDir !== undefined) {
+    settings.data_dir = resolve(cwd, options.dataDir);
+    overrides.push('data_dir from --data-dir');
+  }
+  if (options.port !== undefined) {
+    settings.http.port = options.port;
+    overrides.push('http.port from --port');
+  }
+  return { settings, file, overrides };
+}
+
+/** Flatten the schema into reference rows (key, type, default, description) for docs and `config check`. */
+export function settingsReference(): Array<{ key: string; type: string; default: string; description: string }> {
+  const rows: Array<{ key: string; type: string; default: string; description: string }> = [];
+  const walk = (node: Record<string, unknown>, prefix: string): void => {
+    const props = node.properties as Record<string, Record<string, unknown>> | undefined;
+    if (!props) return;
+    for (const [key, child] of Object.entries(props)) {
+      const full = prefix ? `${prefix}.${key}` : key;
+      if (child.type === 'object') {
+        walk(child, full);
+        continue;
+      }
+      const type = child.enum ? (child.enum as unknown[]).map((v) => JSON.stringify(v)).join(' \\| ') : String(child.type);
+      rows.push({ key: full, type, default: JSON.stringify(child.default), description: String(child.description ?? '') });
+    }
+  };
+  walk(settingsSchema as unknown as Record<string, unknown>, '');
+  return rows;
+}

@@ -1,0 +1,117 @@
+/**
+ * The settings file's JSON schema (draft 2020-12 subset that Ajv validates) and its TypeScript type.
+ * Keys are snake_case, as in the file. Every key has a default, so an empty file (or none) is valid and
+ * runs the simulated booth. `additionalProperties: false` everywhere: a misspelt key is an error, not
+ * silently ignored.
+ */
+export interface Settings {
+  data_dir: string;
+  log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  http: {
+    host: string;
+    port: number;
+    body_limit_bytes: number;
+  };
+  booth: {
+    id: string;
+    card: { width_mm: number; height_mm: number; corner_radius_mm: number; thickness_mm: number };
+  };
+  hardware: {
+    rig: { kind: 'simulated' | 'serial' | 'none'; port: string; host_timeout_ms: number };
+    camera: { kind: 'simulated' | 'replay' | 'none'; replay_dir: string };
+    scanner: { kind: 'none' };
+  };
+  storage: { min_free_mb: number };
+  shutdown: { timeout_ms: number };
+}
+
+const cardSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    width_mm: { type: 'number', exclusiveMinimum: 0, maximum: 500, default: 63.5, description: 'card width (short side), mm' },
+    height_mm: { type: 'number', exclusiveMinimum: 0, maximum: 500, default: 88.9, description: 'card height (long side), mm' },
+    corner_radius_mm: { type: 'number', minimum: 0, maximum: 20, default: 3.2, description: 'corner radius, mm' },
+    thickness_mm: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.32, description: 'card thickness, mm' },
+  },
+} as const;
+
+export const settingsSchema = {
+  $id: 'gradebooth-settings',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    data_dir: { type: 'string', minLength: 1, default: './var/data', description: 'SQLite database and file store; env GRADEBOOTH_DATA_DIR overrides' },
+    log_level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'pino log level' },
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'address the API and UI listen on' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'TCP port (0 = any free port); env GRADEBOOTH_PORT overrides' },
+        body_limit_bytes: { type: 'integer', minimum: 1024, maximum: 104857600, default: 1048576, description: 'largest accepted request body' },
+      },
+    },
+    booth: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', default: 'booth-sim', description: 'booth identifier used in reports and fleet topics' },
+        card: cardSchema,
+      },
+    },
+    hardware: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        rig: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            kind: { enum: ['simulated', 'serial', 'none'], default: 'simulated', description: 'LED rig: the firmware in the AVR simulator, a real serial port, or none' },
+            port: { type: 'string', default: '', description: 'serial device for kind "serial", e.g. /dev/serial/by-id/usb-…' },
+            host_timeout_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 1500, description: 'LEDs go dark when the host is silent this long' },
+          },
+        },
+        camera: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            kind: { enum: ['simulated', 'replay', 'none'], default: 'simulated', description: 'camera: simulated, replay of a folder, or none' },
+            replay_dir: { type: 'string', default: '', description: 'folder of frames for kind "replay"' },
+          },
+        },
+        scanner: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            kind: { enum: ['none'], default: 'none', description: 'barcode scanner (HID scanners come with the barcode capability)' },
+          },
+        },
+      },
+    },
+    storage: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        min_free_mb: { type: 'integer', minimum: 0, default: 512, description: 'below this much free disk the daemon reports unhealthy and refuses new scans' },
+      },
+    },
+    shutdown: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        timeout_ms: { type: 'integer', minimum: 100, maximum: 9000, default: 8000, description: 'longest a graceful stop may take before forcing exit' },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,185 @@
+import { stat } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Settings } from '../config/schema.ts';
+import { EventBus } from '../core/events.ts';
+import { packageVersion } from '../core/version.ts';
+import { openDatabase, schemaVersion, type Db } from '../storage/database.ts';
+import { FileStore } from '../storage/file-store.ts';
+import { TokenRepository } from '../storage/tokens.ts';
+import { AuditLog } from '../storage/audit-log.ts';
+import { dataDirLayout } from '../storage/data-dir.ts';
+import { buildApp } from '../api/app.ts';
+import type { ManagedDevice } from '../hardware/device.ts';
+import type { BoothStatus } from './status.ts';
+import { SdNotifier } from './sd-notify.ts';
+
+export interface DaemonDeps {
+  settings: Settings;
+  logger: Logger;
+  /** The hardware the composition root picked (real, simulated or absent). */
+  devices: ManagedDevice[];
+  env: NodeJS.ProcessEnv;
+  bus?: EventBus;
+}
+
+/**
+ * The booth daemon's lifecycle: storage, hardware, API, systemd notifications. The constructor only
+ * stores its collaborators; start() does the work and stop() undoes it in reverse order.
+ */
+export class Daemon {
+  private readonly deps: DaemonDeps;
+  private readonly bus: EventBus;
+  private readonly notifier: SdNotifier;
+  private db: Db | undefined;
+  private store: FileStore | undefined;
+  private app: FastifyInstance | undefined;
+  private watchdogTimer: NodeJS.Timeout | undefined;
+  private startedAtMs = 0;
+  private stopping = false;
+  private stopped: Promise<void> | undefined;
+
+  constructor(deps: DaemonDeps) {
+    this.deps = deps;
+    this.bus = deps.bus ?? new EventBus();
+    this.notifier = new SdNotifier(deps.env);
+  }
+
+  /** Open storage, start hardware, listen; resolves with the bound address once READY=1 has been sent. */
+  async start(): Promise<{ address: string; port: number }> {
+    const { settings, logger } = this.deps;
+    this.startedAtMs = Date.now();
+    this.bus.emit('daemon.state', { state: 'starting' });
+    const { dbPath, storeDir } = dataDirLayout(settings.data_dir);
+    this.db = openDatabase(dbPath);
+    this.store = new FileStore(storeDir);
+    await this.store.init();
+    logger.info({ dataDir: settings.data_dir, schema: schemaVersion(this.db) }, 'storage ready');
+
+    for (const device of this.deps.devices) {
+      try {
+        await device.start();
+      } catch (err) {
+        // A missing or broken device must not keep the booth from serving status and history.
+        logger.error({ err, device: device.status().device }, 'device failed to start');
+      }
+      const s = device.status();
+      this.bus.emit('hardware.status', { device: s.device, state: s.state, detail: s.detail });
+    }
+
+    const tokens = new TokenRepository(this.db);
+    const audit = new AuditLog(this.db);
+    this.app = await buildApp(
+      { bus: this.bus, tokens, audit, status: () => this.status(), accepting: () => !this.stopping },
+      { bodyLimitBytes: settings.http.body_limit_bytes, logger },
+    );
+    await this.app.listen({ host: settings.http.host, port: settings.http.port });
+    const addr = this.app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : settings.http.port;
+    logger.info({ host: settings.http.host, port, version: packageVersion }, 'gradebooth listening');
+
+    this.notifier.send(`READY=1\nSTATUS=serving on ${settings.http.host}:${port}\nMAINPID=${process.pid}`);
+    const interval = this.notifier.watchdogIntervalMs;
+    if (interval !== undefined) {
+      this.watchdogTimer = setInterval(() => this.watchdogTick(), interval);
+      this.watchdogTimer.unref();
+    }
+    this.bus.emit('daemon.state', { state: 'ready' });
+    return { address: settings.http.host, port };
+  }
+
+  /** Health as the watchdog sees it: the event loop runs (this code runs) and the database answers. */
+  healthy(): boolean {
+    if (this.stopping || !this.db) return false;
+    try {
+      return (this.db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok === 1;
+    } catch (err) {
+      this.deps.logger.error({ err }, 'database health check failed');
+      return false;
+    }
+  }
+
+  private watchdogTick(): void {
+    // Only ping while healthy: a wedged database then makes systemd restart us (WatchdogSec).
+    if (this.healthy()) this.notifier.send('WATCHDOG=1');
+    else this.deps.logger.warn('unhealthy: withholding the watchdog ping');
+  }
+
+  async status(): Promise<BoothStatus> {
+    const { settings } = this.deps;
+    const db = this.db;
+    if (!db || !this.store) throw new Error('daemon not started');
+    const { dbPath } = dataDirLayout(settings.data_dir);
+    const fileSize = async (p: string): Promise<number> => {
+      try {
+        return (await stat(p)).size;
+      } catch {
+        return 0;
+      }
+    };
+    const disk = await this.store.diskSpace();
+    const minFreeBytes = settings.storage.min_free_mb * 1024 * 1024;
+    const hardware = this.deps.devices.map((d) => d.status());
+    const problems: string[] = [];
+    if (disk.freeBytes < minFreeBytes) problems.push(`disk: ${Math.round(disk.freeBytes / 1048576)} MB free, below storage.min_free_mb = ${settings.storage.min_free_mb}`);
+    for (const h of hardware) {
+      if (h.state === 'fault' || h.state === 'disconnected') problems.push(`${h.device}: ${h.state}: ${h.detail}`);
+    }
+    return {
+      status: this.stopping ? 'stopping' : problems.length > 0 ? 'degraded' : 'ok',
+      problems,
+      boothId: settings.booth.id,
+      versions: {
+        gradebooth: packageVersion,
+        node: process.versions.node,
+        sqlite: (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
+        schema: schemaVersion(db),
+      },
+      startedAt: new Date(this.startedAtMs).toISOString(),
+      uptimeS: Math.round((Date.now() - this.startedAtMs) / 100) / 10,
+      hardware,
+      database: {
+        path: dbPath,
+        journalMode: String(db.pragma('journal_mode', { simple: true })),
+        schemaVersion: schemaVersion(db),
+        sizeBytes: await fileSize(dbPath),
+        walBytes: await fileSize(`${dbPath}-wal`),
+      },
+      disk: { path: settings.data_dir, freeBytes: disk.freeBytes, totalBytes: disk.totalBytes, minFreeBytes },
+      events: { websocketClients: this.app?.websocketServer?.clients.size ?? 0 },
+    };
+  }
+
+  /** Graceful stop: refuse new work, close the API (in-flight requests finish), stop hardware, checkpoint and close the database. */
+  stop(): Promise<void> {
+    this.stopped ??= this.doStop();
+    return this.stopped;
+  }
+
+  private async doStop(): Promise<void> {
+    const { logger } = this.deps;
+    this.stopping = true;
+    this.notifier.send('STOPPING=1');
+    this.bus.emit('daemon.state', { state: 'stopping' });
+    if (this.watchdogTimer) clearInterval(this.watchdogTimer);
+    if (this.app) {
+      // Websocket clients would hold the server open; tell them we are going away (1001).
+      for (const client of this.app.websocketServer?.clients ?? []) client.close(1001, 'daemon stopping');
+      await this.app.close();
+    }
+    for (const device of [...this.deps.devices].reverse()) {
+      try {
+        await device.stop();
+      } catch (err) {
+        logger.error({ err, device: device.status().device }, 'device failed to stop cleanly');
+      }
+    }
+    if (this.db) {
+      // Fold the WAL into the main file so a backup of the data directory is one consistent file.
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.close();
+      this.db = undefined;
+    }
+    logger.info('gradebooth stopped');
+  }
+}
