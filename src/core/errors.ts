@@ -31,6 +31,10 @@ export const errorCodes = {
   GB_RIG_PROTOCOL: { status: 502, summary: 'LED rig spoke an unexpected protocol' },
   GB_RIG_FAULT: { status: 502, summary: 'LED rig reported a fault' },
   GB_RIG_DISCONNECTED: { status: 503, summary: 'LED rig is disconnected' },
+  GB_RIG_REJECTED: { status: 409, summary: 'LED rig refused the command (NAK)' },
+  GB_RIG_RESET: { status: 503, summary: 'LED rig firmware reset during the operation' },
+  GB_RIG_SEQUENCE_ABORTED: { status: 502, summary: 'LED rig sequence was aborted' },
+  GB_RIG_SIM_FAILED: { status: 500, summary: 'simulated LED rig could not start' },
   GB_CAMERA_TIMEOUT: { status: 504, summary: 'camera frame did not arrive in time' },
   GB_CAMERA_FAULT: { status: 502, summary: 'camera reported an error' },
   // vision / data
