@@ -1,0 +1,87 @@
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import type { LightField } from './lights.ts';
+import type { Plane, PsKernelOptions, PsOutput, TileTables } from './ps-kernel.ts';
+
+// Optional C kernels (native/vision/vision.c), built by `npm run build:native` (also attempted, never
+// fatal, by the package's install script). Each call is one napi async work item on libuv's thread pool,
+// so the event loop keeps running; callers split images into bands to use both cores.
+
+/** Path of the built addon. */
+export const nativeAddonPath = fileURLToPath(new URL('../../native/vision/build/gradebooth_vision.node', import.meta.url));
+
+interface RawAddon {
+  psSolve(
+    planes: readonly Plane[],
+    params: Float64Array,
+    vectors: Float32Array,
+    pinv: Float32Array,
+    invMag: Float32Array,
+    mask: Uint8Array | null,
+    normals: Float32Array,
+    albedo: Float32Array,
+    confidence: Float32Array,
+  ): Promise<void>;
+  integrateSolve(params: Float64Array, gx: Float32Array, gy: Float32Array, mask: Uint8Array, height: Float32Array): Promise<number>;
+}
+
+/** One band of a photometric-stereo solve for the native kernel. */
+export interface NativePsJob {
+  planes: readonly Plane[];
+  field: LightField;
+  tables: TileTables;
+  mask: Uint8Array | undefined;
+  opt: PsKernelOptions;
+  out: PsOutput;
+  y0: number;
+  y1: number;
+}
+
+/** The loaded native kernels. */
+export interface VisionNative {
+  /** Bands to split a job into (one per core). */
+  threads: number;
+  psSolve(job: NativePsJob): Promise<void>;
+  /** Masked Poisson solve of `height` (initial guess in, solution out); resolves to the iterations used. */
+  integrateSolve(width: number, height: number, gx: Float32Array, gy: Float32Array, mask: Uint8Array, out: Float32Array, tolerance: number, maxIterations: number): Promise<number>;
+}
+
+let cached: Promise<VisionNative | undefined> | undefined;
+
+function planeKind(p: Plane): number {
+  if (p instanceof Uint8Array) return 0;
+  if (p instanceof Uint16Array) return 1;
+  return 2;
+}
+
+/** Load the native kernels once; undefined when the addon is not built or does not load here. */
+export function loadVisionNative(): Promise<VisionNative | undefined> {
+  cached ??= Promise.resolve().then(() => {
+    if (!existsSync(nativeAddonPath)) return undefined;
+    let raw: RawAddon;
+    try {
+      raw = createRequire(import.meta.url)(nativeAddonPath) as RawAddon;
+    } catch {
+      return undefined;
+    }
+    const api: VisionNative = {
+      threads: Math.max(1, Math.min(availableParallelism(), 8)),
+      psSolve(job) {
+        const { field, opt } = job;
+        const params = Float64Array.from([
+          field.width, field.tileSize, field.tilesX, field.count, planeKind(job.planes[0]),
+          opt.method === 'robust' ? 1 : 0, opt.trimLow, opt.trimHigh,
+          Number.isFinite(opt.saturation) ? opt.saturation : 1e30, opt.residualTol, opt.cosMin, job.y0, job.y1,
+        ]);
+        return raw.psSolve(job.planes, params, field.vectors, job.tables.pinv, job.tables.invMag, job.mask ?? null, job.out.normals, job.out.albedo, job.out.confidence);
+      },
+      integrateSolve(width, height, gx, gy, mask, out, tolerance, maxIterations) {
+        return raw.integrateSolve(Float64Array.from([width, height, tolerance, maxIterations]), gx, gy, mask, out);
+      },
+    };
+    return api;
+  });
+  return cached;
+}
