@@ -3,6 +3,7 @@ import { serveCommand } from './commands/serve.ts';
 import { configCheckCommand } from './commands/config.ts';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './commands/token.ts';
 import { dbMigrateCommand, dbStatusCommand } from './commands/db.ts';
+import { rigCommands } from './commands/rig-commands.ts';
 
 /**
  * Every `gradebooth` command, listed explicitly (no directory autoloading), so `--help` and the README's
@@ -16,4 +17,5 @@ export const commands: readonly Command[] = [
   tokenRevokeCommand,
   dbStatusCommand,
   dbMigrateCommand,
+  ...rigCommands,
 ];

@@ -1,0 +1,61 @@
+import { createError } from '../../core/errors.ts';
+import { boolOption, stringOption, type CommandContext, type ParsedArgs } from '../command.ts';
+import { RigDriver } from '../../hardware/rig/driver.ts';
+import { serialPortFactory } from '../../hardware/rig/serial-port.ts';
+import { SimulatedRig } from '../../sim/rig/simulated-rig.ts';
+
+/** Options every `rig …` command takes. */
+export const rigOptions = {
+  port: { type: 'string' as const },
+  sim: { type: 'boolean' as const },
+  json: { type: 'boolean' as const },
+};
+
+export const rigOptionsHelp = `  --port PATH   serial device of the rig (e.g. /dev/ttyACM0, or a simulated rig's pty)
+  --sim         run the rig firmware in the simulator (the default when --port is absent)
+  --json        machine-readable output (one JSON object per line)`;
+
+/** An open rig for one technician command: the driver, and the simulated rig when --sim. */
+export interface RigSession {
+  driver: RigDriver;
+  sim: SimulatedRig | undefined;
+  close(): Promise<void>;
+}
+
+/** Connect to the rig named by --port, or start a simulated one; waits until identified. */
+export async function openRigSession(args: ParsedArgs, ctx: CommandContext): Promise<RigSession> {
+  const port = stringOption(args, 'port');
+  if (port !== undefined && boolOption(args, 'sim')) throw createError('GB_USAGE', 'give either --port PATH or --sim, not both');
+  let sim: SimulatedRig | undefined;
+  if (port === undefined) {
+    sim = new SimulatedRig({ log: (line) => ctx.stderr.write(`${line}\n`) });
+    await sim.start();
+  }
+  const driver = new RigDriver({ portFactory: port === undefined ? (sim as SimulatedRig).portFactory() : serialPortFactory(port), reconnectMaxMs: 1000 });
+  await driver.start();
+  try {
+    await driver.ready(8000);
+  } catch (err) {
+    await driver.stop();
+    await sim?.stop();
+    throw err;
+  }
+  return {
+    driver,
+    sim,
+    async close() {
+      await driver.stop();
+      await sim?.stop();
+    },
+  };
+}
+
+/** Open a session, run `body`, and always close it. */
+export async function withRig<T>(args: ParsedArgs, ctx: CommandContext, body: (session: RigSession) => Promise<T>): Promise<T> {
+  const session = await openRigSession(args, ctx);
+  try {
+    return await body(session);
+  } finally {
+    await session.close();
+  }
+}
