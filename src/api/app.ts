@@ -37,7 +37,10 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'gradebooth', version: packageVersion, description: 'Trading-card grading booth API' },
+      info: { title: 'gradebooth', version: packageVersion, description:
+          'Trading-card grading booth API. Live events: websocket GET /api/events (Authorization header or ?access_token=), ' +
+          'one JSON object per message: {id, type, at, data}, after a first {type: "hello"}.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -51,7 +54,10 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
   await app.register(eventRoutes);
   app.get(
     '/api/openapi.json',
-    { config: { role: 'operator' }, schema: { summary: 'This API as an OpenAPI 3.1 document', tags: ['system'], hide: true } },
+    {
+      config: { role: 'operator' },
+      schema: { summary: 'This API as an OpenAPI 3.1 document', tags: ['system'], hide: true, response: { 200: { type: 'object', additionalProperties: true } } },
+    },
     async () => app.swagger(),
   );
   return app;

@@ -28,7 +28,8 @@ export function registerAuth(app: FastifyInstance): void {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {
     const need = request.routeOptions.config.role ?? 'operator';
-    if (need === 'public') return;
+    // Unknown routes answer 404 to everyone: there is nothing behind them to protect.
+    if (need === 'public' || request.is404) return;
     const token = presentedToken(request);
     if (token === undefined) throw createError('GB_AUTH_MISSING', 'this route needs "Authorization: Bearer <token>"; create one with `gradebooth token create`');
     const record = app.services.tokens.verify(token);

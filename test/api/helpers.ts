@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/app.ts';
+import { EventBus } from '../../src/core/events.ts';
+import { openDatabase, type Db } from '../../src/storage/database.ts';
+import { TokenRepository } from '../../src/storage/tokens.ts';
+import { AuditLog } from '../../src/storage/audit-log.ts';
+import type { BoothStatus } from '../../src/daemon/status.ts';
+
+export interface TestApi {
+  app: FastifyInstance;
+  db: Db;
+  bus: EventBus;
+  operator: string;
+  technician: string;
+  close(): Promise<void>;
+}
+
+/** The real API over a real SQLite file in `dir`, with one operator and one technician token. */
+export async function buildTestApi(dir: string, status?: () => Promise<BoothStatus>): Promise<TestApi> {
+  const db = openDatabase(join(dir, 'gb.sqlite'));
+  const bus = new EventBus();
+  const tokens = new TokenRepository(db);
+  const app = await buildApp(
+    {
+      bus,
+      tokens,
+      audit: new AuditLog(db),
+      status: status ?? (async () => { throw new Error('no status in this test'); }),
+      accepting: () => true,
+    },
+    { bodyLimitBytes: 4096, logger: false },
+  );
+  await app.ready();
+  return {
+    app,
+    db,
+    bus,
+    operator: tokens.create('operator', 'op').token,
+    technician: tokens.create('technician', 'tech').token,
+    async close() {
+      await app.close();
+      db.close();
+    },
+  };
+}

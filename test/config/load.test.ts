@@ -1,0 +1,59 @@
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSettings, parseSettings, settingsReference } from '../../src/config/load.ts';
+
+t.test('no file: defaults for every key (the simulated booth)', async (t) => {
+  const { settings, file } = loadSettings({ env: {}, cwd: '/srv' });
+  t.equal(file, undefined);
+  t.equal(settings.http.port, 8080);
+  t.equal(settings.hardware.rig.kind, 'simulated');
+  t.equal(settings.booth.card.width_mm, 63.5);
+  t.equal(settings.data_dir, '/srv/var/data', 'relative default resolved against the working directory');
+});
+
+t.test('an unknown key stops start-up with a message that names it', async (t) => {
+  t.throws(() => parseSettings('no_such_setting: 1\n', 'booth.yaml'), {
+    code: 'GB_CONFIG_INVALID',
+    message: /unknown key "no_such_setting" at the top level; expected one of: data_dir, log_level/,
+  });
+  t.throws(() => parseSettings('{"http": {"prot": 80}}', 'booth.json'), { code: 'GB_CONFIG_INVALID', message: /unknown key "http.prot" at "http"; expected one of: host, port/ });
+});
+
+t.test('a wrong type names the key and what was expected', async (t) => {
+  t.throws(() => parseSettings('http:\n  port: eighty\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"http.port" must be integer/ });
+  t.throws(() => parseSettings('hardware:\n  rig:\n    kind: usb\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"hardware.rig.kind" must be one of "simulated", "serial", "none"/ });
+  t.throws(() => parseSettings('http:\n  port: 70000\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"http.port" must be <= 65535/ });
+  t.throws(() => parseSettings('- a\n- b\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /expected a mapping/ });
+});
+
+t.test('malformed YAML/JSON and duplicate keys are refused as unreadable', async (t) => {
+  t.throws(() => parseSettings('{"http": ', 'b.json'), { code: 'GB_CONFIG_UNREADABLE', message: /not valid JSON/ });
+  t.throws(() => parseSettings('a: [\n', 'b.yaml'), { code: 'GB_CONFIG_UNREADABLE' });
+  t.throws(() => parseSettings('log_level: info\nlog_level: debug\n', 'b.yaml'), { code: 'GB_CONFIG_UNREADABLE' });
+});
+
+t.test('file, then environment, then command line; relative data_dir is relative to the file', async (t) => {
+  const dir = t.testdir({});
+  const file = join(dir, 'booth.yaml');
+  writeFileSync(file, 'data_dir: data\nhttp:\n  port: 9000\nlog_level: warn\n');
+  const fromFile = loadSettings({ file, env: {} });
+  t.equal(fromFile.settings.data_dir, join(dir, 'data'));
+  t.equal(fromFile.settings.http.port, 9000);
+  t.equal(fromFile.settings.log_level, 'warn');
+  t.equal(fromFile.settings.http.host, '127.0.0.1', 'defaults fill what the file leaves out');
+  const fromEnv = loadSettings({ file, env: { GRADEBOOTH_DATA_DIR: '/var/lib/gb', GRADEBOOTH_PORT: '9100' } });
+  t.equal(fromEnv.settings.data_dir, '/var/lib/gb');
+  t.equal(fromEnv.settings.http.port, 9100);
+  const fromCli = loadSettings({ file, env: { GRADEBOOTH_PORT: '9100' }, port: 9200, dataDir: '/x' });
+  t.equal(fromCli.settings.http.port, 9200);
+  t.equal(fromCli.settings.data_dir, '/x');
+  t.throws(() => loadSettings({ env: { GRADEBOOTH_PORT: 'abc' } }), { code: 'GB_CONFIG_INVALID', message: /GRADEBOOTH_PORT/ });
+  t.throws(() => loadSettings({ file: join(dir, 'missing.yaml'), env: {} }), { code: 'GB_CONFIG_UNREADABLE', message: /ENOENT/ });
+});
+
+t.test('the reference lists every leaf setting with a description', async (t) => {
+  const rows = settingsReference();
+  t.ok(rows.find((r) => r.key === 'hardware.rig.kind'));
+  for (const r of rows) t.not(r.description, '', `${r.key} has a description`);
+});
