@@ -379,7 +379,7 @@ typedef struct {
   napi_ref keep;
   int w, h, maxIt, iterations;
   double tol;
-  const float *gx, *gy;
+  const float* rhs;
   const uint8_t* mask;
   float* z;
 } IntJob;
@@ -392,13 +392,13 @@ static void intExecute(napi_env env, void* data) {
   const uint8_t* m = j->mask;
   float* wx = (float*)calloc(n, sizeof(float));
   float* wy = (float*)calloc(n, sizeof(float));
-  float* rhs = (float*)calloc(n, sizeof(float));
+  const float* rhs = j->rhs;
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++) {
       size_t i = (size_t)y * w + x;
       if (!m[i]) continue;
-      if (x + 1 < w && m[i + 1]) { wx[i] = 1; float e = 0.5f * (j->gx[i] + j->gx[i + 1]); rhs[i] -= e; rhs[i + 1] += e; }
-      if (y + 1 < h && m[i + w]) { wy[i] = 1; float e = 0.5f * (j->gy[i] + j->gy[i + w]); rhs[i] -= e; rhs[i + w] += e; }
+      if (x + 1 < w && m[i + 1]) wx[i] = 1;
+      if (y + 1 < h && m[i + w]) wy[i] = 1;
     }
   Level levels[40];
   int nLevels = 1;
@@ -439,7 +439,7 @@ static void intExecute(napi_env env, void* data) {
   for (int l = 0; l < nLevels; l++) {
     free(levels[l].wx); free(levels[l].wy); free(levels[l].diag); free(levels[l].b); free(levels[l].x); free(levels[l].r);
   }
-  free(rhs); free(r); free(p); free(q);
+  free(r); free(p); free(q);
 }
 
 static void intComplete(napi_env env, napi_status status, void* data) {
@@ -459,23 +459,22 @@ static void intComplete(napi_env env, napi_status status, void* data) {
   free(j);
 }
 
-// integrateSolve(params: Float64Array [w, h, tol, maxIt], gx, gy, mask: Uint8Array, z: Float32Array in/out)
+// integrateSolve(params: Float64Array [w, h, tol, maxIt], rhs, mask: Uint8Array, z: Float32Array in/out)
 static napi_value IntegrateSolve(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 5) { napi_throw_type_error(env, NULL, "integrateSolve: expected 5 arguments"); return NULL; }
+  if (argc != 4) { napi_throw_type_error(env, NULL, "integrateSolve: expected 4 arguments"); return NULL; }
   IntJob* j = (IntJob*)calloc(1, sizeof(IntJob));
   const double* prm = (const double*)typedData(env, argv[0], NULL);
-  size_t ngx = 0, ngy = 0, nm = 0, nz = 0;
-  j->gx = (const float*)typedData(env, argv[1], &ngx);
-  j->gy = (const float*)typedData(env, argv[2], &ngy);
-  j->mask = (const uint8_t*)typedData(env, argv[3], &nm);
-  j->z = (float*)typedData(env, argv[4], &nz);
-  if (!prm || !j->gx || !j->gy || !j->mask || !j->z) { free(j); napi_throw_type_error(env, NULL, "integrateSolve: bad arguments"); return NULL; }
+  size_t nb = 0, nm = 0, nz = 0;
+  j->rhs = (const float*)typedData(env, argv[1], &nb);
+  j->mask = (const uint8_t*)typedData(env, argv[2], &nm);
+  j->z = (float*)typedData(env, argv[3], &nz);
+  if (!prm || !j->rhs || !j->mask || !j->z) { free(j); napi_throw_type_error(env, NULL, "integrateSolve: bad arguments"); return NULL; }
   j->w = (int)prm[0]; j->h = (int)prm[1]; j->tol = prm[2]; j->maxIt = (int)prm[3];
   size_t n = (size_t)j->w * j->h;
-  if (ngx != n || ngy != n || nm != n || nz != n) { free(j); napi_throw_range_error(env, NULL, "integrateSolve: array sizes differ from w×h"); return NULL; }
+  if (nb != n || nm != n || nz != n) { free(j); napi_throw_range_error(env, NULL, "integrateSolve: array sizes differ from w×h"); return NULL; }
   if (!keepAlive(env, info, argc, argv, &j->keep)) { free(j); return NULL; }
   napi_value promise, name;
   CHECK(napi_create_promise(env, &j->deferred, &promise));

@@ -6,7 +6,7 @@ import { loadVisionNative } from './native.ts';
 export interface IntegrateOptions {
   /** Non-zero = integrate here (width×height); default: every pixel. Height outside is 0. */
   mask?: Uint8Array;
-  /** Relative residual at which CG stops (default 1e-6). */
+  /** Relative residual at which CG stops (default 1e-5; float32 state bottoms out near 1e-6 at 12 MP). */
   tolerance?: number;
   maxIterations?: number;
   /** Smallest n_z used when turning normals into slopes (limits slopes near silhouettes; default 0.05). */
@@ -57,7 +57,36 @@ export function poissonRhs(width: number, height: number, gx: Float32Array, gy: 
       }
     }
   }
+  removeComponentMeans(b, width, height, mask);
   return b;
+}
+
+/**
+ * Make the right-hand side consistent: on each 4-connected mask component the Laplacian's range is the
+ * zero-sum vectors, and float rounding leaves a small sum that CG could never remove.
+ */
+export function removeComponentMeans(b: Float32Array, width: number, height: number, mask: Uint8Array): void {
+  const label = new Int32Array(width * height).fill(-1);
+  const queue = new Int32Array(width * height);
+  for (let seed = 0; seed < label.length; seed++) {
+    if (!mask[seed] || label[seed] >= 0) continue;
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = seed;
+    label[seed] = seed;
+    let sum = 0;
+    while (head < tail) {
+      const i = queue[head++];
+      sum += b[i];
+      const x = i % width;
+      if (x + 1 < width && mask[i + 1] && label[i + 1] < 0) { label[i + 1] = seed; queue[tail++] = i + 1; }
+      if (x > 0 && mask[i - 1] && label[i - 1] < 0) { label[i - 1] = seed; queue[tail++] = i - 1; }
+      if (i + width < label.length && mask[i + width] && label[i + width] < 0) { label[i + width] = seed; queue[tail++] = i + width; }
+      if (i >= width && mask[i - width] && label[i - width] < 0) { label[i - width] = seed; queue[tail++] = i - width; }
+    }
+    const mean = sum / tail;
+    for (let k = 0; k < tail; k++) b[queue[k]] -= mean;
+  }
 }
 
 /**
@@ -69,19 +98,19 @@ export async function integrateNormals(normals: Float32Array, width: number, hei
   if (normals.length !== 3 * n) throw createError('GB_IMAGE_INVALID', `normals: expected ${3 * n} values for ${width}×${height}, got ${normals.length}`);
   const mask = options.mask ?? new Uint8Array(n).fill(1);
   if (mask.length !== n) throw createError('GB_IMAGE_INVALID', `mask: expected ${n} samples, got ${mask.length}`);
-  const tolerance = options.tolerance ?? 1e-6;
-  const maxIterations = options.maxIterations ?? 300;
+  const tolerance = options.tolerance ?? 1e-5;
+  const maxIterations = options.maxIterations ?? 100;
   const { gx, gy } = normalsToSlopes(normals, n, options.minNz);
   const z = new Float32Array(n);
   let iterations: number;
   let backend: 'native' | 'ts';
   const native = options.backend === 'ts' ? undefined : await loadVisionNative();
   if (options.backend === 'native' && !native) throw createError('GB_VISION_FAILED', 'native vision kernels are not built (run `npm run build:native`)');
+  const rhs = poissonRhs(width, height, gx, gy, mask);
   if (native) {
-    iterations = await native.integrateSolve(width, height, gx, gy, mask, z, tolerance, maxIterations);
+    iterations = await native.integrateSolve(width, height, rhs, mask, z, tolerance, maxIterations);
     backend = 'native';
   } else {
-    const rhs = poissonRhs(width, height, gx, gy, mask);
     const levels = buildHierarchy(width, height, mask);
     iterations = poissonPcgTs(levels, rhs, z, tolerance, maxIterations);
     backend = 'ts';

@@ -24,7 +24,7 @@ interface RawAddon {
     albedo: Float32Array,
     confidence: Float32Array,
   ): Promise<void>;
-  integrateSolve(params: Float64Array, gx: Float32Array, gy: Float32Array, mask: Uint8Array, height: Float32Array): Promise<number>;
+  integrateSolve(params: Float64Array, rhs: Float32Array, mask: Uint8Array, height: Float32Array): Promise<number>;
 }
 
 /** One band of a photometric-stereo solve for the native kernel. */
@@ -45,7 +45,7 @@ export interface VisionNative {
   threads: number;
   psSolve(job: NativePsJob): Promise<void>;
   /** Masked Poisson solve of `height` (initial guess in, solution out); resolves to the iterations used. */
-  integrateSolve(width: number, height: number, gx: Float32Array, gy: Float32Array, mask: Uint8Array, out: Float32Array, tolerance: number, maxIterations: number): Promise<number>;
+  integrateSolve(width: number, height: number, rhs: Float32Array, mask: Uint8Array, out: Float32Array, tolerance: number, maxIterations: number): Promise<number>;
 }
 
 let cached: Promise<VisionNative | undefined> | undefined;
@@ -77,8 +77,8 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
         ]);
         return raw.psSolve(job.planes, params, field.vectors, job.tables.pinv, job.tables.invMag, job.mask ?? null, job.out.normals, job.out.albedo, job.out.confidence);
       },
-      integrateSolve(width, height, gx, gy, mask, out, tolerance, maxIterations) {
-        return raw.integrateSolve(Float64Array.from([width, height, tolerance, maxIterations]), gx, gy, mask, out);
+      integrateSolve(width, height, rhs, mask, out, tolerance, maxIterations) {
+        return raw.integrateSolve(Float64Array.from([width, height, tolerance, maxIterations]), rhs, mask, out);
       },
     };
     return api;

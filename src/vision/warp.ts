@@ -46,8 +46,8 @@ export function removeWarp(heightMap: Float32Array, width: number, height: numbe
   if (heightMap.length !== width * height) throw createError('GB_IMAGE_INVALID', `height: expected ${width * height} values, got ${heightMap.length}`);
   const terms = monomials(degree);
   const k = terms.length;
-  // Subsample to ≤ ~250k points: the warp is smooth, and this keeps the fit fast at 12 MP.
-  const step = Math.max(1, Math.floor(Math.sqrt((width * height) / 250_000)));
+  // Subsample to ≤ ~40k points: the warp is smooth, and this keeps the fit fast at 12 MP.
+  const step = Math.max(1, Math.floor(Math.sqrt((width * height) / 40_000)));
   const xs: number[] = [];
   const ys: number[] = [];
   const zs: number[] = [];
@@ -82,7 +82,7 @@ export function removeWarp(heightMap: Float32Array, width: number, height: numbe
     if (!c) break;
     coef = c;
     const res = rows.map((r, p) => zs[p] - r.reduce((s, t, j) => s + t * coef[j], 0));
-    const abs = res.map(Math.abs).sort((a, b) => a - b);
+    const abs = Float64Array.from(res, Math.abs).sort();
     const mad = abs[abs.length >> 1] * 1.4826;
     if (!(mad > 0)) break;
     const cut = 4.685 * mad;
