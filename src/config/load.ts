@@ -51,7 +51,15 @@ export function validateSettings(raw: unknown, source = 'settings'): Settings {
     const problems = (validate.errors ?? []).map(describe);
     throw createError('GB_CONFIG_INVALID', `${source}: ${problems.join('; ')}`, { problems });
   }
-  return value as unknown as Settings;
+  const settings = value as unknown as Settings;
+  // Rules that span keys, which the schema cannot say clearly.
+  if (settings.hardware.rig.kind === 'serial' && settings.hardware.rig.port === '') {
+    throw createError('GB_CONFIG_INVALID', `${source}: "hardware.rig.port" must name the serial device when "hardware.rig.kind" is "serial"`);
+  }
+  if (settings.hardware.camera.kind === 'replay' && settings.hardware.camera.replay_dir === '') {
+    throw createError('GB_CONFIG_INVALID', `${source}: "hardware.camera.replay_dir" must name a folder when "hardware.camera.kind" is "replay"`);
+  }
+  return settings;
 }
 
 /** Parse a settings file's text as YAML (JSON is valid YAML) and validate it. */

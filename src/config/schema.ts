@@ -102,7 +102,7 @@ export const settingsSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        min_free_mb: { type: 'integer', minimum: 0, default: 512, description: 'below this much free disk the daemon reports unhealthy and refuses new scans' },
+        min_free_mb: { type: 'integer', minimum: 0, default: 512, description: 'below this much free disk /api/status reports the booth degraded' },
       },
     },
     shutdown: {

@@ -25,6 +25,7 @@ t.test('a wrong type names the key and what was expected', async (t) => {
   t.throws(() => parseSettings('hardware:\n  rig:\n    kind: usb\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"hardware.rig.kind" must be one of "simulated", "serial", "none"/ });
   t.throws(() => parseSettings('http:\n  port: 70000\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"http.port" must be <= 65535/ });
   t.throws(() => parseSettings('- a\n- b\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /expected a mapping/ });
+  t.throws(() => parseSettings('hardware:\n  rig:\n    kind: serial\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"hardware.rig.port" must name the serial device/ });
 });
 
 t.test('malformed YAML/JSON and duplicate keys are refused as unreadable', async (t) => {
