@@ -103,6 +103,11 @@ export class SimulatedRig implements RigPinSource {
     await this.waitReady();
   }
 
+  /** Process id of the harness (for diagnostics), or undefined when not running. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Path of the pty symlink the host opens. */
   get ptyPath(): string {
     if (!this.pty) throw createError('GB_RIG_SIM_FAILED', 'simulated rig not started');

@@ -1,0 +1,91 @@
+// Safety watched on the simulated pins, real firmware in simavr.
+import t from 'tap';
+import { startRig, eventually, litNow, type RigFixture } from './rig-fixture.ts';
+import { RigLink, newCounters } from '../../../src/hardware/rig/link.ts';
+import { RtoEstimator } from '../../../src/hardware/rig/rto.ts';
+import { openSerialPort } from '../../../src/hardware/rig/serial-port.ts';
+import { Cmd, Fault, packLevels } from '../../../src/hardware/rig/messages.ts';
+import { encodeConfig, decodeStatus, type RigEvent } from '../../../src/hardware/rig/codecs.ts';
+import type { RigPinEvent } from '../../../src/hardware/rig/pins.ts';
+
+let rig: RigFixture;
+t.before(async () => {
+  rig = await startRig();
+});
+t.teardown(async () => {
+  await rig?.close();
+});
+
+/** Simulated time at which the LEDs went dark after `fromUs`: an all-zero latch or BLANK rising. */
+function darkAfter(events: readonly RigPinEvent[], fromUs: number): number | undefined {
+  return events.find((e) => e.timeUs > fromUs && ((e.kind === 'latch' && e.levels.every((l) => l === 0)) || (e.kind === 'blank' && e.high)))?.timeUs;
+}
+
+t.test('host silent: every LED is off within hostTimeoutMs, and HOST_TIMEOUT is latched', async (t) => {
+  // Take the port away from the driver and talk through a bare link without keepalive.
+  await rig.driver.stop();
+  const link = new RigLink(await openSerialPort(rig.sim.ptyPath), { counters: newCounters(), nextSeq: (() => { let s = 100; return () => s++; })(), rto: new RtoEstimator(), keepaliveMs: 0 });
+  link.start();
+  const hostTimeoutMs = 400;
+  await link.request(Cmd.CLEAR_FAULTS);
+  await link.request(Cmd.SET_CONFIG, encodeConfig({ hostTimeoutMs, maxOnMs: 5000, tempLimitC: 70 }));
+  rig.trace.clear();
+  await link.request(Cmd.SET_LEVELS, packLevels(new Array(24).fill(1234)));
+  const lit = await rig.trace.waitFor((e) => e.kind === 'latch' && e.levels.every((l) => l === 1234), 2000);
+  t.ok(lit, 'LEDs lit');
+  t.ok(await eventually(() => darkAfter(rig.trace.events, lit?.timeUs ?? 0) !== undefined, hostTimeoutMs * 4), 'LEDs went dark');
+  const darkUs = darkAfter(rig.trace.events, lit?.timeUs ?? 0) ?? Infinity;
+  const silentMs = (darkUs - (lit?.timeUs ?? 0)) / 1000;
+  t.comment(`dark ${silentMs.toFixed(2)} ms (simulated) after the last host frame was acted on`);
+  t.ok(silentMs <= hostTimeoutMs + 5, `off within hostTimeoutMs (${silentMs.toFixed(2)} ≤ ${hostTimeoutMs} ms + 5 ms polling)`);
+  t.ok(silentMs >= hostTimeoutMs - 5, 'not earlier than the timeout either');
+  t.ok(litNow(rig.sim).every((l) => l === 0), 'outputs off');
+  const status = decodeStatus(await link.request(Cmd.GET_STATUS));
+  t.ok(status.faults & Fault.HOST_TIMEOUT, 'HOST_TIMEOUT latched');
+  await t.rejects(link.request(Cmd.SET_LEVELS, packLevels(new Array(24).fill(1))), { code: 'GB_RIG_FAULT' }, 'LEDs refused while latched');
+  await link.stop();
+  // The driver clears a previous session's host timeout when it connects.
+  await rig.driver.start();
+  await rig.driver.ready(8000);
+  t.equal((await rig.driver.status()).faults, 0);
+});
+
+t.test('on-time limit: a channel left on longer than maxOnMs is switched off and ON_TIME reported', async (t) => {
+  const maxOnMs = 250;
+  await rig.driver.setConfig({ maxOnMs, hostTimeoutMs: 1500 });
+  const faults: RigEvent[] = [];
+  const off = rig.driver.onEvent((e) => e.kind === 'fault' && faults.push(e));
+  rig.trace.clear();
+  const levels = new Array(24).fill(0);
+  levels[7] = 4095;
+  await rig.driver.setLevels(levels);
+  const lit = await rig.trace.waitFor((e) => e.kind === 'latch' && e.levels[7] === 4095, 2000);
+  t.ok(lit, 'LED 7 lit');
+  t.ok(await eventually(() => darkAfter(rig.trace.events, lit?.timeUs ?? 0) !== undefined, 3000), 'switched off while the host keeps talking');
+  const onMs = ((darkAfter(rig.trace.events, lit?.timeUs ?? 0) ?? Infinity) - (lit?.timeUs ?? 0)) / 1000;
+  t.comment(`LED was on ${onMs.toFixed(2)} ms (simulated), limit ${maxOnMs} ms`);
+  t.ok(onMs <= maxOnMs + 5, 'on-time limit holds');
+  t.ok(onMs >= maxOnMs - 5, 'and is not cut early');
+  t.ok(await eventually(() => faults.length > 0, 1000), 'FAULT event delivered');
+  t.match(faults[0], { kind: 'fault' });
+  t.ok(((faults[0] as { latched: number }).latched & Fault.ON_TIME) !== 0, 'ON_TIME latched');
+  t.equal(rig.driver.health().state, 'fault', 'health says fault');
+  await t.rejects(rig.driver.setLevels(levels), { code: 'GB_RIG_FAULT' });
+  t.equal(await rig.driver.clearFaults(), 0, 'fault clears');
+  t.equal(rig.driver.health().state, 'connected');
+  off();
+  await rig.driver.setConfig({ maxOnMs: 5000 });
+});
+
+t.test('over-temperature cuts the LEDs and is reported; it clears only below limit − 5 °C', async (t) => {
+  await rig.driver.setLevels(new Array(24).fill(500));
+  t.ok(await eventually(() => litNow(rig.sim).every((l) => l === 500), 2000), 'lit');
+  rig.sim.setTemperature(80);
+  t.ok(await eventually(() => litNow(rig.sim).every((l) => l === 0), 3000), 'off at 80 °C');
+  t.ok(await eventually(() => (rig.driver.health().faults & Fault.OVER_TEMP) !== 0, 3000), 'OVER_TEMP reported');
+  rig.sim.setTemperature(67);
+  await new Promise((r) => setTimeout(r, 300));
+  t.ok((await rig.driver.clearFaults()) & Fault.OVER_TEMP, 'still latched at 67 °C (hysteresis)');
+  rig.sim.setTemperature(25);
+  t.ok(await eventually(async () => (await rig.driver.clearFaults()) === 0, 3000), 'clears at 25 °C');
+});
