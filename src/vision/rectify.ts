@@ -1,0 +1,90 @@
+import { applyHomography, homographyJacobian, type Homography } from './homography.ts';
+import type { CardOutline } from './segment.ts';
+
+/**
+ * Resample `channels`-interleaved float data from the image into the canonical card image (bilinear;
+ * canonical pixels mapping outside the image get 0). Output is canonicalWidth × canonicalHeight.
+ */
+export function warpToCanonical(src: Float32Array, width: number, height: number, channels: number, H: Homography, cw: number, ch: number): Float32Array {
+  const out = new Float32Array(cw * ch * channels);
+  for (let y = 0; y < ch; y++) {
+    // Rows of a homography are cheap to step exactly: evaluate the projective numerators incrementally.
+    let nx = H[1] * y + H[2], ny = H[4] * y + H[5], nw = H[7] * y + H[8];
+    for (let x = 0; x < cw; x++) {
+      const sx = nx / nw, sy = ny / nw;
+      nx += H[0]; ny += H[3]; nw += H[6];
+      if (!(sx >= 0 && sy >= 0 && sx <= width - 1 && sy <= height - 1)) continue;
+      const x0 = Math.min(Math.floor(sx), width - 2), y0 = Math.min(Math.floor(sy), height - 2);
+      const fx = sx - x0, fy = sy - y0;
+      const i = (y0 * width + x0) * channels;
+      const o = (y * cw + x) * channels;
+      const rs = width * channels;
+      for (let c = 0; c < channels; c++) {
+        out[o + c] = (src[i + c] * (1 - fx) + src[i + channels + c] * fx) * (1 - fy) + (src[i + rs + c] * (1 - fx) + src[i + rs + channels + c] * fx) * fy;
+      }
+    }
+  }
+  return out;
+}
+
+/** Canonical card mask: a rounded rectangle filling the canonical image (radius in canonical px). */
+export function roundedRectMask(cw: number, ch: number, radiusPx: number): Uint8Array {
+  const mask = new Uint8Array(cw * ch);
+  const r = Math.max(0, radiusPx);
+  for (let y = 0; y < ch; y++) {
+    for (let x = 0; x < cw; x++) {
+      const qx = Math.min(Math.max(x, r - 0.5), cw - 0.5 - r);
+      const qy = Math.min(Math.max(y, r - 0.5), ch - 0.5 - r);
+      mask[y * cw + x] = Math.hypot(x - qx, y - qy) <= r ? 1 : 0;
+    }
+  }
+  return mask;
+}
+
+/** Image-plane mask of the card (inside the four side lines), for restricting the solve in the camera frame. */
+export function imageCardMask(outline: CardOutline, width: number, height: number, marginPx = 0): Uint8Array {
+  const mask = new Uint8Array(width * height);
+  const xs = outline.corners.map((c) => c[0]);
+  const ys = outline.corners.map((c) => c[1]);
+  const x0 = Math.max(0, Math.floor(Math.min(...xs) - marginPx)), x1 = Math.min(width - 1, Math.ceil(Math.max(...xs) + marginPx));
+  const y0 = Math.max(0, Math.floor(Math.min(...ys) - marginPx)), y1 = Math.min(height - 1, Math.ceil(Math.max(...ys) + marginPx));
+  const s = outline.sides;
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      let inside = true;
+      for (const l of s) if (l.a * x + l.b * y + l.c > marginPx) { inside = false; break; }
+      if (inside) mask[y * width + x] = 1;
+    }
+  }
+  return mask;
+}
+
+/**
+ * Warp camera-frame normals (x right, y up) into the canonical card frame: resample, rotate the in-plane
+ * components by the card's rotation at its centre, renormalise.
+ */
+export function normalsToCanonical(normals: Float32Array, width: number, height: number, outline: CardOutline): Float32Array {
+  const { canonicalToImage: H, canonicalWidth: cw, canonicalHeight: ch } = outline;
+  const out = warpToCanonical(normals, width, height, 3, H, cw, ch);
+  const [j00, , j10] = homographyJacobian(H, cw / 2, ch / 2);
+  // Canonical +x axis seen in the image, in (x right, y up) components: (j00, −j10).
+  const phi = Math.atan2(-j10, j00);
+  const c = Math.cos(phi), s = Math.sin(phi);
+  for (let i = 0; i < cw * ch; i++) {
+    const nx = out[3 * i], ny = out[3 * i + 1], nz = out[3 * i + 2];
+    const rx = c * nx + s * ny;
+    const ry = -s * nx + c * ny;
+    const len = Math.hypot(rx, ry, nz);
+    if (len > 0) {
+      out[3 * i] = rx / len; out[3 * i + 1] = ry / len; out[3 * i + 2] = nz / len;
+    } else {
+      out[3 * i + 2] = 1;
+    }
+  }
+  return out;
+}
+
+/** Image position of a canonical pixel. */
+export function canonicalToImagePoint(outline: CardOutline, x: number, y: number): [number, number] {
+  return applyHomography(outline.canonicalToImage, x, y);
+}

@@ -1,0 +1,326 @@
+import { createError } from '../core/errors.ts';
+import { homographyFromPoints, type Homography } from './homography.ts';
+import type { Plane } from './ps-kernel.ts';
+
+/** Physical card size; standard trading cards are 63.5 × 88.9 mm with ~3.2 mm corner radius. */
+export interface CardSpec {
+  widthMm: number;
+  heightMm: number;
+  cornerRadiusMm: number;
+}
+
+export const standardCard: CardSpec = { widthMm: 63.5, heightMm: 88.9, cornerRadiusMm: 3.18 };
+
+/** A straight side: unit normal (a, b) pointing out of the card, a·x + b·y + c = 0 on the side (px). */
+export interface SideFit {
+  a: number;
+  b: number;
+  c: number;
+  /** RMS perpendicular distance of the inlier edge points to the line, px. */
+  residualPx: number;
+  inliers: number;
+  points: number;
+}
+
+/** The card's outline in the image (pixel centres at integer coordinates, x right, y down). */
+export interface CardOutline {
+  /** Virtual sharp corners (intersections of the side lines): top-left, top-right, bottom-right, bottom-left of the card as it will appear upright in the canonical image. */
+  corners: [number, number][];
+  /** Sides in order top, right, bottom, left (canonical orientation). */
+  sides: SideFit[];
+  /** Corner radius measured along each corner's bisector, px (same order as corners; NaN if not found). */
+  cornerRadiiPx: number[];
+  /** Scale measured from the side lengths, µm per image px. */
+  umPerPx: number;
+  /** Canonical image pixel → image pixel. */
+  canonicalToImage: Homography;
+  canonicalWidth: number;
+  canonicalHeight: number;
+  /** µm per canonical pixel. */
+  canonicalUmPerPx: number;
+}
+
+/** Options of {@link segmentCard}. */
+export interface SegmentOptions {
+  card?: CardSpec;
+  /** Approximate camera scale, µm per image px (from the rig's calibration; ±20% is fine). */
+  umPerPx: number;
+  /** µm per canonical px (default: the camera scale rounded to the µm). */
+  canonicalUmPerPx?: number;
+}
+
+/** Bilinear sample of the max over planes at (x, y) (clamped). */
+function sampleMax(planes: readonly Plane[], w: number, h: number, x: number, y: number): number {
+  const xc = Math.min(Math.max(x, 0), w - 1.000001);
+  const yc = Math.min(Math.max(y, 0), h - 1.000001);
+  const x0 = Math.floor(xc);
+  const y0 = Math.floor(yc);
+  const fx = xc - x0;
+  const fy = yc - y0;
+  const i = y0 * w + x0;
+  let best = -Infinity;
+  for (const p of planes) {
+    const v = (p[i] * (1 - fx) + p[i + 1] * fx) * (1 - fy) + (p[i + w] * (1 - fx) + p[i + w + 1] * fx) * fy;
+    if (v > best) best = v;
+  }
+  return best;
+}
+
+/** Otsu threshold of values (256-bin histogram between min and max). */
+function otsu(values: Float32Array): number {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  if (!(hi > lo)) return lo;
+  const bins = new Float64Array(256);
+  for (const v of values) bins[Math.min(255, Math.floor(((v - lo) / (hi - lo)) * 256))]++;
+  const total = values.length;
+  let sumAll = 0;
+  for (let i = 0; i < 256; i++) sumAll += i * bins[i];
+  let wB = 0, sumB = 0, best = 0, bestT = 0;
+  for (let t = 0; t < 256; t++) {
+    wB += bins[t];
+    if (wB === 0 || wB === total) continue;
+    sumB += t * bins[t];
+    const mB = sumB / wB;
+    const mF = (sumAll - sumB) / (total - wB);
+    const between = wB * (total - wB) * (mB - mF) ** 2;
+    if (between > best) { best = between; bestT = t; }
+  }
+  return lo + ((bestT + 1) / 256) * (hi - lo);
+}
+
+/** Fill the holes of a component (the card's own print): what the border cannot reach outside it. */
+function fillHoles(region: Uint8Array, w: number, h: number, queue: Int32Array): number {
+  const outside = new Uint8Array(w * h);
+  let head = 0, tail = 0;
+  const seed = (i: number): void => { if (!region[i] && !outside[i]) { outside[i] = 1; queue[tail++] = i; } };
+  for (let x = 0; x < w; x++) { seed(x); seed((h - 1) * w + x); }
+  for (let y = 0; y < h; y++) { seed(y * w); seed(y * w + w - 1); }
+  while (head < tail) {
+    const i = queue[head++];
+    const x = i % w;
+    if (x + 1 < w) seed(i + 1);
+    if (x > 0) seed(i - 1);
+    if (i + w < w * h) seed(i + w);
+    if (i >= w) seed(i - w);
+  }
+  let area = 0;
+  for (let i = 0; i < w * h; i++) { region[i] = outside[i] ? 0 : 1; area += region[i]; }
+  return area;
+}
+
+/**
+ * The 4-connected component of `fg` that, holes filled, has the area nearest `wantArea` (within a factor
+ * of 2). Components touching the image border are not cards (the whole card must be in view).
+ */
+function cardRegion(fg: Uint8Array, w: number, h: number, wantArea: number): { region: Uint8Array; area: number } | undefined {
+  const label = new Int32Array(w * h).fill(-1);
+  const queue = new Int32Array(w * h);
+  let best: { region: Uint8Array; area: number; score: number } | undefined;
+  for (let s = 0; s < w * h; s++) {
+    if (!fg[s] || label[s] >= 0) continue;
+    let head = 0, tail = 0, touches = false;
+    queue[tail++] = s;
+    label[s] = s;
+    while (head < tail) {
+      const i = queue[head++];
+      const x = i % w;
+      if (x === 0 || x === w - 1 || i < w || i >= w * (h - 1)) touches = true;
+      if (x + 1 < w && fg[i + 1] && label[i + 1] < 0) { label[i + 1] = s; queue[tail++] = i + 1; }
+      if (x > 0 && fg[i - 1] && label[i - 1] < 0) { label[i - 1] = s; queue[tail++] = i - 1; }
+      if (i + w < w * h && fg[i + w] && label[i + w] < 0) { label[i + w] = s; queue[tail++] = i + w; }
+      if (i >= w && fg[i - w] && label[i - w] < 0) { label[i - w] = s; queue[tail++] = i - w; }
+    }
+    // Print can hide up to ~3/4 of a card's pixels from the threshold; smaller blobs are not cards.
+    if (touches || tail < wantArea / 4 || tail > wantArea * 2) continue;
+    const region = new Uint8Array(w * h);
+    for (let k = 0; k < tail; k++) region[queue[k]] = 1;
+    const area = fillHoles(region, w, h, new Int32Array(w * h));
+    const score = Math.abs(Math.log(area / wantArea));
+    if (score < Math.log(2) && (!best || score < best.score)) best = { region, area, score };
+  }
+  return best;
+}
+
+/** Robust total-least-squares line through points (Tukey reweighting of perpendicular residuals). */
+function fitLine(xs: number[], ys: number[], outward: [number, number]): SideFit | undefined {
+  const n = xs.length;
+  if (n < 5) return undefined;
+  const wts = new Float64Array(n).fill(1);
+  let a = 0, b = 0, c = 0;
+  for (let iter = 0; iter < 8; iter++) {
+    let sw = 0, mx = 0, my = 0;
+    for (let i = 0; i < n; i++) { sw += wts[i]; mx += wts[i] * xs[i]; my += wts[i] * ys[i]; }
+    if (sw === 0) return undefined;
+    mx /= sw; my /= sw;
+    let sxx = 0, sxy = 0, syy = 0;
+    for (let i = 0; i < n; i++) {
+      const dx = xs[i] - mx, dy = ys[i] - my;
+      sxx += wts[i] * dx * dx; sxy += wts[i] * dx * dy; syy += wts[i] * dy * dy;
+    }
+    // Normal = eigenvector of the smaller eigenvalue of the scatter matrix.
+    const theta = 0.5 * Math.atan2(2 * sxy, sxx - syy);
+    a = -Math.sin(theta); b = Math.cos(theta);
+    if (a * outward[0] + b * outward[1] < 0) { a = -a; b = -b; }
+    c = -(a * mx + b * my);
+    const res = xs.map((x, i) => Math.abs(a * x + b * ys[i] + c));
+    const sorted = Float64Array.from(res).sort();
+    const scale = Math.max(1.4826 * sorted[n >> 1], 0.05);
+    for (let i = 0; i < n; i++) { const u = res[i] / (4.685 * scale); wts[i] = u < 1 ? (1 - u * u) ** 2 : 0; }
+  }
+  let ss = 0, inl = 0;
+  for (let i = 0; i < n; i++) if (wts[i] > 0) { const r = a * xs[i] + b * ys[i] + c; ss += r * r; inl++; }
+  return { a, b, c, residualPx: inl ? Math.sqrt(ss / inl) : NaN, inliers: inl, points: n };
+}
+
+/**
+ * Position (in px along the profile, 0 = start) where the max-over-lights image crosses halfway between
+ * its inside and outside levels, nearest to `expectAt`; undefined when the step is too weak.
+ */
+function edgeCrossing(planes: readonly Plane[], w: number, h: number, x0: number, y0: number, dx: number, dy: number, length: number, expectAt: number, flank: number): number | undefined {
+  const step = 0.25;
+  const count = Math.floor(length / step) + 1;
+  const prof = new Float64Array(count);
+  for (let k = 0; k < count; k++) prof[k] = sampleMax(planes, w, h, x0 + dx * k * step, y0 + dy * k * step);
+  const nf = Math.max(2, Math.floor(flank / step));
+  let inside = 0, outsideLvl = 0;
+  for (let k = 0; k < nf; k++) { inside += prof[k]; outsideLvl += prof[count - 1 - k]; }
+  inside /= nf; outsideLvl /= nf;
+  const mid = 0.5 * (inside + outsideLvl);
+  if (Math.abs(inside - outsideLvl) < 1e-6) return undefined;
+  let best: number | undefined;
+  for (let k = 0; k + 1 < count; k++) {
+    const a = prof[k] - mid, b = prof[k + 1] - mid;
+    if ((a > 0) !== (b > 0) || a === 0) {
+      const pos = (k + (a === b ? 0 : a / (a - b))) * step;
+      if (best === undefined || Math.abs(pos - expectAt) < Math.abs(best - expectAt)) best = pos;
+    }
+  }
+  return best;
+}
+
+/**
+ * Find the card: coarse region (Otsu on a downsampled max-over-lights image, either polarity, the
+ * component nearest the expected area, holes filled), principal axes, then sub-pixel edge points along
+ * the straight parts of the four sides, robust line fits, corners as line intersections, corner radii
+ * along the bisectors, and the homography from the canonical card image.
+ */
+export function segmentCard(planes: readonly Plane[], width: number, height: number, options: SegmentOptions): CardOutline {
+  const card = options.card ?? standardCard;
+  if (planes.length === 0) throw createError('GB_VISION_FAILED', 'segmentation needs at least one image');
+  for (const p of planes) if (p.length !== width * height) throw createError('GB_IMAGE_INVALID', `segmentation: expected ${width}×${height} samples, got ${p.length}`);
+  const um = options.umPerPx;
+  const cardWpx = (card.widthMm * 1000) / um;
+  const cardHpx = (card.heightMm * 1000) / um;
+  // Downsample so the card is ~200 px across: point samples of the max over lights.
+  const f = Math.max(1, Math.floor(cardWpx / 200));
+  const dw = Math.floor(width / f), dh = Math.floor(height / f);
+  const small = new Float32Array(dw * dh);
+  for (let y = 0; y < dh; y++) {
+    for (let x = 0; x < dw; x++) {
+      const i = (y * f + (f >> 1)) * width + x * f + (f >> 1);
+      let m = -Infinity;
+      for (const p of planes) if (p[i] > m) m = p[i];
+      small[y * dw + x] = m;
+    }
+  }
+  const thr = otsu(small);
+  const wantArea = (cardWpx * cardHpx) / (f * f);
+  let found: { region: Uint8Array; area: number } | undefined;
+  for (const brightCard of [true, false]) {
+    const fg = new Uint8Array(dw * dh);
+    for (let i = 0; i < fg.length; i++) fg[i] = (small[i] > thr) === brightCard ? 1 : 0;
+    const r = cardRegion(fg, dw, dh, wantArea);
+    if (r && (!found || Math.abs(Math.log(r.area / wantArea)) < Math.abs(Math.log(found.area / wantArea)))) found = r;
+  }
+  if (!found) throw createError('GB_VISION_FAILED', `no card-sized region found (expected ~${Math.round(cardWpx)}×${Math.round(cardHpx)} px at ${um} µm/px)`);
+  // Principal axes of the region (full-resolution coordinates of the sample points).
+  let sx = 0, sy = 0, n = 0;
+  for (let y = 0; y < dh; y++) for (let x = 0; x < dw; x++) if (found.region[y * dw + x]) { sx += x; sy += y; n++; }
+  const toFull = (v: number): number => v * f + (f >> 1);
+  const mx = sx / n, my = sy / n;
+  let cxx = 0, cxy = 0, cyy = 0;
+  for (let y = 0; y < dh; y++) for (let x = 0; x < dw; x++) if (found.region[y * dw + x]) { cxx += (x - mx) ** 2; cxy += (x - mx) * (y - my); cyy += (y - my) ** 2; }
+  let phi = 0.5 * Math.atan2(2 * cxy, cxx - cyy); // direction of the long axis (image x right, y down)
+  // Canonical "down" = the long axis direction closest to image +y (the least rotation from upright).
+  let down: [number, number] = [Math.cos(phi), Math.sin(phi)];
+  if (down[1] < 0 || (Math.abs(down[1]) < 1e-9 && down[0] < 0)) down = [-down[0], -down[1]];
+  phi = Math.atan2(down[1], down[0]);
+  const right: [number, number] = [down[1], -down[0]]; // rotate "down" by −90° in image coordinates
+  // Extents along the axes from region pixels' projections.
+  let uMin = Infinity, uMax = -Infinity, vMin = Infinity, vMax = -Infinity;
+  const cx = toFull(mx), cy = toFull(my);
+  for (let y = 0; y < dh; y++) {
+    for (let x = 0; x < dw; x++) {
+      if (!found.region[y * dw + x]) continue;
+      const X = toFull(x) - cx, Y = toFull(y) - cy;
+      const u = X * right[0] + Y * right[1];
+      const v = X * down[0] + Y * down[1];
+      uMin = Math.min(uMin, u); uMax = Math.max(uMax, u); vMin = Math.min(vMin, v); vMax = Math.max(vMax, v);
+    }
+  }
+  // Half a sample cell on each side: region pixels are cell centres.
+  uMin -= f / 2; uMax += f / 2; vMin -= f / 2; vMax += f / 2;
+  const radiusPx = (card.cornerRadiusMm * 1000) / um;
+  const search = 2 * f + 6;
+  // Sides: top (outward −down), right (+right), bottom (+down), left (−right). Each: outward normal,
+  // coarse offset, and the tangent range along the side.
+  const sideDefs: { out: [number, number]; tan: [number, number]; off: number; t0: number; t1: number }[] = [
+    { out: [-down[0], -down[1]], tan: right, off: -vMin, t0: uMin, t1: uMax },
+    { out: right, tan: down, off: uMax, t0: vMin, t1: vMax },
+    { out: down, tan: right, off: vMax, t0: uMin, t1: uMax },
+    { out: [-right[0], -right[1]], tan: down, off: -uMin, t0: vMin, t1: vMax },
+  ];
+  const sides: SideFit[] = [];
+  for (const sd of sideDefs) {
+    const margin = radiusPx + search + 2;
+    const t0 = sd.t0 + margin, t1 = sd.t1 - margin;
+    if (!(t1 > t0)) throw createError('GB_VISION_FAILED', 'card side too short for its corner radius');
+    const samples = Math.min(400, Math.max(20, Math.floor(t1 - t0)));
+    const xs: number[] = [], ys: number[] = [];
+    for (let s = 0; s < samples; s++) {
+      const t = t0 + ((t1 - t0) * (s + 0.5)) / samples;
+      // Start inside the card, walk outwards across the edge.
+      const px = cx + sd.tan[0] * t + sd.out[0] * (sd.off - search);
+      const py = cy + sd.tan[1] * t + sd.out[1] * (sd.off - search);
+      const pos = edgeCrossing(planes, width, height, px, py, sd.out[0], sd.out[1], 2 * search, search, Math.max(2, search / 3));
+      if (pos === undefined) continue;
+      xs.push(px + sd.out[0] * pos);
+      ys.push(py + sd.out[1] * pos);
+    }
+    const fit = fitLine(xs, ys, sd.out);
+    if (!fit || fit.inliers < 10) throw createError('GB_VISION_FAILED', `could not fit card side ${sides.length + 1} (${xs.length} edge points)`);
+    sides.push(fit);
+  }
+  const intersect = (p: SideFit, q: SideFit): [number, number] => {
+    const det = p.a * q.b - p.b * q.a;
+    return [(p.b * q.c - q.b * p.c) / det, (q.a * p.c - p.a * q.c) / det];
+  };
+  const corners: [number, number][] = [intersect(sides[3], sides[0]), intersect(sides[0], sides[1]), intersect(sides[1], sides[2]), intersect(sides[2], sides[3])];
+  // Corner radii: along the inward bisector the arc lies r(√2 − 1) from the virtual corner.
+  const cornerRadiiPx = corners.map(([x, y], k) => {
+    const a = sides[(k + 3) % 4], b = sides[k];
+    let bx = -(a.a + b.a), by = -(a.b + b.b);
+    const bl = Math.hypot(bx, by);
+    bx /= bl; by /= bl;
+    const expect = radiusPx * (Math.SQRT2 - 1);
+    const len = expect + 2 * search;
+    // Walk from inside towards the corner so the profile starts on the card.
+    const sxp = x + bx * len, syp = y + by * len;
+    const pos = edgeCrossing(planes, width, height, sxp, syp, -bx, -by, len + search, len - expect, Math.max(2, search / 3));
+    return pos === undefined ? NaN : (len - pos) / (Math.SQRT2 - 1);
+  });
+  const side = (p: [number, number], q: [number, number]): number => Math.hypot(p[0] - q[0], p[1] - q[1]);
+  const widthPx = (side(corners[0], corners[1]) + side(corners[3], corners[2])) / 2;
+  const heightPx = (side(corners[0], corners[3]) + side(corners[1], corners[2])) / 2;
+  const umPerPx = ((card.widthMm * 1000) / widthPx + (card.heightMm * 1000) / heightPx) / 2;
+  const canonUm = options.canonicalUmPerPx ?? Math.max(1, Math.round(um));
+  const cw = (card.widthMm * 1000) / canonUm;
+  const ch = (card.heightMm * 1000) / canonUm;
+  // Canonical pixel centres at integers; the card spans [−0.5, cw − 0.5] × [−0.5, ch − 0.5].
+  const canonicalToImage = homographyFromPoints(
+    [[-0.5, -0.5], [cw - 0.5, -0.5], [cw - 0.5, ch - 0.5], [-0.5, ch - 0.5]],
+    corners,
+  );
+  return { corners, sides, cornerRadiiPx, umPerPx, canonicalToImage, canonicalWidth: Math.round(cw), canonicalHeight: Math.round(ch), canonicalUmPerPx: canonUm };
+}
