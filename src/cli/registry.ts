@@ -4,6 +4,10 @@ import { configCheckCommand } from './commands/config.ts';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './commands/token.ts';
 import { dbMigrateCommand, dbStatusCommand } from './commands/db.ts';
 import { rigCommands } from './commands/rig-commands.ts';
+import { reconstructCommand } from './commands/reconstruct.ts';
+import { integrateCommand } from './commands/integrate.ts';
+import { simDatasetCommand } from './commands/sim-dataset.ts';
+import { simRenderCommand } from './commands/sim-render.ts';
 
 /**
  * Every `gradebooth` command, listed explicitly (no directory autoloading), so `--help` and the README's
@@ -18,4 +22,8 @@ export const commands: readonly Command[] = [
   dbStatusCommand,
   dbMigrateCommand,
   ...rigCommands,
+  reconstructCommand,
+  integrateCommand,
+  simRenderCommand,
+  simDatasetCommand,
 ];
