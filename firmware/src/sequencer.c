@@ -14,9 +14,9 @@ static uint8_t s_loaded[(MAX_STEPS + 7) / 8];
 
 enum { PH_LATCH, PH_RISE, PH_FALL };
 /* The compare interrupt fires this many ticks before an edge and waits for the exact tick. */
-#define LEAD_TICKS 24
-/* The next frame is filled (about 10 µs in the interrupt) only with this much room before the next edge. */
-#define PRELOAD_ROOM_TICKS 100
+#define LEAD_TICKS 32
+/* The next frame is filled (about 20 µs in the interrupt) only with this much room before the next edge. */
+#define PRELOAD_ROOM_TICKS 120
 
 static volatile uint8_t s_running;
 static volatile uint8_t s_step;
@@ -100,15 +100,12 @@ static void push_record(uint8_t step, uint32_t onUs) {
   s_recCount++;
 }
 
-/* Executes the edge due now; returns 0 when the sequence is over. Called with interrupts off. */
-static uint8_t do_edge(void) {
+/* Book-keeping after the edge of the current phase happened at tick t (the pin was already written);
+ * returns 0 when the sequence is over. Called with interrupts off. */
+static uint8_t after_edge(uint32_t t) {
   const uint8_t *s = s_steps[s_step < s_nSteps ? s_step : 0];
   switch (s_phase) {
     case PH_LATCH: {
-      if (!s_preloadStarted) preload(s_step);
-      tlc_shift_finish_irqoff();
-      tlc_latch();
-      uint32_t t = clock_ticks_irqoff();
       if (s_step > 0) {
         push_record((uint8_t)(s_step - 1), s_prevLit ? (t - s_latchTick) >> 1 : 0);
         s_completed = s_step;
@@ -133,23 +130,18 @@ static uint8_t do_edge(void) {
       s_next = s_t0 + (step_settle(s) << 1);
       return 1;
     }
-    case PH_RISE: {
-      TRIGGER_HIGH();
-      uint32_t t = clock_ticks_irqoff();
+    case PH_RISE:
       s_riseUs = clock_ticks_to_us(t);
       s_riseLateUs = (int16_t)((int32_t)(t - s_next) / 2);
       s_phase = PH_FALL;
       s_next += (uint32_t)step_trigger(s) << 1;
       return 1;
-    }
-    default: {
-      TRIGGER_LOW();
+    default:
       s_phase = PH_LATCH;
       s_t0 += (step_settle(s) + step_exposure(s)) << 1;
       s_next = s_t0;
       s_step++;
       return 1;
-    }
   }
 }
 
@@ -169,9 +161,20 @@ ISR(TIMER1_COMPA_vect) {
         if ((int32_t)(s_next - clock_ticks_irqoff()) > LEAD_TICKS + 8) return;
       }
     }
-    while ((int32_t)(s_next - clock_ticks_irqoff()) > 0) {
+    /* Final approach: the frame must already be in the driver's shift register, then spin on the 16-bit
+     * counter (a few cycles per turn) and write the pin first, so the edge lands within a cycle or two. */
+    if (s_phase == PH_LATCH) {
+      if (!s_preloadStarted) preload(s_step);
+      tlc_shift_finish_irqoff();
     }
-    if (!do_edge()) return;
+    uint16_t target = (uint16_t)s_next;
+    while ((int16_t)(TCNT1 - target) < 0) {
+    }
+    if (s_phase == PH_LATCH) tlc_latch();
+    else if (s_phase == PH_RISE) TRIGGER_HIGH();
+    else TRIGGER_LOW();
+    uint16_t at = TCNT1;
+    if (!after_edge(s_next + (uint32_t)(int32_t)(int16_t)(at - target))) return;
   }
 }
 

@@ -48,13 +48,16 @@ static void put_pair(uint8_t *p, uint16_t hi, uint16_t lo) {
 }
 
 void tlc_fill_mask(uint32_t mask, uint16_t level) {
+  /* Runs inside the sequencer interrupt: walk the mask by shifting it (constant 1-bit shifts; a variable
+   * 32-bit shift is a loop on the AVR), filling from channel 0, the last three bytes, backwards. */
   level &= 0x0FFF;
-  uint8_t *p = s_buf;
-  for (int8_t ch = CHANNELS - 1; ch > 0; ch -= 2) {
-    uint16_t hi = (mask & ((uint32_t)1 << ch)) ? level : 0;
-    uint16_t lo = (mask & ((uint32_t)1 << (ch - 1))) ? level : 0;
+  uint8_t *p = s_buf + TLC_BYTES;
+  for (uint8_t pair = 0; pair < CHANNELS / 2; pair++) {
+    uint16_t lo = (mask & 1) ? level : 0;
+    uint16_t hi = (mask & 2) ? level : 0;
+    mask >>= 2;
+    p -= 3;
     put_pair(p, hi, lo);
-    p += 3;
   }
   s_index = 0;
 }
@@ -85,11 +88,6 @@ void tlc_shift_some(void) {
 
 void tlc_shift_finish_irqoff(void) {
   while (s_index < TLC_BYTES) shift_byte_irqoff();
-}
-
-void tlc_latch(void) {
-  PORTB |= _BV(PIN_XLAT);
-  PORTB &= (uint8_t)~_BV(PIN_XLAT);
 }
 
 void tlc_write_levels_blocking(const uint16_t *levels) {

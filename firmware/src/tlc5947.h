@@ -5,6 +5,7 @@
 #ifndef GB_TLC5947_H
 #define GB_TLC5947_H
 
+#include <avr/io.h>
 #include <stdint.h>
 
 #define TLC_BYTES 36
@@ -29,7 +30,10 @@ void tlc_shift_some(void);
 void tlc_shift_finish_irqoff(void);
 
 /** Pulses XLAT: the shifted levels reach the outputs. */
-void tlc_latch(void);
+static inline void tlc_latch(void) {
+  PORTB |= _BV(PB2);
+  PORTB &= (uint8_t)~_BV(PB2);
+}
 
 /** Fills, shifts and latches levels at once (interrupts off for about 150 µs: never while a sequence
  * runs); BLANK is not touched. */

@@ -93,6 +93,7 @@ static avr_cycle_count_t feed_uart(avr_t *avr, avr_cycle_count_t when, void *par
     uint8_t b = g_inq[g_inHead];
     g_inHead = (g_inHead + 1) % INQ_SIZE;
     g_inLen--;
+    if (getenv("SIMRIG_DEBUG")) fprintf(stderr, "uart in %02x at %llu\n", b, (unsigned long long)avr->cycle);
     avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT), b);
   }
   return when + FEED_CYCLES;
@@ -109,6 +110,7 @@ static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)param;
   if (g_master < 0) return; /* unplugged: the bytes go nowhere, as on a real unplugged cable */
   uint8_t b = (uint8_t)value;
+  if (getenv("SIMRIG_DEBUG")) fprintf(stderr, "uart out %02x\n", b);
   /* A host that does not read fills the pty buffer; drop rather than stall the simulation. */
   if (write(g_master, &b, 1) < 0 && errno != EAGAIN) err_line("pty write: %s", strerror(errno));
 }
@@ -325,17 +327,29 @@ int main(int argc, char **argv) {
   avr_irq_register_notify(avr_io_getirq(g_avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 7), on_pin, (void *)PIN_BLANK);
   set_adc_mv(ntc_mv(25.0));
 
+  /* READY means the firmware listens: run it until it enables its receiver (UCSR0B.RXEN0), at most
+   * 200 ms of simulated time, so a host that writes at once is not talking to an MCU still booting. */
+  while (!(g_avr->data[0xC1] & (1 << 4)) && sim_cycles() < CPU_HZ / 5) {
+    int state = avr_run(g_avr);
+    if (state == cpu_Done || state == cpu_Crashed) {
+      err_line("MCU %s during boot (pc 0x%x)", state == cpu_Done ? "stopped" : "crashed", g_avr->pc);
+      return 5;
+    }
+  }
   if (plug() < 0) return 4;
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 
   char cmd[256];
   size_t cmdLen = 0;
+  long tracePc = getenv("SIMRIG_TRACE_PC") ? strtol(getenv("SIMRIG_TRACE_PC"), NULL, 0) : -1;
   double t0 = mono_s();
   uint64_t cyclesAtT0 = sim_cycles();
   for (;;) {
     uint64_t target = sim_cycles() + RUN_CHUNK_CYCLES;
     while (sim_cycles() < target) {
       int state = avr_run(g_avr);
+      if (tracePc >= 0 && (long)g_avr->pc == tracePc)
+        fprintf(stderr, "trace pc 0x%lx at %.3f us\n", tracePc, (double)sim_cycles() / 16.0);
       if (state == cpu_Done || state == cpu_Crashed) {
         err_line("MCU %s at %llu cycles (pc 0x%x)", state == cpu_Done ? "stopped" : "crashed",
                  (unsigned long long)sim_cycles(), g_avr->pc);
