@@ -1,0 +1,99 @@
+import type { GradeboothError } from '../../core/errors.ts';
+
+/**
+ * One interface for every camera: the simulated camera, the replay camera and (later) the GenICam camera
+ * through Aravis. Shaped after GenICam: configure features, start acquisition, trigger (software command or
+ * the hardware line), receive frames from a buffer queue, stop, close.
+ */
+export type PixelFormat = 'Mono8' | 'Mono12' | 'Mono16';
+export type TriggerMode = 'software' | 'hardware';
+
+export interface CameraConfig {
+  exposureUs: number;
+  /** Analog gain, linear (1 = unity). */
+  gain: number;
+  /** Mono8: 0..255; Mono12: 0..4095 (unpacked); Mono16: 0..65535 (12-bit ADC codes × 16). All in Uint16Array. */
+  pixelFormat: PixelFormat;
+  triggerMode: TriggerMode;
+  /** Default wait for a frame in nextFrame()/frames(), ms. */
+  timeoutMs: number;
+}
+
+export interface CameraFrame {
+  width: number;
+  height: number;
+  pixelFormat: PixelFormat;
+  /** Row-major samples, black level included (as the camera delivers them). */
+  data: Uint16Array;
+  /** Start of exposure, µs (camera/simulated clock; for hardware triggers, the trigger edge time). */
+  timestampUs: number;
+  /** Increments by one per delivered frame since open(). */
+  frameId: number;
+  exposureUs: number;
+  gain: number;
+}
+
+export interface CameraInfo {
+  vendor: string;
+  model: string;
+  serial: string;
+  widthPx: number;
+  heightPx: number;
+  pixelFormats: PixelFormat[];
+  adcBits: number;
+  /** Black level in ADC codes (Mono12 units). */
+  blackLevelDn: number;
+}
+
+export interface CameraEvents {
+  frame: CameraFrame;
+  /** Recoverable problems: dropped trigger, buffer overrun, render failure (GB_CAMERA_FAULT). */
+  error: GradeboothError;
+  disconnected: { reason: string };
+}
+
+export type CameraState = 'closed' | 'open' | 'acquiring';
+
+export interface Camera {
+  readonly state: CameraState;
+  /** Connect; returns what the camera is. Rejects GB_CAMERA_FAULT / GB_HW_ABSENT. */
+  open(): Promise<CameraInfo>;
+  /** Change settings (only while not acquiring: GB_CONFLICT otherwise); returns the full configuration. */
+  configure(config: Partial<CameraConfig>): Promise<CameraConfig>;
+  /** Arm: from now on triggers produce frames (hardware mode: the trigger line is watched). */
+  startAcquisition(): Promise<void>;
+  /** Disarm; queued frames are discarded and waiting readers are rejected. */
+  stopAcquisition(): Promise<void>;
+  /** Expose now (software trigger mode only). */
+  softwareTrigger(): Promise<void>;
+  /** The next frame; rejects GB_CAMERA_TIMEOUT after timeoutMs (default: configured timeoutMs). */
+  nextFrame(timeoutMs?: number): Promise<CameraFrame>;
+  /** Frames as they arrive, until acquisition stops or the signal aborts; throws GB_CAMERA_TIMEOUT. */
+  frames(signal?: AbortSignal): AsyncIterableIterator<CameraFrame>;
+  close(): Promise<void>;
+  /** Subscribe to an event; returns the unsubscribe function. */
+  on<K extends keyof CameraEvents>(event: K, listener: (value: CameraEvents[K]) => void): () => void;
+}
+
+export const defaultCameraConfig: CameraConfig = {
+  exposureUs: 10000,
+  gain: 1,
+  pixelFormat: 'Mono16',
+  triggerMode: 'software',
+  timeoutMs: 2000,
+};
+
+/** Convert raw 12-bit ADC codes into a pixel format (the camera's own packing, not a radiometric change). */
+export function packPixels(raw: Uint16Array, format: PixelFormat, adcBits = 12): Uint16Array {
+  const out = new Uint16Array(raw.length);
+  if (format === 'Mono12' && adcBits === 12) {
+    out.set(raw);
+  } else if (format === 'Mono16') {
+    const shift = 16 - adcBits;
+    for (let i = 0; i < raw.length; i++) out[i] = raw[i] << shift;
+  } else {
+    const shift = adcBits - (format === 'Mono8' ? 8 : 12);
+    for (let i = 0; i < raw.length; i++) out[i] = shift >= 0 ? raw[i] >> shift : raw[i] << -shift;
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+import { createError } from '../../core/errors.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { SceneRenderer } from '../../sim/render/scene-renderer.ts';
+import type { RigPinEvent, RigPinSource } from '../rig/pins.ts';
+import { packPixels, type CameraConfig, type CameraInfo } from './camera.ts';
+import { QueuedCamera, type TriggerInfo } from './camera-base.ts';
+
+export interface SimulatedCameraOptions {
+  /** Renders the booth's scene; the camera starts and stops it with open()/close(). Set its scene first. */
+  renderer: SceneRenderer;
+  /** The rig's pins: in hardware-trigger mode a rising trigger edge exposes with its lit levels. */
+  pinSource?: RigPinSource;
+  /** LED levels (24 × 0..4095) lit during a software-triggered exposure; default all off (a dark frame). */
+  softwareLevels?: () => readonly number[];
+  /** Time source for software-trigger timestamps. */
+  clock?: Clock;
+  /** Base seed of the sensor noise (frame n uses noiseSeed + n). */
+  noiseSeed?: number;
+  serial?: string;
+  /** Frame buffers before frames are dropped. */
+  bufferCount?: number;
+}
+
+/**
+ * The simulated booth camera. Hardware-trigger mode: subscribes to the rig's pin events and exposes on each
+ * rising edge of the trigger pin with exactly the LED levels lit at that edge, for the configured exposure;
+ * a trigger that arrives while the previous exposure is still running (in simulated time) is dropped with
+ * an error event, as a real sensor ignores it. Software mode: exposes on softwareTrigger().
+ */
+export class SimulatedCamera extends QueuedCamera {
+  private readonly options: SimulatedCameraOptions;
+  private unsubscribe: (() => void) | null = null;
+  private exposureEndUs = -Infinity;
+  private triggersSeen = 0;
+
+  constructor(options: SimulatedCameraOptions) {
+    super(options.bufferCount);
+    this.options = options;
+  }
+
+  /** Rising trigger edges seen since acquisition started (including dropped ones). */
+  get triggerCount(): number {
+    return this.triggersSeen;
+  }
+
+  protected async openDevice(): Promise<CameraInfo> {
+    const r = this.options.renderer;
+    await r.start();
+    const s = r.geometry.sensor;
+    this.config = { ...this.config, exposureUs: s.defaultExposureUs, gain: s.defaultGain };
+    return {
+      vendor: 'gradebooth',
+      model: 'simulated booth camera',
+      serial: this.options.serial ?? 'SIM-0001',
+      widthPx: r.widthPx,
+      heightPx: r.heightPx,
+      pixelFormats: ['Mono8', 'Mono12', 'Mono16'],
+      adcBits: s.adcBits,
+      blackLevelDn: s.blackLevelDn,
+    };
+  }
+
+  protected async closeDevice(): Promise<void> {
+    await this.options.renderer.stop();
+  }
+
+  protected override validateConfig(config: CameraConfig): void {
+    if (config.triggerMode === 'hardware' && !this.options.pinSource) {
+      throw createError('GB_HW_ABSENT', 'simulated camera: hardware trigger mode needs a rig pin source');
+    }
+  }
+
+  protected override armTriggers(): void {
+    this.exposureEndUs = -Infinity;
+    this.triggersSeen = 0;
+    this.unsubscribe = this.options.pinSource?.onPinEvent((e) => this.onPin(e)) ?? null;
+  }
+
+  protected override disarmTriggers(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  private onPin(event: RigPinEvent): void {
+    if (event.kind !== 'trigger' || !event.high) return;
+    this.triggersSeen++;
+    if (event.timeUs < this.exposureEndUs) {
+      this.emitError(createError('GB_CAMERA_FAULT', `simulated camera: trigger at ${event.timeUs} µs ignored, exposure runs until ${this.exposureEndUs} µs`, { timeUs: event.timeUs }));
+      return;
+    }
+    this.exposureEndUs = event.timeUs + this.config.exposureUs;
+    this.trigger({ timestampUs: event.timeUs, litLevels: [...event.litLevels] });
+  }
+
+  protected override softwareTimestampUs(): number {
+    return Math.round((this.options.clock?.monotonicMs() ?? performance.now()) * 1000);
+  }
+
+  protected async exposeRaw(trigger: TriggerInfo, frameIndex: number): Promise<Uint16Array> {
+    const r = this.options.renderer;
+    const levels = trigger.litLevels ?? this.options.softwareLevels?.() ?? new Array(r.ledCount).fill(0);
+    if (levels.length !== r.ledCount) {
+      throw createError('GB_CAMERA_FAULT', `simulated camera: expected ${r.ledCount} LED levels, got ${levels.length}`);
+    }
+    return r.expose({ levels, exposureUs: this.config.exposureUs, gain: this.config.gain, seed: (this.options.noiseSeed ?? 1) * 7919 + frameIndex });
+  }
+
+  protected pack(raw: Uint16Array): Uint16Array {
+    return packPixels(raw, this.config.pixelFormat, this.options.renderer.geometry.sensor.adcBits);
+  }
+}
