@@ -1,0 +1,111 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createError } from '../../core/errors.ts';
+import { printJson, stringOption, boolOption, type Command } from '../command.ts';
+import { encodeNormalsPng, encodeScaledPng, parseLightSelection, readPhotometricFolder, writeDepthPfm } from '../../io/photometric-folder.ts';
+import { readFile } from 'node:fs/promises';
+import { distantLights } from '../../vision/lights.ts';
+import { normalError, solvePhotometricStereo } from '../../vision/ps.ts';
+import { integrateNormals } from '../../vision/integrate.ts';
+
+/** 99.9th percentile of the values inside the mask (albedo full scale that ignores a few hot pixels). */
+function highPercentile(values: Float32Array, mask: Uint8Array | undefined): number {
+  const picked: number[] = [];
+  const step = Math.max(1, Math.floor(values.length / 200_000));
+  for (let i = 0; i < values.length; i += step) if (!mask || mask[i]) picked.push(values[i]);
+  if (picked.length === 0) return 1;
+  const s = Float64Array.from(picked).sort();
+  return s[Math.min(s.length - 1, Math.floor(0.999 * s.length))] || 1;
+}
+
+async function countLights(dir: string): Promise<number> {
+  try {
+    return (await readFile(join(dir, 'filenames.txt'), 'utf8')).split(/\r?\n/).filter((l) => l.trim().length > 0).length;
+  } catch {
+    throw createError('GB_DATASET_INVALID', `${dir}: missing filenames.txt (expected the common photometric folder format)`);
+  }
+}
+
+export const reconstructCommand: Command = {
+  name: 'reconstruct',
+  summary: 'photometric stereo on a common-format folder: normals, albedo, depth and a summary',
+  usage: '--input DIR --out DIR [--lights 1,5,9,…] [--method robust|ls]',
+  help: `Reads DIR in the common public photometric format (filenames.txt, light_directions.txt, optional
+light_intensities.txt, mask.png, normal_gt.png; 8/16-bit grey or RGB PNGs) and writes to the output folder:
+  normals.png    16-bit RGB, (n+1)/2 × 65535, x right, y up, z towards the camera
+  albedo.png     16-bit grey, albedo / albedoFullScale (in summary.json) × 65535
+  depth.pfm      32-bit float height towards the camera in pixel units (on the mask; 0 outside)
+  summary.json   sizes, lights, backend, timings (ms), and mean/median angular error if normal_gt.png exists
+Options:
+  --input DIR        capture folder
+  --out DIR          output folder (created)
+  --lights LIST      1-based light numbers in file order, e.g. 1,5,9 (default: all)
+  --method M         robust (default: trimmed + residual-gated re-solve) or ls (plain least squares)
+  --json             print the summary as one JSON line`,
+  options: {
+    input: { type: 'string' },
+    out: { type: 'string' },
+    lights: { type: 'string' },
+    method: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(args, ctx) {
+    const input = stringOption(args, 'input');
+    const outText = stringOption(args, 'out');
+    if (!input) throw createError('GB_USAGE', 'reconstruct: --input DIR is required');
+    if (!outText) throw createError('GB_USAGE', 'reconstruct: --out DIR is required');
+    const method = stringOption(args, 'method') ?? 'robust';
+    if (method !== 'robust' && method !== 'ls') throw createError('GB_USAGE', `--method: expected robust or ls, got "${method}"`);
+    const inDir = resolve(input);
+    const out = resolve(outText);
+    const t0 = performance.now();
+    const lightsSpec = stringOption(args, 'lights');
+    const selection = lightsSpec === undefined ? undefined : parseLightSelection(lightsSpec, await countLights(inDir));
+    const ds = await readPhotometricFolder(inDir, selection);
+    const tRead = performance.now();
+    const field = distantLights(ds.width, ds.height, ds.directions, ds.intensities);
+    const ps = await solvePhotometricStereo(ds.planes, field, { mask: ds.mask, method });
+    const tPs = performance.now();
+    const depth = await integrateNormals(ps.normals, ds.width, ds.height, { mask: ds.mask });
+    const tInt = performance.now();
+    await mkdir(out, { recursive: true });
+    const albedoFullScale = highPercentile(ps.albedo, ds.mask);
+    await writeFile(join(out, 'normals.png'), await encodeNormalsPng(ps.normals, ds.width, ds.height));
+    await writeFile(join(out, 'albedo.png'), await encodeScaledPng(ps.albedo, ds.width, ds.height, albedoFullScale));
+    await writeDepthPfm(join(out, 'depth.pfm'), depth.heightPx, ds.width, ds.height);
+    const tWrite = performance.now();
+    let meanConfidence = 0, n = 0;
+    for (let i = 0; i < ps.confidence.length; i++) if (!ds.mask || ds.mask[i]) { meanConfidence += ps.confidence[i]; n++; }
+    const summary: Record<string, unknown> = {
+      input: inDir,
+      width: ds.width,
+      height: ds.height,
+      lights: ds.lightNumbers,
+      method,
+      backend: ps.backend,
+      integrationBackend: depth.backend,
+      integrationIterations: depth.iterations,
+      maskPixels: n,
+      meanConfidence: n ? meanConfidence / n : 0,
+      albedoFullScale,
+      timingsMs: { read: tRead - t0, ps: tPs - tRead, integrate: tInt - tPs, write: tWrite - tInt, total: tWrite - t0 },
+    };
+    if (ds.normalsTruth) {
+      // Score only where the truth is defined (non-zero) and inside the mask.
+      const valid = new Uint8Array(ds.width * ds.height);
+      for (let i = 0; i < valid.length; i++) valid[i] = (!ds.mask || ds.mask[i]) && ds.normalsTruth[3 * i + 2] !== 0 ? 1 : 0;
+      const e = normalError(ps.normals, ds.normalsTruth, valid);
+      summary.normalError = { meanDeg: e.meanDeg, medianDeg: e.medianDeg, pixels: e.count };
+    }
+    await writeFile(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    if (boolOption(args, 'json')) printJson(ctx, summary);
+    else {
+      const err = summary.normalError as { meanDeg: number; medianDeg: number } | undefined;
+      ctx.stdout.write(
+        `reconstructed ${ds.width}×${ds.height} from ${ds.planes.length} lights (${method}, ${ps.backend}) in ${(tWrite - t0).toFixed(0)} ms → ${out}` +
+          (err ? `; normal error mean ${err.meanDeg.toFixed(2)}° median ${err.medianDeg.toFixed(2)}°` : '') + '\n',
+      );
+    }
+    return 0;
+  },
+};
