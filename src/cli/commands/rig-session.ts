@@ -34,7 +34,7 @@ export async function openRigSession(args: ParsedArgs, ctx: CommandContext): Pro
   const driver = new RigDriver({ portFactory: port === undefined ? (sim as SimulatedRig).portFactory() : serialPortFactory(port), reconnectMaxMs: 1000 });
   await driver.start();
   try {
-    await driver.ready(8000);
+    await driver.ready(10_000, { failFast: true });
   } catch (err) {
     await driver.stop();
     await sim?.stop();

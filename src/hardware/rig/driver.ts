@@ -85,7 +85,6 @@ export class RigDriver {
   private wakeSupervisor: (() => void) | undefined;
   private readonly statusListeners = new Set<(health: RigHealth) => void>();
   private readonly eventListeners = new Set<(event: RigEvent) => void>();
-  private readonly readyWaiters = new Set<() => void>();
 
   constructor(options: RigDriverOptions) {
     this.options = options;
@@ -100,21 +99,27 @@ export class RigDriver {
     this.supervisor = this.supervise();
   }
 
-  /** Wait until connected, ms; throws GB_RIG_DISCONNECTED with the last error when it does not happen. */
-  async ready(timeoutMs = 5000): Promise<RigIdentity> {
-    if (this.state !== 'connected' && this.state !== 'fault') {
-      let timer: NodeJS.Timeout | undefined;
-      let waiter: (() => void) | undefined;
+  /**
+   * Wait until connected, at most `timeoutMs`; throws GB_RIG_DISCONNECTED with the last error when it does
+   * not happen. `failFast` gives up at the first failed connection attempt (for one-shot CLI commands).
+   */
+  async ready(timeoutMs = 5000, options: { failFast?: boolean } = {}): Promise<RigIdentity> {
+    const up = (state: RigState): boolean => state === 'connected' || state === 'fault';
+    if (!up(this.state)) {
       await new Promise<void>((resolve) => {
-        waiter = resolve;
-        this.readyWaiters.add(resolve);
-        timer = setTimeout(resolve, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          off();
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        const off = this.onStatus((h) => {
+          if (up(h.state) || h.state === 'stopped' || (options.failFast && h.state === 'disconnected')) done();
+        });
       });
-      clearTimeout(timer);
-      if (waiter) this.readyWaiters.delete(waiter);
     }
-    if ((this.state === 'connected' || this.state === 'fault') && this.identity) return this.identity;
-    throw createError('GB_RIG_DISCONNECTED', `LED rig not connected after ${timeoutMs} ms${this.lastError ? `: ${this.lastError.message}` : ''}`);
+    if (up(this.state) && this.identity) return this.identity;
+    throw createError('GB_RIG_DISCONNECTED', `LED rig not connected${this.lastError ? `: ${this.lastError.message}` : ` after ${timeoutMs} ms`}`, this.lastError ? { cause: this.lastError.code } : undefined);
   }
 
   /** Turn the LEDs off (best effort), stop reconnecting and close the port. */
@@ -415,10 +420,6 @@ export class RigDriver {
   private setState(state: RigState): void {
     const changed = state !== this.state;
     this.state = state;
-    if (state === 'connected' || state === 'fault') {
-      for (const resolve of [...this.readyWaiters]) resolve();
-      this.readyWaiters.clear();
-    }
     if (changed) {
       const health = this.health();
       for (const listener of [...this.statusListeners]) listener(health);

@@ -170,16 +170,19 @@ export class RigLink {
         if (err) reject(withStack(err, callerStack));
         else resolve(body as Buffer);
       };
+      const rto = this.options.rto;
+      const baseRtoMs = rto.currentMs;
+      let backedOff = false;
       const send = (): void => {
         if (timer) clearTimeout(timer);
         sentAtMs = performance.now();
         this.writeFrame(bytes);
-        timer = setTimeout(onTimeout, this.options.rto.timeoutMs(attempt));
+        timer = setTimeout(onTimeout, baseRtoMs * 2 ** attempt);
       };
       const retransmit = (): void => {
         if (attempt >= maxRetransmits) {
           this.options.counters.timeouts++;
-          finish(createError('GB_RIG_TIMEOUT', `no response to ${name} (seq ${seq}) after ${attempt + 1} sends; last RTO ${Math.round(this.options.rto.timeoutMs(attempt))} ms`, { type: name, seq }));
+          finish(createError('GB_RIG_TIMEOUT', `no response to ${name} (seq ${seq}) after ${attempt + 1} sends; last RTO ${Math.round(baseRtoMs * 2 ** attempt)} ms`, { type: name, seq }));
           return;
         }
         attempt++;
@@ -189,6 +192,8 @@ export class RigLink {
       };
       const onTimeout = (): void => {
         timer = undefined;
+        if (!backedOff) rto.backoff();
+        backedOff = true;
         retransmit();
       };
       const entry: InFlight = {
@@ -203,7 +208,7 @@ export class RigLink {
             return;
           }
           // Karn's rule: only a command sent once gives an unambiguous round trip.
-          if (!retransmitted) this.options.rto.sample(performance.now() - sentAtMs);
+          if (!retransmitted) rto.sample(performance.now() - sentAtMs);
           finish(undefined, frame.payload);
         },
         onBadCrc: () => retransmit(),

@@ -24,6 +24,14 @@ export class RtoEstimator {
     this.rtoMs = Math.min(MAX_RTO_MS, Math.max(MIN_RTO_MS, this.srttMs + 4 * this.rttvarMs));
   }
 
+  /**
+   * A command needed a retransmission after a timeout: keep the doubled RTO for the next commands until a
+   * valid sample arrives (RFC 6298 5.7), so a link that became slower is not retransmitted on every command.
+   */
+  backoff(): void {
+    this.rtoMs = Math.min(MAX_RTO_MS, this.rtoMs * 2);
+  }
+
   /** Timeout for attempt `n` (0 = first send), ms: RTO doubled on every retransmission. */
   timeoutMs(attempt: number): number {
     return this.rtoMs * 2 ** attempt;

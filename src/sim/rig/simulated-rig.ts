@@ -94,7 +94,11 @@ export class SimulatedRig implements RigPinSource {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     child.stdin.on('error', () => undefined);
     child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => this.options.log?.(`simrig stderr: ${text.trimEnd()}`));
+    child.stderr.on('data', (text: string) => {
+      // libsimavr announces each ELF section it loads; that is not worth a log line.
+      const lines = text.split('\n').filter((l) => l.trim() && !/^Loaded \d+ \.\w+/.test(l));
+      for (const l of lines) this.options.log?.(`simrig stderr: ${l}`);
+    });
     createInterface({ input: child.stdout }).on('line', (line) => this.handleLine(line));
     void this.exited.then((code) => {
       this.readyWaiter?.reject(createError('GB_RIG_SIM_FAILED', `simavr harness exited with ${code} before READY${this.errors.length ? `: ${this.errors.join('; ')}` : ''}`));

@@ -61,7 +61,8 @@ export class FaultProxyPort extends EventEmitter implements RigPort {
         const next = this.pending.indexOf(0xa5, 1);
         const raw = next < 0 ? this.pending : this.pending.subarray(0, next);
         this.pending = next < 0 ? Buffer.alloc(0) : this.pending.subarray(next);
-        this.emit('data', Buffer.from(raw));
+        const bytes = Buffer.from(raw);
+        this.later('toHost', 0, () => this.emit('data', bytes));
         continue;
       }
       if (this.pending.length < 2 || this.pending.length < 6 + this.pending[1]) return;
@@ -71,7 +72,36 @@ export class FaultProxyPort extends EventEmitter implements RigPort {
     }
   }
 
-  private apply(direction: Direction, frame: Buffer, deliver: (bytes: Buffer) => void): void {
+  // A serial line delays but never reorders: a delayed frame holds back the frames behind it, so every
+  // delivery in a direction goes through one FIFO of non-decreasing due times.
+  private readonly queues: Record<Direction, { dueMs: number; fn: () => void }[]> = { toRig: [], toHost: [] };
+  private readonly timers: Record<Direction, NodeJS.Timeout | undefined> = { toRig: undefined, toHost: undefined };
+
+  private later(direction: Direction, delayMs: number, fn: () => void): void {
+    const queue = this.queues[direction];
+    const now = performance.now();
+    const dueMs = Math.max(now + delayMs, queue.at(-1)?.dueMs ?? 0);
+    queue.push({ dueMs, fn });
+    this.pump(direction);
+  }
+
+  private pump(direction: Direction): void {
+    const queue = this.queues[direction];
+    if (this.timers[direction]) return;
+    while (queue.length > 0 && queue[0].dueMs <= performance.now()) {
+      const item = queue.shift() as { fn: () => void };
+      if (!this.closed) item.fn();
+    }
+    if (queue.length > 0) {
+      this.timers[direction] = setTimeout(() => {
+        this.timers[direction] = undefined;
+        this.pump(direction);
+      }, Math.max(0, queue[0].dueMs - performance.now()));
+    }
+  }
+
+  private apply(direction: Direction, frame: Buffer, send: (bytes: Buffer) => void): void {
+    const deliver = (bytes: Buffer): void => this.later(direction, 0, () => send(bytes));
     const action = this.policy(direction, frame, this.counts[direction]++);
     const tally = this.tally[direction];
     if (action === 'pass') {
@@ -90,9 +120,8 @@ export class FaultProxyPort extends EventEmitter implements RigPort {
       deliver(bad);
     } else if ('delayMs' in action) {
       tally.delay++;
-      setTimeout(() => {
-        if (!this.closed) deliver(frame);
-      }, action.delayMs);
+      this.later(direction, action.delayMs, () => send(frame));
+      return;
     } else {
       tally.garbage++;
       deliver(Buffer.concat([action.garbage, frame]));

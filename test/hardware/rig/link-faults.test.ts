@@ -51,7 +51,10 @@ async function exercise(t: Test, label: string, commands = 20): Promise<RigCount
 }
 
 t.test('dropped frames in both directions are recovered by retransmission', async (t) => {
-  current = (dir, _f, i) => ((dir === 'toRig' ? i % 5 === 2 : i % 6 === 4) ? 'drop' : 'pass');
+  // Seeded random rather than every n-th frame: the firmware re-sends unacknowledged events in bursts,
+  // and a periodic pattern can hit the same event at every retry.
+  const random = seededRandom(11);
+  current = () => (random() < 0.12 ? 'drop' : 'pass');
   const d = await exercise(t, 'dropped');
   t.ok(d.retransmits > 0, 'retransmissions happened');
   t.equal(d.timeouts, 0, 'no command gave up');
@@ -66,7 +69,8 @@ t.test('duplicated frames are harmless: commands run once, events are delivered 
 });
 
 t.test('corrupted frames are dropped by CRC; the firmware NAKs ours and we resend at once', async (t) => {
-  current = (dir, _f, i) => ((dir === 'toRig' ? i % 4 === 1 : i % 5 === 2) ? 'corrupt' : 'pass');
+  const random = seededRandom(5);
+  current = () => (random() < 0.12 ? 'corrupt' : 'pass');
   const d = await exercise(t, 'corrupted');
   t.ok(d.crcErrors > 0, 'host counted CRC errors');
   t.ok(d.naks > 0, 'firmware NAKed corrupted commands');
@@ -74,7 +78,7 @@ t.test('corrupted frames are dropped by CRC; the firmware NAKs ours and we resen
   t.equal(d.timeouts, 0);
 });
 
-t.test('delayed (and so reordered) frames do not confuse response matching', async (t) => {
+t.test('delayed frames (longer than the RTO) do not confuse response matching', async (t) => {
   const random = seededRandom(42);
   current = (dir) => (random() < 0.3 ? { delayMs: dir === 'toHost' ? 20 + random() * 60 : 5 + random() * 20 } : 'pass');
   const d = await exercise(t, 'delayed');

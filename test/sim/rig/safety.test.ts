@@ -30,8 +30,10 @@ t.test('host silent: every LED is off within hostTimeoutMs, and HOST_TIMEOUT is 
   await link.request(Cmd.CLEAR_FAULTS);
   await link.request(Cmd.SET_CONFIG, encodeConfig({ hostTimeoutMs, maxOnMs: 5000, tempLimitC: 70 }));
   rig.trace.clear();
+  // Pin lines and UART frames travel different pipes: listen before asking.
+  const litSeen = rig.trace.waitFor((e) => e.kind === 'latch' && e.levels.every((l) => l === 1234), 2000);
   await link.request(Cmd.SET_LEVELS, packLevels(new Array(24).fill(1234)));
-  const lit = await rig.trace.waitFor((e) => e.kind === 'latch' && e.levels.every((l) => l === 1234), 2000);
+  const lit = await litSeen;
   t.ok(lit, 'LEDs lit');
   t.ok(await eventually(() => darkAfter(rig.trace.events, lit?.timeUs ?? 0) !== undefined, hostTimeoutMs * 4), 'LEDs went dark');
   const darkUs = darkAfter(rig.trace.events, lit?.timeUs ?? 0) ?? Infinity;
@@ -58,8 +60,9 @@ t.test('on-time limit: a channel left on longer than maxOnMs is switched off and
   rig.trace.clear();
   const levels = new Array(24).fill(0);
   levels[7] = 4095;
+  const litSeen = rig.trace.waitFor((e) => e.kind === 'latch' && e.levels[7] === 4095, 2000);
   await rig.driver.setLevels(levels);
-  const lit = await rig.trace.waitFor((e) => e.kind === 'latch' && e.levels[7] === 4095, 2000);
+  const lit = await litSeen;
   t.ok(lit, 'LED 7 lit');
   t.ok(await eventually(() => darkAfter(rig.trace.events, lit?.timeUs ?? 0) !== undefined, 3000), 'switched off while the host keeps talking');
   const onMs = ((darkAfter(rig.trace.events, lit?.timeUs ?? 0) ?? Infinity) - (lit?.timeUs ?? 0)) / 1000;
