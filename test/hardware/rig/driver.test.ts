@@ -59,7 +59,7 @@ t.test('temperature from the simulated thermistor', async (t) => {
   rig.sim.setTemperature(25);
 });
 
-async function checkTiming(t: Test, steps: SequenceStep[]): Promise<void> {
+async function checkTiming(t: Test, steps: SequenceStep[], todoSteps: ReadonlySet<number> = new Set()): Promise<void> {
   await rig.driver.loadSequence(steps);
   rig.trace.clear();
   const events: StepDoneEvent[] = [];
@@ -69,11 +69,11 @@ async function checkTiming(t: Test, steps: SequenceStep[]): Promise<void> {
     events.push(r.value);
     r = await gen.next();
   }
-  t.equal(r.value.steps, 24);
+  t.equal(r.value.steps, steps.length);
   t.equal(r.value.aborted, false);
   t.same(events.map((e) => e.step), steps.map((_, i) => i), 'a STEP_DONE for every step, in order');
   for (const e of events) {
-    t.ok(Math.abs(e.latenessUs) <= 20, `step ${e.step}: firmware lateness ${e.latenessUs} µs`);
+    t.ok(Math.abs(e.latenessUs) <= 20, `step ${e.step}: firmware lateness ${e.latenessUs} µs`, todoSteps.has(e.step) ? { todo: SETTLE_ZERO_TODO } : {});
     const want = steps[e.step].channels.length ? steps[e.step].settleUs + steps[e.step].exposureUs : 0;
     t.ok(Math.abs(e.onUs - want) <= 20, `step ${e.step}: onUs ${e.onUs} vs ${want}`);
   }
@@ -85,10 +85,10 @@ async function checkTiming(t: Test, steps: SequenceStep[]): Promise<void> {
   let worst = 0;
   for (const s of timing ?? []) {
     worst = Math.max(worst, s.maxAbsErrUs);
-    t.ok(s.maxAbsErrUs <= 20, `step ${s.step}: rise ${s.riseErrUs.toFixed(3)}, fall ${s.fallErrUs.toFixed(3)}, off ${s.offErrUs.toFixed(3)} µs`);
+    t.ok(s.maxAbsErrUs <= 20, `step ${s.step}: rise ${s.riseErrUs.toFixed(3)}, fall ${s.fallErrUs.toFixed(3)}, off ${s.offErrUs.toFixed(3)} µs`, todoSteps.has(s.step) ? { todo: SETTLE_ZERO_TODO } : {});
     t.ok(s.litMatches, `step ${s.step}: the camera saw exactly the step's LEDs at the trigger`);
   }
-  t.comment(`worst pin timing error ${worst.toFixed(3)} µs over 24 steps`);
+  t.comment(`worst pin timing error ${worst.toFixed(3)} µs over ${steps.length} steps`);
   t.ok(litNow(rig.sim).every((l) => l === 0), 'LEDs off after the sequence');
 }
 
@@ -100,10 +100,10 @@ t.test('sequence timing on the simulated pins is within ±20 µs of what was ask
   await checkTiming(t, steps);
 });
 
-t.test('sequence timing with settleUs = 0 (trigger at the latch)', { todo: SETTLE_ZERO_TODO }, async (t) => {
+t.test('sequence timing with settleUs = 0 (trigger at the latch)', async (t) => {
   const steps = oneLedPerStep({ level: 3000, settleUs: 1000, triggerUs: 300, exposureUs: 1500 }).slice(0, 6);
   steps[3] = { ...steps[3], settleUs: 0 };
-  await checkTiming(t, steps);
+  await checkTiming(t, steps, new Set([3]));
 });
 
 t.test('commands refused by the firmware fail with the NAK reason, not a retry', async (t) => {
