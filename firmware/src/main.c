@@ -76,8 +76,8 @@ static void housekeeping(uint32_t nowMs) {
     gb_parser_expire(&s_parser);
     s_lastRxMs = nowMs;
   }
-  /* Status LED: steady on when healthy, blinking at 2 Hz while a blocking fault is latched. */
-  uint8_t on = (g_faults & FAULTS_BLOCKING) ? ((nowMs / 250) & 1) : 1;
+  /* Status LED: steady on when healthy, blinking (256 ms on, 256 ms off) while a blocking fault is latched. */
+  uint8_t on = (g_faults & FAULTS_BLOCKING) ? (uint8_t)((nowMs >> 8) & 1) : 1;
   if (on != s_statusPhase) {
     s_statusPhase = on;
     if (on) PORTD |= _BV(PIN_STATUS);

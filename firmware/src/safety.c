@@ -82,8 +82,10 @@ uint16_t safety_clear(void) {
 static void check_on_time(uint32_t nowMs) {
   uint32_t lit = safety_any_lit() ? g_litMask : 0;
   uint32_t fresh = lit & ~s_prevLit;
-  for (uint8_t ch = 0; ch < 24; ch++) {
-    uint32_t bit = (uint32_t)1 << ch;
+  /* Constant 1-bit shifts: a variable 32-bit shift is a loop on the AVR, and this runs every ms. */
+  uint32_t bit = 1;
+  for (uint8_t ch = 0; ch < 24; ch++, bit <<= 1) {
+    if (!((lit | fresh) & bit)) continue;
     if (fresh & bit) s_litSinceMs[ch] = (uint16_t)nowMs;
     if ((lit & bit) && (uint16_t)((uint16_t)nowMs - s_litSinceMs[ch]) > g_config.maxOnMs) {
       safety_raise(FAULT_ON_TIME);

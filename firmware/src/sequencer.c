@@ -132,7 +132,7 @@ static uint8_t after_edge(uint32_t t) {
     }
     case PH_RISE:
       s_riseUs = clock_ticks_to_us(t);
-      s_riseLateUs = (int16_t)((int32_t)(t - s_next) / 2);
+      s_riseLateUs = (int16_t)((int32_t)(t - s_next) >> 1); /* arithmetic shift: no division call */
       s_phase = PH_FALL;
       s_next += (uint32_t)step_trigger(s) << 1;
       return 1;
@@ -155,8 +155,9 @@ ISR(TIMER1_COMPA_vect) {
         d = (int32_t)(s_next - clock_ticks_irqoff());
       }
       if (d > LEAD_TICKS + 16) {
+        /* No TIFR1 write to drop a stale OCF1A (a spurious entry is harmless): in simavr 1.6 that write
+         * also drops a pending Timer1 overflow, and the µs clock would lose 32.768 ms. */
         OCR1A = (uint16_t)(s_next - LEAD_TICKS);
-        TIFR1 = _BV(OCF1A);
         /* Armed in time? Otherwise fall through and wait here. */
         if ((int32_t)(s_next - clock_ticks_irqoff()) > LEAD_TICKS + 8) return;
       }
@@ -197,14 +198,20 @@ void seq_run(uint32_t *startUs) {
     BLANK_LOW();
     s_running = 1;
     OCR1A = (uint16_t)(s_next - LEAD_TICKS);
-    TIFR1 = _BV(OCF1A);
     TIMSK1 |= _BV(OCIE1A);
   }
 }
 
 uint8_t seq_running(void) { return s_running; }
 
-uint8_t seq_current_step(void) { return s_running ? s_step : 0xFF; }
+uint8_t seq_current_step(void) {
+  uint8_t step = 0xFF;
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    /* After its trigger fell, a step still runs until its switch-off (the next latch). */
+    if (s_running) step = (s_phase == PH_LATCH && s_step > 0) ? (uint8_t)(s_step - 1) : s_step;
+  }
+  return step;
+}
 
 uint8_t seq_abort(void) {
   uint8_t done;

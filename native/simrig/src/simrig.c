@@ -45,7 +45,8 @@ static uint8_t g_inq[INQ_SIZE];
 static size_t g_inHead, g_inLen;
 static int g_feeding, g_xoff;
 static uint8_t g_bits[288]; /* ring of the bits clocked into the TLC5947 (SIN sampled at SCLK rising) */
-static uint64_t g_bitCount;
+static uint64_t g_bitCount, g_bitsAtLatch;
+static double g_firstBitUs, g_lastBitUs; /* debug: when the bits of the next frame were clocked */
 static int g_pin[6]; /* last seen: trigger PB1, xlat PB2, status PD6, blank PD7, sin PB3, sclk PB5 */
 static uint64_t g_cycleBase; /* cycles before the last reset, if the core restarted its counter */
 static uint64_t g_lastCycle;
@@ -196,12 +197,24 @@ static void on_pin(struct avr_irq_t *irq, uint32_t value, void *param) {
   g_pin[which] = v;
   switch (which) {
     case PIN_TRIGGER: emit("T", "%d", v); break;
-    case PIN_XLAT: if (v) print_latch(); break;
+    case PIN_XLAT:
+      if (v) {
+        if (getenv("SIMRIG_DEBUG"))
+          fprintf(stderr, "latch: %llu bits since the last one, first at %.3f, last at %.3f us\n",
+                  (unsigned long long)(g_bitCount - g_bitsAtLatch), g_firstBitUs, g_lastBitUs);
+        g_bitsAtLatch = g_bitCount;
+        print_latch();
+      }
+      break;
     case PIN_STATUS: emit("S", "%d", v); break;
     case PIN_BLANK: emit("B", "%d", v); break;
     case PIN_SIN: break;
     case PIN_SCLK:
-      if (v) g_bits[g_bitCount++ % 288] = (uint8_t)g_pin[PIN_SIN];
+      if (v) {
+        g_lastBitUs = (double)sim_cycles() / 16.0;
+        if (g_bitCount == g_bitsAtLatch) g_firstBitUs = g_lastBitUs;
+        g_bits[g_bitCount++ % 288] = (uint8_t)g_pin[PIN_SIN];
+      }
       break;
   }
 }
@@ -342,14 +355,17 @@ int main(int argc, char **argv) {
   char cmd[256];
   size_t cmdLen = 0;
   long tracePc = getenv("SIMRIG_TRACE_PC") ? strtol(getenv("SIMRIG_TRACE_PC"), NULL, 0) : -1;
+  int profile = getenv("SIMRIG_PROFILE") != NULL;
+  unsigned long profileTick = 0;
   double t0 = mono_s();
   uint64_t cyclesAtT0 = sim_cycles();
   for (;;) {
     uint64_t target = sim_cycles() + RUN_CHUNK_CYCLES;
     while (sim_cycles() < target) {
       int state = avr_run(g_avr);
+      if (profile && ++profileTick % 97 == 0) fprintf(stderr, "pc %x %.0f\n", g_avr->pc, (double)sim_cycles() / 16.0);
       if (tracePc >= 0 && (long)g_avr->pc == tracePc)
-        fprintf(stderr, "trace pc 0x%lx at %.3f us\n", tracePc, (double)sim_cycles() / 16.0);
+        fprintf(stderr, "trace pc 0x%lx at %.3f us ocr1a %u\n", tracePc, (double)sim_cycles() / 16.0, g_avr->data[0x88] | (g_avr->data[0x89] << 8));
       if (state == cpu_Done || state == cpu_Crashed) {
         err_line("MCU %s at %llu cycles (pc 0x%x)", state == cpu_Done ? "stopped" : "crashed",
                  (unsigned long long)sim_cycles(), g_avr->pc);
