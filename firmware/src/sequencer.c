@@ -13,10 +13,11 @@ static uint8_t s_steps[MAX_STEPS][SEQ_STEP_BYTES];
 static uint8_t s_loaded[(MAX_STEPS + 7) / 8];
 
 enum { PH_LATCH, PH_RISE, PH_FALL };
-/* The compare interrupt fires this many ticks before an edge and waits for the exact tick. */
-#define LEAD_TICKS 32
+/* The compare interrupt fires this many ticks (32 µs) before an edge and waits for the exact tick, so its
+ * own entry (~6 µs) and a late start behind another interrupt or a critical section are absorbed. */
+#define LEAD_TICKS 64
 /* The next frame is filled (about 20 µs in the interrupt) only with this much room before the next edge. */
-#define PRELOAD_ROOM_TICKS 120
+#define PRELOAD_ROOM_TICKS 160
 
 static volatile uint8_t s_running;
 static volatile uint8_t s_step;
