@@ -8,6 +8,7 @@ import { reconstructCommand } from './commands/reconstruct.ts';
 import { integrateCommand } from './commands/integrate.ts';
 import { simDatasetCommand } from './commands/sim-dataset.ts';
 import { simRenderCommand } from './commands/sim-render.ts';
+import { calibrateCommands } from './commands/calibrate-commands.ts';
 
 /**
  * Every `gradebooth` command, listed explicitly (no directory autoloading), so `--help` and the README's
@@ -26,4 +27,5 @@ export const commands: readonly Command[] = [
   integrateCommand,
   simRenderCommand,
   simDatasetCommand,
+  ...calibrateCommands,
 ];

@@ -1,0 +1,100 @@
+import { createError } from '../core/errors.ts';
+import type { FloatImage } from '../imaging/image.ts';
+import { fitCircleRobust, type Circle, type CircleFit } from './circle-fit.ts';
+import { findHighlight, maskBoundaryPoints, type Highlight } from './sphere-image.ts';
+import { cameraToViewAxes, reflectOffSphere, sphereFromOutline, type Intrinsics, type SphereLocation } from './mirror-sphere.ts';
+
+/** A unit 3-vector (x right, y up, z towards the camera). */
+export type Direction = [number, number, number];
+
+/**
+ * Distant light direction from a mirror-sphere highlight under an orthographic camera: the normal at the
+ * highlight is ((x−cx)/r, −(y−cy)/r, nz) — image y runs down, ours up — and the light is the view vector
+ * V = (0, 0, 1) reflected about it, L = 2(N·V)N − V. Highlights just outside the fitted rim (blooming)
+ * are pulled onto the rim.
+ */
+export function lightFromHighlight(circle: Circle, xPx: number, yPx: number): { direction: Direction; normal: Direction; radiusFraction: number } {
+  let nx = (xPx - circle.cxPx) / circle.radiusPx;
+  let ny = -(yPx - circle.cyPx) / circle.radiusPx;
+  const rho = Math.hypot(nx, ny);
+  if (rho > 1) {
+    nx /= rho;
+    ny /= rho;
+  }
+  const nz = Math.sqrt(Math.max(0, 1 - nx * nx - ny * ny));
+  const direction: Direction = [2 * nz * nx, 2 * nz * ny, 2 * nz * nz - 1];
+  const len = Math.hypot(...direction);
+  return {
+    direction: [direction[0] / len, direction[1] / len, direction[2] / len],
+    normal: [nx, ny, nz],
+    radiusFraction: rho,
+  };
+}
+
+/** Angle between two directions, degrees. */
+export function angleBetweenDeg(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+  const n = Math.hypot(a[0], a[1], a[2]) * Math.hypot(b[0], b[1], b[2]);
+  return (Math.acos(Math.min(1, Math.max(-1, dot / n))) * 180) / Math.PI;
+}
+
+/** Sphere outline fitted to a mask's sub-pixel boundary (px), with outlier rejection. */
+export function fitSphereOutline(mask: FloatImage): CircleFit & { boundary: { xs: Float64Array; ys: Float64Array } } {
+  const boundary = maskBoundaryPoints(mask);
+  if (boundary.xs.length < 12) throw createError('GB_VISION_FAILED', `sphere mask has only ${boundary.xs.length} boundary points; expected a filled disc`);
+  return { ...fitCircleRobust(boundary.xs, boundary.ys), boundary };
+}
+
+/** One calibrated light with the figures that say how far to trust it. */
+export interface DistantLightResult {
+  direction: Direction;
+  highlight: Highlight;
+  /** Distance of the highlight from the sphere centre over the radius (near 1 = grazing, less precise). */
+  radiusFraction: number;
+}
+
+export interface DistantLightOptions {
+  /** Highlight threshold as a fraction of the image's peak inside the sphere (default 0.5). */
+  highlightFraction?: number;
+  /**
+   * Pinhole intrinsics (px) of the camera that took the images. With them the view vector is the real
+   * camera ray at each highlight and the sphere is located under perspective; without them the camera is
+   * taken as orthographic (view vector (0, 0, 1) everywhere), which is right for a far-away camera only.
+   */
+  intrinsics?: Intrinsics;
+}
+
+/** The sphere as fitted: the image circle always, and under perspective also its camera-frame location. */
+export interface FittedSphere {
+  circle: CircleFit;
+  /** Present with intrinsics; the radius is 1 (directions do not depend on the sphere's true size). */
+  location?: SphereLocation;
+}
+
+/** Calibrate distant lights: fit the sphere once, then one direction per mirror-sphere image. */
+export function calibrateDistantLights(
+  mask: FloatImage,
+  images: readonly FloatImage[],
+  options: DistantLightOptions = {},
+  onImage?: (index: number) => void,
+): { sphere: FittedSphere; lights: DistantLightResult[] } {
+  const fitted = fitSphereOutline(mask);
+  const { boundary, ...circle } = fitted;
+  const k = options.intrinsics;
+  // Under perspective only the ratio of radius to distance matters, so a unit sphere stands in for it.
+  const location = k ? sphereFromOutline(k, boundary.xs, boundary.ys, 1) : undefined;
+  const lights = images.map((img, i) => {
+    if (img.width !== mask.width || img.height !== mask.height) {
+      throw createError('GB_DATASET_INVALID', `image ${i + 1} is ${img.width}×${img.height} but the mask is ${mask.width}×${mask.height}`);
+    }
+    const highlight = findHighlight(img, { ...circle, radiusPx: circle.radiusPx + 1 }, options.highlightFraction ?? 0.5);
+    const ortho = lightFromHighlight(circle, highlight.xPx, highlight.yPx);
+    let direction = ortho.direction;
+    if (k && location) {
+      direction = cameraToViewAxes(reflectOffSphere(k, highlight.xPx, highlight.yPx, location.centreMm, 1).reflected);
+    }
+    onImage?.(i);
+    return { direction, highlight, radiusFraction: ortho.radiusFraction };
+  });
+  return { sphere: { circle, location }, lights };
+}
