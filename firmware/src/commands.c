@@ -169,10 +169,13 @@ void commands_handle(const gb_frame_t *f) {
     }
     case GB_CMD_SET_SERIAL:
       if (!exact(f, NV_SERIAL_BYTES)) goto bad_length;
+      /* EEPROM writes take 3.4 ms per byte on the chip and would starve the sequence's pre-loading. */
+      if (seq_running()) return nak(seq, GB_NAK_BUSY);
       nv_write_serial(a);
       break;
     case GB_CMD_GEOMETRY_WRITE: {
       if (f->len < 3 || f->len > 62) goto bad_length;
+      if (seq_running()) return nak(seq, GB_NAK_BUSY);
       uint16_t off = gb_get_u16(a);
       uint8_t len = (uint8_t)(f->len - 2);
       if ((uint32_t)off + len > NV_GEOMETRY_BYTES) return nak(seq, GB_NAK_BAD_ARG);
