@@ -142,7 +142,8 @@ export function buildCardScene(options: CardOptions): { scene: Scene; truth: Car
     maps.specularF0[i] = 0.04;
   });
   paintCardFace(maps, frame, side, rng, shape.halfW, shape.halfH);
-  const foil = options.foil === true ? paintFoil(maps, frame, rng) : null;
+  // The foil has its own random stream, so adding it changes nothing else about the card.
+  const foil = options.foil === true ? paintFoil(maps, frame, new SeededRandom(hashSeed(seed, sideSalt, 0xf011))) : null;
 
   const defects: DefectTruth[] = [];
   if (options.defects !== false) {

@@ -1,0 +1,86 @@
+import t from 'tap';
+import { loadBoothGeometry } from '../../../src/sim/geometry/booth-geometry.ts';
+import { buildCardScene, cardCentering } from '../../../src/sim/scenes/card.ts';
+import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
+import { mapU, mapV } from '../../../src/sim/scenes/surface-maps.ts';
+
+const geometry = await loadBoothGeometry();
+const config = await loadSceneConfig();
+const pitchMm = 0.05;
+
+t.test('true centering matches the printed borders measured on the albedo map', async (t) => {
+  for (const seed of [1, 2, 3]) {
+    for (const side of ['front', 'back'] as const) {
+      const { scene, truth } = buildCardScene({ seed, side, spec: config.card, tray: geometry.tray, pitchMm, defects: false });
+      const maps = scene.surface!.maps;
+      const c = truth.centering;
+      const cheap = cardCentering(seed, side, config.card);
+      t.ok((['leftMm', 'rightMm', 'topMm', 'bottomMm'] as const).every((k) => Math.abs(cheap[k] - c[k]) < 1e-9), 'cheap centering equals the built one');
+      t.ok(Math.abs(c.leftMm + c.rightMm - 2 * config.card.borderMm) < 1e-9, 'left + right = 2 borders');
+      // Walk the middle row from the left card edge to the dark keyline that starts the print frame.
+      const y = Math.round(maps.heightPx / 2);
+      let left = NaN;
+      let right = NaN;
+      for (let x = 0; x < maps.widthPx; x++) {
+        const i = y * maps.widthPx + x;
+        if (maps.cover[i] && maps.albedo[i] < 0.1 && Number.isNaN(left)) left = mapU(maps, x) + config.card.widthMm / 2;
+        if (maps.cover[i] && maps.albedo[i] < 0.1) right = config.card.widthMm / 2 - mapU(maps, x);
+      }
+      t.ok(Math.abs(left - c.leftMm) <= pitchMm * 1.01, `${side} seed ${seed}: left border ${left.toFixed(3)} ~ ${c.leftMm.toFixed(3)} mm`);
+      t.ok(Math.abs(right - c.rightMm) <= pitchMm * 1.01, `${side} seed ${seed}: right border ${right.toFixed(3)} ~ ${c.rightMm.toFixed(3)} mm`);
+      const [hi] = c.leftRight.split('/').map(Number);
+      t.ok(Math.abs(hi - Math.max(c.leftSharePct, 100 - c.leftSharePct)) < 0.06, 'ratio text matches the share');
+      t.ok(mapV(maps, 0) > config.card.heightMm / 2, 'maps cover the whole card');
+    }
+  }
+});
+
+t.test('foil is printed reflectance, not relief', async (t) => {
+  const plain = buildCardScene({ seed: 9, side: 'front', spec: config.card, tray: geometry.tray, pitchMm });
+  const foil = buildCardScene({ seed: 9, side: 'front', spec: config.card, tray: geometry.tray, pitchMm, foil: true });
+  t.ok(foil.truth.foil, 'foil truth present');
+  const ha = foil.scene.surface!.maps.height;
+  const hb = plain.scene.surface!.maps.height;
+  let diff = 0;
+  for (let i = 0; i < ha.length; i++) if (ha[i] !== hb[i]) diff++;
+  t.equal(diff, 0, 'identical height map');
+  t.same(foil.truth.defects, plain.truth.defects, 'identical defects');
+  let changed = 0;
+  const a = foil.scene.surface!.maps.specularF0;
+  const b = plain.scene.surface!.maps.specularF0;
+  for (let i = 0; i < a.length; i++) if (a[i] > 0.3 && b[i] < 0.1) changed++;
+  t.ok(changed * pitchMm * pitchMm > 100, `foil area ${(changed * pitchMm * pitchMm).toFixed(0)} mm² of high reflectance`);
+});
+
+t.test('defects carry truth and are drawn where the truth says', async (t) => {
+  const kinds = new Set<string>();
+  for (let seed = 1; seed <= 40 && kinds.size < 7; seed++) {
+    const { scene, truth } = buildCardScene({ seed, side: 'front', spec: config.card, tray: geometry.tray, pitchMm: 0.1 });
+    const maps = scene.surface!.maps;
+    for (const d of truth.defects) {
+      kinds.add(d.kind);
+      t.ok(d.areaMm2 > 0, `${d.kind} #${d.id} (seed ${seed}) has a drawn area`);
+      let n = 0;
+      for (let i = 0; i < maps.label.length; i++) if (maps.label[i] === d.id) n++;
+      t.ok(n > 0, 'labelled on the map');
+      if (d.kind === 'stain' || d.kind === 'print-line') t.equal(d.depthUm, 0, `${d.kind} is albedo only`);
+      if (d.kind === 'corner-wear' || d.kind === 'edge-chip') t.ok(d.removedAreaMm2 >= 0, 'removed area recorded');
+    }
+  }
+  t.same([...kinds].sort(), ['corner-wear', 'crease', 'dent', 'edge-chip', 'print-line', 'scratch', 'stain'], 'every defect kind occurs');
+});
+
+t.test('a stain leaves the relief untouched', async (t) => {
+  for (let seed = 1; seed < 60; seed++) {
+    const { scene, truth } = buildCardScene({ seed, side: 'front', spec: config.card, tray: geometry.tray, pitchMm: 0.1 });
+    const stain = truth.defects.find((d) => d.kind === 'stain');
+    if (!stain) continue;
+    const noDefects = buildCardScene({ seed, side: 'front', spec: config.card, tray: geometry.tray, pitchMm: 0.1, defects: false });
+    const m = scene.surface!.maps;
+    let differs = 0;
+    for (let i = 0; i < m.label.length; i++) if (m.label[i] === stain.id && m.height[i] !== noDefects.scene.surface!.maps.height[i]) differs++;
+    t.equal(differs, 0, `stain #${stain.id} of seed ${seed} changes no height sample`);
+    return;
+  }
+  t.fail('no stain in 60 seeds');
+});
