@@ -59,6 +59,8 @@ export interface RigDriverOptions {
 
 /** Fault bits a previous host session leaves behind by simply going away; cleared at connect. */
 const LEFTOVER_FAULTS = Fault.HOST_TIMEOUT | Fault.EVENTS_LOST;
+/** Faults that hold the LEDs off until cleared: the driver's state is 'fault' while any is latched. */
+const BLOCKING_FAULTS = Fault.HOST_TIMEOUT | Fault.ON_TIME | Fault.OVER_TEMP | Fault.THERMISTOR;
 
 /**
  * The LED rig API. Owns the connection: opens a port through the injected factory, identifies,
@@ -80,6 +82,8 @@ export class RigDriver {
   private sequence: SequenceStep[] | undefined;
   private run: SequenceRun | undefined;
   private connections = 0;
+  /** bootId of the last BOOT event on the current link. */
+  private bootSeen: number | undefined;
   private stopping = false;
   private supervisor: Promise<void> | undefined;
   private wakeSupervisor: (() => void) | undefined;
@@ -348,7 +352,11 @@ export class RigDriver {
     link.start();
     this.link = link;
     try {
+      this.bootSeen = undefined;
       await this.initialize(link);
+      // Opening a real Arduino's port resets it (DTR): a BOOT that came while we initialised means our
+      // IDENTIFY or config may predate the reset, so do it again against the new boot.
+      for (let i = 0; i < 3 && this.bootSeen !== undefined && this.bootSeen !== this.identity?.bootId; i++) await this.initialize(link);
     } catch (err) {
       if (this.link === link) this.link = undefined;
       await link.stop();
@@ -356,7 +364,7 @@ export class RigDriver {
     }
     this.connections++;
     if (this.connections > 1) this.counters.reconnects++;
-    this.setState(this.faults & ~LEFTOVER_FAULTS ? 'fault' : 'connected');
+    this.setState(this.faults & BLOCKING_FAULTS ? 'fault' : 'connected');
     return link;
   }
 
@@ -393,10 +401,12 @@ export class RigDriver {
   private handleEvent(link: RigLink, event: RigEvent): void {
     if (event.kind === 'boot') {
       this.onFirmwareReset(`BOOT event, bootId ${event.bootId}`);
-      if (this.identity?.bootId !== event.bootId && link === this.link) {
+      this.bootSeen = event.bootId;
+      const up = this.state === 'connected' || this.state === 'fault';
+      if (up && this.identity?.bootId !== event.bootId && link === this.link) {
         // Re-identify and re-apply our state; if that fails the link is torn down and reconnected.
         this.initialize(link).then(
-          () => this.setState(this.faults & ~LEFTOVER_FAULTS ? 'fault' : 'connected'),
+          () => this.setState(this.faults & BLOCKING_FAULTS ? 'fault' : 'connected'),
           (err) => {
             this.lastError = asRigError(err);
             void link.stop();
@@ -404,7 +414,8 @@ export class RigDriver {
         );
       }
     } else if (event.kind === 'fault') {
-      this.noteFaults(event.latched);
+      // The event may be a retransmission from before a reconnect cleared it: trust the latch as it is now.
+      if (link === this.link) this.status().catch(() => this.noteFaults(event.latched));
     } else if (event.kind === 'seqDone' && event.faults) {
       this.noteFaults(this.faults | event.faults);
     }
@@ -413,12 +424,13 @@ export class RigDriver {
   }
 
   private noteFaults(faults: number): void {
+    const changed = faults !== this.faults;
     this.faults = faults;
-    if (this.state === 'connected' || this.state === 'fault') this.setState(faults & ~LEFTOVER_FAULTS ? 'fault' : 'connected');
+    if (this.state === 'connected' || this.state === 'fault') this.setState(faults & BLOCKING_FAULTS ? 'fault' : 'connected', changed);
   }
 
-  private setState(state: RigState): void {
-    const changed = state !== this.state;
+  private setState(state: RigState, faultsChanged = false): void {
+    const changed = state !== this.state || (faultsChanged && state === 'fault');
     this.state = state;
     if (changed) {
       const health = this.health();

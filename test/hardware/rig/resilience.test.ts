@@ -3,12 +3,18 @@ import t from 'tap';
 import { startRig, eventually, litNow, sleep, type RigFixture } from '../../sim/rig/rig-fixture.ts';
 import { oneLedPerStep } from '../../../src/hardware/rig/sequence-test.ts';
 import type { RigHealth } from '../../../src/hardware/rig/driver.ts';
+import { EventBus } from '../../../src/core/events.ts';
+import { publishRigStatus } from '../../../src/hardware/rig/status-bridge.ts';
 
 let rig: RigFixture;
 const states: string[] = [];
+const bus = new EventBus();
+const published: string[] = [];
+bus.on('hardware.status', (e) => { published.push(`${e.data.device}:${e.data.state}`); });
 t.before(async () => {
   rig = await startRig();
   rig.driver.onStatus((h: RigHealth) => states.push(h.state));
+  publishRigStatus(rig.driver, bus);
 });
 t.teardown(async () => {
   await rig?.close();
@@ -51,6 +57,7 @@ t.test('unplug mid-sequence: the run fails with GB_RIG_DISCONNECTED, the driver 
   t.equal(status.faults, 0, 'the host-timeout fault left by the unplug was cleared at reconnect');
   t.equal((await rig.driver.identify()).bootId, bootBefore, 'no firmware reset happened');
   t.ok(states.includes('disconnected') && states.at(-1) === 'connected', `status changes were emitted: ${states.join(' → ')}`);
+  t.ok(published.includes('rig:disconnected') && published.at(-1) === 'rig:connected', `published as hardware.status: ${published.join(' → ')}`);
   // And it works again.
   let n = 0;
   for await (const _ of rig.driver.runSequence()) {

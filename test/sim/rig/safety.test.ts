@@ -72,7 +72,7 @@ t.test('on-time limit: a channel left on longer than maxOnMs is switched off and
   t.ok(await eventually(() => faults.length > 0, 1000), 'FAULT event delivered');
   t.match(faults[0], { kind: 'fault' });
   t.ok(((faults[0] as { latched: number }).latched & Fault.ON_TIME) !== 0, 'ON_TIME latched');
-  t.equal(rig.driver.health().state, 'fault', 'health says fault');
+  t.ok(await eventually(() => rig.driver.health().state === 'fault', 1000), 'health says fault');
   await t.rejects(rig.driver.setLevels(levels), { code: 'GB_RIG_FAULT' });
   t.equal(await rig.driver.clearFaults(), 0, 'fault clears');
   t.equal(rig.driver.health().state, 'connected');
