@@ -1,0 +1,94 @@
+import { createError } from '../core/errors.ts';
+import type { FloatImage } from '../imaging/image.ts';
+import { pixelRay, type Intrinsics, type Vec3 } from './mirror-sphere.ts';
+
+/** A plane in the camera frame (mm): a point on it and its normal (either sign). */
+export interface PlaneMm {
+  pointMm: Vec3;
+  normal: Vec3;
+}
+
+/** Relative LED intensities and how uniform each LED's estimate was over the target. */
+export interface LedIntensityResult {
+  /** Per LED, relative radiant intensity (mean over LEDs = 1). */
+  relative: number[];
+  /** Per LED, the median of value·r²/cos θ over the samples (image units × mm²). */
+  scale: number[];
+  /** Per LED, robust spread of the per-pixel estimates (1.4826·MAD / median), percent. */
+  spreadPercent: number[];
+  /** Per LED, samples used. */
+  samples: number[];
+}
+
+export interface LedIntensityOptions {
+  /** Sample every stepPx pixels each way (default 8). */
+  stepPx?: number;
+  /** Samples with a value below this (after dark subtraction) are ignored (default 0.002). */
+  minValue?: number;
+  /** Samples at or above this are clipped and ignored (default 0.98). */
+  maxValue?: number;
+  /** Only pixels where the mask is > 0 are used (default: all). */
+  mask?: FloatImage;
+}
+
+/**
+ * Relative LED intensities from a matte white target: for each LED image (linear, dark-subtracted, 0..1)
+ * and each sampled pixel, the target point X is the pixel's ray on the target plane; with d = LED − X the
+ * irradiance is I·cos θ/|d|², so value·|d|²/cos θ estimates I up to the target's albedo and the camera's
+ * per-pixel response, which are the same for every LED and cancel in the relative figure. The median
+ * over the target is robust to dust and edge pixels; what stays non-uniform (beam profile, vignetting)
+ * is the flat-field's business and shows up here as the spread.
+ */
+export function ledIntensitiesFromWhite(
+  k: Intrinsics,
+  plane: PlaneMm,
+  ledPositionsMm: readonly Vec3[],
+  images: readonly FloatImage[],
+  options: LedIntensityOptions = {},
+): LedIntensityResult {
+  if (images.length !== ledPositionsMm.length) {
+    throw createError('GB_BAD_REQUEST', `expected one white-target image per LED (${ledPositionsMm.length}), got ${images.length}`);
+  }
+  const step = Math.max(1, Math.round(options.stepPx ?? 8));
+  const minValue = options.minValue ?? 0.002;
+  const maxValue = options.maxValue ?? 0.98;
+  const nLen = Math.hypot(...plane.normal);
+  // Orient the normal towards the camera (the origin), the side the LEDs light.
+  const toCam = -(plane.normal[0] * plane.pointMm[0] + plane.normal[1] * plane.pointMm[1] + plane.normal[2] * plane.pointMm[2]);
+  const sign = toCam >= 0 ? 1 : -1;
+  const n: Vec3 = [(sign * plane.normal[0]) / nLen, (sign * plane.normal[1]) / nLen, (sign * plane.normal[2]) / nLen];
+  const scale: number[] = [];
+  const spreadPercent: number[] = [];
+  const samples: number[] = [];
+  for (let led = 0; led < images.length; led++) {
+    const img = images[led];
+    const L = ledPositionsMm[led];
+    const est: number[] = [];
+    for (let y = Math.floor(step / 2); y < img.height; y += step) {
+      for (let x = Math.floor(step / 2); x < img.width; x += step) {
+        if (options.mask && !(options.mask.data[y * img.width + x] > 0)) continue;
+        const v = img.data[y * img.width + x];
+        if (!(v >= minValue) || v >= maxValue) continue;
+        const d = pixelRay(k, x + 0.5, y + 0.5);
+        const denom = d[0] * n[0] + d[1] * n[1] + d[2] * n[2];
+        if (Math.abs(denom) < 1e-9) continue;
+        const t = (plane.pointMm[0] * n[0] + plane.pointMm[1] * n[1] + plane.pointMm[2] * n[2]) / denom;
+        if (!(t > 0)) continue;
+        const toLed: Vec3 = [L[0] - d[0] * t, L[1] - d[1] * t, L[2] - d[2] * t];
+        const r2 = toLed[0] ** 2 + toLed[1] ** 2 + toLed[2] ** 2;
+        const cos = (toLed[0] * n[0] + toLed[1] * n[1] + toLed[2] * n[2]) / Math.sqrt(r2);
+        if (cos < 0.05) continue;
+        est.push((v * r2) / cos);
+      }
+    }
+    if (est.length < 10) throw createError('GB_VISION_FAILED', `LED ${led}: only ${est.length} usable white-target samples (dark or clipped image?)`);
+    est.sort((a, b) => a - b);
+    const med = est[est.length >> 1];
+    const dev = est.map((e) => Math.abs(e - med)).sort((a, b) => a - b);
+    scale.push(med);
+    spreadPercent.push((100 * 1.4826 * dev[dev.length >> 1]) / med);
+    samples.push(est.length);
+  }
+  const mean = scale.reduce((a, b) => a + b, 0) / scale.length;
+  return { relative: scale.map((s) => s / mean), scale, spreadPercent, samples };
+}
