@@ -9,7 +9,8 @@ export const simRigCommand: Command = {
   help: `Runs the rig firmware in simavr with its UART on a pty symlinked at PATH; open PATH like a real rig
 (e.g. gradebooth rig identify --port PATH). Pin events are printed to stdout. Stops on Ctrl-C/SIGTERM.
   --pty PATH   where to create the pty symlink
-  --speed X    simulated-time speed relative to real time (default 1)`,
+  --speed X    simulated-time speed relative to real time (default 1)
+  --quiet      do not print pin events`,
   options: { pty: { type: 'string' }, speed: { type: 'string' }, quiet: { type: 'boolean' } },
   async run(args, ctx) {
     const ptyPath = stringOption(args, 'pty');
