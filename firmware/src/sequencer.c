@@ -165,18 +165,35 @@ ISR(TIMER1_COMPA_vect) {
     }
     /* Final approach: the frame must already be in the driver's shift register, then spin on the 16-bit
      * counter (a few cycles per turn) and write the pin first, so the edge lands within a cycle or two. */
-    if (s_phase == PH_LATCH) {
-      if (!s_preloadStarted) preload(s_step);
+    /* Edges due at the same tick (trigger fall with the switch-off when triggerUs = exposureUs, rise with
+     * the latch when settleUs = 0) are written together, before any book-keeping. */
+    uint8_t edges = 1;
+    uint8_t latch = s_phase == PH_LATCH;
+    uint8_t next = s_step;
+    if (s_phase == PH_FALL && step_trigger(s_steps[s_step]) == step_exposure(s_steps[s_step])) {
+      latch = 1;
+      next = (uint8_t)(s_step + 1);
+      edges++;
+    }
+    uint8_t riseToo = 0;
+    if (latch) {
+      if (!s_preloadStarted) preload(next);
       tlc_shift_finish_irqoff();
+      riseToo = next < s_nSteps && step_settle(s_steps[next]) == 0;
+      edges += riseToo;
     }
     uint16_t target = (uint16_t)s_next;
-    while ((int16_t)(TCNT1 - target) < 0) {
-    }
-    if (s_phase == PH_LATCH) tlc_latch();
-    else if (s_phase == PH_RISE) TRIGGER_HIGH();
-    else TRIGGER_LOW();
-    uint16_t at = TCNT1;
-    if (!after_edge(s_next + (uint32_t)(int32_t)(int16_t)(at - target))) return;
+    uint16_t at;
+    do {
+      at = TCNT1; /* the tick the edges are written in: the pins follow within a few cycles */
+    } while ((int16_t)(at - target) < 0);
+    if (s_phase == PH_RISE) TRIGGER_HIGH();
+    if (s_phase == PH_FALL) TRIGGER_LOW();
+    if (latch) tlc_latch();
+    if (riseToo) TRIGGER_HIGH();
+    uint32_t t = s_next + (uint32_t)(int32_t)(int16_t)(at - target);
+    while (edges--)
+      if (!after_edge(t)) return;
   }
 }
 
