@@ -86,10 +86,12 @@ static void housekeeping(uint32_t nowMs) {
 }
 
 int main(void) {
+  /* LEDs off before anything else: BLANK high, then zero levels latched (PROTOCOL.md "Safety at reset"). */
+  PORTD |= _BV(PIN_BLANK);
+  DDRD |= _BV(PIN_BLANK);
   uint8_t cause = MCUSR;
   MCUSR = 0;
-  wdt_disable();
-  /* LEDs off before anything else: BLANK high, zero levels latched (PROTOCOL.md "Safety at reset"). */
+  wdt_disable(); /* after a watchdog reset it stays on at its shortest period */
   tlc_start();
   DDRB |= _BV(PIN_TRIGGER);
   TRIGGER_LOW();
@@ -103,6 +105,9 @@ int main(void) {
   thermistor_start();
   uart_start();
   set_sleep_mode(SLEEP_MODE_IDLE);
+  /* A hung main loop resets the MCU, and a reset switches the LEDs off. The loop runs at least every
+   * millisecond (Timer0); the longest blocking step is a 60-byte EEPROM write (~200 ms). */
+  wdt_enable(WDTO_500MS);
   sei();
   {
     uint8_t p[4];
@@ -112,6 +117,7 @@ int main(void) {
     rig_emit_event(GB_EV_BOOT, p, 4);
   }
   for (;;) {
+    wdt_reset();
     uint8_t b;
     while (uart_read(&b)) {
       s_lastRxMs = clock_now_ms();

@@ -233,12 +233,27 @@ static uint32_t ntc_mv(double celsius) {
 
 /* ---- commands -------------------------------------------------------------------------------- */
 
-static void reset_mcu(void) {
-  avr_reset(g_avr);
-  g_feeding = 0; /* avr_reset cancels cycle timers */
+static void (*g_coreReset)(avr_t *avr);
+
+/* Every MCU reset (our `reset` command or the firmware's watchdog) passes here. */
+static void on_reset(avr_t *avr) {
+  if (g_coreReset) g_coreReset(avr);
+  g_feeding = 0; /* avr_reset cancels cycle timers; the main loop restarts the feeder */
   g_xoff = 0;
   emit("RESET", NULL);
-  start_feeding();
+  /* Reset makes every pin an input and simavr raises no pin IRQ for it: report the board's levels, the
+   * trigger and status lines pulled low, BLANK pulled high (its pull-up keeps the LEDs off in reset). */
+  static const struct { int pin; int level; const char *tag; } board[] = {
+      {PIN_TRIGGER, 0, "T"}, {PIN_STATUS, 0, "S"}, {PIN_BLANK, 1, "B"}};
+  for (size_t i = 0; i < sizeof board / sizeof board[0]; i++) {
+    if (g_pin[board[i].pin] != board[i].level) {
+      g_pin[board[i].pin] = board[i].level;
+      emit(board[i].tag, "%d", board[i].level);
+    }
+  }
+  g_pin[PIN_XLAT] = 0;
+  g_pin[PIN_SCLK] = 0;
+  g_pin[PIN_SIN] = 0;
 }
 
 /* Returns 1 to quit. */
@@ -253,7 +268,7 @@ static int command(char *line) {
     if (raw < 0 || raw > 1023) err_line("adc wants 0..1023, got %s", arg);
     else set_adc_mv((uint32_t)((raw * 5000 + 512) / 1024));
   } else if (!strcmp(line, "reset")) {
-    reset_mcu();
+    avr_reset(g_avr);
   } else if (!strcmp(line, "unplug")) {
     unplug();
   } else if (!strcmp(line, "replug")) {
@@ -324,6 +339,8 @@ int main(int argc, char **argv) {
   g_avr->frequency = fw.frequency;
   g_avr->vcc = g_avr->avcc = g_avr->aref = 5000;
   g_avr->sleep = no_sleep;
+  g_coreReset = g_avr->reset;
+  g_avr->reset = on_reset;
   g_avr->log = 0;
 
   uint32_t flags = 0; /* no stdio echo of UART bytes, no usleep on RXC polling */
@@ -373,6 +390,7 @@ int main(int argc, char **argv) {
         return 5;
       }
     }
+    start_feeding();
     /* Simulated time must not run ahead of wall-clock time × speed: wait (polling our inputs) if it does. */
     double simS = (double)(sim_cycles() - cyclesAtT0) / fw.frequency;
     double aheadS = simS - (mono_s() - t0) * speed;
