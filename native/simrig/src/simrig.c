@@ -262,7 +262,10 @@ static int command(char *line) {
   if (arg) *arg++ = 0;
   if (!strcmp(line, "quit")) return 1;
   if (!strcmp(line, "temp") && arg) {
-    set_adc_mv(ntc_mv(atof(arg)));
+    char *end;
+    double c = strtod(arg, &end);
+    if (end == arg || *end || c < -55 || c > 200) err_line("temp wants degrees Celsius -55..200, got %s", arg);
+    else set_adc_mv(ntc_mv(c));
   } else if (!strcmp(line, "adc") && arg) {
     long raw = atol(arg);
     if (raw < 0 || raw > 1023) err_line("adc wants 0..1023, got %s", arg);
