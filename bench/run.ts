@@ -2,10 +2,11 @@
 // default; with --json one JSON object per line: {"name","width","height","lights","ms",...}.
 import { parseArgs } from 'node:util';
 import type { BenchSuite } from './bench.ts';
+import { simBench } from './sim.bench.ts';
 import { rigBench } from './rig.bench.ts';
 
 // Suites are listed explicitly; add one by importing it here.
-const suites: BenchSuite[] = [rigBench];
+const suites: BenchSuite[] = [simBench, rigBench];
 
 const { values } = parseArgs({
   options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' } },

@@ -94,9 +94,9 @@ export function shadeRows(job: ShadingJob): void {
   const rP0 = new Float64Array(W), rP1 = new Float64Array(W), rP2 = new Float64Array(W);
   const rN0 = new Float64Array(W), rN1 = new Float64Array(W), rN2 = new Float64Array(W);
   const rV0 = new Float64Array(W), rV1 = new Float64Array(W), rV2 = new Float64Array(W);
-  const rNdv = new Float64Array(W), rA2 = new Float64Array(W), rK = new Float64Array(W), rG1v = new Float64Array(W);
+  const rNdv = new Float64Array(W), rA2 = new Float64Array(W), rK = new Float64Array(W), rSpecV = new Float64Array(W);
   const rDiffuse = new Float64Array(W), rF0 = new Float64Array(W), rScale = new Float64Array(W);
-  const row: RowGeometry = { rP0, rP1, rP2, rN0, rN1, rN2, rV0, rV1, rV2, rNdv, rA2, rK, rG1v, rDiffuse, rF0, rScale };
+  const row: RowGeometry = { rP0, rP1, rP2, rN0, rN1, rN2, rV0, rV1, rV2, rNdv, rA2, rK, rSpecV, rDiffuse, rF0, rScale };
   for (let py = job.rowStart; py < job.rowEnd; py++) {
     const rowBase = py * W;
     for (let px = 0; px < W; px++) {
@@ -209,7 +209,8 @@ export function shadeRows(job: ShadingJob): void {
       rNdv[px] = ndv;
       rA2[px] = Math.max(alpha * alpha, 1e-6);
       rK[px] = k;
-      rG1v[px] = ndv > 0 ? ndv / (ndv * (1 - k) + k) : 0;
+      // G1(v) / (4 n·v) = 1 / (4 (n·v (1 − k) + k)).
+      rSpecV[px] = ndv > 0 ? 1 / (4 * (ndv * (1 - k) + k)) : 0;
       rDiffuse[px] = albedo * INV_PI;
       rF0[px] = ndv > 0 ? f0 : 0;
       rScale[px] = resp * vignette;
@@ -223,56 +224,70 @@ interface RowGeometry {
   rP0: Float64Array; rP1: Float64Array; rP2: Float64Array;
   rN0: Float64Array; rN1: Float64Array; rN2: Float64Array;
   rV0: Float64Array; rV1: Float64Array; rV2: Float64Array;
-  rNdv: Float64Array; rA2: Float64Array; rK: Float64Array; rG1v: Float64Array;
+  rNdv: Float64Array; rA2: Float64Array; rK: Float64Array; rSpecV: Float64Array;
   rDiffuse: Float64Array; rF0: Float64Array; rScale: Float64Array;
 }
 
-/** One LED over one row: a small, monomorphic function that V8 optimises well. */
+/** One LED over one row: small, monomorphic functions (one per light model) that V8 optimises well. */
 function shadeLedRow(lights: Float64Array, o: number, mi: number, near: boolean, out: Float32Array, rowBase: number, W: number, row: RowGeometry): void {
-  const { rP0, rP1, rP2, rN0, rN1, rN2, rV0, rV1, rV2, rNdv, rA2, rK, rG1v, rDiffuse, rF0, rScale } = row;
+  if (near) shadeNearRow(lights, o, mi, out, rowBase, W, row);
+  else shadeDistantRow(lights, o, out, rowBase, W, row);
+}
+
+function shadeNearRow(lights: Float64Array, o: number, mi: number, out: Float32Array, rowBase: number, W: number, row: RowGeometry): void {
+  const { rP0, rP1, rP2, rN0, rN1, rN2 } = row;
   const Lx = lights[o], Ly = lights[o + 1], Lz = lights[o + 2];
   const ax = lights[o + 3], ay = lights[o + 4], az = lights[o + 5];
   // mm² → m²: irradiance in W/m².
-  const power = near ? lights[o + 6] * 1e6 : lights[o + 3];
+  const power = lights[o + 6] * 1e6;
   const mExp = lights[o + 7];
   for (let px = 0; px < W; px++) {
-    let l0: number, l1: number, l2: number, irradiance: number;
-    if (near) {
-      l0 = Lx - rP0[px]; l1 = Ly - rP1[px]; l2 = Lz - rP2[px];
-      const d2 = l0 * l0 + l1 * l1 + l2 * l2;
-      const il = 1 / Math.sqrt(d2);
-      l0 *= il; l1 *= il; l2 *= il;
-      const cosBeam = -(l0 * ax + l1 * ay + l2 * az);
-      if (cosBeam <= 0) { out[rowBase + px] = 0; continue; }
-      let beam = 1;
-      if (mi < 0) beam = Math.pow(cosBeam, mExp);
-      else for (let e = 0; e < mi; e++) beam *= cosBeam;
-      irradiance = (power * beam) / d2;
-    } else {
-      l0 = Lx; l1 = Ly; l2 = Lz;
-      irradiance = power;
-    }
+    const dx = Lx - rP0[px], dy = Ly - rP1[px], dz = Lz - rP2[px];
+    const d2 = dx * dx + dy * dy + dz * dz;
+    const il = 1 / Math.sqrt(d2);
+    const l0 = dx * il, l1 = dy * il, l2 = dz * il;
+    const c = -(l0 * ax + l1 * ay + l2 * az);
     const ndl = rN0[px] * l0 + rN1[px] * l1 + rN2[px] * l2;
-    if (ndl <= 0) { out[rowBase + px] = 0; continue; }
-    let brdf = rDiffuse[px];
-    const f0 = rF0[px];
-    if (f0 > 0) {
-      // Half vector without normalising it: |l + v|² = 2 + 2 l·v.
-      const ndv = rNdv[px];
-      const ldv = l0 * rV0[px] + l1 * rV1[px] + l2 * rV2[px];
-      const hh = 2 + 2 * ldv;
-      const ndh2 = ((ndl + ndv) * (ndl + ndv)) / hh;
-      const vdh = Math.sqrt(hh) * 0.5;
-      const a2 = rA2[px];
-      const q = ndh2 * (a2 - 1) + 1;
-      const D = a2 / (Math.PI * q * q);
-      const m = 1 - vdh;
-      const m2 = m * m;
-      const F = f0 + (1 - f0) * m2 * m2 * m;
-      const k = rK[px];
-      const g1l = ndl / (ndl * (1 - k) + k);
-      brdf += (D * F * g1l * rG1v[px]) / (4 * ndl * ndv);
+    if (c <= 0 || ndl <= 0) {
+      out[rowBase + px] = 0;
+      continue;
     }
-    out[rowBase + px] = brdf * irradiance * ndl * rScale[px];
+    const c2 = c * c;
+    const beam = mi === 2 ? c2 : mi === 4 ? c2 * c2 : mi === 3 ? c2 * c : mi === 1 ? c : mi === 0 ? 1 : Math.pow(c, mExp);
+    out[rowBase + px] = brdfTimesCos(row, px, l0, l1, l2, ndl) * power * beam * il * il;
   }
+}
+
+function shadeDistantRow(lights: Float64Array, o: number, out: Float32Array, rowBase: number, W: number, row: RowGeometry): void {
+  const { rN0, rN1, rN2 } = row;
+  const l0 = lights[o], l1 = lights[o + 1], l2 = lights[o + 2];
+  const irradiance = lights[o + 3];
+  for (let px = 0; px < W; px++) {
+    const ndl = rN0[px] * l0 + rN1[px] * l1 + rN2[px] * l2;
+    out[rowBase + px] = ndl <= 0 ? 0 : brdfTimesCos(row, px, l0, l1, l2, ndl) * irradiance;
+  }
+}
+
+/** (Lambert + GGX) × cos θi × pixel scale, for unit light direction l with n·l = ndl > 0. */
+function brdfTimesCos(row: RowGeometry, px: number, l0: number, l1: number, l2: number, ndl: number): number {
+  let brdf = row.rDiffuse[px];
+  const f0 = row.rF0[px];
+  if (f0 > 0) {
+    // GGX D·F·G/(4 n·l n·v) rearranged to one division: with hh = |l + v|² = 2 + 2 l·v,
+    // n·h² = (n·l + n·v)²/hh, so D = a² hh² / (π ((n·l + n·v)²(a² − 1) + hh)²); G1(l)/n·l and
+    // G1(v)/(4 n·v) (precomputed per pixel) absorb the denominator.
+    const ndv = row.rNdv[px];
+    const ldv = l0 * row.rV0[px] + l1 * row.rV1[px] + l2 * row.rV2[px];
+    const hh = 2 + 2 * ldv;
+    const s = ndl + ndv;
+    const a2 = row.rA2[px];
+    const Q = s * s * (a2 - 1) + hh;
+    const vdh = Math.sqrt(hh) * 0.5;
+    const m = 1 - vdh;
+    const m2 = m * m;
+    const F = f0 + (1 - f0) * m2 * m2 * m;
+    const k = row.rK[px];
+    brdf += (a2 * hh * hh * F * row.rSpecV[px]) / (Math.PI * Q * Q * (ndl * (1 - k) + k));
+  }
+  return brdf * ndl * row.rScale[px];
 }
