@@ -1,0 +1,26 @@
+// The rig as a daemon device, composed as the composition root composes it: simulated rig + driver + bus.
+import t from 'tap';
+import { EventBus } from '../../../src/core/events.ts';
+import { RigDriver } from '../../../src/hardware/rig/driver.ts';
+import { RigDevice } from '../../../src/hardware/rig/rig-device.ts';
+import { SimulatedRig } from '../../../src/sim/rig/simulated-rig.ts';
+import { eventually } from '../../sim/rig/rig-fixture.ts';
+
+t.test('RigDevice starts the simulated rig and the driver, reports status, publishes on the bus', async (t) => {
+  const bus = new EventBus();
+  const published: string[] = [];
+  bus.on('hardware.status', (e) => published.push(`${e.data.device}:${e.data.state}`));
+  const sim = new SimulatedRig();
+  const driver = new RigDriver({ portFactory: () => sim.portFactory()() });
+  const device = new RigDevice({ kind: 'simulated', driver, bus, backend: sim });
+  t.equal(device.status().state, 'disconnected', 'not started yet');
+  await device.start();
+  t.ok(await eventually(() => device.status().state === 'connected', 10_000), 'connected');
+  const status = device.status();
+  t.match(status, { device: 'rig', kind: 'simulated', state: 'connected', detail: /24 channels/ });
+  t.match(status.info, { protocolVersion: 1, firmwareVersion: /^\d+\.\d+\.\d+$/ });
+  t.ok(published.includes('rig:connected'), `published: ${published.join(', ')}`);
+  await device.stop();
+  t.equal(device.status().state, 'disconnected');
+  t.equal(sim.pid, undefined, 'simulator stopped with the device');
+});
