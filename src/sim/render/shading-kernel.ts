@@ -91,16 +91,22 @@ export function shadeRows(job: ShadingJob): void {
 
   // Row scratch: geometry once per pixel, then one tight loop per LED over the row (contiguous writes,
   // monomorphic inner loop: several times faster than looping LEDs inside each pixel).
-  const rP0 = new Float64Array(W), rP1 = new Float64Array(W), rP2 = new Float64Array(W);
-  const rN0 = new Float64Array(W), rN1 = new Float64Array(W), rN2 = new Float64Array(W);
-  const rV0 = new Float64Array(W), rV1 = new Float64Array(W), rV2 = new Float64Array(W);
-  const rNdv = new Float64Array(W), rA2 = new Float64Array(W), rK = new Float64Array(W), rSpecV = new Float64Array(W);
-  const rDiffuse = new Float64Array(W), rF0 = new Float64Array(W), rScale = new Float64Array(W);
+  // Scratch for a chunk of CHUNK pixels: small enough (16 arrays × 8 B × CHUNK) to stay in L1/L2 cache
+  // while every LED walks over it.
+  const C = CHUNK;
+  const rP0 = new Float64Array(C), rP1 = new Float64Array(C), rP2 = new Float64Array(C);
+  const rN0 = new Float64Array(C), rN1 = new Float64Array(C), rN2 = new Float64Array(C);
+  const rV0 = new Float64Array(C), rV1 = new Float64Array(C), rV2 = new Float64Array(C);
+  const rNdv = new Float64Array(C), rA2 = new Float64Array(C), rK = new Float64Array(C), rSpecV = new Float64Array(C);
+  const rDiffuse = new Float64Array(C), rF0 = new Float64Array(C), rScale = new Float64Array(C);
   const row: RowGeometry = { rP0, rP1, rP2, rN0, rN1, rN2, rV0, rV1, rV2, rNdv, rA2, rK, rSpecV, rDiffuse, rF0, rScale };
   for (let py = job.rowStart; py < job.rowEnd; py++) {
+   for (let x0 = 0; x0 < W; x0 += C) {
+    const x1 = Math.min(W, x0 + C);
     const rowBase = py * W;
-    for (let px = 0; px < W; px++) {
+    for (let px = x0; px < x1; px++) {
       const idx = rowBase + px;
+      const sx = px - x0;
       // Ray through the pixel centre.
       let xn = (px + 0.5 - cxPx) / fxPx;
       let yn = (py + 0.5 - cyPx) / fyPx;
@@ -203,21 +209,24 @@ export function shadeRows(job: ShadingJob): void {
       v0 /= vl; v1 /= vl; v2 /= vl;
       const ndv = n0 * v0 + n1 * v1 + n2 * v2;
       const k = alpha / 2;
-      rP0[px] = P0; rP1[px] = P1; rP2[px] = P2;
-      rN0[px] = n0; rN1[px] = n1; rN2[px] = n2;
-      rV0[px] = v0; rV1[px] = v1; rV2[px] = v2;
-      rNdv[px] = ndv;
-      rA2[px] = Math.max(alpha * alpha, 1e-6);
-      rK[px] = k;
+      rP0[sx] = P0; rP1[sx] = P1; rP2[sx] = P2;
+      rN0[sx] = n0; rN1[sx] = n1; rN2[sx] = n2;
+      rV0[sx] = v0; rV1[sx] = v1; rV2[sx] = v2;
+      rNdv[sx] = ndv;
+      rA2[sx] = Math.max(alpha * alpha, 1e-6);
+      rK[sx] = k;
       // G1(v) / (4 n·v) = 1 / (4 (n·v (1 − k) + k)).
-      rSpecV[px] = ndv > 0 ? 1 / (4 * (ndv * (1 - k) + k)) : 0;
-      rDiffuse[px] = albedo * INV_PI;
-      rF0[px] = ndv > 0 ? f0 : 0;
-      rScale[px] = resp * vignette;
+      rSpecV[sx] = ndv > 0 ? 1 / (4 * (ndv * (1 - k) + k)) : 0;
+      rDiffuse[sx] = albedo * INV_PI;
+      rF0[sx] = ndv > 0 ? f0 : 0;
+      rScale[sx] = resp * vignette;
     }
-    for (let j = 0; j < nLeds; j++) shadeLedRow(lights, ledOffsets[j], beamInt[j], near, basis[j], rowBase, W, row);
+    for (let j = 0; j < nLeds; j++) shadeLedRow(lights, ledOffsets[j], beamInt[j], near, basis[j], rowBase + x0, x1 - x0, row);
+   }
   }
 }
+
+const CHUNK = 256;
 
 /** Per-pixel geometry and material of one image row (scratch arrays, reused row after row). */
 interface RowGeometry {
