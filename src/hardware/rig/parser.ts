@@ -23,6 +23,7 @@ export class RigParser extends Transform {
   readonly counters: ParserCounters = { garbageBytes: 0, crcErrors: 0, timeouts: 0 };
   private buffer: Buffer = Buffer.alloc(0);
   private timer: NodeJS.Timeout | undefined;
+  private timerDueMs = 0;
   private readonly interByteTimeoutMs: number;
 
   constructor(options: { interByteTimeoutMs?: number } = {}) {
@@ -89,15 +90,24 @@ export class RigParser extends Transform {
     this.buffer = buf.subarray(pos);
     // A partial frame waits at most the inter-byte timeout for the rest of its bytes.
     if (this.buffer.length === 0 || pos > 0) this.clearTimer();
-    if (this.buffer.length > 0 && !this.timer) {
-      this.timer = setTimeout(() => this.expirePartial(), this.interByteTimeoutMs);
-      this.timer.unref();
-    }
+    if (this.buffer.length > 0 && !this.timer) this.armTimer();
+  }
+
+  private armTimer(): void {
+    this.timerDueMs = performance.now() + this.interByteTimeoutMs;
+    this.timer = setTimeout(() => this.expirePartial(), this.interByteTimeoutMs);
+    this.timer.unref();
   }
 
   private expirePartial(): void {
     this.timer = undefined;
     if (this.buffer.length === 0) return;
+    // A timer that fires late means the event loop was busy: the rest of the frame may be sitting unread
+    // in the port. Give it another window rather than blaming the line.
+    if (performance.now() - this.timerDueMs > this.interByteTimeoutMs / 2) {
+      this.armTimer();
+      return;
+    }
     this.counters.timeouts += 1;
     this.counters.garbageBytes += 1;
     this.buffer = this.buffer.subarray(1);

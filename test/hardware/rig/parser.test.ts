@@ -57,3 +57,16 @@ t.test('a frame whose bytes trickle in within the timeout is kept', async (t) =>
   t.equal(frames.length, 1);
   parser.destroy();
 });
+
+t.test('a stalled event loop does not make the inter-byte timeout drop a frame whose bytes are waiting', async (t) => {
+  const parser = new RigParser({ interByteTimeoutMs: 20 });
+  const frames = feed(parser, ['a50001']);
+  const until = performance.now() + 60;
+  while (performance.now() < until); // the daemon busy on the main thread for 60 ms
+  await new Promise((r) => setTimeout(r, 0)); // the (late) inter-byte timer runs before the data is read
+  parser.write(Buffer.from('02dfef', 'hex'));
+  await new Promise((r) => setImmediate(r));
+  t.equal(frames.length, 1, 'frame kept');
+  t.equal(parser.counters.timeouts, 0);
+  parser.destroy();
+});

@@ -7,7 +7,7 @@ import { oneLedPerStep } from '../../../src/hardware/rig/sequence-test.ts';
 
 const port = process.env.GB_TEST_RIG_PORT;
 if (!port) {
-  t.skip('GB_TEST_RIG_PORT is not set: no real LED rig attached (the simulated rig tests cover the same paths)');
+  t.plan(0, 'GB_TEST_RIG_PORT is not set: no real LED rig attached (the simulated rig tests cover the same paths)');
 } else {
   t.test(`real rig on ${port}: identify, one LED, a short sequence`, async (t) => {
     const driver = new RigDriver({ portFactory: serialPortFactory(port) });
