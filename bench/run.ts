@@ -4,9 +4,10 @@ import { parseArgs } from 'node:util';
 import type { BenchSuite } from './bench.ts';
 import { simBench } from './sim.bench.ts';
 import { rigBench } from './rig.bench.ts';
+import { visionSuite } from './vision.bench.ts';
 
 // Suites are listed explicitly; add one by importing it here.
-const suites: BenchSuite[] = [simBench, rigBench];
+const suites: BenchSuite[] = [simBench, rigBench, visionSuite];
 
 const { values } = parseArgs({
   options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' } },

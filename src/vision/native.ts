@@ -61,6 +61,9 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
   cached ??= Promise.resolve().then(() => {
     if (!existsSync(nativeAddonPath)) return undefined;
     let raw: RawAddon;
+    // libgomp reads its settings when the addon loads it: threads that sleep at barriers instead of
+    // spinning, because the booth's two cores are shared with the daemon and the camera.
+    process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
     try {
       raw = createRequire(import.meta.url)(nativeAddonPath) as RawAddon;
     } catch {

@@ -1,7 +1,8 @@
 // Masked Poisson solve (plain TypeScript): conjugate gradients on the graph Laplacian of the mask's pixel
 // grid, preconditioned by one symmetric V-cycle of aggregation multigrid (2×2 pixels → 1, Galerkin
 // coarse operators, which for piecewise-constant aggregation are again 5-point graph Laplacians with
-// summed edge weights). native/vision/vision.c implements the same algorithm; keep both in step.
+// summed edge weights), smoothed by damped Jacobi (2 sweeps before and after; Gauss–Seidel on the tiny
+// coarsest grid). native/vision/poisson.c implements the same algorithm; keep both in step.
 
 // Piecewise-constant aggregation makes the Galerkin coarse operator twice as stiff as a rediscretised
 // Laplacian on the coarse grid, so the coarse correction comes out half as large as it should: scale it
@@ -113,17 +114,27 @@ function gsColour(L: Level, colour: number): void {
   }
 }
 
+const OMEGA = 0.8;
+const SWEEPS = 2;
+
+/** One damped-Jacobi sweep: x ← x + ω D⁻¹ (b − A x) (uses L.r as scratch). */
+function jacobi(L: Level): void {
+  applyA(L, L.x, L.r);
+  const { x, b, r, diag } = L;
+  for (let k = 0; k < x.length; k++) if (diag[k] > 0) x[k] += (OMEGA * (b[k] - r[k])) / diag[k];
+}
+
 /** Symmetric V-cycle: approximate solve of A x = b at level l (b in levels[l].b, result in levels[l].x). */
 function vcycle(levels: Level[], l: number): void {
   const L = levels[l];
-  L.x.fill(0);
   if (l === levels.length - 1) {
+    L.x.fill(0);
     for (let s = 0; s < 40; s++) { gsColour(L, 0); gsColour(L, 1); }
     for (let s = 0; s < 40; s++) { gsColour(L, 1); gsColour(L, 0); }
     return;
   }
-  gsColour(L, 0); gsColour(L, 1);
-  gsColour(L, 0); gsColour(L, 1);
+  for (let k = 0; k < L.x.length; k++) L.x[k] = L.diag[k] > 0 ? (OMEGA * L.b[k]) / L.diag[k] : 0;
+  for (let s = 1; s < SWEEPS; s++) jacobi(L);
   applyA(L, L.x, L.r);
   const C = levels[l + 1];
   C.b.fill(0);
@@ -137,8 +148,7 @@ function vcycle(levels: Level[], l: number): void {
   for (let j = 0; j < L.h; j++) {
     for (let i = 0; i < L.w; i++) L.x[j * L.w + i] += COARSE_GAIN * C.x[(j >> 1) * C.w + (i >> 1)];
   }
-  gsColour(L, 1); gsColour(L, 0);
-  gsColour(L, 1); gsColour(L, 0);
+  for (let s = 0; s < SWEEPS; s++) jacobi(L);
 }
 
 function dot(a: Float32Array, b: Float32Array): number {

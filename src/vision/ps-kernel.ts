@@ -72,7 +72,7 @@ export function invert3(a00: number, a01: number, a02: number, a11: number, a12:
   const c02 = a01 * a12 - a02 * a11;
   const det = a00 * c00 + a01 * c01 + a02 * c02;
   const tr = a00 + a11 + a22;
-  if (!(Math.abs(det) > 1e-9 * tr * tr * tr)) return undefined;
+  if (!(Math.abs(det) > 1e-6 * tr * tr * tr)) return undefined;
   const c11 = a00 * a22 - a02 * a02;
   const c12 = a01 * a02 - a00 * a12;
   const c22 = a00 * a11 - a01 * a01;
@@ -103,7 +103,9 @@ export function psRowsTs(
   const v = field.vectors;
   const I = new Float64Array(n);
   const s = new Float64Array(n);
-  const state = new Uint8Array(n); // 0 invalid, 1 kept, 2 trimmed
+  const state = new Uint8Array(n); // 0 invalid, 1 valid, 3 kept by pass 2
+  const lows = new Float64Array(Math.max(1, opt.trimLow));
+  const highs = new Float64Array(Math.max(1, opt.trimHigh));
   const robust = opt.method === 'robust';
   for (let y = y0; y < y1; y++) {
     const ty = Math.floor(y / field.tileSize);
@@ -128,43 +130,48 @@ export function psRowsTs(
         }
         conf = 1;
       } else {
-        let nValid = 0;
+        // Pass 1: drop readings at or below the kLow-th smallest shading ratio s = I/|l| and at or above
+        // the kHigh-th largest (ties go together: several equal zeros are one shadow). If fewer than 3
+        // readings remain, use every valid reading.
+        const im = tables.invMag;
+        let lowT = -Infinity, highT = Infinity;
+        const kLow = opt.trimLow, kHigh = opt.trimHigh;
+        lows.fill(Infinity);
+        highs.fill(-Infinity);
         for (let i = 0; i < n; i++) {
           const val = planes[i][p];
           I[i] = val;
-          s[i] = val * tables.invMag[t * n + i];
-          const ok = val < opt.saturation && tables.invMag[t * n + i] > 0;
+          const ok = val < opt.saturation && im[t * n + i] > 0;
           state[i] = ok ? 1 : 0;
-          if (ok) nValid++;
+          if (!ok) continue;
+          const si = val * im[t * n + i];
+          s[i] = si;
+          let vlo = si;
+          for (let j = 0; j < kLow; j++) { const a = Math.min(lows[j], vlo); vlo = Math.max(lows[j], vlo); lows[j] = a; }
+          let vhi = si;
+          for (let j = 0; j < kHigh; j++) { const a = Math.max(highs[j], vhi); vhi = Math.min(highs[j], vhi); highs[j] = a; }
         }
-        let kLow = opt.trimLow, kHigh = opt.trimHigh;
-        while (nValid - kLow - kHigh < 3 && (kLow > 0 || kHigh > 0)) {
-          if (kLow >= kHigh && kLow > 0) kLow--;
-          else kHigh--;
-        }
-        for (let k = 0; k < kLow; k++) {
-          let best = -1;
-          for (let i = 0; i < n; i++) if (state[i] === 1 && (best < 0 || s[i] < s[best])) best = i;
-          state[best] = 2;
-        }
-        for (let k = 0; k < kHigh; k++) {
-          let best = -1;
-          for (let i = 0; i < n; i++) if (state[i] === 1 && (best < 0 || s[i] > s[best])) best = i;
-          state[best] = 2;
-        }
+        if (kLow > 0) lowT = lows[kLow - 1];
+        if (kHigh > 0) highT = highs[kHigh - 1];
         let a00 = 0, a01 = 0, a02 = 0, a11 = 0, a12 = 0, a22 = 0, b0 = 0, b1 = 0, b2 = 0;
-        for (let i = 0; i < n; i++) {
-          if (state[i] !== 1) continue;
-          const lx = v[lb + 3 * i], ly = v[lb + 3 * i + 1], lz = v[lb + 3 * i + 2];
-          a00 += lx * lx; a01 += lx * ly; a02 += lx * lz; a11 += ly * ly; a12 += ly * lz; a22 += lz * lz;
-          b0 += I[i] * lx; b1 += I[i] * ly; b2 += I[i] * lz;
+        let cnt = 0;
+        for (let pass = 0; pass < 2 && cnt < 3; pass++) {
+          a00 = a01 = a02 = a11 = a12 = a22 = b0 = b1 = b2 = 0;
+          cnt = 0;
+          for (let i = 0; i < n; i++) {
+            if (state[i] === 0 || (pass === 0 && !(s[i] > lowT && s[i] < highT))) continue;
+            const lx = v[lb + 3 * i], ly = v[lb + 3 * i + 1], lz = v[lb + 3 * i + 2];
+            a00 += lx * lx; a01 += lx * ly; a02 += lx * lz; a11 += ly * ly; a12 += ly * lz; a22 += lz * lz;
+            b0 += I[i] * lx; b1 += I[i] * ly; b2 += I[i] * lz;
+            cnt++;
+          }
         }
-        const inv = nValid >= 3 ? invert3(a00, a01, a02, a11, a12, a22) : undefined;
+        const inv = cnt >= 3 ? invert3(a00, a01, a02, a11, a12, a22) : undefined;
         if (inv) {
           gx = inv[0] * b0 + inv[1] * b1 + inv[2] * b2;
           gy = inv[3] * b0 + inv[4] * b1 + inv[5] * b2;
           gz = inv[6] * b0 + inv[7] * b1 + inv[8] * b2;
-          // Second pass: keep every reading that agrees with the first estimate (re-admits good readings the
+          // Pass 2: keep every reading that agrees with the first estimate (re-admits good readings the
           // trim dropped, rejects shadows/highlights beyond the trim count).
           const gNorm = Math.hypot(gx, gy, gz);
           a00 = a01 = a02 = a11 = a12 = a22 = b0 = b1 = b2 = 0;
@@ -173,7 +180,7 @@ export function psRowsTs(
           for (let i = 0; i < n; i++) {
             if (state[i] === 0) continue;
             const lx = v[lb + 3 * i], ly = v[lb + 3 * i + 1], lz = v[lb + 3 * i + 2];
-            const mag = 1 / tables.invMag[t * n + i];
+            const mag = 1 / im[t * n + i];
             const pred = lx * gx + ly * gy + lz * gz;
             const scale = gNorm * mag;
             if (pred > opt.cosMin * scale && Math.abs(I[i] - pred) <= opt.residualTol * scale) {
@@ -196,9 +203,10 @@ export function psRowsTs(
               r2 += r * r;
             }
             const g2 = Math.hypot(gx, gy, gz);
-            const rel = g2 > 0 ? Math.sqrt(r2 / kept) / (g2 * (magSum / kept)) : 1;
-            // Confidence: agreement of the kept readings with the Lambertian fit, and enough of them.
-            conf = Math.exp(-0.5 * (rel / 0.05) ** 2) * Math.min(1, (kept - 2) / 4);
+            const x = g2 > 0 ? Math.sqrt(r2 / kept) / (g2 * (magSum / kept)) / 0.05 : 1e3;
+            // Confidence: agreement of the kept readings with the Lambertian fit (relative RMS residual,
+            // 5% halves it), and enough of them (6 or more for full confidence).
+            conf = Math.min(1, (kept - 2) / 4) / (1 + x * x);
           } else {
             conf = 0.1;
           }

@@ -11,6 +11,8 @@ export interface PsOptions extends Partial<PsKernelOptions> {
   mask?: Uint8Array;
   /** 'auto' (native when built, else TS), or force one backend. */
   backend?: 'auto' | 'native' | 'ts';
+  /** Output buffers to reuse (sizes must match); saves page-faulting ~250 MB per 12 MP solve. */
+  out?: PsOutput;
 }
 
 /** Result of the solve plus which backend ran. */
@@ -42,7 +44,11 @@ export async function solvePhotometricStereo(planes: readonly Plane[], field: Li
     if (options[k] !== undefined) (opt as unknown as Record<string, unknown>)[k] = options[k];
   }
   const tables = buildTileTables(field);
-  const out: PsOutput = {
+  const reuse = options.out;
+  if (reuse && (reuse.normals.length !== 3 * width * height || reuse.albedo.length !== width * height || reuse.confidence.length !== width * height)) {
+    throw createError('GB_VISION_FAILED', `out: buffers do not match ${width}×${height}`);
+  }
+  const out: PsOutput = reuse ?? {
     normals: new Float32Array(width * height * 3),
     albedo: new Float32Array(width * height),
     confidence: new Float32Array(width * height),
@@ -50,7 +56,7 @@ export async function solvePhotometricStereo(planes: readonly Plane[], field: Li
   const native = options.backend === 'ts' ? undefined : await loadVisionNative();
   if (options.backend === 'native' && !native) throw createError('GB_VISION_FAILED', 'native vision kernels are not built (run `npm run build:native`)');
   const sameType = planes.every((p) => p.constructor === planes[0].constructor);
-  if (native && sameType && field.count <= 64) {
+  if (native && sameType && field.count <= 64 && opt.trimLow <= 8 && opt.trimHigh <= 8) {
     const bands = native.threads;
     const step = Math.ceil(height / bands);
     const jobs: Promise<void>[] = [];

@@ -1,0 +1,143 @@
+// N-API glue for the vision kernels (ps.c, poisson.c). Each call validates its arguments on the JS
+// thread, keeps every JS buffer it touches referenced, and runs the kernel as one napi async work item on
+// libuv's thread pool, so the event loop stays free; it returns a promise.
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <stdlib.h>
+#include "kernels.h"
+
+#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, "GB_INTERNAL", #call " failed"); return NULL; } } while (0)
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref keep;  // array of every JS buffer used, kept alive while the work runs
+  int isPs;
+  PsParams ps;
+  int w, h, maxIt, iterations;
+  double tol;
+  const float* rhs;
+  const uint8_t* mask;
+  float* z;
+} Job;
+
+static void execute(napi_env env, void* data) {
+  (void)env;
+  Job* j = (Job*)data;
+  if (j->isPs) psRun(&j->ps);
+  else j->iterations = poissonRun(j->w, j->h, j->rhs, j->mask, j->z, j->tol, j->maxIt, 1);
+}
+
+static void complete(napi_env env, napi_status status, void* data) {
+  Job* j = (Job*)data;
+  if (status == napi_ok) {
+    napi_value v;
+    if (j->isPs) napi_get_undefined(env, &v);
+    else napi_create_int32(env, j->iterations, &v);
+    napi_resolve_deferred(env, j->deferred, v);
+  } else {
+    napi_value msg, err;
+    napi_create_string_utf8(env, "vision work was cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    napi_reject_deferred(env, j->deferred, err);
+  }
+  napi_delete_reference(env, j->keep);
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+static void* typedData(napi_env env, napi_value v, size_t* length) {
+  napi_typedarray_type type;
+  size_t len, off;
+  void* data;
+  napi_value ab;
+  bool is;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return NULL;
+  if (napi_get_typedarray_info(env, v, &type, &len, &data, &ab, &off) != napi_ok) return NULL;
+  if (length) *length = len;
+  return data;
+}
+
+static napi_value queue(napi_env env, Job* j, size_t argc, napi_value* argv, const char* name) {
+  napi_value arr, promise, resName;
+  CHECK(napi_create_array_with_length(env, argc, &arr));
+  for (size_t i = 0; i < argc; i++) CHECK(napi_set_element(env, arr, (uint32_t)i, argv[i]));
+  CHECK(napi_create_reference(env, arr, 1, &j->keep));
+  CHECK(napi_create_promise(env, &j->deferred, &promise));
+  CHECK(napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resName));
+  CHECK(napi_create_async_work(env, NULL, resName, execute, complete, j, &j->work));
+  CHECK(napi_queue_async_work(env, j->work));
+  return promise;
+}
+
+static napi_value fail(napi_env env, Job* j, const char* msg) {
+  free(j);
+  napi_throw_type_error(env, "GB_INTERNAL", msg);
+  return NULL;
+}
+
+// psSolve(planes[], params: Float64Array, vectors, pinv, invMag, mask|null, normals, albedo, confidence)
+static napi_value PsSolve(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Job* j = (Job*)calloc(1, sizeof(Job));
+  if (argc != 9) return fail(env, j, "psSolve: expected 9 arguments");
+  j->isPs = 1;
+  PsParams* p = &j->ps;
+  size_t np = 0;
+  const double* prm = (const double*)typedData(env, argv[1], &np);
+  if (!prm || np < 13) return fail(env, j, "psSolve: params must be a Float64Array of 13");
+  p->width = (int)prm[0]; p->tileSize = (int)prm[1]; p->tilesX = (int)prm[2]; p->n = (int)prm[3]; p->kind = (int)prm[4];
+  p->method = (int)prm[5]; p->trimLow = (int)prm[6]; p->trimHigh = (int)prm[7]; p->saturation = prm[8];
+  p->tol = prm[9]; p->cosMin = prm[10]; p->y0 = (int)prm[11]; p->y1 = (int)prm[12];
+  if (p->n < 3 || p->n > PS_MAX_LIGHTS) return fail(env, j, "psSolve: 3 to 64 lights");
+  if (p->trimLow < 0 || p->trimLow > 8 || p->trimHigh < 0 || p->trimHigh > 8) return fail(env, j, "psSolve: trims 0 to 8");
+  for (int i = 0; i < p->n; i++) {
+    napi_value el;
+    CHECK(napi_get_element(env, argv[0], (uint32_t)i, &el));
+    p->planes[i] = typedData(env, el, NULL);
+    if (!p->planes[i]) return fail(env, j, "psSolve: planes must be typed arrays");
+  }
+  p->vectors = (const float*)typedData(env, argv[2], NULL);
+  p->pinv = (const float*)typedData(env, argv[3], NULL);
+  p->invMag = (const float*)typedData(env, argv[4], NULL);
+  napi_valuetype mt;
+  CHECK(napi_typeof(env, argv[5], &mt));
+  p->mask = mt == napi_null ? NULL : (const uint8_t*)typedData(env, argv[5], NULL);
+  p->normals = (float*)typedData(env, argv[6], NULL);
+  p->albedo = (float*)typedData(env, argv[7], NULL);
+  p->confidence = (float*)typedData(env, argv[8], NULL);
+  if (!p->vectors || !p->pinv || !p->invMag || !p->normals || !p->albedo || !p->confidence || (mt != napi_null && !p->mask)) {
+    return fail(env, j, "psSolve: bad typed array argument");
+  }
+  return queue(env, j, argc, argv, "gradebooth.psSolve");
+}
+
+// integrateSolve(params: Float64Array [w, h, tol, maxIt], rhs, mask: Uint8Array, z: Float32Array in/out)
+static napi_value IntegrateSolve(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Job* j = (Job*)calloc(1, sizeof(Job));
+  if (argc != 4) return fail(env, j, "integrateSolve: expected 4 arguments");
+  size_t np = 0, nb = 0, nm = 0, nz = 0;
+  const double* prm = (const double*)typedData(env, argv[0], &np);
+  j->rhs = (const float*)typedData(env, argv[1], &nb);
+  j->mask = (const uint8_t*)typedData(env, argv[2], &nm);
+  j->z = (float*)typedData(env, argv[3], &nz);
+  if (!prm || np < 4 || !j->rhs || !j->mask || !j->z) return fail(env, j, "integrateSolve: bad arguments");
+  j->w = (int)prm[0]; j->h = (int)prm[1]; j->tol = prm[2]; j->maxIt = (int)prm[3];
+  size_t n = (size_t)j->w * j->h;
+  if (j->w < 1 || j->h < 1 || nb != n || nm != n || nz != n) return fail(env, j, "integrateSolve: array sizes differ from w×h");
+  return queue(env, j, argc, argv, "gradebooth.integrateSolve");
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "psSolve", NAPI_AUTO_LENGTH, PsSolve, NULL, &fn);
+  napi_set_named_property(env, exports, "psSolve", fn);
+  napi_create_function(env, "integrateSolve", NAPI_AUTO_LENGTH, IntegrateSolve, NULL, &fn);
+  napi_set_named_property(env, exports, "integrateSolve", fn);
+  return exports;
+}

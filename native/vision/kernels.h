@@ -1,0 +1,24 @@
+// Plain C kernels behind the N-API glue (addon.c). No Node headers here: the kernels are testable alone.
+#ifndef GRADEBOOTH_VISION_KERNELS_H
+#define GRADEBOOTH_VISION_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define PS_MAX_LIGHTS 64
+
+/** One band [y0, y1) of a photometric-stereo solve; see src/vision/ps-kernel.ts for the algorithm. */
+typedef struct {
+  int n, kind, width, tileSize, tilesX, method, trimLow, trimHigh, y0, y1;
+  double saturation, tol, cosMin;
+  const void* planes[PS_MAX_LIGHTS];
+  const float *vectors, *pinv, *invMag;
+  const uint8_t* mask;
+  float *normals, *albedo, *confidence;
+} PsParams;
+
+void psRun(const PsParams* j);
+
+/** Masked Poisson solve by multigrid-preconditioned CG; z is the initial guess and the result. */
+int poissonRun(int w, int h, const float* rhs, const uint8_t* mask, float* z, double tol, int maxIt, int threads);
+
+#endif

@@ -1,0 +1,237 @@
+// Masked Poisson solve for normal integration: the same algorithm as src/vision/poisson-kernel.ts —
+// conjugate gradients preconditioned by a symmetric V-cycle of 2×2 aggregation multigrid (Galerkin coarse
+// operators, coarse correction ×2), damped-Jacobi smoothing (vectorisable, and parallel over rows with
+// OpenMP when built with it), Gauss–Seidel on the tiny coarsest grid.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernels.h"
+
+#define OMEGA 0.8f
+#define SWEEPS 2
+
+typedef struct { int w, h; float *wx, *wy, *invD, *b, *x, *t; int ownB; } Level;
+
+static void makeLevel(Level* L, int w, int h, float* wx, float* wy, int ownB) {
+  size_t n = (size_t)w * h;
+  L->w = w; L->h = h; L->wx = wx; L->wy = wy; L->ownB = ownB;
+  L->invD = (float*)malloc(n * sizeof(float));
+  L->b = ownB ? (float*)calloc(n, sizeof(float)) : NULL;
+  L->x = (float*)calloc(n, sizeof(float));
+  L->t = (float*)calloc(n, sizeof(float));
+  #pragma omp parallel for schedule(static)
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      size_t i = (size_t)y * w + x;
+      float d = wx[i] + wy[i];
+      if (x > 0) d += wx[i - 1];
+      if (y > 0) d += wy[i - w];
+      L->invD[i] = d > 0 ? 1.0f / d : 0.0f;
+    }
+}
+
+static void coarsen(const Level* f, Level* c) {
+  int w = (f->w + 1) >> 1, h = (f->h + 1) >> 1;
+  float* wx = (float*)calloc((size_t)w * h, sizeof(float));
+  float* wy = (float*)calloc((size_t)w * h, sizeof(float));
+  #pragma omp parallel for schedule(static)
+  for (int Y = 0; Y < h; Y++)
+    for (int X = 0; X < w; X++) {
+      int fx = 2 * X + 1, fy = 2 * Y + 1;
+      float sx = 0, sy = 0;
+      if (fx + 1 < f->w) { sx += f->wx[(size_t)2 * Y * f->w + fx]; if (fy < f->h) sx += f->wx[(size_t)fy * f->w + fx]; }
+      if (fy + 1 < f->h) { sy += f->wy[(size_t)fy * f->w + 2 * X]; if (fx < f->w) sy += f->wy[(size_t)fy * f->w + fx]; }
+      wx[(size_t)Y * w + X] = sx; wy[(size_t)Y * w + X] = sy;
+    }
+  makeLevel(c, w, h, wx, wy, 1);
+}
+
+// (A x)_k for one pixel with bounds checks (first/last rows and columns).
+static inline float applyAt(const Level* L, const float* x, int i, int j) {
+  const int w = L->w;
+  size_t k = (size_t)j * w + i;
+  float d = L->wx[k] + L->wy[k];
+  float s = 0;
+  if (i + 1 < w) s += L->wx[k] * x[k + 1];
+  if (i > 0) { s += L->wx[k - 1] * x[k - 1]; d += L->wx[k - 1]; }
+  if (j + 1 < L->h) s += L->wy[k] * x[k + w];
+  if (j > 0) { s += L->wy[k - w] * x[k - w]; d += L->wy[k - w]; }
+  return d * x[k] - s;
+}
+
+// Row j of A x into out (interior rows need no bounds checks: edge weights off the grid are zero, and
+// a row's x[k−1] at i = 0 is the previous row's last pixel times a zero weight).
+static inline void applyRow(const Level* L, const float* x, int j, float* out) {
+  const int w = L->w;
+  if (j == 0 || j == L->h - 1 || w < 3) {
+    for (int i = 0; i < w; i++) out[i] = applyAt(L, x, i, j);
+    return;
+  }
+  const size_t r = (size_t)j * w;
+  const float *wx = L->wx + r, *wxl = L->wx + r - 1, *wy = L->wy + r, *wyu = L->wy + r - w;
+  const float *xc = x + r, *xl = x + r - 1, *xr = x + r + 1, *xd = x + r + w, *xu = x + r - w;
+  for (int i = 0; i < w; i++) {
+    float d = wx[i] + wxl[i] + wy[i] + wyu[i];
+    out[i] = d * xc[i] - (wx[i] * xr[i] + wxl[i] * xl[i] + wy[i] * xd[i] + wyu[i] * xu[i]);
+  }
+  if (w > 0) out[0] = applyAt(L, x, 0, j);
+}
+
+// One damped-Jacobi sweep: L->t = x + ω D⁻¹ (b − A x); then swap x and t.
+static void jacobi(Level* L) {
+  const int w = L->w, h = L->h;
+  #pragma omp parallel
+  {
+    float* row = (float*)malloc((size_t)w * sizeof(float));
+    #pragma omp for schedule(static)
+    for (int j = 0; j < h; j++) {
+      applyRow(L, L->x, j, row);
+      const size_t r = (size_t)j * w;
+      for (int i = 0; i < w; i++) L->t[r + i] = L->x[r + i] + OMEGA * L->invD[r + i] * (L->b[r + i] - row[i]);
+    }
+    free(row);
+  }
+  float* tmp = L->x; L->x = L->t; L->t = tmp;
+}
+
+static void gsColour(Level* L, int colour) {
+  const int w = L->w, h = L->h;
+  for (int j = 0; j < h; j++)
+    for (int i = (j + colour) & 1; i < w; i += 2) {
+      size_t k = (size_t)j * w + i;
+      if (L->invD[k] == 0) continue;
+      float s = L->b[k];
+      if (i + 1 < w) s += L->wx[k] * L->x[k + 1];
+      if (i > 0) s += L->wx[k - 1] * L->x[k - 1];
+      if (j + 1 < h) s += L->wy[k] * L->x[k + w];
+      if (j > 0) s += L->wy[k - w] * L->x[k - w];
+      L->x[k] = s * L->invD[k];
+    }
+}
+
+static void vcycle(Level* levels, int nLevels, int l) {
+  Level* L = &levels[l];
+  const int w = L->w, h = L->h;
+  const size_t n = (size_t)w * h;
+  if (l == nLevels - 1) {
+    memset(L->x, 0, n * sizeof(float));
+    for (int s = 0; s < 40; s++) { gsColour(L, 0); gsColour(L, 1); }
+    for (int s = 0; s < 40; s++) { gsColour(L, 1); gsColour(L, 0); }
+    return;
+  }
+  // First sweep from x = 0 is x = ω D⁻¹ b.
+  #pragma omp parallel for schedule(static)
+  for (size_t k = 0; k < n; k++) L->x[k] = OMEGA * L->invD[k] * L->b[k];
+  for (int s = 1; s < SWEEPS; s++) jacobi(L);
+  // Residual, restricted (summed over each 2×2 aggregate) straight into the coarse right-hand side.
+  Level* C = &levels[l + 1];
+  #pragma omp parallel
+  {
+    float* row = (float*)malloc((size_t)w * sizeof(float));
+    #pragma omp for schedule(static)
+    for (int J = 0; J < C->h; J++) {
+      float* cb = C->b + (size_t)J * C->w;
+      memset(cb, 0, (size_t)C->w * sizeof(float));
+      for (int j = 2 * J; j < 2 * J + 2 && j < h; j++) {
+        applyRow(L, L->x, j, row);
+        const float* b = L->b + (size_t)j * w;
+        for (int i = 0; i < w; i++) cb[i >> 1] += b[i] - row[i];
+      }
+    }
+    free(row);
+  }
+  vcycle(levels, nLevels, l + 1);
+  #pragma omp parallel for schedule(static)
+  for (int j = 0; j < h; j++) {
+    const float* cx = C->x + (size_t)(j >> 1) * C->w;
+    float* x = L->x + (size_t)j * w;
+    for (int i = 0; i < w; i++) x[i] += 2.0f * cx[i >> 1];
+  }
+  for (int s = 0; s < SWEEPS; s++) jacobi(L);
+}
+
+int poissonRun(int W, int H, const float* rhs, const uint8_t* mask, float* z, double tol, int maxIt, int threads) {
+  (void)threads;
+  const int w = W, h = H;
+  const size_t n = (size_t)w * h;
+  float* wx = (float*)calloc(n, sizeof(float));
+  float* wy = (float*)calloc(n, sizeof(float));
+  #pragma omp parallel for schedule(static)
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      size_t i = (size_t)y * w + x;
+      if (!mask[i]) continue;
+      if (x + 1 < w && mask[i + 1]) wx[i] = 1;
+      if (y + 1 < h && mask[i + w]) wy[i] = 1;
+    }
+  Level levels[40];
+  int nLevels = 1;
+  makeLevel(&levels[0], w, h, wx, wy, 0);
+  while ((size_t)levels[nLevels - 1].w * levels[nLevels - 1].h > 64 && nLevels < 40) {
+    coarsen(&levels[nLevels - 1], &levels[nLevels]);
+    nLevels++;
+  }
+  Level* L = &levels[0];
+  float* r = (float*)malloc(n * sizeof(float));
+  float* p = (float*)malloc(n * sizeof(float));
+  float* q = (float*)malloc(n * sizeof(float));
+  L->b = r;  // the preconditioner's right-hand side is the CG residual itself
+  double bb = 0, rr = 0;
+  #pragma omp parallel
+  {
+    float* row = (float*)malloc((size_t)w * sizeof(float));
+    #pragma omp for schedule(static) reduction(+ : bb, rr)
+    for (int j = 0; j < h; j++) {
+      applyRow(L, z, j, row);
+      const size_t o = (size_t)j * w;
+      for (int i = 0; i < w; i++) {
+        r[o + i] = rhs[o + i] - row[i];
+        bb += (double)rhs[o + i] * rhs[o + i];
+        rr += (double)r[o + i] * r[o + i];
+      }
+    }
+    free(row);
+  }
+  double bNorm = sqrt(bb);
+  if (bNorm == 0) bNorm = 1;
+  vcycle(levels, nLevels, 0);
+  double rz = 0;
+  #pragma omp parallel for schedule(static) reduction(+ : rz)
+  for (size_t k = 0; k < n; k++) { p[k] = L->x[k]; rz += (double)r[k] * L->x[k]; }
+  int it = 0;
+  for (; it < maxIt; it++) {
+    if (sqrt(rr) <= tol * bNorm) break;
+    double pq = 0;
+    #pragma omp parallel
+    {
+      float* row = (float*)malloc((size_t)w * sizeof(float));
+      #pragma omp for schedule(static) reduction(+ : pq)
+      for (int j = 0; j < h; j++) {
+        applyRow(L, p, j, row);
+        const size_t o = (size_t)j * w;
+        for (int i = 0; i < w; i++) { q[o + i] = row[i]; pq += (double)p[o + i] * row[i]; }
+      }
+      free(row);
+    }
+    if (!(pq > 0)) break;
+    const float alpha = (float)(rz / pq);
+    rr = 0;
+    #pragma omp parallel for schedule(static) reduction(+ : rr)
+    for (size_t k = 0; k < n; k++) { z[k] += alpha * p[k]; r[k] -= alpha * q[k]; rr += (double)r[k] * r[k]; }
+    if (sqrt(rr) <= tol * bNorm) { it++; break; }
+    vcycle(levels, nLevels, 0);
+    double rzNew = 0;
+    #pragma omp parallel for schedule(static) reduction(+ : rzNew)
+    for (size_t k = 0; k < n; k++) rzNew += (double)r[k] * L->x[k];
+    const float beta = (float)(rzNew / rz);
+    rz = rzNew;
+    #pragma omp parallel for schedule(static)
+    for (size_t k = 0; k < n; k++) p[k] = L->x[k] + beta * p[k];
+  }
+  for (int l = 0; l < nLevels; l++) {
+    free(levels[l].wx); free(levels[l].wy); free(levels[l].invD); free(levels[l].x); free(levels[l].t);
+    if (levels[l].ownB) free(levels[l].b);
+  }
+  free(r); free(p); free(q);
+  return it;
+}
