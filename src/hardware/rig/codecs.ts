@@ -66,9 +66,9 @@ export interface SequenceStep {
 export interface RigConfig {
   /** Host silence after which the firmware turns the LEDs off, ms (100..60000). */
   hostTimeoutMs: number;
-  /** Longest time any channel may stay lit, ms. */
+  /** Longest time any channel may stay lit, ms (1..65535). */
   maxOnMs: number;
-  /** Over-temperature limit, °C. */
+  /** Over-temperature limit, °C (−40..150). */
   tempLimitC: number;
 }
 
@@ -270,7 +270,7 @@ export function encodeConfig(config: RigConfig): Buffer {
   }
   if (!Number.isInteger(maxOnMs) || maxOnMs < 1 || maxOnMs > 65535) throw createError('GB_VALIDATION', `maxOnMs must be an integer 1..65535, got ${maxOnMs}`);
   const cx100 = Math.round(tempLimitC * 100);
-  if (!Number.isFinite(cx100) || cx100 < -32767 || cx100 > 32767) throw createError('GB_VALIDATION', `tempLimitC must be within ±327 °C, got ${tempLimitC}`);
+  if (!Number.isFinite(cx100) || cx100 < -4000 || cx100 > 15000) throw createError('GB_VALIDATION', `tempLimitC must be −40..150 °C, got ${tempLimitC}`);
   const out = Buffer.alloc(6);
   out.writeUInt16LE(hostTimeoutMs, 0);
   out.writeUInt16LE(maxOnMs, 2);

@@ -65,4 +65,6 @@ t.test('step and config validation say what is wrong', async (t) => {
   t.throws(() => encodeSeqLoad(0, [{ ...ok, level: 4096 }]), { code: 'GB_VALIDATION', message: /level/ });
   t.throws(() => encodeConfig({ hostTimeoutMs: 50, maxOnMs: 1, tempLimitC: 70 }), { code: 'GB_VALIDATION', message: /hostTimeoutMs/ });
   t.throws(() => encodeSerial('x'.repeat(17)), { code: 'GB_VALIDATION' });
+  t.throws(() => encodeConfig({ hostTimeoutMs: 1500, maxOnMs: 5000, tempLimitC: 151 }), { code: 'GB_VALIDATION', message: /tempLimitC/ });
+  t.equal(encodeConfig({ hostTimeoutMs: 60000, maxOnMs: 65535, tempLimitC: -40 }).length, 6);
 });
