@@ -5,10 +5,6 @@ import { oneLedPerStep } from '../../../src/hardware/rig/sequence-test.ts';
 import { measureSequence } from '../../../src/sim/rig/pin-trace.ts';
 import type { SequenceStep, StepDoneEvent } from '../../../src/hardware/rig/codecs.ts';
 
-// Measured on the firmware of 05:35 UTC: a step with settleUs = 0 raises the trigger ~22 µs after its
-// latch (latch and rise in the same compare interrupt), 2 µs over the ±20 µs the protocol promises.
-// Reported to the firmware side; the subtest stays so the figure is visible.
-const SETTLE_ZERO_TODO = 'firmware: settleUs = 0 rises ~22 µs late';
 
 let rig: RigFixture;
 t.before(async () => {
@@ -59,7 +55,7 @@ t.test('temperature from the simulated thermistor', async (t) => {
   rig.sim.setTemperature(25);
 });
 
-async function checkTiming(t: Test, steps: SequenceStep[], todoSteps: ReadonlySet<number> = new Set()): Promise<void> {
+async function checkTiming(t: Test, steps: SequenceStep[]): Promise<void> {
   await rig.driver.loadSequence(steps);
   rig.trace.clear();
   const events: StepDoneEvent[] = [];
@@ -73,7 +69,7 @@ async function checkTiming(t: Test, steps: SequenceStep[], todoSteps: ReadonlySe
   t.equal(r.value.aborted, false);
   t.same(events.map((e) => e.step), steps.map((_, i) => i), 'a STEP_DONE for every step, in order');
   for (const e of events) {
-    t.ok(Math.abs(e.latenessUs) <= 20, `step ${e.step}: firmware lateness ${e.latenessUs} µs`, todoSteps.has(e.step) ? { todo: SETTLE_ZERO_TODO } : {});
+    t.ok(Math.abs(e.latenessUs) <= 20, `step ${e.step}: firmware lateness ${e.latenessUs} µs`);
     const want = steps[e.step].channels.length ? steps[e.step].settleUs + steps[e.step].exposureUs : 0;
     t.ok(Math.abs(e.onUs - want) <= 20, `step ${e.step}: onUs ${e.onUs} vs ${want}`);
   }
@@ -85,7 +81,7 @@ async function checkTiming(t: Test, steps: SequenceStep[], todoSteps: ReadonlySe
   let worst = 0;
   for (const s of timing ?? []) {
     worst = Math.max(worst, s.maxAbsErrUs);
-    t.ok(s.maxAbsErrUs <= 20, `step ${s.step}: rise ${s.riseErrUs.toFixed(3)}, fall ${s.fallErrUs.toFixed(3)}, off ${s.offErrUs.toFixed(3)} µs`, todoSteps.has(s.step) ? { todo: SETTLE_ZERO_TODO } : {});
+    t.ok(s.maxAbsErrUs <= 20, `step ${s.step}: rise ${s.riseErrUs.toFixed(3)}, fall ${s.fallErrUs.toFixed(3)}, off ${s.offErrUs.toFixed(3)} µs`);
     t.ok(s.litMatches, `step ${s.step}: the camera saw exactly the step's LEDs at the trigger`);
   }
   t.comment(`worst pin timing error ${worst.toFixed(3)} µs over ${steps.length} steps`);
@@ -103,7 +99,7 @@ t.test('sequence timing on the simulated pins is within ±20 µs of what was ask
 t.test('sequence timing with settleUs = 0 (trigger at the latch)', async (t) => {
   const steps = oneLedPerStep({ level: 3000, settleUs: 1000, triggerUs: 300, exposureUs: 1500 }).slice(0, 6);
   steps[3] = { ...steps[3], settleUs: 0 };
-  await checkTiming(t, steps, new Set([3]));
+  await checkTiming(t, steps);
 });
 
 t.test('commands refused by the firmware fail with the NAK reason, not a retry', async (t) => {
