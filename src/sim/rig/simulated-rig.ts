@@ -72,6 +72,7 @@ export class SimulatedRig implements RigPinSource {
   private lastTimeUs = 0;
   private errors: string[] = [];
   private exited: Promise<number | null> | undefined;
+  private stopping = false;
 
   constructor(options: SimulatedRigOptions = {}) {
     this.options = options;
@@ -101,6 +102,8 @@ export class SimulatedRig implements RigPinSource {
     });
     createInterface({ input: child.stdout }).on('line', (line) => this.handleLine(line));
     void this.exited.then((code) => {
+      // After READY nobody waits on the process; say so, the driver will see the pty vanish.
+      if (!this.readyWaiter && this.child === child && !this.stopping) this.options.log?.(`simavr harness exited unexpectedly (code ${code})${this.errors.length ? `: ${this.errors.join('; ')}` : ''}`);
       this.readyWaiter?.reject(createError('GB_RIG_SIM_FAILED', `simavr harness exited with ${code} before READY${this.errors.length ? `: ${this.errors.join('; ')}` : ''}`));
     });
     child.once('error', (err) => this.readyWaiter?.reject(createError('GB_RIG_SIM_FAILED', `cannot run ${harnessPath}: ${err.message}`)));
@@ -171,12 +174,14 @@ export class SimulatedRig implements RigPinSource {
   async stop(): Promise<void> {
     const child = this.child;
     if (!child) return;
+    this.stopping = true;
     this.command('quit');
     child.stdin.end();
     const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
     await this.exited;
     clearTimeout(timer);
     this.child = undefined;
+    this.stopping = false;
     if (this.tempDir) rmSync(this.tempDir, { recursive: true, force: true });
     this.tempDir = undefined;
   }
