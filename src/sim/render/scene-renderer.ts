@@ -24,6 +24,8 @@ export interface ExposureRequest {
   seed: number;
   /** Default true; false gives the expected (noise-free) counts. */
   noise?: boolean;
+  /** Packing of the 12-bit codes: 'raw' (default, Mono12), 'msb16' (Mono16), 'msb8' (Mono8). */
+  pack?: 'raw' | 'msb16' | 'msb8';
 }
 
 const LEVEL_MAX = 4095;
@@ -179,7 +181,7 @@ export class SceneRenderer {
     return this.truth as GroundTruthBuffers;
   }
 
-  /** Expose one frame: raw ADC codes (0..2^adcBits−1, black level included), row-major. */
+  /** Expose one frame: ADC codes (0..2^adcBits−1, black level included; packed per req.pack), row-major. */
   async expose(req: ExposureRequest): Promise<Uint16Array> {
     this.requireScene();
     if (req.levels.length !== this.ledCount) {
@@ -199,6 +201,7 @@ export class SceneRenderer {
         seed: req.seed,
         noise: req.noise !== false,
         out,
+        pack: req.pack ?? 'raw',
       },
       this.heightPx,
     );

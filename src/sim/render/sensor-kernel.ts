@@ -22,8 +22,10 @@ export interface SynthesisJob {
   /** Noise seed; rows draw independent streams from it, so the result does not depend on the split. */
   seed: number;
   noise: boolean;
-  /** Raw ADC codes 0..adcMax. */
+  /** ADC codes 0..adcMax, packed per `pack`. */
   out: Uint16Array;
+  /** Packing of the 12-bit codes: 'raw' (as is), 'msb16' (× 2^(16 − bits), Mono16), 'msb8' (top 8 bits, Mono8). */
+  pack?: 'raw' | 'msb16' | 'msb8';
 }
 
 // Standard-normal samples at stratified quantiles (inverse CDF): a table lookup per pixel is ~10× faster
@@ -63,30 +65,51 @@ export function synthesizeRows(job: SynthesisJob): void {
   const nb = basis.length;
   const k = (gain * (sensor.adcMax - sensor.blackLevelDn)) / sensor.fullWellE;
   const read2 = sensor.readNoiseE * sensor.readNoiseE;
-  const full = sensor.fullWellE;
-  const black = sensor.blackLevelDn;
-  const adcMax = sensor.adcMax;
-  const mask = (1 << TABLE_BITS) - 1;
-  const noise = job.noise;
-  const acc = new Float32Array(width);
+  const bits = Math.round(Math.log2(sensor.adcMax + 1));
+  const pack = job.pack ?? 'raw';
+  const mul = pack === 'msb16' ? 2 ** (16 - bits) : 1;
+  const shift = pack === 'msb8' ? bits - 8 : 0;
+  const p: ExposeParams = { read2, full: sensor.fullWellE, black: sensor.blackLevelDn, k, adcMax: sensor.adcMax, mul, shift };
+  // Several lit LEDs: sum their bases into a row accumulator first; one LED (the usual capture) reads
+  // its basis directly.
+  const acc = nb > 1 ? new Float32Array(width) : null;
+  const zero = new Float32Array(nb === 0 ? width : 0);
   for (let y = job.rowStart; y < job.rowEnd; y++) {
     const row = y * width;
-    // Expected electrons of the row: one contiguous pass per lit LED.
-    acc.fill(0);
-    for (let j = 0; j < nb; j++) accumulateRow(acc, basis[j], weights[j], row, width);
-    exposeRow(acc, out, row, width, noise ? hashSeed(job.seed, y) | 1 : 0, read2, full, black, k, adcMax, mask);
+    const seed = job.noise ? hashSeed(job.seed, y) | 1 : 0;
+    if (acc) {
+      acc.fill(0);
+      for (let j = 0; j < nb; j++) accumulateRow(acc, basis[j], weights[j], row, width);
+      exposeRow(acc, 0, 1, out, row, width, seed, p);
+    } else if (nb === 1) {
+      exposeRow(basis[0], row, weights[0], out, row, width, seed, p);
+    } else {
+      exposeRow(zero, 0, 0, out, row, width, seed, p);
+    }
   }
+}
+
+interface ExposeParams {
+  read2: number;
+  full: number;
+  black: number;
+  k: number;
+  adcMax: number;
+  mul: number;
+  shift: number;
 }
 
 function accumulateRow(acc: Float32Array, b: Float32Array, w: number, row: number, width: number): void {
   for (let x = 0; x < width; x++) acc[x] += b[row + x] * w;
 }
 
-/** Noise (seed 0 = none), full-well clip, conversion to counts, ADC clip, for one row. */
-function exposeRow(acc: Float32Array, out: Uint16Array, row: number, width: number, seed: number, read2: number, full: number, black: number, k: number, adcMax: number, mask: number): void {
+/** Signal src[offset + x] × weight, noise (seed 0 = none), full-well clip, counts, ADC clip, packing. */
+function exposeRow(src: Float32Array, offset: number, weight: number, out: Uint16Array, row: number, width: number, seed: number, p: ExposeParams): void {
+  const { read2, full, black, k, adcMax, mul, shift } = p;
+  const mask = (1 << TABLE_BITS) - 1;
   let s = seed;
   for (let x = 0; x < width; x++) {
-    let e = acc[x];
+    let e = src[offset + x] * weight;
     if (seed !== 0) {
       // xorshift32, kept in int32 (V8 keeps it in a register; the unsigned form is several times slower).
       s = (s ^ (s << 13)) | 0;
@@ -98,6 +121,6 @@ function exposeRow(acc: Float32Array, out: Uint16Array, row: number, width: numb
     let v = black + e * k + 0.5;
     if (v < 0) v = 0;
     else if (v > adcMax) v = adcMax;
-    out[row + x] = v | 0;
+    out[row + x] = ((v | 0) >> shift) * mul;
   }
 }

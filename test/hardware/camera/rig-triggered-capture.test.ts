@@ -15,16 +15,17 @@ const geometry = withCameraSize(await loadBoothGeometry(), 120, 164);
 const config = await loadSceneConfig();
 
 let rig: RigFixture | undefined;
+let skip: string | false = false;
 try {
   rig = await startRig();
 } catch (err) {
-  t.skip(`simulated rig unavailable (needs simavr and the built firmware): ${(err as Error).message}`);
+  skip = `simulated rig unavailable (needs simavr and the built firmware): ${(err as Error).message}`;
 }
 
-if (rig) {
-  const fixture = rig;
-  t.teardown(() => fixture.close());
-  t.test('a firmware sequence drives the simulated camera, one frame per step with its LED', async (t) => {
+{
+  const fixture = rig as RigFixture;
+  if (rig) t.teardown(() => fixture.close());
+  t.test('a firmware sequence drives the simulated camera, one frame per step with its LED', { skip }, async (t) => {
     const renderer = new SceneRenderer({ geometry, threads: 1 });
     renderer.setScene(buildScene({ kind: 'white', seed: 1, geometry, config }).scene);
     const camera = new SimulatedCamera({ renderer, pinSource: fixture.sim, noiseSeed: 3 });
