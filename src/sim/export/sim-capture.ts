@@ -2,7 +2,7 @@
 import type { BoothGeometry } from '../geometry/booth-geometry.ts';
 import { projectPoint } from '../geometry/camera-model.ts';
 import { SceneRenderer } from '../render/scene-renderer.ts';
-import { buildScene, type SceneTruth } from '../scenes/build-scene.ts';
+import { buildScene, mapPitchMmFor, type SceneTruth } from '../scenes/build-scene.ts';
 import { cardCentering, cardCornersMm, type CardSide } from '../scenes/card.ts';
 import type { SceneKind } from '../scenes/scene.ts';
 import type { SceneConfig } from '../scenes/scene-config.ts';
@@ -61,7 +61,10 @@ export async function writeSimCapture(options: SimCaptureOptions): Promise<Recor
   await renderer.start();
   try {
     renderer.setScene(scene);
-    const extra: Record<string, unknown> = { scene: { kind: options.kind, seed: options.seed, side: options.kind === 'card' ? options.side : undefined }, ...pixelTruth(renderer, truth, options.config) };
+    const extra: Record<string, unknown> = {
+      scene: { kind: options.kind, seed: options.seed, side: options.kind === 'card' ? options.side : undefined, mapPitchUm: mapPitchMmFor(options.geometry) * 1000 },
+      ...pixelTruth(renderer, truth, options.config),
+    };
     let defects: { id: number; kind: string }[] = [];
     if (truth.kind === 'card') {
       defects = truth.card.defects.map((d) => ({ id: d.id, kind: d.kind }));
