@@ -49,8 +49,29 @@ export interface SegmentOptions {
   canonicalUmPerPx?: number;
 }
 
-/** Bilinear sample of the max over planes at (x, y) (clamped). */
-function sampleMax(planes: readonly Plane[], w: number, h: number, x: number, y: number): number {
+// Edge profiles look at an upper quantile over lights, not the max: a grazing LED can make the card's edge
+// wall glint (saturate) in one or two frames, which pushes a max-image edge outwards; the median instead
+// sees the edge wall dark under most lights, which pulls the edge inwards. Measured on simulated cards
+// (gradebooth sim render): median → corners 1.6 px off, max → 1.3 px, 0.9 quantile → 0.75 px.
+const EDGE_QUANTILE = 0.9;
+const scratch = new Float64Array(256);
+
+/** The EDGE_QUANTILE quantile of the first n values of `scratch` (insertion sort; n is the light count). */
+function quantileOfScratch(n: number): number {
+  for (let i = 1; i < n; i++) {
+    const v = scratch[i];
+    let j = i - 1;
+    while (j >= 0 && scratch[j] > v) { scratch[j + 1] = scratch[j]; j--; }
+    scratch[j + 1] = v;
+  }
+  const pos = EDGE_QUANTILE * (n - 1);
+  const i0 = Math.floor(pos);
+  const fr = pos - i0;
+  return i0 + 1 < n ? scratch[i0] * (1 - fr) + scratch[i0 + 1] * fr : scratch[i0];
+}
+
+/** Bilinear sample of the upper quantile over planes at (x, y) (clamped). */
+function sampleQuantile(planes: readonly Plane[], w: number, h: number, x: number, y: number): number {
   const xc = Math.min(Math.max(x, 0), w - 1.000001);
   const yc = Math.min(Math.max(y, 0), h - 1.000001);
   const x0 = Math.floor(xc);
@@ -58,12 +79,12 @@ function sampleMax(planes: readonly Plane[], w: number, h: number, x: number, y:
   const fx = xc - x0;
   const fy = yc - y0;
   const i = y0 * w + x0;
-  let best = -Infinity;
-  for (const p of planes) {
-    const v = (p[i] * (1 - fx) + p[i + 1] * fx) * (1 - fy) + (p[i + w] * (1 - fx) + p[i + w + 1] * fx) * fy;
-    if (v > best) best = v;
+  const n = Math.min(planes.length, scratch.length);
+  for (let k = 0; k < n; k++) {
+    const p = planes[k];
+    scratch[k] = (p[i] * (1 - fx) + p[i + 1] * fx) * (1 - fy) + (p[i + w] * (1 - fx) + p[i + w + 1] * fx) * fy;
   }
-  return best;
+  return quantileOfScratch(n);
 }
 
 /** Otsu threshold of values (256-bin histogram between min and max). */
@@ -174,14 +195,14 @@ function fitLine(xs: number[], ys: number[], outward: [number, number]): SideFit
 }
 
 /**
- * Position (in px along the profile, 0 = start) where the max-over-lights image crosses halfway between
+ * Position (in px along the profile, 0 = start) where the quantile-over-lights image crosses halfway between
  * its inside and outside levels, nearest to `expectAt`; undefined when the step is too weak.
  */
 function edgeCrossing(planes: readonly Plane[], w: number, h: number, x0: number, y0: number, dx: number, dy: number, length: number, expectAt: number, flank: number): number | undefined {
   const step = 0.25;
   const count = Math.floor(length / step) + 1;
   const prof = new Float64Array(count);
-  for (let k = 0; k < count; k++) prof[k] = sampleMax(planes, w, h, x0 + dx * k * step, y0 + dy * k * step);
+  for (let k = 0; k < count; k++) prof[k] = sampleQuantile(planes, w, h, x0 + dx * k * step, y0 + dy * k * step);
   const nf = Math.max(2, Math.floor(flank / step));
   let inside = 0, outsideLvl = 0;
   for (let k = 0; k < nf; k++) { inside += prof[k]; outsideLvl += prof[count - 1 - k]; }
@@ -212,7 +233,8 @@ export function segmentCard(planes: readonly Plane[], width: number, height: num
   const um = options.umPerPx;
   const cardWpx = (card.widthMm * 1000) / um;
   const cardHpx = (card.heightMm * 1000) / um;
-  // Downsample so the card is ~200 px across: point samples of the max over lights.
+  // Downsample so the card is ~200 px across: point samples of the max over lights (the card is bright
+  // under some light everywhere, print included; edge glints do not matter at this scale).
   const f = Math.max(1, Math.floor(cardWpx / 200));
   const dw = Math.floor(width / f), dh = Math.floor(height / f);
   const small = new Float32Array(dw * dh);

@@ -43,7 +43,7 @@ export interface SideResult {
 }
 
 /**
- * One card side from frames to relief: segmentation on the max over lights, photometric stereo in the
+ * One card side from frames to relief: segmentation on all lights (see segmentCard), photometric stereo in the
  * camera frame inside the card only, rectification of normals/albedo/confidence to the canonical card
  * image, integration on the rounded-rectangle mask, warp removal.
  */
