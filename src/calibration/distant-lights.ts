@@ -2,7 +2,7 @@ import { createError } from '../core/errors.ts';
 import type { FloatImage } from '../imaging/image.ts';
 import { fitCircleRobust, type Circle, type CircleFit } from './circle-fit.ts';
 import { findHighlight, maskBoundaryPoints, type Highlight } from './sphere-image.ts';
-import { cameraToViewAxes, reflectOffSphere, sphereFromOutline, type Intrinsics, type SphereLocation } from './mirror-sphere.ts';
+import { cameraToViewAxes, normalSpaceCentroid, reflectOffSphere, sphereFromOutline, type Intrinsics, type SphereLocation } from './mirror-sphere.ts';
 
 /** A unit 3-vector (x right, y up, z towards the camera). */
 export type Direction = [number, number, number];
@@ -29,6 +29,25 @@ export function lightFromHighlight(circle: Circle, xPx: number, yPx: number): { 
     normal: [nx, ny, nz],
     radiusFraction: rho,
   };
+}
+
+/** Orthographic counterpart of normalSpaceCentroid: weighted mean sphere normal under a blob, as a pixel. */
+export function orthographicNormalCentroid(circle: Circle, xsPx: ArrayLike<number>, ysPx: ArrayLike<number>, weights: ArrayLike<number>): [number, number] | undefined {
+  let sx = 0;
+  let sy = 0;
+  let sz = 0;
+  for (let i = 0; i < xsPx.length; i++) {
+    const nx = (xsPx[i] - circle.cxPx) / circle.radiusPx;
+    const ny = (ysPx[i] - circle.cyPx) / circle.radiusPx;
+    const q = 1 - nx * nx - ny * ny;
+    if (q < 0) continue;
+    sx += weights[i] * nx;
+    sy += weights[i] * ny;
+    sz += weights[i] * Math.sqrt(q);
+  }
+  const len = Math.hypot(sx, sy, sz);
+  if (!(len > 0)) return undefined;
+  return [circle.cxPx + (circle.radiusPx * sx) / len, circle.cyPx + (circle.radiusPx * sy) / len];
 }
 
 /** Angle between two directions, degrees. */
@@ -87,7 +106,12 @@ export function calibrateDistantLights(
     if (img.width !== mask.width || img.height !== mask.height) {
       throw createError('GB_DATASET_INVALID', `image ${i + 1} is ${img.width}×${img.height} but the mask is ${mask.width}×${mask.height}`);
     }
-    const highlight = findHighlight(img, { ...circle, radiusPx: circle.radiusPx + 1 }, options.highlightFraction ?? 0.5);
+    const highlight = findHighlight(img, { ...circle, radiusPx: circle.radiusPx + 1 }, options.highlightFraction ?? 0.5, true);
+    // Centre the highlight in normal space (see normalSpaceCentroid): unbiased for a large clipped blob.
+    const px = highlight.pixels as NonNullable<Highlight['pixels']>;
+    delete highlight.pixels;
+    const refined = k && location ? normalSpaceCentroid(k, location.centreMm, 1, px.xs, px.ys, px.weights) : orthographicNormalCentroid(circle, px.xs, px.ys, px.weights);
+    if (refined) [highlight.xPx, highlight.yPx] = refined;
     const ortho = lightFromHighlight(circle, highlight.xPx, highlight.yPx);
     let direction = ortho.direction;
     if (k && location) {

@@ -67,6 +67,11 @@ export interface SpherePlacement {
 export interface LedTriangulationOptions {
   /** Angular precision of one reflected ray, degrees (sets the relative ray weights; default 0.01°). */
   rayAngleSigmaDeg?: number;
+  /**
+   * With 3 or more rays, the worst ray is dropped (and the LED refitted) while its distance from the
+   * position exceeds this, mm (default 1): one bad highlight must not drag the LED away.
+   */
+  maxRayResidualMm?: number;
   /** Known nominal geometry (the "sphere plus known geometry" procedure): positions and their σ, mm. */
   prior?: { positionsMm: readonly Vec3[]; sigmaMm: number };
 }
@@ -76,6 +81,8 @@ export interface LedPositionResult {
   positionMm: Vec3;
   /** Reflected rays used (one per placement where the highlight was seen). */
   rays: number;
+  /** Rays dropped as outliers (see maxRayResidualMm). */
+  rejectedRays: number;
   /** RMS and largest perpendicular distance from the position to its rays, mm. */
   rmsResidualMm: number;
   maxResidualMm: number;
@@ -114,15 +121,24 @@ export function triangulateLeds(k: Intrinsics, placements: readonly SpherePlacem
     if (rays.length < (priorTerm ? 1 : 2)) {
       throw createError('GB_VISION_FAILED', `LED ${led}: its highlight was found in ${rays.length} placement(s); need at least ${priorTerm ? 1 : 2}`);
     }
-    // First pass with equal weights at a nominal 250 mm range, then weights from the estimated ranges.
-    for (const r of rays) r.weight = 1 / (sigmaRad * 250) ** 2;
-    let fit = closestPointToRays(rays, priorTerm);
-    for (const r of rays) {
-      const v = [fit.pointMm[0] - r.originMm[0], fit.pointMm[1] - r.originMm[1], fit.pointMm[2] - r.originMm[2]];
-      const range = Math.max(1, v[0] * r.direction[0] + v[1] * r.direction[1] + v[2] * r.direction[2]);
-      r.weight = 1 / (sigmaRad * range) ** 2;
+    const maxRes = options.maxRayResidualMm ?? 1;
+    let rejectedRays = 0;
+    let fit: ReturnType<typeof closestPointToRays>;
+    for (;;) {
+      // First pass with equal weights at a nominal 250 mm range, then weights from the estimated ranges.
+      for (const r of rays) r.weight = 1 / (sigmaRad * 250) ** 2;
+      fit = closestPointToRays(rays, priorTerm);
+      for (const r of rays) {
+        const v = [fit.pointMm[0] - r.originMm[0], fit.pointMm[1] - r.originMm[1], fit.pointMm[2] - r.originMm[2]];
+        const range = Math.max(1, v[0] * r.direction[0] + v[1] * r.direction[1] + v[2] * r.direction[2]);
+        r.weight = 1 / (sigmaRad * range) ** 2;
+      }
+      fit = closestPointToRays(rays, priorTerm);
+      const worst = fit.residualsMm.indexOf(Math.max(...fit.residualsMm));
+      if (rays.length < 3 || fit.residualsMm[worst] <= maxRes) break;
+      rays.splice(worst, 1);
+      rejectedRays++;
     }
-    fit = closestPointToRays(rays, priorTerm);
     let baseline = 0;
     for (let i = 0; i < rays.length; i++) {
       for (let j = i + 1; j < rays.length; j++) {
@@ -134,6 +150,7 @@ export function triangulateLeds(k: Intrinsics, placements: readonly SpherePlacem
     results.push({
       positionMm: fit.pointMm,
       rays: rays.length,
+      rejectedRays,
       rmsResidualMm: Math.sqrt(res.reduce((s, r) => s + r * r, 0) / res.length),
       maxResidualMm: Math.max(...res),
       baselineDeg: baseline,

@@ -144,3 +144,45 @@ export function reflectOffSphere(k: Intrinsics, xPx: number, yPx: number, centre
 export function cameraToViewAxes(v: Vec3): Vec3 {
   return [v[0], -v[1], -v[2]];
 }
+
+/** Pixel position (px) of a camera-frame point; inverts `toNormalized` by Newton steps when it is given. */
+export function projectToPixel(k: Intrinsics, pointMm: Vec3): [number, number] {
+  const xn = pointMm[0] / pointMm[2];
+  const yn = pointMm[1] / pointMm[2];
+  let u = k.fxPx * xn + k.cxPx;
+  let v = k.fyPx * yn + k.cyPx;
+  if (!k.toNormalized) return [u, v];
+  for (let i = 0; i < 10; i++) {
+    const [x, y] = k.toNormalized(u, v);
+    u += (xn - x) * k.fxPx;
+    v += (yn - y) * k.fyPx;
+  }
+  return [u, v];
+}
+
+/**
+ * Where the specular point really is, from a highlight blob (px, weights) on a located sphere: the
+ * weighted mean of the surface normals under the blob, projected back to a pixel. A bright, clipped
+ * highlight is symmetric about the true reflection in normal space but foreshortened in the image, so its
+ * plain image centroid slides towards the sphere's centre; the normal-space mean does not.
+ */
+export function normalSpaceCentroid(k: Intrinsics, centreMm: Vec3, radiusMm: number, xsPx: ArrayLike<number>, ysPx: ArrayLike<number>, weights: ArrayLike<number>): [number, number] | undefined {
+  let nx = 0;
+  let ny = 0;
+  let nz = 0;
+  for (let i = 0; i < xsPx.length; i++) {
+    const d = pixelRay(k, xsPx[i], ysPx[i]);
+    const b = dot(d, centreMm);
+    const disc = b * b - (dot(centreMm, centreMm) - radiusMm * radiusMm);
+    if (disc < 0) continue; // blooming past the rim carries no normal
+    const t = b - Math.sqrt(disc);
+    const w = weights[i];
+    nx += w * (d[0] * t - centreMm[0]);
+    ny += w * (d[1] * t - centreMm[1]);
+    nz += w * (d[2] * t - centreMm[2]);
+  }
+  const len = Math.hypot(nx, ny, nz);
+  if (!(len > 0)) return undefined;
+  const p: Vec3 = [centreMm[0] + (radiusMm * nx) / len, centreMm[1] + (radiusMm * ny) / len, centreMm[2] + (radiusMm * nz) / len];
+  return projectToPixel(k, p);
+}

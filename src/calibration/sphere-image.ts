@@ -85,6 +85,8 @@ export interface Highlight {
   blobs: number;
   /** Weight of the runner-up blob relative to the chosen one (0 = unambiguous). */
   runnerUpRatio: number;
+  /** With keepPixels: the blob's pixel centres (px) and weights (I − threshold). */
+  pixels?: { xs: Float64Array; ys: Float64Array; weights: Float64Array };
 }
 
 /**
@@ -93,7 +95,7 @@ export interface Highlight {
  * weighted centroid. Weighting above the threshold keeps a bloomed, clipped plateau centred on its middle,
  * and choosing by weight ignores small inter-reflections and hot pixels.
  */
-export function findHighlight(image: FloatImage, search?: Circle, fraction = 0.5): Highlight {
+export function findHighlight(image: FloatImage, search?: Circle, fraction = 0.5, keepPixels = false): Highlight {
   const { width, height, data } = image;
   const inside = (x: number, y: number): boolean => {
     if (!search) return true;
@@ -113,14 +115,14 @@ export function findHighlight(image: FloatImage, search?: Circle, fraction = 0.5
   if (!(peak > 0)) throw createError('GB_VISION_FAILED', 'no highlight: the sphere region is black');
   const threshold = peak * fraction;
   const label = new Int32Array(width * height).fill(-1);
-  const blobs: Array<{ w: number; sx: number; sy: number; n: number; sat: number }> = [];
+  const blobs: Array<{ id: number; w: number; sx: number; sy: number; n: number; sat: number }> = [];
   const stack: number[] = [];
   for (let y = y0; y <= y1; y++) {
     for (let x = x0; x <= x1; x++) {
       const p0 = y * width + x;
       if (label[p0] !== -1 || data[p0] < threshold || !inside(x, y)) continue;
       const id = blobs.length;
-      const blob = { w: 0, sx: 0, sy: 0, n: 0, sat: 0 };
+      const blob = { id, w: 0, sx: 0, sy: 0, n: 0, sat: 0 };
       label[p0] = id;
       stack.push(p0);
       while (stack.length > 0) {
@@ -150,6 +152,20 @@ export function findHighlight(image: FloatImage, search?: Circle, fraction = 0.5
   }
   blobs.sort((a, b) => b.w - a.w);
   const best = blobs[0];
+  let pixels: Highlight['pixels'];
+  if (keepPixels) {
+    pixels = { xs: new Float64Array(best.n), ys: new Float64Array(best.n), weights: new Float64Array(best.n) };
+    let i = 0;
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const p = y * width + x;
+        if (label[p] !== best.id) continue;
+        pixels.xs[i] = x + 0.5;
+        pixels.ys[i] = y + 0.5;
+        pixels.weights[i++] = data[p] - threshold + 1e-6;
+      }
+    }
+  }
   return {
     xPx: best.sx / best.w,
     yPx: best.sy / best.w,
@@ -159,5 +175,6 @@ export function findHighlight(image: FloatImage, search?: Circle, fraction = 0.5
     saturatedPx: best.sat,
     blobs: blobs.length,
     runnerUpRatio: blobs.length > 1 ? blobs[1].w / best.w : 0,
+    pixels,
   };
 }
