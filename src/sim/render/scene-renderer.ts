@@ -189,7 +189,9 @@ export class SceneRenderer {
     }
     if (!(req.exposureUs > 0)) throw createError('GB_INTERNAL', `SceneRenderer.expose: exposureUs must be > 0, got ${req.exposureUs}`);
     const lit = req.levels.map((l, k) => [k, l] as const).filter(([, l]) => l > 0);
-    await this.renderBases(lit.map(([k]) => k));
+    // A missing basis means a new scene: render every LED's basis in one pass (the per-pixel geometry is
+    // then computed once, not once per LED as frames of a sequence arrive).
+    if (lit.some(([k]) => !this.bases.has(k))) await this.renderBases();
     const out = new Uint16Array(new SharedArrayBuffer(this.widthPx * this.heightPx * 2));
     await this.pool.synthesize(
       {
