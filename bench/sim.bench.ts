@@ -7,6 +7,20 @@ import { SceneRenderer } from '../src/sim/render/scene-renderer.ts';
 import { buildScene } from '../src/sim/scenes/build-scene.ts';
 import { loadSceneConfig } from '../src/sim/scenes/scene-config.ts';
 import type { Scene } from '../src/sim/scenes/scene.ts';
+import { SimulatedCamera } from '../src/hardware/camera/simulated-camera.ts';
+import type { RigPinEvent, RigPinSource } from '../src/hardware/rig/pins.ts';
+
+/** Trigger edges as a rig would send them (the bench has no firmware in the loop). */
+class BenchPins implements RigPinSource {
+  private readonly listeners = new Set<(e: RigPinEvent) => void>();
+  onPinEvent(listener: (e: RigPinEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  trigger(timeUs: number, litLevels: number[]): void {
+    for (const l of this.listeners) l({ kind: 'trigger', timeUs, high: true, litLevels });
+  }
+}
 
 /** Median wall time and the CPU time of the last run (all threads of this process), ms. */
 async function timed(runs: number, fn: () => unknown | Promise<unknown>): Promise<{ ms: number; cpuMs: number }> {
@@ -56,6 +70,26 @@ export const simBench: BenchSuite = {
       yield { name: 'sim full 24-LED capture of a new scene (bases + frames)', width, height, lights: 24, ms: basisMs + framesMs, extra: { cpuMs: basis.cpuMs + frames.cpuMs, realCamera24FramesMs: '1000-2500 (10-30 fps at 12 MP) + exposure', loadAverage: (await import('node:os')).loadavg()[0].toFixed(2) } };
     } finally {
       await renderer.stop();
+    }
+
+    // The booth path: the simulated camera in hardware-trigger mode, 24 trigger edges, Mono16 frames.
+    const camRenderer = new SceneRenderer({ geometry, threads: 2 });
+    camRenderer.setScene(scene as unknown as Scene);
+    const pins = new BenchPins();
+    const camera = new SimulatedCamera({ renderer: camRenderer, pinSource: pins });
+    await camera.open();
+    try {
+      await camRenderer.renderBases();
+      await camera.configure({ triggerMode: 'hardware', exposureUs: 10000, pixelFormat: 'Mono16', timeoutMs: 60_000 });
+      await camera.startAcquisition();
+      let t = 0;
+      const cap = await timed(runs, async () => {
+        for (let k = 0; k < 24; k++) pins.trigger((t += 50_000), Array.from({ length: 24 }, (_, j) => (j === k ? 4095 : 0)));
+        for (let k = 0; k < 24; k++) await camera.nextFrame();
+      });
+      yield { name: 'sim camera: 24 hardware-triggered Mono16 frames (bases cached)', width, height, lights: 24, ms: cap.ms, extra: { cpuMs: cap.cpuMs } };
+    } finally {
+      await camera.close();
     }
   },
 };
