@@ -30,6 +30,8 @@ export interface RigCounters {
   retransmits: number;
   crcErrors: number;
   garbageBytes: number;
+  /** Partial frames dropped by the inter-byte timeout. */
+  interByteTimeouts: number;
   naks: number;
   /** Commands that got no answer after every retransmission. */
   timeouts: number;
@@ -42,7 +44,7 @@ export interface RigCounters {
 
 /** A fresh zeroed counters object. */
 export function newCounters(): RigCounters {
-  return { txFrames: 0, rxFrames: 0, retransmits: 0, crcErrors: 0, garbageBytes: 0, naks: 0, timeouts: 0, reconnects: 0, eventsReceived: 0, eventsDuplicated: 0, staleResponses: 0 };
+  return { txFrames: 0, rxFrames: 0, retransmits: 0, crcErrors: 0, garbageBytes: 0, interByteTimeouts: 0, naks: 0, timeouts: 0, reconnects: 0, eventsReceived: 0, eventsDuplicated: 0, staleResponses: 0 };
 }
 
 export interface RigLinkOptions {
@@ -83,7 +85,7 @@ export class RigLink {
   private readonly recentEvents: string[] = [];
   private failure: GradeboothError | undefined;
   private started = false;
-  private parserSeen = { garbageBytes: 0, crcErrors: 0 };
+  private parserSeen = { garbageBytes: 0, crcErrors: 0, timeouts: 0 };
   private readonly onData = (chunk: Buffer): void => {
     this.parser.write(chunk);
   };
@@ -303,10 +305,11 @@ export class RigLink {
 
   /** Fold the parser's garbage and CRC counts into the shared counters. */
   syncParserCounters(): void {
-    const { garbageBytes, crcErrors } = this.parser.counters;
+    const { garbageBytes, crcErrors, timeouts } = this.parser.counters;
     this.options.counters.garbageBytes += garbageBytes - this.parserSeen.garbageBytes;
     this.options.counters.crcErrors += crcErrors - this.parserSeen.crcErrors;
-    this.parserSeen = { garbageBytes, crcErrors };
+    this.options.counters.interByteTimeouts += timeouts - this.parserSeen.timeouts;
+    this.parserSeen = { garbageBytes, crcErrors, timeouts };
   }
 
   private fail(error: GradeboothError): void {

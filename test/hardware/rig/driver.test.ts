@@ -3,7 +3,7 @@ import t, { type Test } from 'tap';
 import { startRig, eventually, litNow, type RigFixture } from '../../sim/rig/rig-fixture.ts';
 import { oneLedPerStep } from '../../../src/hardware/rig/sequence-test.ts';
 import { measureSequence } from '../../../src/sim/rig/pin-trace.ts';
-import type { SequenceStep, StepDoneEvent } from '../../../src/hardware/rig/codecs.ts';
+import type { SeqDoneEvent, SequenceStep, StepDoneEvent } from '../../../src/hardware/rig/codecs.ts';
 
 
 let rig: RigFixture;
@@ -60,10 +60,15 @@ async function checkTiming(t: Test, steps: SequenceStep[]): Promise<void> {
   rig.trace.clear();
   const events: StepDoneEvent[] = [];
   const gen = rig.driver.runSequence();
-  let r = await gen.next();
-  while (!r.done) {
-    events.push(r.value);
+  let r: IteratorResult<StepDoneEvent, SeqDoneEvent>;
+  try {
     r = await gen.next();
+    while (!r.done) {
+      events.push(r.value);
+      r = await gen.next();
+    }
+  } finally {
+    t.comment(`link counters: ${JSON.stringify(rig.driver.health().counters)}`);
   }
   t.equal(r.value.steps, steps.length);
   t.equal(r.value.aborted, false);
