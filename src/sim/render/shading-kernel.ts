@@ -244,7 +244,7 @@ function shadeLedRow(lights: Float64Array, o: number, mi: number, near: boolean,
 }
 
 function shadeNearRow(lights: Float64Array, o: number, mi: number, out: Float32Array, rowBase: number, W: number, row: RowGeometry): void {
-  const { rP0, rP1, rP2, rN0, rN1, rN2 } = row;
+  const { rP0, rP1, rP2, rN0, rN1, rN2, rV0, rV1, rV2, rNdv, rA2, rK, rSpecV, rDiffuse, rF0, rScale } = row;
   const Lx = lights[o], Ly = lights[o + 1], Lz = lights[o + 2];
   const ax = lights[o + 3], ay = lights[o + 4], az = lights[o + 5];
   // mm² → m²: irradiance in W/m².
@@ -263,40 +263,54 @@ function shadeNearRow(lights: Float64Array, o: number, mi: number, out: Float32A
     }
     const c2 = c * c;
     const beam = mi === 2 ? c2 : mi === 4 ? c2 * c2 : mi === 3 ? c2 * c : mi === 1 ? c : mi === 0 ? 1 : Math.pow(c, mExp);
-    out[rowBase + px] = brdfTimesCos(row, px, l0, l1, l2, ndl) * power * beam * il * il;
+    let brdf = rDiffuse[px];
+    const f0 = rF0[px];
+    if (f0 > 0) {
+      // GGX D·F·G/(4 n·l n·v) with one division: hh = |l + v|² = 2 + 2 l·v, n·h² = (n·l + n·v)²/hh,
+      // D = a² hh² / (π ((n·l + n·v)²(a² − 1) + hh)²); G1(l)/n·l and G1(v)/(4 n·v) take the rest.
+      const ndv = rNdv[px];
+      const ldv = l0 * rV0[px] + l1 * rV1[px] + l2 * rV2[px];
+      const hh = 2 + 2 * ldv;
+      const sum = ndl + ndv;
+      const a2 = rA2[px];
+      const Q = sum * sum * (a2 - 1) + hh;
+      const m = 1 - Math.sqrt(hh) * 0.5;
+      const m2 = m * m;
+      const F = f0 + (1 - f0) * m2 * m2 * m;
+      const k = rK[px];
+      brdf += (a2 * hh * hh * F * rSpecV[px]) / (Math.PI * Q * Q * (ndl * (1 - k) + k));
+    }
+    out[rowBase + px] = brdf * ndl * rScale[px] * power * beam * il * il;
   }
 }
 
 function shadeDistantRow(lights: Float64Array, o: number, out: Float32Array, rowBase: number, W: number, row: RowGeometry): void {
-  const { rN0, rN1, rN2 } = row;
+  const { rN0, rN1, rN2, rV0, rV1, rV2, rNdv, rA2, rK, rSpecV, rDiffuse, rF0, rScale } = row;
   const l0 = lights[o], l1 = lights[o + 1], l2 = lights[o + 2];
   const irradiance = lights[o + 3];
   for (let px = 0; px < W; px++) {
     const ndl = rN0[px] * l0 + rN1[px] * l1 + rN2[px] * l2;
-    out[rowBase + px] = ndl <= 0 ? 0 : brdfTimesCos(row, px, l0, l1, l2, ndl) * irradiance;
+    if (ndl <= 0) {
+      out[rowBase + px] = 0;
+      continue;
+    }
+    let brdf = rDiffuse[px];
+    const f0 = rF0[px];
+    if (f0 > 0) {
+      // GGX D·F·G/(4 n·l n·v) with one division: hh = |l + v|² = 2 + 2 l·v, n·h² = (n·l + n·v)²/hh,
+      // D = a² hh² / (π ((n·l + n·v)²(a² − 1) + hh)²); G1(l)/n·l and G1(v)/(4 n·v) take the rest.
+      const ndv = rNdv[px];
+      const ldv = l0 * rV0[px] + l1 * rV1[px] + l2 * rV2[px];
+      const hh = 2 + 2 * ldv;
+      const sum = ndl + ndv;
+      const a2 = rA2[px];
+      const Q = sum * sum * (a2 - 1) + hh;
+      const m = 1 - Math.sqrt(hh) * 0.5;
+      const m2 = m * m;
+      const F = f0 + (1 - f0) * m2 * m2 * m;
+      const k = rK[px];
+      brdf += (a2 * hh * hh * F * rSpecV[px]) / (Math.PI * Q * Q * (ndl * (1 - k) + k));
+    }
+    out[rowBase + px] = brdf * ndl * rScale[px] * irradiance;
   }
-}
-
-/** (Lambert + GGX) × cos θi × pixel scale, for unit light direction l with n·l = ndl > 0. */
-function brdfTimesCos(row: RowGeometry, px: number, l0: number, l1: number, l2: number, ndl: number): number {
-  let brdf = row.rDiffuse[px];
-  const f0 = row.rF0[px];
-  if (f0 > 0) {
-    // GGX D·F·G/(4 n·l n·v) rearranged to one division: with hh = |l + v|² = 2 + 2 l·v,
-    // n·h² = (n·l + n·v)²/hh, so D = a² hh² / (π ((n·l + n·v)²(a² − 1) + hh)²); G1(l)/n·l and
-    // G1(v)/(4 n·v) (precomputed per pixel) absorb the denominator.
-    const ndv = row.rNdv[px];
-    const ldv = l0 * row.rV0[px] + l1 * row.rV1[px] + l2 * row.rV2[px];
-    const hh = 2 + 2 * ldv;
-    const s = ndl + ndv;
-    const a2 = row.rA2[px];
-    const Q = s * s * (a2 - 1) + hh;
-    const vdh = Math.sqrt(hh) * 0.5;
-    const m = 1 - vdh;
-    const m2 = m * m;
-    const F = f0 + (1 - f0) * m2 * m2 * m;
-    const k = row.rK[px];
-    brdf += (a2 * hh * hh * F * row.rSpecV[px]) / (Math.PI * Q * Q * (ndl * (1 - k) + k));
-  }
-  return brdf * ndl * row.rScale[px];
 }
