@@ -18,6 +18,12 @@ export interface LedIntensityResult {
   spreadPercent: number[];
   /** Per LED, samples used. */
   samples: number[];
+  /**
+   * With gainMaps: per LED, the sampled value over what relative intensity, inverse square and cosine
+   * predict, normalised to median 1 — the flat-field (beam profile × vignetting × target response) on a
+   * grid of ceil(width/stepPx) × ceil(height/stepPx) cells; masked or unusable cells take their neighbours' value.
+   */
+  gainMaps?: FloatImage[];
 }
 
 export interface LedIntensityOptions {
@@ -29,6 +35,8 @@ export interface LedIntensityOptions {
   maxValue?: number;
   /** Only pixels where the mask is > 0 are used (default: all). */
   mask?: FloatImage;
+  /** Also return per-LED gain maps (see LedIntensityResult.gainMaps). */
+  gainMaps?: boolean;
 }
 
 /**
@@ -60,10 +68,14 @@ export function ledIntensitiesFromWhite(
   const scale: number[] = [];
   const spreadPercent: number[] = [];
   const samples: number[] = [];
+  const gainMaps: FloatImage[] = [];
   for (let led = 0; led < images.length; led++) {
     const img = images[led];
     const L = ledPositionsMm[led];
     const est: number[] = [];
+    const gw = Math.ceil(img.width / step);
+    const gh = Math.ceil(img.height / step);
+    const grid = new Float32Array(gw * gh).fill(Number.NaN);
     for (let y = Math.floor(step / 2); y < img.height; y += step) {
       for (let x = Math.floor(step / 2); x < img.width; x += step) {
         if (options.mask && !(options.mask.data[y * img.width + x] > 0)) continue;
@@ -79,6 +91,7 @@ export function ledIntensitiesFromWhite(
         const cos = (toLed[0] * n[0] + toLed[1] * n[1] + toLed[2] * n[2]) / Math.sqrt(r2);
         if (cos < 0.05) continue;
         est.push((v * r2) / cos);
+        grid[Math.floor(y / step) * gw + Math.floor(x / step)] = (v * r2) / cos;
       }
     }
     if (est.length < 10) throw createError('GB_VISION_FAILED', `LED ${led}: only ${est.length} usable white-target samples (dark or clipped image?)`);
@@ -88,7 +101,41 @@ export function ledIntensitiesFromWhite(
     scale.push(med);
     spreadPercent.push((100 * 1.4826 * dev[dev.length >> 1]) / med);
     samples.push(est.length);
+    if (options.gainMaps) {
+      for (let i = 0; i < grid.length; i++) grid[i] /= med;
+      fillGaps(grid, gw, gh);
+      gainMaps.push({ width: gw, height: gh, data: grid });
+    }
   }
   const mean = scale.reduce((a, b) => a + b, 0) / scale.length;
-  return { relative: scale.map((s) => s / mean), scale, spreadPercent, samples };
+  return { relative: scale.map((s) => s / mean), scale, spreadPercent, samples, gainMaps: options.gainMaps ? gainMaps : undefined };
+}
+
+/** Fill NaN cells with the mean of their filled 8-neighbours, growing inwards from the known cells. */
+function fillGaps(grid: Float32Array, w: number, h: number): void {
+  for (let pass = 0; pass < w + h; pass++) {
+    const todo: Array<[number, number]> = [];
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        if (!Number.isNaN(grid[y * w + x])) continue;
+        let s = 0;
+        let n = 0;
+        for (let dy = -1; dy <= 1; dy++) {
+          for (let dx = -1; dx <= 1; dx++) {
+            const qx = x + dx;
+            const qy = y + dy;
+            if (qx < 0 || qy < 0 || qx >= w || qy >= h) continue;
+            const v = grid[qy * w + qx];
+            if (!Number.isNaN(v)) {
+              s += v;
+              n++;
+            }
+          }
+        }
+        if (n > 0) todo.push([y * w + x, s / n]);
+      }
+    }
+    if (todo.length === 0) break;
+    for (const [i, v] of todo) grid[i] = v;
+  }
 }

@@ -47,3 +47,17 @@ t.test('noise (2%) barely moves the medians; clipped and dark images are refused
   t.throws(() => ledIntensitiesFromWhite(k, { pointMm: [0, 0, 300], normal: [0, 0, 1] }, [leds[0]], [dark]), { code: 'GB_VISION_FAILED' });
   t.throws(() => ledIntensitiesFromWhite(k, { pointMm: [0, 0, 300], normal: [0, 0, 1] }, leds, [dark]), { code: 'GB_BAD_REQUEST' });
 });
+
+t.test('gain maps hold what is left: here the vignetting, normalised to median 1', async (t) => {
+  const images = leds.map((l, i) => renderWhite(l, truth[i]));
+  const mask: FloatImage = { width: 160, height: 120, data: new Float32Array(160 * 120).fill(1) };
+  for (let i = 0; i < 160 * 10; i++) mask.data[i] = 0; // a masked strip along the top is filled from below
+  const r = ledIntensitiesFromWhite(k, { pointMm: [0, 0, 300], normal: [0, 0, 1] }, leds, images, { stepPx: 8, gainMaps: true, mask });
+  const g = (r.gainMaps as FloatImage[])[2];
+  t.equal(g.width, 20);
+  t.equal(g.height, 15);
+  t.ok(g.data.every((v) => Number.isFinite(v)), 'no gaps left');
+  const vig = (x: number, y: number): number => 1 / (1 + ((x + 0.5 - 80) / 400) ** 2 + ((y + 0.5 - 60) / 400) ** 2) ** 2;
+  const ratio = g.data[7 * 20 + 10] / g.data[13 * 20 + 1];
+  t.ok(Math.abs(ratio / (vig(84, 60) / vig(12, 108)) - 1) < 0.01, `centre/corner gain ${ratio.toFixed(4)}`);
+});
