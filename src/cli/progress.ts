@@ -31,9 +31,8 @@ export function startProgress(stream: Writable, label: string, total: number, op
   let done = 0;
   let lastPlainPercent = -Infinity;
   let finished = false;
-  const safeTotal = Math.max(1, total);
   const render = (note?: string): void => {
-    const fraction = Math.min(1, done / safeTotal);
+    const fraction = total <= 0 ? 1 : Math.min(1, done / total);
     const percent = Math.floor(fraction * 100);
     const suffix = note ? `  ${note}` : '';
     if (tty) {
