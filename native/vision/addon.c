@@ -12,8 +12,9 @@ typedef struct {
   napi_async_work work;
   napi_deferred deferred;
   napi_ref keep;  // array of every JS buffer used, kept alive while the work runs
-  int isPs;
+  int kind;  // 0 ps, 1 poisson, 2 warp
   PsParams ps;
+  WarpParams warp;
   int w, h, maxIt, iterations;
   double tol;
   const float* rhs;
@@ -24,7 +25,8 @@ typedef struct {
 static void execute(napi_env env, void* data) {
   (void)env;
   Job* j = (Job*)data;
-  if (j->isPs) psRun(&j->ps);
+  if (j->kind == 0) psRun(&j->ps);
+  else if (j->kind == 2) warpRun(&j->warp);
   else j->iterations = poissonRun(j->w, j->h, j->rhs, j->mask, j->z, j->tol, j->maxIt, 1);
 }
 
@@ -32,7 +34,7 @@ static void complete(napi_env env, napi_status status, void* data) {
   Job* j = (Job*)data;
   if (status == napi_ok) {
     napi_value v;
-    if (j->isPs) napi_get_undefined(env, &v);
+    if (j->kind != 1) napi_get_undefined(env, &v);
     else napi_create_int32(env, j->iterations, &v);
     napi_resolve_deferred(env, j->deferred, v);
   } else {
@@ -83,7 +85,6 @@ static napi_value PsSolve(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Job* j = (Job*)calloc(1, sizeof(Job));
   if (argc != 9) return fail(env, j, "psSolve: expected 9 arguments");
-  j->isPs = 1;
   PsParams* p = &j->ps;
   size_t np = 0;
   const double* prm = (const double*)typedData(env, argv[1], &np);
@@ -121,6 +122,7 @@ static napi_value IntegrateSolve(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Job* j = (Job*)calloc(1, sizeof(Job));
   if (argc != 4) return fail(env, j, "integrateSolve: expected 4 arguments");
+  j->kind = 1;
   size_t np = 0, nb = 0, nm = 0, nz = 0;
   const double* prm = (const double*)typedData(env, argv[0], &np);
   j->rhs = (const float*)typedData(env, argv[1], &nb);
@@ -133,11 +135,41 @@ static napi_value IntegrateSolve(napi_env env, napi_callback_info info) {
   return queue(env, j, argc, argv, "gradebooth.integrateSolve");
 }
 
+// warpSolve(params: Float64Array [srcW, srcH, channels, dstW, dstH, y0, y1, rotate, cosPhi, sinPhi, H0..H8],
+//           src: Float32Array, dst: Float32Array)
+static napi_value WarpSolve(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Job* j = (Job*)calloc(1, sizeof(Job));
+  if (argc != 3) return fail(env, j, "warpSolve: expected 3 arguments");
+  j->kind = 2;
+  size_t np = 0, ns = 0, nd = 0;
+  const double* prm = (const double*)typedData(env, argv[0], &np);
+  WarpParams* p = &j->warp;
+  p->src = (const float*)typedData(env, argv[1], &ns);
+  p->dst = (float*)typedData(env, argv[2], &nd);
+  if (!prm || np < 19 || !p->src || !p->dst) return fail(env, j, "warpSolve: bad arguments");
+  p->srcW = (int)prm[0]; p->srcH = (int)prm[1]; p->channels = (int)prm[2]; p->dstW = (int)prm[3];
+  int dstH = (int)prm[4];
+  p->y0 = (int)prm[5]; p->y1 = (int)prm[6]; p->rotate = (int)prm[7];
+  p->cosPhi = (float)prm[8]; p->sinPhi = (float)prm[9];
+  for (int k = 0; k < 9; k++) p->H[k] = prm[10 + k];
+  if (p->srcW < 2 || p->srcH < 2 || p->channels < 1 || p->channels > 4 || (p->rotate && p->channels != 3) ||
+      ns != (size_t)p->srcW * p->srcH * p->channels || nd != (size_t)p->dstW * dstH * p->channels ||
+      p->y0 < 0 || p->y1 > dstH || p->y0 > p->y1) {
+    return fail(env, j, "warpSolve: sizes do not match");
+  }
+  return queue(env, j, argc, argv, "gradebooth.warpSolve");
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "psSolve", NAPI_AUTO_LENGTH, PsSolve, NULL, &fn);
   napi_set_named_property(env, exports, "psSolve", fn);
   napi_create_function(env, "integrateSolve", NAPI_AUTO_LENGTH, IntegrateSolve, NULL, &fn);
   napi_set_named_property(env, exports, "integrateSolve", fn);
+  napi_create_function(env, "warpSolve", NAPI_AUTO_LENGTH, WarpSolve, NULL, &fn);
+  napi_set_named_property(env, exports, "warpSolve", fn);
   return exports;
 }

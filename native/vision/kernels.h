@@ -21,4 +21,15 @@ void psRun(const PsParams* j);
 /** Masked Poisson solve by multigrid-preconditioned CG; z is the initial guess and the result. */
 int poissonRun(int w, int h, const float* rhs, const uint8_t* mask, float* z, double tol, int maxIt, int threads);
 
+/** Rows [y0, y1) of a homography resampling (see src/vision/rectify.ts). */
+typedef struct {
+  int srcW, srcH, channels, dstW, y0, y1, rotate;
+  double H[9];
+  float cosPhi, sinPhi;
+  const float* src;
+  float* dst;
+} WarpParams;
+
+void warpRun(const WarpParams* j);
+
 #endif

@@ -198,7 +198,8 @@ int poissonRun(int W, int H, const float* rhs, const uint8_t* mask, float* z, do
   double rz = 0;
   #pragma omp parallel for schedule(static) reduction(+ : rz)
   for (size_t k = 0; k < n; k++) { p[k] = L->x[k]; rz += (double)r[k] * L->x[k]; }
-  int it = 0;
+  int it = 0, stall = 0;
+  double best = rr;
   for (; it < maxIt; it++) {
     if (sqrt(rr) <= tol * bNorm) break;
     double pq = 0;
@@ -219,6 +220,8 @@ int poissonRun(int W, int H, const float* rhs, const uint8_t* mask, float* z, do
     #pragma omp parallel for schedule(static) reduction(+ : rr)
     for (size_t k = 0; k < n; k++) { z[k] += alpha * p[k]; r[k] -= alpha * q[k]; rr += (double)r[k] * r[k]; }
     if (sqrt(rr) <= tol * bNorm) { it++; break; }
+    // float32 state: the residual stops falling near 1e-5 of ‖b‖; stop when 3 iterations gain < 2×.
+    if (rr < best * 0.25) { best = rr; stall = 0; } else if (++stall >= 3) { it++; break; }
     vcycle(levels, nLevels, 0);
     double rzNew = 0;
     #pragma omp parallel for schedule(static) reduction(+ : rzNew)

@@ -216,23 +216,31 @@ static void block8(const PsParams* j, size_t p, int t) {
       for (int k = 0; k < kHigh; k++) { v8f a = vmax(highs[k], vhi); vhi = vmin(highs[k], vhi); highs[k] = a; }
     }
     v8f lowT = kLow > 0 ? lows[kLow - 1] : splat(-INFINITY), highT = kHigh > 0 ? highs[kHigh - 1] : splat(INFINITY);
-    // Pass 1 (trimmed), with all valid readings for lanes left with fewer than 3.
+    // Pass 1 (trimmed); lanes left with fewer than 3 readings (rare: saturation) redo it with all valid.
     v8f a00 = splat(0), a01 = splat(0), a02 = splat(0), a11 = splat(0), a12 = splat(0), a22 = splat(0), b0 = splat(0), b1 = splat(0), b2 = splat(0), cnt = splat(0);
-    v8f va00 = splat(0), va01 = splat(0), va02 = splat(0), va11 = splat(0), va12 = splat(0), va22 = splat(0), vb0 = splat(0), vb1 = splat(0), vb2 = splat(0), vcnt = splat(0);
     for (int i = 0; i < n; i++) {
       const float lx = lv[3 * i], ly = lv[3 * i + 1], lz = lv[3 * i + 2];
-      v8f wv = vand(valid[i], splat(1));
       v8f wt = vand(valid[i] & (s[i] > lowT) & (s[i] < highT), splat(1));
-      v8f wi = wt * I[i], vi = wv * I[i];
+      v8f wi = wt * I[i];
       a00 += wt * (lx * lx); a01 += wt * (lx * ly); a02 += wt * (lx * lz); a11 += wt * (ly * ly); a12 += wt * (ly * lz); a22 += wt * (lz * lz);
       b0 += wi * lx; b1 += wi * ly; b2 += wi * lz; cnt += wt;
-      va00 += wv * (lx * lx); va01 += wv * (lx * ly); va02 += wv * (lx * lz); va11 += wv * (ly * ly); va12 += wv * (ly * lz); va22 += wv * (lz * lz);
-      vb0 += vi * lx; vb1 += vi * ly; vb2 += vi * lz; vcnt += wv;
     }
     v8i few = cnt < splat(3);
-    a00 = vsel(few, va00, a00); a01 = vsel(few, va01, a01); a02 = vsel(few, va02, a02);
-    a11 = vsel(few, va11, a11); a12 = vsel(few, va12, a12); a22 = vsel(few, va22, a22);
-    b0 = vsel(few, vb0, b0); b1 = vsel(few, vb1, b1); b2 = vsel(few, vb2, b2); cnt = vsel(few, vcnt, cnt);
+    int anyFew = 0;
+    for (int k = 0; k < 8; k++) anyFew |= few[k];
+    if (anyFew) {
+      v8f va00 = splat(0), va01 = splat(0), va02 = splat(0), va11 = splat(0), va12 = splat(0), va22 = splat(0), vb0 = splat(0), vb1 = splat(0), vb2 = splat(0), vcnt = splat(0);
+      for (int i = 0; i < n; i++) {
+        const float lx = lv[3 * i], ly = lv[3 * i + 1], lz = lv[3 * i + 2];
+        v8f wv = vand(valid[i], splat(1));
+        v8f vi = wv * I[i];
+        va00 += wv * (lx * lx); va01 += wv * (lx * ly); va02 += wv * (lx * lz); va11 += wv * (ly * ly); va12 += wv * (ly * lz); va22 += wv * (lz * lz);
+        vb0 += vi * lx; vb1 += vi * ly; vb2 += vi * lz; vcnt += wv;
+      }
+      a00 = vsel(few, va00, a00); a01 = vsel(few, va01, a01); a02 = vsel(few, va02, a02);
+      a11 = vsel(few, va11, a11); a12 = vsel(few, va12, a12); a22 = vsel(few, va22, a22);
+      b0 = vsel(few, vb0, b0); b1 = vsel(few, vb1, b1); b2 = vsel(few, vb2, b2); cnt = vsel(few, vcnt, cnt);
+    }
     v8f gx, gy, gz;
     v8i ok1 = solve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &gx, &gy, &gz) & (cnt >= splat(3));
     gx = vand(ok1, gx); gy = vand(ok1, gy); gz = vand(ok1, gz);

@@ -25,6 +25,7 @@ interface RawAddon {
     confidence: Float32Array,
   ): Promise<void>;
   integrateSolve(params: Float64Array, rhs: Float32Array, mask: Uint8Array, height: Float32Array): Promise<number>;
+  warpSolve(params: Float64Array, src: Float32Array, dst: Float32Array): Promise<void>;
 }
 
 /** One band of a photometric-stereo solve for the native kernel. */
@@ -46,6 +47,24 @@ export interface VisionNative {
   psSolve(job: NativePsJob): Promise<void>;
   /** Masked Poisson solve of `height` (initial guess in, solution out); resolves to the iterations used. */
   integrateSolve(width: number, height: number, rhs: Float32Array, mask: Uint8Array, out: Float32Array, tolerance: number, maxIterations: number): Promise<number>;
+  /** Resample rows [y0, y1) of dst (dstW × dstH × channels) from src through H; rotate = normals. */
+  warp(job: NativeWarpJob): Promise<void>;
+}
+
+/** One band of a homography resampling for the native kernel. */
+export interface NativeWarpJob {
+  src: Float32Array;
+  srcWidth: number;
+  srcHeight: number;
+  channels: number;
+  dst: Float32Array;
+  dstWidth: number;
+  dstHeight: number;
+  H: readonly number[];
+  y0: number;
+  y1: number;
+  /** In-plane rotation (cos, sin) applied to 3-channel normals, which are then renormalised. */
+  rotation?: [number, number];
 }
 
 let cached: Promise<VisionNative | undefined> | undefined;
@@ -79,6 +98,13 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
           Number.isFinite(opt.saturation) ? opt.saturation : 1e30, opt.residualTol, opt.cosMin, job.y0, job.y1,
         ]);
         return raw.psSolve(job.planes, params, field.vectors, job.tables.pinv, job.tables.invMag, job.mask ?? null, job.out.normals, job.out.albedo, job.out.confidence);
+      },
+      warp(j) {
+        const params = Float64Array.from([
+          j.srcWidth, j.srcHeight, j.channels, j.dstWidth, j.dstHeight, j.y0, j.y1, j.rotation ? 1 : 0,
+          j.rotation?.[0] ?? 1, j.rotation?.[1] ?? 0, ...j.H,
+        ]);
+        return raw.warpSolve(params, j.src, j.dst);
       },
       integrateSolve(width, height, rhs, mask, out, tolerance, maxIterations) {
         return raw.integrateSolve(Float64Array.from([width, height, tolerance, maxIterations]), rhs, mask, out);

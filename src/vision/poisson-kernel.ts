@@ -179,8 +179,15 @@ export function poissonPcgTs(levels: Level[], rhs: Float32Array, z: Float32Array
   p.set(zk);
   let rz = dot(r, zk);
   let it = 0;
+  let best = dot(r, r);
+  let stall = 0;
   for (; it < maxIterations; it++) {
-    if (Math.sqrt(dot(r, r)) <= tolerance * bNorm) break;
+    const rr = dot(r, r);
+    if (Math.sqrt(rr) <= tolerance * bNorm) break;
+    // float32 state: the residual stops falling near 1e-5 of ‖b‖; stop when 3 iterations gain < 2×.
+    if (it > 0) {
+      if (rr < best * 0.25) { best = rr; stall = 0; } else if (++stall >= 3) break;
+    }
     applyA(L, p, q);
     const pq = dot(p, q);
     if (!(pq > 0)) break;

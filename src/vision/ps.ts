@@ -1,6 +1,6 @@
 import { createError } from '../core/errors.ts';
 import type { LightField } from './lights.ts';
-import { buildTileTables, defaultPsKernelOptions, psRowsTs, type Plane, type PsKernelOptions, type PsOutput } from './ps-kernel.ts';
+import { buildTileTables, defaultPsKernelOptions, psRowsTs, type Plane, type PsKernelOptions, type PsOutput, type TileTables } from './ps-kernel.ts';
 import { loadVisionNative } from './native.ts';
 
 export type { Plane, PsOutput } from './ps-kernel.ts';
@@ -26,6 +26,8 @@ export interface PsResult extends PsOutput {
 // slices at once on libuv's thread pool (one per core on the booth's 2-core computer).
 const TS_SLICE_ROWS = 64;
 
+const tableCache = new WeakMap<LightField, TileTables>();
+
 /**
  * Photometric stereo: per-pixel normals (unit, x right, y up, z to camera), albedo (reading units per
  * unit light) and confidence from one single-channel plane per light. Runs off the event loop's back:
@@ -43,7 +45,12 @@ export async function solvePhotometricStereo(planes: readonly Plane[], field: Li
   for (const k of Object.keys(defaultPsKernelOptions) as (keyof PsKernelOptions)[]) {
     if (options[k] !== undefined) (opt as unknown as Record<string, unknown>)[k] = options[k];
   }
-  const tables = buildTileTables(field);
+  // Near-field tables cost ~10⁵ small inversions; a booth reuses one calibrated field for every side.
+  let tables = tableCache.get(field);
+  if (!tables) {
+    tables = buildTileTables(field);
+    tableCache.set(field, tables);
+  }
   const reuse = options.out;
   if (reuse && (reuse.normals.length !== 3 * width * height || reuse.albedo.length !== width * height || reuse.confidence.length !== width * height)) {
     throw createError('GB_VISION_FAILED', `out: buffers do not match ${width}×${height}`);

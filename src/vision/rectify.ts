@@ -1,5 +1,6 @@
 import { applyHomography, homographyJacobian, type Homography } from './homography.ts';
 import type { CardOutline } from './segment.ts';
+import { loadVisionNative } from './native.ts';
 
 /**
  * Resample `channels`-interleaved float data from the image into the canonical card image (bilinear;
@@ -59,6 +60,15 @@ export function imageCardMask(outline: CardOutline, width: number, height: numbe
   return mask;
 }
 
+/** In-plane rotation (cos, sin) from image-frame to canonical-frame normal components (x right, y up). */
+function canonicalRotation(outline: CardOutline): [number, number] {
+  const { canonicalToImage: H, canonicalWidth: cw, canonicalHeight: ch } = outline;
+  const [j00, , j10] = homographyJacobian(H, cw / 2, ch / 2);
+  // Canonical +x axis seen in the image, in (x right, y up) components: (j00, −j10).
+  const phi = Math.atan2(-j10, j00);
+  return [Math.cos(phi), Math.sin(phi)];
+}
+
 /**
  * Warp camera-frame normals (x right, y up) into the canonical card frame: resample, rotate the in-plane
  * components by the card's rotation at its centre, renormalise.
@@ -66,10 +76,7 @@ export function imageCardMask(outline: CardOutline, width: number, height: numbe
 export function normalsToCanonical(normals: Float32Array, width: number, height: number, outline: CardOutline): Float32Array {
   const { canonicalToImage: H, canonicalWidth: cw, canonicalHeight: ch } = outline;
   const out = warpToCanonical(normals, width, height, 3, H, cw, ch);
-  const [j00, , j10] = homographyJacobian(H, cw / 2, ch / 2);
-  // Canonical +x axis seen in the image, in (x right, y up) components: (j00, −j10).
-  const phi = Math.atan2(-j10, j00);
-  const c = Math.cos(phi), s = Math.sin(phi);
+  const [c, s] = canonicalRotation(outline);
   for (let i = 0; i < cw * ch; i++) {
     const nx = out[3 * i], ny = out[3 * i + 1], nz = out[3 * i + 2];
     const rx = c * nx + s * ny;
@@ -82,6 +89,25 @@ export function normalsToCanonical(normals: Float32Array, width: number, height:
     }
   }
   return out;
+}
+
+/**
+ * {@link warpToCanonical} (and, with `normals`, {@link normalsToCanonical}) off the event loop: native
+ * bands on the thread pool when the addon is built, else the TypeScript version.
+ */
+export async function warpToCanonicalAsync(src: Float32Array, width: number, height: number, channels: number, outline: CardOutline, normals = false): Promise<Float32Array> {
+  const { canonicalToImage: H, canonicalWidth: cw, canonicalHeight: ch } = outline;
+  const native = await loadVisionNative();
+  if (!native) return normals ? normalsToCanonical(src, width, height, outline) : warpToCanonical(src, width, height, channels, H, cw, ch);
+  const dst = new Float32Array(cw * ch * channels);
+  const rotation = normals ? canonicalRotation(outline) : undefined;
+  const step = Math.ceil(ch / native.threads);
+  const jobs: Promise<void>[] = [];
+  for (let y0 = 0; y0 < ch; y0 += step) {
+    jobs.push(native.warp({ src, srcWidth: width, srcHeight: height, channels, dst, dstWidth: cw, dstHeight: ch, H, y0, y1: Math.min(ch, y0 + step), rotation }));
+  }
+  await Promise.all(jobs);
+  return dst;
 }
 
 /** Image position of a canonical pixel. */

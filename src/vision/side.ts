@@ -2,7 +2,7 @@ import type { LightField } from './lights.ts';
 import type { Plane, PsKernelOptions } from './ps-kernel.ts';
 import { solvePhotometricStereo } from './ps.ts';
 import { segmentCard, standardCard, type CardOutline, type CardSpec } from './segment.ts';
-import { imageCardMask, normalsToCanonical, roundedRectMask, warpToCanonical } from './rectify.ts';
+import { imageCardMask, roundedRectMask, warpToCanonicalAsync } from './rectify.ts';
 import { integrateNormals } from './integrate.ts';
 import { removeWarp, type WarpFit } from './warp.ts';
 
@@ -57,9 +57,11 @@ export async function reconstructSide(input: SideInput): Promise<SideResult> {
   const ps = await solvePhotometricStereo(input.planes, input.lights, { ...input.ps, mask: imgMask });
   const t2 = performance.now();
   const cw = outline.canonicalWidth, ch = outline.canonicalHeight;
-  const normals = normalsToCanonical(ps.normals, input.width, input.height, outline);
-  const albedo = warpToCanonical(ps.albedo, input.width, input.height, 1, outline.canonicalToImage, cw, ch);
-  const confidence = warpToCanonical(ps.confidence, input.width, input.height, 1, outline.canonicalToImage, cw, ch);
+  const [normals, albedo, confidence] = await Promise.all([
+    warpToCanonicalAsync(ps.normals, input.width, input.height, 3, outline, true),
+    warpToCanonicalAsync(ps.albedo, input.width, input.height, 1, outline),
+    warpToCanonicalAsync(ps.confidence, input.width, input.height, 1, outline),
+  ]);
   const mask = roundedRectMask(cw, ch, (card.cornerRadiusMm * 1000) / outline.canonicalUmPerPx);
   const t3 = performance.now();
   const depth = await integrateNormals(normals, cw, ch, { mask });
