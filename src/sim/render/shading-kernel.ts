@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { PinholeCamera } from '../geometry/camera-model.ts';
 import type { MaterialSpec } from '../geometry/booth-geometry.ts';
 import type { SurfaceMaps } from '../scenes/surface-maps.ts';
@@ -58,9 +59,36 @@ export interface ShadingJob {
   truth: GroundTruthBuffers | null;
   rowStart: number;
   rowEnd: number;
+  /** 'wasm' (default: the SIMD kernel in wasm/near-led.wat, f32) or 'js' (the reference, same math). */
+  kernel?: 'wasm' | 'js';
 }
 
 const INV_PI = 1 / Math.PI;
+
+/** The SIMD kernel: exported functions and its scratch memory (layout in wasm/near-led.wat). */
+interface WasmKernel {
+  memory: { buffer: ArrayBuffer };
+  near: (n: number, lx: number, ly: number, lz: number, ax: number, ay: number, az: number, power: number, m: number) => void;
+  distant: (n: number, dx: number, dy: number, dz: number, irradiance: number) => void;
+}
+
+let wasmKernel: WasmKernel | null | undefined;
+
+/** Load the SIMD kernel once per thread; null where WebAssembly SIMD is unavailable (the JS path runs). */
+export function loadWasmKernel(): WasmKernel | null {
+  if (wasmKernel !== undefined) return wasmKernel;
+  try {
+    const bytes = readFileSync(new URL('./wasm/near-led.wasm', import.meta.url));
+    // The project's TypeScript lib has no WebAssembly declarations (no DOM lib); Node provides the global.
+    const wa = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object) => { exports: unknown } } }).WebAssembly;
+    const instance = new wa.Instance(new wa.Module(bytes));
+    const e = instance.exports as unknown as WasmKernel;
+    wasmKernel = { memory: e.memory, near: e.near, distant: e.distant };
+  } catch {
+    wasmKernel = null;
+  }
+  return wasmKernel;
+}
 
 /** Render rows [rowStart, rowEnd) of the requested basis images (and ground truth when asked). */
 export function shadeRows(job: ShadingJob): void {
@@ -94,11 +122,10 @@ export function shadeRows(job: ShadingJob): void {
   // Scratch for a chunk of CHUNK pixels: small enough (16 arrays × 8 B × CHUNK) to stay in L1/L2 cache
   // while every LED walks over it.
   const C = CHUNK;
-  const rP0 = new Float64Array(C), rP1 = new Float64Array(C), rP2 = new Float64Array(C);
-  const rN0 = new Float64Array(C), rN1 = new Float64Array(C), rN2 = new Float64Array(C);
-  const rV0 = new Float64Array(C), rV1 = new Float64Array(C), rV2 = new Float64Array(C);
-  const rNdv = new Float64Array(C), rA2 = new Float64Array(C), rK = new Float64Array(C), rSpecV = new Float64Array(C);
-  const rDiffuse = new Float64Array(C), rF0 = new Float64Array(C), rScale = new Float64Array(C);
+  // With the SIMD kernel the scratch arrays are views of its memory (array j at byte j × 4 × CHUNK).
+  const wasm = job.kernel === 'js' ? null : loadWasmKernel();
+  const scratch = (j: number): Float32Array => (wasm ? new Float32Array(wasm.memory.buffer, j * 4 * C, C) : new Float32Array(C));
+  const [rP0, rP1, rP2, rN0, rN1, rN2, rV0, rV1, rV2, rNdv, rA2, rK, rSpecV, rDiffuse, rF0, rScale, wasmOut] = Array.from({ length: 17 }, (_, j) => scratch(j));
   const row: RowGeometry = { rP0, rP1, rP2, rN0, rN1, rN2, rV0, rV1, rV2, rNdv, rA2, rK, rSpecV, rDiffuse, rF0, rScale };
   for (let py = job.rowStart; py < job.rowEnd; py++) {
    for (let x0 = 0; x0 < W; x0 += C) {
@@ -221,7 +248,19 @@ export function shadeRows(job: ShadingJob): void {
       rF0[sx] = ndv > 0 ? f0 : 0;
       rScale[sx] = resp * vignette;
     }
-    for (let j = 0; j < nLeds; j++) shadeLedRow(lights, ledOffsets[j], beamInt[j], near, basis[j], rowBase + x0, x1 - x0, row);
+    const n = x1 - x0;
+    for (let j = 0; j < nLeds; j++) {
+      const o = ledOffsets[j];
+      if (wasm && (!near || beamInt[j] >= 0)) {
+        // Pixels past n in the last chunk hold stale (finite) scratch; their outputs are not copied.
+        const n4 = (n + 3) & ~3;
+        if (near) wasm.near(n4, lights[o], lights[o + 1], lights[o + 2], lights[o + 3], lights[o + 4], lights[o + 5], lights[o + 6] * 1e6, beamInt[j]);
+        else wasm.distant(n4, lights[o], lights[o + 1], lights[o + 2], lights[o + 3]);
+        basis[j].set(n === C ? wasmOut : wasmOut.subarray(0, n), rowBase + x0);
+      } else {
+        shadeLedRow(lights, o, beamInt[j], near, basis[j], rowBase + x0, n, row);
+      }
+    }
    }
   }
 }
@@ -230,11 +269,11 @@ const CHUNK = 256;
 
 /** Per-pixel geometry and material of one image row (scratch arrays, reused row after row). */
 interface RowGeometry {
-  rP0: Float64Array; rP1: Float64Array; rP2: Float64Array;
-  rN0: Float64Array; rN1: Float64Array; rN2: Float64Array;
-  rV0: Float64Array; rV1: Float64Array; rV2: Float64Array;
-  rNdv: Float64Array; rA2: Float64Array; rK: Float64Array; rSpecV: Float64Array;
-  rDiffuse: Float64Array; rF0: Float64Array; rScale: Float64Array;
+  rP0: Float32Array; rP1: Float32Array; rP2: Float32Array;
+  rN0: Float32Array; rN1: Float32Array; rN2: Float32Array;
+  rV0: Float32Array; rV1: Float32Array; rV2: Float32Array;
+  rNdv: Float32Array; rA2: Float32Array; rK: Float32Array; rSpecV: Float32Array;
+  rDiffuse: Float32Array; rF0: Float32Array; rScale: Float32Array;
 }
 
 /** One LED over one row: small, monomorphic functions (one per light model) that V8 optimises well. */
