@@ -112,7 +112,7 @@ export async function integrateNormals(normals: Float32Array, width: number, hei
     backend = 'native';
   } else {
     const levels = buildHierarchy(width, height, mask);
-    iterations = poissonPcgTs(levels, rhs, z, tolerance, maxIterations);
+    iterations = await poissonPcgTs(levels, rhs, z, tolerance, maxIterations);
     backend = 'ts';
   }
   let sum = 0;

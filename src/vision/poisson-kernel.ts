@@ -124,8 +124,15 @@ function jacobi(L: Level): void {
   for (let k = 0; k < x.length; k++) if (diag[k] > 0) x[k] += (OMEGA * (b[k] - r[k])) / diag[k];
 }
 
+// Yield to the event loop between passes over grids this large (each pass is tens of ms in plain JS).
+const YIELD_PIXELS = 250_000;
+const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+async function maybeYield(L: Level): Promise<void> {
+  if (L.w * L.h >= YIELD_PIXELS) await yieldNow();
+}
+
 /** Symmetric V-cycle: approximate solve of A x = b at level l (b in levels[l].b, result in levels[l].x). */
-function vcycle(levels: Level[], l: number): void {
+async function vcycle(levels: Level[], l: number): Promise<void> {
   const L = levels[l];
   if (l === levels.length - 1) {
     L.x.fill(0);
@@ -134,7 +141,7 @@ function vcycle(levels: Level[], l: number): void {
     return;
   }
   for (let k = 0; k < L.x.length; k++) L.x[k] = L.diag[k] > 0 ? (OMEGA * L.b[k]) / L.diag[k] : 0;
-  for (let s = 1; s < SWEEPS; s++) jacobi(L);
+  for (let s = 1; s < SWEEPS; s++) { jacobi(L); await maybeYield(L); }
   applyA(L, L.x, L.r);
   const C = levels[l + 1];
   C.b.fill(0);
@@ -144,11 +151,12 @@ function vcycle(levels: Level[], l: number): void {
       C.b[(j >> 1) * C.w + (i >> 1)] += L.b[k] - L.r[k];
     }
   }
-  vcycle(levels, l + 1);
+  await maybeYield(L);
+  await vcycle(levels, l + 1);
   for (let j = 0; j < L.h; j++) {
     for (let i = 0; i < L.w; i++) L.x[j * L.w + i] += COARSE_GAIN * C.x[(j >> 1) * C.w + (i >> 1)];
   }
-  for (let s = 0; s < SWEEPS; s++) jacobi(L);
+  for (let s = 0; s < SWEEPS; s++) { await maybeYield(L); jacobi(L); }
 }
 
 function dot(a: Float32Array, b: Float32Array): number {
@@ -159,9 +167,10 @@ function dot(a: Float32Array, b: Float32Array): number {
 
 /**
  * Solve L z = rhs on the mask by multigrid-preconditioned CG, starting from `z` (updated in place).
- * Stops at ‖r‖ ≤ tolerance·‖rhs‖ or maxIterations; returns the iterations used.
+ * Stops at ‖r‖ ≤ tolerance·‖rhs‖ or maxIterations; resolves to the iterations used. Yields to the event
+ * loop between passes on large grids.
  */
-export function poissonPcgTs(levels: Level[], rhs: Float32Array, z: Float32Array, tolerance: number, maxIterations: number): number {
+export async function poissonPcgTs(levels: Level[], rhs: Float32Array, z: Float32Array, tolerance: number, maxIterations: number): Promise<number> {
   const L = levels[0];
   const n = L.w * L.h;
   const r = new Float32Array(n);
@@ -170,12 +179,12 @@ export function poissonPcgTs(levels: Level[], rhs: Float32Array, z: Float32Array
   applyA(L, z, q);
   for (let i = 0; i < n; i++) r[i] = rhs[i] - q[i];
   const bNorm = Math.sqrt(dot(rhs, rhs)) || 1;
-  const precondition = (): Float32Array => {
+  const precondition = async (): Promise<Float32Array> => {
     L.b.set(r);
-    vcycle(levels, 0);
+    await vcycle(levels, 0);
     return L.x;
   };
-  let zk = precondition();
+  let zk = await precondition();
   p.set(zk);
   let rz = dot(r, zk);
   let it = 0;
@@ -193,7 +202,8 @@ export function poissonPcgTs(levels: Level[], rhs: Float32Array, z: Float32Array
     if (!(pq > 0)) break;
     const alpha = rz / pq;
     for (let i = 0; i < n; i++) { z[i] += alpha * p[i]; r[i] -= alpha * q[i]; }
-    zk = precondition();
+    await maybeYield(L);
+    zk = await precondition();
     const rzNew = dot(r, zk);
     const beta = rzNew / rz;
     rz = rzNew;

@@ -8,16 +8,22 @@ import { loadVisionNative } from './native.ts';
  */
 export function warpToCanonical(src: Float32Array, width: number, height: number, channels: number, H: Homography, cw: number, ch: number): Float32Array {
   const out = new Float32Array(cw * ch * channels);
-  for (let y = 0; y < ch; y++) {
+  warpRows(src, width, height, channels, H, cw, out, 0, ch);
+  return out;
+}
+
+/** Rows [y0, y1) of {@link warpToCanonical} into `out`. */
+function warpRows(src: Float32Array, width: number, height: number, channels: number, H: Homography, cw: number, out: Float32Array, y0: number, y1: number): void {
+  for (let y = y0; y < y1; y++) {
     // Rows of a homography are cheap to step exactly: evaluate the projective numerators incrementally.
     let nx = H[1] * y + H[2], ny = H[4] * y + H[5], nw = H[7] * y + H[8];
     for (let x = 0; x < cw; x++) {
       const sx = nx / nw, sy = ny / nw;
       nx += H[0]; ny += H[3]; nw += H[6];
       if (!(sx >= 0 && sy >= 0 && sx <= width - 1 && sy <= height - 1)) continue;
-      const x0 = Math.min(Math.floor(sx), width - 2), y0 = Math.min(Math.floor(sy), height - 2);
-      const fx = sx - x0, fy = sy - y0;
-      const i = (y0 * width + x0) * channels;
+      const x0 = Math.min(Math.floor(sx), width - 2), yy0 = Math.min(Math.floor(sy), height - 2);
+      const fx = sx - x0, fy = sy - yy0;
+      const i = (yy0 * width + x0) * channels;
       const o = (y * cw + x) * channels;
       const rs = width * channels;
       for (let c = 0; c < channels; c++) {
@@ -25,7 +31,21 @@ export function warpToCanonical(src: Float32Array, width: number, height: number
       }
     }
   }
-  return out;
+}
+
+/** Rotate in-plane components of normals by (c, s) and renormalise, over pixels [p0, p1). */
+function rotateNormals(out: Float32Array, c: number, s: number, p0: number, p1: number): void {
+  for (let i = p0; i < p1; i++) {
+    const nx = out[3 * i], ny = out[3 * i + 1], nz = out[3 * i + 2];
+    const rx = c * nx + s * ny;
+    const ry = -s * nx + c * ny;
+    const len = Math.hypot(rx, ry, nz);
+    if (len > 0) {
+      out[3 * i] = rx / len; out[3 * i + 1] = ry / len; out[3 * i + 2] = nz / len;
+    } else {
+      out[3 * i + 2] = 1;
+    }
+  }
 }
 
 /** Canonical card mask: a rounded rectangle filling the canonical image (radius in canonical px). */
@@ -77,17 +97,7 @@ export function normalsToCanonical(normals: Float32Array, width: number, height:
   const { canonicalToImage: H, canonicalWidth: cw, canonicalHeight: ch } = outline;
   const out = warpToCanonical(normals, width, height, 3, H, cw, ch);
   const [c, s] = canonicalRotation(outline);
-  for (let i = 0; i < cw * ch; i++) {
-    const nx = out[3 * i], ny = out[3 * i + 1], nz = out[3 * i + 2];
-    const rx = c * nx + s * ny;
-    const ry = -s * nx + c * ny;
-    const len = Math.hypot(rx, ry, nz);
-    if (len > 0) {
-      out[3 * i] = rx / len; out[3 * i + 1] = ry / len; out[3 * i + 2] = nz / len;
-    } else {
-      out[3 * i + 2] = 1;
-    }
-  }
+  rotateNormals(out, c, s, 0, cw * ch);
   return out;
 }
 
@@ -98,9 +108,18 @@ export function normalsToCanonical(normals: Float32Array, width: number, height:
 export async function warpToCanonicalAsync(src: Float32Array, width: number, height: number, channels: number, outline: CardOutline, normals = false): Promise<Float32Array> {
   const { canonicalToImage: H, canonicalWidth: cw, canonicalHeight: ch } = outline;
   const native = await loadVisionNative();
-  if (!native) return normals ? normalsToCanonical(src, width, height, outline) : warpToCanonical(src, width, height, channels, H, cw, ch);
   const dst = new Float32Array(cw * ch * channels);
   const rotation = normals ? canonicalRotation(outline) : undefined;
+  if (!native) {
+    // TypeScript fallback in slices of rows, yielding between them.
+    for (let y0 = 0; y0 < ch; y0 += 128) {
+      const y1 = Math.min(ch, y0 + 128);
+      warpRows(src, width, height, channels, H, cw, dst, y0, y1);
+      if (rotation) rotateNormals(dst, rotation[0], rotation[1], y0 * cw, y1 * cw);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return dst;
+  }
   const step = Math.ceil(ch / native.threads);
   const jobs: Promise<void>[] = [];
   for (let y0 = 0; y0 < ch; y0 += step) {
