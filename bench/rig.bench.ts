@@ -4,7 +4,7 @@ import { medianMs } from './bench.ts';
 import { RigFrame } from '../src/hardware/rig/frame.ts';
 import { RigParser } from '../src/hardware/rig/parser.ts';
 import { RigDriver } from '../src/hardware/rig/driver.ts';
-import { SimulatedRig } from '../src/sim/rig/simulated-rig.ts';
+import { SIMULATED_INTER_BYTE_TIMEOUT_MS, SimulatedRig } from '../src/sim/rig/simulated-rig.ts';
 import { oneLedPerStep } from '../src/hardware/rig/sequence-test.ts';
 
 export const rigBench: BenchSuite = {
@@ -28,7 +28,7 @@ export const rigBench: BenchSuite = {
 
     const sim = new SimulatedRig();
     await sim.start();
-    const driver = new RigDriver({ portFactory: sim.portFactory() });
+    const driver = new RigDriver({ portFactory: sim.portFactory(), interByteTimeoutMs: SIMULATED_INTER_BYTE_TIMEOUT_MS });
     try {
       await driver.start();
       await driver.ready(10_000);

@@ -2,7 +2,7 @@ import { createError } from '../../core/errors.ts';
 import { boolOption, stringOption, type CommandContext, type ParsedArgs } from '../command.ts';
 import { RigDriver } from '../../hardware/rig/driver.ts';
 import { serialPortFactory } from '../../hardware/rig/serial-port.ts';
-import { SimulatedRig } from '../../sim/rig/simulated-rig.ts';
+import { SIMULATED_INTER_BYTE_TIMEOUT_MS, SimulatedRig } from '../../sim/rig/simulated-rig.ts';
 
 /** Options every `rig …` command takes. */
 export const rigOptions = {
@@ -31,7 +31,11 @@ export async function openRigSession(args: ParsedArgs, ctx: CommandContext): Pro
     sim = new SimulatedRig({ log: (line) => ctx.stderr.write(`${line}\n`) });
     await sim.start();
   }
-  const driver = new RigDriver({ portFactory: port === undefined ? (sim as SimulatedRig).portFactory() : serialPortFactory(port), reconnectMaxMs: 1000 });
+  const driver = new RigDriver({
+    portFactory: port === undefined ? (sim as SimulatedRig).portFactory() : serialPortFactory(port),
+    reconnectMaxMs: 1000,
+    ...(sim ? { interByteTimeoutMs: SIMULATED_INTER_BYTE_TIMEOUT_MS } : {}),
+  });
   await driver.start();
   try {
     await driver.ready(10_000, { failFast: true });

@@ -55,6 +55,12 @@ export interface RigDriverOptions {
   reconnectMaxMs?: number;
   /** Extra wait for a sequence event beyond the step's own duration, ms. */
   sequenceSlackMs?: number;
+  /**
+   * Inter-byte timeout of the frame parser, ms (default 20, PROTOCOL.md). A simulated rig's UART runs in
+   * simulated time and can stall for longer in wall time when the machine is busy: use
+   * SIMULATED_INTER_BYTE_TIMEOUT_MS there.
+   */
+  interByteTimeoutMs?: number;
 }
 
 /** Fault bits a previous host session leaves behind by simply going away; cleared at connect. */
@@ -347,7 +353,7 @@ export class RigDriver {
 
   private async connect(): Promise<RigLink> {
     const port = await this.options.portFactory();
-    const link = new RigLink(port, { counters: this.counters, nextSeq: () => this.seq++ & 0xff, rto: this.rto, keepaliveMs: keepaliveMs(this.config) });
+    const link = new RigLink(port, { counters: this.counters, nextSeq: () => this.seq++ & 0xff, rto: this.rto, keepaliveMs: keepaliveMs(this.config), interByteTimeoutMs: this.options.interByteTimeoutMs });
     link.onEvent((event) => this.handleEvent(link, event));
     link.start();
     this.link = link;

@@ -56,6 +56,8 @@ export interface RigLinkOptions {
   keepaliveMs: number;
   /** Retransmissions before GB_RIG_TIMEOUT (PROTOCOL.md: 4). */
   maxRetransmits?: number;
+  /** Parser inter-byte timeout, ms (PROTOCOL.md: 20; longer for a simulator whose UART can stall in wall time). */
+  interByteTimeoutMs?: number;
 }
 
 interface InFlight {
@@ -76,7 +78,7 @@ const EVENT_MEMORY = 32;
 export class RigLink {
   private readonly port: RigPort;
   private readonly options: RigLinkOptions;
-  private readonly parser = new RigParser();
+  private readonly parser: RigParser;
   private readonly mutex = new Mutex();
   private inFlight: InFlight | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
@@ -96,6 +98,7 @@ export class RigLink {
   constructor(port: RigPort, options: RigLinkOptions) {
     this.port = port;
     this.options = options;
+    this.parser = new RigParser(options.interByteTimeoutMs === undefined ? {} : { interByteTimeoutMs: options.interByteTimeoutMs });
   }
 
   /** Attach to the port and start the keepalive. */

@@ -20,6 +20,14 @@ export const SIM_PATHS = {
   elfCandidates: [join(repoRoot, 'firmware/build/gradebooth-rig.elf'), join(repoRoot, 'firmware/gradebooth-rig.elf')],
 };
 
+/**
+ * Host parser inter-byte timeout to use with the simulated rig, ms. The firmware's UART bytes come out in
+ * simulated time, paced to the wall clock; when the machine is busy simavr can fall behind mid-frame for
+ * longer than the 20 ms a real UART allows. Resynchronisation recovers either way; this only avoids
+ * dropping frames that are merely late.
+ */
+export const SIMULATED_INTER_BYTE_TIMEOUT_MS = 250;
+
 export interface SimulatedRigOptions {
   /** Symlink path of the pty; a fresh temp path when absent. */
   ptyPath?: string;

@@ -84,6 +84,8 @@ t.test('firmware reset mid-sequence: GB_RIG_RESET, LEDs off, re-identified with 
     }
     return undefined;
   })();
+  // The RESET line comes through the harness's stdout, the BOOT event through the pty: either may be first.
+  await eventually(() => resets.length > 0, 2000);
   off();
   t.equal(failure?.code, 'GB_RIG_RESET', `the sequence fails with GB_RIG_RESET (${failure?.message})`);
   t.equal(resets.length, 1, 'the MCU reset once');

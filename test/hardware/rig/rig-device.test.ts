@@ -3,7 +3,7 @@ import t from 'tap';
 import { EventBus } from '../../../src/core/events.ts';
 import { RigDriver } from '../../../src/hardware/rig/driver.ts';
 import { RigDevice } from '../../../src/hardware/rig/rig-device.ts';
-import { SimulatedRig } from '../../../src/sim/rig/simulated-rig.ts';
+import { SIMULATED_INTER_BYTE_TIMEOUT_MS, SimulatedRig } from '../../../src/sim/rig/simulated-rig.ts';
 import { eventually } from '../../sim/rig/rig-fixture.ts';
 
 t.test('RigDevice starts the simulated rig and the driver, reports status, publishes on the bus', async (t) => {
@@ -11,7 +11,7 @@ t.test('RigDevice starts the simulated rig and the driver, reports status, publi
   const published: string[] = [];
   bus.on('hardware.status', (e) => published.push(`${e.data.device}:${e.data.state}`));
   const sim = new SimulatedRig();
-  const driver = new RigDriver({ portFactory: () => sim.portFactory()() });
+  const driver = new RigDriver({ portFactory: () => sim.portFactory()(), interByteTimeoutMs: SIMULATED_INTER_BYTE_TIMEOUT_MS });
   const device = new RigDevice({ kind: 'simulated', driver, bus, backend: sim });
   t.equal(device.status().state, 'disconnected', 'not started yet');
   await device.start();

@@ -3,7 +3,7 @@
 import { RigDriver, type RigDriverOptions } from '../../../src/hardware/rig/driver.ts';
 import { openSerialPort } from '../../../src/hardware/rig/serial-port.ts';
 import type { RigPort } from '../../../src/hardware/rig/link.ts';
-import { SimulatedRig } from '../../../src/sim/rig/simulated-rig.ts';
+import { SIMULATED_INTER_BYTE_TIMEOUT_MS, SimulatedRig } from '../../../src/sim/rig/simulated-rig.ts';
 import { PinTrace } from '../../../src/sim/rig/pin-trace.ts';
 import { FaultProxyPort, type FaultPolicy } from '../../hardware/rig/fault-proxy.ts';
 
@@ -30,7 +30,7 @@ export async function startRig(options: { policy?: FaultPolicy; driver?: Partial
     proxies.push(proxy);
     return proxy;
   };
-  const driver = new RigDriver({ portFactory, reconnectInitialMs: 50, reconnectMaxMs: 400, ...options.driver });
+  const driver = new RigDriver({ portFactory, reconnectInitialMs: 50, reconnectMaxMs: 400, interByteTimeoutMs: SIMULATED_INTER_BYTE_TIMEOUT_MS, ...options.driver });
   await driver.start();
   await driver.ready(10_000);
   return {
