@@ -257,8 +257,9 @@ export class RigDriver {
   }
 
   /**
-   * Run the loaded sequence: yields each STEP_DONE and returns the SEQ_DONE. Throws GB_RIG_SEQUENCE_ABORTED
-   * (abort or fault), GB_RIG_RESET (firmware reset), GB_RIG_DISCONNECTED or GB_RIG_TIMEOUT. Leaving the
+   * Run the loaded sequence: yields each STEP_DONE in step order and returns the SEQ_DONE. Throws
+   * GB_RIG_FAULT (stopped by a fault), GB_RIG_SEQUENCE_ABORTED (SEQ_ABORT), GB_RIG_RESET (firmware reset),
+   * GB_RIG_DISCONNECTED, GB_RIG_TIMEOUT, or GB_RIG_PROTOCOL (a step's event was lost). Leaving the
    * loop early aborts the sequence on the rig.
    */
   async *runSequence(options: { onStart?: (info: { steps: number; startUs: number }) => void } = {}): AsyncGenerator<StepDoneEvent, SeqDoneEvent> {
@@ -278,6 +279,9 @@ export class RigDriver {
         if (event.kind === 'stepDone') {
           yield event;
           continue;
+        }
+        if (event.aborted && (event.faults & BLOCKING_FAULTS) !== 0) {
+          throw createError('GB_RIG_FAULT', `LED rig sequence stopped by fault ${faultNames(event.faults & BLOCKING_FAULTS).join(', ')} after ${event.steps} of ${steps.length} steps; LEDs are off`, { steps: event.steps, faults: event.faults });
         }
         if (event.aborted) {
           throw createError('GB_RIG_SEQUENCE_ABORTED', `LED rig sequence aborted after ${event.steps} of ${steps.length} steps${event.faults ? `; faults ${faultNames(event.faults).join(', ')}` : ''}`, { steps: event.steps, faults: event.faults });

@@ -110,6 +110,23 @@ t.test('on-time limit: a channel left on longer than maxOnMs is switched off and
   await rig.driver.setConfig({ maxOnMs: 5000 });
 });
 
+t.test('a fault during a sequence stops it with GB_RIG_FAULT and the LEDs off', async (t) => {
+  await rig.driver.setConfig({ maxOnMs: 30 });
+  await rig.driver.loadSequence([
+    { channels: [1], level: 800, settleUs: 1000, triggerUs: 100, exposureUs: 10_000 },
+    { channels: [2], level: 800, settleUs: 1000, triggerUs: 100, exposureUs: 80_000 },
+    { channels: [3], level: 800, settleUs: 1000, triggerUs: 100, exposureUs: 10_000 },
+  ]);
+  const seen: number[] = [];
+  await t.rejects(async () => {
+    for await (const s of rig.driver.runSequence()) seen.push(s.step);
+  }, { code: 'GB_RIG_FAULT', message: /ON_TIME/ });
+  t.same(seen, [0], 'the first step completed, the second was cut by the on-time limit');
+  t.ok(await eventually(() => litNow(rig.sim).every((l) => l === 0), 1000), 'LEDs off');
+  t.equal(await rig.driver.clearFaults(), 0);
+  await rig.driver.setConfig({ maxOnMs: 5000 });
+});
+
 t.test('over-temperature cuts the LEDs and is reported; it clears only below limit − 5 °C', async (t) => {
   await rig.driver.setLevels(new Array(24).fill(500));
   t.ok(await eventually(() => litNow(rig.sim).every((l) => l === 500), 2000), 'lit');
