@@ -5,9 +5,10 @@ import type { BenchSuite } from './bench.ts';
 import { simBench } from './sim.bench.ts';
 import { rigBench } from './rig.bench.ts';
 import { visionSuite } from './vision.bench.ts';
+import { calibrationBench } from './calibration.bench.ts';
 
 // Suites are listed explicitly; add one by importing it here.
-const suites: BenchSuite[] = [simBench, rigBench, visionSuite];
+const suites: BenchSuite[] = [simBench, rigBench, visionSuite, calibrationBench];
 
 const { values } = parseArgs({
   options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' } },

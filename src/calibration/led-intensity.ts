@@ -65,6 +65,17 @@ export function ledIntensitiesFromWhite(
   const toCam = -(plane.normal[0] * plane.pointMm[0] + plane.normal[1] * plane.pointMm[1] + plane.normal[2] * plane.pointMm[2]);
   const sign = toCam >= 0 ? 1 : -1;
   const n: Vec3 = [(sign * plane.normal[0]) / nLen, (sign * plane.normal[1]) / nLen, (sign * plane.normal[2]) / nLen];
+  // Sample rays are the same for every LED: compute them once.
+  const first = images[0];
+  const rays: Vec3[] = [];
+  for (const img of images) {
+    if (img.width !== first.width || img.height !== first.height) throw createError('GB_BAD_REQUEST', 'white-target images differ in size');
+  }
+  if (first) {
+    for (let y = Math.floor(step / 2); y < first.height; y += step) {
+      for (let x = Math.floor(step / 2); x < first.width; x += step) rays.push(pixelRay(k, x + 0.5, y + 0.5));
+    }
+  }
   const scale: number[] = [];
   const spreadPercent: number[] = [];
   const samples: number[] = [];
@@ -72,16 +83,18 @@ export function ledIntensitiesFromWhite(
   for (let led = 0; led < images.length; led++) {
     const img = images[led];
     const L = ledPositionsMm[led];
-    const est: number[] = [];
+    const est = new Float64Array(Math.ceil(img.width / step) * Math.ceil(img.height / step));
+    let count = 0;
     const gw = Math.ceil(img.width / step);
     const gh = Math.ceil(img.height / step);
     const grid = new Float32Array(gw * gh).fill(Number.NaN);
+    let ri = 0;
     for (let y = Math.floor(step / 2); y < img.height; y += step) {
       for (let x = Math.floor(step / 2); x < img.width; x += step) {
+        const d = rays[ri++] as Vec3;
         if (options.mask && !(options.mask.data[y * img.width + x] > 0)) continue;
         const v = img.data[y * img.width + x];
         if (!(v >= minValue) || v >= maxValue) continue;
-        const d = pixelRay(k, x + 0.5, y + 0.5);
         const denom = d[0] * n[0] + d[1] * n[1] + d[2] * n[2];
         if (Math.abs(denom) < 1e-9) continue;
         const t = (plane.pointMm[0] * n[0] + plane.pointMm[1] * n[1] + plane.pointMm[2] * n[2]) / denom;
@@ -90,17 +103,17 @@ export function ledIntensitiesFromWhite(
         const r2 = toLed[0] ** 2 + toLed[1] ** 2 + toLed[2] ** 2;
         const cos = (toLed[0] * n[0] + toLed[1] * n[1] + toLed[2] * n[2]) / Math.sqrt(r2);
         if (cos < 0.05) continue;
-        est.push((v * r2) / cos);
+        est[count++] = (v * r2) / cos;
         grid[Math.floor(y / step) * gw + Math.floor(x / step)] = (v * r2) / cos;
       }
     }
-    if (est.length < 10) throw createError('GB_VISION_FAILED', `LED ${led}: only ${est.length} usable white-target samples (dark or clipped image?)`);
-    est.sort((a, b) => a - b);
-    const med = est[est.length >> 1];
-    const dev = est.map((e) => Math.abs(e - med)).sort((a, b) => a - b);
+    if (count < 10) throw createError('GB_VISION_FAILED', `LED ${led}: only ${count} usable white-target samples (dark or clipped image?)`);
+    const used = est.subarray(0, count).sort();
+    const med = used[count >> 1];
+    const dev = used.map((e) => Math.abs(e - med)).sort();
     scale.push(med);
-    spreadPercent.push((100 * 1.4826 * dev[dev.length >> 1]) / med);
-    samples.push(est.length);
+    spreadPercent.push((100 * 1.4826 * dev[count >> 1]) / med);
+    samples.push(count);
     if (options.gainMaps) {
       for (let i = 0; i < grid.length; i++) grid[i] /= med;
       fillGaps(grid, gw, gh);

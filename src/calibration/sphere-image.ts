@@ -111,19 +111,35 @@ export function findHighlight(image: FloatImage, search?: Circle, fraction = 0.5
     y1 = Math.min(height - 1, Math.ceil(search.cyPx + search.radiusPx + 1));
   }
   let peak = 0;
-  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) if (inside(x, y)) peak = Math.max(peak, data[y * width + x]);
+  for (let y = y0; y <= y1; y++) {
+    // The chord of the search circle on this row, so the scan needs no per-pixel test.
+    let xa = x0;
+    let xb = x1;
+    if (search) {
+      const dy = y + 0.5 - search.cyPx;
+      const half = search.radiusPx * search.radiusPx - dy * dy;
+      if (half < 0) continue;
+      const h = Math.sqrt(half);
+      xa = Math.max(x0, Math.ceil(search.cxPx - h - 0.5));
+      xb = Math.min(x1, Math.floor(search.cxPx + h - 0.5));
+    }
+    for (let p = y * width + xa, e = y * width + xb; p <= e; p++) if (data[p] > peak) peak = data[p];
+  }
   if (!(peak > 0)) throw createError('GB_VISION_FAILED', 'no highlight: the sphere region is black');
   const threshold = peak * fraction;
-  const label = new Int32Array(width * height).fill(-1);
+  // Labels only for the search box: a full-frame array would cost 49 MB per call at 12 MP.
+  const bw = x1 - x0 + 1;
+  const label = new Int32Array(bw * (y1 - y0 + 1)).fill(-1);
+  const at = (x: number, y: number): number => (y - y0) * bw + (x - x0);
   const blobs: Array<{ id: number; w: number; sx: number; sy: number; n: number; sat: number }> = [];
   const stack: number[] = [];
   for (let y = y0; y <= y1; y++) {
     for (let x = x0; x <= x1; x++) {
       const p0 = y * width + x;
-      if (label[p0] !== -1 || data[p0] < threshold || !inside(x, y)) continue;
+      if (data[p0] < threshold || label[at(x, y)] !== -1 || !inside(x, y)) continue;
       const id = blobs.length;
       const blob = { id, w: 0, sx: 0, sy: 0, n: 0, sat: 0 };
-      label[p0] = id;
+      label[at(x, y)] = id;
       stack.push(p0);
       while (stack.length > 0) {
         const p = stack.pop() as number;
@@ -141,8 +157,8 @@ export function findHighlight(image: FloatImage, search?: Circle, fraction = 0.5
             const qy = py + dy;
             if (qx < x0 || qx > x1 || qy < y0 || qy > y1) continue;
             const q = qy * width + qx;
-            if (label[q] !== -1 || data[q] < threshold || !inside(qx, qy)) continue;
-            label[q] = id;
+            if (data[q] < threshold || label[at(qx, qy)] !== -1 || !inside(qx, qy)) continue;
+            label[at(qx, qy)] = id;
             stack.push(q);
           }
         }
@@ -159,7 +175,7 @@ export function findHighlight(image: FloatImage, search?: Circle, fraction = 0.5
     for (let y = y0; y <= y1; y++) {
       for (let x = x0; x <= x1; x++) {
         const p = y * width + x;
-        if (label[p] !== best.id) continue;
+        if (label[at(x, y)] !== best.id) continue;
         pixels.xs[i] = x + 0.5;
         pixels.ys[i] = y + 0.5;
         pixels.weights[i++] = data[p] - threshold + 1e-6;
