@@ -178,3 +178,27 @@ export function worldToCamera(pointMm: Vec3, rotationWorldToCamera: readonly num
   const d = [pointMm[0] - cameraPositionMm[0], pointMm[1] - cameraPositionMm[1], pointMm[2] - cameraPositionMm[2]];
   return [r[0] * d[0] + r[1] * d[1] + r[2] * d[2], r[3] * d[0] + r[4] * d[1] + r[5] * d[2], r[6] * d[0] + r[7] * d[1] + r[8] * d[2]];
 }
+
+/** Summary figures of a triangulation for a calibration record (mm, degrees). */
+export interface LedPositionFigures {
+  leds: number;
+  meanRmsResidualMm: number;
+  maxResidualMm: number;
+  /** Largest 1-σ uncertainty over the LEDs, mm (depends on rayAngleSigmaDeg). */
+  maxUncertaintyMm: number;
+  /** Smallest ray baseline over the LEDs, degrees. */
+  minBaselineDeg: number;
+  rejectedRays: number;
+}
+
+/** Summarise triangulated LEDs into the figures a technician sees and a pass/fail rule can test. */
+export function summariseLedPositions(results: readonly LedPositionResult[]): LedPositionFigures {
+  return {
+    leds: results.length,
+    meanRmsResidualMm: results.reduce((s, r) => s + r.rmsResidualMm, 0) / Math.max(1, results.length),
+    maxResidualMm: Math.max(0, ...results.map((r) => r.maxResidualMm)),
+    maxUncertaintyMm: Math.max(0, ...results.map((r) => r.uncertaintyMm)),
+    minBaselineDeg: Math.min(...results.map((r) => r.baselineDeg)),
+    rejectedRays: results.reduce((s, r) => s + r.rejectedRays, 0),
+  };
+}

@@ -8,7 +8,7 @@ import { readPng } from '../../src/imaging/png.ts';
 import { toLuminance } from '../../src/calibration/sphere-image.ts';
 import { parseIntrinsics } from '../../src/calibration/camera-file.ts';
 import { measureSpherePlacement } from '../../src/calibration/sphere-placement.ts';
-import { triangulateLeds, worldToCamera } from '../../src/calibration/led-positions.ts';
+import { summariseLedPositions, triangulateLeds, worldToCamera } from '../../src/calibration/led-positions.ts';
 import type { Vec3 } from '../../src/calibration/mirror-sphere.ts';
 
 // The simulator's chrome sphere under its near-field LEDs (the real firmware-independent renderer), at four
@@ -41,6 +41,12 @@ t.test('simulated booth: 24 LED positions from four mirror-sphere placements', a
   const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
   t.comment(`simulated booth at 750×1024: LED error mean ${mean.toFixed(3)} mm, max ${Math.max(...errors).toFixed(3)} mm; per LED ${errors.map((e) => e.toFixed(2)).join(' ')}`);
   t.comment(`rays per LED ${leds.map((l) => l.rays).join(' ')}; rms residual mean ${(leds.reduce((s, l) => s + l.rmsResidualMm, 0) / leds.length).toFixed(3)} mm`);
+  const figures = summariseLedPositions(leds);
+  t.comment(`figures ${JSON.stringify(figures)}`);
+  t.equal(figures.leds, 24);
+  t.comment(`uncertainty per LED (mm): ${leds.map((l) => l.uncertaintyMm.toFixed(2)).join(' ')}`);
+  t.ok(figures.maxResidualMm < 0.5, 'rays meet within 0.5 mm');
+  t.ok(errors.every((e, i) => e < 2 * leds[i].uncertaintyMm + 0.5), 'each error is within what its reported uncertainty allows');
   t.ok(mean < 1, `mean ${mean.toFixed(3)} mm`);
   t.ok(Math.max(...errors) < 2.5, `max ${Math.max(...errors).toFixed(3)} mm`);
 });
