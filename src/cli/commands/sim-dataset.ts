@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { createError } from '../../core/errors.ts';
 import { writeSimCapture } from '../../sim/export/sim-capture.ts';
+import { SceneRenderer } from '../../sim/render/scene-renderer.ts';
 import { boolOption, intOption, stringOption, type Command, type CommandContext } from '../command.ts';
 import { simSetup, simSharedHelp, simSharedOptions } from './sim-render.ts';
 import { writeFile } from 'node:fs/promises';
@@ -50,19 +51,26 @@ ${simSharedHelp}`,
     for (const s of sides) if (s !== 'front' && s !== 'back') throw createError('GB_USAGE', `--sides: expected front and/or back, got "${s}"`);
     const { geometry, config, threads } = await simSetup(args, ctx);
     const progress = progressReporter(ctx, count * sides.length);
+    // One renderer (and its workers) for the whole dataset.
+    const renderer = new SceneRenderer({ geometry, threads, distantLights: boolOption(args, 'distant-lights') });
+    await renderer.start();
     const index: Record<string, unknown>[] = [];
     let done = 0;
-    for (let i = 0; i < count; i++) {
-      if (ctx.stopSignal.aborted) break;
-      const seed = first + i;
-      const foil = boolOption(args, 'foil') || seed % 3 === 0;
-      const entry: Record<string, unknown> = { seed, foil, dir: `card_${seed}` };
-      for (const side of sides as ('front' | 'back')[]) {
-        const truth = await writeSimCapture({ kind: 'card', seed, side, distantLights: boolOption(args, 'distant-lights'), geometry, config, out: join(out, `card_${seed}`, side), foil, threads });
-        entry[side] = { centering: (truth.card as { centering: unknown }).centering, defects: (truth.defects as unknown[]).length };
-        progress(++done, `card ${seed} ${side}`);
+    try {
+      for (let i = 0; i < count; i++) {
+        if (ctx.stopSignal.aborted) break;
+        const seed = first + i;
+        const foil = boolOption(args, 'foil') || seed % 3 === 0;
+        const entry: Record<string, unknown> = { seed, foil, dir: `card_${seed}` };
+        for (const side of sides as ('front' | 'back')[]) {
+          const truth = await writeSimCapture({ kind: 'card', seed, side, distantLights: boolOption(args, 'distant-lights'), geometry, config, out: join(out, `card_${seed}`, side), foil, renderer });
+          entry[side] = { centering: (truth.card as { centering: unknown }).centering, defects: (truth.defects as unknown[]).length };
+          progress(++done, `card ${seed} ${side}`);
+        }
+        index.push(entry);
       }
-      index.push(entry);
+    } finally {
+      await renderer.stop();
     }
     await writeFile(join(out, 'index.json'), `${JSON.stringify({ format: 'gradebooth-sim-dataset/1', size: [geometry.camera.widthPx, geometry.camera.heightPx], cards: index }, null, 2)}\n`);
     ctx.stdout.write(`wrote ${index.length} cards to ${out}\n`);

@@ -22,6 +22,8 @@ export interface SimCaptureOptions {
   exposureUs?: number;
   gain?: number;
   threads?: number;
+  /** A started renderer for this geometry and light mode, reused across captures (else one is made). */
+  renderer?: SceneRenderer;
   onFrame?: (index: number, count: number) => void;
 }
 
@@ -57,8 +59,9 @@ function pixelTruth(renderer: SceneRenderer, truth: SceneTruth, config: SceneCon
 /** Build a scene, render one frame per LED and write the capture folder with its truth. */
 export async function writeSimCapture(options: SimCaptureOptions): Promise<Record<string, unknown>> {
   const { scene, truth } = buildScene({ kind: options.kind, seed: options.seed, side: options.side, geometry: options.geometry, config: options.config, foil: options.foil });
-  const renderer = new SceneRenderer({ geometry: options.geometry, threads: options.threads ?? 2, distantLights: options.distantLights });
-  await renderer.start();
+  const own = options.renderer === undefined;
+  const renderer = options.renderer ?? new SceneRenderer({ geometry: options.geometry, threads: options.threads ?? 2, distantLights: options.distantLights });
+  if (own) await renderer.start();
   try {
     renderer.setScene(scene);
     const extra: Record<string, unknown> = {
@@ -89,7 +92,7 @@ export async function writeSimCapture(options: SimCaptureOptions): Promise<Recor
       onFrame: options.onFrame,
     });
   } finally {
-    await renderer.stop();
+    if (own) await renderer.stop();
   }
 }
 
