@@ -103,7 +103,8 @@ export class RigDriver {
   /** Start connecting (and reconnecting) in the background; resolves at once. */
   async start(): Promise<void> {
     if (this.supervisor) return;
-    this.config = { ...DEFAULT_RIG_CONFIG, ...this.options.config };
+    // The first start takes the configured values; a restart keeps what setConfig() changed since.
+    if (this.connections === 0) this.config = { ...DEFAULT_RIG_CONFIG, ...this.options.config };
     encodeConfig(this.config);
     this.stopping = false;
     this.supervisor = this.supervise();
