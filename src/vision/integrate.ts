@@ -6,7 +6,7 @@ import { loadVisionNative } from './native.ts';
 export interface IntegrateOptions {
   /** Non-zero = integrate here (width×height); default: every pixel. Height outside is 0. */
   mask?: Uint8Array;
-  /** Relative residual at which CG stops (default 3e-5; float32 state bottoms out near 1e-5). */
+  /** Relative residual at which CG stops (default 1e-5; it also stops where float32 precision ends). */
   tolerance?: number;
   maxIterations?: number;
   /** Smallest n_z used when turning normals into slopes (limits slopes near silhouettes; default 0.05). */
@@ -98,7 +98,7 @@ export async function integrateNormals(normals: Float32Array, width: number, hei
   if (normals.length !== 3 * n) throw createError('GB_IMAGE_INVALID', `normals: expected ${3 * n} values for ${width}×${height}, got ${normals.length}`);
   const mask = options.mask ?? new Uint8Array(n).fill(1);
   if (mask.length !== n) throw createError('GB_IMAGE_INVALID', `mask: expected ${n} samples, got ${mask.length}`);
-  const tolerance = options.tolerance ?? 3e-5;
+  const tolerance = options.tolerance ?? 1e-5;
   const maxIterations = options.maxIterations ?? 100;
   const { gx, gy } = normalsToSlopes(normals, n, options.minNz);
   const z = new Float32Array(n);

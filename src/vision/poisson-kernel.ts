@@ -188,20 +188,22 @@ export async function poissonPcgTs(levels: Level[], rhs: Float32Array, z: Float3
   p.set(zk);
   let rz = dot(r, zk);
   let it = 0;
-  let best = dot(r, r);
-  let stall = 0;
+  let rr = dot(r, r);
   for (; it < maxIterations; it++) {
-    const rr = dot(r, r);
     if (Math.sqrt(rr) <= tolerance * bNorm) break;
-    // float32 state: the residual stops falling near 1e-5 of ‖b‖; stop when 3 iterations gain < 2×.
-    if (it > 0) {
-      if (rr < best * 0.25) { best = rr; stall = 0; } else if (++stall >= 3) break;
-    }
     applyA(L, p, q);
     const pq = dot(p, q);
     if (!(pq > 0)) break;
     const alpha = rz / pq;
     for (let i = 0; i < n; i++) { z[i] += alpha * p[i]; r[i] -= alpha * q[i]; }
+    const rrPrev = rr;
+    rr = dot(r, r);
+    // In float32 the residual bottoms out and then grows while the height gets worse: near there, undo a
+    // step that increased it, and stop. (Earlier, a PCG residual may rise legitimately.)
+    if (rr > rrPrev && rrPrev < 1e-4 * bNorm * bNorm) {
+      for (let i = 0; i < n; i++) { z[i] -= alpha * p[i]; r[i] += alpha * q[i]; }
+      break;
+    }
     await maybeYield(L);
     zk = await precondition();
     const rzNew = dot(r, zk);
