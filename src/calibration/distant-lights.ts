@@ -90,6 +90,41 @@ export interface FittedSphere {
   location?: SphereLocation;
 }
 
+/** A sphere fitted once, ready to turn mirror-sphere images into light directions one at a time. */
+export interface DistantLightCalibrator {
+  sphere: FittedSphere;
+  /** Direction and figures for one image (same size as the mask); `index` only labels errors. */
+  measure(image: FloatImage, index?: number): DistantLightResult;
+}
+
+/**
+ * Fit the sphere from its mask and return a calibrator that measures images one by one, so a caller can
+ * read, measure and drop each full-size frame instead of holding them all.
+ */
+export function prepareDistantLights(mask: FloatImage, options: DistantLightOptions = {}): DistantLightCalibrator {
+  const { boundary, ...circle } = fitSphereOutline(mask);
+  const k = options.intrinsics;
+  // Under perspective only the ratio of radius to distance matters, so a unit sphere stands in for it.
+  const location = k ? sphereFromOutline(k, boundary.xs, boundary.ys, 1) : undefined;
+  return {
+    sphere: { circle, location },
+    measure(img, i = 0) {
+      if (img.width !== mask.width || img.height !== mask.height) {
+        throw createError('GB_DATASET_INVALID', `image ${i + 1} is ${img.width}×${img.height} but the mask is ${mask.width}×${mask.height}`);
+      }
+      const highlight = findHighlight(img, { ...circle, radiusPx: circle.radiusPx + 1 }, options.highlightFraction ?? 0.5, true);
+      // Centre the highlight in normal space (see normalSpaceCentroid): unbiased for a large clipped blob.
+      const px = highlight.pixels as NonNullable<Highlight['pixels']>;
+      delete highlight.pixels;
+      const refined = k && location ? normalSpaceCentroid(k, location.centreMm, 1, px.xs, px.ys, px.weights) : orthographicNormalCentroid(circle, px.xs, px.ys, px.weights);
+      if (refined) [highlight.xPx, highlight.yPx] = refined;
+      const ortho = lightFromHighlight(circle, highlight.xPx, highlight.yPx);
+      const direction = k && location ? cameraToViewAxes(reflectOffSphere(k, highlight.xPx, highlight.yPx, location.centreMm, 1).reflected) : ortho.direction;
+      return { direction, highlight, radiusFraction: ortho.radiusFraction };
+    },
+  };
+}
+
 /** Calibrate distant lights: fit the sphere once, then one direction per mirror-sphere image. */
 export function calibrateDistantLights(
   mask: FloatImage,
@@ -97,28 +132,11 @@ export function calibrateDistantLights(
   options: DistantLightOptions = {},
   onImage?: (index: number) => void,
 ): { sphere: FittedSphere; lights: DistantLightResult[] } {
-  const fitted = fitSphereOutline(mask);
-  const { boundary, ...circle } = fitted;
-  const k = options.intrinsics;
-  // Under perspective only the ratio of radius to distance matters, so a unit sphere stands in for it.
-  const location = k ? sphereFromOutline(k, boundary.xs, boundary.ys, 1) : undefined;
+  const calibrator = prepareDistantLights(mask, options);
   const lights = images.map((img, i) => {
-    if (img.width !== mask.width || img.height !== mask.height) {
-      throw createError('GB_DATASET_INVALID', `image ${i + 1} is ${img.width}×${img.height} but the mask is ${mask.width}×${mask.height}`);
-    }
-    const highlight = findHighlight(img, { ...circle, radiusPx: circle.radiusPx + 1 }, options.highlightFraction ?? 0.5, true);
-    // Centre the highlight in normal space (see normalSpaceCentroid): unbiased for a large clipped blob.
-    const px = highlight.pixels as NonNullable<Highlight['pixels']>;
-    delete highlight.pixels;
-    const refined = k && location ? normalSpaceCentroid(k, location.centreMm, 1, px.xs, px.ys, px.weights) : orthographicNormalCentroid(circle, px.xs, px.ys, px.weights);
-    if (refined) [highlight.xPx, highlight.yPx] = refined;
-    const ortho = lightFromHighlight(circle, highlight.xPx, highlight.yPx);
-    let direction = ortho.direction;
-    if (k && location) {
-      direction = cameraToViewAxes(reflectOffSphere(k, highlight.xPx, highlight.yPx, location.centreMm, 1).reflected);
-    }
+    const r = calibrator.measure(img, i);
     onImage?.(i);
-    return { direction, highlight, radiusFraction: ortho.radiusFraction };
+    return r;
   });
-  return { sphere: { circle, location }, lights };
+  return { sphere: calibrator.sphere, lights };
 }

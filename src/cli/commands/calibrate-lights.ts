@@ -4,11 +4,10 @@ import type { Command } from '../command.ts';
 import { boolOption, printJson, stringOption } from '../command.ts';
 import { createError } from '../../core/errors.ts';
 import { readPng } from '../../imaging/png.ts';
-import type { FloatImage } from '../../imaging/image.ts';
 import { listChromeFolder, parseDirections } from '../../calibration/chrome-folder.ts';
 import { findFolderIntrinsics, readIntrinsicsFile } from '../../calibration/camera-file.ts';
 import { toLuminance } from '../../calibration/sphere-image.ts';
-import { angleBetweenDeg, calibrateDistantLights } from '../../calibration/distant-lights.ts';
+import { angleBetweenDeg, prepareDistantLights, type DistantLightResult } from '../../calibration/distant-lights.ts';
 import type { Intrinsics } from '../../calibration/mirror-sphere.ts';
 import { startProgress } from '../progress.ts';
 
@@ -72,14 +71,15 @@ Example: gradebooth calibrate lights --chrome-sphere data/psm-uw/chrome --out li
       throw createError('GB_DATASET_INVALID', `${reference}: ${refDirections.length} directions for ${imagePaths.length} images`);
     }
 
-    const mask = toLuminance(await readPng(maskPath));
-    const images: FloatImage[] = [];
-    const progress = startProgress(ctx.stderr, 'reading images', imagePaths.length);
-    for (const path of imagePaths) {
-      images.push(toLuminance(await readPng(path)));
+    const calibrator = prepareDistantLights(toLuminance(await readPng(maskPath)), { highlightFraction, intrinsics });
+    const { sphere } = calibrator;
+    // One frame in memory at a time: read, measure, drop.
+    const lights: DistantLightResult[] = [];
+    const progress = startProgress(ctx.stderr, 'measuring highlights', imagePaths.length);
+    for (const [i, path] of imagePaths.entries()) {
+      lights.push(calibrator.measure(toLuminance(await readPng(path)), i));
       progress.tick(basename(path));
     }
-    const { sphere, lights } = calibrateDistantLights(mask, images, { highlightFraction, intrinsics });
 
     await mkdir(dirname(resolve(out)), { recursive: true });
     await writeFile(out, lights.map((l) => l.direction.map((v) => v.toFixed(6)).join(' ')).join('\n') + '\n');
