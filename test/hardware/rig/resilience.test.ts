@@ -2,7 +2,8 @@
 import t from 'tap';
 import { startRig, eventually, litNow, sleep, type RigFixture } from '../../sim/rig/rig-fixture.ts';
 import { oneLedPerStep } from '../../../src/hardware/rig/sequence-test.ts';
-import type { RigHealth } from '../../../src/hardware/rig/driver.ts';
+import { RigDriver, type RigHealth } from '../../../src/hardware/rig/driver.ts';
+import { SIMULATED_INTER_BYTE_TIMEOUT_MS } from '../../../src/sim/rig/simulated-rig.ts';
 import { EventBus } from '../../../src/core/events.ts';
 import { publishRigStatus } from '../../../src/hardware/rig/status-bridge.ts';
 
@@ -94,4 +95,19 @@ t.test('firmware reset mid-sequence: GB_RIG_RESET, LEDs off, re-identified with 
   t.ok(await eventually(async () => (await rig.driver.status()).stepsLoaded === steps.length, 3000), 'sequence re-uploaded after the reset');
   t.equal((await rig.driver.status()).hostTimeoutMs, 600, 'config re-applied after the reset');
   t.equal(rig.driver.health().state, 'connected');
+});
+
+t.test('a reset while the driver connects (a real Arduino resets when its port opens) still ends configured', async (t) => {
+  await rig.driver.stop();
+  const driver = new RigDriver({ portFactory: () => rig.sim.portFactory()(), config: { hostTimeoutMs: 700 }, interByteTimeoutMs: SIMULATED_INTER_BYTE_TIMEOUT_MS });
+  const boots: number[] = [];
+  driver.onEvent((e) => e.kind === 'boot' && boots.push(e.bootId));
+  await driver.start();
+  t.teardown(() => driver.stop());
+  await sleep(3);
+  rig.sim.reset();
+  await driver.ready(10_000);
+  t.ok(await eventually(() => boots.length > 0, 3000), 'BOOT seen');
+  t.ok(await eventually(async () => (await driver.status()).hostTimeoutMs === 700 && driver.health().identity?.bootId === boots.at(-1), 3000), 'config applied to the firmware as it runs after the reset, identity is the new boot');
+  t.equal(driver.health().state, 'connected');
 });
