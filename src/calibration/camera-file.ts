@@ -54,7 +54,12 @@ export async function findFolderIntrinsics(dir: string): Promise<{ intrinsics: I
     } catch {
       continue;
     }
-    const raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, any>;
+    let raw: Record<string, any>;
+    try {
+      raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, any>;
+    } catch (err) {
+      throw createError('GB_DATASET_INVALID', `${path}: not JSON (${(err as Error).message})`);
+    }
     if (raw?.camera?.intrinsicsPx || raw?.intrinsicsPx) return { intrinsics: parseIntrinsics(raw, path), source: path };
   }
   return undefined;
