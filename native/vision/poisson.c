@@ -7,8 +7,12 @@
 #include <string.h>
 #include "kernels.h"
 
+#ifndef OMEGA
 #define OMEGA 0.8f
+#endif
+#ifndef SWEEPS
 #define SWEEPS 2
+#endif
 // Threads only pay on large grids; coarse levels run serially (each parallel region costs a barrier).
 #define PAR_MIN 262144
 
