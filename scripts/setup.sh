@@ -29,3 +29,6 @@ if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -
 else
   npm ci
 fi
+
+# The simulated rig's harness (the real firmware in simavr); built here so parallel tests never race make.
+make -s -C native/simrig

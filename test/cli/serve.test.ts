@@ -33,6 +33,15 @@ t.test('serve on a temporary data directory and a free port: health, auth, WAL, 
   t.ok(body.database.schemaVersion >= 1);
   t.same(body.hardware.map((h) => h.device).sort(), ['camera', 'rig', 'scanner'], 'every device slot is reported');
 
+  // With no settings file the booth is the simulated one: the real firmware in simavr answers on a pty.
+  let rig: { state: string; kind: string; info?: { protocolVersion?: number } } | undefined;
+  for (let i = 0; i < 100 && rig?.state !== 'connected'; i++) {
+    const s = (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as typeof body;
+    rig = s.hardware.find((h) => h.device === 'rig') as typeof rig;
+    if (rig?.state !== 'connected') await new Promise((r) => setTimeout(r, 100));
+  }
+  t.match(rig, { kind: 'simulated', state: 'connected', info: { protocolVersion: 1 } }, 'the simulated rig is connected');
+
   const db = new Database(join(dataDir, 'gradebooth.sqlite'), { readonly: true });
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   t.ok((db.pragma('user_version', { simple: true }) as number) >= 1, 'migrations applied');
