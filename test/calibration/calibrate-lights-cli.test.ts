@@ -1,4 +1,5 @@
 import t from 'tap';
+import { privateDir } from './temp-dir.ts';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { angleBetweenDeg } from '../../src/calibration/distant-lights.ts';
 const lastJson = (stdout: string): any => JSON.parse(stdout.trim().split('\n').at(-1) as string);
 
 t.test('simulated chrome sphere in distant-light mode: within 0.5° mean of the simulator truth', async (t) => {
-  const dir = t.testdir({});
+  const dir = privateDir(t, 'lights');
   const sim = join(dir, 'chrome');
   const r = await runCli(['sim', 'render', '--scene', 'chrome-sphere', '--distant-lights', '--size', '750x1024', '--seed', '3', '--out', sim]);
   t.equal(r.code, 0, r.code === 0 ? 'exits 0' : r.stderr);
@@ -35,7 +36,7 @@ t.test('simulated chrome sphere in distant-light mode: within 0.5° mean of the 
 
 const psm = new URL('../../../shared/data/psm-uw/', import.meta.url);
 t.test('psm-uw chrome through the CLI', { skip: existsSync(psm) ? false : `no public data at ${psm.pathname}` }, async (t) => {
-  const out = join(t.testdir({}), 'psm-lights.txt');
+  const out = join(privateDir(t, 'lights'), 'psm-lights.txt');
   const c = await runCli(['calibrate', 'lights', '--chrome-sphere', new URL('chrome', psm).pathname, '--out', out, '--compare', new URL('lights.txt', psm).pathname, '--json']);
   t.equal(c.code, 0, c.code === 0 ? 'exits 0' : c.stderr);
   const s = lastJson(c.stdout);

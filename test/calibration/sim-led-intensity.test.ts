@@ -1,4 +1,5 @@
 import t from 'tap';
+import { privateDir } from './temp-dir.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSimCapture } from '../../src/sim/export/sim-capture.ts';
@@ -12,7 +13,7 @@ import { worldToCamera } from '../../src/calibration/led-positions.ts';
 import type { Vec3 } from '../../src/calibration/mirror-sphere.ts';
 
 t.test('simulated white target: relative LED intensities against the simulator truth', async (t) => {
-  const out = join(t.testdir({}), 'white');
+  const out = join(privateDir(t, 'white'), 'white');
   const truth: any = await writeSimCapture({
     kind: 'white', seed: 1, side: 'front', distantLights: false,
     geometry: withCameraSize(await loadBoothGeometry(), 375, 512), config: await loadSceneConfig(), out, threads: 2,

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { privateDir } from './temp-dir.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSimCapture } from '../../src/sim/export/sim-capture.ts';
@@ -15,7 +16,7 @@ import type { Vec3 } from '../../src/calibration/mirror-sphere.ts';
 // seeded placements. The simulator places the sphere within ±maxShiftMm of the tray centre; it is widened
 // here to 22 mm (the sphere stays inside the 74 mm wide field) so the placements give a useful baseline.
 t.test('simulated booth: 24 LED positions from four mirror-sphere placements', async (t) => {
-  const dir = t.testdir({});
+  const dir = privateDir(t, 'sphere');
   const geometry = withCameraSize(await loadBoothGeometry(), 750, 1024);
   const config = await loadSceneConfig();
   config.chromeSphere.placement.maxShiftMm = 22;
