@@ -54,7 +54,10 @@ export async function reconstructSide(input: SideInput): Promise<SideResult> {
   const t1 = performance.now();
   // Two pixels of margin so bilinear rectification at the card edge reads solved pixels.
   const imgMask = imageCardMask(outline, input.width, input.height, 2);
-  const ps = await solvePhotometricStereo(input.planes, input.lights, { ...input.ps, mask: imgMask });
+  // Integer frames use full scale as "saturated" (the capture and the simulator clip there).
+  const p0 = input.planes[0];
+  const saturation = p0 instanceof Uint16Array ? 65535 : p0 instanceof Uint8Array ? 255 : Infinity;
+  const ps = await solvePhotometricStereo(input.planes, input.lights, { saturation, ...input.ps, mask: imgMask });
   const t2 = performance.now();
   const cw = outline.canonicalWidth, ch = outline.canonicalHeight;
   const [normals, albedo, confidence] = await Promise.all([

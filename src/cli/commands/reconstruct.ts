@@ -64,7 +64,10 @@ Options:
     const ds = await readPhotometricFolder(inDir, selection);
     const tRead = performance.now();
     const field = distantLights(ds.width, ds.height, ds.directions, ds.intensities);
-    const ps = await solvePhotometricStereo(ds.planes, field, { mask: ds.mask, method });
+    // Integer grey images: full scale means clipped, so the robust solve drops those readings.
+    const p0 = ds.planes[0];
+    const saturation = p0 instanceof Uint16Array ? 65535 : p0 instanceof Uint8Array ? 255 : Infinity;
+    const ps = await solvePhotometricStereo(ds.planes, field, { mask: ds.mask, method, saturation });
     const tPs = performance.now();
     const depth = await integrateNormals(ps.normals, ds.width, ds.height, { mask: ds.mask });
     const tInt = performance.now();
