@@ -19,7 +19,7 @@
 
 #define FW_MAJOR 1
 #define FW_MINOR 0
-#define FW_PATCH 0
+#define FW_PATCH 1
 #define CHANNELS 24
 #define MAX_STEPS 48
 

@@ -5,8 +5,6 @@ void gb_link_init(gb_link_t *l, gb_send_fn send, void *ctx) {
   l->haveLast = 0;
   l->lastSeq = 0;
   l->lastLen = 0;
-  for (uint8_t i = 0; i < GB_EVENT_RING; i++) l->events[i].used = 0;
-  l->head = 0;
   l->count = 0;
   l->nextEventSeq = 0;
   l->eventsLost = 0;
@@ -27,20 +25,19 @@ void gb_link_respond(gb_link_t *l, uint8_t seq, uint8_t type, const uint8_t *pay
   l->send(l->ctx, l->lastFrame, l->lastLen);
 }
 
-static void pop_head(gb_link_t *l) {
-  l->events[l->head].used = 0;
-  l->head = (uint8_t)((l->head + 1) % GB_EVENT_RING);
+/* Frees slot i: the younger events move down one place, keeping events[] oldest first with no holes. */
+static void remove_at(gb_link_t *l, uint8_t i) {
   l->count--;
+  for (; i < l->count; i++) l->events[i] = l->events[i + 1];
 }
 
 void gb_link_push_event(gb_link_t *l, uint8_t type, const uint8_t *payload, uint8_t len) {
   if (len > GB_EVENT_MAX_PAYLOAD) len = GB_EVENT_MAX_PAYLOAD;
   if (l->count == GB_EVENT_RING) {
-    pop_head(l);
+    remove_at(l, 0); /* every slot holds an unacknowledged event: the oldest one is lost */
     l->eventsLost = 1;
   }
-  gb_event_slot_t *s = &l->events[(l->head + l->count) % GB_EVENT_RING];
-  s->used = 1;
+  gb_event_slot_t *s = &l->events[l->count];
   s->sent = 0;
   s->seq = l->nextEventSeq++;
   s->type = type;
@@ -52,13 +49,10 @@ void gb_link_push_event(gb_link_t *l, uint8_t type, const uint8_t *payload, uint
 
 void gb_link_ack_event(gb_link_t *l, uint8_t seq) {
   for (uint8_t i = 0; i < l->count; i++) {
-    gb_event_slot_t *s = &l->events[(l->head + i) % GB_EVENT_RING];
-    if (s->used && s->seq == seq) s->used = 0;
-  }
-  /* Acknowledged slots at the head are freed; holes further in wait until they reach the head. */
-  while (l->count && !l->events[l->head].used) {
-    l->head = (uint8_t)((l->head + 1) % GB_EVENT_RING);
-    l->count--;
+    if (l->events[i].seq == seq) {
+      remove_at(l, i);
+      return; /* SEQs in the ring are distinct (8 live ones out of 256) */
+    }
   }
 }
 
@@ -70,24 +64,21 @@ static void transmit(gb_link_t *l, gb_event_slot_t *s, uint16_t nowMs) {
 }
 
 void gb_link_poll(gb_link_t *l, uint16_t nowMs) {
-  for (uint8_t i = 0; i < l->count; i++) {
-    gb_event_slot_t *s = &l->events[(l->head + i) % GB_EVENT_RING];
-    if (!s->used) continue;
+  uint8_t i = 0;
+  while (i < l->count) {
+    gb_event_slot_t *s = &l->events[i];
     if (!s->sent) {
       s->sent = 1;
       transmit(l, s, nowMs);
     } else if ((uint16_t)(nowMs - s->sentMs) >= GB_EVENT_RETRY_MS) {
       if (s->retries >= GB_EVENT_MAX_RETRIES) {
-        s->used = 0;
+        remove_at(l, i);
         l->eventsLost = 1;
-      } else {
-        s->retries++;
-        transmit(l, s, nowMs);
+        continue; /* slot i now holds the next younger event */
       }
+      s->retries++;
+      transmit(l, s, nowMs);
     }
-  }
-  while (l->count && !l->events[l->head].used) {
-    l->head = (uint8_t)((l->head + 1) % GB_EVENT_RING);
-    l->count--;
+    i++;
   }
 }

@@ -18,7 +18,6 @@
 typedef void (*gb_send_fn)(void *ctx, const uint8_t *frame, uint8_t len);
 
 typedef struct {
-  uint8_t used;
   uint8_t sent;      /* 0 = not sent yet */
   uint8_t seq;
   uint8_t type;
@@ -34,12 +33,12 @@ typedef struct {
   uint8_t lastSeq;
   uint8_t lastLen;
   uint8_t lastFrame[GB_MAX_FRAME];
-  /* Events: slots in order of age starting at head. */
+  /* Unacknowledged events, oldest first, in events[0 .. count-1]. Freeing one (ack, retries exhausted)
+   * moves the younger ones down, so a lost event never keeps acknowledged slots behind it busy. */
   gb_event_slot_t events[GB_EVENT_RING];
-  uint8_t head;
   uint8_t count;
   uint8_t nextEventSeq;
-  uint8_t eventsLost; /* set when an event was dropped (retries exhausted or ring overflow) */
+  uint8_t eventsLost; /* set when an event was dropped (retries exhausted, or pushed with 8 unacknowledged) */
   gb_send_fn send;
   void *ctx;
 } gb_link_t;
@@ -53,10 +52,10 @@ uint8_t gb_link_resend_if_duplicate(gb_link_t *l, uint8_t seq);
 /** Encodes, sends and remembers the response to the command with this SEQ. */
 void gb_link_respond(gb_link_t *l, uint8_t seq, uint8_t type, const uint8_t *payload, uint8_t len);
 
-/** Queues an event (sent by the next gb_link_poll); drops the oldest one if the ring is full. */
+/** Queues an event (sent by the next gb_link_poll); drops the oldest one if 8 are unacknowledged. */
 void gb_link_push_event(gb_link_t *l, uint8_t type, const uint8_t *payload, uint8_t len);
 
-/** The host acknowledged the event with this SEQ. */
+/** The host acknowledged the event with this SEQ: its slot is free at once, wherever it is in the ring. */
 void gb_link_ack_event(gb_link_t *l, uint8_t seq);
 
 /** Sends new events and retransmits unacknowledged ones older than 50 ms; nowMs is the ms clock. */

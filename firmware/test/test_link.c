@@ -62,9 +62,49 @@ int main(void) {
   gb_link_poll(&l, 0);
   CHECK(sent.n == GB_EVENT_RING && sent.frames[0][2] == 2, "oldest two dropped: first sent SEQ is 2");
   gb_link_ack_event(&l, 5);
-  CHECK(l.count == GB_EVENT_RING, "hole in the middle keeps the ring span");
-  for (uint8_t s = 2; s < 10; s++) gb_link_ack_event(&l, s);
+  CHECK(l.count == GB_EVENT_RING - 1, "an ack in the middle frees its slot at once");
+  gb_link_push_event(&l, 0xC1, ev, 1);
+  CHECK(l.count == GB_EVENT_RING && l.events[GB_EVENT_RING - 1].seq == 10, "the freed slot takes the next event");
+  for (uint8_t s = 2; s < 11; s++) gb_link_ack_event(&l, s);
   CHECK(l.count == 0, "all acknowledged");
+
+  /* One lost event, then many events acknowledged within its 50 ms retry window (2 ms steps): the lost
+   * one keeps one slot and is retransmitted; nothing is dropped and eventsLost stays clear. */
+  gb_link_init(&l, send, 0);
+  sent.n = 0;
+  gb_link_push_event(&l, 0xC1, ev, 4);
+  gb_link_poll(&l, 3000);
+  for (uint8_t k = 1; k <= 3 * GB_EVENT_RING; k++) {
+    gb_link_push_event(&l, 0xC1, ev, 4);
+    gb_link_poll(&l, (uint16_t)(3000 + 2 * k));
+    gb_link_ack_event(&l, k);
+  }
+  CHECK(!l.eventsLost, "no event lost while newer ones are acknowledged");
+  CHECK(l.count == 1 && l.events[0].seq == 0 && l.events[0].retries == 0, "only the lost event is pending, count %d", l.count);
+  CHECK(sent.n == 1 + 3 * GB_EVENT_RING, "each event sent once so far, got %d", sent.n);
+  gb_link_poll(&l, 3050);
+  CHECK(sent.n == 2 + 3 * GB_EVENT_RING && sent.frames[sent.n - 1][2] == 0, "lost event retransmitted at 50 ms");
+  gb_link_ack_event(&l, 0);
+  CHECK(l.count == 0 && !l.eventsLost, "retransmission acknowledged, nothing lost");
+
+  /* Two lost events around an acknowledged one: each keeps its own 50 ms schedule after the slot moves,
+   * both are dropped after 5 retransmissions in the same poll, then eventsLost. */
+  gb_link_init(&l, send, 0);
+  sent.n = 0;
+  gb_link_push_event(&l, 0xC1, ev, 1);
+  gb_link_poll(&l, 100);
+  gb_link_push_event(&l, 0xC1, ev, 1);
+  gb_link_push_event(&l, 0xC1, ev, 1);
+  gb_link_poll(&l, 110);
+  gb_link_ack_event(&l, 1);
+  CHECK(l.count == 2 && l.events[0].seq == 0 && l.events[1].seq == 2, "acked middle event removed, order kept");
+  gb_link_poll(&l, 150);
+  CHECK(sent.n == 4 && sent.frames[3][2] == 0, "SEQ 0 retransmitted at its 50 ms, got %d frames", sent.n);
+  gb_link_poll(&l, 160);
+  CHECK(sent.n == 5 && sent.frames[4][2] == 2, "SEQ 2 retransmitted at its own 50 ms");
+  for (uint16_t now = 161; now < 500; now++) gb_link_poll(&l, now);
+  CHECK(sent.n == 3 + 2 * GB_EVENT_MAX_RETRIES, "5 retransmissions each, got %d", sent.n);
+  CHECK(l.count == 0 && l.eventsLost, "both dropped after their retries, eventsLost");
 
   /* SEQ wraps from 255 to 0. */
   gb_link_init(&l, send, 0);
