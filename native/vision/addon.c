@@ -17,7 +17,8 @@ typedef struct {
   WarpParams warp;
   int w, h, maxIt, iterations;
   double tol;
-  const float* rhs;
+  const float* normals;
+  float minNz;
   const uint8_t* mask;
   float* z;
 } Job;
@@ -27,7 +28,7 @@ static void execute(napi_env env, void* data) {
   Job* j = (Job*)data;
   if (j->kind == 0) psRun(&j->ps);
   else if (j->kind == 2) warpRun(&j->warp);
-  else j->iterations = poissonRun(j->w, j->h, j->rhs, j->mask, j->z, j->tol, j->maxIt, 1);
+  else j->iterations = integrateRun(j->w, j->h, j->normals, j->mask, j->minNz, j->z, j->tol, j->maxIt);
 }
 
 static void complete(napi_env env, napi_status status, void* data) {
@@ -115,7 +116,8 @@ static napi_value PsSolve(napi_env env, napi_callback_info info) {
   return queue(env, j, argc, argv, "gradebooth.psSolve");
 }
 
-// integrateSolve(params: Float64Array [w, h, tol, maxIt], rhs, mask: Uint8Array, z: Float32Array in/out)
+// integrateSolve(params: Float64Array [w, h, tol, maxIt, minNz], normals: Float32Array (3 per px),
+//                mask: Uint8Array, z: Float32Array (initial guess in, height out))
 static napi_value IntegrateSolve(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -123,15 +125,15 @@ static napi_value IntegrateSolve(napi_env env, napi_callback_info info) {
   Job* j = (Job*)calloc(1, sizeof(Job));
   if (argc != 4) return fail(env, j, "integrateSolve: expected 4 arguments");
   j->kind = 1;
-  size_t np = 0, nb = 0, nm = 0, nz = 0;
+  size_t np = 0, nn = 0, nm = 0, nz = 0;
   const double* prm = (const double*)typedData(env, argv[0], &np);
-  j->rhs = (const float*)typedData(env, argv[1], &nb);
+  j->normals = (const float*)typedData(env, argv[1], &nn);
   j->mask = (const uint8_t*)typedData(env, argv[2], &nm);
   j->z = (float*)typedData(env, argv[3], &nz);
-  if (!prm || np < 4 || !j->rhs || !j->mask || !j->z) return fail(env, j, "integrateSolve: bad arguments");
-  j->w = (int)prm[0]; j->h = (int)prm[1]; j->tol = prm[2]; j->maxIt = (int)prm[3];
+  if (!prm || np < 5 || !j->normals || !j->mask || !j->z) return fail(env, j, "integrateSolve: bad arguments");
+  j->w = (int)prm[0]; j->h = (int)prm[1]; j->tol = prm[2]; j->maxIt = (int)prm[3]; j->minNz = (float)prm[4];
   size_t n = (size_t)j->w * j->h;
-  if (j->w < 1 || j->h < 1 || nb != n || nm != n || nz != n) return fail(env, j, "integrateSolve: array sizes differ from w×h");
+  if (j->w < 1 || j->h < 1 || nn != 3 * n || nm != n || nz != n) return fail(env, j, "integrateSolve: array sizes differ from w×h");
   return queue(env, j, argc, argv, "gradebooth.integrateSolve");
 }
 

@@ -27,7 +27,7 @@ function fail(msg) {
 if (!include) fail('node_api.h not found (install the Node headers, e.g. the nodejs-dev / libnode-dev package)');
 mkdirSync(join(here, 'build'), { recursive: true });
 const cc = process.env.CC ?? 'cc';
-const sources = ['addon.c', 'ps.c', 'poisson.c', 'warp.c'].map((f) => join(here, f));
+const sources = ['addon.c', 'ps.c', 'poisson.c', 'warp.c', 'integrate.c'].map((f) => join(here, f));
 const base = ['-O3', '-fPIC', '-shared', '-fno-math-errno', '-std=gnu11', '-Wall', '-Wno-psabi', `-I${include}`, ...sources, '-o', `${out}.tmp`, '-lm'];
 // Tuned for the CPU it is built on (the booth builds on itself); retry generic if the flag is refused.
 // OpenMP parallelises the Poisson solver's sweeps over rows; without it the same code runs serially.

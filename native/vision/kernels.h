@@ -21,6 +21,9 @@ void psRun(const PsParams* j);
 /** Masked Poisson solve by multigrid-preconditioned CG; z is the initial guess and the result. */
 int poissonRun(int w, int h, const float* rhs, const uint8_t* mask, float* z, double tol, int maxIt, int threads);
 
+/** Normals (3 per px) → zero-mean height on the mask (0 outside); returns the CG iterations. */
+int integrateRun(int w, int h, const float* normals, const uint8_t* mask, float minNz, float* z, double tol, int maxIt);
+
 /** Rows [y0, y1) of a homography resampling (see src/vision/rectify.ts). */
 typedef struct {
   int srcW, srcH, channels, dstW, y0, y1, rotate;

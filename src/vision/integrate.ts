@@ -100,21 +100,20 @@ export async function integrateNormals(normals: Float32Array, width: number, hei
   if (mask.length !== n) throw createError('GB_IMAGE_INVALID', `mask: expected ${n} samples, got ${mask.length}`);
   const tolerance = options.tolerance ?? 1e-5;
   const maxIterations = options.maxIterations ?? 100;
-  const { gx, gy } = normalsToSlopes(normals, n, options.minNz);
+  const minNz = options.minNz ?? 0.05;
   const z = new Float32Array(n);
-  let iterations: number;
-  let backend: 'native' | 'ts';
   const native = options.backend === 'ts' ? undefined : await loadVisionNative();
-  if (options.backend === 'native' && !native) throw createError('GB_VISION_FAILED', 'native vision kernels are not built (run `npm run build:native`)');
-  const rhs = poissonRhs(width, height, gx, gy, mask);
+  if (options.backend === 'native' && !native) throw createError('GB_VISION_FAILED', 'native vision kernels are not built (run `node native/vision/build.mjs`)');
   if (native) {
-    iterations = await native.integrateSolve(width, height, rhs, mask, z, tolerance, maxIterations);
-    backend = 'native';
-  } else {
-    const levels = buildHierarchy(width, height, mask);
-    iterations = await poissonPcgTs(levels, rhs, z, tolerance, maxIterations);
-    backend = 'ts';
+    // One native call does slopes, right-hand side, the solve and the mean (native/vision/integrate.c).
+    const iterations = await native.integrateSolve(width, height, normals, mask, z, tolerance, maxIterations, minNz);
+    return { width, height, heightPx: z, iterations, backend: 'native' };
   }
+  const { gx, gy } = normalsToSlopes(normals, n, minNz);
+  const rhs = poissonRhs(width, height, gx, gy, mask);
+  const levels = buildHierarchy(width, height, mask);
+  const iterations = await poissonPcgTs(levels, rhs, z, tolerance, maxIterations);
+  const backend = 'ts' as const;
   let sum = 0;
   let count = 0;
   for (let i = 0; i < n; i++) if (mask[i]) { sum += z[i]; count++; }

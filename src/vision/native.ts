@@ -24,7 +24,7 @@ interface RawAddon {
     albedo: Float32Array,
     confidence: Float32Array,
   ): Promise<void>;
-  integrateSolve(params: Float64Array, rhs: Float32Array, mask: Uint8Array, height: Float32Array): Promise<number>;
+  integrateSolve(params: Float64Array, normals: Float32Array, mask: Uint8Array, height: Float32Array): Promise<number>;
   warpSolve(params: Float64Array, src: Float32Array, dst: Float32Array): Promise<void>;
 }
 
@@ -45,8 +45,8 @@ export interface VisionNative {
   /** Bands to split a job into (one per core). */
   threads: number;
   psSolve(job: NativePsJob): Promise<void>;
-  /** Masked Poisson solve of `height` (initial guess in, solution out); resolves to the iterations used. */
-  integrateSolve(width: number, height: number, rhs: Float32Array, mask: Uint8Array, out: Float32Array, tolerance: number, maxIterations: number): Promise<number>;
+  /** Normals → zero-mean height on the mask in `out` (0 outside); resolves to the CG iterations used. */
+  integrateSolve(width: number, height: number, normals: Float32Array, mask: Uint8Array, out: Float32Array, tolerance: number, maxIterations: number, minNz: number): Promise<number>;
   /** Resample rows [y0, y1) of dst (dstW × dstH × channels) from src through H; rotate = normals. */
   warp(job: NativeWarpJob): Promise<void>;
 }
@@ -106,8 +106,8 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
         ]);
         return raw.warpSolve(params, j.src, j.dst);
       },
-      integrateSolve(width, height, rhs, mask, out, tolerance, maxIterations) {
-        return raw.integrateSolve(Float64Array.from([width, height, tolerance, maxIterations]), rhs, mask, out);
+      integrateSolve(width, height, normals, mask, out, tolerance, maxIterations, minNz) {
+        return raw.integrateSolve(Float64Array.from([width, height, tolerance, maxIterations, minNz]), normals, mask, out);
       },
     };
     return api;

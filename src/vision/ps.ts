@@ -61,7 +61,7 @@ export async function solvePhotometricStereo(planes: readonly Plane[], field: Li
     confidence: new Float32Array(width * height),
   };
   const native = options.backend === 'ts' ? undefined : await loadVisionNative();
-  if (options.backend === 'native' && !native) throw createError('GB_VISION_FAILED', 'native vision kernels are not built (run `npm run build:native`)');
+  if (options.backend === 'native' && !native) throw createError('GB_VISION_FAILED', 'native vision kernels are not built (run `node native/vision/build.mjs`)');
   const sameType = planes.every((p) => p.constructor === planes[0].constructor);
   if (native && sameType && field.count <= 64 && opt.trimLow <= 8 && opt.trimHigh <= 8) {
     const bands = native.threads;

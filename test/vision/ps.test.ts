@@ -33,7 +33,7 @@ t.test('ball with Blinn-Phong highlights and attached shadows: robust clearly be
 t.test('TS and native kernels agree', async (t) => {
   const native = await loadVisionNative();
   if (!native) {
-    t.comment('skipped: native vision addon not built (npm run build:native)');
+    t.comment('skipped: native vision addon not built (node native/vision/build.mjs)');
     return;
   }
   const s = ballScene(90, 70, 40);
