@@ -5,8 +5,8 @@ import { availableParallelism } from 'node:os';
 import type { LightField } from './lights.ts';
 import type { Plane, PsKernelOptions, PsOutput, TileTables } from './ps-kernel.ts';
 
-// Optional C kernels (native/vision/vision.c), built by `npm run build:native` (also attempted, never
-// fatal, by the package's install script). Each call is one napi async work item on libuv's thread pool,
+// Optional C kernels (native/vision/*.c, see native/vision/README.md), built by
+// `node native/vision/build.mjs` (also run, never fatally, by the package's postinstall). Each call is one napi async work item on libuv's thread pool,
 // so the event loop keeps running; callers split images into bands to use both cores.
 
 /** Path of the built addon. */
