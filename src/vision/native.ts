@@ -6,8 +6,9 @@ import type { LightField } from './lights.ts';
 import type { Plane, PsKernelOptions, PsOutput, TileTables } from './ps-kernel.ts';
 
 // Optional C kernels (native/vision/*.c, see native/vision/README.md), built by
-// `node native/vision/build.mjs` (also run, never fatally, by the package's postinstall). Each call is one napi async work item on libuv's thread pool,
-// so the event loop keeps running; callers split images into bands to use both cores.
+// `node native/vision/build.mjs` (also run, never fatally, by the package's postinstall). Each call is one
+// napi async work item on libuv's thread pool, so the event loop keeps running; callers split images into
+// bands to use both cores.
 
 /** Path of the built addon. */
 export const nativeAddonPath = fileURLToPath(new URL('../../native/vision/build/gradebooth_vision.node', import.meta.url));
