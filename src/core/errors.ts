@@ -37,6 +37,9 @@ export const errorCodes = {
   GB_RIG_SIM_FAILED: { status: 500, summary: 'simulated LED rig could not start' },
   GB_CAMERA_TIMEOUT: { status: 504, summary: 'camera frame did not arrive in time' },
   GB_CAMERA_FAULT: { status: 502, summary: 'camera reported an error' },
+  GB_CAPTURE_FRAME_LOST: { status: 502, summary: 'a capture frame was lost or does not match its rig step' },
+  GB_CAPTURE_EXPOSURE: { status: 422, summary: 'capture frames are saturated or under-exposed' },
+  GB_NOT_CALIBRATED: { status: 409, summary: 'the booth has no valid calibration for this' },
   // vision / data
   GB_IMAGE_INVALID: { status: 400, summary: 'image is unreadable or of an unsupported format' },
   GB_DATASET_INVALID: { status: 400, summary: 'photometric data folder is malformed' },

@@ -1,0 +1,136 @@
+import { SimulatedCamera } from '../hardware/camera/simulated-camera.ts';
+import { RigDriver } from '../hardware/rig/driver.ts';
+import type { Intrinsics } from '../calibration/mirror-sphere.ts';
+import type { BoothGeometry } from '../sim/geometry/booth-geometry.ts';
+import { loadBoothGeometry, withCameraSize } from '../sim/geometry/booth-geometry.ts';
+import { pinholeFromSpec, type PinholeCamera } from '../sim/geometry/camera-model.ts';
+import { SceneRenderer } from '../sim/render/scene-renderer.ts';
+import { buildScene, type SceneTruth } from '../sim/scenes/build-scene.ts';
+import type { CardSide } from '../sim/scenes/card.ts';
+import type { SceneKind } from '../sim/scenes/scene.ts';
+import { loadSceneConfig, type SceneConfig } from '../sim/scenes/scene-config.ts';
+import { SIMULATED_INTER_BYTE_TIMEOUT_MS, SimulatedRig } from '../sim/rig/simulated-rig.ts';
+import type { Booth } from './booth.ts';
+
+/** What one placement on the simulated tray put there. */
+export interface Placement {
+  kind: SceneKind;
+  seed: number;
+  side?: CardSide;
+}
+
+/**
+ * The simulator side of a simulated booth: the real firmware in simavr, the renderer, the booth geometry
+ * and the scene config. place() puts a card or a calibration target on the tray (what a technician or an
+ * operator does by hand) and returns its ground truth; the camera then sees it under the rig's LEDs.
+ */
+export class SimulatedBooth {
+  readonly rig: SimulatedRig;
+  readonly renderer: SceneRenderer;
+  readonly geometry: BoothGeometry;
+  readonly config: SceneConfig;
+  private current: { placement: Placement; truth: SceneTruth } | undefined;
+
+  constructor(rig: SimulatedRig, renderer: SceneRenderer, geometry: BoothGeometry, config: SceneConfig) {
+    this.rig = rig;
+    this.renderer = renderer;
+    this.geometry = geometry;
+    this.config = config;
+  }
+
+  /** The camera's true pinhole model and pose (world frame, mm). */
+  get camera(): PinholeCamera {
+    return pinholeFromSpec(this.geometry.camera);
+  }
+
+  /** Put a scene on the tray; renders its LED bases now so the capture that follows runs at speed. */
+  async place(placement: Placement): Promise<SceneTruth> {
+    const { scene, truth } = buildScene({ kind: placement.kind, seed: placement.seed, side: placement.side, geometry: this.geometry, config: this.config });
+    this.renderer.setScene(scene);
+    await this.renderer.renderBases();
+    this.current = { placement, truth };
+    return truth;
+  }
+
+  /** What lies on the tray now, with its truth (undefined before the first place()). */
+  get placed(): { placement: Placement; truth: SceneTruth } | undefined {
+    return this.current;
+  }
+}
+
+export interface SimulatedBoothOptions {
+  /** Camera size in px (same field of view as the full sensor; default the geometry's 3000×4096). */
+  widthPx?: number;
+  heightPx?: number;
+  /** Render threads (default 2). */
+  threads?: number;
+  /** Sensor noise seed. */
+  noiseSeed?: number;
+  /** Harness lines worth logging. */
+  log?: (line: string) => void;
+  /** Host-silence timeout configured on the rig firmware, ms. */
+  hostTimeoutMs?: number;
+  /** Scene config tweaks (e.g. how far the technician moves the mirror sphere between placements). */
+  sceneConfig?: (config: SceneConfig) => void;
+}
+
+/**
+ * Build a simulated booth: the firmware in simavr behind a RigDriver on its pty, the simulated camera in
+ * hardware-trigger mode on the rig's pins, and the renderer. Nothing runs until start(). The simavr
+ * harness is a child process; stop() ends it, and its stdin closing ends it if this process dies.
+ */
+export async function createSimulatedBooth(options: SimulatedBoothOptions = {}): Promise<Booth & { sim: SimulatedBooth }> {
+  let geometry = await loadBoothGeometry();
+  if (options.widthPx !== undefined || options.heightPx !== undefined) {
+    geometry = withCameraSize(geometry, options.widthPx ?? geometry.camera.widthPx, options.heightPx ?? geometry.camera.heightPx);
+  }
+  const config = await loadSceneConfig();
+  options.sceneConfig?.(config);
+  const rigSim = new SimulatedRig({ log: options.log });
+  const renderer = new SceneRenderer({ geometry, threads: options.threads ?? 2 });
+  const driver = new RigDriver({
+    portFactory: () => rigSim.portFactory()(),
+    reconnectInitialMs: 50,
+    reconnectMaxMs: 500,
+    interByteTimeoutMs: SIMULATED_INTER_BYTE_TIMEOUT_MS,
+    ...(options.hostTimeoutMs !== undefined ? { config: { hostTimeoutMs: options.hostTimeoutMs } } : {}),
+  });
+  // Buffers for a whole sequence (dark + 24 LEDs + margin): a slow reader must not drop frames.
+  const camera = new SimulatedCamera({ renderer, pinSource: rigSim, noiseSeed: options.noiseSeed ?? 1, bufferCount: 64 });
+  const sim = new SimulatedBooth(rigSim, renderer, geometry, config);
+  const pin = pinholeFromSpec(geometry.camera);
+  // The lens/sensor datasheet model (focal length / pixel pitch, principal point): what a real booth's
+  // camera file holds. Pixel centres at +0.5 in both conventions.
+  const intrinsics: Intrinsics = { fxPx: pin.fxPx, fyPx: pin.fyPx, cxPx: pin.cxPx, cyPx: pin.cyPx };
+  let started = false;
+  let stopped = false;
+  return {
+    kind: 'simulated',
+    rig: driver,
+    camera,
+    intrinsics,
+    sim,
+    async start() {
+      if (started) return;
+      started = true;
+      await rigSim.start();
+      try {
+        await driver.start();
+        await driver.ready(10_000, { failFast: true });
+        await camera.open();
+      } catch (err) {
+        await driver.stop().catch(() => undefined);
+        await rigSim.stop().catch(() => undefined);
+        throw err;
+      }
+    },
+    async stop() {
+      if (stopped || !started) return;
+      stopped = true;
+      await driver.allOff().catch(() => undefined);
+      await camera.close().catch(() => undefined);
+      await driver.stop().catch(() => undefined);
+      await rigSim.stop().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,246 @@
+import { createError, isGradeboothError, type GradeboothError } from '../core/errors.ts';
+import type { EventBus } from '../core/events.ts';
+import type { Camera, CameraFrame, PixelFormat } from '../hardware/camera/camera.ts';
+import type { RigDriver } from '../hardware/rig/driver.ts';
+import type { SequenceStep, StepDoneEvent } from '../hardware/rig/codecs.ts';
+import { checkExposure, defaultExposureLimits, exposureStats, fullScaleDn, type ExposureIssue, type ExposureLimits, type ExposureStats } from './exposure.ts';
+
+/** What the sequencer drives: the rig and the camera wired to its trigger output. */
+export interface CaptureHardware {
+  rig: RigDriver;
+  camera: Camera;
+}
+
+export interface CaptureOptions {
+  /** LED channels, one frame each, in this order (default 0..23). */
+  leds?: readonly number[];
+  /** 12-bit level of each lit LED (default 4095). */
+  level?: number;
+  /** Camera exposure, µs; the LED stays on this long after the trigger edge. */
+  exposureUs: number;
+  /** LED latch to trigger edge, µs (default 1000: the driver's output settles). */
+  settleUs?: number;
+  /** Trigger pulse width, µs (default 100). */
+  triggerUs?: number;
+  pixelFormat?: PixelFormat;
+  /** Longest wait for any one frame after the previous one, ms (default 15 000). */
+  frameTimeoutMs?: number;
+  /** Allowed disagreement between camera and firmware trigger spacing, µs (default 200 + 0.5%). */
+  spacingToleranceUs?: number;
+  exposureLimits?: Partial<ExposureLimits>;
+  /** Exposure problems at 'error' severity fail the capture (default true). */
+  failOnExposureError?: boolean;
+  /** Progress as 'job.progress' events with this job id and stage name. */
+  bus?: EventBus;
+  jobId?: string;
+  stage?: string;
+  signal?: AbortSignal;
+}
+
+/** One frame, matched to its rig step. lightIndex −1 is the dark frame. */
+export interface CapturedFrame {
+  lightIndex: number;
+  /** LED channel lit (null for the dark frame). */
+  ledChannel: number | null;
+  level: number;
+  width: number;
+  height: number;
+  pixelFormat: PixelFormat;
+  data: Uint16Array;
+  exposureUs: number;
+  gain: number;
+  /** Camera clock at the trigger edge, µs. */
+  timestampUs: number;
+  /** Firmware clock at the trigger edge, µs (STEP_DONE). */
+  firmwareTriggerUs: number;
+  latenessUs: number;
+  onUs: number;
+  frameId: number;
+  /** Exposure figures versus the dark frame (absent on the dark frame). */
+  exposure?: ExposureStats;
+}
+
+/** A whole side: the dark frame and one frame per LED, plus the exposure findings. */
+export interface SideCapture {
+  width: number;
+  height: number;
+  pixelFormat: PixelFormat;
+  fullScaleDn: number;
+  exposureUs: number;
+  level: number;
+  dark: CapturedFrame;
+  frames: CapturedFrame[];
+  issues: ExposureIssue[];
+  timingsMs: { total: number };
+}
+
+/** The sequence for one side: a dark step (mask 0) first, then one step per LED. */
+export function sideSequence(leds: readonly number[], level: number, timing: { settleUs: number; triggerUs: number; exposureUs: number }): SequenceStep[] {
+  return [{ channels: [], level: 0, ...timing }, ...leds.map((ch) => ({ channels: [ch], level, ...timing }))];
+}
+
+/** Difference of two firmware u32 µs timestamps, wrap-safe. */
+function firmwareDeltaUs(later: number, earlier: number): number {
+  return (later - earlier + 2 ** 32) % 2 ** 32;
+}
+
+/**
+ * Capture one side: upload a dark step and one step per LED, arm the camera in hardware-trigger mode, run
+ * the sequence on the rig and collect one frame per step. Frames are matched to STEP_DONE events by order;
+ * the spacing of camera timestamps must agree with the firmware's trigger times (a lost trigger or a stray
+ * frame shifts everything, which this catches). Any failure — rig fault or reset, camera timeout, lost or
+ * mismatched frame, exposure error — aborts the sequence, turns the LEDs off, disarms the camera and
+ * throws a coded error; nothing is stored here.
+ */
+export async function captureSide(hw: CaptureHardware, options: CaptureOptions): Promise<SideCapture> {
+  const t0 = performance.now();
+  const leds = options.leds ?? Array.from({ length: 24 }, (_, i) => i);
+  const level = options.level ?? 4095;
+  const settleUs = options.settleUs ?? 1000;
+  const triggerUs = options.triggerUs ?? 100;
+  const exposureUs = Math.round(options.exposureUs);
+  const pixelFormat = options.pixelFormat ?? 'Mono16';
+  const frameTimeoutMs = options.frameTimeoutMs ?? 15_000;
+  if (leds.length < 1) throw createError('GB_VALIDATION', 'capture: expected at least one LED');
+  if (!(exposureUs >= 1 && settleUs + exposureUs >= 500)) throw createError('GB_VALIDATION', `capture: exposure ${exposureUs} µs + settle ${settleUs} µs must be ≥ 500 µs`);
+  const steps = sideSequence(leds, level, { settleUs, triggerUs, exposureUs });
+  const total = steps.length;
+  const progress = (done: number, message: string): void => {
+    if (options.bus && options.jobId) options.bus.emit('job.progress', { jobId: options.jobId, stage: options.stage ?? 'capture', fraction: done / total, message });
+  };
+  const { rig, camera } = hw;
+  if (camera.state === 'acquiring') await camera.stopAcquisition();
+  const config = await camera.configure({ triggerMode: 'hardware', exposureUs, pixelFormat, timeoutMs: frameTimeoutMs });
+  await rig.loadSequence(steps);
+  await camera.startAcquisition();
+  progress(0, `capturing ${total} frames (dark + ${leds.length} LEDs) at ${exposureUs} µs`);
+
+  let failure: GradeboothError | undefined;
+  const fail = (err: unknown): GradeboothError => {
+    const e = isGradeboothError(err) ? err : createError('GB_INTERNAL', `capture: ${(err as Error).message ?? String(err)}`);
+    failure ??= e;
+    return e;
+  };
+  const events: StepDoneEvent[] = [];
+  const frames: CameraFrame[] = [];
+  const runRig = async (): Promise<void> => {
+    const gen = rig.runSequence();
+    for (let r = await gen.next(); !r.done; r = await gen.next()) {
+      if (failure) {
+        await gen.return(undefined as never); // leaves the loop: the driver aborts the sequence
+        return;
+      }
+      events.push(r.value);
+    }
+  };
+  const collect = async (): Promise<void> => {
+    while (frames.length < total && !failure) {
+      let frame: CameraFrame;
+      try {
+        frame = await camera.nextFrame(frameTimeoutMs);
+      } catch (err) {
+        if (failure) return;
+        // The rig finished every step but a frame never came: a lost frame, not a slow camera.
+        if (isGradeboothError(err) && err.code === 'GB_CAMERA_TIMEOUT' && events.length === total) {
+          throw createError('GB_CAPTURE_FRAME_LOST', `capture: the rig ran all ${total} steps but only ${frames.length} frames arrived (none for ${frameTimeoutMs} ms)`, { frames: frames.length, steps: total });
+        }
+        throw err;
+      }
+      const prev = frames[frames.length - 1];
+      if (prev && frame.frameId !== prev.frameId + 1) {
+        throw createError('GB_CAPTURE_FRAME_LOST', `capture: camera frame ${prev.frameId + 1} is missing (got ${frame.frameId} after ${prev.frameId})`, { after: prev.frameId, got: frame.frameId });
+      }
+      frames.push(frame);
+      progress(frames.length, frames.length === 1 ? 'dark frame' : `LED ${leds[frames.length - 2]}`);
+    }
+  };
+  const abortListener = (): void => void fail(createError('GB_SHUTTING_DOWN', 'capture cancelled'));
+  options.signal?.addEventListener('abort', abortListener);
+  try {
+    const results = await Promise.allSettled([
+      runRig().catch(async (err) => {
+        fail(err);
+        // Wake the frame reader now rather than after its timeout.
+        await camera.stopAcquisition().catch(() => undefined);
+        throw err;
+      }),
+      collect().catch(async (err) => {
+        fail(err);
+        await rig.abort().catch(() => undefined);
+        throw err;
+      }),
+    ]);
+    if (failure) throw failure;
+    for (const r of results) if (r.status === 'rejected') throw fail(r.reason);
+    if (events.length !== total) throw fail(createError('GB_CAPTURE_FRAME_LOST', `capture: the rig reported ${events.length} of ${total} steps`));
+    // Match by order, then check the spacing agrees between the two clocks.
+    const tolPct = 0.005;
+    const tolUs = options.spacingToleranceUs;
+    for (let i = 0; i < total; i++) {
+      if (events[i].step !== i) throw fail(createError('GB_CAPTURE_FRAME_LOST', `capture: STEP_DONE ${i} reported step ${events[i].step}`));
+      if (i === 0) continue;
+      const fw = firmwareDeltaUs(events[i].triggerUs, events[i - 1].triggerUs);
+      const cam = frames[i].timestampUs - frames[i - 1].timestampUs;
+      const allowed = tolUs ?? 200 + tolPct * fw;
+      if (Math.abs(cam - fw) > allowed) {
+        throw fail(createError('GB_CAPTURE_FRAME_LOST', `capture: frame ${i} came ${cam} µs after the previous one but the rig's triggers were ${fw} µs apart (tolerance ${allowed.toFixed(0)} µs): a frame was lost or a stray trigger was seen`, { frame: i, cameraSpacingUs: cam, firmwareSpacingUs: fw }));
+      }
+    }
+  } catch (err) {
+    await shutDown(hw);
+    throw fail(err);
+  } finally {
+    options.signal?.removeEventListener('abort', abortListener);
+  }
+  await camera.stopAcquisition();
+
+  const fullScale = fullScaleDn(pixelFormat);
+  const toCaptured = (f: CameraFrame, i: number): CapturedFrame => ({
+    lightIndex: i - 1,
+    ledChannel: i === 0 ? null : leds[i - 1],
+    level: i === 0 ? 0 : level,
+    width: f.width,
+    height: f.height,
+    pixelFormat: f.pixelFormat,
+    data: f.data,
+    exposureUs: f.exposureUs,
+    gain: f.gain,
+    timestampUs: f.timestampUs,
+    firmwareTriggerUs: events[i].triggerUs,
+    latenessUs: events[i].latenessUs,
+    onUs: events[i].onUs,
+    frameId: f.frameId,
+  });
+  const dark = toCaptured(frames[0], 0);
+  const ledFrames = frames.slice(1).map((f, k) => toCaptured(f, k + 1));
+  const limits = { ...defaultExposureLimits, ...options.exposureLimits };
+  const issues: ExposureIssue[] = [];
+  for (const f of ledFrames) {
+    f.exposure = exposureStats(f.data, dark.data, fullScale);
+    issues.push(...checkExposure(f.exposure, f.lightIndex, f.ledChannel as number, limits));
+  }
+  const errors = issues.filter((i) => i.severity === 'error');
+  if (errors.length > 0 && options.failOnExposureError !== false) {
+    throw createError('GB_CAPTURE_EXPOSURE', `capture: ${errors.length} of ${ledFrames.length} LED frames are badly exposed — ${errors.slice(0, 3).map((e) => e.message).join('; ')}${errors.length > 3 ? '; …' : ''}`, { issues: errors });
+  }
+  progress(total, `captured ${total} frames`);
+  return {
+    width: dark.width,
+    height: dark.height,
+    pixelFormat,
+    fullScaleDn: fullScale,
+    exposureUs: config.exposureUs,
+    level,
+    dark,
+    frames: ledFrames,
+    issues,
+    timingsMs: { total: performance.now() - t0 },
+  };
+}
+
+/** After a failure: sequence aborted, LEDs off, camera disarmed — each best effort, all attempted. */
+async function shutDown(hw: CaptureHardware): Promise<void> {
+  await hw.rig.abort().catch(() => undefined);
+  await hw.rig.allOff().catch(() => undefined);
+  if (hw.camera.state === 'acquiring') await hw.camera.stopAcquisition().catch(() => undefined);
+}
