@@ -10,7 +10,8 @@ void warpRun(const WarpParams* j) {
     double nx = H[1] * y + H[2], ny = H[4] * y + H[5], nw = H[7] * y + H[8];
     float* out = j->dst + (size_t)y * cw * c;
     for (int x = 0; x < cw; x++, nx += H[0], ny += H[3], nw += H[6]) {
-      const double sx = nx / nw, sy = ny / nw;
+      const double iw = 1.0 / nw;
+      const double sx = nx * iw, sy = ny * iw;
       float* o = out + (size_t)x * c;
       if (!(sx >= 0 && sy >= 0 && sx <= w - 1 && sy <= h - 1)) {
         for (int k = 0; k < c; k++) o[k] = 0;
@@ -29,8 +30,8 @@ void warpRun(const WarpParams* j) {
       if (j->rotate) {
         const float rx = j->cosPhi * o[0] + j->sinPhi * o[1];
         const float ry = -j->sinPhi * o[0] + j->cosPhi * o[1];
-        const float len = sqrtf(rx * rx + ry * ry + o[2] * o[2]);
-        if (len > 0) { o[0] = rx / len; o[1] = ry / len; o[2] = o[2] / len; }
+        const float len2 = rx * rx + ry * ry + o[2] * o[2];
+        if (len2 > 0) { const float inv = 1.0f / sqrtf(len2); o[0] = rx * inv; o[1] = ry * inv; o[2] *= inv; }
         else { o[0] = 0; o[1] = 0; o[2] = 1; }
       }
     }

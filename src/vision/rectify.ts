@@ -52,12 +52,15 @@ function rotateNormals(out: Float32Array, c: number, s: number, p0: number, p1: 
 export function roundedRectMask(cw: number, ch: number, radiusPx: number): Uint8Array {
   const mask = new Uint8Array(cw * ch);
   const r = Math.max(0, radiusPx);
+  // Row by row: the inside is one run of x; only rows within r of the top/bottom edge are shortened.
   for (let y = 0; y < ch; y++) {
-    for (let x = 0; x < cw; x++) {
-      const qx = Math.min(Math.max(x, r - 0.5), cw - 0.5 - r);
-      const qy = Math.min(Math.max(y, r - 0.5), ch - 0.5 - r);
-      mask[y * cw + x] = Math.hypot(x - qx, y - qy) <= r ? 1 : 0;
-    }
+    const qy = Math.min(Math.max(y, r - 0.5), ch - 0.5 - r);
+    const dy = y - qy;
+    if (Math.abs(dy) > r) continue;
+    const dx = Math.sqrt(r * r - dy * dy);
+    const x0 = Math.max(0, Math.ceil(r - 0.5 - dx));
+    const x1 = Math.min(cw - 1, Math.floor(cw - 0.5 - r + dx));
+    if (x1 >= x0) mask.fill(1, y * cw + x0, y * cw + x1 + 1);
   }
   return mask;
 }
@@ -65,17 +68,19 @@ export function roundedRectMask(cw: number, ch: number, radiusPx: number): Uint8
 /** Image-plane mask of the card (inside the four side lines), for restricting the solve in the camera frame. */
 export function imageCardMask(outline: CardOutline, width: number, height: number, marginPx = 0): Uint8Array {
   const mask = new Uint8Array(width * height);
-  const xs = outline.corners.map((c) => c[0]);
   const ys = outline.corners.map((c) => c[1]);
-  const x0 = Math.max(0, Math.floor(Math.min(...xs) - marginPx)), x1 = Math.min(width - 1, Math.ceil(Math.max(...xs) + marginPx));
   const y0 = Math.max(0, Math.floor(Math.min(...ys) - marginPx)), y1 = Math.min(height - 1, Math.ceil(Math.max(...ys) + marginPx));
-  const s = outline.sides;
+  // The card is convex: on each row, each side line a·x + b·y + c ≤ margin bounds x from one side.
   for (let y = y0; y <= y1; y++) {
-    for (let x = x0; x <= x1; x++) {
-      let inside = true;
-      for (const l of s) if (l.a * x + l.b * y + l.c > marginPx) { inside = false; break; }
-      if (inside) mask[y * width + x] = 1;
+    let lo = 0, hi = width - 1;
+    for (const l of outline.sides) {
+      const rest = marginPx - l.c - l.b * y;
+      if (Math.abs(l.a) < 1e-12) {
+        if (rest < 0) { lo = 1; hi = 0; }
+      } else if (l.a > 0) hi = Math.min(hi, Math.floor(rest / l.a));
+      else lo = Math.max(lo, Math.ceil(rest / l.a));
     }
+    if (hi >= lo) mask.fill(1, y * width + lo, y * width + hi + 1);
   }
   return mask;
 }
