@@ -18,9 +18,9 @@ t.teardown(async () => {
   await rig?.close();
 });
 
-// 25 ms steps: the firmware's event ring (8 slots, freed from the head) drops the oldest unacknowledged
-// event when 8 newer ones arrive within its 50 ms retry interval, so much shorter steps turn a single lost
-// STEP_DONE into EVENTS_LOST (the driver then fails the run with GB_RIG_PROTOCOL, as it should).
+// 25 ms steps keep these mixed-fault runs at real-time speed on a loaded machine: the firmware holds at most
+// 8 unacknowledged events, so the host must acknowledge within about 8 steps. Short steps under event loss
+// are covered by short-steps.test.ts.
 const steps: SequenceStep[] = Array.from({ length: 8 }, (_, i) => ({ channels: [i * 3], level: 1000 + i, settleUs: 10_000, triggerUs: 200, exposureUs: 15_000 }));
 
 /** Commands and a sequence under the current faults; returns the counter deltas. */
