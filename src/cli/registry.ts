@@ -9,6 +9,8 @@ import { integrateCommand } from './commands/integrate.ts';
 import { simDatasetCommand } from './commands/sim-dataset.ts';
 import { simRenderCommand } from './commands/sim-render.ts';
 import { calibrateCommands } from './commands/calibrate-commands.ts';
+import { calibrateRunCommand } from './commands/calibrate-run.ts';
+import { scanCommand } from './commands/scan.ts';
 
 /**
  * Every `gradebooth` command, listed explicitly (no directory autoloading), so `--help` and the README's
@@ -28,4 +30,6 @@ export const commands: readonly Command[] = [
   simRenderCommand,
   simDatasetCommand,
   ...calibrateCommands,
+  calibrateRunCommand,
+  scanCommand,
 ];

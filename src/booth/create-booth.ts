@@ -1,0 +1,45 @@
+import { createError } from '../core/errors.ts';
+import type { Settings } from '../config/schema.ts';
+import type { Booth } from './booth.ts';
+import { createSimulatedBooth } from './simulated-booth.ts';
+
+/** Camera size the simulated booth renders at unless told otherwise (same field of view as 3000×4096). */
+export const DEFAULT_SIM_SIZE = { widthPx: 750, heightPx: 1024 };
+
+/** Parse a `WIDTHxHEIGHT` size option (px). */
+export function parseSize(text: string): { widthPx: number; heightPx: number } {
+  const m = /^(\d{2,5})x(\d{2,5})$/.exec(text);
+  if (!m) throw createError('GB_USAGE', `--size: expected WIDTHxHEIGHT in px (e.g. 750x1024), got "${text}"`);
+  return { widthPx: Number(m[1]), heightPx: Number(m[2]) };
+}
+
+export interface CreateBoothOptions {
+  /** Use the simulated booth whatever the settings say. */
+  sim?: boolean;
+  /** Simulated camera size (default DEFAULT_SIM_SIZE). */
+  size?: { widthPx: number; heightPx: number };
+  log?: (line: string) => void;
+}
+
+/**
+ * The booth for a technician or operator command: the simulated booth when asked (--sim) or when the
+ * settings configure a simulated rig and camera. A real booth needs the GenICam camera driver, which this
+ * build does not have: that is refused with GB_HW_ABSENT rather than half-built.
+ */
+export async function createBooth(settings: Settings, options: CreateBoothOptions = {}): Promise<Booth> {
+  const { rig, camera } = settings.hardware;
+  const simulated = options.sim === true || (rig.kind === 'simulated' && camera.kind === 'simulated');
+  if (!simulated) {
+    throw createError('GB_HW_ABSENT', `no booth camera driver in this build (hardware.camera.kind = ${camera.kind}, hardware.rig.kind = ${rig.kind}); use --sim for the simulated booth`);
+  }
+  const size = options.size ?? DEFAULT_SIM_SIZE;
+  return createSimulatedBooth({
+    ...size,
+    log: options.log,
+    hostTimeoutMs: rig.host_timeout_ms,
+    // The technician spreads the mirror-sphere placements over the tray (the triangulation baseline).
+    sceneConfig: (c) => {
+      c.chromeSphere.placement.maxShiftMm = Math.max(c.chromeSphere.placement.maxShiftMm, 22);
+    },
+  });
+}
