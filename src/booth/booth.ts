@@ -14,6 +14,9 @@ export interface Booth {
   readonly camera: Camera;
   /** Nominal pinhole intrinsics (px, pixel centres at +0.5) from the lens and sensor datasheet. */
   readonly intrinsics: Intrinsics;
+  /** Frame size the camera delivers, px. */
+  readonly widthPx: number;
+  readonly heightPx: number;
   readonly sim: SimulatedBooth | undefined;
   /** Start the rig and open the camera; resolves when both are ready. */
   start(): Promise<void>;

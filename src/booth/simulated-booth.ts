@@ -109,6 +109,8 @@ export async function createSimulatedBooth(options: SimulatedBoothOptions = {}):
     rig: driver,
     camera,
     intrinsics,
+    widthPx: geometry.camera.widthPx,
+    heightPx: geometry.camera.heightPx,
     sim,
     async start() {
       if (started) return;

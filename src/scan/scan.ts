@@ -4,7 +4,7 @@ import { captureSide } from '../capture/sequencer.ts';
 import { relativeStorePath, storeSideCapture, type StoredFrame } from '../capture/frame-store.ts';
 import { psPlanes, erode } from '../calibration/run/images.ts';
 import { calibratedLights, loadBoothCalibration } from '../calibration/run/model.ts';
-import { isGradeboothError } from '../core/errors.ts';
+import { createError, isGradeboothError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 import { encodePfm } from '../imaging/pfm.ts';
 import { encodeNormalsPng, encodeScaledPng } from '../io/photometric-folder.ts';
@@ -77,6 +77,9 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const barcode = validateBarcode(options.barcode);
   const { booth, db, store, repo } = options;
   const cal = await loadBoothCalibration(repo);
+  if (booth.widthPx !== cal.widthPx || booth.heightPx !== cal.heightPx) {
+    throw createError('GB_NOT_CALIBRATED', `the booth was calibrated at ${cal.widthPx}×${cal.heightPx} px but its camera delivers ${booth.widthPx}×${booth.heightPx}; run \`gradebooth calibrate run\` at this size`);
+  }
   const side = options.side ?? 'front';
   const timings: Record<string, number> = {};
   const jobId = `job-${randomUUID()}`;

@@ -1,0 +1,69 @@
+// The whole booth, simulated: `gradebooth calibrate run --sim` (real firmware in simavr, rendered
+// camera, every procedure) followed by `gradebooth scan --sim`, at 750×1024 (98.6 µm/px), checked
+// against the simulator's truth and the issue's targets.
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { privateDir } from '../temp-dir.ts';
+import { runCli } from '../../scan/cli-run.ts';
+import { openDatabase } from '../../../src/storage/database.ts';
+import { dataDirLayout } from '../../../src/storage/data-dir.ts';
+import { ensureSimBuilt } from '../../../src/sim/rig/simulated-rig.ts';
+
+let skip: string | false = false;
+try {
+  await ensureSimBuilt();
+} catch (err) {
+  skip = `simulated rig unavailable (needs simavr and the built firmware): ${(err as Error).message}`;
+}
+
+t.test('simulated booth: full calibration, then a scan of a card', { skip }, async (t) => {
+  const dataDir = privateDir(t, 'calscan');
+  const t0 = performance.now();
+  const cal = await runCli(['calibrate', 'run', '--sim', '--size', '750x1024', '--data-dir', dataDir, '--json']);
+  const calMs = performance.now() - t0;
+  if (cal.code !== 0) t.comment(cal.stderr.slice(-2000));
+  t.equal(cal.code, 0, 'calibrate run exits 0');
+  const c = cal.json;
+  t.ok(c, 'last line is JSON');
+  t.comment(`calibrate run: ${(calMs / 1000).toFixed(1)} s; LED positions ${c.lightPositionErrorMm.toFixed(3)} mm mean vs truth; verify normal ${c.verifyNormalErrorDeg.toFixed(3)}°, cap height error ${(1000 * c.verifyHeightErrorMm).toFixed(1)} µm`);
+  for (const p of c.procedures) t.comment(`${p.procedure}: ${p.passed ? 'pass' : 'FAIL'} ${JSON.stringify(p.figures)}`);
+  t.equal(c.pass, true, 'every procedure passed');
+  t.ok(c.lightPositionErrorMm < 1, `LED positions within 1 mm on average (${c.lightPositionErrorMm.toFixed(3)} mm)`);
+  t.ok(c.verifyNormalErrorDeg <= 1, `verification normal error ≤ 1° (${c.verifyNormalErrorDeg.toFixed(3)}°)`);
+  t.ok(Math.abs(c.verifyHeightErrorMm) <= 0.05, `sphere-cap height within 50 µm (${(1000 * c.verifyHeightErrorMm).toFixed(1)} µm)`);
+  const byName = Object.fromEntries(c.procedures.map((p: any) => [p.procedure, p]));
+  t.same(Object.keys(byName).sort(), ['dark', 'flat', 'lights', 'scale', 'verify']);
+  t.ok(Math.abs(byName.scale.figures.umPerPxAtTray - byName.scale.figures.truthUmPerPxAtTray) < 0.5, 'scale within 0.5 µm/px of truth');
+  t.ok(Math.abs(byName.scale.figures.truthTrayDistanceErrorMm) < 0.2, 'tray plane within 0.2 mm of truth');
+  t.ok(byName.flat.figures.truthIntensityErrorPercent < 5, `LED intensities within 5% of truth (${byName.flat.figures.truthIntensityErrorPercent.toFixed(2)}%)`);
+  t.ok(Math.abs(byName.verify.figures.truthNormalErrorMeanDeg - c.verifyNormalErrorDeg) < 0.3, 'known-geometry error agrees with the truth error');
+
+  const show = await runCli(['calibrate', 'show', '--data-dir', dataDir, '--json']);
+  t.equal(show.json?.ok, true, 'calibrate show: ready to scan');
+
+  const t1 = performance.now();
+  const scan = await runCli(['scan', '--sim', '--size', '750x1024', '--data-dir', dataDir, '--barcode', 'SUB-0001/A', '--seed', '5', '--json']);
+  const scanMs = performance.now() - t1;
+  if (scan.code !== 0) t.comment(scan.stderr.slice(-2000));
+  t.equal(scan.code, 0, 'scan exits 0');
+  const s = scan.json;
+  t.comment(`scan: ${(scanMs / 1000).toFixed(1)} s; normal error ${s.normalErrorDeg.toFixed(3)}° vs truth; timings ${JSON.stringify(s.timingsMs)}`);
+  t.ok(s.normalErrorDeg <= 1, `scan normal error ≤ 1° (${s.normalErrorDeg.toFixed(3)}°)`);
+  t.match(s.scanId, /^scan-/);
+  t.same(s.files.map((f: any) => f.kind), ['normals', 'albedo', 'depth']);
+  const { dbPath, storeDir } = dataDirLayout(dataDir);
+  for (const f of s.files) {
+    const bytes = await readFile(join(storeDir, f.path));
+    t.equal(createHash('sha256').update(bytes).digest('hex'), f.sha256, `${f.kind}: stored file matches its sha256`);
+  }
+  const db = openDatabase(dbPath);
+  t.teardown(() => db.close());
+  const row = db.prepare('SELECT s.*, c.barcode, j.state FROM scans s JOIN cards c ON c.id = s.card_id JOIN jobs j ON j.id = s.job_id WHERE s.id = ?').get(s.scanId) as any;
+  t.equal(row.barcode, 'SUB-0001/A');
+  t.equal(row.state, 'done');
+  t.same([row.normals_sha256, row.albedo_sha256, row.depth_sha256], s.files.map((f: any) => f.sha256));
+  t.equal(db.prepare('SELECT COUNT(*) FROM frames WHERE scan_id = ?').pluck().get(s.scanId), 25, 'dark + 24 frames stored');
+  t.equal(JSON.parse(row.summary_json).normalErrorDeg, s.normalErrorDeg);
+});
