@@ -16,11 +16,17 @@
 // Threads only pay on large grids; coarse levels run serially (each parallel region costs a barrier).
 #define PAR_MIN 262144
 
-typedef struct { int w, h; float *wx, *wy, *invD, *b, *x, *t; int ownB; } Level;
+// The finest level's edge weights are 0/1 (both pixels in the mask): stored as bytes (ex, ey) to cut the
+// memory traffic of every stencil pass there; coarser levels hold summed float weights (wx, wy).
+// On the finest level each row also records its longest run of pixels with all four edges present, where
+// the stencil is the plain 4·x − neighbours (no weight loads): most of a card's rows are one such run.
+typedef struct { int w, h; float *wx, *wy, *invD, *b, *x, *t; uint8_t *ex, *ey; int *runLo, *runHi; int ownB; } Level;
+#define WX(L, k) ((L)->ex ? (float)(L)->ex[k] : (L)->wx[k])
+#define WY(L, k) ((L)->ey ? (float)(L)->ey[k] : (L)->wy[k])
 
-static void makeLevel(Level* L, int w, int h, float* wx, float* wy, int ownB) {
+static void makeLevel(Level* L, int w, int h, float* wx, float* wy, uint8_t* ex, uint8_t* ey, int ownB) {
   size_t n = (size_t)w * h;
-  L->w = w; L->h = h; L->wx = wx; L->wy = wy; L->ownB = ownB;
+  L->w = w; L->h = h; L->wx = wx; L->wy = wy; L->ex = ex; L->ey = ey; L->runLo = NULL; L->runHi = NULL; L->ownB = ownB;
   L->invD = (float*)malloc(n * sizeof(float));
   L->b = ownB ? (float*)calloc(n, sizeof(float)) : NULL;
   L->x = (float*)calloc(n, sizeof(float));
@@ -29,9 +35,9 @@ static void makeLevel(Level* L, int w, int h, float* wx, float* wy, int ownB) {
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++) {
       size_t i = (size_t)y * w + x;
-      float d = wx[i] + wy[i];
-      if (x > 0) d += wx[i - 1];
-      if (y > 0) d += wy[i - w];
+      float d = WX(L, i) + WY(L, i);
+      if (x > 0) d += WX(L, i - 1);
+      if (y > 0) d += WY(L, i - w);
       L->invD[i] = d > 0 ? 1.0f / d : 0.0f;
     }
 }
@@ -45,23 +51,23 @@ static void coarsen(const Level* f, Level* c) {
     for (int X = 0; X < w; X++) {
       int fx = 2 * X + 1, fy = 2 * Y + 1;
       float sx = 0, sy = 0;
-      if (fx + 1 < f->w) { sx += f->wx[(size_t)2 * Y * f->w + fx]; if (fy < f->h) sx += f->wx[(size_t)fy * f->w + fx]; }
-      if (fy + 1 < f->h) { sy += f->wy[(size_t)fy * f->w + 2 * X]; if (fx < f->w) sy += f->wy[(size_t)fy * f->w + fx]; }
+      if (fx + 1 < f->w) { sx += WX(f, (size_t)2 * Y * f->w + fx); if (fy < f->h) sx += WX(f, (size_t)fy * f->w + fx); }
+      if (fy + 1 < f->h) { sy += WY(f, (size_t)fy * f->w + 2 * X); if (fx < f->w) sy += WY(f, (size_t)fy * f->w + fx); }
       wx[(size_t)Y * w + X] = sx; wy[(size_t)Y * w + X] = sy;
     }
-  makeLevel(c, w, h, wx, wy, 1);
+  makeLevel(c, w, h, wx, wy, NULL, NULL, 1);
 }
 
 // (A x)_k for one pixel with bounds checks (first/last rows and columns).
 static inline float applyAt(const Level* L, const float* x, int i, int j) {
   const int w = L->w;
   size_t k = (size_t)j * w + i;
-  float d = L->wx[k] + L->wy[k];
+  float d = WX(L, k) + WY(L, k);
   float s = 0;
-  if (i + 1 < w) s += L->wx[k] * x[k + 1];
-  if (i > 0) { s += L->wx[k - 1] * x[k - 1]; d += L->wx[k - 1]; }
-  if (j + 1 < L->h) s += L->wy[k] * x[k + w];
-  if (j > 0) { s += L->wy[k - w] * x[k - w]; d += L->wy[k - w]; }
+  if (i + 1 < w) s += WX(L, k) * x[k + 1];
+  if (i > 0) { s += WX(L, k - 1) * x[k - 1]; d += WX(L, k - 1); }
+  if (j + 1 < L->h) s += WY(L, k) * x[k + w];
+  if (j > 0) { s += WY(L, k - w) * x[k - w]; d += WY(L, k - w); }
   return d * x[k] - s;
 }
 
@@ -74,11 +80,25 @@ static inline void applyRow(const Level* L, const float* x, int j, float* out) {
     return;
   }
   const size_t r = (size_t)j * w;
-  const float *wx = L->wx + r, *wxl = L->wx + r - 1, *wy = L->wy + r, *wyu = L->wy + r - w;
   const float *xc = x + r, *xl = x + r - 1, *xr = x + r + 1, *xd = x + r + w, *xu = x + r - w;
-  for (int i = 0; i < w; i++) {
-    float d = wx[i] + wxl[i] + wy[i] + wyu[i];
-    out[i] = d * xc[i] - (wx[i] * xr[i] + wxl[i] * xl[i] + wy[i] * xd[i] + wyu[i] * xu[i]);
+  if (L->ex) {
+    const uint8_t *wx = L->ex + r, *wxl = L->ex + r - 1, *wy = L->ey + r, *wyu = L->ey + r - w;
+    const int lo = L->runLo[j], hi = L->runHi[j];
+    for (int i = 0; i < lo; i++) {
+      const float a = wx[i], b = wxl[i], c = wy[i], e = wyu[i];
+      out[i] = (a + b + c + e) * xc[i] - (a * xr[i] + b * xl[i] + c * xd[i] + e * xu[i]);
+    }
+    for (int i = lo; i < hi; i++) out[i] = 4.0f * xc[i] - (xr[i] + xl[i] + xd[i] + xu[i]);
+    for (int i = hi > lo ? hi : lo; i < w; i++) {
+      const float a = wx[i], b = wxl[i], c = wy[i], e = wyu[i];
+      out[i] = (a + b + c + e) * xc[i] - (a * xr[i] + b * xl[i] + c * xd[i] + e * xu[i]);
+    }
+  } else {
+    const float *wx = L->wx + r, *wxl = L->wx + r - 1, *wy = L->wy + r, *wyu = L->wy + r - w;
+    for (int i = 0; i < w; i++) {
+      float d = wx[i] + wxl[i] + wy[i] + wyu[i];
+      out[i] = d * xc[i] - (wx[i] * xr[i] + wxl[i] * xl[i] + wy[i] * xd[i] + wyu[i] * xu[i]);
+    }
   }
   if (w > 0) out[0] = applyAt(L, x, 0, j);
 }
@@ -107,10 +127,10 @@ static void gsColour(Level* L, int colour) {
       size_t k = (size_t)j * w + i;
       if (L->invD[k] == 0) continue;
       float s = L->b[k];
-      if (i + 1 < w) s += L->wx[k] * L->x[k + 1];
-      if (i > 0) s += L->wx[k - 1] * L->x[k - 1];
-      if (j + 1 < h) s += L->wy[k] * L->x[k + w];
-      if (j > 0) s += L->wy[k - w] * L->x[k - w];
+      if (i + 1 < w) s += WX(L, k) * L->x[k + 1];
+      if (i > 0) s += WX(L, k - 1) * L->x[k - 1];
+      if (j + 1 < h) s += WY(L, k) * L->x[k + w];
+      if (j > 0) s += WY(L, k - w) * L->x[k - w];
       L->x[k] = s * L->invD[k];
     }
 }
@@ -160,19 +180,39 @@ int poissonRun(int W, int H, const float* rhs, const uint8_t* mask, float* z, do
   (void)threads;
   const int w = W, h = H;
   const size_t n = (size_t)w * h;
-  float* wx = (float*)calloc(n, sizeof(float));
-  float* wy = (float*)calloc(n, sizeof(float));
+  uint8_t* ex = (uint8_t*)calloc(n, 1);
+  uint8_t* ey = (uint8_t*)calloc(n, 1);
   #pragma omp parallel for schedule(static) if (n >= PAR_MIN)
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++) {
       size_t i = (size_t)y * w + x;
       if (!mask[i]) continue;
-      if (x + 1 < w && mask[i + 1]) wx[i] = 1;
-      if (y + 1 < h && mask[i + w]) wy[i] = 1;
+      if (x + 1 < w && mask[i + 1]) ex[i] = 1;
+      if (y + 1 < h && mask[i + w]) ey[i] = 1;
     }
+  int* runLo = (int*)calloc((size_t)h, sizeof(int));
+  int* runHi = (int*)calloc((size_t)h, sizeof(int));
+  for (int y = 1; y + 1 < h; y++) {
+    const size_t r = (size_t)y * w;
+    int best = 0, bestLo = 0, start = -1;
+    for (int x = 1; x + 1 < w; x++) {
+      const size_t i = r + x;
+      const int full = ex[i] && ex[i - 1] && ey[i] && ey[i - w];
+      if (full && start < 0) start = x;
+      if ((!full || x + 2 == w) && start >= 0) {
+        const int end = full ? x + 1 : x;
+        if (end - start > best) { best = end - start; bestLo = start; }
+        start = -1;
+      }
+    }
+    runLo[y] = bestLo;
+    runHi[y] = bestLo + best;
+  }
   Level levels[40];
   int nLevels = 1;
-  makeLevel(&levels[0], w, h, wx, wy, 0);
+  makeLevel(&levels[0], w, h, NULL, NULL, ex, ey, 0);
+  levels[0].runLo = runLo;
+  levels[0].runHi = runHi;
   while ((size_t)levels[nLevels - 1].w * levels[nLevels - 1].h > 64 && nLevels < 40) {
     coarsen(&levels[nLevels - 1], &levels[nLevels]);
     nLevels++;
@@ -244,7 +284,8 @@ int poissonRun(int W, int H, const float* rhs, const uint8_t* mask, float* z, do
     for (size_t k = 0; k < n; k++) p[k] = L->x[k] + beta * p[k];
   }
   for (int l = 0; l < nLevels; l++) {
-    free(levels[l].wx); free(levels[l].wy); free(levels[l].invD); free(levels[l].x); free(levels[l].t);
+    free(levels[l].wx); free(levels[l].wy); free(levels[l].ex); free(levels[l].ey); free(levels[l].runLo); free(levels[l].runHi);
+    free(levels[l].invD); free(levels[l].x); free(levels[l].t);
     if (levels[l].ownB) free(levels[l].b);
   }
   free(r); free(p); free(q);
