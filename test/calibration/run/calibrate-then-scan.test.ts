@@ -66,4 +66,11 @@ t.test('simulated booth: full calibration, then a scan of a card', { skip }, asy
   t.same([row.normals_sha256, row.albedo_sha256, row.depth_sha256], s.files.map((f: any) => f.sha256));
   t.equal(db.prepare('SELECT COUNT(*) FROM frames WHERE scan_id = ?').pluck().get(s.scanId), 25, 'dark + 24 frames stored');
   t.equal(JSON.parse(row.summary_json).normalErrorDeg, s.normalErrorDeg);
+
+  // The calibration belongs to the camera size it was made at: another size is refused before any job.
+  const jobs = db.prepare('SELECT COUNT(*) FROM jobs').pluck().get();
+  const other = await runCli(['scan', '--sim', '--size', '375x512', '--data-dir', dataDir, '--barcode', 'SUB-0002', '--json']);
+  t.equal(other.code, 1);
+  t.match(other.stderr, /GB_NOT_CALIBRATED: the booth was calibrated at 750×1024 px but its camera delivers 375×512/);
+  t.equal(db.prepare('SELECT COUNT(*) FROM jobs').pluck().get(), jobs, 'no job for the refused scan');
 });
