@@ -6,9 +6,10 @@ import { simBench } from './sim.bench.ts';
 import { rigBench } from './rig.bench.ts';
 import { visionSuite } from './vision.bench.ts';
 import { calibrationBench } from './calibration.bench.ts';
+import { boothBench } from './booth.bench.ts';
 
 // Suites are listed explicitly; add one by importing it here.
-const suites: BenchSuite[] = [simBench, rigBench, visionSuite, calibrationBench];
+const suites: BenchSuite[] = [simBench, rigBench, visionSuite, calibrationBench, boothBench];
 
 const { values } = parseArgs({
   options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' } },

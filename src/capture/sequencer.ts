@@ -3,6 +3,7 @@ import type { EventBus } from '../core/events.ts';
 import type { Camera, CameraFrame, PixelFormat } from '../hardware/camera/camera.ts';
 import type { RigDriver } from '../hardware/rig/driver.ts';
 import type { SequenceStep, StepDoneEvent } from '../hardware/rig/codecs.ts';
+import { Fault, faultNames } from '../hardware/rig/messages.ts';
 import { checkExposure, defaultExposureLimits, exposureStats, fullScaleDn, type ExposureIssue, type ExposureLimits, type ExposureStats } from './exposure.ts';
 
 /** What the sequencer drives: the rig and the camera wired to its trigger output. */
@@ -110,6 +111,7 @@ export async function captureSide(hw: CaptureHardware, options: CaptureOptions):
   };
   const { rig, camera } = hw;
   if (camera.state === 'acquiring') await camera.stopAcquisition();
+  await clearLeftoverFaults(rig);
   const config = await camera.configure({ triggerMode: 'hardware', exposureUs, pixelFormat, timeoutMs: frameTimeoutMs });
   await rig.loadSequence(steps);
   await camera.startAcquisition();
@@ -236,6 +238,20 @@ export async function captureSide(hw: CaptureHardware, options: CaptureOptions):
     issues,
     timingsMs: { total: performance.now() - t0 },
   };
+}
+
+/**
+ * A rig fault latched since the last capture: HOST_TIMEOUT (this host was silent too long, e.g. its event
+ * loop was busy with a long computation — the firmware turned the LEDs off, as it should) and EVENTS_LOST
+ * are the host's own and are cleared, since the host is demonstrably back. Safety faults (on-time,
+ * temperature, thermistor) are not: the capture refuses with their names.
+ */
+async function clearLeftoverFaults(rig: RigDriver): Promise<void> {
+  const status = await rig.status();
+  if (status.faults === 0) return;
+  const safety = status.faults & (Fault.ON_TIME | Fault.OVER_TEMP | Fault.THERMISTOR);
+  if (safety !== 0) throw createError('GB_RIG_FAULT', `capture: the LED rig has fault ${faultNames(safety).join(', ')} latched; fix the cause and clear it (\`gradebooth rig status\`)`, { faults: status.faults });
+  await rig.clearFaults();
 }
 
 /** After a failure: sequence aborted, LEDs off, camera disarmed — each best effort, all attempted. */

@@ -12,7 +12,7 @@ import type { Vec3 } from '../mirror-sphere.ts';
 import { defaultValidityMs, type ProcedureName } from '../procedures.ts';
 import { measureSpherePlacement, type MeasuredPlacement } from '../sphere-placement.ts';
 import { measureDotGrid } from './dot-grid.ts';
-import { largestFilledComponent, linearImages, meanImage, medianImage, psPlanes, sampledMedian } from './images.ts';
+import { largestFilledComponent, linearImages, meanImage, psPlanes, sampledMedian } from './images.ts';
 import { calibratedLights, gainMapsForRecord, type BoothCalibration, type FlatData, type LightsData, type ScaleData } from './model.ts';
 import { offsetPlane, type CameraPlane } from './plane.ts';
 import { verifyRelief } from './relief-verify.ts';
@@ -274,13 +274,19 @@ function darkFrameFigures(cap: SideCapture): Record<string, number> & { meanAbov
   return { meanDn: m, medianDn: median, stdDn: sd, hotPixelFraction: hot / d.length, meanAboveBlackFraction: (m - median) / cap.fullScaleDn };
 }
 
-/** Sphere mask: dark in the median over LEDs (a mirror shows only point highlights) where the tray is lit. */
+/**
+ * Sphere mask: pixels that are dark in most LED frames (a mirror shows only small point highlights) where
+ * the tray is lit in each. Counting frames against per-frame thresholds is a cheap per-pixel median test.
+ */
 function sphereMask(images: readonly FloatImage[]): FloatImage {
-  const med = medianImage(images);
-  const trayLevel = sampledMedian(med.data);
-  const { width, height } = med;
+  const { width, height } = images[0];
+  const count = new Uint8Array(width * height);
+  for (const img of images) {
+    const threshold = 0.25 * sampledMedian(img.data);
+    for (let i = 0; i < count.length; i++) if (img.data[i] >= threshold) count[i]++;
+  }
   const m = new Uint8Array(width * height);
-  for (let i = 0; i < m.length; i++) m[i] = med.data[i] < 0.25 * trayLevel ? 1 : 0;
+  for (let i = 0; i < m.length; i++) m[i] = count[i] < images.length / 2 ? 1 : 0;
   const disc = largestFilledComponent(m, width, height);
   return { width, height, data: Float32Array.from(disc) };
 }
