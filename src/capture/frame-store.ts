@@ -31,12 +31,19 @@ export async function storeSideCapture(db: Db, store: FileStore, capture: SideCa
   const created: string[] = [];
   const stored: StoredFrame[] = [];
   try {
-    for (const f of all) {
-      const bytes = await encodeFramePng(f);
-      const existed = await store.has(sha256Hex(bytes));
-      const put = await store.put(bytes);
-      if (!existed) created.push(put.sha256);
-      stored.push({ lightIndex: f.lightIndex, ledChannel: f.ledChannel, sha256: put.sha256, path: put.path, sizeBytes: put.sizeBytes });
+    // sharp encodes on libuv's thread pool: a few frames in flight at once use the cores (PNG deflate is
+    // the slow part), while the store writes (each fsynced) follow in order.
+    const concurrency = 4;
+    for (let at = 0; at < all.length; at += concurrency) {
+      const batch = all.slice(at, at + concurrency);
+      const encoded = await Promise.all(batch.map((f) => encodeFramePng(f)));
+      for (let j = 0; j < batch.length; j++) {
+        const bytes = encoded[j];
+        const existed = await store.has(sha256Hex(bytes));
+        const put = await store.put(bytes);
+        if (!existed) created.push(put.sha256);
+        stored.push({ lightIndex: batch[j].lightIndex, ledChannel: batch[j].ledChannel, sha256: put.sha256, path: put.path, sizeBytes: put.sizeBytes });
+      }
     }
     const now = new Date().toISOString();
     const insertBlob = db.prepare('INSERT OR IGNORE INTO blobs (sha256, size_bytes, media_type, created_at) VALUES (?, ?, ?, ?)');

@@ -158,3 +158,17 @@ t.test('a firmware reset mid-capture fails it with GB_RIG_RESET and leaves the L
   }
   t.equal(again.frames.length, 2, 'a capture after the reset works');
 });
+
+t.test("a host-timeout fault latched while this process was busy is cleared; the capture works", { skip }, async (t) => {
+  const b = booth!;
+  const limitMs = b.rig.currentConfig().hostTimeoutMs;
+  // Block the event loop past the rig's host timeout: the firmware turns the LEDs off and latches the fault.
+  const until = Date.now() + limitMs + 700;
+  while (Date.now() < until);
+  await new Promise((r) => setTimeout(r, 100));
+  const before = await b.rig.status();
+  t.ok(before.faults & 0x0001, `HOST_TIMEOUT latched (faults 0x${before.faults.toString(16)})`);
+  const cap = await captureSide(b, { exposureUs: 8000, leds: [5, 6] });
+  t.equal(cap.frames.length, 2, 'captured');
+  t.equal((await b.rig.status()).faults & 0x0001, 0, 'fault cleared');
+});
