@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hashSeed } from '../random.ts';
 
 /** Sensor figures used to turn expected electrons into 12-bit counts. */
@@ -26,12 +27,20 @@ export interface SynthesisJob {
   out: Uint16Array;
   /** Packing of the 12-bit codes: 'raw' (as is), 'msb16' (× 2^(16 − bits), Mono16), 'msb8' (top 8 bits, Mono8). */
   pack?: 'raw' | 'msb16' | 'msb8';
+  /** 'wasm' (default: the SIMD kernel in wasm/sensor.wat) or 'js' (the reference; bit-identical codes). */
+  kernel?: 'wasm' | 'js';
 }
 
 // Standard-normal samples at stratified quantiles (inverse CDF): a table lookup per pixel is ~10× faster
 // than Box–Muller; 4096 entries stay in L1 cache, and the truncation at ±3.5σ is invisible at 12 bits.
 const TABLE_BITS = 12;
+const TABLE_MASK = (1 << TABLE_BITS) - 1;
 const gaussTable = buildGaussTable(1 << TABLE_BITS);
+/** Pixels per kernel call; rows wider than this are split, each segment seeding its own noise streams. */
+export const SEGMENT_PX = 4096;
+// Byte offsets in the SIMD kernel's memory (see wasm/sensor.wat).
+const WASM_IN = 16384;
+const WASM_OUT = 32768;
 
 /** Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */
 export function inverseNormalCdf(p: number): number {
@@ -56,71 +65,135 @@ function buildGaussTable(n: number): Float32Array {
   return t;
 }
 
+/** The SIMD exposure kernel (layout in wasm/sensor.wat). */
+interface SensorWasm {
+  input: Float32Array;
+  output: Uint16Array;
+  expose: (n: number, w: number, read2: number, full: number, k: number, off: number, adcMax: number, noise: number, shift: number, mulShift: number, s0: number, s1: number, s2: number, s3: number) => void;
+}
+
+let sensorWasm: SensorWasm | null | undefined;
+
+/** Load the SIMD exposure kernel once per thread; null where WebAssembly SIMD is unavailable (JS runs). */
+export function loadSensorWasm(): SensorWasm | null {
+  if (sensorWasm !== undefined) return sensorWasm;
+  try {
+    const bytes = readFileSync(new URL('./wasm/sensor.wasm', import.meta.url));
+    // The project's TypeScript lib has no WebAssembly declarations (no DOM lib); Node provides the global.
+    const wa = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object) => { exports: unknown } } }).WebAssembly;
+    const e = new wa.Instance(new wa.Module(bytes)).exports as { memory: { buffer: ArrayBuffer }; expose: SensorWasm['expose'] };
+    new Float32Array(e.memory.buffer, 0, gaussTable.length).set(gaussTable);
+    sensorWasm = { input: new Float32Array(e.memory.buffer, WASM_IN, SEGMENT_PX), output: new Uint16Array(e.memory.buffer, WASM_OUT, SEGMENT_PX), expose: e.expose };
+  } catch {
+    sensorWasm = null;
+  }
+  return sensorWasm;
+}
+
+/** Seed of noise lane 0..3 of one row segment: a cheap 32-bit mix of the row hash (never 0). */
+function laneSeed(rowHash: number, lane: number): number {
+  let h = (rowHash + Math.imul(lane + 1, 0x9e3779b9)) | 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 1;
+}
+
+/** Per-frame constants, rounded to f32 as the SIMD kernel sees them. */
+interface ExposeParams {
+  read2: number;
+  full: number;
+  k: number;
+  /** Black level + 0.5 (round to nearest before truncation). */
+  off: number;
+  adcMax: number;
+  shift: number;
+  mulShift: number;
+}
+
 /**
  * Expose rows: expected electrons = Σ weight × basis; shot noise (Gaussian approximation of Poisson,
  * variance = mean) and read noise in electrons; full-well clip; gain and black level; 12-bit ADC.
+ * Arithmetic is f32; the SIMD kernel and the JS reference give identical codes.
  */
 export function synthesizeRows(job: SynthesisJob): void {
   const { width, basis, weights, sensor, gain, out } = job;
   const nb = basis.length;
-  const k = (gain * (sensor.adcMax - sensor.blackLevelDn)) / sensor.fullWellE;
-  const read2 = sensor.readNoiseE * sensor.readNoiseE;
+  const fr = Math.fround;
   const bits = Math.round(Math.log2(sensor.adcMax + 1));
   const pack = job.pack ?? 'raw';
-  const mul = pack === 'msb16' ? 2 ** (16 - bits) : 1;
-  const shift = pack === 'msb8' ? bits - 8 : 0;
-  const p: ExposeParams = { read2, full: sensor.fullWellE, black: sensor.blackLevelDn, k, adcMax: sensor.adcMax, mul, shift };
-  // Several lit LEDs: sum their bases into a row accumulator first; one LED (the usual capture) reads
-  // its basis directly.
-  const acc = nb > 1 ? new Float32Array(width) : null;
-  const zero = new Float32Array(nb === 0 ? width : 0);
+  const p: ExposeParams = {
+    read2: fr(sensor.readNoiseE * sensor.readNoiseE),
+    full: fr(sensor.fullWellE),
+    k: fr((gain * (sensor.adcMax - sensor.blackLevelDn)) / sensor.fullWellE),
+    off: fr(sensor.blackLevelDn + 0.5),
+    adcMax: fr(sensor.adcMax),
+    shift: pack === 'msb8' ? bits - 8 : 0,
+    mulShift: pack === 'msb16' ? 16 - bits : 0,
+  };
+  const wasm = job.kernel === 'js' ? null : loadSensorWasm();
+  // Signal of one segment: the SIMD kernel's input memory, or a JS scratch row for the reference.
+  const scratch = wasm ? wasm.input : new Float32Array(SEGMENT_PX);
+  const seeds = new Int32Array(4);
   for (let y = job.rowStart; y < job.rowEnd; y++) {
     const row = y * width;
-    const seed = job.noise ? hashSeed(job.seed, y) | 1 : 0;
-    if (acc) {
-      acc.fill(0);
-      for (let j = 0; j < nb; j++) accumulateRow(acc, basis[j], weights[j], row, width);
-      exposeRow(acc, 0, 1, out, row, width, seed, p);
-    } else if (nb === 1) {
-      exposeRow(basis[0], row, weights[0], out, row, width, seed, p);
-    } else {
-      exposeRow(zero, 0, 0, out, row, width, seed, p);
+    for (let x0 = 0, seg = 0; x0 < width; x0 += SEGMENT_PX, seg++) {
+      const n = Math.min(SEGMENT_PX, width - x0);
+      const at = row + x0;
+      // One lit LED (the usual capture) is scaled inside the kernel; several are summed here first.
+      let src = scratch;
+      let srcAt = 0;
+      let w = 1;
+      if (nb === 1) {
+        w = weights[0];
+        if (wasm) scratch.set(basis[0].subarray(at, at + n));
+        else [src, srcAt] = [basis[0], at];
+      } else {
+        scratch.fill(0, 0, n);
+        for (let j = 0; j < nb; j++) accumulate(scratch, basis[j], weights[j], at, n);
+        if (nb === 0) w = 0;
+      }
+      const noise = job.noise ? 1 : 0;
+      if (noise) {
+        const h = hashSeed(job.seed, y, seg);
+        for (let l = 0; l < 4; l++) seeds[l] = laneSeed(h, l);
+      }
+      if (wasm) {
+        wasm.expose(n, w, p.read2, p.full, p.k, p.off, p.adcMax, noise, p.shift, p.mulShift, seeds[0], seeds[1], seeds[2], seeds[3]);
+        out.set(n === SEGMENT_PX ? wasm.output : wasm.output.subarray(0, n), at);
+      } else {
+        exposeSegment(src, srcAt, n, fr(w), noise === 1 ? seeds : null, out, at, p);
+      }
     }
   }
 }
 
-interface ExposeParams {
-  read2: number;
-  full: number;
-  black: number;
-  k: number;
-  adcMax: number;
-  mul: number;
-  shift: number;
+function accumulate(acc: Float32Array, b: Float32Array, w: number, at: number, n: number): void {
+  for (let x = 0; x < n; x++) acc[x] += b[at + x] * w;
 }
 
-function accumulateRow(acc: Float32Array, b: Float32Array, w: number, row: number, width: number): void {
-  for (let x = 0; x < width; x++) acc[x] += b[row + x] * w;
-}
-
-/** Signal src[offset + x] × weight, noise (seed 0 = none), full-well clip, counts, ADC clip, packing. */
-function exposeRow(src: Float32Array, offset: number, weight: number, out: Uint16Array, row: number, width: number, seed: number, p: ExposeParams): void {
-  const { read2, full, black, k, adcMax, mul, shift } = p;
-  const mask = (1 << TABLE_BITS) - 1;
-  let s = seed;
-  for (let x = 0; x < width; x++) {
-    let e = src[offset + x] * weight;
-    if (seed !== 0) {
-      // xorshift32, kept in int32 (V8 keeps it in a register; the unsigned form is several times slower).
-      s = (s ^ (s << 13)) | 0;
+/**
+ * The JS reference of wasm/sensor.wat: signal src[srcAt + x] × w, noise from 4 interleaved xorshift32
+ * streams (pixel x uses lane x mod 4; seeds null = no noise), full-well clip, counts, ADC clip, packing.
+ * Every operation is rounded to f32 as the SIMD kernel does it.
+ */
+function exposeSegment(src: Float32Array, srcAt: number, n: number, w: number, seeds: Int32Array | null, out: Uint16Array, outAt: number, p: ExposeParams): void {
+  const fr = Math.fround;
+  const { read2, full, k, off, adcMax, shift, mulShift } = p;
+  const lanes = seeds ? Int32Array.from(seeds) : null;
+  for (let x = 0; x < n; x++) {
+    let e = fr(src[srcAt + x] * w);
+    if (lanes) {
+      let s = lanes[x & 3];
+      s ^= s << 13;
       s ^= s >>> 17;
-      s = (s ^ (s << 5)) | 0;
-      e += Math.sqrt(e + read2) * gaussTable[(s >>> 8) & mask];
+      s ^= s << 5;
+      lanes[x & 3] = s;
+      e = fr(e + fr(fr(Math.sqrt(fr(e + read2))) * gaussTable[(s >>> 8) & TABLE_MASK]));
     }
     if (e > full) e = full;
-    let v = black + e * k + 0.5;
+    let v = fr(fr(e * k) + off);
     if (v < 0) v = 0;
     else if (v > adcMax) v = adcMax;
-    out[row + x] = ((v | 0) >> shift) * mul;
+    out[outAt + x] = ((v | 0) >> shift) << mulShift;
   }
 }

@@ -1,0 +1,100 @@
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadSensorWasm, SEGMENT_PX, synthesizeRows, type SynthesisJob } from '../../../src/sim/render/sensor-kernel.ts';
+
+const sensor = { fullWellE: 10500, readNoiseE: 2.4, blackLevelDn: 64, adcMax: 4095 };
+
+/** A basis with a ramp from dark to past full well (at weight 1000) plus pixel-scale structure. */
+function rampBasis(width: number, height: number): Float32Array {
+  const b = new Float32Array(width * height);
+  for (let i = 0; i < b.length; i++) b[i] = ((i % width) / width) * 14 + (i % 7) * 0.013;
+  return b;
+}
+
+function run(job: Omit<SynthesisJob, 'out' | 'rowStart' | 'rowEnd'>, height: number, kernel: 'js' | 'wasm', split = 1): Uint16Array {
+  const out = new Uint16Array(job.width * height);
+  for (let s = 0; s < split; s++) {
+    synthesizeRows({ ...job, out, kernel, rowStart: Math.floor((height * s) / split), rowEnd: Math.floor((height * (s + 1)) / split) });
+  }
+  return out;
+}
+
+t.test('the SIMD exposure kernel gives exactly the JS reference codes', async (t) => {
+  t.ok(loadSensorWasm(), 'WebAssembly SIMD kernel loads');
+  // 4101 wide: one full segment plus a 5-pixel tail (not a multiple of 8).
+  const width = SEGMENT_PX + 5;
+  const height = 6;
+  const a = rampBasis(width, height);
+  const b = a.map((v, i) => (i % 11) * 0.1 + v * 0.5);
+  for (const pack of ['raw', 'msb16', 'msb8'] as const) {
+    for (const [basis, weights] of [[[], []], [[a], [1000]], [[a, b], [700, 333.3]]] as [Float32Array[], number[]][]) {
+      for (const noise of [true, false]) {
+        const job = { width, basis, weights, sensor, gain: 2, seed: 42, noise, pack };
+        const js = run(job, height, 'js');
+        const wasm = run(job, height, 'wasm');
+        let diff = 0;
+        for (let i = 0; i < js.length; i++) if (js[i] !== wasm[i]) diff++;
+        t.equal(diff, 0, `${pack}, ${basis.length} LEDs, noise ${noise}: ${diff} differing pixels`);
+      }
+    }
+  }
+  const full = run({ width, basis: [a], weights: [1000], sensor, gain: 1, seed: 1, noise: true, pack: 'raw' }, height, 'wasm');
+  t.equal(Math.max(...full), 4095, 'the ramp reaches ADC saturation');
+  t.ok(Math.min(...full) < 80, 'and the dark end sits near the black level');
+});
+
+t.test('noise is deterministic per seed and independent of the row split', async (t) => {
+  const width = 640;
+  const height = 40;
+  const job = { width, basis: [rampBasis(width, height)], weights: [300], sensor, gain: 1, seed: 9, noise: true, pack: 'raw' as const };
+  const one = run(job, height, 'wasm');
+  t.same(run(job, height, 'wasm', 3), one, 'three row bands = one band');
+  t.same(run(job, height, 'js', 2), one, 'JS reference in two bands = SIMD in one');
+  const other = run({ ...job, seed: 10 }, height, 'wasm');
+  let same = 0;
+  for (let i = 0; i < one.length; i++) if (one[i] === other[i]) same++;
+  t.ok(same < one.length * 0.2, `another seed gives another frame (${same} equal pixels)`);
+});
+
+t.test('noise statistics: variance = (shot + read) × gain², zero mean, no correlation between neighbours', async (t) => {
+  const width = 1024;
+  const height = 256;
+  const kDnPerE = (sensor.adcMax - sensor.blackLevelDn) / sensor.fullWellE;
+  for (const [electrons, gain] of [[0, 1], [50, 1], [2000, 1], [500, 4]]) {
+    const flat = new Float32Array(width * height).fill(electrons / 1000);
+    const job = { width, basis: [flat], weights: [1000], sensor, gain, seed: 3, noise: true, pack: 'raw' as const };
+    const frame = run(job, height, 'wasm');
+    const mean = sensor.blackLevelDn + electrons * kDnPerE * gain;
+    const expected = (kDnPerE * gain) ** 2 * (electrons + sensor.readNoiseE ** 2) + 1 / 12;
+    let s = 0;
+    let s2 = 0;
+    let lag1 = 0;
+    let lag4 = 0;
+    for (let i = 0; i < frame.length; i++) {
+      const d = frame[i] - mean;
+      s += d;
+      s2 += d * d;
+      if (i % width >= 1) lag1 += d * (frame[i - 1] - mean);
+      if (i % width >= 4) lag4 += d * (frame[i - 4] - mean);
+    }
+    const n = frame.length;
+    const variance = s2 / n;
+    t.ok(Math.abs(variance / expected - 1) < 0.03, `${electrons} e⁻ gain ${gain}: variance ${variance.toFixed(3)} DN² vs model ${expected.toFixed(3)} DN²`);
+    t.ok(Math.abs(s / n) < 5 * Math.sqrt(expected / n) + 0.02, `zero mean (${(s / n).toFixed(4)} DN)`);
+    // Neighbours come from different streams (lag 1) or the next draw of the same stream (lag 4).
+    t.ok(Math.abs(lag1 / s2) < 0.02 && Math.abs(lag4 / s2) < 0.02, `uncorrelated neighbours (lag 1 ${(lag1 / s2).toFixed(4)}, lag 4 ${(lag4 / s2).toFixed(4)})`);
+  }
+});
+
+const wasmDir = fileURLToPath(new URL('../../../src/sim/render/wasm/', import.meta.url));
+let built: Buffer | null = null;
+try {
+  built = execFileSync('wat2wasm', [`${wasmDir}sensor.wat`, '--output=-']);
+} catch {
+  built = null;
+}
+t.test('sensor.wasm is built from sensor.wat', { skip: built ? false : 'wat2wasm (Debian package wabt) not installed' }, async (t) => {
+  t.ok(built?.equals(readFileSync(`${wasmDir}sensor.wasm`)), 'committed binary matches its source');
+});
