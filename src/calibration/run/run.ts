@@ -1,6 +1,7 @@
 import type { Booth } from '../../booth/booth.ts';
 import { captureSide, type SideCapture } from '../../capture/sequencer.ts';
 import { createError } from '../../core/errors.ts';
+import type { EventBus } from '../../core/events.ts';
 import type { FloatImage } from '../../imaging/image.ts';
 import type { CalibrationRecord, CalibrationRepository } from '../../storage/calibrations.ts';
 import type { SceneConfig } from '../../sim/scenes/scene-config.ts';
@@ -47,6 +48,9 @@ export interface CalibrationRunOptions {
   /** Target definitions (calibration/sim-targets.json: sphere radius, dot pitch, plate thicknesses, relief). */
   targets: SceneConfig;
   progress?: CalibrationProgress;
+  /** Also publish progress as 'job.progress' events (stage = the guided step's id) with this job id. */
+  bus?: EventBus;
+  jobId?: string;
   /** Waits for the technician to do a step (real booth); the simulated booth places targets itself. */
   awaitTechnician?: (step: GuidedStep) => Promise<void>;
   createdBy?: string;
@@ -89,7 +93,10 @@ export async function runCalibration(options: CalibrationRunOptions): Promise<Ca
   const timings: Record<string, number> = {};
   const total = guidedSteps.length;
   let stepIndex = 0;
-  const say = (fraction: number, message: string): void => options.progress?.({ step: guidedSteps[stepIndex], index: stepIndex, total, fraction, message });
+  const say = (fraction: number, message: string): void => {
+    options.progress?.({ step: guidedSteps[stepIndex], index: stepIndex, total, fraction, message });
+    if (options.bus && options.jobId) options.bus.emit('job.progress', { jobId: options.jobId, stage: guidedSteps[stepIndex].id, fraction: (stepIndex + fraction) / total, message });
+  };
   const leds = Array.from({ length: 24 }, (_, i) => i);
   let exposureUs = options.probeExposureUs ?? 10_000;
   const level = 4095;

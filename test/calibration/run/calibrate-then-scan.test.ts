@@ -10,6 +10,12 @@ import { runCli } from '../../scan/cli-run.ts';
 import { openDatabase } from '../../../src/storage/database.ts';
 import { dataDirLayout } from '../../../src/storage/data-dir.ts';
 import { ensureSimBuilt } from '../../../src/sim/rig/simulated-rig.ts';
+import { createBooth } from '../../../src/booth/create-booth.ts';
+import { loadSettings } from '../../../src/config/load.ts';
+import { FileStore } from '../../../src/storage/file-store.ts';
+import { CalibrationRepository } from '../../../src/storage/calibrations.ts';
+import { runScan } from '../../../src/scan/scan.ts';
+import type { Camera } from '../../../src/hardware/camera/camera.ts';
 
 let skip: string | false = false;
 try {
@@ -73,4 +79,33 @@ t.test('simulated booth: full calibration, then a scan of a card', { skip }, asy
   t.equal(other.code, 1);
   t.match(other.stderr, /GB_NOT_CALIBRATED: the booth was calibrated at 750×1024 px but its camera delivers 375×512/);
   t.equal(db.prepare('SELECT COUNT(*) FROM jobs').pluck().get(), jobs, 'no job for the refused scan');
+
+  // A capture that loses a frame: the job is marked failed with the code, nothing else is stored.
+  const { settings } = loadSettings({ dataDir, env: {} });
+  const booth = await createBooth(settings, { sim: true, size: { widthPx: 750, heightPx: 1024 } });
+  await booth.start();
+  t.teardown(() => booth.stop());
+  let delivered = 0;
+  const inner = booth.camera;
+  const camera: Camera = {
+    get state() { return inner.state; },
+    open: () => inner.open(),
+    configure: (c) => inner.configure(c),
+    startAcquisition: () => inner.startAcquisition(),
+    stopAcquisition: () => inner.stopAcquisition(),
+    softwareTrigger: () => inner.softwareTrigger(),
+    nextFrame: async (ms) => { for (;;) { const f = await inner.nextFrame(ms); if (delivered++ !== 7) return f; } },
+    frames: (signal) => inner.frames(signal),
+    close: () => inner.close(),
+    on: (e, l) => inner.on(e, l),
+  };
+  const store = new FileStore(storeDir);
+  const scansBefore = db.prepare('SELECT COUNT(*) FROM scans').pluck().get();
+  const framesBefore = db.prepare('SELECT COUNT(*) FROM frames').pluck().get();
+  const err = await runScan({ booth: { ...booth, camera }, db, store, repo: new CalibrationRepository(db, store), barcode: 'SUB-0003', simSeed: 2 }).then(() => undefined, (e) => e);
+  t.equal(err?.code, 'GB_CAPTURE_FRAME_LOST', err?.message);
+  const job = db.prepare("SELECT j.state, j.error_code FROM jobs j JOIN cards c ON c.id = j.card_id WHERE c.barcode = 'SUB-0003'").get() as any;
+  t.same(job, { state: 'failed', error_code: 'GB_CAPTURE_FRAME_LOST' }, 'job failed with the code');
+  t.equal(db.prepare('SELECT COUNT(*) FROM scans').pluck().get(), scansBefore, 'no scan row');
+  t.equal(db.prepare('SELECT COUNT(*) FROM frames').pluck().get(), framesBefore, 'no frame rows');
 });
