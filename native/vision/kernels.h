@@ -21,6 +21,15 @@ void psRun(const PsParams* j);
 /** Masked Poisson solve by multigrid-preconditioned CG; z is the initial guess and the result. */
 int poissonRun(int w, int h, const float* rhs, const uint8_t* mask, float* z, double tol, int maxIt, int threads);
 
+/** 1 when built with FFTW (-DHAVE_FFTW). */
+int dctPoissonAvailable(void);
+
+/** Neumann Poisson on the full w×h rectangle by DCT, in place: buf = L⁺ buf (zero mean); 0 if it could not run. */
+int dctPoissonSolve(int w, int h, float* buf);
+/** Buffers for dctPoissonSolve (SIMD-aligned). */
+float* dctAlloc(size_t n);
+void dctFree(float* p);
+
 /** Normals (3 per px) → zero-mean height on the mask (0 outside); returns the CG iterations. */
 int integrateRun(int w, int h, const float* normals, const uint8_t* mask, float minNz, float* z, double tol, int maxIt);
 
