@@ -114,7 +114,7 @@ export const visionSuite: BenchSuite = {
     const ps = await solvePhotometricStereo(planes, field, { method: 'robust', out });
     const integ = await timed(runs, () => integrateNormals(ps.normals, width, height));
     const it = await integrateNormals(normals, width, height);
-    yield { name: 'integrate', width, height, ms: integ.ms, extra: { cpuMs: integ.cpuMs, backend: it.backend, iterations: it.iterations } };
+    yield { name: 'integrate', width, height, ms: integ.ms, extra: { cpuMs: integ.cpuMs, backend: it.backend, solver: it.solver, iterations: it.iterations } };
     let sideTimings: Record<string, number> = {};
     const side = await timed(runs, async () => {
       const r = await reconstructSide({ planes, width, height, lights: near, umPerPx, canonicalUmPerPx: Math.round(umPerPx) });

@@ -15,7 +15,7 @@ typedef struct {
   int kind;  // 0 ps, 1 poisson, 2 warp
   PsParams ps;
   WarpParams warp;
-  int w, h, maxIt, iterations;
+  int w, h, maxIt, iterations, solver;
   double tol;
   const float* normals;
   float minNz;
@@ -28,7 +28,7 @@ static void execute(napi_env env, void* data) {
   Job* j = (Job*)data;
   if (j->kind == 0) psRun(&j->ps);
   else if (j->kind == 2) warpRun(&j->warp);
-  else j->iterations = integrateRun(j->w, j->h, j->normals, j->mask, j->minNz, j->z, j->tol, j->maxIt);
+  else j->iterations = integrateRun(j->w, j->h, j->normals, j->mask, j->minNz, j->z, j->tol, j->maxIt, &j->solver);
 }
 
 static void complete(napi_env env, napi_status status, void* data) {
@@ -36,7 +36,15 @@ static void complete(napi_env env, napi_status status, void* data) {
   if (status == napi_ok) {
     napi_value v;
     if (j->kind != 1) napi_get_undefined(env, &v);
-    else napi_create_int32(env, j->iterations, &v);
+    else {
+      // integrateSolve resolves to { iterations, solver: 0 pcg | 1 dct | 2 dct+pcg }
+      napi_value it, solver;
+      napi_create_object(env, &v);
+      napi_create_int32(env, j->iterations, &it);
+      napi_create_int32(env, j->solver, &solver);
+      napi_set_named_property(env, v, "iterations", it);
+      napi_set_named_property(env, v, "solver", solver);
+    }
     napi_resolve_deferred(env, j->deferred, v);
   } else {
     napi_value msg, err;
@@ -173,5 +181,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "integrateSolve", fn);
   napi_create_function(env, "warpSolve", NAPI_AUTO_LENGTH, WarpSolve, NULL, &fn);
   napi_set_named_property(env, exports, "warpSolve", fn);
+  napi_value dct;
+  napi_get_boolean(env, dctPoissonAvailable() != 0, &dct);
+  napi_set_named_property(env, exports, "dct", dct);
   return exports;
 }

@@ -169,14 +169,16 @@ static float* maskedRhs(int w, int h, const float* normals, const uint8_t* m, fl
   return b;
 }
 
-int integrateRun(int w, int h, const float* normals, const uint8_t* m, float minNz, float* z, double tol, int maxIt) {
+int integrateRun(int w, int h, const float* normals, const uint8_t* m, float minNz, float* z, double tol, int maxIt, int* solver) {
   const size_t n = (size_t)w * h;
   size_t inside = 0;
   #pragma omp parallel for schedule(static) reduction(+ : inside) if (n >= PAR_MIN)
   for (size_t i = 0; i < n; i++) inside += m[i] != 0;
   int it = 0;
   const int dct = dctPoissonAvailable() && dctGuess(w, h, normals, m, minNz, z);
+  *solver = dct ? INTEGRATE_DCT : INTEGRATE_PCG;
   if (!dct || (double)(n - inside) > DCT_ONLY_OUTSIDE * (double)n) {
+    if (dct) *solver = INTEGRATE_DCT_PCG;
     float* b = maskedRhs(w, h, normals, m, minNz);
     it = poissonRun(w, h, b, m, z, tol, maxIt, 0);
     free(b);

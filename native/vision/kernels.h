@@ -30,8 +30,9 @@ int dctPoissonSolve(int w, int h, float* buf);
 float* dctAlloc(size_t n);
 void dctFree(float* p);
 
-/** Normals (3 per px) → zero-mean height on the mask (0 outside); returns the CG iterations. */
-int integrateRun(int w, int h, const float* normals, const uint8_t* mask, float minNz, float* z, double tol, int maxIt);
+enum { INTEGRATE_PCG = 0, INTEGRATE_DCT = 1, INTEGRATE_DCT_PCG = 2 };
+/** Normals (3 per px) → zero-mean height on the mask (0 outside); returns the CG iterations, *solver the method. */
+int integrateRun(int w, int h, const float* normals, const uint8_t* mask, float minNz, float* z, double tol, int maxIt, int* solver);
 
 /** Rows [y0, y1) of a homography resampling (see src/vision/rectify.ts). */
 typedef struct {

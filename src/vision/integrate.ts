@@ -1,6 +1,6 @@
 import { createError } from '../core/errors.ts';
 import { buildHierarchy, poissonPcgTs } from './poisson-kernel.ts';
-import { loadVisionNative } from './native.ts';
+import { loadVisionNative, type IntegrateSolver } from './native.ts';
 
 /** Options of {@link integrateNormals}. */
 export interface IntegrateOptions {
@@ -21,6 +21,8 @@ export interface IntegrateResult {
   heightPx: Float32Array;
   iterations: number;
   backend: 'native' | 'ts';
+  /** 'dct' (FFTW DCT Poisson, native only) alone, as the initial guess of masked PCG, or PCG alone. */
+  solver: IntegrateSolver;
 }
 
 /**
@@ -106,8 +108,8 @@ export async function integrateNormals(normals: Float32Array, width: number, hei
   if (options.backend === 'native' && !native) throw createError('GB_VISION_FAILED', 'native vision kernels are not built (run `node native/vision/build.mjs`)');
   if (native) {
     // One native call does slopes, right-hand side, the solve and the mean (native/vision/integrate.c).
-    const iterations = await native.integrateSolve(width, height, normals, mask, z, tolerance, maxIterations, minNz);
-    return { width, height, heightPx: z, iterations, backend: 'native' };
+    const { iterations, solver } = await native.integrateSolve(width, height, normals, mask, z, tolerance, maxIterations, minNz);
+    return { width, height, heightPx: z, iterations, backend: 'native', solver };
   }
   const { gx, gy } = normalsToSlopes(normals, n, minNz);
   const rhs = poissonRhs(width, height, gx, gy, mask);
@@ -119,5 +121,5 @@ export async function integrateNormals(normals: Float32Array, width: number, hei
   for (let i = 0; i < n; i++) if (mask[i]) { sum += z[i]; count++; }
   const mean = count ? sum / count : 0;
   for (let i = 0; i < n; i++) z[i] = mask[i] ? z[i] - mean : 0;
-  return { width, height, heightPx: z, iterations, backend };
+  return { width, height, heightPx: z, iterations, backend, solver: 'pcg' };
 }

@@ -25,9 +25,14 @@ interface RawAddon {
     albedo: Float32Array,
     confidence: Float32Array,
   ): Promise<void>;
-  integrateSolve(params: Float64Array, normals: Float32Array, mask: Uint8Array, height: Float32Array): Promise<number>;
+  integrateSolve(params: Float64Array, normals: Float32Array, mask: Uint8Array, height: Float32Array): Promise<{ iterations: number; solver: number }>;
+  /** Built with FFTW: integration has the DCT Poisson solver. */
+  dct?: boolean;
   warpSolve(params: Float64Array, src: Float32Array, dst: Float32Array): Promise<void>;
 }
+
+/** How a height field was solved: DCT alone (near-full mask), DCT as PCG's initial guess, or PCG alone. */
+export type IntegrateSolver = 'dct' | 'dct+pcg' | 'pcg';
 
 /** One band of a photometric-stereo solve for the native kernel. */
 export interface NativePsJob {
@@ -46,8 +51,10 @@ export interface VisionNative {
   /** Bands to split a job into (one per core). */
   threads: number;
   psSolve(job: NativePsJob): Promise<void>;
-  /** Normals → zero-mean height on the mask in `out` (0 outside); resolves to the CG iterations used. */
-  integrateSolve(width: number, height: number, normals: Float32Array, mask: Uint8Array, out: Float32Array, tolerance: number, maxIterations: number, minNz: number): Promise<number>;
+  /** Built with FFTW: integration uses the DCT Poisson solver (native/vision/dct.c). */
+  dct: boolean;
+  /** Normals → zero-mean height on the mask in `out` (0 outside); resolves to the CG iterations and the method used. */
+  integrateSolve(width: number, height: number, normals: Float32Array, mask: Uint8Array, out: Float32Array, tolerance: number, maxIterations: number, minNz: number): Promise<{ iterations: number; solver: IntegrateSolver }>;
   /** Resample rows [y0, y1) of dst (dstW × dstH × channels) from src through H; rotate = normals. */
   warp(job: NativeWarpJob): Promise<void>;
 }
@@ -107,8 +114,10 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
         ]);
         return raw.warpSolve(params, j.src, j.dst);
       },
-      integrateSolve(width, height, normals, mask, out, tolerance, maxIterations, minNz) {
-        return raw.integrateSolve(Float64Array.from([width, height, tolerance, maxIterations, minNz]), normals, mask, out);
+      dct: raw.dct === true,
+      async integrateSolve(width, height, normals, mask, out, tolerance, maxIterations, minNz) {
+        const r = await raw.integrateSolve(Float64Array.from([width, height, tolerance, maxIterations, minNz]), normals, mask, out);
+        return { iterations: r.iterations, solver: r.solver === 1 ? 'dct' : r.solver === 2 ? 'dct+pcg' : 'pcg' };
       },
     };
     return api;

@@ -79,6 +79,45 @@ t.test('card with a bow and a dent: warp removed, dent depth within 10% or 5 µm
   t.ok(worst < 5, `flat after warp removal away from the dent (worst ${worst.toFixed(2)} µm)`);
 });
 
+t.test('full rectangle at a size with a large prime factor (DCT pads to 2·3·5·7 sizes): RMS ≤ 0.5%', async (t) => {
+  // 254 = 2·127, 178 = 2·89: the DCT runs on a padded rectangle with the slopes continued outwards.
+  const W = 254, H = 178;
+  const s = heightScene(W, H, (x, y) => 0.0015 * (x - 100) ** 2 - 0.001 * (y - 60) ** 2 + 3 * Math.sin(x / 30) * Math.cos(y / 40), () => true);
+  const native = await loadVisionNative();
+  for (const backend of await backends()) {
+    const r = await integrateNormals(s.normals, W, H, { backend });
+    const e = heightError(r.heightPx, s.heightPx, s.mask);
+    t.comment(`${backend} (${r.solver}): RMS ${e.rms.toFixed(4)} px of range ${e.range.toFixed(1)} px`);
+    t.ok(e.rms <= 0.005 * e.range, `${backend}: RMS ≤ 0.5% of range`);
+    if (backend === 'native' && native?.dct) t.equal(r.solver, 'dct', 'full mask: DCT alone');
+    if (backend === 'ts') t.equal(r.solver, 'pcg');
+  }
+});
+
+t.test('rounded card mask: DCT alone (native with FFTW) matches masked PCG', async (t) => {
+  const W = 381, H = 533, r = 18;
+  const inside = (x: number, y: number): boolean => {
+    const cx = Math.min(Math.max(x, r), W - 1 - r);
+    const cy = Math.min(Math.max(y, r), H - 1 - r);
+    return Math.hypot(x - cx, y - cy) <= r;
+  };
+  const s = heightScene(W, H, (x, y) => 4 * (1 - ((2 * x) / W - 1) ** 2) - 0.3 * Math.exp(-((x - 300) ** 2 + (y - 40) ** 2) / 200), inside);
+  const ts = await integrateNormals(s.normals, W, H, { mask: s.mask, backend: 'ts' });
+  const native = await loadVisionNative();
+  if (!native) {
+    t.pass('native addon not built: only the TypeScript solver runs here');
+    return;
+  }
+  const nat = await integrateNormals(s.normals, W, H, { mask: s.mask, backend: 'native' });
+  t.equal(nat.solver, native.dct ? 'dct' : 'pcg');
+  let worst = 0;
+  for (let i = 0; i < s.mask.length; i++) if (s.mask[i]) worst = Math.max(worst, Math.abs(nat.heightPx[i] - ts.heightPx[i]));
+  const e = heightError(nat.heightPx, s.heightPx, s.mask);
+  t.comment(`${nat.solver}: worst difference to masked PCG ${worst.toFixed(4)} px; RMS vs truth ${e.rms.toFixed(4)} px of ${e.range.toFixed(2)}`);
+  t.ok(worst < 0.01, 'within 0.01 px of masked PCG everywhere on the card');
+  t.ok(e.rms <= 0.005 * e.range, 'RMS ≤ 0.5% of range');
+});
+
 t.test('bad input', async (t) => {
   await t.rejects(integrateNormals(new Float32Array(10), 2, 2), { code: 'GB_IMAGE_INVALID' });
   await t.rejects(integrateNormals(new Float32Array(12), 2, 2, { mask: new Uint8Array(3) }), { code: 'GB_IMAGE_INVALID' });
