@@ -70,6 +70,8 @@ export interface SimulatedBoothOptions {
   log?: (line: string) => void;
   /** Host-silence timeout configured on the rig firmware, ms. */
   hostTimeoutMs?: number;
+  /** Booth geometry tweaks (e.g. a lens with radial distortion), applied after the size. */
+  adjustGeometry?: (geometry: BoothGeometry) => BoothGeometry;
   /** Scene config tweaks (e.g. how far the technician moves the mirror sphere between placements). */
   sceneConfig?: (config: SceneConfig) => void;
 }
@@ -84,6 +86,7 @@ export async function createSimulatedBooth(options: SimulatedBoothOptions = {}):
   if (options.widthPx !== undefined || options.heightPx !== undefined) {
     geometry = withCameraSize(geometry, options.widthPx ?? geometry.camera.widthPx, options.heightPx ?? geometry.camera.heightPx);
   }
+  if (options.adjustGeometry) geometry = options.adjustGeometry(geometry);
   const config = await loadSceneConfig();
   options.sceneConfig?.(config);
   const rigSim = new SimulatedRig({ log: options.log });

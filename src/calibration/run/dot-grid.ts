@@ -2,6 +2,7 @@ import { createError } from '../../core/errors.ts';
 import type { FloatImage } from '../../imaging/image.ts';
 import type { Intrinsics } from '../mirror-sphere.ts';
 import { labelComponents, sampledMedian } from './images.ts';
+import { fitRadialK1, undistortPixels, withRadialDistortion } from './distortion.ts';
 import { applyH, fitHomography, intersectPixel, planeFromHomography, type CameraPlane } from './plane.ts';
 
 /** What the dot grid tells: the grid plane's pose, the scale, and how well a pinhole model fits. */
@@ -11,9 +12,13 @@ export interface DotGridResult {
   /** Scale at the image centre on the grid plane, µm per px. */
   umPerPx: number;
   dots: number;
-  /** RMS and max distance of the dot centres from the fitted homography, px (lens distortion shows here). */
+  /** RMS and max distance of the undistorted dot centres from the fitted homography, px. */
   rmsResidualPx: number;
   maxResidualPx: number;
+  /** Radial distortion k1 (normalised coordinates), applied to every ray from here on. */
+  radialK1: number;
+  /** RMS residual of a plain pinhole homography, before removing distortion, px. */
+  rmsBeforeDistortionPx: number;
   /** Angle between the grid normal and the optical axis, degrees. */
   tiltDeg: number;
 }
@@ -23,10 +28,10 @@ export interface DotGridResult {
  * dots are pixels darker than half the local background (median of a coarse block grid), grouped into
  * components of the expected area; centres are darkness-weighted centroids (pixel centres at +0.5).
  */
-export function findDots(image: FloatImage, expectedDotAreaPx: number): Array<[number, number]> {
+export function findDots(image: FloatImage, blockPx: number): { dots: Array<[number, number]>; medianAreaPx: number } {
   const { width, height, data } = image;
-  // Local background: the brightest-quartile level in blocks of ~3 dot pitches (the white between dots).
-  const block = Math.max(8, Math.round(Math.sqrt(expectedDotAreaPx) * 6));
+  // Local background: the brightest-quartile level in blocks of a few dot pitches (the white between dots).
+  const block = Math.max(8, Math.round(blockPx));
   const bw = Math.ceil(width / block);
   const bh = Math.ceil(height / block);
   const bg = new Float32Array(bw * bh);
@@ -69,12 +74,38 @@ export function findDots(image: FloatImage, expectedDotAreaPx: number): Array<[n
       if (x === 0 || y === 0 || x === width - 1 || y === height - 1) touches[l] = 1;
     }
   }
+  // Dots are the many components of one size: keep those near the median area of the plausible ones.
+  const plausible: number[] = [];
+  for (let l = 1; l < sizes.length; l++) if (!touches[l] && sizes[l] >= 4 && sizes[l] <= (width * height) / 1000) plausible.push(sizes[l]);
+  plausible.sort((a, b) => a - b);
+  const medianAreaPx = plausible[plausible.length >> 1] ?? 0;
   const dots: Array<[number, number]> = [];
   for (let l = 1; l < sizes.length; l++) {
-    if (touches[l] || sizes[l] < 0.4 * expectedDotAreaPx || sizes[l] > 2.5 * expectedDotAreaPx) continue;
+    if (touches[l] || sizes[l] < 0.4 * medianAreaPx || sizes[l] > 2.5 * medianAreaPx) continue;
     dots.push([sx[l] / sw[l], sy[l] / sw[l]]);
   }
-  return dots;
+  return { dots, medianAreaPx };
+}
+
+/** Median distance from each dot to its nearest neighbour, px (the grid pitch in the image). */
+export function medianNeighbourPx(dots: ReadonlyArray<readonly [number, number]>): number {
+  const cell = 64;
+  const buckets = new Map<string, number[]>();
+  dots.forEach(([x, y], i) => {
+    const key = `${Math.floor(x / cell)},${Math.floor(y / cell)}`;
+    (buckets.get(key) ?? buckets.set(key, []).get(key)!).push(i);
+  });
+  const nn: number[] = [];
+  dots.forEach(([x, y], i) => {
+    let best = Infinity;
+    const cx = Math.floor(x / cell), cy = Math.floor(y / cell);
+    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+      for (const j of buckets.get(`${cx + dx},${cy + dy}`) ?? []) if (j !== i) best = Math.min(best, Math.hypot(dots[j][0] - x, dots[j][1] - y));
+    }
+    if (Number.isFinite(best)) nn.push(best);
+  });
+  nn.sort((a, b) => a - b);
+  return nn[nn.length >> 1] ?? 0;
 }
 
 /**
@@ -140,29 +171,42 @@ export function assignGrid(dots: ReadonlyArray<[number, number]>, width: number,
   return { grid, px };
 }
 
-/** Measure the dot grid: plane pose, scale (µm/px at the image centre) and the pinhole fit residuals. */
-export function measureDotGrid(k: Intrinsics, image: FloatImage, pitchMm: number, dotDiameterMm: number, nominalUmPerPx: number): DotGridResult {
-  const pitchPx = (pitchMm * 1000) / nominalUmPerPx;
-  const areaPx = Math.PI * ((dotDiameterMm * 1000) / nominalUmPerPx / 2) ** 2;
-  const dots = findDots(image, areaPx);
+/**
+ * Measure the dot grid: radial distortion k1, then the plane pose from the homography of the undistorted dot centres, the scale (µm/px at
+ * the image centre) and the residuals. Needs no nominal scale: the dot size and pitch are found in the image.
+ */
+export function measureDotGrid(k: Intrinsics, image: FloatImage, pitchMm: number): DotGridResult {
+  // Blocks for the local background: a first pass with a generous block finds the dots and their pitch.
+  const first = findDots(image, Math.max(image.width, image.height) / 24);
+  const pitchPx = medianNeighbourPx(first.dots);
+  if (!(pitchPx > 2)) throw createError('GB_VISION_FAILED', `dot grid: found ${first.dots.length} dots without a regular pitch; is the dot grid on the tray and lit?`);
+  const { dots } = findDots(image, 3 * pitchPx);
   const { grid, px } = assignGrid(dots, image.width, image.height, pitchPx);
   // Pattern coordinates in mm with y up (image rows go down, so grid row j is −y).
   const pattern = grid.map(([i, j]) => [i * pitchMm, -j * pitchMm] as [number, number]);
-  const H = fitHomography(pattern, px);
+  const fit = fitRadialK1(k, pattern, px);
+  // Always applied: on an undistorted lens the fit lands near 0 (|k1| ~ 4e-4 in the simulator, 0.01 px at
+  // the corners), so using it costs nothing, while a real k1 of −0.05 moves LED positions by ~1 mm.
+  const k1 = fit.k1;
+  const undistorted = undistortPixels(k, px, k1);
+  const H = fitHomography(pattern, undistorted);
   const residuals = pattern.map((p, n) => {
     const [x, y] = applyH(H, p[0], p[1]);
-    return Math.hypot(x - px[n][0], y - px[n][1]);
+    return Math.hypot(x - undistorted[n][0], y - undistorted[n][1]);
   });
   const plane = planeFromHomography(k, H);
+  const kd = withRadialDistortion(k, k1);
   const cx = image.width / 2;
   const cy = image.height / 2;
-  const p0 = intersectPixel(k, plane, cx - 0.5, cy);
-  const p1 = intersectPixel(k, plane, cx + 0.5, cy);
+  const p0 = intersectPixel(kd, plane, cx - 0.5, cy);
+  const p1 = intersectPixel(kd, plane, cx + 0.5, cy);
   const umPerPx = 1000 * Math.hypot(p1[0] - p0[0], p1[1] - p0[1], p1[2] - p0[2]);
   return {
     plane,
     umPerPx,
     dots: grid.length,
+    radialK1: k1,
+    rmsBeforeDistortionPx: fit.rmsBeforePx,
     rmsResidualPx: Math.sqrt(residuals.reduce((s, r) => s + r * r, 0) / residuals.length),
     maxResidualPx: Math.max(...residuals),
     tiltDeg: (Math.acos(Math.min(1, Math.abs(plane.normal[2]))) * 180) / Math.PI,

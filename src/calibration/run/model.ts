@@ -5,6 +5,7 @@ import { nearFieldLights, type LightField } from '../../vision/lights.ts';
 import { cameraToViewAxes, type Intrinsics, type Vec3 } from '../mirror-sphere.ts';
 import { scanProcedures } from '../procedures.ts';
 import { intersectPixel, offsetPlane, type CameraPlane } from './plane.ts';
+import { withRadialDistortion } from './distortion.ts';
 
 /**
  * What a scan needs from calibration, gathered from the valid records: the camera model the records were
@@ -13,7 +14,9 @@ import { intersectPixel, offsetPlane, type CameraPlane } from './plane.ts';
  * Positions and planes are in the camera frame (OpenCV: x right, y down, z forward, mm).
  */
 export interface BoothCalibration {
+  /** Camera model with the lens distortion folded into its rays (toNormalized). */
   intrinsics: Intrinsics;
+  radialK1: number;
   widthPx: number;
   heightPx: number;
   exposureUs: number;
@@ -29,8 +32,8 @@ export interface BoothCalibration {
 
 /** The record data each procedure saves (the JSON documents' `data`). */
 export interface FlatData { exposureUs: number; level: number; leds: number[]; relative: number[]; gainMaps: Array<{ width: number; height: number; values: number[] }> }
-export interface LightsData { intrinsics: Intrinsics; widthPx: number; heightPx: number; ledPositionsMm: Vec3[] }
-export interface ScaleData { trayPlane: CameraPlane; umPerPx: number }
+export interface LightsData { intrinsics: Intrinsics; radialK1: number; widthPx: number; heightPx: number; ledPositionsMm: Vec3[] }
+export interface ScaleData { trayPlane: CameraPlane; umPerPx: number; radialK1: number }
 
 /** Load the booth calibration from the valid records; GB_NOT_CALIBRATED (saying what to run) when any is missing. */
 export async function loadBoothCalibration(repo: CalibrationRepository, now = new Date()): Promise<BoothCalibration> {
@@ -46,7 +49,8 @@ export async function loadBoothCalibration(repo: CalibrationRepository, now = ne
   const scale = await doc<ScaleData>('scale');
   const dark = repo.latestValid('dark', now);
   return {
-    intrinsics: lights.data.intrinsics,
+    intrinsics: withRadialDistortion(lights.data.intrinsics, lights.data.radialK1 ?? 0),
+    radialK1: lights.data.radialK1 ?? 0,
     widthPx: lights.data.widthPx,
     heightPx: lights.data.heightPx,
     exposureUs: flat.data.exposureUs,

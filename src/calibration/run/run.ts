@@ -18,6 +18,7 @@ import { calibratedLights, gainMapsForRecord, type BoothCalibration, type FlatDa
 import { offsetPlane, type CameraPlane } from './plane.ts';
 import { verifyRelief } from './relief-verify.ts';
 import { guidedSteps, SPHERE_PLACEMENTS, type GuidedStep } from './steps.ts';
+import { withRadialDistortion } from './distortion.ts';
 
 /** Pass/fail thresholds of the procedures. */
 export const calibrationThresholds = {
@@ -31,7 +32,7 @@ export const calibrationThresholds = {
   lightsMaxResidualMm: 0.5,
   /** Lights: largest reported 1σ position uncertainty, mm. */
   lightsMaxUncertaintyMm: 2,
-  /** Scale: pinhole homography fit RMS, px (more means lens distortion that needs modelling). */
+  /** Scale: homography fit RMS after the radial distortion is removed, px (more: a lens model is missing). */
   scaleMaxRmsResidualPx: 0.3,
   /** Verify: mean normal error on the relief target, degrees. */
   verifyMaxNormalErrorDeg: 1,
@@ -88,7 +89,7 @@ const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.
  */
 export async function runCalibration(options: CalibrationRunOptions): Promise<CalibrationRunResult> {
   const { booth, repo, targets } = options;
-  const k = booth.intrinsics;
+  const k0 = booth.intrinsics;
   const sim = booth.sim;
   const timings: Record<string, number> = {};
   const total = guidedSteps.length;
@@ -132,7 +133,15 @@ export async function runCalibration(options: CalibrationRunOptions): Promise<Ca
   });
   const whiteImages = linearImages(white);
 
-  // 3. Mirror sphere at several placements → LED positions.
+  // 3. Dot grid → radial distortion, grid plane, tray plane (grid thickness below), scale. Everything after
+  // uses the distortion-aware camera model.
+  const gridCap = await doStep('dot-grid', async () => void (await sim?.place({ kind: 'dot-grid', seed: 1 })), (e) => shoot(e));
+  const grid = measureDotGrid(k0, meanImage(linearImages(gridCap).slice(16)), targets.dotGrid.pitchMm);
+  const k = withRadialDistortion(k0, grid.radialK1);
+  const trayPlane: CameraPlane = offsetPlane(grid.plane, -targets.dotGrid.thicknessMm);
+  const trayUmPerPx = (grid.umPerPx * trayPlane.pointMm[2]) / grid.plane.pointMm[2];
+
+  // 4. Mirror sphere at several placements → LED positions.
   const placements: MeasuredPlacement[] = [];
   for (let p = 0; p < SPHERE_PLACEMENTS; p++) {
     const cap = await doStep(`sphere-${p + 1}`, async () => void (await sim?.place({ kind: 'chrome-sphere', seed: p + 1 })), (e) =>
@@ -158,25 +167,19 @@ export async function runCalibration(options: CalibrationRunOptions): Promise<Ca
     lightPositionMaxErrorMm = Math.max(...errs);
   }
 
-  // 4. Dot grid → grid plane, tray plane (grid thickness below), scale, pinhole residuals.
-  const gridCap = await doStep('dot-grid', async () => void (await sim?.place({ kind: 'dot-grid', seed: 1 })), (e) => shoot(e));
-  const sphereDepth = mean(placements.map((m) => m.location.centreMm[2])) + targets.chromeSphere.radiusMm;
-  const nominalUmPerPx = (sphereDepth / k.fxPx) * 1000;
-  const grid = measureDotGrid(k, meanImage(linearImages(gridCap).slice(16)), targets.dotGrid.pitchMm, targets.dotGrid.dotDiameterMm, nominalUmPerPx);
-  const trayPlane: CameraPlane = offsetPlane(grid.plane, -targets.dotGrid.thicknessMm);
   const sphereHeights = placements.map((m) => {
     const c = m.location.centreMm;
     const n = trayPlane.normal;
     return (c[0] - trayPlane.pointMm[0]) * n[0] + (c[1] - trayPlane.pointMm[1]) * n[1] + (c[2] - trayPlane.pointMm[2]) * n[2];
   });
-  const trayUmPerPx = (grid.umPerPx * (trayPlane.pointMm[2])) / grid.plane.pointMm[2];
 
   // 5. Flat-field and intensities from the white capture, now that LED positions and the plane are known.
   const whitePlane = offsetPlane(trayPlane, targets.white.thicknessMm);
   const intensity = ledIntensitiesFromWhite(k, whitePlane, ledPositions, whiteImages, { gainMaps: true, stepPx: 16 });
 
   const cal: BoothCalibration = {
-    intrinsics: { fxPx: k.fxPx, fyPx: k.fyPx, cxPx: k.cxPx, cyPx: k.cyPx },
+    intrinsics: k,
+    radialK1: grid.radialK1,
     widthPx: white.width,
     heightPx: white.height,
     exposureUs,
@@ -233,12 +236,13 @@ export async function runCalibration(options: CalibrationRunOptions): Promise<Ca
   await save('flat', flatPass, flatFigures, flatData);
   const lightsFigures: Record<string, unknown> = { ...ledSummary, placements: placements.length, maxResidualLimitMm: T.lightsMaxResidualMm, maxUncertaintyLimitMm: T.lightsMaxUncertaintyMm };
   if (lightPositionErrorMm !== undefined) Object.assign(lightsFigures, { truthMeanErrorMm: lightPositionErrorMm, truthMaxErrorMm: lightPositionMaxErrorMm });
-  const lightsData: LightsData = { intrinsics: cal.intrinsics, widthPx: cal.widthPx, heightPx: cal.heightPx, ledPositionsMm: ledPositions };
+  const lightsData: LightsData = { intrinsics: { fxPx: k0.fxPx, fyPx: k0.fyPx, cxPx: k0.cxPx, cyPx: k0.cyPx }, radialK1: grid.radialK1, widthPx: cal.widthPx, heightPx: cal.heightPx, ledPositionsMm: ledPositions };
   await save('lights', ledSummary.leds === 24 && ledSummary.maxResidualMm <= T.lightsMaxResidualMm && ledSummary.maxUncertaintyMm <= T.lightsMaxUncertaintyMm, lightsFigures, lightsData);
   const scaleFigures: Record<string, unknown> = {
-    umPerPxAtTray: trayUmPerPx, umPerPxAtGrid: grid.umPerPx, dots: grid.dots, rmsResidualPx: grid.rmsResidualPx, maxResidualPx: grid.maxResidualPx,
+    umPerPxAtTray: trayUmPerPx, umPerPxAtGrid: grid.umPerPx, dots: grid.dots, radialK1: grid.radialK1,
+    rmsPinholeResidualPx: grid.rmsBeforeDistortionPx, rmsResidualPx: grid.rmsResidualPx, maxResidualPx: grid.maxResidualPx,
     tiltDeg: grid.tiltDeg, trayDistanceMm: trayPlane.pointMm[2], sphereHeightErrorMm: mean(sphereHeights.map((h) => Math.abs(h - targets.chromeSphere.radiusMm))),
-    lensDistortion: 'not fitted: judged by the pinhole residual', rmsResidualLimitPx: T.scaleMaxRmsResidualPx,
+    rmsResidualLimitPx: T.scaleMaxRmsResidualPx,
   };
   if (sim) {
     const cam = sim.camera;
@@ -246,8 +250,9 @@ export async function runCalibration(options: CalibrationRunOptions): Promise<Ca
     const n = trayPlane.normal;
     scaleFigures.truthTrayDistanceErrorMm = (trayOrigin[0] - trayPlane.pointMm[0]) * n[0] + (trayOrigin[1] - trayPlane.pointMm[1]) * n[1] + (trayOrigin[2] - trayPlane.pointMm[2]) * n[2];
     scaleFigures.truthUmPerPxAtTray = (cam.positionMm[2] / cam.fxPx) * 1000;
+    scaleFigures.truthRadialK1 = cam.k1;
   }
-  const scaleData: ScaleData = { trayPlane, umPerPx: trayUmPerPx };
+  const scaleData: ScaleData = { trayPlane, umPerPx: trayUmPerPx, radialK1: grid.radialK1 };
   await save('scale', grid.dots >= 100 && grid.rmsResidualPx <= T.scaleMaxRmsResidualPx, scaleFigures, scaleData);
   const verifyFigures: Record<string, unknown> = {
     normalErrorMeanDeg: ver.normalErrorMeanDeg, normalErrorMedianDeg: ver.normalErrorMedianDeg, pixels: ver.pixels,

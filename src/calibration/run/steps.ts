@@ -15,11 +15,11 @@ export const SPHERE_PLACEMENTS = 4;
 export const guidedSteps: readonly GuidedStep[] = [
   { id: 'dark', instruction: 'Empty the tray and close the booth hood (dark frame).', feeds: ['dark'] },
   { id: 'white', instruction: 'Lay the matte white target flat on the tray (auto-exposure and flat-field).', feeds: ['flat'] },
+  { id: 'dot-grid', instruction: 'Lay the dot-grid target on the tray (scale, tray plane, lens distortion).', feeds: ['scale'] },
   ...Array.from({ length: SPHERE_PLACEMENTS }, (_, i) => ({
     id: `sphere-${i + 1}`,
     instruction: `Put the mirror sphere on the tray, position ${i + 1} of ${SPHERE_PLACEMENTS} (${['top left', 'bottom right', 'top right', 'bottom left'][i % 4]} quarter).`,
     feeds: ['lights'],
   })),
-  { id: 'dot-grid', instruction: 'Lay the dot-grid target on the tray (scale, tray plane, lens check).', feeds: ['scale'] },
   { id: 'relief', instruction: 'Lay the relief target on the tray (verification).', feeds: ['verify'] },
 ];
