@@ -3,7 +3,7 @@ import type { BoothGeometry, Vec3 } from '../geometry/booth-geometry.ts';
 import { pinholeFromSpec, type PinholeCamera } from '../geometry/camera-model.ts';
 import type { Scene } from '../scenes/scene.ts';
 import { sharedFloat32 } from '../scenes/surface-maps.ts';
-import type { SensorModel } from './sensor-kernel.ts';
+import { ARENA_HEADER_BYTES, arenaFloat32, createSensorArena, type SensorArena, type SensorModel } from './sensor-kernel.ts';
 import type { GroundTruthBuffers, ShadingLights, ShadingSphere, ShadingSurface } from './shading-kernel.ts';
 import { RenderWorkerPool } from './worker-pool.ts';
 
@@ -43,6 +43,8 @@ export class SceneRenderer {
   private scene: Scene | null = null;
   private lights: ShadingLights | null = null;
   private readonly bases = new Map<number, Float32Array>();
+  /** Shared memory holding this scene's bases (read in place by the exposure kernel); false = unavailable. */
+  private arena: SensorArena | null | false = null;
   private truth: GroundTruthBuffers | null = null;
 
   constructor(options: SceneRendererOptions) {
@@ -82,6 +84,8 @@ export class SceneRenderer {
   setScene(scene: Scene): void {
     this.scene = scene;
     this.bases.clear();
+    // A new arena per scene: basis arrays handed out for the previous scene stay valid.
+    this.arena = null;
     this.truth = null;
     this.lights = this.buildLights(scene);
   }
@@ -150,7 +154,7 @@ export class SceneRenderer {
     }
     if (missing.length === 0 && this.truth) return;
     const n = this.widthPx * this.heightPx;
-    const basis = missing.map(() => sharedFloat32(n));
+    const basis = missing.map((k) => this.allocateBasis(k, n));
     const truth = this.truth ? null : allocateTruth(n);
     await this.pool.shade(
       {
@@ -167,6 +171,12 @@ export class SceneRenderer {
     );
     missing.forEach((k, j) => this.bases.set(k, basis[j]));
     if (truth) this.truth = truth;
+  }
+
+  /** Storage for LED k's basis: its place in the scene's arena (one slot per LED), or a plain shared array. */
+  private allocateBasis(k: number, n: number): Float32Array {
+    if (this.arena === null) this.arena = createSensorArena(this.ledCount * n * 4) ?? false;
+    return this.arena ? arenaFloat32(this.arena, ARENA_HEADER_BYTES + k * n * 4, n) : sharedFloat32(n);
   }
 
   /** The basis image of one LED: expected electrons per µs at full level (4095). */
@@ -204,6 +214,7 @@ export class SceneRenderer {
         noise: req.noise !== false,
         out,
         pack: req.pack ?? 'raw',
+        arena: this.arena || undefined,
       },
       this.heightPx,
     );

@@ -29,6 +29,10 @@ export interface SynthesisJob {
   pack?: 'raw' | 'msb16' | 'msb8';
   /** 'wasm' (default: the SIMD kernel in wasm/sensor.wat) or 'js' (the reference; bit-identical codes). */
   kernel?: 'wasm' | 'js';
+  /** The arena the basis images live in (read in place by the SIMD kernel); absent = plain arrays. */
+  arena?: SensorArena;
+  /** Scratch slot of the calling thread (0..7): concurrent jobs on one arena need distinct slots. */
+  slot?: number;
 }
 
 // Standard-normal samples at stratified quantiles (inverse CDF): a table lookup per pixel is ~10× faster
@@ -38,9 +42,17 @@ const TABLE_MASK = (1 << TABLE_BITS) - 1;
 const gaussTable = buildGaussTable(1 << TABLE_BITS);
 /** Pixels per kernel call; rows wider than this are split, each segment seeding its own noise streams. */
 export const SEGMENT_PX = 4096;
-// Byte offsets in the SIMD kernel's memory (see wasm/sensor.wat).
-const WASM_IN = 16384;
-const WASM_OUT = 32768;
+// Arena layout (bytes; see wasm/sensor.wat): the normal table at 0, then per-thread scratch slots of one
+// input segment (f32) and one output segment (u16); basis images from ARENA_HEADER_BYTES on.
+const SLOT_BYTES = SEGMENT_PX * 6;
+const SLOT_COUNT = 8;
+const SLOTS_AT = 16384;
+/** Where basis images start in a sensor arena (a multiple of 64 KiB). */
+export const ARENA_HEADER_BYTES = 262144;
+// The kernel reads whole groups of 8 pixels: slack after the last basis row.
+const ARENA_TAIL_BYTES = 64;
+const WASM_PAGE = 65536;
+const WASM_MAX_PAGES = 65536;
 
 /** Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */
 export function inverseNormalCdf(p: number): number {
@@ -65,29 +77,95 @@ function buildGaussTable(n: number): Float32Array {
   return t;
 }
 
-/** The SIMD exposure kernel (layout in wasm/sensor.wat). */
-interface SensorWasm {
-  input: Float32Array;
-  output: Uint16Array;
-  expose: (n: number, w: number, read2: number, full: number, k: number, off: number, adcMax: number, noise: number, shift: number, mulShift: number, s0: number, s1: number, s2: number, s3: number) => void;
+// The project's TypeScript lib has no WebAssembly declarations (no DOM lib); Node provides the global.
+interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+}
+interface WasmApi {
+  Module: new (b: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: unknown };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+}
+const wa = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/**
+ * Shared WebAssembly memory holding the cached basis images, so the exposure kernel reads them in place
+ * (no copy per frame). Posted to the render workers with each job; every thread instantiates the kernel
+ * on it.
+ */
+export interface SensorArena {
+  memory: WasmMemory;
 }
 
-let sensorWasm: SensorWasm | null | undefined;
+type ExposeFn = (n: number, src: number, dst: number, w: number, read2: number, full: number, k: number, off: number, adcMax: number, noise: number, shift: number, mulShift: number, s0: number, s1: number, s2: number, s3: number) => void;
 
-/** Load the SIMD exposure kernel once per thread; null where WebAssembly SIMD is unavailable (JS runs). */
-export function loadSensorWasm(): SensorWasm | null {
-  if (sensorWasm !== undefined) return sensorWasm;
+/** The SIMD exposure kernel instantiated on one arena. */
+interface SensorWasm {
+  memory: WasmMemory;
+  expose: ExposeFn;
+}
+
+let sensorModule: object | null | undefined;
+let privateKernel: SensorWasm | null | undefined;
+let lastKernel: SensorWasm | null = null;
+
+function compileSensorModule(): object | null {
+  if (sensorModule !== undefined) return sensorModule;
   try {
-    const bytes = readFileSync(new URL('./wasm/sensor.wasm', import.meta.url));
-    // The project's TypeScript lib has no WebAssembly declarations (no DOM lib); Node provides the global.
-    const wa = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object) => { exports: unknown } } }).WebAssembly;
-    const e = new wa.Instance(new wa.Module(bytes)).exports as { memory: { buffer: ArrayBuffer }; expose: SensorWasm['expose'] };
-    new Float32Array(e.memory.buffer, 0, gaussTable.length).set(gaussTable);
-    sensorWasm = { input: new Float32Array(e.memory.buffer, WASM_IN, SEGMENT_PX), output: new Uint16Array(e.memory.buffer, WASM_OUT, SEGMENT_PX), expose: e.expose };
+    if (!wa) throw new Error('no WebAssembly');
+    sensorModule = new wa.Module(readFileSync(new URL('./wasm/sensor.wasm', import.meta.url)));
   } catch {
-    sensorWasm = null;
+    sensorModule = null;
   }
-  return sensorWasm;
+  return sensorModule;
+}
+
+/**
+ * A shared arena with room for `basisBytes` of basis images after the header (normal table written);
+ * null where shared WebAssembly memory is unavailable or the size exceeds 4 GiB (callers use plain
+ * SharedArrayBuffers and the kernel copies rows in).
+ */
+export function createSensorArena(basisBytes: number): SensorArena | null {
+  if (!wa || !compileSensorModule()) return null;
+  const pages = Math.ceil((ARENA_HEADER_BYTES + basisBytes + ARENA_TAIL_BYTES) / WASM_PAGE);
+  if (pages > WASM_MAX_PAGES) return null;
+  try {
+    const memory = new wa.Memory({ initial: pages, maximum: pages, shared: true });
+    new Float32Array(memory.buffer, 0, gaussTable.length).set(gaussTable);
+    return { memory };
+  } catch {
+    return null;
+  }
+}
+
+/** A Float32Array view of `length` floats at `byteOffset` (≥ ARENA_HEADER_BYTES) of an arena. */
+export function arenaFloat32(arena: SensorArena, byteOffset: number, length: number): Float32Array {
+  return new Float32Array(arena.memory.buffer as SharedArrayBuffer, byteOffset, length);
+}
+
+function instantiate(memory: WasmMemory): SensorWasm | null {
+  const mod = compileSensorModule();
+  if (!mod || !wa) return null;
+  try {
+    const e = new wa.Instance(mod, { env: { memory } }).exports as { expose: ExposeFn };
+    return { memory, expose: e.expose };
+  } catch {
+    return null;
+  }
+}
+
+/** The SIMD kernel on this arena (instantiated once per arena and thread), or on a private header-only arena. */
+export function loadSensorWasm(arena?: SensorArena): SensorWasm | null {
+  if (arena) {
+    if (lastKernel?.memory === arena.memory) return lastKernel;
+    lastKernel = instantiate(arena.memory);
+    return lastKernel;
+  }
+  if (privateKernel === undefined) {
+    const own = createSensorArena(0);
+    privateKernel = own ? instantiate(own.memory) : null;
+  }
+  return privateKernel;
 }
 
 /** Seed of noise lane 0..3 of one row segment: a cheap 32-bit mix of the row hash (never 0). */
@@ -130,9 +208,14 @@ export function synthesizeRows(job: SynthesisJob): void {
     shift: pack === 'msb8' ? bits - 8 : 0,
     mulShift: pack === 'msb16' ? 16 - bits : 0,
   };
-  const wasm = job.kernel === 'js' ? null : loadSensorWasm();
-  // Signal of one segment: the SIMD kernel's input memory, or a JS scratch row for the reference.
-  const scratch = wasm ? wasm.input : new Float32Array(SEGMENT_PX);
+  // Bases in the arena are read in place; otherwise rows are copied into the thread's scratch slot.
+  const arena = job.arena && basis.every((b) => b.buffer.byteLength === job.arena?.memory.buffer.byteLength) ? job.arena : undefined;
+  const wasm = job.kernel === 'js' ? null : loadSensorWasm(arena);
+  const slot = SLOTS_AT + SLOT_BYTES * ((job.slot ?? 0) % SLOT_COUNT);
+  const buf = wasm?.memory.buffer as ArrayBuffer;
+  const scratch = wasm ? new Float32Array(buf, slot, SEGMENT_PX) : new Float32Array(SEGMENT_PX);
+  const codes = wasm ? new Uint16Array(buf, slot + SEGMENT_PX * 4, SEGMENT_PX) : null;
+  const inPlace = wasm !== null && arena !== undefined && nb === 1;
   const seeds = new Int32Array(4);
   for (let y = job.rowStart; y < job.rowEnd; y++) {
     const row = y * width;
@@ -140,12 +223,12 @@ export function synthesizeRows(job: SynthesisJob): void {
       const n = Math.min(SEGMENT_PX, width - x0);
       const at = row + x0;
       // One lit LED (the usual capture) is scaled inside the kernel; several are summed here first.
-      let src = scratch;
+      let src: Float32Array = scratch;
       let srcAt = 0;
       let w = 1;
       if (nb === 1) {
         w = weights[0];
-        if (wasm) scratch.set(basis[0].subarray(at, at + n));
+        if (wasm && !inPlace) scratch.set(basis[0].subarray(at, at + n));
         else [src, srcAt] = [basis[0], at];
       } else {
         scratch.fill(0, 0, n);
@@ -157,9 +240,10 @@ export function synthesizeRows(job: SynthesisJob): void {
         const h = hashSeed(job.seed, y, seg);
         for (let l = 0; l < 4; l++) seeds[l] = laneSeed(h, l);
       }
-      if (wasm) {
-        wasm.expose(n, w, p.read2, p.full, p.k, p.off, p.adcMax, noise, p.shift, p.mulShift, seeds[0], seeds[1], seeds[2], seeds[3]);
-        out.set(n === SEGMENT_PX ? wasm.output : wasm.output.subarray(0, n), at);
+      if (wasm && codes) {
+        const srcByte = inPlace ? src.byteOffset + srcAt * 4 : slot;
+        wasm.expose(n, srcByte, codes.byteOffset, w, p.read2, p.full, p.k, p.off, p.adcMax, noise, p.shift, p.mulShift, seeds[0], seeds[1], seeds[2], seeds[3]);
+        out.set(n === SEGMENT_PX ? codes : codes.subarray(0, n), at);
       } else {
         exposeSegment(src, srcAt, n, fr(w), noise === 1 ? seeds : null, out, at, p);
       }

@@ -93,7 +93,8 @@ export class RenderWorkerPool {
   /** Expose rows [0, heightPx) split over the workers. */
   async synthesize(job: Omit<SynthesisJob, 'rowStart' | 'rowEnd'>, heightPx: number): Promise<void> {
     await this.split(heightPx, (rowStart, rowEnd, w) => {
-      const full: SynthesisJob = { ...job, rowStart, rowEnd };
+      // Each thread gets its own scratch slot in the shared arena.
+      const full: SynthesisJob = { ...job, rowStart, rowEnd, slot: Math.max(0, w) };
       if (w < 0) return synthesizeRows(full);
       return this.send(w, { id: this.nextId++, kind: 'synth', job: full });
     });

@@ -2,7 +2,11 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadSensorWasm, SEGMENT_PX, synthesizeRows, type SynthesisJob } from '../../../src/sim/render/sensor-kernel.ts';
+import { loadBoothGeometry, withCameraSize } from '../../../src/sim/geometry/booth-geometry.ts';
+import { SceneRenderer } from '../../../src/sim/render/scene-renderer.ts';
+import { ARENA_HEADER_BYTES, arenaFloat32, createSensorArena, loadSensorWasm, SEGMENT_PX, synthesizeRows, type SynthesisJob } from '../../../src/sim/render/sensor-kernel.ts';
+import { buildScene } from '../../../src/sim/scenes/build-scene.ts';
+import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
 
 const sensor = { fullWellE: 10500, readNoiseE: 2.4, blackLevelDn: 64, adcMax: 4095 };
 
@@ -43,6 +47,42 @@ t.test('the SIMD exposure kernel gives exactly the JS reference codes', async (t
   const full = run({ width, basis: [a], weights: [1000], sensor, gain: 1, seed: 1, noise: true, pack: 'raw' }, height, 'wasm');
   t.equal(Math.max(...full), 4095, 'the ramp reaches ADC saturation');
   t.ok(Math.min(...full) < 80, 'and the dark end sits near the black level');
+});
+
+t.test('bases in a shared arena are read in place with the same result as copied rows', async (t) => {
+  const width = 1000;
+  const height = 12;
+  const plain = rampBasis(width, height);
+  const arena = createSensorArena(2 * width * height * 4);
+  t.ok(arena, 'shared WebAssembly memory available');
+  if (!arena) return;
+  // The second basis slot ends at the very end of the arena's basis space (tail reads must stay inside).
+  const inArena = arenaFloat32(arena, ARENA_HEADER_BYTES + width * height * 4, width * height);
+  inArena.set(plain);
+  for (const pack of ['raw', 'msb16'] as const) {
+    const job = { width, basis: [plain], weights: [900], sensor, gain: 1, seed: 5, noise: true, pack };
+    const copied = run(job, height, 'wasm');
+    const inPlace = run({ ...job, basis: [inArena], arena }, height, 'wasm', 2);
+    t.same(inPlace, copied, `${pack}: in place = copied`);
+    t.same(run({ ...job, basis: [inArena], arena }, height, 'js'), copied, `${pack}: JS reference on the arena view agrees`);
+  }
+});
+
+t.test('a scene renders the same frames on 2 workers as on the calling thread', async (t) => {
+  const geometry = withCameraSize(await loadBoothGeometry(), 300, 410);
+  const { scene } = buildScene({ kind: 'card', seed: 2, geometry, config: await loadSceneConfig() });
+  const frames: Uint16Array[] = [];
+  for (const threads of [0, 2]) {
+    const r = new SceneRenderer({ geometry, threads });
+    await r.start();
+    t.teardown(() => r.stop());
+    r.setScene(scene);
+    frames.push(await r.expose({ levels: Array.from({ length: 24 }, (_, k) => (k === 5 ? 4095 : 0)), exposureUs: 9000, seed: 77, pack: 'msb16' }));
+    frames.push(await r.expose({ levels: Array.from({ length: 24 }, (_, k) => (k === 5 || k === 17 ? 2000 : 0)), exposureUs: 9000, seed: 78 }));
+  }
+  t.same(frames[2], frames[0], 'one LED: identical frames');
+  t.same(frames[3], frames[1], 'two LEDs: identical frames');
+  t.ok(frames[0].some((v) => v > 64 * 16 * 4), 'the frame is lit');
 });
 
 t.test('noise is deterministic per seed and independent of the row split', async (t) => {
@@ -91,7 +131,7 @@ t.test('noise statistics: variance = (shot + read) × gain², zero mean, no corr
 const wasmDir = fileURLToPath(new URL('../../../src/sim/render/wasm/', import.meta.url));
 let built: Buffer | null = null;
 try {
-  built = execFileSync('wat2wasm', [`${wasmDir}sensor.wat`, '--output=-']);
+  built = execFileSync('wat2wasm', ['--enable-threads', `${wasmDir}sensor.wat`, '--output=-']);
 } catch {
   built = null;
 }

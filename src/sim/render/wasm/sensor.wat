@@ -1,14 +1,15 @@
 ;; SIMD exposure of one row segment: signal → shot + read noise → full-well clip → gain, black level →
 ;; 12-bit ADC → packing, 8 pixels per iteration. The hot loop of every simulated frame.
-;; Source of sensor.wasm; rebuild with: wat2wasm sensor.wat -o sensor.wasm (Debian: wabt).
-;; Memory: standard-normal table of 4096 f32 at byte 0 (filled by the host), input signal of SEG (4096) f32
-;; at byte 16384, output of SEG u16 codes at byte 32768. n = pixels, rounded up here to a multiple of 8.
+;; Source of sensor.wasm; rebuild with: wat2wasm --enable-threads sensor.wat -o sensor.wasm (Debian: wabt).
+;; Memory (imported, shared between render threads): standard-normal table of 4096 f32 at byte 0 (filled by
+;; the host); the signal is read from byte src (a basis image row in the arena, or a scratch row) and the
+;; u16 codes written from byte dst. n = pixels, rounded up here to a multiple of 8 (the host pads the memory).
 ;; Noise: 4 xorshift32 streams, pixel x uses lane x mod 4; table index = (state >>> 8) & 4095.
 ;; Every f32 operation mirrors the JS reference in sensor-kernel.ts step for step (bit-identical codes).
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1 65536 shared))
 
-  (func (export "expose") (param $n i32) (param $w f32) (param $read2 f32) (param $full f32) (param $k f32)
+  (func (export "expose") (param $n i32) (param $src i32) (param $dst i32) (param $w f32) (param $read2 f32) (param $full f32) (param $k f32)
         (param $off f32) (param $adcMax f32) (param $noise i32) (param $shift i32) (param $mulShift i32)
         (param $s0 i32) (param $s1 i32) (param $s2 i32) (param $s3 i32)
     (local $i i32) (local $end i32) (local $o i32)
@@ -25,12 +26,13 @@
       (local.get $s1)) (local.get $s2)) (local.get $s3)))
     ;; 8 pixels per iteration: two f32x4 in (32 bytes), one i16x8 out (16 bytes).
     (local.set $end (i32.mul (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8)) (i32.const 4)))
-    (local.set $i (i32.const 0))
-    (local.set $o (i32.const 32768))
+    (local.set $i (local.get $src))
+    (local.set $end (i32.add (local.get $end) (local.get $src)))
+    (local.set $o (local.get $dst))
     (block $done (loop $lp
       (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
       ;; first 4 pixels
-      (local.set $e (f32x4.mul (v128.load offset=16384 (local.get $i)) (local.get $W)))
+      (local.set $e (f32x4.mul (v128.load (local.get $i)) (local.get $W)))
       (if (local.get $noise) (then
         (local.set $s (v128.xor (local.get $s) (i32x4.shl (local.get $s) (i32.const 13))))
         (local.set $s (v128.xor (local.get $s) (i32x4.shr_u (local.get $s) (i32.const 17))))
@@ -46,7 +48,7 @@
       (local.set $e (f32x4.pmin (local.get $MAX) (f32x4.pmax (local.get $ZERO) (local.get $e))))
       (local.set $a (i32x4.shl (i32x4.shr_u (i32x4.trunc_sat_f32x4_s (local.get $e)) (local.get $shift)) (local.get $mulShift)))
       ;; next 4 pixels
-      (local.set $e (f32x4.mul (v128.load offset=16400 (local.get $i)) (local.get $W)))
+      (local.set $e (f32x4.mul (v128.load offset=16 (local.get $i)) (local.get $W)))
       (if (local.get $noise) (then
         (local.set $s (v128.xor (local.get $s) (i32x4.shl (local.get $s) (i32.const 13))))
         (local.set $s (v128.xor (local.get $s) (i32x4.shr_u (local.get $s) (i32.const 17))))
