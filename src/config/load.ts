@@ -56,6 +56,9 @@ export function validateSettings(raw: unknown, source = 'settings'): Settings {
   if (settings.hardware.rig.kind === 'serial' && settings.hardware.rig.port === '') {
     throw createError('GB_CONFIG_INVALID', `${source}: "hardware.rig.port" must name the serial device when "hardware.rig.kind" is "serial"`);
   }
+  if (settings.hardware.camera.kind === 'simulated' && settings.hardware.rig.kind !== 'simulated') {
+    throw createError('GB_CONFIG_INVALID', `${source}: "hardware.camera.kind" "simulated" needs "hardware.rig.kind" "simulated" (the simulated camera sees the simulated rig's LEDs); got "${settings.hardware.rig.kind}"`);
+  }
   if (settings.hardware.camera.kind === 'replay' && settings.hardware.camera.replay_dir === '') {
     throw createError('GB_CONFIG_INVALID', `${source}: "hardware.camera.replay_dir" must name a folder when "hardware.camera.kind" is "replay"`);
   }

@@ -41,6 +41,8 @@ t.test('serve on a temporary data directory and a free port: health, auth, WAL, 
     if (rig?.state !== 'connected') await new Promise((r) => setTimeout(r, 100));
   }
   t.match(rig, { kind: 'simulated', state: 'connected', info: { protocolVersion: 1 } }, 'the simulated rig is connected');
+  const cameraStatus = ((await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as typeof body).hardware.find((h) => h.device === 'camera');
+  t.match(cameraStatus, { kind: 'simulated', state: 'connected', detail: /simulated booth camera/ }, 'the simulated camera is open');
 
   const db = new Database(join(dataDir, 'gradebooth.sqlite'), { readonly: true });
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');

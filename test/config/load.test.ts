@@ -26,6 +26,8 @@ t.test('a wrong type names the key and what was expected', async (t) => {
   t.throws(() => parseSettings('http:\n  port: 70000\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"http.port" must be <= 65535/ });
   t.throws(() => parseSettings('- a\n- b\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /expected a mapping/ });
   t.throws(() => parseSettings('hardware:\n  rig:\n    kind: serial\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"hardware.rig.port" must name the serial device/ });
+  t.throws(() => parseSettings('hardware:\n  rig:\n    kind: none\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"hardware.camera.kind" "simulated" needs "hardware.rig.kind" "simulated"/ });
+  t.throws(() => parseSettings('hardware:\n  camera:\n    kind: replay\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"hardware.camera.replay_dir" must name a folder/ });
 });
 
 t.test('malformed YAML/JSON and duplicate keys are refused as unreadable', async (t) => {

@@ -19,7 +19,7 @@ Stops gracefully on SIGTERM or SIGINT.`,
     const { settings, file, overrides } = settingsFromArgs(args, ctx.env);
     const logger = createLogger(settings.log_level, ctx.stdout);
     logger.info({ settingsFile: file ?? null, overrides }, file ? 'settings loaded' : 'no settings file: running the simulated booth on defaults');
-    const daemon = createDaemon(settings, logger, new EventBus(), ctx.env);
+    const daemon = await createDaemon(settings, logger, new EventBus(), ctx.env);
 
     // A bug must not leave a half-alive daemon: log it and exit non-zero so systemd restarts us.
     const onFatal = (err: unknown): void => {
