@@ -142,34 +142,45 @@ static napi_value IntegrateSolve(napi_env env, napi_callback_info info) {
   j->w = (int)prm[0]; j->h = (int)prm[1]; j->tol = prm[2]; j->maxIt = (int)prm[3]; j->minNz = (float)prm[4];
   size_t n = (size_t)j->w * j->h;
   if (j->w < 1 || j->h < 1 || nn != 3 * n || nm != n || nz != n) return fail(env, j, "integrateSolve: array sizes differ from w×h");
+  adviseHuge(j->z, n * sizeof(float));
   return queue(env, j, argc, argv, "gradebooth.integrateSolve");
 }
 
-// warpSolve(params: Float64Array [srcW, srcH, channels, dstW, dstH, y0, y1, rotate, cosPhi, sinPhi, H0..H8],
-//           src: Float32Array, dst: Float32Array)
+// warpSolve(params: Float64Array [srcW, srcH, dstW, dstH, y0, y1, rotate, cosPhi, sinPhi, H0..H8],
+//           srcs: Float32Array[], dsts: Float32Array[], chans: Int32Array) — images sharing one mapping
 static napi_value WarpSolve(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Job* j = (Job*)calloc(1, sizeof(Job));
-  if (argc != 3) return fail(env, j, "warpSolve: expected 3 arguments");
+  if (argc != 4) return fail(env, j, "warpSolve: expected 4 arguments");
   j->kind = 2;
-  size_t np = 0, ns = 0, nd = 0;
+  size_t np = 0, nc = 0;
   const double* prm = (const double*)typedData(env, argv[0], &np);
+  const int32_t* chans = (const int32_t*)typedData(env, argv[3], &nc);
   WarpParams* p = &j->warp;
-  p->src = (const float*)typedData(env, argv[1], &ns);
-  p->dst = (float*)typedData(env, argv[2], &nd);
-  if (!prm || np < 19 || !p->src || !p->dst) return fail(env, j, "warpSolve: bad arguments");
-  p->srcW = (int)prm[0]; p->srcH = (int)prm[1]; p->channels = (int)prm[2]; p->dstW = (int)prm[3];
-  int dstH = (int)prm[4];
-  p->y0 = (int)prm[5]; p->y1 = (int)prm[6]; p->rotate = (int)prm[7];
-  p->cosPhi = (float)prm[8]; p->sinPhi = (float)prm[9];
-  for (int k = 0; k < 9; k++) p->H[k] = prm[10 + k];
-  if (p->srcW < 2 || p->srcH < 2 || p->channels < 1 || p->channels > 4 || (p->rotate && p->channels != 3) ||
-      ns != (size_t)p->srcW * p->srcH * p->channels || nd != (size_t)p->dstW * dstH * p->channels ||
-      p->y0 < 0 || p->y1 > dstH || p->y0 > p->y1) {
-    return fail(env, j, "warpSolve: sizes do not match");
+  if (!prm || np < 18 || !chans || nc < 1 || nc > WARP_MAX_IMAGES) return fail(env, j, "warpSolve: bad arguments");
+  p->srcW = (int)prm[0]; p->srcH = (int)prm[1]; p->dstW = (int)prm[2];
+  int dstH = (int)prm[3];
+  p->y0 = (int)prm[4]; p->y1 = (int)prm[5]; p->rotate = (int)prm[6];
+  p->cosPhi = (float)prm[7]; p->sinPhi = (float)prm[8];
+  for (int k = 0; k < 9; k++) p->H[k] = prm[9 + k];
+  if (p->srcW < 2 || p->srcH < 2 || p->y0 < 0 || p->y1 > dstH || p->y0 > p->y1) return fail(env, j, "warpSolve: sizes do not match");
+  p->count = (int)nc;
+  for (int k = 0; k < p->count; k++) {
+    napi_value s, d;
+    CHECK(napi_get_element(env, argv[1], (uint32_t)k, &s));
+    CHECK(napi_get_element(env, argv[2], (uint32_t)k, &d));
+    size_t ns = 0, nd = 0;
+    p->src[k] = (const float*)typedData(env, s, &ns);
+    p->dst[k] = (float*)typedData(env, d, &nd);
+    p->chans[k] = chans[k];
+    adviseHuge(p->dst[k], nd * sizeof(float));
+    if (!p->src[k] || !p->dst[k] || chans[k] < 1 || chans[k] > 4 || ns != (size_t)p->srcW * p->srcH * chans[k] || nd != (size_t)p->dstW * dstH * chans[k]) {
+      return fail(env, j, "warpSolve: image sizes do not match");
+    }
   }
+  if (p->rotate && p->chans[0] != 3) return fail(env, j, "warpSolve: rotation needs 3-channel normals first");
   return queue(env, j, argc, argv, "gradebooth.warpSolve");
 }
 

@@ -72,6 +72,7 @@ static int dctGuess(int w, int h, const float* normals, const uint8_t* m, float 
   float* gy = (float*)malloc(N * sizeof(float));
   float* b = dctAlloc(N);
   if (!gx || !gy || !b) { free(gx); free(gy); dctFree(b); return 0; }
+  adviseHuge(gx, N * sizeof(float)); adviseHuge(gy, N * sizeof(float)); adviseHuge(b, N * sizeof(float));
   #pragma omp parallel for schedule(static) if (N >= PAR_MIN)
   for (int y = 0; y < h; y++) {
     const float* nr = normals + (size_t)y * w * 3;
@@ -122,6 +123,7 @@ static float* maskedRhs(int w, int h, const float* normals, const uint8_t* m, fl
   float* gx = (float*)malloc(n * sizeof(float));
   float* gy = (float*)malloc(n * sizeof(float));
   float* b = (float*)malloc(n * sizeof(float));
+  adviseHuge(gx, n * sizeof(float)); adviseHuge(gy, n * sizeof(float)); adviseHuge(b, n * sizeof(float));
   #pragma omp parallel for schedule(static) if (n >= PAR_MIN)
   for (size_t i = 0; i < n; i++) {
     float nz = normals[3 * i + 2];

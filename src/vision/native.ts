@@ -28,7 +28,7 @@ interface RawAddon {
   integrateSolve(params: Float64Array, normals: Float32Array, mask: Uint8Array, height: Float32Array): Promise<{ iterations: number; solver: number }>;
   /** Built with FFTW: integration has the DCT Poisson solver. */
   dct?: boolean;
-  warpSolve(params: Float64Array, src: Float32Array, dst: Float32Array): Promise<void>;
+  warpSolve(params: Float64Array, srcs: Float32Array[], dsts: Float32Array[], chans: Int32Array): Promise<void>;
 }
 
 /** How a height field was solved: DCT alone (near-full mask), DCT as PCG's initial guess, or PCG alone. */
@@ -55,17 +55,23 @@ export interface VisionNative {
   dct: boolean;
   /** Normals → zero-mean height on the mask in `out` (0 outside); resolves to the CG iterations and the method used. */
   integrateSolve(width: number, height: number, normals: Float32Array, mask: Uint8Array, out: Float32Array, tolerance: number, maxIterations: number, minNz: number): Promise<{ iterations: number; solver: IntegrateSolver }>;
-  /** Resample rows [y0, y1) of dst (dstW × dstH × channels) from src through H; rotate = normals. */
+  /** Resample rows [y0, y1) of each image's dst (dstW × dstH × channels) from its src through H, in one pass. */
   warp(job: NativeWarpJob): Promise<void>;
 }
 
-/** One band of a homography resampling for the native kernel. */
-export interface NativeWarpJob {
+/** One image of a {@link NativeWarpJob}: `channels` interleaved floats per pixel. */
+export interface NativeWarpImage {
   src: Float32Array;
+  dst: Float32Array;
+  channels: number;
+}
+
+/** One band of a homography resampling for the native kernel: images sharing one mapping. */
+export interface NativeWarpJob {
+  /** Up to 4; with `rotation`, the first is 3-channel normals. */
+  images: readonly NativeWarpImage[];
   srcWidth: number;
   srcHeight: number;
-  channels: number;
-  dst: Float32Array;
   dstWidth: number;
   dstHeight: number;
   H: readonly number[];
@@ -109,10 +115,10 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
       },
       warp(j) {
         const params = Float64Array.from([
-          j.srcWidth, j.srcHeight, j.channels, j.dstWidth, j.dstHeight, j.y0, j.y1, j.rotation ? 1 : 0,
+          j.srcWidth, j.srcHeight, j.dstWidth, j.dstHeight, j.y0, j.y1, j.rotation ? 1 : 0,
           j.rotation?.[0] ?? 1, j.rotation?.[1] ?? 0, ...j.H,
         ]);
-        return raw.warpSolve(params, j.src, j.dst);
+        return raw.warpSolve(params, j.images.map((i) => i.src), j.images.map((i) => i.dst), Int32Array.from(j.images.map((i) => i.channels)));
       },
       dct: raw.dct === true,
       async integrateSolve(width, height, normals, mask, out, tolerance, maxIterations, minNz) {

@@ -1,3 +1,4 @@
+import { createError } from '../core/errors.ts';
 import { applyHomography, homographyJacobian, type Homography } from './homography.ts';
 import type { CardOutline } from './segment.ts';
 import { loadVisionNative } from './native.ts';
@@ -111,27 +112,48 @@ export function normalsToCanonical(normals: Float32Array, width: number, height:
  * bands on the thread pool when the addon is built, else the TypeScript version.
  */
 export async function warpToCanonicalAsync(src: Float32Array, width: number, height: number, channels: number, outline: CardOutline, normals = false): Promise<Float32Array> {
+  const [dst] = await warpImagesToCanonicalAsync([{ src, channels, normals }], width, height, outline);
+  return dst;
+}
+
+/** One image for {@link warpImagesToCanonicalAsync}. */
+export interface CanonicalWarpImage {
+  src: Float32Array;
+  channels: number;
+  /** 3-channel normals: rotated into the card frame and renormalised (only the first image may be). */
+  normals?: boolean;
+}
+
+/**
+ * Several images of the same camera frame (e.g. normals, albedo, confidence) into the canonical card image
+ * in one pass: the native kernel computes each canonical pixel's source position once for all of them.
+ */
+export async function warpImagesToCanonicalAsync(images: readonly CanonicalWarpImage[], width: number, height: number, outline: CardOutline): Promise<Float32Array[]> {
   const { canonicalToImage: H, canonicalWidth: cw, canonicalHeight: ch } = outline;
+  if (images.some((im, k) => im.normals && (k > 0 || im.channels !== 3))) throw createError('GB_VISION_FAILED', 'warp: only the first image may be normals, with 3 channels');
   const native = await loadVisionNative();
-  const dst = new Float32Array(cw * ch * channels);
-  const rotation = normals ? canonicalRotation(outline) : undefined;
-  if (!native) {
+  const dsts = images.map((im) => new Float32Array(cw * ch * im.channels));
+  const rotation = images[0]?.normals ? canonicalRotation(outline) : undefined;
+  if (!native || images.length > 4) {
     // TypeScript fallback in slices of rows, yielding between them.
     for (let y0 = 0; y0 < ch; y0 += 128) {
       const y1 = Math.min(ch, y0 + 128);
-      warpRows(src, width, height, channels, H, cw, dst, y0, y1);
-      if (rotation) rotateNormals(dst, rotation[0], rotation[1], y0 * cw, y1 * cw);
+      images.forEach((im, k) => {
+        warpRows(im.src, width, height, im.channels, H, cw, dsts[k], y0, y1);
+        if (im.normals && rotation) rotateNormals(dsts[k], rotation[0], rotation[1], y0 * cw, y1 * cw);
+      });
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    return dst;
+    return dsts;
   }
+  const jobImages = images.map((im, k) => ({ src: im.src, dst: dsts[k], channels: im.channels }));
   const step = Math.ceil(ch / native.threads);
   const jobs: Promise<void>[] = [];
   for (let y0 = 0; y0 < ch; y0 += step) {
-    jobs.push(native.warp({ src, srcWidth: width, srcHeight: height, channels, dst, dstWidth: cw, dstHeight: ch, H, y0, y1: Math.min(ch, y0 + step), rotation }));
+    jobs.push(native.warp({ images: jobImages, srcWidth: width, srcHeight: height, dstWidth: cw, dstHeight: ch, H, y0, y1: Math.min(ch, y0 + step), rotation }));
   }
   await Promise.all(jobs);
-  return dst;
+  return dsts;
 }
 
 /** Image position of a canonical pixel. */

@@ -1,8 +1,8 @@
 import type { LightField } from './lights.ts';
 import type { Plane, PsKernelOptions } from './ps-kernel.ts';
-import { solvePhotometricStereo } from './ps.ts';
+import { solvePhotometricStereo, type PsOutput } from './ps.ts';
 import { segmentCard, standardCard, type CardOutline, type CardSpec } from './segment.ts';
-import { imageCardMask, roundedRectMask, warpToCanonicalAsync } from './rectify.ts';
+import { imageCardMask, roundedRectMask, warpImagesToCanonicalAsync } from './rectify.ts';
 import { integrateNormals } from './integrate.ts';
 import { removeWarp, type WarpFit } from './warp.ts';
 
@@ -24,6 +24,15 @@ export interface SideInput {
   warpDegree?: number;
 }
 
+/** Milliseconds per stage of {@link reconstructSide}. */
+export interface SideTimings { segment: number; ps: number; rectify: number; integrate: number; warp: number; total: number }
+
+/** Process CPU time so far (user + system, all threads), ms. */
+function cpuNowMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** The reconstructed side in the canonical card frame (x right, y up, z towards the camera). */
 export interface SideResult {
   outline: CardOutline;
@@ -38,8 +47,26 @@ export interface SideResult {
   /** Height in µm with the warp removed (relief: dents, creases), zero outside the mask. */
   reliefUm: Float32Array;
   warp: WarpFit | undefined;
-  timingsMs: { segment: number; ps: number; rectify: number; integrate: number; warp: number; total: number };
+  timingsMs: SideTimings;
+  /** Process CPU time (all threads) per stage: the work, independent of how loaded the machine is. */
+  cpuMs: SideTimings;
   backend: 'native' | 'ts';
+}
+
+// Camera-frame PS outputs are intermediate (only their rectified copies are returned): a booth reuses
+// them from side to side instead of page-faulting ~250 MB of fresh buffers per 12 MP side. A pool, so
+// concurrent reconstructions never share one set; one idle set is kept.
+const psScratch: PsOutput[] = [];
+
+function takePsScratch(count: number): PsOutput {
+  const k = psScratch.findIndex((o) => o.albedo.length === count);
+  if (k >= 0) return psScratch.splice(k, 1)[0];
+  return { normals: new Float32Array(3 * count), albedo: new Float32Array(count), confidence: new Float32Array(count) };
+}
+
+function returnPsScratch(o: PsOutput): void {
+  psScratch.length = 0;
+  psScratch.push(o);
 }
 
 /**
@@ -49,38 +76,46 @@ export interface SideResult {
  */
 export async function reconstructSide(input: SideInput): Promise<SideResult> {
   const t0 = performance.now();
+  const c0 = cpuNowMs();
   const card = input.card ?? standardCard;
   const outline = segmentCard(input.planes, input.width, input.height, { card, umPerPx: input.umPerPx, canonicalUmPerPx: input.canonicalUmPerPx });
   const t1 = performance.now();
+  const c1 = cpuNowMs();
   // Two pixels of margin so bilinear rectification at the card edge reads solved pixels.
   const imgMask = imageCardMask(outline, input.width, input.height, 2);
   // Integer frames use full scale as "saturated" (the capture and the simulator clip there).
   const p0 = input.planes[0];
   const saturation = p0 instanceof Uint16Array ? 65535 : p0 instanceof Uint8Array ? 255 : Infinity;
-  const ps = await solvePhotometricStereo(input.planes, input.lights, { saturation, ...input.ps, mask: imgMask });
+  const scratch = takePsScratch(input.width * input.height);
+  const ps = await solvePhotometricStereo(input.planes, input.lights, { saturation, ...input.ps, mask: imgMask, out: scratch });
   const t2 = performance.now();
+  const c2 = cpuNowMs();
   const cw = outline.canonicalWidth, ch = outline.canonicalHeight;
-  const [normals, albedo, confidence] = await Promise.all([
-    warpToCanonicalAsync(ps.normals, input.width, input.height, 3, outline, true),
-    warpToCanonicalAsync(ps.albedo, input.width, input.height, 1, outline),
-    warpToCanonicalAsync(ps.confidence, input.width, input.height, 1, outline),
-  ]);
+  // One resampling pass for all three (the source position of each canonical pixel is computed once).
+  const [normals, albedo, confidence] = await warpImagesToCanonicalAsync([
+    { src: ps.normals, channels: 3, normals: true },
+    { src: ps.albedo, channels: 1 },
+    { src: ps.confidence, channels: 1 },
+  ], input.width, input.height, outline);
+  returnPsScratch(scratch);
   const mask = roundedRectMask(cw, ch, (card.cornerRadiusMm * 1000) / outline.canonicalUmPerPx);
   const t3 = performance.now();
+  const c3 = cpuNowMs();
   const depth = await integrateNormals(normals, cw, ch, { mask });
   const t4 = performance.now();
+  const c4 = cpuNowMs();
   const reliefUm = depth.heightPx;
   const degree = input.warpDegree ?? 2;
-  const warp = degree > 0 ? removeWarp(reliefUm, cw, ch, mask, degree) : undefined;
   const k = outline.canonicalUmPerPx;
-  for (let i = 0; i < reliefUm.length; i++) reliefUm[i] *= k;
-  if (warp) {
-    warp.residualRms *= k;
-    warp.coefficients = warp.coefficients.map((c) => c * k);
-  }
+  // Warp removal and px → µm in one pass over the map.
+  let warp: WarpFit | undefined;
+  if (degree > 0) warp = removeWarp(reliefUm, cw, ch, mask, degree, k);
+  else for (let i = 0; i < reliefUm.length; i++) reliefUm[i] *= k;
   const t5 = performance.now();
+  const c5 = cpuNowMs();
   return {
     outline, width: cw, height: ch, umPerPx: k, mask, normals, albedo, confidence, reliefUm, warp, backend: ps.backend,
     timingsMs: { segment: t1 - t0, ps: t2 - t1, rectify: t3 - t2, integrate: t4 - t3, warp: t5 - t4, total: t5 - t0 },
+    cpuMs: { segment: c1 - c0, ps: c2 - c1, rectify: c3 - c2, integrate: c4 - c3, warp: c5 - c4, total: c5 - c0 },
   };
 }

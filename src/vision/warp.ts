@@ -40,9 +40,10 @@ function solveDense(M: number[][], v: number[]): number[] | undefined {
 /**
  * Remove the card's warp: fit a polynomial of `degree` (default 2) to the height over the mask, robustly
  * (Tukey biweight on a subsample, so dents and creases do not pull the fit), and subtract it in place
- * inside the mask. Local relief (dents, creases) stays.
+ * inside the mask. Local relief (dents, creases) stays. `scale` then multiplies the whole map (e.g. px → µm,
+ * folded into the same pass); the returned coefficients and RMS are in the scaled units.
  */
-export function removeWarp(heightMap: Float32Array, width: number, height: number, mask?: Uint8Array, degree = 2): WarpFit {
+export function removeWarp(heightMap: Float32Array, width: number, height: number, mask?: Uint8Array, degree = 2, scale = 1): WarpFit {
   if (heightMap.length !== width * height) throw createError('GB_IMAGE_INVALID', `height: expected ${width * height} values, got ${heightMap.length}`);
   const terms = monomials(degree);
   const k = terms.length;
@@ -103,21 +104,29 @@ export function removeWarp(heightMap: Float32Array, width: number, height: numbe
   }
   let ss = 0;
   let cnt = 0;
+  const xs = new Float64Array(width);
+  for (let x = 0; x < width; x++) xs[x] = (2 * x) / (width - 1 || 1) - 1;
+  const cx = new Float64Array(degree + 1);
   for (let y = 0; y < height; y++) {
     const yn = (2 * y) / (height - 1 || 1) - 1;
     // Collapse to a polynomial in x for this row, evaluated by Horner (no pow per pixel).
-    const cx = new Array<number>(degree + 1).fill(0);
+    cx.fill(0);
     for (let j = 0; j < k; j++) cx[terms[j][0]] += coef[j] * yn ** terms[j][1];
+    const row = y * width;
     for (let x = 0; x < width; x++) {
-      const i = y * width + x;
-      if (mask && !mask[i]) continue;
-      const xn = (2 * x) / (width - 1 || 1) - 1;
+      const i = row + x;
+      if (mask && !mask[i]) {
+        heightMap[i] *= scale;
+        continue;
+      }
+      const xn = xs[x];
       let f = 0;
       for (let a = degree; a >= 0; a--) f = f * xn + cx[a];
-      heightMap[i] -= f;
-      ss += heightMap[i] * heightMap[i];
+      const v = (heightMap[i] - f) * scale;
+      heightMap[i] = v;
+      ss += v * v;
       cnt++;
     }
   }
-  return { degree, coefficients: coef, residualRms: cnt ? Math.sqrt(ss / cnt) : 0 };
+  return { degree, coefficients: coef.map((c) => c * scale), residualRms: cnt ? Math.sqrt(ss / cnt) : 0 };
 }
