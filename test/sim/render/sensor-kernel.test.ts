@@ -85,6 +85,30 @@ t.test('a scene renders the same frames on 2 workers as on the calling thread', 
   t.ok(frames[0].some((v) => v > 64 * 16 * 4), 'the frame is lit');
 });
 
+t.test('a new scene reuses the basis arena with the new scene\'s bases; recycled frame buffers', async (t) => {
+  const geometry = withCameraSize(await loadBoothGeometry(), 150, 205);
+  const config = await loadSceneConfig();
+  const a = buildScene({ kind: 'card', seed: 3, geometry, config }).scene;
+  const b = buildScene({ kind: 'relief', seed: 4, geometry, config }).scene;
+  const levels = Array.from({ length: 24 }, (_, k) => (k === 9 ? 4095 : 0));
+  const r = new SceneRenderer({ geometry, threads: 0 });
+  r.setScene(a);
+  const first = await r.expose({ levels, exposureUs: 8000, seed: 1 });
+  r.setScene(b);
+  const reused = await r.expose({ levels, exposureUs: 8000, seed: 1 });
+  const fresh = new SceneRenderer({ geometry, threads: 0 });
+  fresh.setScene(b);
+  t.same(reused, await fresh.expose({ levels, exposureUs: 8000, seed: 1 }), 'scene b after scene a = scene b on a new renderer');
+  let changed = 0;
+  for (let i = 0; i < first.length; i++) if (first[i] !== reused[i]) changed++;
+  t.ok(changed > first.length / 10, `and differs from scene a (${changed} pixels)`);
+  const out = new Uint16Array(new SharedArrayBuffer(150 * 205 * 2)).fill(7);
+  const filled = await r.expose({ levels, exposureUs: 8000, seed: 1, out });
+  t.equal(filled, out, 'the caller\'s buffer is returned');
+  t.same(out, reused, 'and holds the frame');
+  await t.rejects(r.expose({ levels, exposureUs: 8000, seed: 1, out: new Uint16Array(10) }), { code: 'GB_INTERNAL' }, 'a buffer of the wrong size is refused');
+});
+
 t.test('noise is deterministic per seed and independent of the row split', async (t) => {
   const width = 640;
   const height = 40;
