@@ -31,9 +31,9 @@ const sources = ['addon.c', 'ps.c', 'poisson.c', 'warp.c', 'integrate.c', 'dct.c
 const base = ['-O3', '-fPIC', '-shared', '-fno-math-errno', '-std=gnu11', '-Wall', '-Wno-psabi', `-I${include}`, ...sources, '-o', `${out}.tmp`, '-lm'];
 // Tuned for the CPU it is built on (the booth builds on itself); retry generic if the flag is refused.
 // OpenMP parallelises the Poisson solver's sweeps over rows; without it the same code runs serially.
-// FFTW (Debian libfftw3-dev: fftw3f + fftw3f_threads) adds the DCT Poisson solver (dct.c); without it the
+// FFTW (Debian libfftw3-dev: fftw3f) adds the DCT Poisson solver (dct.c); without it the
 // addon still builds and integration uses multigrid PCG alone.
-const fftw = ['-DHAVE_FFTW', '-lfftw3f_threads', '-lfftw3f', '-lpthread'];
+const fftw = ['-DHAVE_FFTW', '-lfftw3f', '-lpthread'];
 const plain = [['-march=native', '-fopenmp', ...base], ['-fopenmp', ...base], ['-march=native', ...base], base];
 const attempts = [...plain.map((a) => [...a, ...fftw]), ...plain];
 let built = false;
