@@ -14,7 +14,7 @@
 
 // FFTW's own DCT kinds (REDFT10/01) are not SIMD-accelerated and measured ~2× slower than a real FFT here,
 // so the DCTs are done by Makhoul's method on rows: reorder (evens forward, odds backward), a batched
-// SIMD real-to-complex FFT, a twiddle; columns by transposing. Rows go in chunks, one chunk per OpenMP
+// SIMD real-to-complex FFT, a twiddle; columns the same way, CHUNK adjacent columns at a time. Rows go in chunks, one chunk per OpenMP
 // thread at a time, each executing the shared single-threaded plan on its own buffers (execution of a
 // plan is thread-safe; planning is not: one lock, plans cached per length).
 #define CHUNK 16
@@ -48,61 +48,67 @@ static int rowPlan(int n, RowPlan* out) {
   return ok;
 }
 
-// In place on `rows` rows of length n: forward = unscaled DCT-II (Y_k = Σ x_j cos(π(2j+1)k/2n)),
-// inverse = its inverse times n.
-static int dctRows(float* a, int n, int rows, int inverse) {
+// In place on `count` sequences of length n: forward = unscaled DCT-II (Y_k = Σ x_j cos(π(2j+1)k/2n)),
+// inverse = its inverse times n. Sequence q's element j is at a[j·js + q·qs]: rows of a row-major image
+// (js = 1, qs = n) or its columns (js = width, qs = 1: CHUNK adjacent columns share each cache line read,
+// so no transpose pass is needed).
+static int dctLines(float* a, int n, int count, size_t js, size_t qs, int inverse) {
   RowPlan P;
   if (!rowPlan(n, &P)) return 0;
   const int nc = n / 2 + 1;
   float* cs = (float*)malloc((size_t)n * 2 * sizeof(float));
+  if (!cs) return 0;
   for (int k = 0; k < n; k++) { cs[2 * k] = (float)cos(M_PI * k / (2.0 * n)); cs[2 * k + 1] = (float)sin(M_PI * k / (2.0 * n)); }
   int failed = 0;
-  #pragma omp parallel if ((size_t)n * rows >= 262144)
+  #pragma omp parallel if ((size_t)n * count >= 262144)
   {
     float* r = (float*)fftwf_malloc((size_t)CHUNK * n * sizeof(float));
     fftwf_complex* c = (fftwf_complex*)fftwf_malloc((size_t)CHUNK * nc * sizeof(fftwf_complex));
     if (!r || !c) failed = 1;
     #pragma omp for schedule(static)
-    for (int r0 = 0; r0 < rows; r0 += CHUNK) {
+    for (int q0 = 0; q0 < count; q0 += CHUNK) {
       if (!r || !c) continue;
-      const int m = rows - r0 < CHUNK ? rows - r0 : CHUNK;
+      const int m = count - q0 < CHUNK ? count - q0 : CHUNK;
+      float* base = a + (size_t)q0 * qs;
       if (!inverse) {
-        for (int q = 0; q < CHUNK; q++) {
-          float* v = r + (size_t)q * n;
-          if (q >= m) { memset(v, 0, (size_t)n * sizeof(float)); continue; }
-          const float* x = a + (size_t)(r0 + q) * n;
-          for (int j = 0; 2 * j < n; j++) v[j] = x[2 * j];
-          for (int j = 0; 2 * j + 1 < n; j++) v[n - 1 - j] = x[2 * j + 1];
+        if (m < CHUNK) memset(r, 0, (size_t)CHUNK * n * sizeof(float));
+        // Reorder: evens forward, odds backward; j outer so column mode reads whole cache lines.
+        for (int j = 0; j < n; j++) {
+          const int d = (j & 1) ? n - 1 - (j >> 1) : (j >> 1);
+          const float* src = base + (size_t)j * js;
+          for (int q = 0; q < m; q++) r[(size_t)q * n + d] = src[q * qs];
         }
         fftwf_execute_dft_r2c(P.fwd, r, c);
-        for (int q = 0; q < m; q++) {
-          const fftwf_complex* V = c + (size_t)q * nc;
-          float* y = a + (size_t)(r0 + q) * n;
-          y[0] = V[0][0];
-          for (int k = 1; k < nc; k++) {
-            const float re = V[k][0], im = V[k][1], co = cs[2 * k], si = cs[2 * k + 1];
-            y[k] = co * re + si * im;
-            if (n - k > k) y[n - k] = si * re - co * im;
+        for (int k = 0; k < nc; k++) {
+          float* lo = base + (size_t)k * js;
+          float* hi = base + (size_t)(n - k) * js;
+          const float co = cs[2 * k], si = cs[2 * k + 1];
+          for (int q = 0; q < m; q++) {
+            const float re = c[(size_t)q * nc + k][0], im = c[(size_t)q * nc + k][1];
+            if (k == 0) { lo[q * qs] = re; continue; }
+            lo[q * qs] = co * re + si * im;
+            if (n - k > k) hi[q * qs] = si * re - co * im;
           }
         }
       } else {
-        for (int q = 0; q < CHUNK; q++) {
-          fftwf_complex* V = c + (size_t)q * nc;
-          if (q >= m) { memset(V, 0, (size_t)nc * sizeof(fftwf_complex)); continue; }
-          const float* y = a + (size_t)(r0 + q) * n;
-          V[0][0] = y[0]; V[0][1] = 0;
-          for (int k = 1; k < nc; k++) {
-            const float p = y[k], s = n - k < n ? y[n - k] : 0, co = cs[2 * k], si = cs[2 * k + 1];
-            V[k][0] = co * p + si * s;
-            V[k][1] = si * p - co * s;
+        if (m < CHUNK) memset(c, 0, (size_t)CHUNK * nc * sizeof(fftwf_complex));
+        for (int k = 0; k < nc; k++) {
+          const float* lo = base + (size_t)k * js;
+          const float* hi = base + (size_t)(n - k) * js;
+          const float co = cs[2 * k], si = cs[2 * k + 1];
+          for (int q = 0; q < m; q++) {
+            float* V = c[(size_t)q * nc + k];
+            if (k == 0) { V[0] = lo[q * qs]; V[1] = 0; continue; }
+            const float p = lo[q * qs], t = hi[q * qs];
+            V[0] = co * p + si * t;
+            V[1] = si * p - co * t;
           }
         }
         fftwf_execute_dft_c2r(P.inv, c, r);
-        for (int q = 0; q < m; q++) {
-          const float* v = r + (size_t)q * n;
-          float* x = a + (size_t)(r0 + q) * n;
-          for (int j = 0; 2 * j < n; j++) x[2 * j] = v[j];
-          for (int j = 0; 2 * j + 1 < n; j++) x[2 * j + 1] = v[n - 1 - j];
+        for (int j = 0; j < n; j++) {
+          const int d = (j & 1) ? n - 1 - (j >> 1) : (j >> 1);
+          float* dst = base + (size_t)j * js;
+          for (int q = 0; q < m; q++) dst[q * qs] = r[(size_t)q * n + d];
         }
       }
     }
@@ -113,15 +119,6 @@ static int dctRows(float* a, int n, int rows, int inverse) {
   return !failed;
 }
 
-// dst (w×h, row-major) = transpose of src (h×w), in 32×32 blocks.
-static void transpose(const float* src, float* dst, int w, int h) {
-  #pragma omp parallel for schedule(static) if ((size_t)w * h >= 262144)
-  for (int by = 0; by < h; by += 32)
-    for (int bx = 0; bx < w; bx += 32)
-      for (int y = by; y < by + 32 && y < h; y++)
-        for (int x = bx; x < bx + 32 && x < w; x++) dst[(size_t)x * h + y] = src[(size_t)y * w + x];
-}
-
 float* dctAlloc(size_t n) { return (float*)fftwf_malloc(n * sizeof(float)); }
 void dctFree(float* p) { fftwf_free(p); }
 
@@ -129,31 +126,24 @@ int dctPoissonAvailable(void) { return 1; }
 
 int dctPoissonSolve(int w, int h, float* buf) {
   const size_t n = (size_t)w * h;
-  float* t = (float*)malloc(n * sizeof(float));
-  if (!t) return 0;
-  adviseHuge(t, n * sizeof(float));
-  int ok = dctRows(buf, w, h, 0);
-  transpose(buf, t, w, h);  // t: w rows of length h (row x holds column x)
-  ok = ok && dctRows(t, h, w, 0);
+  int ok = dctLines(buf, w, h, 1, (size_t)w, 0) && dctLines(buf, h, w, (size_t)w, 1, 0);
   // Forward then inverse DCT multiplies by w·h: fold that into the division. Mode (0,0) is free: zero.
   const double scale = (double)w * h;
-  float* ky = (float*)malloc((size_t)h * sizeof(float));
-  for (int y = 0; y < h; y++) ky[y] = (float)(2.0 - 2.0 * cos(M_PI * y / h));
+  float* kx = (float*)malloc((size_t)w * sizeof(float));
+  if (!kx) return 0;
+  for (int x = 0; x < w; x++) kx[x] = (float)(2.0 - 2.0 * cos(M_PI * x / w));
+  const float inv = (float)(1.0 / scale);
   #pragma omp parallel for schedule(static) if (n >= 262144)
-  for (int x = 0; x < w; x++) {
-    const float kx = (float)(2.0 - 2.0 * cos(M_PI * x / w));
-    const float inv = (float)(1.0 / scale);
-    float* row = t + (size_t)x * h;
-    for (int y = 0; y < h; y++) {
-      const float lam = kx + ky[y];
-      row[y] = lam > 0 ? row[y] * inv / lam : 0.0f;
+  for (int y = 0; y < h; y++) {
+    const float ky = (float)(2.0 - 2.0 * cos(M_PI * y / h));
+    float* row = buf + (size_t)y * w;
+    for (int x = 0; x < w; x++) {
+      const float lam = kx[x] + ky;
+      row[x] = lam > 0 ? row[x] * inv / lam : 0.0f;
     }
   }
-  free(ky);
-  ok = ok && dctRows(t, h, w, 1);
-  transpose(t, buf, h, w);
-  ok = ok && dctRows(buf, w, h, 1);
-  free(t);
+  free(kx);
+  ok = ok && dctLines(buf, h, w, (size_t)w, 1, 1) && dctLines(buf, w, h, 1, (size_t)w, 1);
   return ok;
 }
 

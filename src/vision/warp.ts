@@ -113,15 +113,21 @@ export function removeWarp(heightMap: Float32Array, width: number, height: numbe
     cx.fill(0);
     for (let j = 0; j < k; j++) cx[terms[j][0]] += coef[j] * yn ** terms[j][1];
     const row = y * width;
+    // Up to degree 2 (the default) the row polynomial is three locals: no inner loop per pixel.
+    const c0 = cx[0], c1 = degree >= 1 ? cx[1] : 0, c2 = degree >= 2 ? cx[2] : 0;
     for (let x = 0; x < width; x++) {
       const i = row + x;
-      if (mask && !mask[i]) {
+      if (mask !== undefined && mask[i] === 0) {
         heightMap[i] *= scale;
         continue;
       }
       const xn = xs[x];
-      let f = 0;
-      for (let a = degree; a >= 0; a--) f = f * xn + cx[a];
+      let f: number;
+      if (degree <= 2) f = c0 + xn * (c1 + xn * c2);
+      else {
+        f = 0;
+        for (let a = degree; a >= 0; a--) f = f * xn + cx[a];
+      }
       const v = (heightMap[i] - f) * scale;
       heightMap[i] = v;
       ss += v * v;
