@@ -14,7 +14,8 @@ import {
 } from './defects.ts';
 import type { PlacementMm, Scene } from './scene.ts';
 import type { CardSpec } from './scene-config.ts';
-import { allocateSurfaceMaps, finalizeSurface, forEachInBox } from './surface-maps.ts';
+import { allocateSurfaceMaps, forEachInBox } from './surface-maps.ts';
+import { finishCardSurface, outlineCoverage, type CardOutlineShape } from './card-outline.ts';
 
 export type CardSide = 'front' | 'back';
 
@@ -133,11 +134,18 @@ export function buildCardScene(options: CardOptions): { scene: Scene; truth: Car
   const gloss = rng.range(spec.glossRoughness[0], spec.glossRoughness[1]);
 
   // Outline, thickness, bow (a cylinder-like sag along one axis) and gloss.
+  // Samples up to one ramp half-width past the outline are card for now; finishCardSurface anti-aliases it.
+  const outline: CardOutlineShape = {
+    distanceMm: (u, v) => roundedRectDistance(u, v, shape.halfW, shape.halfH, shape.radius),
+    faceHeightMm: (u, v) => {
+      const s = bowAxis === 'long' ? v / shape.halfH : u / shape.halfW;
+      return spec.thicknessMm + bowMm * (1 - s * s);
+    },
+  };
   forEachInBox(maps, -shape.halfW - 1, -shape.halfH - 1, shape.halfW + 1, shape.halfH + 1, (i, u, v) => {
-    if (roundedRectDistance(u, v, shape.halfW, shape.halfH, shape.radius) > 0) return;
-    const s = bowAxis === 'long' ? v / shape.halfH : u / shape.halfW;
+    if (outlineCoverage(outline.distanceMm(u, v), pitchMm) === 0) return;
     maps.cover[i] = 1;
-    maps.height[i] = spec.thicknessMm + bowMm * (1 - s * s);
+    maps.height[i] = outline.faceHeightMm(u, v);
     maps.roughness[i] = gloss;
     maps.specularF0[i] = 0.04;
   });
@@ -156,7 +164,7 @@ export function buildCardScene(options: CardOptions): { scene: Scene; truth: Car
     if (rng.next() < 0.3) defects.push(stampPrintLine(maps, rng, shape, next(), side));
     for (let k = rng.int(0, 2); k > 0; k--) defects.push(stampStain(maps, rng, shape, next(), side));
   }
-  finalizeSurface(maps, tray);
+  finishCardSurface(maps, outline, tray);
 
   const placement = seededPlacement(seed, sideSalt, spec.placement.maxShiftMm, spec.placement.maxRotationDeg);
   const centering = centeringFromBorders(

@@ -84,3 +84,40 @@ t.test('a stain leaves the relief untouched', async (t) => {
   }
   t.fail('no stain in 60 seeds');
 });
+
+t.test('the outline is anti-aliased: interpolated coverage crosses ½ exactly on the true sides, at full face height', async (t) => {
+  // Pitches of different phase against the card's size; no defects so the border albedo is uniform.
+  for (const pitch of [0.0487, 0.05, 0.0613]) {
+    const { scene, truth } = buildCardScene({ seed: 4, side: 'front', spec: config.card, tray: geometry.tray, pitchMm: pitch, defects: false });
+    const m = scene.surface!.maps;
+    const face = (u: number, v: number): number => {
+      const s = truth.bow.axis === 'long' ? v / (truth.heightMm / 2) : u / (truth.widthMm / 2);
+      return truth.thicknessMm + truth.bow.amplitudeMm * (1 - s * s);
+    };
+    // Walk from the card centre outwards along the middle row / column; coverage from the albedo blend.
+    const walks = [
+      { name: 'right', step: 1, along: 'x' as const, edge: truth.widthMm / 2 },
+      { name: 'left', step: -1, along: 'x' as const, edge: -truth.widthMm / 2 },
+      { name: 'top', step: -1, along: 'y' as const, edge: truth.heightMm / 2 },
+      { name: 'bottom', step: 1, along: 'y' as const, edge: -truth.heightMm / 2 },
+    ];
+    for (const wk of walks) {
+      const x0 = Math.floor(m.widthPx / 2), y0 = Math.floor(m.heightPx / 2);
+      const idx = (k: number): number => (wk.along === 'x' ? y0 * m.widthPx + x0 + k * wk.step : (y0 + k * wk.step) * m.widthPx + x0);
+      const pos = (k: number): number => (wk.along === 'x' ? mapU(m, x0 + k * wk.step) : mapV(m, y0 + k * wk.step));
+      let k = 1;
+      while (Math.abs(pos(k)) < Math.abs(wk.edge) - 0.5) k++;
+      const borderAlbedo = m.albedo[idx(k)];
+      const cov = (j: number): number => (m.albedo[idx(j)] - geometry.tray.albedo) / (borderAlbedo - geometry.tray.albedo);
+      while (cov(k + 1) >= 0.5) k++;
+      const crossing = pos(k) + ((cov(k) - 0.5) / (cov(k) - cov(k + 1))) * (pos(k + 1) - pos(k));
+      t.ok(Math.abs(crossing - wk.edge) < 1e-4, `pitch ${pitch} mm, ${wk.name} side drawn at ${crossing.toFixed(5)} mm, true ${wk.edge.toFixed(5)} mm`);
+      const [u, v] = wk.along === 'x' ? [pos(k), mapV(m, y0)] : [mapU(m, x0), pos(k)];
+      t.ok(Math.abs(m.height[idx(k)] - face(u, v)) < 1e-6 && Math.abs(m.height[idx(k + 1)] - face(u, v)) < 0.01, 'the top face keeps its height across the outline');
+      const slope = Math.max(...[k - 1, k, k + 1, k + 2].map((j) => Math.abs(wk.along === 'x' ? m.slopeU[idx(j)] : m.slopeV[idx(j)])));
+      t.ok(slope < 0.05, `no edge wall in the normals near the outline (|slope| ${slope.toFixed(4)})`);
+      t.equal(m.cover[idx(k)], 1, 'cover map (renderer mask) set on the inside sample');
+      t.equal(m.cover[idx(k + 1)], 0, 'and clear on the outside one');
+    }
+  }
+});
