@@ -35,7 +35,9 @@ const base = ['-O3', '-fPIC', '-shared', '-fno-math-errno', '-std=gnu11', '-Wall
 // addon still builds and integration uses multigrid PCG alone.
 const fftw = ['-DHAVE_FFTW', '-lfftw3f', '-lpthread'];
 const plain = [['-march=native', '-fopenmp', ...base], ['-fopenmp', ...base], ['-march=native', ...base], base];
-const attempts = [...plain.map((a) => [...a, ...fftw]), ...plain];
+// Only tried where the header is (a machine without FFTW would otherwise print four failed compiles).
+const hasFftw = ['/usr/include', '/usr/local/include', '/opt/homebrew/include'].some((d) => existsSync(join(d, 'fftw3.h')));
+const attempts = [...(hasFftw ? plain.map((a) => [...a, ...fftw]) : []), ...plain];
 let built = false;
 for (const args of attempts) {
   try {
