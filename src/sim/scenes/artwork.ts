@@ -15,7 +15,7 @@ export function roundedRectDistance(u: number, v: number, halfW: number, halfH: 
   const qy = Math.abs(v) - (halfH - radius);
   const ox = Math.max(qx, 0);
   const oy = Math.max(qy, 0);
-  return Math.hypot(ox, oy) + Math.min(Math.max(qx, qy), 0) - radius;
+  return Math.sqrt(ox * ox + oy * oy) + Math.min(Math.max(qx, qy), 0) - radius;
 }
 
 interface Blob {

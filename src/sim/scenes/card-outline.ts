@@ -69,8 +69,6 @@ export function finishCardSurface(maps: SurfaceMaps, shape: CardOutlineShape, tr
   const coverage = new Float32Array(n);
   for (let i = 0; i < n; i++) coverage[i] = kind[i] === 1 ? a0[i] : 0;
   finalizeSurface(maps, tray);
-  const slopeU = maps.slopeU.slice();
-  const slopeV = maps.slopeV.slice();
 
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
     const i = y * w + x;
@@ -86,17 +84,19 @@ export function finishCardSurface(maps: SurfaceMaps, shape: CardOutlineShape, tr
     if (kind[i] === 0 && dist[i] <= PLATEAU_PITCHES * p && !near(i, x, y, 2, 2)) maps.height[i] = shape.faceHeightMm(mapU(maps, x), mapV(maps, y));
   }
 
-  // Slopes: the tray is flat; the top face's slopes never look across its (hidden) edge wall.
+  // Slopes: the tray is flat; the top face's slopes never look across its (hidden) edge wall. Elsewhere
+  // (inside the card, at defects) finalizeSurface's central differences stand.
   const hgt = maps.height;
   const isCard = (j: number): boolean => kind[j] !== 0;
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
     const i = y * w + x;
     if (kind[i] === 0) { maps.slopeU[i] = 0; maps.slopeV[i] = 0; continue; }
-    if (kind[i] === 2) { maps.slopeU[i] = slopeU[i]; maps.slopeV[i] = slopeV[i]; continue; }
+    if (kind[i] === 2) continue;
     const l = x > 0 && isCard(i - 1) ? i - 1 : i;
     const r = x < w - 1 && isCard(i + 1) ? i + 1 : i;
     const up = y > 0 && isCard(i - w) ? i - w : i;
     const dn = y < h - 1 && isCard(i + w) ? i + w : i;
+    if (r - l === 2 && dn - up === 2 * w) continue;
     maps.slopeU[i] = r === l ? 0 : (hgt[r] - hgt[l]) / ((r - l) * p);
     maps.slopeV[i] = dn === up ? 0 : (hgt[up] - hgt[dn]) / (((dn - up) / w) * p);
   }
