@@ -56,13 +56,11 @@ export interface SegmentOptions {
   canonicalUmPerPx?: number;
 }
 
-// Edge profiles look at an upper quantile over lights, not the max: a grazing LED can make the card's edge
-// wall glint (saturate) in one or two frames, which pushes a max-image edge outwards; the median instead
-// sees the edge wall dark under most lights, which pulls the edge inwards. On simulated cards (gradebooth
-// sim render, 1500×2048) the quantile moves the edge only where the simulator draws a wall (a one-sample
-// height ramp whose normals span ~2 px; on a 1 µm thin card every quantile gives the same edge). Against
-// the outline the simulator actually draws (test/vision/sim-card-outline.ts), with the 0.9 quantile
-// corners are 0.02–0.05 px off on a thin card and 0.01–0.14 px on 0.32 mm cards placed at an angle.
+// Edge profiles look at an upper quantile over lights, not the max: a grazing LED can make a card's edge
+// glint (saturate) in one or two frames, which pushes a max-image edge outwards; the median instead sees a
+// worn or chipped edge dark under most lights, which pulls the edge inwards. On simulated cards (gradebooth
+// sim render, whose card outline is drawn sub-pixel exact) the 0.9 quantile puts corners 0.04–0.13 px from
+// the true corners in truth.json (test/vision/segment-sim.test.ts, sim-card.test.ts).
 const EDGE_QUANTILE = 0.9;
 const scratch = new Float64Array(256);
 
