@@ -25,7 +25,8 @@ fi
 export ONNXRUNTIME_NODE_INSTALL=skip
 if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] && [ -z "${CI:-}" ]; then
   echo "npm dependencies up to date (run 'npm ci' to reinstall)"
-  bash scripts/build-native.sh
+  # Through npm, so its bundled node-gyp is on the path; npm also runs the postinstall hook after it.
+  npm run --silent install
 else
   npm ci
 fi

@@ -25,8 +25,6 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: options.bodyLimitBytes,
-    // Strip the query string from logged URLs: websocket clients may carry their token there.
-    disableRequestLogging: false,
     requestIdHeader: 'x-request-id',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
