@@ -68,6 +68,13 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
   return typeof v === 'string' ? v : undefined;
 }
 
+/** Read a string option that must be given; `what` names its value in the message (e.g. `DIR`). */
+export function requiredStringOption(args: ParsedArgs, name: string, what: string): string {
+  const v = stringOption(args, name);
+  if (!v) throw createError('GB_USAGE', `--${name} ${what} is required`);
+  return v;
+}
+
 /** Read an integer option within [min, max], or undefined when absent. */
 export function intOption(args: ParsedArgs, name: string, min: number, max: number): number | undefined {
   const raw = stringOption(args, name);

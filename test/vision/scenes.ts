@@ -1,5 +1,7 @@
 // Analytic scenes for vision tests: exact normals/heights, rendered under known lights.
 
+import { mulberry32 } from '../helpers/mulberry32.ts';
+
 /** A height field with exact normals (x right, y up, z to camera) and a mask. */
 export interface Scene {
   width: number;
@@ -76,17 +78,8 @@ export function ringLights(elevationsDeg: number[], perRing: number): number[] {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random generator (mulberry32), so a failing pattern can be replayed. */
+export const rng = mulberry32;
 
 /** Shading options: Blinn-Phong specular and noise, rendered to 16-bit. */
 export interface ShadeOptions {

@@ -1,7 +1,7 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from '../command.ts';
-import { boolOption, printJson, stringOption } from '../command.ts';
+import { boolOption, printJson, stringOption, requiredStringOption } from '../command.ts';
 import { createError } from '../../core/errors.ts';
 import { readPng } from '../../imaging/png.ts';
 import { listChromeFolder, parseDirections } from '../../calibration/chrome-folder.ts';
@@ -41,10 +41,8 @@ Example: gradebooth calibrate lights --chrome-sphere data/psm-uw/chrome --out li
     json: { type: 'boolean' },
   },
   async run(args, ctx) {
-    const dir = stringOption(args, 'chrome-sphere');
-    const out = stringOption(args, 'out');
-    if (!dir) throw createError('GB_USAGE', 'calibrate lights: --chrome-sphere DIR is required');
-    if (!out) throw createError('GB_USAGE', 'calibrate lights: --out FILE is required');
+    const dir = requiredStringOption(args, 'chrome-sphere', 'DIR');
+    const out = requiredStringOption(args, 'out', 'FILE');
     const fractionText = stringOption(args, 'highlight-fraction');
     const highlightFraction = fractionText === undefined ? 0.5 : Number(fractionText);
     if (!(highlightFraction > 0 && highlightFraction < 1)) {

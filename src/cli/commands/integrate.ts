@@ -1,7 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createError } from '../../core/errors.ts';
-import { boolOption, printJson, stringOption, type Command } from '../command.ts';
+import { boolOption, printJson, stringOption, type Command, requiredStringOption } from '../command.ts';
 import { readPng } from '../../imaging/png.ts';
 import { decodeNormalsImage, readMaskPng, writeDepthPfm } from '../../io/photometric-folder.ts';
 import { integrateNormals } from '../../vision/integrate.ts';
@@ -26,10 +25,8 @@ Options:
     json: { type: 'boolean' },
   },
   async run(args, ctx) {
-    const normalsPath = stringOption(args, 'normals');
-    const outText = stringOption(args, 'out');
-    if (!normalsPath) throw createError('GB_USAGE', 'integrate: --normals FILE is required');
-    if (!outText) throw createError('GB_USAGE', 'integrate: --out DIR is required');
+    const normalsPath = requiredStringOption(args, 'normals', 'FILE');
+    const outText = requiredStringOption(args, 'out', 'DIR');
     const img = await readPng(resolve(normalsPath));
     const normals = decodeNormalsImage(img, normalsPath);
     const maskPath = stringOption(args, 'mask');

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createError } from '../../core/errors.ts';
-import { printJson, stringOption, boolOption, type Command } from '../command.ts';
+import { printJson, stringOption, boolOption, type Command, requiredStringOption } from '../command.ts';
 import { encodeNormalsPng, encodeScaledPng, parseLightSelection, readPhotometricFolder, writeDepthPfm } from '../../io/photometric-folder.ts';
 import { readFile } from 'node:fs/promises';
 import { distantLights } from '../../vision/lights.ts';
@@ -50,10 +50,8 @@ Options:
     json: { type: 'boolean' },
   },
   async run(args, ctx) {
-    const input = stringOption(args, 'input');
-    const outText = stringOption(args, 'out');
-    if (!input) throw createError('GB_USAGE', 'reconstruct: --input DIR is required');
-    if (!outText) throw createError('GB_USAGE', 'reconstruct: --out DIR is required');
+    const input = requiredStringOption(args, 'input', 'DIR');
+    const outText = requiredStringOption(args, 'out', 'DIR');
     const method = stringOption(args, 'method') ?? 'robust';
     if (method !== 'robust' && method !== 'ls') throw createError('GB_USAGE', `--method: expected robust or ls, got "${method}"`);
     const inDir = resolve(input);

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { createError } from '../../core/errors.ts';
 import { writeSimCapture } from '../../sim/export/sim-capture.ts';
 import { SceneRenderer } from '../../sim/render/scene-renderer.ts';
-import { boolOption, intOption, stringOption, type Command, type CommandContext } from '../command.ts';
+import { boolOption, intOption, stringOption, type Command, type CommandContext, requiredStringOption } from '../command.ts';
 import { simSetup, simSharedHelp, simSharedOptions } from './sim-render.ts';
 import { writeFile } from 'node:fs/promises';
 
@@ -43,8 +43,7 @@ ${simSharedHelp}`,
   async run(args, ctx) {
     const count = intOption(args, 'count', 1, 100000);
     if (count === undefined) throw createError('GB_USAGE', 'sim dataset: --count N is required');
-    const outText = stringOption(args, 'out');
-    if (!outText) throw createError('GB_USAGE', 'sim dataset: --out DIR is required');
+    const outText = requiredStringOption(args, 'out', 'DIR');
     const out = resolve(outText);
     const first = intOption(args, 'first-seed', 0, 2 ** 31 - 1 - count) ?? 1;
     const sides = (stringOption(args, 'sides') ?? 'front,back').split(',');

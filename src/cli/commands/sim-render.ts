@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { createError } from '../../core/errors.ts';
 import { writeSimCapture } from '../../sim/export/sim-capture.ts';
 import { sceneKinds, type SceneKind } from '../../sim/scenes/scene.ts';
-import { boolOption, intOption, printJson, stringOption, type Command } from '../command.ts';
+import { boolOption, intOption, printJson, stringOption, type Command, requiredStringOption } from '../command.ts';
 import { loadSettings } from '../../config/load.ts';
 import { loadBoothGeometry, withCameraSize, type BoothGeometry } from '../../sim/geometry/booth-geometry.ts';
 import { loadSceneConfig, type SceneConfig } from '../../sim/scenes/scene-config.ts';
@@ -85,8 +85,7 @@ Example: gradebooth sim render --scene card --seed 11 --distant-lights --out /tm
     if (!sceneKinds.includes(kind)) throw createError('GB_USAGE', `--scene: expected one of ${sceneKinds.join(', ')}, got "${kind}"`);
     const side = stringOption(args, 'side') ?? 'front';
     if (side !== 'front' && side !== 'back') throw createError('GB_USAGE', `--side: expected front or back, got "${side}"`);
-    const out = stringOption(args, 'out');
-    if (!out) throw createError('GB_USAGE', 'sim render: --out DIR is required');
+    const out = requiredStringOption(args, 'out', 'DIR');
     const seed = intOption(args, 'seed', 0, 2 ** 31 - 1) ?? 1;
     const exposureUs = intOption(args, 'exposure-us', 1, 10_000_000);
     const gainText = stringOption(args, 'gain');

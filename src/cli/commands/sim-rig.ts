@@ -1,5 +1,5 @@
 import { createError } from '../../core/errors.ts';
-import { stringOption, type Command } from '../command.ts';
+import { stringOption, type Command, requiredStringOption } from '../command.ts';
 import { SimulatedRig } from '../../sim/rig/simulated-rig.ts';
 
 export const simRigCommand: Command = {
@@ -13,8 +13,7 @@ export const simRigCommand: Command = {
   --quiet      do not print pin events`,
   options: { pty: { type: 'string' }, speed: { type: 'string' }, quiet: { type: 'boolean' } },
   async run(args, ctx) {
-    const ptyPath = stringOption(args, 'pty');
-    if (!ptyPath) throw createError('GB_USAGE', 'sim rig: --pty PATH is required');
+    const ptyPath = requiredStringOption(args, 'pty', 'PATH');
     const speedText = stringOption(args, 'speed');
     const speed = speedText === undefined ? undefined : Number(speedText);
     if (speed !== undefined && !(speed > 0 && speed <= 100)) throw createError('GB_USAGE', `--speed: expected a number in (0, 100], got "${speedText}"`);

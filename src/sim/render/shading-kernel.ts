@@ -276,6 +276,21 @@ interface RowGeometry {
   rDiffuse: Float32Array; rF0: Float32Array; rScale: Float32Array;
 }
 
+/**
+ * GGX D·F·G/(4 n·l n·v) with one division: hh = |l + v|² = 2 + 2 l·v, n·h² = (n·l + n·v)²/hh,
+ * D = a² hh² / (π ((n·l + n·v)²(a² − 1) + hh)²); G1(l)/n·l and G1(v)/(4 n·v) take the rest (`k`, `specV`).
+ * Shared by the near and distant rows; small enough that V8 inlines it into both loops.
+ */
+function ggxSpecular(ndl: number, ndv: number, ldv: number, a2: number, f0: number, k: number, specV: number): number {
+  const hh = 2 + 2 * ldv;
+  const sum = ndl + ndv;
+  const Q = sum * sum * (a2 - 1) + hh;
+  const m = 1 - Math.sqrt(hh) * 0.5;
+  const m2 = m * m;
+  const F = f0 + (1 - f0) * m2 * m2 * m;
+  return (a2 * hh * hh * F * specV) / (Math.PI * Q * Q * (ndl * (1 - k) + k));
+}
+
 /** One LED over one row: small, monomorphic functions (one per light model) that V8 optimises well. */
 function shadeLedRow(lights: Float64Array, o: number, mi: number, near: boolean, out: Float32Array, rowBase: number, W: number, row: RowGeometry): void {
   if (near) shadeNearRow(lights, o, mi, out, rowBase, W, row);
@@ -302,23 +317,8 @@ function shadeNearRow(lights: Float64Array, o: number, mi: number, out: Float32A
     }
     const c2 = c * c;
     const beam = mi === 2 ? c2 : mi === 4 ? c2 * c2 : mi === 3 ? c2 * c : mi === 1 ? c : mi === 0 ? 1 : Math.pow(c, mExp);
-    let brdf = rDiffuse[px];
     const f0 = rF0[px];
-    if (f0 > 0) {
-      // GGX D·F·G/(4 n·l n·v) with one division: hh = |l + v|² = 2 + 2 l·v, n·h² = (n·l + n·v)²/hh,
-      // D = a² hh² / (π ((n·l + n·v)²(a² − 1) + hh)²); G1(l)/n·l and G1(v)/(4 n·v) take the rest.
-      const ndv = rNdv[px];
-      const ldv = l0 * rV0[px] + l1 * rV1[px] + l2 * rV2[px];
-      const hh = 2 + 2 * ldv;
-      const sum = ndl + ndv;
-      const a2 = rA2[px];
-      const Q = sum * sum * (a2 - 1) + hh;
-      const m = 1 - Math.sqrt(hh) * 0.5;
-      const m2 = m * m;
-      const F = f0 + (1 - f0) * m2 * m2 * m;
-      const k = rK[px];
-      brdf += (a2 * hh * hh * F * rSpecV[px]) / (Math.PI * Q * Q * (ndl * (1 - k) + k));
-    }
+    const brdf = f0 > 0 ? rDiffuse[px] + ggxSpecular(ndl, rNdv[px], l0 * rV0[px] + l1 * rV1[px] + l2 * rV2[px], rA2[px], f0, rK[px], rSpecV[px]) : rDiffuse[px];
     out[rowBase + px] = brdf * ndl * rScale[px] * power * beam * il * il;
   }
 }
@@ -333,23 +333,8 @@ function shadeDistantRow(lights: Float64Array, o: number, out: Float32Array, row
       out[rowBase + px] = 0;
       continue;
     }
-    let brdf = rDiffuse[px];
     const f0 = rF0[px];
-    if (f0 > 0) {
-      // GGX D·F·G/(4 n·l n·v) with one division: hh = |l + v|² = 2 + 2 l·v, n·h² = (n·l + n·v)²/hh,
-      // D = a² hh² / (π ((n·l + n·v)²(a² − 1) + hh)²); G1(l)/n·l and G1(v)/(4 n·v) take the rest.
-      const ndv = rNdv[px];
-      const ldv = l0 * rV0[px] + l1 * rV1[px] + l2 * rV2[px];
-      const hh = 2 + 2 * ldv;
-      const sum = ndl + ndv;
-      const a2 = rA2[px];
-      const Q = sum * sum * (a2 - 1) + hh;
-      const m = 1 - Math.sqrt(hh) * 0.5;
-      const m2 = m * m;
-      const F = f0 + (1 - f0) * m2 * m2 * m;
-      const k = rK[px];
-      brdf += (a2 * hh * hh * F * rSpecV[px]) / (Math.PI * Q * Q * (ndl * (1 - k) + k));
-    }
+    const brdf = f0 > 0 ? rDiffuse[px] + ggxSpecular(ndl, rNdv[px], l0 * rV0[px] + l1 * rV1[px] + l2 * rV2[px], rA2[px], f0, rK[px], rSpecV[px]) : rDiffuse[px];
     out[rowBase + px] = brdf * ndl * rScale[px] * irradiance;
   }
 }

@@ -2,6 +2,7 @@
 // delays frames or adds garbage, in either direction, by a policy the test chooses.
 import { EventEmitter } from 'node:events';
 import type { RigPort } from '../../../src/hardware/rig/link.ts';
+import { mulberry32 } from '../../helpers/mulberry32.ts';
 
 export type Direction = 'toRig' | 'toHost';
 export type FaultAction = 'pass' | 'drop' | 'duplicate' | 'corrupt' | { delayMs: number } | { garbage: Buffer };
@@ -133,14 +134,5 @@ function zero(): FaultTally {
   return { pass: 0, drop: 0, duplicate: 0, corrupt: 0, delay: 0, garbage: 0 };
 }
 
-/** A deterministic pseudo-random generator (mulberry32), so a failing fault pattern can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random generator (mulberry32), so a failing pattern can be replayed. */
+export const seededRandom = mulberry32;
