@@ -5,8 +5,3 @@ export interface Clock {
   /** Monotonic milliseconds, for durations and timeouts. */
   monotonicMs(): number;
 }
-
-export const systemClock: Clock = {
-  nowMs: () => Date.now(),
-  monotonicMs: () => performance.now(),
-};

@@ -49,8 +49,4 @@ export class EventBus {
     this.emitter.on('*', listener);
     return () => this.emitter.off('*', listener);
   }
-
-  listenerCount(): number {
-    return this.emitter.listenerCount('*');
-  }
 }

@@ -120,6 +120,7 @@ export class Daemon {
     const disk = await this.store.diskSpace();
     const minFreeBytes = settings.storage.min_free_mb * 1024 * 1024;
     const hardware = this.deps.devices.map((d) => d.status());
+    const schema = schemaVersion(db);
     const problems: string[] = [];
     if (disk.freeBytes < minFreeBytes) problems.push(`disk: ${Math.round(disk.freeBytes / 1048576)} MB free, below storage.min_free_mb = ${settings.storage.min_free_mb}`);
     for (const h of hardware) {
@@ -133,7 +134,7 @@ export class Daemon {
         gradebooth: packageVersion,
         node: process.versions.node,
         sqlite: (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
-        schema: schemaVersion(db),
+        schema,
       },
       startedAt: new Date(this.startedAtMs).toISOString(),
       uptimeS: Math.round((Date.now() - this.startedAtMs) / 100) / 10,
@@ -141,7 +142,7 @@ export class Daemon {
       database: {
         path: dbPath,
         journalMode: String(db.pragma('journal_mode', { simple: true })),
-        schemaVersion: schemaVersion(db),
+        schemaVersion: schema,
         sizeBytes: await fileSize(dbPath),
         walBytes: await fileSize(`${dbPath}-wal`),
       },
