@@ -1,6 +1,6 @@
 import { createError } from '../core/errors.ts';
 import type { FloatImage } from '../imaging/image.ts';
-import { fitCircleRobust, type Circle, type CircleFit } from './circle-fit.ts';
+import { fitCircleRobust, solve3, type Circle, type CircleFit } from './circle-fit.ts';
 import { findHighlight, maskBoundaryPoints, type Highlight } from './sphere-image.ts';
 import { cameraToViewAxes, normalSpaceCentroid, reflectOffSphere, sphereFromOutline, type Intrinsics, type SphereLocation } from './mirror-sphere.ts';
 
@@ -139,4 +139,52 @@ export function calibrateDistantLights(
     return r;
   });
   return { sphere: calibrator.sphere, lights };
+}
+
+/** The orthographic sphere outline that a set of reference directions implies for measured highlights. */
+export interface ImpliedSphere {
+  cxPx: number;
+  cyPx: number;
+  radiusPx: number;
+  /** Per light: measured highlight minus where the reference direction puts it on this circle (px). */
+  residualsPx: Array<[number, number]>;
+  rmsResidualPx: number;
+}
+
+/**
+ * Which sphere would make reference directions agree with our highlights? Under an orthographic camera a
+ * direction L puts its highlight at centre + r·(nx, −ny), n = (L + V)/|L + V|, so centre and radius follow
+ * from a linear least-squares fit over all lights. If this circle matches the fitted outline, a
+ * disagreement with the reference lies in the highlights; if it does not (with small residuals), the
+ * reference was computed with a different sphere. A diagnostic for reference files, never a calibration.
+ */
+export function sphereImpliedByDirections(highlightsPx: ReadonlyArray<readonly [number, number]>, directions: ReadonlyArray<ArrayLike<number>>): ImpliedSphere {
+  if (highlightsPx.length !== directions.length || highlightsPx.length < 2) {
+    throw createError('GB_DATASET_INVALID', `need the same number (≥ 2) of highlights and reference directions, got ${highlightsPx.length} and ${directions.length}`);
+  }
+  const normals = directions.map((l) => {
+    const h = [l[0], l[1], l[2] + 1];
+    const n = Math.hypot(h[0], h[1], h[2]);
+    if (!(n > 1e-9)) throw createError('GB_DATASET_INVALID', 'a reference direction points straight away from the camera');
+    return [h[0] / n, h[1] / n] as const;
+  });
+  // Normal equations of x = cx + r·nx and y = cy − r·ny in (cx, cy, r).
+  const ata = new Array<number>(9).fill(0);
+  const atb = [0, 0, 0];
+  const add = (row: [number, number, number], rhs: number): void => {
+    for (let i = 0; i < 3; i++) {
+      atb[i] += row[i] * rhs;
+      for (let j = 0; j < 3; j++) ata[3 * i + j] += row[i] * row[j];
+    }
+  };
+  highlightsPx.forEach(([x, y], i) => {
+    add([1, 0, normals[i][0]], x);
+    add([0, 1, -normals[i][1]], y);
+  });
+  const s = solve3(ata, atb);
+  if (!s) throw createError('GB_VISION_FAILED', 'reference directions do not determine a sphere (all lights alike)');
+  const [cxPx, cyPx, radiusPx] = s;
+  const residualsPx = highlightsPx.map(([x, y], i): [number, number] => [x - (cxPx + radiusPx * normals[i][0]), y - (cyPx - radiusPx * normals[i][1])]);
+  const rmsResidualPx = Math.sqrt(residualsPx.reduce((a, [dx, dy]) => a + dx * dx + dy * dy, 0) / residualsPx.length);
+  return { cxPx, cyPx, radiusPx, residualsPx, rmsResidualPx };
 }

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { angleBetweenDeg, calibrateDistantLights, lightFromHighlight } from '../../src/calibration/distant-lights.ts';
+import { angleBetweenDeg, calibrateDistantLights, lightFromHighlight, sphereImpliedByDirections } from '../../src/calibration/distant-lights.ts';
 import { listChromeFolder, parseDirections } from '../../src/calibration/chrome-folder.ts';
 import { toLuminance } from '../../src/calibration/sphere-image.ts';
 import { readPng } from '../../src/imaging/png.ts';
@@ -30,6 +30,21 @@ t.test('orthographic synthetic sphere: directions within 0.3° of truth', async 
   t.ok(Math.abs(sphere.circle.cxPx - 92.3) < 0.05 && Math.abs(sphere.circle.cyPx - 77.6) < 0.05 && Math.abs(sphere.circle.radiusPx - 64.2) < 0.05, `circle (${sphere.circle.cxPx}, ${sphere.circle.cyPx}) r ${sphere.circle.radiusPx}`);
   const errors = got.map((g, i) => angleBetweenDeg(g.direction, lights[i]));
   t.ok(mean(errors) < 0.3 && Math.max(...errors) < 0.6, `errors ${errors.map((e) => e.toFixed(3)).join(' ')}`);
+});
+
+t.test('the sphere a reference implies: the true lights give back the true outline', async (t) => {
+  const opts = { width: 180, height: 160, circle: { cx: 92.3, cy: 77.6, r: 64.2 } };
+  const mask = renderMirrorSphere({ ...opts, lightDirection: [0, 0, 1] }).mask;
+  const images = lights.map((l) => renderMirrorSphere({ ...opts, lightDirection: l }).image);
+  const { lights: got } = calibrateDistantLights(mask, images);
+  const highlights = got.map((g) => [g.highlight.xPx, g.highlight.yPx] as const);
+  const implied = sphereImpliedByDirections(highlights, lights);
+  t.ok(Math.hypot(implied.cxPx - 92.3, implied.cyPx - 77.6) < 0.3 && Math.abs(implied.radiusPx - 64.2) < 0.3, `implied (${implied.cxPx.toFixed(2)}, ${implied.cyPx.toFixed(2)}) r ${implied.radiusPx.toFixed(2)}`);
+  t.ok(implied.rmsResidualPx < 0.3, `residual rms ${implied.rmsResidualPx.toFixed(3)} px`);
+  // Directions computed with a 10% larger sphere (less tilted) imply that larger sphere.
+  const bigger = highlights.map(([x, y]) => lightFromHighlight({ cxPx: 92.3, cyPx: 77.6, radiusPx: 64.2 * 1.1 }, x, y).direction);
+  t.ok(Math.abs(sphereImpliedByDirections(highlights, bigger).radiusPx - 64.2 * 1.1) < 0.3, 'a reference made with another sphere shows as that sphere');
+  t.throws(() => sphereImpliedByDirections(highlights.slice(1), lights), { code: 'GB_DATASET_INVALID' });
 });
 
 t.test('perspective synthetic sphere off-axis: the camera model removes the orthographic error', async (t) => {
@@ -67,4 +82,10 @@ t.test('real public mirror sphere (psm-uw chrome) against the published directio
   t.ok(mean(errors) < 3.2, `mean ${mean(errors).toFixed(3)}°`);
   t.ok(errors.filter((e) => e < 2.7).length >= 8, 'most lights agree within 2.7°');
   t.ok(mean(flipped) > 20, `the published file's y axis points up like ours (flipped: ${mean(flipped).toFixed(1)}°)`);
+  // Why the 2° target is out of reach on this reference: for our highlights, the published directions
+  // imply a sphere 13 px (11%) larger than the one in the images, whose outline the mask and the images
+  // agree on (outline rms < 0.3 px above). No honest fit of the visible sphere can reproduce them.
+  const implied = sphereImpliedByDirections(got.map((g) => [g.highlight.xPx, g.highlight.yPx] as const), ref);
+  t.comment(`published directions imply centre (${implied.cxPx.toFixed(2)}, ${implied.cyPx.toFixed(2)}) r ${implied.radiusPx.toFixed(2)} px vs fitted (${sphere.circle.cxPx.toFixed(2)}, ${sphere.circle.cyPx.toFixed(2)}) r ${sphere.circle.radiusPx.toFixed(2)} px; residual rms ${implied.rmsResidualPx.toFixed(2)} px`);
+  t.ok(implied.radiusPx > sphere.circle.radiusPx + 10, 'the reference implies a sphere more than 10 px larger than the visible one');
 });

@@ -7,7 +7,7 @@ import { readPng } from '../../imaging/png.ts';
 import { listChromeFolder, parseDirections } from '../../calibration/chrome-folder.ts';
 import { findFolderIntrinsics, readIntrinsicsFile } from '../../calibration/camera-file.ts';
 import { toLuminance } from '../../calibration/sphere-image.ts';
-import { angleBetweenDeg, prepareDistantLights, type DistantLightResult } from '../../calibration/distant-lights.ts';
+import { angleBetweenDeg, prepareDistantLights, sphereImpliedByDirections, type DistantLightResult } from '../../calibration/distant-lights.ts';
 import type { Intrinsics } from '../../calibration/mirror-sphere.ts';
 import { startProgress } from '../progress.ts';
 
@@ -27,7 +27,9 @@ normal there: L = 2(N·V)N − V. Directions are unit x y z with x right, y up, 
                        (default: DIR/camera.json or DIR/truth.json when they hold intrinsics)
   --orthographic       ignore any camera model: view vector (0, 0, 1) everywhere (distant camera)
   --compare FILE       reference directions (x y z per line; a leading count line is accepted): report
-                       the angular error per light
+                       the angular error per light, and the sphere outline the reference implies for our
+                       highlights (orthographic): far from the fitted outline with small residuals means
+                       the reference was computed with another sphere, not that the highlights are off
   --highlight-fraction F  highlight threshold as a fraction of the peak (default 0.5)
   --json               last line: one JSON object with the sphere fit and per-light figures
 Example: gradebooth calibrate lights --chrome-sphere data/psm-uw/chrome --out lights.txt --json`,
@@ -110,6 +112,14 @@ Example: gradebooth calibrate lights --chrome-sphere data/psm-uw/chrome --out li
     });
     const meanErrorDeg = errors ? errors.reduce((a, b) => a + b, 0) / errors.length : undefined;
     if (errors && meanErrorDeg !== undefined) log(`against ${reference}: mean ${meanErrorDeg.toFixed(3)}°, max ${Math.max(...errors).toFixed(3)}°`);
+    const implied = refDirections ? sphereImpliedByDirections(lights.map((l) => [l.highlight.xPx, l.highlight.yPx] as const), refDirections) : undefined;
+    if (implied) {
+      log(
+        `the reference implies a sphere at (${implied.cxPx.toFixed(2)}, ${implied.cyPx.toFixed(2)}) px, radius ${implied.radiusPx.toFixed(2)} px ` +
+          `(fitted outline: radius ${c.radiusPx.toFixed(2)} px, centre ${Math.hypot(implied.cxPx - c.cxPx, implied.cyPx - c.cyPx).toFixed(2)} px away); ` +
+          `highlight residuals rms ${implied.rmsResidualPx.toFixed(2)} px`,
+      );
+    }
     log(`wrote ${lights.length} directions to ${out}`);
     if (json) {
       printJson(ctx, {
@@ -129,6 +139,14 @@ Example: gradebooth calibrate lights --chrome-sphere data/psm-uw/chrome --out li
         lights: perLight,
         meanErrorDeg: meanErrorDeg === undefined ? undefined : round(meanErrorDeg, 3),
         maxErrorDeg: errors ? round(Math.max(...errors), 3) : undefined,
+        referenceImpliedSphere: implied
+          ? {
+              centrePx: [round(implied.cxPx, 3), round(implied.cyPx, 3)],
+              radiusPx: round(implied.radiusPx, 3),
+              rmsResidualPx: round(implied.rmsResidualPx, 3),
+              residualsPx: implied.residualsPx.map(([dx, dy]) => [round(dx, 3), round(dy, 3)]),
+            }
+          : undefined,
       });
     }
     return 0;
