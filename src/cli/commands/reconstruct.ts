@@ -4,7 +4,8 @@ import { createError } from '../../core/errors.ts';
 import { printJson, stringOption, boolOption, type Command, requiredStringOption } from '../command.ts';
 import { encodeNormalsPng, encodeScaledPng, parseLightSelection, readPhotometricFolder, writeDepthPfm } from '../../io/photometric-folder.ts';
 import { readFile } from 'node:fs/promises';
-import { distantLights } from '../../vision/lights.ts';
+import { distantLights, nearFieldLights } from '../../vision/lights.ts';
+import { readNearFieldGeometry } from '../../io/capture-geometry.ts';
 import { normalError, solvePhotometricStereo } from '../../vision/ps.ts';
 import { integrateNormals } from '../../vision/integrate.ts';
 
@@ -29,7 +30,7 @@ async function countLights(dir: string): Promise<number> {
 export const reconstructCommand: Command = {
   name: 'reconstruct',
   summary: 'photometric stereo on a common-format folder: normals, albedo, depth and a summary',
-  usage: '--input DIR --out DIR [--lights 1,5,9,…] [--method robust|ls]',
+  usage: '--input DIR --out DIR [--lights 1,5,9,…] [--method robust|ls] [--light-model auto|distant|near-field]',
   help: `Reads DIR in the common public photometric format (filenames.txt, light_directions.txt, optional
 light_intensities.txt, mask.png, normal_gt.png; 8/16-bit grey or RGB PNGs) and writes to the output folder:
   normals.png    16-bit RGB, (n+1)/2 × 65535, x right, y up, z towards the camera
@@ -41,12 +42,17 @@ Options:
   --out DIR          output folder (created)
   --lights LIST      1-based light numbers in file order, e.g. 1,5,9 (default: all)
   --method M         robust (default: trimmed + residual-gated re-solve) or ls (plain least squares)
+  --light-model L    auto (default): near-field when DIR/truth.json (a \`sim render\` capture) holds the
+                     camera and LED geometry, else distant; distant: light_directions.txt (and
+                     light_intensities.txt) for every pixel; near-field: per-pixel vectors from truth.json's
+                     LED positions, intensities and beam profiles (an error when it has none)
   --json             print the summary as one JSON line`,
   options: {
     input: { type: 'string' },
     out: { type: 'string' },
     lights: { type: 'string' },
     method: { type: 'string' },
+    'light-model': { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(args, ctx) {
@@ -54,6 +60,10 @@ Options:
     const outText = requiredStringOption(args, 'out', 'DIR');
     const method = stringOption(args, 'method') ?? 'robust';
     if (method !== 'robust' && method !== 'ls') throw createError('GB_USAGE', `--method: expected robust or ls, got "${method}"`);
+    const lightModel = stringOption(args, 'light-model') ?? 'auto';
+    if (lightModel !== 'auto' && lightModel !== 'distant' && lightModel !== 'near-field') {
+      throw createError('GB_USAGE', `--light-model: expected auto, distant or near-field, got "${lightModel}"`);
+    }
     const inDir = resolve(input);
     const out = resolve(outText);
     const t0 = performance.now();
@@ -61,7 +71,11 @@ Options:
     const selection = lightsSpec === undefined ? undefined : parseLightSelection(lightsSpec, await countLights(inDir));
     const ds = await readPhotometricFolder(inDir, selection);
     const tRead = performance.now();
-    const field = distantLights(ds.width, ds.height, ds.directions, ds.intensities);
+    const geometry = lightModel === 'distant' ? undefined : await readNearFieldGeometry(inDir, ds.names, ds.lightNumbers.map((n) => n - 1), ds.width, ds.height);
+    if (lightModel === 'near-field' && !geometry) {
+      throw createError('GB_DATASET_INVALID', `${inDir}: --light-model near-field needs a truth.json with a near-field light model (camera and LED geometry)`);
+    }
+    const field = geometry ? nearFieldLights(ds.width, ds.height, geometry.rig) : distantLights(ds.width, ds.height, ds.directions, ds.intensities);
     // Integer grey images: full scale means clipped, so the robust solve drops those readings.
     const p0 = ds.planes[0];
     const saturation = p0 instanceof Uint16Array ? 65535 : p0 instanceof Uint8Array ? 255 : Infinity;
@@ -83,6 +97,8 @@ Options:
       height: ds.height,
       lights: ds.lightNumbers,
       method,
+      lightModel: geometry ? 'near-field' : 'distant',
+      lightSource: geometry ? geometry.source : join(inDir, 'light_directions.txt'),
       backend: ps.backend,
       integrationBackend: depth.backend,
       integrationIterations: depth.iterations,
@@ -103,7 +119,7 @@ Options:
     else {
       const err = summary.normalError as { meanDeg: number; medianDeg: number } | undefined;
       ctx.stdout.write(
-        `reconstructed ${ds.width}×${ds.height} from ${ds.planes.length} lights (${method}, ${ps.backend}) in ${(tWrite - t0).toFixed(0)} ms → ${out}` +
+        `reconstructed ${ds.width}×${ds.height} from ${ds.planes.length} ${geometry ? 'near-field' : 'distant'} lights (${method}, ${ps.backend}) in ${(tWrite - t0).toFixed(0)} ms → ${out}` +
           (err ? `; normal error mean ${err.meanDeg.toFixed(2)}° median ${err.medianDeg.toFixed(2)}°` : '') + '\n',
       );
     }
