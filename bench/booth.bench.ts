@@ -47,6 +47,7 @@ export const boothBench: BenchSuite = {
             d.prepare("INSERT INTO scans (id, job_id, side, created_at) VALUES (?, ?, 'front', ?)").run(`bench-${i}`, `bench-${i}`, now);
           });
           stores.push(performance.now() - t0);
+          cap.release();
         }
         const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];
         yield { name: 'capture one side (dark + 24 LEDs, bases cached)', width, height, lights: 24, ms: median(captures) };

@@ -47,7 +47,8 @@ export interface CapturedFrame {
   width: number;
   height: number;
   pixelFormat: PixelFormat;
-  data: Uint16Array;
+  /** The camera frame's samples: valid until the SideCapture is released (then reading throws GB_CONFLICT). */
+  readonly data: Uint16Array;
   exposureUs: number;
   gain: number;
   /** Camera clock at the trigger edge, µs. */
@@ -61,7 +62,11 @@ export interface CapturedFrame {
   exposure?: ExposureStats;
 }
 
-/** A whole side: the dark frame and one frame per LED, plus the exposure findings. */
+/**
+ * A whole side: the dark frame and one frame per LED, plus the exposure findings. The frames' samples are
+ * the camera's stream buffers, lent until release(): call it as soon as the data is no longer needed
+ * (stored and reconstructed), on every path, or the camera runs out of buffers.
+ */
 export interface SideCapture {
   width: number;
   height: number;
@@ -73,6 +78,8 @@ export interface SideCapture {
   frames: CapturedFrame[];
   issues: ExposureIssue[];
   timingsMs: { total: number };
+  /** Give every frame's buffer back to the camera (idempotent); the frames' data must not be read afterwards. */
+  release(): void;
 }
 
 /** The sequence for one side: a dark step (mask 0) first, then one step per LED. */
@@ -112,7 +119,9 @@ export async function captureSide(hw: CaptureHardware, options: CaptureOptions):
   const { rig, camera } = hw;
   if (camera.state === 'acquiring') await camera.stopAcquisition();
   await clearLeftoverFaults(rig);
-  const config = await camera.configure({ triggerMode: 'hardware', exposureUs, pixelFormat, timeoutMs: frameTimeoutMs });
+  let config = await camera.configure({ triggerMode: 'hardware', exposureUs, pixelFormat, timeoutMs: frameTimeoutMs });
+  // Every frame is kept until the caller releases the capture: the stream needs a buffer for each.
+  if (config.bufferCount < total) config = await camera.configure({ bufferCount: total });
   await rig.loadSequence(steps);
   await camera.startAcquisition();
   progress(0, `capturing ${total} frames (dark + ${leds.length} LEDs) at ${exposureUs} µs`);
@@ -125,6 +134,21 @@ export async function captureSide(hw: CaptureHardware, options: CaptureOptions):
   };
   const events: StepDoneEvent[] = [];
   const frames: CameraFrame[] = [];
+  const releaseFrames = (): void => {
+    for (const f of frames) f.release();
+  };
+  // Camera faults during the capture: a buffer underrun loses a frame for sure, so it fails the capture
+  // now; the others (an ignored trigger, a failed exposure) are named if a frame then goes missing.
+  const cameraFaults: string[] = [];
+  const offCameraError = camera.on('error', (err) => {
+    if (err.details?.reason === 'buffer-underrun') {
+      fail(createError('GB_CAPTURE_FRAME_LOST', `capture: ${err.message}`, { ...err.details, frames: frames.length, steps: total }));
+      void camera.stopAcquisition().catch(() => undefined);
+      return;
+    }
+    if (cameraFaults.length < 3) cameraFaults.push(err.message);
+  });
+  const faultNote = (): string => (cameraFaults.length > 0 ? `; the camera reported: ${cameraFaults.join('; ')}` : '');
   const runRig = async (): Promise<void> => {
     const gen = rig.runSequence();
     for (let r = await gen.next(); !r.done; r = await gen.next()) {
@@ -144,15 +168,16 @@ export async function captureSide(hw: CaptureHardware, options: CaptureOptions):
         if (failure) return;
         // The rig finished every step but a frame never came: a lost frame, not a slow camera.
         if (isGradeboothError(err) && err.code === 'GB_CAMERA_TIMEOUT' && events.length === total) {
-          throw createError('GB_CAPTURE_FRAME_LOST', `capture: the rig ran all ${total} steps but only ${frames.length} frames arrived (none for ${frameTimeoutMs} ms)`, { frames: frames.length, steps: total });
+          throw createError('GB_CAPTURE_FRAME_LOST', `capture: the rig ran all ${total} steps but only ${frames.length} frames arrived (none for ${frameTimeoutMs} ms)${faultNote()}`, { frames: frames.length, steps: total });
         }
         throw err;
       }
-      const prev = frames[frames.length - 1];
-      if (prev && frame.frameId !== prev.frameId + 1) {
-        throw createError('GB_CAPTURE_FRAME_LOST', `capture: camera frame ${prev.frameId + 1} is missing (got ${frame.frameId} after ${prev.frameId})`, { after: prev.frameId, got: frame.frameId });
-      }
+      // Ours from here: kept with the others, so every failure path below releases it.
       frames.push(frame);
+      const prev = frames[frames.length - 2];
+      if (prev && frame.frameId !== prev.frameId + 1) {
+        throw createError('GB_CAPTURE_FRAME_LOST', `capture: camera frame ${prev.frameId + 1} is missing (got ${frame.frameId} after ${prev.frameId})${faultNote()}`, { after: prev.frameId, got: frame.frameId });
+      }
       progress(frames.length, frames.length === 1 ? 'dark frame' : `LED ${leds[frames.length - 2]}`);
     }
   };
@@ -190,9 +215,11 @@ export async function captureSide(hw: CaptureHardware, options: CaptureOptions):
     }
   } catch (err) {
     await shutDown(hw);
+    releaseFrames();
     throw fail(err);
   } finally {
     options.signal?.removeEventListener('abort', abortListener);
+    offCameraError();
   }
   await camera.stopAcquisition();
 
@@ -204,7 +231,9 @@ export async function captureSide(hw: CaptureHardware, options: CaptureOptions):
     width: f.width,
     height: f.height,
     pixelFormat: f.pixelFormat,
-    data: f.data,
+    get data() {
+      return f.data;
+    },
     exposureUs: f.exposureUs,
     gain: f.gain,
     timestampUs: f.timestampUs,
@@ -223,6 +252,7 @@ export async function captureSide(hw: CaptureHardware, options: CaptureOptions):
   }
   const errors = issues.filter((i) => i.severity === 'error');
   if (errors.length > 0 && options.failOnExposureError !== false) {
+    releaseFrames();
     throw createError('GB_CAPTURE_EXPOSURE', `capture: ${errors.length} of ${ledFrames.length} LED frames are badly exposed — ${errors.slice(0, 3).map((e) => e.message).join('; ')}${errors.length > 3 ? '; …' : ''}`, { issues: errors });
   }
   progress(total, `captured ${total} frames`);
@@ -237,6 +267,7 @@ export async function captureSide(hw: CaptureHardware, options: CaptureOptions):
     frames: ledFrames,
     issues,
     timingsMs: { total: performance.now() - t0 },
+    release: releaseFrames,
   };
 }
 

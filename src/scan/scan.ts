@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Booth } from '../booth/booth.ts';
-import { captureSide } from '../capture/sequencer.ts';
+import { captureSide, type SideCapture } from '../capture/sequencer.ts';
 import { relativeStorePath, storeSideCapture, type StoredFrame } from '../capture/frame-store.ts';
 import { psPlanes, erode } from '../calibration/run/images.ts';
 import { calibratedLights, loadBoothCalibration } from '../calibration/run/model.ts';
@@ -100,12 +100,13 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     options.bus?.emit('job.state', { jobId, state, ...(error ? { error: `${error.code}: ${error.message}` } : {}) });
   };
   const created: string[] = [];
+  let capture: SideCapture | undefined;
   try {
     let t0 = performance.now();
     if (booth.sim) await booth.sim.place({ kind: 'card', seed: options.simSeed ?? 1, side });
     timings.place = performance.now() - t0;
     t0 = performance.now();
-    const capture = await captureSide(booth, { exposureUs: cal.exposureUs, level: cal.level, leds: cal.leds, bus: options.bus, jobId, stage: 'capture' });
+    capture = await captureSide(booth, { exposureUs: cal.exposureUs, level: cal.level, leds: cal.leds, bus: options.bus, jobId, stage: 'capture' });
     timings.capture = performance.now() - t0;
     t0 = performance.now();
     const frames = await storeSideCapture(db, store, capture, { scanId }, (d) => {
@@ -117,6 +118,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     t0 = performance.now();
     const W = capture.width, H = capture.height;
     const { planes, saturation } = psPlanes(capture);
+    // Stored and copied into planes: the camera can have its buffers back.
+    capture.release();
     const lights = calibratedLights(cal, options.cardThicknessMm ?? 0.32, W, H);
     const result = await reconstructSide({ planes, width: W, height: H, lights, umPerPx: cal.umPerPx, ps: { saturation } });
     timings.reconstruct = performance.now() - t0;
@@ -172,6 +175,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       normalErrorDeg, exposureWarnings: capture.issues.map((i) => i.message), timingsMs: timings,
     };
   } catch (err) {
+    capture?.release();
     for (const sha of created) await store.delete(sha).catch(() => undefined);
     const code = isGradeboothError(err) ? err.code : 'GB_INTERNAL';
     setState('failed', { code, message: (err as Error).message ?? String(err) });

@@ -27,6 +27,9 @@ try {
 }
 if (booth) t.teardown(() => booth?.stop());
 
+/** Frames the application holds: every test must leave none behind. */
+const held = (): number => booth!.camera.streamStatistics().held;
+
 const litNow = (): number[] => {
   const { levels, blankHigh } = booth!.sim.rig.pinState();
   return blankHigh ? new Array(24).fill(0) : levels;
@@ -77,6 +80,58 @@ t.test('one side: dark + 24 LED frames matched to the firmware steps, stored in 
   const left = (await readdir(join(dir, 'store-rollback'))).filter((n) => n !== 'tmp');
   const files = (await Promise.all(left.map((d) => readdir(join(dir, 'store-rollback', d))))).flat();
   t.same(files, [], 'the files written for it were deleted');
+  t.equal(held(), 25, 'the capture holds its 25 frames until released');
+  cap.release();
+  cap.release();
+  t.equal(held(), 0, 'release() gives them all back (twice is harmless)');
+  t.throws(() => cap.frames[3].data, { code: 'GB_CONFLICT' }, 'a released frame cannot be read');
+});
+
+t.test('a second capture reuses the first one\'s frame buffers', { skip }, async (t) => {
+  const b = booth!;
+  await b.sim.place({ kind: 'card', seed: 2, side: 'front' });
+  const first = await captureSide(b, { exposureUs: 8000 });
+  const before = b.camera.streamStatistics();
+  const firstBuffers = new Set([first.dark, ...first.frames].map((f) => f.data.buffer));
+  first.release();
+  const after = b.camera.streamStatistics();
+  t.same([after.held, after.free, after.allocated], [0, before.allocated, before.allocated], 'all buffers free after release');
+  const second = await captureSide(b, { exposureUs: 8000 });
+  const stats = b.camera.streamStatistics();
+  t.equal(stats.allocated, before.allocated, `no new buffers (${stats.allocated} allocated of ${stats.bufferCount})`);
+  t.ok([second.dark, ...second.frames].every((f) => firstBuffers.has(f.data.buffer)), 'every frame of the second capture is in a buffer of the first');
+  t.ok(second.frames.every((f) => f.exposure && f.exposure.meanSignalDn > 100), 'and holds its own exposure');
+  second.release();
+  t.equal(held(), 0);
+});
+
+t.test('frames not released: the next capture underruns with a clear error, nothing crashes', { skip }, async (t) => {
+  const b = booth!;
+  await b.sim.place({ kind: 'card', seed: 2, side: 'front' });
+  const { bufferCount } = b.camera.streamStatistics();
+  await b.camera.configure({ bufferCount: 10 });
+  t.teardown(() => b.camera.configure({ bufferCount }));
+  const kept = await captureSide(b, { exposureUs: 8000, leds: [0, 1, 2, 3, 4, 5, 6, 7] });
+  t.equal(held(), 9, 'nine frames kept');
+  const faults: string[] = [];
+  const off = b.camera.on('error', (e) => faults.push(String(e.details?.reason)));
+  const err = await captureSide(b, { exposureUs: 8000, leds: [8, 9, 10] }).then(() => undefined, (e) => e);
+  off();
+  t.equal(err?.code, 'GB_CAPTURE_FRAME_LOST', err?.message);
+  // The 9 kept frames and this capture's dark frame.
+  t.match(err?.message, /buffer underrun.*all 10 frame buffers are in use.*10 held by the application/);
+  t.ok(faults.includes('buffer-underrun'), 'the camera reported the underrun as an error event');
+  t.ok(b.camera.streamStatistics().underruns >= 1);
+  t.same(litNow(), new Array(24).fill(0), 'LEDs off');
+  t.equal(b.camera.state, 'open', 'camera disarmed');
+  t.equal(held(), 9, 'the failed capture gave back what it had taken');
+  t.ok(kept.frames[7].data.length > 0, 'the kept frames are still readable');
+  kept.release();
+  const s = b.camera.streamStatistics();
+  t.same([s.held, s.free], [0, s.allocated], 'everything back in the pool');
+  const again = await captureSide(b, { exposureUs: 8000, leds: [8, 9, 10] });
+  t.equal(again.frames.length, 3, 'released buffers serve the next capture');
+  again.release();
 });
 
 t.test('exposure checks: a saturating exposure fails with figures', { skip }, async (t) => {
@@ -86,6 +141,7 @@ t.test('exposure checks: a saturating exposure fails with figures', { skip }, as
   t.equal(err?.code, 'GB_CAPTURE_EXPOSURE', err?.message);
   t.match(err?.message, /saturated/);
   t.same(litNow(), new Array(24).fill(0), 'LEDs off');
+  t.equal(held(), 0, 'frames released');
 });
 
 /** A camera that loses one delivered frame: what a dropped USB packet looks like to the host. */
@@ -102,10 +158,12 @@ class LosingCamera implements Camera {
     for (;;) {
       const f = await this.inner.nextFrame(timeoutMs);
       if (this.seen++ !== this.lose) return f;
+      f.release();
     }
   }
   frames(signal?: AbortSignal) { return this.inner.frames(signal); }
   close() { return this.inner.close(); }
+  streamStatistics() { return this.inner.streamStatistics(); }
   on: Camera['on'] = (e, l) => this.inner.on(e, l);
 }
 
@@ -117,6 +175,7 @@ t.test('a lost frame fails the capture with a coded error, LEDs off', { skip }, 
   t.equal(err?.code, 'GB_CAPTURE_FRAME_LOST', err?.message);
   t.same(litNow(), new Array(24).fill(0), 'LEDs off');
   t.equal(b.camera.state, 'open', 'camera disarmed');
+  t.equal(held(), 0, 'frames released');
 });
 
 t.test('a camera that stops delivering times out: GB_CAMERA_TIMEOUT, sequence aborted, LEDs off', { skip }, async (t) => {
@@ -126,6 +185,7 @@ t.test('a camera that stops delivering times out: GB_CAMERA_TIMEOUT, sequence ab
   const err = await run.then(() => undefined, (e) => e);
   t.equal(err?.code, 'GB_CAMERA_TIMEOUT', err?.message);
   t.same(litNow(), new Array(24).fill(0), 'LEDs off');
+  t.equal(held(), 0, 'frames released');
   t.equal(b.rig.health().state === 'connected' ? 'ok' : b.rig.health().state, 'ok', 'rig still connected');
 });
 
@@ -157,6 +217,8 @@ t.test('a firmware reset mid-capture fails it with GB_RIG_RESET and leaves the L
     }
   }
   t.equal(again.frames.length, 2, 'a capture after the reset works');
+  again.release();
+  t.equal(held(), 0, 'frames released');
 });
 
 t.test("a host-timeout fault latched while this process was busy is cleared; the capture works", { skip }, async (t) => {
@@ -170,5 +232,6 @@ t.test("a host-timeout fault latched while this process was busy is cleared; the
   t.ok(before.faults & 0x0001, `HOST_TIMEOUT latched (faults 0x${before.faults.toString(16)})`);
   const cap = await captureSide(b, { exposureUs: 8000, leds: [5, 6] });
   t.equal(cap.frames.length, 2, 'captured');
+  cap.release();
   t.equal((await b.rig.status()).faults & 0x0001, 0, 'fault cleared');
 });

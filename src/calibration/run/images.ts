@@ -10,8 +10,9 @@ export function linearImages(capture: SideCapture): FloatImage[] {
   for (let i = 0; i < dark.length; i += 17) darkSum += dark[i];
   const range = capture.fullScaleDn - darkSum / Math.ceil(dark.length / 17);
   return capture.frames.map((f) => {
-    const out = new Float32Array(f.data.length);
-    for (let i = 0; i < out.length; i++) out[i] = (f.data[i] - dark[i]) / range;
+    const d = f.data;
+    const out = new Float32Array(d.length);
+    for (let i = 0; i < out.length; i++) out[i] = (d[i] - dark[i]) / range;
     return { width: f.width, height: f.height, data: out };
   });
 }
@@ -21,8 +22,9 @@ export function psPlanes(capture: SideCapture): { planes: Float32Array[]; satura
   const dark = capture.dark.data;
   const fs = capture.fullScaleDn;
   const planes = capture.frames.map((f) => {
-    const out = new Float32Array(f.data.length);
-    for (let i = 0; i < out.length; i++) out[i] = f.data[i] >= fs ? fs : f.data[i] - dark[i];
+    const d = f.data;
+    const out = new Float32Array(d.length);
+    for (let i = 0; i < out.length; i++) out[i] = d[i] >= fs ? fs : d[i] - dark[i];
     return out;
   });
   return { planes, saturation: fs };

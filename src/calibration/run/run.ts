@@ -115,28 +115,37 @@ export async function runCalibration(options: CalibrationRunOptions): Promise<Ca
     say(1, `${id}: captured ${cap.frames.length} LED frames in ${(timings[id] / 1000).toFixed(1)} s`);
     return cap;
   };
+  // A capture's frames are the camera's stream buffers: each is turned into images, then given back.
+  const consume = <T>(cap: SideCapture, use: (c: SideCapture) => T): T => {
+    try {
+      return use(cap);
+    } finally {
+      cap.release();
+    }
+  };
   const shoot = (exposure: number, extra: Partial<Parameters<typeof captureSide>[1]> = {}): Promise<SideCapture> => captureSide(booth, { exposureUs: exposure, level, leds, ...extra });
 
   // 1. Dark frame on the empty tray (one LED step keeps the sequence shape; only its dark frame counts).
   const darkCap = await doStep('dark', async () => void (await sim?.place({ kind: 'tray', seed: 1 })), (e) => shoot(e, { leds: [0], failOnExposureError: false }));
-  const darkFigures = darkFrameFigures(darkCap);
+  const darkFigures = consume(darkCap, darkFrameFigures);
 
   // 2. White target: auto-exposure (probe, then scale to the aim), then the flat-field capture.
   const aim = options.targetP99Fraction ?? 0.6;
   const white = await doStep('white', async () => void (await sim?.place({ kind: 'white', seed: 1 })), async (e) => {
     const probe = await shoot(e, { failOnExposureError: false });
+    probe.release(); // only its exposure figures are used
     const brightest = Math.max(...probe.frames.map((f) => f.exposure?.p99Fraction ?? 0));
     if (!(brightest > 0.005)) throw createError('GB_CAPTURE_EXPOSURE', `white target: no light seen at ${e} µs (99th percentile ${(100 * brightest).toFixed(2)}% of full scale); is the white target on the tray and the rig connected?`);
     exposureUs = Math.max(100, Math.min(1_000_000, Math.round((e * aim) / brightest)));
     say(0.5, `auto-exposure: brightest LED at ${(100 * brightest).toFixed(1)}% with ${e} µs → ${exposureUs} µs`);
     return shoot(exposureUs);
   });
-  const whiteImages = linearImages(white);
+  const whiteImages = consume(white, linearImages);
 
   // 3. Dot grid → radial distortion, grid plane, tray plane (grid thickness below), scale. Everything after
   // uses the distortion-aware camera model.
   const gridCap = await doStep('dot-grid', async () => void (await sim?.place({ kind: 'dot-grid', seed: 1 })), (e) => shoot(e));
-  const grid = measureDotGrid(k0, meanImage(linearImages(gridCap).slice(16)), targets.dotGrid.pitchMm);
+  const grid = measureDotGrid(k0, meanImage(consume(gridCap, linearImages).slice(16)), targets.dotGrid.pitchMm);
   const k = withRadialDistortion(k0, grid.radialK1);
   const trayPlane: CameraPlane = offsetPlane(grid.plane, -targets.dotGrid.thicknessMm);
   const trayUmPerPx = (grid.umPerPx * trayPlane.pointMm[2]) / grid.plane.pointMm[2];
@@ -147,7 +156,7 @@ export async function runCalibration(options: CalibrationRunOptions): Promise<Ca
     const cap = await doStep(`sphere-${p + 1}`, async () => void (await sim?.place({ kind: 'chrome-sphere', seed: p + 1 })), (e) =>
       // The sphere's highlights are saturated by design (a point LED in a mirror); only they saturate.
       shoot(e, { exposureLimits: { maxSaturatedFraction: 0.05 } }));
-    const images = linearImages(cap);
+    const images = consume(cap, linearImages);
     placements.push(measureSpherePlacement(k, sphereMask(images), images, targets.chromeSphere.radiusMm));
   }
   const tLights = performance.now();
@@ -198,8 +207,7 @@ export async function runCalibration(options: CalibrationRunOptions): Promise<Ca
   const tVerify = performance.now();
   const spec = targets.relief;
   const W = reliefCap.width, H = reliefCap.height;
-  const plate = plateMask(linearImages(reliefCap), W, H);
-  const { planes, saturation } = psPlanes(reliefCap);
+  const { plate, planes, saturation } = consume(reliefCap, (c) => ({ plate: plateMask(linearImages(c), W, H), ...psPlanes(c) }));
   const ps = await solvePhotometricStereo(planes, calibratedLights(cal, spec.thicknessMm), { mask: plate, saturation });
   const depth = await integrateNormals(ps.normals, W, H, { mask: plate });
   const plateUmPerPx = (trayUmPerPx * offsetPlane(trayPlane, spec.thicknessMm).pointMm[2]) / trayPlane.pointMm[2];

@@ -8,8 +8,10 @@ import {
   type CameraFrame,
   type CameraInfo,
   type CameraState,
+  type CameraStreamStatistics,
   type PixelFormat,
 } from './camera.ts';
+import { FrameBufferPool, type FrameBufferLease } from './frame-buffer-pool.ts';
 
 /** What triggered an exposure: its time (µs) and, from a rig, the LED levels lit at that instant. */
 export interface TriggerInfo {
@@ -25,24 +27,72 @@ interface Waiter {
 
 const pixelFormats: PixelFormat[] = ['Mono8', 'Mono12', 'Mono16'];
 
+type FrameFields = Omit<CameraFrame, 'data' | 'release'>;
+
+/** A frame whose samples are on loan from the camera's buffer pool until release(). */
+class StreamFrame implements CameraFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly pixelFormat: PixelFormat;
+  readonly timestampUs: number;
+  readonly frameId: number;
+  readonly exposureUs: number;
+  readonly gain: number;
+  /** Waiting in the camera's queue, in the application's hands, or given back. */
+  location: 'queued' | 'held' | 'released' = 'queued';
+  private lease: FrameBufferLease | null;
+  private readonly giveBack: (frame: StreamFrame, lease: FrameBufferLease) => void;
+
+  constructor(fields: FrameFields, lease: FrameBufferLease, giveBack: (frame: StreamFrame, lease: FrameBufferLease) => void) {
+    this.width = fields.width;
+    this.height = fields.height;
+    this.pixelFormat = fields.pixelFormat;
+    this.timestampUs = fields.timestampUs;
+    this.frameId = fields.frameId;
+    this.exposureUs = fields.exposureUs;
+    this.gain = fields.gain;
+    this.lease = lease;
+    this.giveBack = giveBack;
+  }
+
+  get data(): Uint16Array {
+    // A released buffer is refilled by a later exposure: reading it would silently see another frame.
+    if (this.lease === null) throw createError('GB_CONFLICT', `camera: frame ${this.frameId} was read after release(); its buffer belongs to a later exposure`);
+    return this.lease.data;
+  }
+
+  release(): void {
+    const lease = this.lease;
+    if (lease === null) return;
+    this.lease = null;
+    this.giveBack(this, lease);
+  }
+}
+
 /**
- * The buffer-queue behaviour every camera shares: states, configuration checks, a bounded frame queue
- * (like GenICam stream buffers: when full, new frames are dropped with an error event), readers with
- * timeouts, and ordered exposure of triggers. Subclasses say how to open and how to expose.
+ * The stream behaviour every camera shares: states, configuration checks, a pool of frame buffers (like
+ * GenICam stream buffers: allocated once, lazily, given back by the application with frame.release(); an
+ * exposure that finds none free is dropped with a 'buffer-underrun' error event), a queue of delivered
+ * frames, readers with timeouts, and ordered exposure of triggers. Subclasses say how to open and how to
+ * expose into a buffer.
  */
 export abstract class QueuedCamera implements Camera {
   protected config: CameraConfig = { ...defaultCameraConfig };
   protected info: CameraInfo | null = null;
   private currentState: CameraState = 'closed';
   private readonly emitter = new EventEmitter();
-  private readonly queue: CameraFrame[] = [];
+  private readonly queue: StreamFrame[] = [];
   private readonly waiters: Waiter[] = [];
   private nextFrameId = 0;
   private exposing: Promise<void> = Promise.resolve();
-  private readonly bufferCount: number;
+  private readonly pool: FrameBufferPool;
+  private heldCount = 0;
+  private completed = 0;
+  private underruns = 0;
 
-  constructor(bufferCount = 16) {
-    this.bufferCount = bufferCount;
+  constructor(bufferCount?: number) {
+    if (bufferCount !== undefined) this.config.bufferCount = bufferCount;
+    this.pool = new FrameBufferPool(this.config.bufferCount);
   }
 
   get state(): CameraState {
@@ -51,10 +101,11 @@ export abstract class QueuedCamera implements Camera {
 
   protected abstract openDevice(): Promise<CameraInfo>;
   protected abstract closeDevice(): Promise<void>;
-  /** Produce the raw frame for a trigger (Mono12 ADC codes), under the current configuration. */
-  protected abstract exposeRaw(trigger: TriggerInfo, frameIndex: number): Promise<Uint16Array>;
-  /** Convert the raw exposure into the configured pixel format. */
-  protected abstract pack(raw: Uint16Array): Uint16Array;
+  /**
+   * Expose for a trigger under the current configuration and write the frame, in the configured pixel
+   * format, into `out` (width × height samples, SharedArrayBuffer-backed, holding an older frame's data).
+   */
+  protected abstract exposeInto(trigger: TriggerInfo, frameIndex: number, out: Uint16Array): Promise<void>;
   /** Called when acquisition starts/stops (hardware mode: subscribe/unsubscribe the trigger line). */
   protected armTriggers(): void {}
   protected disarmTriggers(): void {}
@@ -64,6 +115,8 @@ export abstract class QueuedCamera implements Camera {
     this.info = await this.openDevice();
     this.currentState = 'open';
     this.nextFrameId = 0;
+    this.completed = 0;
+    this.underruns = 0;
     return this.info;
   }
 
@@ -78,8 +131,10 @@ export abstract class QueuedCamera implements Camera {
     if (!pixelFormats.includes(next.pixelFormat)) throw createError('GB_VALIDATION', `camera: pixelFormat must be one of ${pixelFormats.join(', ')}, got ${config.pixelFormat}`);
     if (next.triggerMode !== 'software' && next.triggerMode !== 'hardware') throw createError('GB_VALIDATION', `camera: triggerMode must be software or hardware, got ${config.triggerMode}`);
     if (!(next.timeoutMs > 0)) throw createError('GB_VALIDATION', `camera: timeoutMs must be > 0, got ${config.timeoutMs}`);
+    if (!(Number.isInteger(next.bufferCount) && next.bufferCount >= 1 && next.bufferCount <= 1024)) throw createError('GB_VALIDATION', `camera: bufferCount must be an integer 1..1024, got ${config.bufferCount}`);
     this.validateConfig(next);
     this.config = next;
+    this.pool.setBufferCount(next.bufferCount);
     return { ...next };
   }
 
@@ -98,7 +153,7 @@ export abstract class QueuedCamera implements Camera {
     this.disarmTriggers();
     this.currentState = 'open';
     await this.exposing.catch(() => undefined);
-    this.queue.length = 0;
+    this.discardQueue();
     this.rejectWaiters(createError('GB_CAMERA_FAULT', 'camera: acquisition stopped while waiting for a frame'));
   }
 
@@ -117,42 +172,86 @@ export abstract class QueuedCamera implements Camera {
   protected trigger(trigger: TriggerInfo): void {
     const config = { ...this.config };
     this.exposing = this.exposing.then(async () => {
-      if (this.currentState !== 'acquiring') return;
-      let raw: Uint16Array;
+      if (this.currentState !== 'acquiring' || !this.info) return;
+      const { widthPx, heightPx } = this.info;
+      // The buffer is taken when the exposure is read out (the previous one has finished by then), so a
+      // frame released while earlier triggers were still exposing is already available.
+      const lease = this.pool.take(widthPx * heightPx);
+      if (!lease) {
+        this.underrun();
+        return;
+      }
       try {
-        raw = await this.exposeRaw(trigger, this.nextFrameId);
+        await this.exposeInto(trigger, this.nextFrameId, lease.data);
       } catch (err) {
+        this.pool.give(lease);
         this.emitError(isGradeboothError(err) ? err : createError('GB_CAMERA_FAULT', `camera: exposure failed: ${(err as Error).message}`));
         return;
       }
-      if (this.currentState !== 'acquiring' || !this.info) return;
-      const frame: CameraFrame = {
-        width: this.info.widthPx,
-        height: this.info.heightPx,
+      if (this.currentState !== 'acquiring' || !this.info) {
+        this.pool.give(lease);
+        return;
+      }
+      const fields: FrameFields = {
+        width: widthPx,
+        height: heightPx,
         pixelFormat: config.pixelFormat,
-        data: this.pack(raw),
         timestampUs: trigger.timestampUs,
         frameId: this.nextFrameId++,
         exposureUs: config.exposureUs,
         gain: config.gain,
       };
-      this.deliver(frame);
+      this.deliver(new StreamFrame(fields, lease, this.giveBack));
     });
   }
 
-  private deliver(frame: CameraFrame): void {
+  /** No free buffer: the frame is lost (its id is used up, so readers see the gap, as with GenICam block ids). */
+  private underrun(): void {
+    const frameId = this.nextFrameId++;
+    this.underruns++;
+    const bufferCount = this.pool.bufferCount;
+    const queued = this.queue.length;
+    const held = this.heldCount;
+    this.emitError(createError(
+      'GB_CAMERA_FAULT',
+      `camera: buffer underrun, frame ${frameId} dropped: all ${bufferCount} frame buffers are in use (${queued} delivered frames unread, ${held} held by the application); release() frames when done with them or raise bufferCount`,
+      { reason: 'buffer-underrun', frameId, bufferCount, queued, held },
+    ));
+  }
+
+  private readonly giveBack = (frame: StreamFrame, lease: FrameBufferLease): void => {
+    if (frame.location === 'queued') {
+      const i = this.queue.indexOf(frame);
+      if (i >= 0) this.queue.splice(i, 1);
+    } else if (frame.location === 'held') {
+      this.heldCount--;
+    }
+    frame.location = 'released';
+    this.pool.give(lease);
+  };
+
+  private handOut(frame: StreamFrame): StreamFrame {
+    frame.location = 'held';
+    this.heldCount++;
+    return frame;
+  }
+
+  private deliver(frame: StreamFrame): void {
+    this.completed++;
     this.emitter.emit('frame', frame);
+    if (frame.location === 'released') return; // a listener discarded it
     const w = this.waiters.shift();
     if (w) {
       if (w.timer) clearTimeout(w.timer);
-      w.resolve(frame);
-      return;
-    }
-    if (this.queue.length >= this.bufferCount) {
-      this.emitError(createError('GB_CAMERA_FAULT', `camera: all ${this.bufferCount} buffers full, frame ${frame.frameId} dropped`));
+      w.resolve(this.handOut(frame));
       return;
     }
     this.queue.push(frame);
+  }
+
+  /** Unread frames go back to the pool. */
+  private discardQueue(): void {
+    for (const f of this.queue.splice(0)) f.release();
   }
 
   protected emitError(err: GradeboothError): void {
@@ -164,14 +263,15 @@ export abstract class QueuedCamera implements Camera {
     this.disarmTriggers();
     this.currentState = 'closed';
     this.info = null;
-    this.queue.length = 0;
+    this.discardQueue();
+    this.pool.clear();
     this.rejectWaiters(createError('GB_CAMERA_FAULT', `camera disconnected: ${reason}`));
     this.emitter.emit('disconnected', { reason });
   }
 
   async nextFrame(timeoutMs?: number): Promise<CameraFrame> {
     const queued = this.queue.shift();
-    if (queued) return queued;
+    if (queued) return this.handOut(queued);
     if (this.currentState !== 'acquiring') throw createError('GB_CONFLICT', `camera: nextFrame() needs acquisition started (state ${this.currentState})`);
     const wait = timeoutMs ?? this.config.timeoutMs;
     return new Promise<CameraFrame>((resolve, reject) => {
@@ -204,6 +304,12 @@ export abstract class QueuedCamera implements Camera {
     await this.closeDevice();
     this.currentState = 'closed';
     this.info = null;
+    this.pool.clear();
+  }
+
+  streamStatistics(): CameraStreamStatistics {
+    const p = this.pool;
+    return { bufferCount: p.bufferCount, allocated: p.allocated, free: p.freeCount, queued: this.queue.length, held: this.heldCount, completed: this.completed, underruns: this.underruns };
   }
 
   on<K extends keyof CameraEvents>(event: K, listener: (value: CameraEvents[K]) => void): () => void {

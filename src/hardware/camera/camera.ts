@@ -17,20 +17,51 @@ export interface CameraConfig {
   triggerMode: TriggerMode;
   /** Default wait for a frame in nextFrame()/frames(), ms. */
   timeoutMs: number;
+  /**
+   * Frame buffers of the stream (allocated lazily, reused after release()). Every frame queued or held by
+   * the application occupies one; a frame that finds none free is dropped (an underrun). A capture that
+   * keeps all its frames until it has processed them needs at least that many.
+   */
+  bufferCount: number;
 }
 
+/**
+ * A delivered frame. Its samples live in one of the camera's stream buffers: whoever reads it (nextFrame()
+ * or frames()) owns it and must call release() once the data is no longer needed, so the buffer can take a
+ * later exposure. 'frame' event listeners only look: they must not keep the frame past the call.
+ */
 export interface CameraFrame {
-  width: number;
-  height: number;
-  pixelFormat: PixelFormat;
-  /** Row-major samples, black level included (as the camera delivers them). */
-  data: Uint16Array;
+  readonly width: number;
+  readonly height: number;
+  readonly pixelFormat: PixelFormat;
+  /** Row-major samples, black level included (as the camera delivers them). Throws GB_CONFLICT after release(). */
+  readonly data: Uint16Array;
   /** Start of exposure, µs (camera/simulated clock; for hardware triggers, the trigger edge time). */
   timestampUs: number;
   /** Increments by one per delivered frame since open(). */
   frameId: number;
   exposureUs: number;
   gain: number;
+  /** Give the buffer back to the camera (idempotent). The data must not be used afterwards: the buffer is refilled by a later exposure. */
+  release(): void;
+}
+
+/** The stream's buffers (after Aravis' stream statistics): where they are and what was lost for want of one. */
+export interface CameraStreamStatistics {
+  /** Configured limit (CameraConfig.bufferCount). */
+  bufferCount: number;
+  /** Buffers allocated so far (grows lazily up to bufferCount; all dropped at close()). */
+  allocated: number;
+  /** Allocated buffers free for the next exposure. */
+  free: number;
+  /** Delivered frames waiting to be read. */
+  queued: number;
+  /** Frames handed to the application and not yet released (including frames read before a close()). */
+  held: number;
+  /** Frames delivered since open(). */
+  completed: number;
+  /** Frames dropped since open() because no buffer was free. */
+  underruns: number;
 }
 
 export interface CameraInfo {
@@ -47,7 +78,7 @@ export interface CameraInfo {
 
 export interface CameraEvents {
   frame: CameraFrame;
-  /** Recoverable problems: dropped trigger, buffer overrun, render failure (GB_CAMERA_FAULT). */
+  /** Recoverable problems: dropped trigger, buffer underrun (details.reason 'buffer-underrun'), render failure (GB_CAMERA_FAULT). */
   error: GradeboothError;
   disconnected: { reason: string };
 }
@@ -62,7 +93,7 @@ export interface Camera {
   configure(config: Partial<CameraConfig>): Promise<CameraConfig>;
   /** Arm: from now on triggers produce frames (hardware mode: the trigger line is watched). */
   startAcquisition(): Promise<void>;
-  /** Disarm; queued frames are discarded and waiting readers are rejected. */
+  /** Disarm; queued (unread) frames are discarded and their buffers freed; waiting readers are rejected. Frames already read stay valid until released. */
   stopAcquisition(): Promise<void>;
   /** Expose now (software trigger mode only). */
   softwareTrigger(): Promise<void>;
@@ -70,7 +101,10 @@ export interface Camera {
   nextFrame(timeoutMs?: number): Promise<CameraFrame>;
   /** Frames as they arrive, until acquisition stops or the signal aborts; throws GB_CAMERA_TIMEOUT. */
   frames(signal?: AbortSignal): AsyncIterableIterator<CameraFrame>;
+  /** Stop, close and drop the stream's free buffers; frames still held stay valid until released. */
   close(): Promise<void>;
+  /** Where the stream's buffers are, and frames completed and lost since open(). */
+  streamStatistics(): CameraStreamStatistics;
   /** Subscribe to an event; returns the unsubscribe function. */
   on<K extends keyof CameraEvents>(event: K, listener: (value: CameraEvents[K]) => void): () => void;
 }
@@ -81,6 +115,8 @@ export const defaultCameraConfig: CameraConfig = {
   pixelFormat: 'Mono16',
   triggerMode: 'software',
   timeoutMs: 2000,
+  // A side capture holds dark + 24 LED frames until it has stored and reconstructed them.
+  bufferCount: 32,
 };
 
 /** Convert raw 12-bit ADC codes into a pixel format (the camera's own packing, not a radiometric change). */

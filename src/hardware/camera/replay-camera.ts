@@ -5,7 +5,7 @@ import type { Clock } from '../../core/clock.ts';
 import { readPng } from '../../imaging/png.ts';
 import type { RasterImage } from '../../imaging/image.ts';
 import type { RigPinEvent, RigPinSource } from '../rig/pins.ts';
-import type { CameraInfo, PixelFormat } from './camera.ts';
+import type { CameraInfo } from './camera.ts';
 import { QueuedCamera, type TriggerInfo } from './camera-base.ts';
 
 export interface ReplayCameraOptions {
@@ -17,6 +17,8 @@ export interface ReplayCameraOptions {
   loop?: boolean;
   clock?: Clock;
   serial?: string;
+  /** Stream frame buffers (CameraConfig.bufferCount; default 32). */
+  bufferCount?: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export class ReplayCamera extends QueuedCamera {
   private unsubscribe: (() => void) | null = null;
 
   constructor(options: ReplayCameraOptions) {
-    super();
+    super(options.bufferCount);
     this.options = options;
   }
 
@@ -97,29 +99,16 @@ export class ReplayCamera extends QueuedCamera {
     return Math.round((this.options.clock?.monotonicMs() ?? performance.now()) * 1000);
   }
 
-  protected async exposeRaw(_trigger: TriggerInfo): Promise<Uint16Array> {
+  protected async exposeInto(_trigger: TriggerInfo, _frameIndex: number, out: Uint16Array): Promise<void> {
     if (this.next >= this.files.length) {
       if (!this.options.loop) throw createError('GB_CAMERA_FAULT', `replay camera: all ${this.files.length} frames served`);
       this.next = 0;
     }
     const img = await this.load(this.next++);
-    // Grey from the first channel; 8-bit samples scaled to 16 bits.
-    const n = img.width * img.height;
-    const out = new Uint16Array(n);
+    // Grey from the first channel as a 16-bit sample (8-bit samples × 257), then the format's top bits.
     const scale = img.bitDepth === 8 ? 257 : 1;
-    for (let i = 0; i < n; i++) out[i] = img.data[i * img.channels] * scale;
-    return out;
+    const shift = this.config.pixelFormat === 'Mono16' ? 0 : this.config.pixelFormat === 'Mono8' ? 8 : 4;
+    const { data, channels } = img;
+    for (let i = 0; i < out.length; i++) out[i] = (data[i * channels] * scale) >> shift;
   }
-
-  protected pack(raw: Uint16Array): Uint16Array {
-    return packReplay(raw, this.config.pixelFormat);
-  }
-}
-
-function packReplay(raw16: Uint16Array, format: PixelFormat): Uint16Array {
-  if (format === 'Mono16') return raw16;
-  const shift = format === 'Mono8' ? 8 : 4;
-  const out = new Uint16Array(raw16.length);
-  for (let i = 0; i < raw16.length; i++) out[i] = raw16[i] >> shift;
-  return out;
 }

@@ -17,7 +17,7 @@ export interface SimulatedCameraOptions {
   /** Base seed of the sensor noise (frame n uses noiseSeed + n). */
   noiseSeed?: number;
   serial?: string;
-  /** Frame buffers before frames are dropped. */
+  /** Stream frame buffers (CameraConfig.bufferCount; default 32): frames queued or held beyond this are dropped. */
   bufferCount?: number;
 }
 
@@ -96,18 +96,15 @@ export class SimulatedCamera extends QueuedCamera {
     return Math.round((this.options.clock?.monotonicMs() ?? performance.now()) * 1000);
   }
 
-  protected async exposeRaw(trigger: TriggerInfo, frameIndex: number): Promise<Uint16Array> {
+  protected async exposeInto(trigger: TriggerInfo, frameIndex: number, out: Uint16Array): Promise<void> {
     const r = this.options.renderer;
     const levels = trigger.litLevels ?? this.options.softwareLevels?.() ?? new Array(r.ledCount).fill(0);
     if (levels.length !== r.ledCount) {
       throw createError('GB_CAMERA_FAULT', `simulated camera: expected ${r.ledCount} LED levels, got ${levels.length}`);
     }
-    // The exposure kernel packs the pixel format itself (saves a pass over 12 MP per frame).
+    // The exposure kernel packs the pixel format itself (saves a pass over 12 MP per frame) and writes
+    // straight into the stream buffer.
     const pack = this.config.pixelFormat === 'Mono16' ? 'msb16' : this.config.pixelFormat === 'Mono8' ? 'msb8' : 'raw';
-    return r.expose({ levels, exposureUs: this.config.exposureUs, gain: this.config.gain, seed: (this.options.noiseSeed ?? 1) * 7919 + frameIndex, pack });
-  }
-
-  protected pack(packed: Uint16Array): Uint16Array {
-    return packed;
+    await r.expose({ levels, exposureUs: this.config.exposureUs, gain: this.config.gain, seed: (this.options.noiseSeed ?? 1) * 7919 + frameIndex, pack, out });
   }
 }

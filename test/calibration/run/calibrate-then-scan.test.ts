@@ -94,9 +94,10 @@ t.test('simulated booth: full calibration, then a scan of a card', { skip }, asy
     startAcquisition: () => inner.startAcquisition(),
     stopAcquisition: () => inner.stopAcquisition(),
     softwareTrigger: () => inner.softwareTrigger(),
-    nextFrame: async (ms) => { for (;;) { const f = await inner.nextFrame(ms); if (delivered++ !== 7) return f; } },
+    nextFrame: async (ms) => { for (;;) { const f = await inner.nextFrame(ms); if (delivered++ !== 7) return f; f.release(); } },
     frames: (signal) => inner.frames(signal),
     close: () => inner.close(),
+    streamStatistics: () => inner.streamStatistics(),
     on: (e, l) => inner.on(e, l),
   };
   const store = new FileStore(storeDir);
@@ -108,4 +109,8 @@ t.test('simulated booth: full calibration, then a scan of a card', { skip }, asy
   t.same(job, { state: 'failed', error_code: 'GB_CAPTURE_FRAME_LOST' }, 'job failed with the code');
   t.equal(db.prepare('SELECT COUNT(*) FROM scans').pluck().get(), scansBefore, 'no scan row');
   t.equal(db.prepare('SELECT COUNT(*) FROM frames').pluck().get(), framesBefore, 'no frame rows');
+  t.equal(booth.camera.streamStatistics().held, 0, 'the failed scan gave its frame buffers back');
+  const ok = await runScan({ booth, db, store, repo: new CalibrationRepository(db, store), barcode: 'SUB-0004', simSeed: 2 });
+  t.equal(ok.frames.length, 25, 'a scan on the same camera works');
+  t.equal(booth.camera.streamStatistics().held, 0, 'and gives its frame buffers back');
 });

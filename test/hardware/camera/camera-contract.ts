@@ -32,8 +32,9 @@ export function cameraContract(t: Test, name: string, make: () => Promise<Contra
     t.equal(camera.state, 'open');
     t.same([info.widthPx, info.heightPx], [widthPx, heightPx], 'info reports the frame size');
     t.ok(info.pixelFormats.includes('Mono16'));
-    const cfg = await camera.configure({ exposureUs: 5000, gain: 2, pixelFormat: 'Mono12', triggerMode: 'software', timeoutMs: 500 });
-    t.same(cfg, { exposureUs: 5000, gain: 2, pixelFormat: 'Mono12', triggerMode: 'software', timeoutMs: 500 });
+    const cfg = await camera.configure({ exposureUs: 5000, gain: 2, pixelFormat: 'Mono12', triggerMode: 'software', timeoutMs: 500, bufferCount: 6 });
+    t.same(cfg, { exposureUs: 5000, gain: 2, pixelFormat: 'Mono12', triggerMode: 'software', timeoutMs: 500, bufferCount: 6 });
+    t.equal(await codeOf(camera.configure({ bufferCount: 0 })), 'GB_VALIDATION', 'bufferCount 0 is refused');
     t.equal(await codeOf(camera.configure({ exposureUs: 0 })), 'GB_VALIDATION', 'exposure 0 is refused');
     t.equal(await codeOf(camera.configure({ pixelFormat: 'Mono10' as never })), 'GB_VALIDATION', 'unknown pixel format is refused');
     await camera.startAcquisition();
@@ -72,6 +73,7 @@ export function cameraContract(t: Test, name: string, make: () => Promise<Contra
       const f = await camera.nextFrame();
       t.equal(f.pixelFormat, format);
       t.ok(f.data.every((v) => v <= max), `${format} samples ≤ ${max}`);
+      f.release();
       await camera.stopAcquisition();
     }
     await camera.close();
@@ -130,5 +132,94 @@ export function cameraContract(t: Test, name: string, make: () => Promise<Contra
     await camera.stopAcquisition();
     t.equal(await waiting, 'GB_CAMERA_FAULT', 'stopAcquisition rejects a waiting reader');
     await camera.close();
+  });
+
+  t.test(`${name}: frame buffers are allocated once and reused after release()`, async (t) => {
+    const { camera } = await make();
+    await camera.open();
+    await camera.configure({ triggerMode: 'software', bufferCount: 3, timeoutMs: 2000 });
+    t.same(camera.streamStatistics(), { bufferCount: 3, allocated: 0, free: 0, queued: 0, held: 0, completed: 0, underruns: 0 }, 'nothing allocated before the first frame');
+    await camera.startAcquisition();
+    await camera.softwareTrigger();
+    const a = await camera.nextFrame();
+    const copy = a.data.slice();
+    t.match(camera.streamStatistics(), { allocated: 1, free: 0, held: 1, completed: 1 });
+    a.release();
+    a.release();
+    t.match(camera.streamStatistics(), { allocated: 1, free: 1, held: 0 }, 'release() is idempotent');
+    t.equal(await codeOf((async () => a.data)()), 'GB_CONFLICT', 'a released frame cannot be read');
+    const buffers = new Set<ArrayBufferLike>();
+    for (let i = 0; i < 4; i++) {
+      await camera.softwareTrigger();
+      const f = await camera.nextFrame();
+      buffers.add(f.data.buffer);
+      t.equal(f.data.length, copy.length);
+      f.release();
+    }
+    t.equal(buffers.size, 1, 'one buffer served every frame that was released in time');
+    t.match(camera.streamStatistics(), { allocated: 1, free: 1, held: 0, completed: 5, underruns: 0 });
+    await camera.close();
+  });
+
+  t.test(`${name}: with every buffer held, a frame is dropped as a buffer underrun; nothing crashes`, async (t) => {
+    const { camera } = await make();
+    await camera.open();
+    await camera.configure({ triggerMode: 'software', bufferCount: 2, timeoutMs: 2000 });
+    const errors: Array<{ code: string; message: string; details?: Record<string, unknown> }> = [];
+    camera.on('error', (e) => errors.push(e));
+    await camera.startAcquisition();
+    for (let i = 0; i < 2; i++) await camera.softwareTrigger();
+    const held = [await camera.nextFrame(), await camera.nextFrame()];
+    await camera.softwareTrigger();
+    t.equal(await codeOf(camera.nextFrame(300)), 'GB_CAMERA_TIMEOUT', 'no frame without a buffer');
+    t.equal(errors.length, 1, 'one error event');
+    t.equal(errors[0]?.code, 'GB_CAMERA_FAULT');
+    t.match(errors[0]?.message, /buffer underrun, frame 2 dropped: all 2 frame buffers are in use \(0 delivered frames unread, 2 held by the application\)/);
+    t.match(errors[0]?.details, { reason: 'buffer-underrun', frameId: 2, bufferCount: 2 });
+    t.match(camera.streamStatistics(), { allocated: 2, free: 0, held: 2, completed: 2, underruns: 1 });
+    t.equal(camera.state, 'acquiring', 'still acquiring');
+    const freed = held[0].data.buffer;
+    held[0].release();
+    await camera.softwareTrigger();
+    const next = await camera.nextFrame();
+    t.equal(next.frameId, 3, 'the lost frame leaves a gap in the frame ids');
+    t.equal(next.data.buffer, freed, 'served from the released buffer');
+    t.ok(held[1].data.length > 0, 'the frame still held is readable');
+    next.release();
+    held[1].release();
+    t.match(camera.streamStatistics(), { allocated: 2, free: 2, held: 0 });
+    await camera.close();
+  });
+
+  t.test(`${name}: stop returns unread frames to the pool, close drops the pool; held frames stay valid`, async (t) => {
+    const { camera } = await make();
+    await camera.open();
+    await camera.configure({ triggerMode: 'software', bufferCount: 4, timeoutMs: 2000 });
+    await camera.startAcquisition();
+    for (let i = 0; i < 3; i++) await camera.softwareTrigger();
+    const kept = await camera.nextFrame();
+    const copy = kept.data.slice();
+    await camera.nextFrame().then((f) => f.release());
+    await camera.nextFrame().then(() => undefined); // read, then forgotten until close
+    await camera.softwareTrigger();
+    await camera.softwareTrigger();
+    await new Promise((r) => setTimeout(r, 200));
+    await camera.stopAcquisition();
+    const stopped = camera.streamStatistics();
+    t.equal(stopped.queued, 0, 'no unread frames after stop');
+    t.equal(stopped.held, 2, 'frames read before stop are still the application\'s');
+    t.equal(stopped.free, stopped.allocated - 2, 'every other buffer is free');
+    // A new acquisition must not write into a held frame.
+    await camera.startAcquisition();
+    for (let i = 0; i < 2; i++) await camera.softwareTrigger();
+    (await camera.nextFrame()).release();
+    (await camera.nextFrame()).release();
+    t.same(kept.data, copy, 'a held frame is not overwritten by later exposures');
+    await camera.close();
+    t.match(camera.streamStatistics(), { allocated: 0, free: 0, queued: 0, held: 2 }, 'close drops the buffers; two frames are still out');
+    t.same(kept.data, copy, 'and stay readable after close');
+    kept.release();
+    kept.release();
+    t.match(camera.streamStatistics(), { allocated: 0, free: 0, held: 1 }, 'a frame released after close is dropped, not pooled');
   });
 }
