@@ -43,11 +43,13 @@ export class CameraDevice implements ManagedDevice {
     if (this.disconnected !== undefined) return { ...base, state: 'disconnected', detail: `camera disconnected: ${this.disconnected}` };
     if (this.camera.state === 'closed' || !this.info) return { ...base, state: 'disconnected', detail: 'camera closed' };
     const i = this.info;
+    // Frame buffers and underruns: a consumer that forgets release() shows here as held buffers.
+    const stream = this.camera.streamStatistics();
     return {
       ...base,
       state: 'connected',
       detail: `${i.vendor} ${i.model}, serial ${i.serial}, ${i.widthPx}×${i.heightPx}, ${this.camera.state}`,
-      info: { vendor: i.vendor, model: i.model, serial: i.serial, widthPx: i.widthPx, heightPx: i.heightPx, pixelFormats: i.pixelFormats, adcBits: i.adcBits },
+      info: { vendor: i.vendor, model: i.model, serial: i.serial, widthPx: i.widthPx, heightPx: i.heightPx, pixelFormats: i.pixelFormats, adcBits: i.adcBits, stream },
     };
   }
 }

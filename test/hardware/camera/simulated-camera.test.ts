@@ -78,3 +78,23 @@ t.test('software trigger exposes with the injected levels; pixel formats pack th
   t.ok(f2.data.reduce((s, v) => s + v, 0) / f2.data.length < (geometry.sensor.blackLevelDn + 2) * 16, 'levels are read at trigger time');
   await camera.close();
 });
+
+t.test('a recycled frame buffer holds exactly the new exposure, nothing of the frame before', async (t) => {
+  const { camera, renderer, pins } = setup(6);
+  await camera.open();
+  await camera.configure({ triggerMode: 'hardware', exposureUs: 8000, pixelFormat: 'Mono16', bufferCount: 1 });
+  await camera.startAcquisition();
+  const bright = new Array(24).fill(4095);
+  const one = Array.from({ length: 24 }, (_, k) => (k === 13 ? 2500 : 0));
+  pins.pulse(1000, bright);
+  const first = await camera.nextFrame();
+  const buffer = first.data.buffer;
+  first.release();
+  pins.pulse(30_000, one);
+  const second = await camera.nextFrame();
+  t.equal(second.data.buffer, buffer, 'same buffer');
+  const expected = await renderer.expose({ levels: one, exposureUs: 8000, seed: 6 * 7919 + 1, pack: 'msb16' });
+  t.same(second.data, expected, 'identical to a fresh render of the second trigger');
+  second.release();
+  await camera.close();
+});
