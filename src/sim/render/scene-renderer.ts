@@ -6,6 +6,10 @@ import { sharedFloat32 } from '../scenes/surface-maps.ts';
 import { ARENA_HEADER_BYTES, arenaFloat32, createSensorArena, type SensorArena, type SensorModel } from './sensor-kernel.ts';
 import type { GroundTruthBuffers, ShadingLights, ShadingSphere, ShadingSurface } from './shading-kernel.ts';
 import { RenderWorkerPool } from './worker-pool.ts';
+import { loadRenderNative, type RenderNative } from './native.ts';
+
+/** Where basis images are shaded: the C addon (native/render), the SIMD WebAssembly kernel, or plain JS. */
+export type ShadingBackend = 'native' | 'wasm' | 'js';
 
 export interface SceneRendererOptions {
   geometry: BoothGeometry;
@@ -13,6 +17,11 @@ export interface SceneRendererOptions {
   threads?: number;
   /** Distant-light mode: each LED becomes a distant light along the direction from the scene centre. */
   distantLights?: boolean;
+  /**
+   * Shading kernel for basis images: 'auto' (default) = the C addon when it is built and loads, else the
+   * SIMD WebAssembly kernel on the workers (JS where WebAssembly SIMD is missing); or force one.
+   */
+  backend?: 'auto' | ShadingBackend;
 }
 
 /** What one exposure needs: the 24 rig levels (0..4095), exposure, gain and a noise seed. */
@@ -44,6 +53,10 @@ export class SceneRenderer {
   readonly geometry: BoothGeometry;
   readonly camera: PinholeCamera;
   readonly distantLights: boolean;
+  /** The shading kernel in use (see SceneRendererOptions.backend). */
+  readonly backend: ShadingBackend;
+  private readonly native: RenderNative | null;
+  private readonly threads: number;
   private readonly pool: RenderWorkerPool;
   private scene: Scene | null = null;
   private lights: ShadingLights | null = null;
@@ -58,7 +71,12 @@ export class SceneRenderer {
     this.geometry = options.geometry;
     this.camera = pinholeFromSpec(options.geometry.camera);
     this.distantLights = options.distantLights === true;
-    this.pool = new RenderWorkerPool(options.threads ?? 2);
+    this.threads = options.threads ?? 2;
+    this.pool = new RenderWorkerPool(this.threads);
+    const want = options.backend ?? 'auto';
+    this.native = want === 'auto' || want === 'native' ? loadRenderNative() : null;
+    if (want === 'native' && !this.native) throw createError('GB_INTERNAL', 'SceneRenderer: the native render kernel is not built (run `node native/render/build.mjs`)');
+    this.backend = this.native ? 'native' : want === 'js' ? 'js' : 'wasm';
   }
 
   get widthPx(): number {
@@ -164,20 +182,25 @@ export class SceneRenderer {
     const n = this.widthPx * this.heightPx;
     const basis = missing.map((k) => this.allocateBasis(k, n));
     const truth = this.truth ? null : allocateTruth(n);
+    const job = {
+      camera: this.camera,
+      lights: this.lights as ShadingLights,
+      ledIndices: missing,
+      basis,
+      responsivity: this.geometry.sensor.responsivityEPerUsPerRadiance,
+      tray: scene.tray,
+      ...this.shadingInputs(scene),
+      truth,
+    };
     this.busy++;
-    await this.pool.shade(
-      {
-        camera: this.camera,
-        lights: this.lights as ShadingLights,
-        ledIndices: missing,
-        basis,
-        responsivity: this.geometry.sensor.responsivityEPerUsPerRadiance,
-        tray: scene.tray,
-        ...this.shadingInputs(scene),
-        truth,
-      },
-      this.heightPx,
-    ).finally(() => this.busy--);
+    // Native: one async work item per band on libuv's pool (interleaved row blocks, so card and tray rows
+    // share out evenly); the render workers stay free for exposures.
+    const native = this.native;
+    const bands = Math.max(1, this.threads);
+    const done = native
+      ? Promise.all(Array.from({ length: bands }, (_, b) => native.shade({ ...job, rowStart: 0, rowEnd: this.heightPx }, this.heightPx, b, bands)))
+      : this.pool.shade({ ...job, kernel: this.backend === 'js' ? 'js' : 'wasm' }, this.heightPx);
+    await done.finally(() => this.busy--);
     missing.forEach((k, j) => this.bases.set(k, basis[j]));
     if (truth) this.truth = truth;
   }
