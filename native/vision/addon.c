@@ -87,13 +87,14 @@ static napi_value fail(napi_env env, Job* j, const char* msg) {
   return NULL;
 }
 
-// psSolve(planes[], params: Float64Array, vectors, pinv, invMag, mask|null, normals, albedo, confidence)
+// psSolve(planes[], params: Float64Array, vectors, pinv, invMag, mask|null, normals, albedo, confidence,
+//         normalAll)
 static napi_value PsSolve(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
+  size_t argc = 10;
+  napi_value argv[10];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Job* j = (Job*)calloc(1, sizeof(Job));
-  if (argc != 9) return fail(env, j, "psSolve: expected 9 arguments");
+  if (argc != 10) return fail(env, j, "psSolve: expected 10 arguments");
   PsParams* p = &j->ps;
   size_t np = 0;
   const double* prm = (const double*)typedData(env, argv[1], &np);
@@ -118,7 +119,8 @@ static napi_value PsSolve(napi_env env, napi_callback_info info) {
   p->normals = (float*)typedData(env, argv[6], NULL);
   p->albedo = (float*)typedData(env, argv[7], NULL);
   p->confidence = (float*)typedData(env, argv[8], NULL);
-  if (!p->vectors || !p->pinv || !p->invMag || !p->normals || !p->albedo || !p->confidence || (mt != napi_null && !p->mask)) {
+  p->normalAll = (const float*)typedData(env, argv[9], NULL);
+  if (!p->vectors || !p->pinv || !p->invMag || !p->normalAll || !p->normals || !p->albedo || !p->confidence || (mt != napi_null && !p->mask)) {
     return fail(env, j, "psSolve: bad typed array argument");
   }
   return queue(env, j, argc, argv, "gradebooth.psSolve");

@@ -27,6 +27,8 @@ typedef struct {
   double saturation, tol, cosMin;
   const void* planes[PS_MAX_LIGHTS];
   const float *vectors, *pinv, *invMag;
+  /** [tile][6] Σ l lᵀ over all lights (xx xy xz yy yz zz). */
+  const float* normalAll;
   const uint8_t* mask;
   float *normals, *albedo, *confidence;
 } PsParams;

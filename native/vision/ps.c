@@ -10,14 +10,31 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 typedef uint16_t v8u16 __attribute__((vector_size(16)));
 typedef uint8_t v8u8 __attribute__((vector_size(8)));
+typedef long long v4i64 __attribute__((vector_size(32)));
 
 static inline v8f splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
 static inline v8f vsel(v8i m, v8f a, v8f b) { return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }
+#ifdef __AVX__
+// Same results as the selects below (no NaNs here), one instruction each.
+static inline v8f vmin(v8f a, v8f b) { return __builtin_ia32_minps256(a, b); }
+static inline v8f vmax(v8f a, v8f b) { return __builtin_ia32_maxps256(a, b); }
+#else
 static inline v8f vmin(v8f a, v8f b) { return vsel(a < b, a, b); }
 static inline v8f vmax(v8f a, v8f b) { return vsel(a > b, a, b); }
+#endif
 static inline v8f vand(v8i m, v8f a) { return (v8f)((v8i)a & m); }
 static inline v8i splat_i_(int x) { return (v8i){x, x, x, x, x, x, x, x}; }
 static inline v8f vabs(v8f a) { return (v8f)((v8i)a & splat_i_(0x7fffffff)); }
+static inline int anySet(v8i m) {
+#ifdef __AVX__
+  return !__builtin_ia32_ptestz256((v4i64)m, (v4i64)m);
+#else
+  int a = 0;
+  for (int k = 0; k < 8; k++) a |= m[k];
+  return a != 0;
+#endif
+}
+static inline int allSet(v8i m) { return !anySet(~m); }
 
 // `kind` is a compile-time constant at every call (the kernels are instantiated per input type below), so
 // the branch folds away.
@@ -25,12 +42,16 @@ static inline __attribute__((always_inline)) v8f load8(const PsParams* j, int ki
   if (kind == 1) {
     v8u16 u;
     memcpy(&u, (const uint16_t*)j->planes[i] + p, sizeof u);
-    return __builtin_convertvector(u, v8f);
+#ifdef __AVX2__
+    return (v8f)__builtin_ia32_cvtdq2ps256((v8i)__builtin_ia32_pmovzxwd256((__attribute__((vector_size(16))) short)u));
+#else
+    return __builtin_convertvector(__builtin_convertvector(u, v8i), v8f);
+#endif
   }
   if (kind == 0) {
     v8u8 u;
     memcpy(&u, (const uint8_t*)j->planes[i] + p, sizeof u);
-    return __builtin_convertvector(u, v8f);
+    return __builtin_convertvector(__builtin_convertvector(u, v8i), v8f);
   }
   v8f f;
   memcpy(&f, (const float*)j->planes[i] + p, sizeof f);
@@ -125,15 +146,17 @@ static void pixelScalar(const PsParams* j, size_t p, int t) {
     gz = inv[6] * b0 + inv[7] * b1 + inv[8] * b2;
     double gNorm = sqrt(gx * gx + gy * gy + gz * gz);
     a00 = a01 = a02 = a11 = a12 = a22 = b0 = b1 = b2 = 0;
-    int kept = 0;
+    int kept = 0, lit = 0;
     double magSum = 0;
     for (int i = 0; i < n; i++) {
-      if (!state[i]) continue;
+      if (!(im[i] > 0)) continue;
       double lx = v[3 * i], ly = v[3 * i + 1], lz = v[3 * i + 2];
       double mag = 1.0 / im[i];
       double pred = lx * gx + ly * gy + lz * gz;
       double scale = gNorm * mag;
-      if (pred > j->cosMin * scale && fabs(I[i] - pred) <= j->tol * scale) {
+      if (!(pred > j->cosMin * scale)) continue;
+      lit++;
+      if (state[i] && fabs(I[i] - pred) <= j->tol * scale) {
         a00 += lx * lx; a01 += lx * ly; a02 += lx * lz; a11 += ly * ly; a12 += ly * lz; a22 += lz * lz;
         b0 += I[i] * lx; b1 += I[i] * ly; b2 += I[i] * lz;
         state[i] = 3;
@@ -154,7 +177,8 @@ static void pixelScalar(const PsParams* j, size_t p, int t) {
       double g2 = sqrt(gx * gx + gy * gy + gz * gz);
       double x = g2 > 0 ? sqrt(r2 / kept) / (g2 * (magSum / kept)) / 0.05 : 1e3;
       double q = (kept - 2) / 4.0;
-      conf = (q < 1 ? q : 1) / (1 + x * x);
+      double rej = (1.0 - (double)kept / lit) / 0.1;
+      conf = (q < 1 ? q : 1) / ((1 + x * x) * (1 + rej * rej));
     } else {
       conf = 0.1;
     }
@@ -222,13 +246,13 @@ static inline __attribute__((always_inline)) void prefetchPlanes(const PsParams*
   for (int i = 0; i < j->n; i++) __builtin_prefetch((const char*)j->planes[i] + p * size + PS_PREFETCH_BYTES);
 }
 
-// Plain LS for 8·B pixels of one tile (B = 1 or 2): g = pinv · I, n = g/|g|, albedo |g|.
+// Plain LS for 8·B pixels of one tile (B = 1, 2 or 4: independent sums, so the FMA latency of one
+// block's 16-term dot products overlaps the others'): g = pinv · I, n = g/|g|, albedo |g|.
 static inline __attribute__((always_inline)) void lsBlock(const PsParams* j, int kind, int B, size_t p, int t, const v8i* m) {
   const int n = j->n;
   const float* pv = j->pinv + (size_t)t * 3 * n;
-  v8f gx[2] = {splat(0), splat(0)}, gy[2] = {splat(0), splat(0)}, gz[2] = {splat(0), splat(0)};
-  prefetchPlanes(j, kind, p);
-  if (B == 2) prefetchPlanes(j, kind, p + 8);
+  v8f gx[4], gy[4], gz[4];
+  for (int b = 0; b < B; b++) { gx[b] = gy[b] = gz[b] = splat(0); prefetchPlanes(j, kind, p + 8 * b); }
   for (int i = 0; i < n; i++) {
     const v8f c0 = splat(pv[i]), c1 = splat(pv[n + i]), c2 = splat(pv[2 * n + i]);
     for (int b = 0; b < B; b++) {
@@ -244,111 +268,156 @@ static inline __attribute__((always_inline)) void lsBlock(const PsParams* j, int
   }
 }
 
-static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j, int kind, size_t p, int t, v8i m) {
+// Robust solve for 8 pixels of one tile. Same estimator as the scalar path and the TS kernel; two
+// shortcuts that change only the arithmetic: each pass's normal matrix is the tile's Σ l lᵀ over all
+// lights minus the readings it leaves out, accumulated only for lights some lane leaves out (pixels in a
+// block share their shadows and highlights, so most lights are skipped), and the residual of the kept
+// readings is Σ I² − gᵀb (exact at g = A⁻¹b) instead of a third loop.
+static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j, int kind, int kLow, int kHigh, size_t p, int t, v8i m) {
   const int n = j->n;
-  {
-    const float* lv = j->vectors + (size_t)t * n * 3;
-    const float* im = j->invMag + (size_t)t * n;
-    v8f I[PS_MAX_LIGHTS];
-    v8i valid[PS_MAX_LIGHTS];
-    v8f s[PS_MAX_LIGHTS];
-    v8f lows[8], highs[8];
-    const int kLow = j->trimLow, kHigh = j->trimHigh;
-    for (int k = 0; k < 8; k++) { lows[k] = splat(INFINITY); highs[k] = splat(-INFINITY); }
-    const v8f sat = splat((float)j->saturation);
-    for (int i = 0; i < n; i++) {
-      v8f val = load8(j, kind, i, p);
-      I[i] = val;
-      valid[i] = (val < sat) & splat_i_(im[i] > 0 ? -1 : 0);
-      v8f si = val * splat(im[i]);
-      s[i] = si;
-      v8f vlo = vsel(valid[i], si, splat(INFINITY)), vhi = vsel(valid[i], si, splat(-INFINITY));
-      for (int k = 0; k < kLow; k++) { v8f a = vmin(lows[k], vlo); vlo = vmax(lows[k], vlo); lows[k] = a; }
-      for (int k = 0; k < kHigh; k++) { v8f a = vmax(highs[k], vhi); vhi = vmin(highs[k], vhi); highs[k] = a; }
-    }
-    v8f lowT = kLow > 0 ? lows[kLow - 1] : splat(-INFINITY), highT = kHigh > 0 ? highs[kHigh - 1] : splat(INFINITY);
-    // Pass 1 (trimmed); lanes left with fewer than 3 readings (rare: saturation) redo it with all valid.
-    v8f a00 = splat(0), a01 = splat(0), a02 = splat(0), a11 = splat(0), a12 = splat(0), a22 = splat(0), b0 = splat(0), b1 = splat(0), b2 = splat(0), cnt = splat(0);
-    for (int i = 0; i < n; i++) {
-      const float lx = lv[3 * i], ly = lv[3 * i + 1], lz = lv[3 * i + 2];
-      v8f wt = vand(valid[i] & (s[i] > lowT) & (s[i] < highT), splat(1));
-      v8f wi = wt * I[i];
-      a00 += wt * (lx * lx); a01 += wt * (lx * ly); a02 += wt * (lx * lz); a11 += wt * (ly * ly); a12 += wt * (ly * lz); a22 += wt * (lz * lz);
-      b0 += wi * lx; b1 += wi * ly; b2 += wi * lz; cnt += wt;
-    }
-    v8i few = cnt < splat(3);
-    int anyFew = 0;
-    for (int k = 0; k < 8; k++) anyFew |= few[k];
-    if (anyFew) {
-      v8f va00 = splat(0), va01 = splat(0), va02 = splat(0), va11 = splat(0), va12 = splat(0), va22 = splat(0), vb0 = splat(0), vb1 = splat(0), vb2 = splat(0), vcnt = splat(0);
-      for (int i = 0; i < n; i++) {
-        const float lx = lv[3 * i], ly = lv[3 * i + 1], lz = lv[3 * i + 2];
-        v8f wv = vand(valid[i], splat(1));
-        v8f vi = wv * I[i];
-        va00 += wv * (lx * lx); va01 += wv * (lx * ly); va02 += wv * (lx * lz); va11 += wv * (ly * ly); va12 += wv * (ly * lz); va22 += wv * (lz * lz);
-        vb0 += vi * lx; vb1 += vi * ly; vb2 += vi * lz; vcnt += wv;
-      }
-      a00 = vsel(few, va00, a00); a01 = vsel(few, va01, a01); a02 = vsel(few, va02, a02);
-      a11 = vsel(few, va11, a11); a12 = vsel(few, va12, a12); a22 = vsel(few, va22, a22);
-      b0 = vsel(few, vb0, b0); b1 = vsel(few, vb1, b1); b2 = vsel(few, vb2, b2); cnt = vsel(few, vcnt, cnt);
-    }
-    v8f gx, gy, gz;
-    v8i ok1 = solve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &gx, &gy, &gz) & (cnt >= splat(3));
-    gx = vand(ok1, gx); gy = vand(ok1, gy); gz = vand(ok1, gz);
-    // Pass 2: readings that agree with the first estimate.
-    v8f gn2 = gx * gx + gy * gy + gz * gz, gNorm;
-    for (int k = 0; k < 8; k++) gNorm[k] = sqrtf(gn2[k]);
-    a00 = a01 = a02 = a11 = a12 = a22 = b0 = b1 = b2 = splat(0);
-    v8f kept = splat(0), magSum = splat(0);
-    v8i keep[PS_MAX_LIGHTS];
-    const v8f cosMin = splat((float)j->cosMin), tol = splat((float)j->tol);
-    for (int i = 0; i < n; i++) {
-      const float lx = lv[3 * i], ly = lv[3 * i + 1], lz = lv[3 * i + 2];
-      const float mag = im[i] > 0 ? 1.0f / im[i] : 0;
-      v8f pred = gx * lx + gy * ly + gz * lz;
-      v8f scale = gNorm * mag;
-      keep[i] = valid[i] & (pred > cosMin * scale) & (vabs(I[i] - pred) <= tol * scale);
-      v8f w = vand(keep[i], splat(1));
-      v8f wi = w * I[i];
-      a00 += w * (lx * lx); a01 += w * (lx * ly); a02 += w * (lx * lz); a11 += w * (ly * ly); a12 += w * (ly * lz); a22 += w * (lz * lz);
-      b0 += wi * lx; b1 += wi * ly; b2 += wi * lz;
-      kept += w; magSum += w * mag;
-    }
-    v8f hx, hy, hz;
-    v8i ok2 = solve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &hx, &hy, &hz) & (kept >= splat(3)) & ok1;
-    gx = vsel(ok2, hx, gx); gy = vsel(ok2, hy, gy); gz = vsel(ok2, hz, gz);
-    v8f r2 = splat(0);
-    for (int i = 0; i < n; i++) {
-      v8f r = I[i] - (gx * lv[3 * i] + gy * lv[3 * i + 1] + gz * lv[3 * i + 2]);
-      r2 += vand(keep[i], r * r);
-    }
-    v8f g2 = gx * gx + gy * gy + gz * gz, g;
-    for (int k = 0; k < 8; k++) g[k] = sqrtf(g2[k]);
-    v8f keptSafe = vmax(kept, splat(1));
-    v8f rms;
-    v8f ms = r2 / keptSafe;
-    for (int k = 0; k < 8; k++) rms[k] = sqrtf(ms[k]);
-    v8f denom = g * (magSum / keptSafe);
-    v8f x = vsel(denom > splat(0), rms / denom / splat(0.05f), splat(1e3f));
-    v8f q = vmin((kept - splat(2)) / splat(4), splat(1));
-    v8f conf = vsel(ok2, q / (splat(1) + x * x), vsel(ok1, splat(0.1f), splat(0)));
-    v8i pos = g > splat(0);
-    v8f r = vsel(pos, splat(1) / g, splat(0));
-    v8f ox = gx * r, oy = gy * r, oz = vsel(pos, gz * r, splat(1));
-    conf = vand(pos, conf);
-    store8(j, p, m, ox, oy, oz, g, conf);
+  const float* lv = j->vectors + (size_t)t * n * 3;
+  const float* im = j->invMag + (size_t)t * n;
+  const float* na = j->normalAll + (size_t)t * 6;
+  v8f I[PS_MAX_LIGHTS];
+  v8i valid[PS_MAX_LIGHTS];
+  v8f s[PS_MAX_LIGHTS];
+  v8f lows[8], highs[8];
+  for (int k = 0; k < 8; k++) { lows[k] = splat(INFINITY); highs[k] = splat(-INFINITY); }
+  const v8f sat = splat((float)j->saturation);
+  prefetchPlanes(j, kind, p);
+  for (int i = 0; i < n; i++) {
+    v8f val = load8(j, kind, i, p);
+    I[i] = val;
+    valid[i] = (val < sat) & splat_i_(im[i] > 0 ? -1 : 0);
+    v8f si = val * splat(im[i]);
+    s[i] = si;
+    v8f vlo = vsel(valid[i], si, splat(INFINITY)), vhi = vsel(valid[i], si, splat(-INFINITY));
+    for (int k = 0; k < kLow; k++) { v8f a = vmin(lows[k], vlo); vlo = vmax(lows[k], vlo); lows[k] = a; }
+    for (int k = 0; k < kHigh; k++) { v8f a = vmax(highs[k], vhi); vhi = vmin(highs[k], vhi); highs[k] = a; }
   }
+  v8f lowT = kLow > 0 ? lows[kLow - 1] : splat(-INFINITY), highT = kHigh > 0 ? highs[kHigh - 1] : splat(INFINITY);
+  // Pass 1 (trimmed); lanes left with fewer than 3 readings (rare: saturation) redo it with all valid.
+  // Sums over even and odd lights run in separate registers (two dependency chains instead of one:
+  // the block is latency-bound, not throughput-bound); counts are integer (1-cycle adds).
+  v8f d00 = splat(0), d01 = splat(0), d02 = splat(0), d11 = splat(0), d12 = splat(0), d22 = splat(0);
+  v8f b0 = splat(0), b1 = splat(0), b2 = splat(0), c0 = splat(0), c1 = splat(0), c2 = splat(0);
+  v8i cntI = splat_i_(0);
+  v8i use[PS_MAX_LIGHTS];
+  v8i allUse = splat_i_(-1);
+#define PS_PASS1(i, B0, B1, B2)                                               \
+  do {                                                                        \
+    v8i u = valid[i] & (s[i] > lowT) & (s[i] < highT);                        \
+    use[i] = u;                                                               \
+    allUse &= u;                                                              \
+    v8f wi = vand(u, I[i]);                                                   \
+    B0 += wi * lv[3 * (i)]; B1 += wi * lv[3 * (i) + 1]; B2 += wi * lv[3 * (i) + 2]; \
+    cntI -= u;                                                                \
+  } while (0)
+  int i2 = 0;
+  for (; i2 + 1 < n; i2 += 2) { PS_PASS1(i2, b0, b1, b2); PS_PASS1(i2 + 1, c0, c1, c2); }
+  if (i2 < n) PS_PASS1(i2, b0, b1, b2);
+#undef PS_PASS1
+  b0 += c0; b1 += c1; b2 += c2;
+  v8f cnt = __builtin_convertvector(cntI, v8f);
+  // The left-out readings (shadows, highlights, saturation): the same few lights across most blocks.
+  if (!allSet(allUse)) {
+    for (int i = 0; i < n; i++) {
+      if (allSet(use[i])) continue;
+      const float lx = lv[3 * i], ly = lv[3 * i + 1], lz = lv[3 * i + 2];
+      v8f w = vand(~use[i], splat(1));
+      d00 += w * (lx * lx); d01 += w * (lx * ly); d02 += w * (lx * lz); d11 += w * (ly * ly); d12 += w * (ly * lz); d22 += w * (lz * lz);
+    }
+  }
+  v8f a00 = splat(na[0]) - d00, a01 = splat(na[1]) - d01, a02 = splat(na[2]) - d02;
+  v8f a11 = splat(na[3]) - d11, a12 = splat(na[4]) - d12, a22 = splat(na[5]) - d22;
+  v8i few = cnt < splat(3);
+  if (anySet(few)) {
+    v8f va00 = splat(0), va01 = splat(0), va02 = splat(0), va11 = splat(0), va12 = splat(0), va22 = splat(0), vb0 = splat(0), vb1 = splat(0), vb2 = splat(0), vcnt = splat(0);
+    for (int i = 0; i < n; i++) {
+      const float lx = lv[3 * i], ly = lv[3 * i + 1], lz = lv[3 * i + 2];
+      v8f wv = vand(valid[i], splat(1));
+      v8f vi = wv * I[i];
+      va00 += wv * (lx * lx); va01 += wv * (lx * ly); va02 += wv * (lx * lz); va11 += wv * (ly * ly); va12 += wv * (ly * lz); va22 += wv * (lz * lz);
+      vb0 += vi * lx; vb1 += vi * ly; vb2 += vi * lz; vcnt += wv;
+    }
+    a00 = vsel(few, va00, a00); a01 = vsel(few, va01, a01); a02 = vsel(few, va02, a02);
+    a11 = vsel(few, va11, a11); a12 = vsel(few, va12, a12); a22 = vsel(few, va22, a22);
+    b0 = vsel(few, vb0, b0); b1 = vsel(few, vb1, b1); b2 = vsel(few, vb2, b2); cnt = vsel(few, vcnt, cnt);
+  }
+  v8f gx, gy, gz;
+  v8i ok1 = solve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &gx, &gy, &gz) & (cnt >= splat(3));
+  gx = vand(ok1, gx); gy = vand(ok1, gy); gz = vand(ok1, gz);
+  // Pass 2: readings that agree with the first estimate.
+  v8f gNorm = vsqrt(gx * gx + gy * gy + gz * gz);
+  d00 = d01 = d02 = d11 = d12 = d22 = b0 = b1 = b2 = splat(0);
+  v8f magSum = splat(0), e2 = splat(0), magSumB = splat(0), e2B = splat(0);
+  c0 = c1 = c2 = splat(0);
+  v8i keptI = splat_i_(0), litI = splat_i_(0);
+  const v8f cosScale = gNorm * splat((float)j->cosMin), tolScale = gNorm * splat((float)j->tol);
+  v8i keep[PS_MAX_LIGHTS];
+  v8i all = splat_i_(-1);
+#define PS_PASS2(i, B0, B1, B2, E2, MS)                                                 \
+  do {                                                                                  \
+    const float lx = lv[3 * (i)], ly = lv[3 * (i) + 1], lz = lv[3 * (i) + 2];           \
+    const float mag = im[i] > 0 ? 1.0f / im[i] : 0;                                     \
+    v8f pred = gx * lx + gy * ly + gz * lz;                                             \
+    v8i lighted = (pred > cosScale * mag) & splat_i_(im[i] > 0 ? -1 : 0);               \
+    v8i k = valid[i] & lighted & (vabs(I[i] - pred) <= tolScale * mag);                 \
+    keep[i] = k;                                                                        \
+    all &= k;                                                                           \
+    v8f wi = vand(k, I[i]);                                                             \
+    B0 += wi * lx; B1 += wi * ly; B2 += wi * lz; E2 += wi * I[i];                       \
+    MS += vand(k, splat(mag));                                                          \
+    keptI -= k; litI -= lighted;                                                        \
+  } while (0)
+  for (i2 = 0; i2 + 1 < n; i2 += 2) { PS_PASS2(i2, b0, b1, b2, e2, magSum); PS_PASS2(i2 + 1, c0, c1, c2, e2B, magSumB); }
+  if (i2 < n) PS_PASS2(i2, b0, b1, b2, e2, magSum);
+#undef PS_PASS2
+  b0 += c0; b1 += c1; b2 += c2; e2 += e2B; magSum += magSumB;
+  v8f kept = __builtin_convertvector(keptI, v8f), lit = __builtin_convertvector(litI, v8f);
+  // Left-out readings (shadows, highlights): usually none, or the same few lights across the block.
+  if (!allSet(all)) {
+    for (int i = 0; i < n; i++) {
+      if (allSet(keep[i])) continue;
+      const float lx = lv[3 * i], ly = lv[3 * i + 1], lz = lv[3 * i + 2];
+      v8f r = vand(~keep[i], splat(1));
+      d00 += r * (lx * lx); d01 += r * (lx * ly); d02 += r * (lx * lz); d11 += r * (ly * ly); d12 += r * (ly * lz); d22 += r * (lz * lz);
+    }
+  }
+  a00 = splat(na[0]) - d00; a01 = splat(na[1]) - d01; a02 = splat(na[2]) - d02;
+  a11 = splat(na[3]) - d11; a12 = splat(na[4]) - d12; a22 = splat(na[5]) - d22;
+  v8f hx, hy, hz;
+  v8i ok2 = solve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &hx, &hy, &hz) & (kept >= splat(3)) & ok1;
+  gx = vsel(ok2, hx, gx); gy = vsel(ok2, hy, gy); gz = vsel(ok2, hz, gz);
+  v8f r2 = vmax(e2 - (hx * b0 + hy * b1 + hz * b2), splat(0));
+  v8f g = vsqrt(gx * gx + gy * gy + gz * gz);
+  v8f keptSafe = vmax(kept, splat(1));
+  v8f rms = vsqrt(r2 / keptSafe);
+  v8f denom = g * (magSum / keptSafe);
+  v8f x = vsel(denom > splat(0), rms / denom / splat(0.05f), splat(1e3f));
+  v8f q = vmin((kept - splat(2)) / splat(4), splat(1));
+  v8f rej = (splat(1) - kept / vmax(lit, splat(1))) / splat(0.1f);
+  v8f conf = vsel(ok2, q / ((splat(1) + x * x) * (splat(1) + rej * rej)), vsel(ok1, splat(0.1f), splat(0)));
+  v8i pos = g > splat(0);
+  v8f r = vsel(pos, splat(1) / g, splat(0));
+  store8(j, p, m, gx * r, gy * r, vsel(pos, gz * r, splat(1)), g, vand(pos, conf));
 }
 
 // One instance of the block kernels per input type (kind folds to a constant inside). block16 covers two
 // 8-px blocks of the same tile (distant lights: the whole image is one tile).
+// The default trims (2 darkest, 1 brightest) get their own instance: the selection network unrolls.
+#define PS_ROBUST(K, p, t, m)                                                                        \
+  do {                                                                                               \
+    if (j->trimLow == 2 && j->trimHigh == 1) robustBlock8(j, K, 2, 1, p, t, m);                      \
+    else robustBlock8(j, K, j->trimLow, j->trimHigh, p, t, m);                                       \
+  } while (0)
 #define PS_INSTANCE(K)                                                                      \
   static void block8_##K(const PsParams* j, size_t p, int t, const v8i* m) {                \
-    if (j->method) robustBlock8(j, K, p, t, m[0]); else lsBlock(j, K, 1, p, t, m);          \
+    if (j->method) PS_ROBUST(K, p, t, m[0]); else lsBlock(j, K, 1, p, t, m);                \
   }                                                                                         \
-  static void block16_##K(const PsParams* j, size_t p, int t, const v8i* m) {               \
-    if (j->method) { robustBlock8(j, K, p, t, m[0]); robustBlock8(j, K, p + 8, t, m[1]); }  \
-    else lsBlock(j, K, 2, p, t, m);                                                         \
+  static void block32_##K(const PsParams* j, size_t p, int t, const v8i* m) {               \
+    if (j->method) { for (int b = 0; b < 4; b++) PS_ROBUST(K, p + 8 * b, t, m[b]); }        \
+    else lsBlock(j, K, 4, p, t, m);                                                         \
   }
 PS_INSTANCE(0)
 PS_INSTANCE(1)
@@ -359,25 +428,25 @@ typedef void (*BlockFn)(const PsParams*, size_t, int, const v8i*);
 void psRun(const PsParams* j) {
   const int w = j->width, ts = j->tileSize;
   const int vectorTiles = ts % 8 == 0 || ts >= w;
-  const int pairTiles = ts % 16 == 0 || ts >= w;
+  const int wideTiles = ts % 32 == 0 || ts >= w;
   BlockFn block8 = j->kind == 0 ? block8_0 : j->kind == 1 ? block8_1 : block8_2;
-  BlockFn block16 = j->kind == 0 ? block16_0 : j->kind == 1 ? block16_1 : block16_2;
+  BlockFn block32 = j->kind == 0 ? block32_0 : j->kind == 1 ? block32_1 : block32_2;
   for (int y = j->y0; y < j->y1; y++) {
     const int ty = y / ts;
     const size_t row = (size_t)y * w;
     int x = 0;
     if (vectorTiles) {
-      const int step = pairTiles ? 16 : 8;
+      const int step = wideTiles ? 32 : 8;
       for (; x + step <= w; x += step) {
         size_t p = row + x;
-        v8i m[2];
+        v8i m[4];
         int any = 0;
         for (int b = 0; b < step / 8; b++) {
           m[b] = mask8(j, p + 8 * b);
-          for (int k = 0; k < 8; k++) any |= m[b][k];
+          any |= anySet(m[b]);
         }
         if (!any) { for (int k = 0; k < step; k++) writeMasked(j, p + k); continue; }
-        (step == 16 ? block16 : block8)(j, p, ty * j->tilesX + x / ts, m);
+        (step == 32 ? block32 : block8)(j, p, ty * j->tilesX + x / ts, m);
       }
       for (; x + 8 <= w; x += 8) {
         size_t p = row + x;

@@ -24,6 +24,7 @@ interface RawAddon {
     normals: Float32Array,
     albedo: Float32Array,
     confidence: Float32Array,
+    normalAll: Float32Array,
   ): Promise<void>;
   integrateSolve(params: Float64Array, normals: Float32Array, mask: Uint8Array, height: Float32Array): Promise<{ iterations: number; solver: number }>;
   /** Built with FFTW: integration has the DCT Poisson solver. */
@@ -111,7 +112,7 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
           opt.method === 'robust' ? 1 : 0, opt.trimLow, opt.trimHigh,
           Number.isFinite(opt.saturation) ? opt.saturation : 1e30, opt.residualTol, opt.cosMin, job.y0, job.y1,
         ]);
-        return raw.psSolve(job.planes, params, field.vectors, job.tables.pinv, job.tables.invMag, job.mask ?? null, job.out.normals, job.out.albedo, job.out.confidence);
+        return raw.psSolve(job.planes, params, field.vectors, job.tables.pinv, job.tables.invMag, job.mask ?? null, job.out.normals, job.out.albedo, job.out.confidence, job.tables.normal);
       },
       warp(j) {
         const params = Float64Array.from([

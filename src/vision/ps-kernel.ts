@@ -1,7 +1,7 @@
 import type { LightField } from './lights.ts';
 
-// The per-pixel photometric-stereo kernel in plain TypeScript. native/vision/vision.c implements the same
-// arithmetic in C; keep both in step (test/vision/ps-native.test.ts compares them).
+// The per-pixel photometric-stereo kernel in plain TypeScript. native/vision/ps.c implements the same
+// estimator in C; keep both in step (test/vision/ps.test.ts compares them).
 
 /** Typed-array planes the kernel reads: one single-channel image per light, same size. */
 export type Plane = Uint8Array | Uint16Array | Float32Array;
@@ -27,8 +27,8 @@ export const defaultPsKernelOptions: PsKernelOptions = {
   trimLow: 2,
   trimHigh: 1,
   saturation: Infinity,
-  residualTol: 0.08,
-  cosMin: 0.05,
+  residualTol: 0.1,
+  cosMin: 0.1,
 };
 
 /** Per-tile tables derived from the light field: LS pseudo-inverse and the light magnitudes. */
@@ -38,6 +38,8 @@ export interface TileTables {
   pinv: Float32Array;
   /** [tile][N] 1/|l|. */
   invMag: Float32Array;
+  /** [tile][6] Σ l lᵀ over all lights (xx xy xz yy yz zz): the native kernel subtracts the left-out readings. */
+  normal: Float32Array;
 }
 
 /** Build the per-tile pseudo-inverses and inverse magnitudes of a light field. */
@@ -46,6 +48,7 @@ export function buildTileTables(field: LightField): TileTables {
   const tiles = field.tilesX * field.tilesY;
   const pinv = new Float32Array(tiles * 3 * n);
   const invMag = new Float32Array(tiles * n);
+  const normal = new Float32Array(tiles * 6);
   const v = field.vectors;
   for (let t = 0; t < tiles; t++) {
     let a00 = 0, a01 = 0, a02 = 0, a11 = 0, a12 = 0, a22 = 0;
@@ -56,13 +59,14 @@ export function buildTileTables(field: LightField): TileTables {
       const m = Math.hypot(x, y, z);
       invMag[t * n + i] = m > 0 ? 1 / m : 0;
     }
+    normal.set([a00, a01, a02, a11, a12, a22], t * 6);
     const inv = invert3(a00, a01, a02, a11, a12, a22);
     for (let i = 0; i < n; i++) {
       const x = v[base + 3 * i], y = v[base + 3 * i + 1], z = v[base + 3 * i + 2];
       for (let r = 0; r < 3; r++) pinv[(t * 3 + r) * n + i] = inv ? inv[3 * r] * x + inv[3 * r + 1] * y + inv[3 * r + 2] * z : 0;
     }
   }
-  return { count: n, pinv, invMag };
+  return { count: n, pinv, invMag, normal };
 }
 
 /** Inverse of a symmetric 3×3 matrix (row-major 9 values), or undefined when near singular. */
@@ -176,14 +180,19 @@ export function psRowsTs(
           const gNorm = Math.hypot(gx, gy, gz);
           a00 = a01 = a02 = a11 = a12 = a22 = b0 = b1 = b2 = 0;
           let kept = 0;
+          let lit = 0;
           let magSum = 0;
           for (let i = 0; i < n; i++) {
-            if (state[i] === 0) continue;
+            if (!(im[t * n + i] > 0)) continue;
             const lx = v[lb + 3 * i], ly = v[lb + 3 * i + 1], lz = v[lb + 3 * i + 2];
             const mag = 1 / im[t * n + i];
             const pred = lx * gx + ly * gy + lz * gz;
             const scale = gNorm * mag;
-            if (pred > opt.cosMin * scale && Math.abs(I[i] - pred) <= opt.residualTol * scale) {
+            // Lit (by the first estimate) readings, saturated or not: rejecting one is a model failure
+            // (highlight, noise), unlike leaving out an attached shadow.
+            if (!(pred > opt.cosMin * scale)) continue;
+            lit++;
+            if (state[i] !== 0 && Math.abs(I[i] - pred) <= opt.residualTol * scale) {
               a00 += lx * lx; a01 += lx * ly; a02 += lx * lz; a11 += ly * ly; a12 += ly * lz; a22 += lz * lz;
               b0 += I[i] * lx; b1 += I[i] * ly; b2 += I[i] * lz;
               state[i] = 3;
@@ -205,8 +214,10 @@ export function psRowsTs(
             const g2 = Math.hypot(gx, gy, gz);
             const x = g2 > 0 ? Math.sqrt(r2 / kept) / (g2 * (magSum / kept)) / 0.05 : 1e3;
             // Confidence: agreement of the kept readings with the Lambertian fit (relative RMS residual,
-            // 5% halves it), and enough of them (6 or more for full confidence).
-            conf = Math.min(1, (kept - 2) / 4) / (1 + x * x);
+            // 5% halves it), lit readings rejected (highlights; 10% of them halves it), and enough kept
+            // readings (6 or more for full confidence).
+            const rej = (1 - kept / lit) / 0.1;
+            conf = Math.min(1, (kept - 2) / 4) / ((1 + x * x) * (1 + rej * rej));
           } else {
             conf = 0.1;
           }
