@@ -47,7 +47,9 @@ static void* typedData(napi_env env, napi_value v, napi_typedarray_type want, si
   if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return NULL;
   if (napi_get_typedarray_info(env, v, &type, &len, &data, &ab, &off) != napi_ok || type != want) return NULL;
   if (length) *length = len;
-  return data;
+  // An empty array may have no storage: a non-NULL pointer that is never read (length 0).
+  static char none;
+  return data ? data : (len == 0 ? (void*)&none : NULL);
 }
 
 static void* element(napi_env env, napi_value arr, uint32_t i, napi_typedarray_type want, size_t* length) {

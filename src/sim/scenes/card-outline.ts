@@ -9,7 +9,7 @@
 // wall — hidden from a camera looking down at the card — neither tilts the normals of the top face nor
 // shifts where the camera ray meets it.
 
-import { finalizeSurface, mapU, mapV, type SurfaceMaps } from './surface-maps.ts';
+import { mapU, mapV, type SurfaceMaps } from './surface-maps.ts';
 
 /** Half width of the coverage ramp, in map pitches (coverage 1 at −this, 0.5 on the outline, 0 at +this). */
 export const OUTLINE_RAMP_HALF_PITCHES = 1;
@@ -31,26 +31,66 @@ export interface CardOutlineShape {
   faceHeightMm(u: number, v: number): number;
 }
 
+// Scratch reused from one scene build to the next (first touch of ~50 MB of fresh memory costs ~100 ms of
+// page faults at 12 MP; a build is synchronous, so one set per thread is enough).
+let scratchDist = new Float32Array(0);
+let scratchKind = new Uint8Array(0);
+
+function scratch(n: number): { dist: Float32Array; kind: Uint8Array } {
+  if (scratchDist.length < n) {
+    scratchDist = new Float32Array(n);
+    scratchKind = new Uint8Array(n);
+  }
+  return { dist: scratchDist.subarray(0, n), kind: scratchKind.subarray(0, n) };
+}
+
 /**
- * After painting and defects: make the maps renderable (finalizeSurface) with an anti-aliased outline.
- * Samples that defects removed (chips, worn corners) keep their hard edges and wall slopes as before.
+ * Before painting: mark the card (cover 1, face height, its roughness and F0) on every sample whose outline
+ * coverage is not 0 — up to one ramp half-width past the outline; finishCardSurface anti-aliases it.
+ * Returns the signed distances (mm, f32) that finishCardSurface takes back (valid until the next build).
  */
-export function finishCardSurface(maps: SurfaceMaps, shape: CardOutlineShape, tray: { albedo: number; roughness: number; specularF0: number }): void {
+export function fillCardOutline(maps: SurfaceMaps, shape: CardOutlineShape, roughness: number, specularF0: number): Float32Array {
   const { widthPx: w, heightPx: h, pitchMm: p } = maps;
-  const n = w * h;
-  const a0 = new Float32Array(n);
-  const dist = new Float32Array(n);
+  const { dist } = scratch(w * h);
+  const { cover, height, roughness: rough, specularF0: f0 } = maps;
   for (let y = 0; y < h; y++) {
     const v = mapV(maps, y);
+    const rowBase = y * w;
     for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      dist[i] = shape.distanceMm(mapU(maps, x), v);
-      a0[i] = outlineCoverage(dist[i], p);
+      const i = rowBase + x;
+      const u = mapU(maps, x);
+      const d = shape.distanceMm(u, v);
+      dist[i] = d;
+      if (outlineCoverage(d, p) === 0) continue;
+      cover[i] = 1;
+      height[i] = shape.faceHeightMm(u, v);
+      rough[i] = roughness;
+      f0[i] = specularF0;
     }
   }
-  // 0 never card, 1 card, 2 removed by a defect.
-  const kind = new Uint8Array(n);
-  for (let i = 0; i < n; i++) kind[i] = a0[i] === 0 ? 0 : maps.cover[i] === 1 ? 1 : 2;
+  return dist;
+}
+
+/**
+ * After painting and defects: make the maps renderable (as finalizeSurface does) with an anti-aliased
+ * outline. Samples that defects removed (chips, worn corners) keep their hard edges and wall slopes as
+ * before. distMm: fillCardOutline's distances (computed here when absent).
+ */
+export function finishCardSurface(maps: SurfaceMaps, shape: CardOutlineShape, tray: { albedo: number; roughness: number; specularF0: number }, distMm?: Float32Array): void {
+  const { widthPx: w, heightPx: h, pitchMm: p } = maps;
+  const n = w * h;
+  const { dist: scratchD, kind } = scratch(n);
+  const dist = distMm ?? scratchD;
+  if (!distMm) {
+    for (let y = 0; y < h; y++) {
+      const v = mapV(maps, y);
+      for (let x = 0; x < w; x++) dist[y * w + x] = shape.distanceMm(mapU(maps, x), v);
+    }
+  }
+  const { cover, height: hgt, albedo, roughness, specularF0, slopeU, slopeV } = maps;
+  // Coverage as f32 (the value the maps store), 0 never card, 1 card, 2 removed by a defect.
+  const coverageOf = (i: number): number => Math.fround(outlineCoverage(dist[i], p));
+  for (let i = 0; i < n; i++) kind[i] = coverageOf(i) === 0 ? 0 : cover[i] === 1 ? 1 : 2;
   // A sliver of the ramp outside the outline next to a chip would float beyond the bite: remove it too.
   const near = (i: number, x: number, y: number, k: number, r: number): boolean => {
     for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) {
@@ -64,40 +104,65 @@ export function finishCardSurface(maps: SurfaceMaps, shape: CardOutlineShape, tr
     const i = y * w + x;
     if (kind[i] === 1 && dist[i] > 0 && near(i, x, y, 2, 1)) sliver.push(i);
   }
-  for (const i of sliver) { kind[i] = 2; maps.cover[i] = 0; }
+  for (const i of sliver) { kind[i] = 2; cover[i] = 0; }
 
-  const coverage = new Float32Array(n);
-  for (let i = 0; i < n; i++) coverage[i] = kind[i] === 1 ? a0[i] : 0;
-  finalizeSurface(maps, tray);
-
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const i = y * w + x;
-    const c = coverage[i];
-    if (c > 0 && c < 1) {
-      maps.albedo[i] = c * maps.albedo[i] + (1 - c) * tray.albedo;
-      maps.roughness[i] = c * maps.roughness[i] + (1 - c) * tray.roughness;
-      maps.specularF0[i] = c * maps.specularF0[i] + (1 - c) * tray.specularF0;
+  // Where the object is absent the tray shows (height 0, tray material), as in finalizeSurface.
+  for (let i = 0; i < n; i++) {
+    if (cover[i] === 0) {
+      hgt[i] = 0;
+      albedo[i] = tray.albedo;
+      roughness[i] = tray.roughness;
+      specularF0[i] = tray.specularF0;
     }
-    // The renderer's mask (cover ≥ 0.5 after interpolation) follows the ramp's halfway line.
-    if (kind[i] === 1) maps.cover[i] = c >= 0.5 ? 1 : 0;
-    // Tray material at the top face's height just past the outline: rays meet the face at its true edge.
-    if (kind[i] === 0 && dist[i] <= PLATEAU_PITCHES * p && !near(i, x, y, 2, 2)) maps.height[i] = shape.faceHeightMm(mapU(maps, x), mapV(maps, y));
+  }
+  // Slopes (before the plateau heights below: they only ever touch never-card samples, which no slope
+  // here reads except the central differences at removed samples, computed as finalizeSurface would).
+  // The tray is flat; the top face's slopes never look across its (hidden) edge wall; elsewhere (inside
+  // the card, at defects) central differences.
+  for (let y = 0; y < h; y++) {
+    const up = Math.max(0, y - 1);
+    const dn = Math.min(h - 1, y + 1);
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      const k = kind[i];
+      if (k === 0) { slopeU[i] = 0; slopeV[i] = 0; continue; }
+      if (k === 1) {
+        const l = x > 0 && kind[i - 1] !== 0 ? i - 1 : i;
+        const r = x < w - 1 && kind[i + 1] !== 0 ? i + 1 : i;
+        const u = y > 0 && kind[i - w] !== 0 ? i - w : i;
+        const d = y < h - 1 && kind[i + w] !== 0 ? i + w : i;
+        if (!(r - l === 2 && d - u === 2 * w)) {
+          slopeU[i] = r === l ? 0 : (hgt[r] - hgt[l]) / ((r - l) * p);
+          slopeV[i] = d === u ? 0 : (hgt[u] - hgt[d]) / (((d - u) / w) * p);
+          continue;
+        }
+      }
+      const l = Math.max(0, x - 1);
+      const r = Math.min(w - 1, x + 1);
+      slopeU[i] = (hgt[y * w + r] - hgt[y * w + l]) / ((r - l) * p);
+      // Rows run down while v runs up.
+      slopeV[i] = (hgt[up * w + x] - hgt[dn * w + x]) / ((dn - up) * p);
+    }
   }
 
-  // Slopes: the tray is flat; the top face's slopes never look across its (hidden) edge wall. Elsewhere
-  // (inside the card, at defects) finalizeSurface's central differences stand.
-  const hgt = maps.height;
-  const isCard = (j: number): boolean => kind[j] !== 0;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const i = y * w + x;
-    if (kind[i] === 0) { maps.slopeU[i] = 0; maps.slopeV[i] = 0; continue; }
-    if (kind[i] === 2) continue;
-    const l = x > 0 && isCard(i - 1) ? i - 1 : i;
-    const r = x < w - 1 && isCard(i + 1) ? i + 1 : i;
-    const up = y > 0 && isCard(i - w) ? i - w : i;
-    const dn = y < h - 1 && isCard(i + w) ? i + w : i;
-    if (r - l === 2 && dn - up === 2 * w) continue;
-    maps.slopeU[i] = r === l ? 0 : (hgt[r] - hgt[l]) / ((r - l) * p);
-    maps.slopeV[i] = dn === up ? 0 : (hgt[up] - hgt[dn]) / (((dn - up) / w) * p);
+  for (let y = 0; y < h; y++) {
+    const v = mapV(maps, y);
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      const k = kind[i];
+      if (k === 1) {
+        const c = coverageOf(i);
+        if (c < 1) {
+          albedo[i] = c * albedo[i] + (1 - c) * tray.albedo;
+          roughness[i] = c * roughness[i] + (1 - c) * tray.roughness;
+          specularF0[i] = c * specularF0[i] + (1 - c) * tray.specularF0;
+        }
+        // The renderer's mask (cover ≥ 0.5 after interpolation) follows the ramp's halfway line.
+        cover[i] = c >= 0.5 ? 1 : 0;
+      } else if (k === 0 && dist[i] <= PLATEAU_PITCHES * p && !near(i, x, y, 2, 2)) {
+        // Tray material at the top face's height just past the outline: rays meet the face at its true edge.
+        hgt[i] = shape.faceHeightMm(mapU(maps, x), v);
+      }
+    }
   }
 }

@@ -14,8 +14,8 @@ import {
 } from './defects.ts';
 import type { PlacementMm, Scene } from './scene.ts';
 import type { CardSpec } from './scene-config.ts';
-import { allocateSurfaceMaps, forEachInBox } from './surface-maps.ts';
-import { finishCardSurface, outlineCoverage, type CardOutlineShape } from './card-outline.ts';
+import { allocateSurfaceMaps } from './surface-maps.ts';
+import { fillCardOutline, finishCardSurface, type CardOutlineShape } from './card-outline.ts';
 
 export type CardSide = 'front' | 'back';
 
@@ -134,7 +134,6 @@ export function buildCardScene(options: CardOptions): { scene: Scene; truth: Car
   const gloss = rng.range(spec.glossRoughness[0], spec.glossRoughness[1]);
 
   // Outline, thickness, bow (a cylinder-like sag along one axis) and gloss.
-  // Samples up to one ramp half-width past the outline are card for now; finishCardSurface anti-aliases it.
   const outline: CardOutlineShape = {
     distanceMm: (u, v) => roundedRectDistance(u, v, shape.halfW, shape.halfH, shape.radius),
     faceHeightMm: (u, v) => {
@@ -142,13 +141,7 @@ export function buildCardScene(options: CardOptions): { scene: Scene; truth: Car
       return spec.thicknessMm + bowMm * (1 - s * s);
     },
   };
-  forEachInBox(maps, -shape.halfW - 1, -shape.halfH - 1, shape.halfW + 1, shape.halfH + 1, (i, u, v) => {
-    if (outlineCoverage(outline.distanceMm(u, v), pitchMm) === 0) return;
-    maps.cover[i] = 1;
-    maps.height[i] = outline.faceHeightMm(u, v);
-    maps.roughness[i] = gloss;
-    maps.specularF0[i] = 0.04;
-  });
+  const distMm = fillCardOutline(maps, outline, gloss, 0.04);
   paintCardFace(maps, frame, side, rng, shape.halfW, shape.halfH);
   // The foil has its own random stream, so adding it changes nothing else about the card.
   const foil = options.foil === true ? paintFoil(maps, frame, new SeededRandom(hashSeed(seed, sideSalt, 0xf011))) : null;
@@ -164,7 +157,7 @@ export function buildCardScene(options: CardOptions): { scene: Scene; truth: Car
     if (rng.next() < 0.3) defects.push(stampPrintLine(maps, rng, shape, next(), side));
     for (let k = rng.int(0, 2); k > 0; k--) defects.push(stampStain(maps, rng, shape, next(), side));
   }
-  finishCardSurface(maps, outline, tray);
+  finishCardSurface(maps, outline, tray, distMm);
 
   const placement = seededPlacement(seed, sideSalt, spec.placement.maxShiftMm, spec.placement.maxRotationDeg);
   const centering = centeringFromBorders(

@@ -60,6 +60,17 @@ export function mapV(maps: SurfaceMaps, y: number): number {
   return (maps.heightPx / 2 - y - 0.5) * maps.pitchMm;
 }
 
+/** Map index ranges (inclusive) of the samples inside an object-frame box (mm). */
+export function boxIndices(maps: SurfaceMaps, uMin: number, vMin: number, uMax: number, vMax: number): { x0: number; x1: number; y0: number; y1: number } {
+  const p = maps.pitchMm;
+  return {
+    x0: Math.max(0, Math.floor(uMin / p + maps.widthPx / 2 - 0.5)),
+    x1: Math.min(maps.widthPx - 1, Math.ceil(uMax / p + maps.widthPx / 2 - 0.5)),
+    y0: Math.max(0, Math.floor(maps.heightPx / 2 - vMax / p - 0.5)),
+    y1: Math.min(maps.heightPx - 1, Math.ceil(maps.heightPx / 2 - vMin / p - 0.5)),
+  };
+}
+
 /** Visit every map sample inside an object-frame box, giving (index, u, v). */
 export function forEachInBox(
   maps: SurfaceMaps,
@@ -69,11 +80,7 @@ export function forEachInBox(
   vMax: number,
   fn: (i: number, u: number, v: number) => void,
 ): void {
-  const p = maps.pitchMm;
-  const x0 = Math.max(0, Math.floor(uMin / p + maps.widthPx / 2 - 0.5));
-  const x1 = Math.min(maps.widthPx - 1, Math.ceil(uMax / p + maps.widthPx / 2 - 0.5));
-  const y0 = Math.max(0, Math.floor(maps.heightPx / 2 - vMax / p - 0.5));
-  const y1 = Math.min(maps.heightPx - 1, Math.ceil(maps.heightPx / 2 - vMin / p - 0.5));
+  const { x0, x1, y0, y1 } = boxIndices(maps, uMin, vMin, uMax, vMax);
   for (let y = y0; y <= y1; y++) {
     const v = mapV(maps, y);
     for (let x = x0; x <= x1; x++) fn(y * maps.widthPx + x, mapU(maps, x), v);
