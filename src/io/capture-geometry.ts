@@ -55,16 +55,17 @@ export async function readNearFieldGeometry(dir: string, names: readonly string[
   const fail = (what: string): never => {
     throw createError('GB_DATASET_INVALID', `${path}: near-field light model but ${what}`);
   };
-  const camera = truth.camera as { spec?: CameraSpec } | undefined;
-  const spec = camera?.spec;
-  if (!spec || !isVec3(spec.positionMm) || !isVec3(spec.lookAtMm) || !isVec3(spec.upHint) || !(spec.focalLengthMm > 0) || !(spec.pixelPitchUm > 0)) fail('camera.spec (pinhole model and pose) is missing or incomplete');
-  if (spec!.widthPx !== widthPx || spec!.heightPx !== heightPx) fail(`the camera is ${spec!.widthPx}×${spec!.heightPx} px and the images are ${widthPx}×${heightPx}`);
+  const spec = (truth.camera as { spec?: CameraSpec } | undefined)?.spec;
+  if (!spec || !isVec3(spec.positionMm) || !isVec3(spec.lookAtMm) || !isVec3(spec.upHint) || !(spec.focalLengthMm > 0) || !(spec.pixelPitchUm > 0)) {
+    return fail('camera.spec (pinhole model and pose) is missing or incomplete');
+  }
+  if (spec.widthPx !== widthPx || spec.heightPx !== heightPx) fail(`the camera is ${spec.widthPx}×${spec.heightPx} px and the images are ${widthPx}×${heightPx}`);
   const files = (truth.frames as { files?: unknown } | undefined)?.files;
   const leds = truth.leds as TruthLed[] | undefined;
-  if (!Array.isArray(files) || !Array.isArray(leds) || files.length !== leds.length) fail('frames.files and leds[] are missing or differ in length');
+  if (!Array.isArray(files) || !Array.isArray(leds) || files.length !== leds.length) return fail('frames.files and leds[] are missing or differ in length');
   for (const [k, i] of lightIndices.entries()) {
-    if (files![i] !== names[k]) fail(`frame ${i + 1} is ${String(files![i])} but filenames.txt lists ${names[k]}`);
-    const led = leds![i];
+    if (files[i] !== names[k]) fail(`frame ${i + 1} is ${String(files[i])} but filenames.txt lists ${names[k]}`);
+    const led = leds[i];
     if (!led || !isVec3(led.positionMm) || !isVec3(led.aimMm) || !(led.radiantIntensityWSr > 0) || !(led.beamExponent >= 0)) fail(`leds[${i}] lacks positionMm, aimMm, radiantIntensityWSr or beamExponent`);
   }
   const centre = truth.sceneCentreMm;
@@ -72,7 +73,7 @@ export async function readNearFieldGeometry(dir: string, names: readonly string[
   // moves a light direction by < 0.2° at 200 mm, well below what the solve resolves.
   const surfaceZMm = isVec3(centre) ? centre[2] : 0;
 
-  const cam = pinholeFromSpec(spec!);
+  const cam = pinholeFromSpec(spec);
   // Normals and lights are reported in the camera's view axes (x right, y up, z towards the camera):
   // camera x, −y, −z, i.e. rows of the world→camera rotation with the last two negated.
   const r = cam.rotation;
@@ -88,7 +89,7 @@ export async function readNearFieldGeometry(dir: string, names: readonly string[
     const t = (surfaceZMm - o[2]) / d[2];
     return [o[0] + t * d[0], o[1] + t * d[1], o[2] + t * d[2]];
   };
-  const picked = lightIndices.map((i) => leds![i]);
+  const picked = lightIndices.map((i) => leds[i]);
   const gainMaps: FloatImage[] = picked.map((led) => {
     const axis = normalize([led.aimMm[0] - led.positionMm[0], led.aimMm[1] - led.positionMm[1], led.aimMm[2] - led.positionMm[2]]);
     const w = BEAM_MAP_CELLS, h = BEAM_MAP_CELLS;
