@@ -268,12 +268,29 @@ static inline __attribute__((always_inline)) void lsBlock(const PsParams* j, int
   }
 }
 
+// Per-tile constants of the robust solve, refreshed when the tile changes (once per band for distant
+// lights): a reading is valid when below satL (−1 for a light of zero length: never), and |l|.
+typedef struct {
+  int tile;
+  float satL[PS_MAX_LIGHTS], mag[PS_MAX_LIGHTS];
+} TileScratch;
+
+static inline void tileScratch(const PsParams* j, int t, TileScratch* sc) {
+  if (sc->tile == t) return;
+  const float* im = j->invMag + (size_t)t * j->n;
+  for (int i = 0; i < j->n; i++) {
+    sc->satL[i] = im[i] > 0 ? (float)j->saturation : -1.0f;
+    sc->mag[i] = im[i] > 0 ? 1.0f / im[i] : 0;
+  }
+  sc->tile = t;
+}
+
 // Robust solve for 8 pixels of one tile. Same estimator as the scalar path and the TS kernel; two
 // shortcuts that change only the arithmetic: each pass's normal matrix is the tile's Σ l lᵀ over all
 // lights minus the readings it leaves out, accumulated only for lights some lane leaves out (pixels in a
 // block share their shadows and highlights, so most lights are skipped), and the residual of the kept
 // readings is Σ I² − gᵀb (exact at g = A⁻¹b) instead of a third loop.
-static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j, int kind, int kLow, int kHigh, size_t p, int t, v8i m) {
+static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j, const TileScratch* sc, int kind, int kLow, int kHigh, size_t p, int t, v8i m) {
   const int n = j->n;
   const float* lv = j->vectors + (size_t)t * n * 3;
   const float* im = j->invMag + (size_t)t * n;
@@ -283,12 +300,11 @@ static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j
   v8f s[PS_MAX_LIGHTS];
   v8f lows[8], highs[8];
   for (int k = 0; k < 8; k++) { lows[k] = splat(INFINITY); highs[k] = splat(-INFINITY); }
-  const v8f sat = splat((float)j->saturation);
   prefetchPlanes(j, kind, p);
   for (int i = 0; i < n; i++) {
     v8f val = load8(j, kind, i, p);
     I[i] = val;
-    valid[i] = (val < sat) & splat_i_(im[i] > 0 ? -1 : 0);
+    valid[i] = val < splat(sc->satL[i]);
     v8f si = val * splat(im[i]);
     s[i] = si;
     v8f vlo = vsel(valid[i], si, splat(INFINITY)), vhi = vsel(valid[i], si, splat(-INFINITY));
@@ -359,9 +375,10 @@ static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j
 #define PS_PASS2(i, B0, B1, B2, E2, MS)                                                 \
   do {                                                                                  \
     const float lx = lv[3 * (i)], ly = lv[3 * (i) + 1], lz = lv[3 * (i) + 2];           \
-    const float mag = im[i] > 0 ? 1.0f / im[i] : 0;                                     \
+    const float mag = sc->mag[i];                                                       \
     v8f pred = gx * lx + gy * ly + gz * lz;                                             \
-    v8i lighted = (pred > cosScale * mag) & splat_i_(im[i] > 0 ? -1 : 0);               \
+    /* a zero-length light predicts 0, which is not > 0: never lit */                   \
+    v8i lighted = pred > cosScale * mag;                                                \
     v8i k = valid[i] & lighted & (vabs(I[i] - pred) <= tolScale * mag);                 \
     keep[i] = k;                                                                        \
     all &= k;                                                                           \
@@ -405,25 +422,65 @@ static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j
 
 // One instance of the block kernels per input type (kind folds to a constant inside). block16 covers two
 // 8-px blocks of the same tile (distant lights: the whole image is one tile).
+#include "ps-wide.h"
+
 // The default trims (2 darkest, 1 brightest) get their own instance: the selection network unrolls.
-#define PS_ROBUST(K, p, t, m)                                                                        \
-  do {                                                                                               \
-    if (j->trimLow == 2 && j->trimHigh == 1) robustBlock8(j, K, 2, 1, p, t, m);                      \
-    else robustBlock8(j, K, j->trimLow, j->trimHigh, p, t, m);                                       \
-  } while (0)
-#define PS_INSTANCE(K)                                                                      \
-  static void block8_##K(const PsParams* j, size_t p, int t, const v8i* m) {                \
-    if (j->method) PS_ROBUST(K, p, t, m[0]); else lsBlock(j, K, 1, p, t, m);                \
-  }                                                                                         \
-  static void block32_##K(const PsParams* j, size_t p, int t, const v8i* m) {               \
-    if (j->method) { for (int b = 0; b < 4; b++) PS_ROBUST(K, p + 8 * b, t, m[b]); }        \
-    else lsBlock(j, K, 4, p, t, m);                                                         \
+// Each robust instance is one out-of-line function (one copy of a large body: it stays in the µop cache).
+#define PS_INSTANCE(K)                                                                          \
+  static __attribute__((noinline)) void robust8_##K##_21(const PsParams* j, const TileScratch* sc, size_t p, int t, v8i m) { \
+    robustBlock8(j, sc, K, 2, 1, p, t, m);                                                      \
+  }                                                                                             \
+  static __attribute__((noinline)) void robust8_##K##_any(const PsParams* j, const TileScratch* sc, size_t p, int t, v8i m) { \
+    robustBlock8(j, sc, K, j->trimLow, j->trimHigh, p, t, m);                                   \
+  }                                                                                             \
+  static void block8_##K(const PsParams* j, TileScratch* sc, size_t p, int t, const v8i* m) {   \
+    if (!j->method) { lsBlock(j, K, 1, p, t, m); return; }                                      \
+    tileScratch(j, t, sc);                                                                      \
+    if (j->trimLow == 2 && j->trimHigh == 1) robust8_##K##_21(j, sc, p, t, m[0]);               \
+    else robust8_##K##_any(j, sc, p, t, m[0]);                                                  \
+  }                                                                                             \
+  static void block32_##K(const PsParams* j, TileScratch* sc, size_t p, int t, const v8i* m) {  \
+    if (!j->method) { lsBlock(j, K, 4, p, t, m); return; }                                      \
+    tileScratch(j, t, sc);                                                                      \
+    void (*f)(const PsParams*, const TileScratch*, size_t, int, v8i) = j->trimLow == 2 && j->trimHigh == 1 ? robust8_##K##_21 : robust8_##K##_any; \
+    for (int b = 0; b < 4; b++) if (anySet(m[b])) f(j, sc, p + 8 * b, t, m[b]); else for (int k = 0; k < 8; k++) writeMasked(j, p + 8 * b + k); \
   }
 PS_INSTANCE(0)
 PS_INSTANCE(1)
 PS_INSTANCE(2)
 
-typedef void (*BlockFn)(const PsParams*, size_t, int, const v8i*);
+#ifdef PS_WIDE
+#define PS_WIDE_INSTANCE(K)                                                                     \
+  static __attribute__((noinline)) void robust16_##K##_21(const PsParams* j, const WideConsts* c, size_t p, v16i m) { \
+    if (c->allLit && ((K == 0 && j->saturation > 255) || (K == 1 && j->saturation > 65535)))  \
+      robustBlock16(j, c, K, 1, 2, 1, p, m);                                                    \
+    else robustBlock16(j, c, K, 0, 2, 1, p, m);                                                 \
+  }                                                                                             \
+  static __attribute__((noinline)) void robust16_##K##_any(const PsParams* j, const WideConsts* c, size_t p, v16i m) { \
+    robustBlock16(j, c, K, 0, j->trimLow, j->trimHigh, p, m);                                   \
+  }
+PS_WIDE_INSTANCE(0)
+PS_WIDE_INSTANCE(1)
+PS_WIDE_INSTANCE(2)
+typedef void (*WideFn)(const PsParams*, const WideConsts*, size_t, v16i);
+
+// Robust rows 16 px at a time; returns the first column left for the 8-px and scalar paths.
+static int robustRowWide(const PsParams* j, WideFn f, WideConsts* c, int y) {
+  const int w = j->width, ts = j->tileSize, ty = y / ts;
+  const size_t row = (size_t)y * w;
+  int x = 0;
+  for (; x + 16 <= w; x += 16) {
+    size_t p = row + x;
+    v8i m0 = mask8(j, p), m1 = mask8(j, p + 8);
+    if (!anySet(m0 | m1)) { for (int k = 0; k < 16; k++) writeMasked(j, p + k); continue; }
+    wideConsts(j, ty * j->tilesX + x / ts, ty * j->tilesX + (x + 8) / ts, c);
+    f(j, c, p, wjoin(m0, m1));
+  }
+  return x;
+}
+#endif
+
+typedef void (*BlockFn)(const PsParams*, TileScratch*, size_t, int, const v8i*);
 
 void psRun(const PsParams* j) {
   const int w = j->width, ts = j->tileSize;
@@ -431,10 +488,21 @@ void psRun(const PsParams* j) {
   const int wideTiles = ts % 32 == 0 || ts >= w;
   BlockFn block8 = j->kind == 0 ? block8_0 : j->kind == 1 ? block8_1 : block8_2;
   BlockFn block32 = j->kind == 0 ? block32_0 : j->kind == 1 ? block32_1 : block32_2;
+  TileScratch sc;
+  sc.tile = -1;
+#ifdef PS_WIDE
+  WideConsts* wc = j->method && vectorTiles ? (WideConsts*)aligned_alloc(64, sizeof(WideConsts)) : NULL;
+  if (wc) { wc->tA = -1; wc->tB = -1; }
+  const int k21 = j->trimLow == 2 && j->trimHigh == 1;
+  WideFn wf = j->kind == 0 ? (k21 ? robust16_0_21 : robust16_0_any) : j->kind == 1 ? (k21 ? robust16_1_21 : robust16_1_any) : (k21 ? robust16_2_21 : robust16_2_any);
+#endif
   for (int y = j->y0; y < j->y1; y++) {
     const int ty = y / ts;
     const size_t row = (size_t)y * w;
     int x = 0;
+#ifdef PS_WIDE
+    if (wc) x = robustRowWide(j, wf, wc, y);
+#endif
     if (vectorTiles) {
       const int step = wideTiles ? 32 : 8;
       for (; x + step <= w; x += step) {
@@ -446,7 +514,7 @@ void psRun(const PsParams* j) {
           any |= anySet(m[b]);
         }
         if (!any) { for (int k = 0; k < step; k++) writeMasked(j, p + k); continue; }
-        (step == 32 ? block32 : block8)(j, p, ty * j->tilesX + x / ts, m);
+        (step == 32 ? block32 : block8)(j, &sc, p, ty * j->tilesX + x / ts, m);
       }
       for (; x + 8 <= w; x += 8) {
         size_t p = row + x;
@@ -454,7 +522,7 @@ void psRun(const PsParams* j) {
         int any = 0;
         for (int k = 0; k < 8; k++) any |= m[k];
         if (!any) { for (int k = 0; k < 8; k++) writeMasked(j, p + k); continue; }
-        block8(j, p, ty * j->tilesX + x / ts, &m);
+        block8(j, &sc, p, ty * j->tilesX + x / ts, &m);
       }
     }
     for (; x < w; x++) {
@@ -463,4 +531,7 @@ void psRun(const PsParams* j) {
       pixelScalar(j, p, ty * j->tilesX + x / ts);
     }
   }
+#ifdef PS_WIDE
+  free(wc);
+#endif
 }

@@ -1,0 +1,229 @@
+// The robust photometric-stereo block on 16 pixels at a time (AVX-512: one zmm register per quantity),
+// included by ps.c. Same arithmetic as robustBlock8 there; a 16-px block is two 8-px halves that may lie in
+// different light tiles (near-field tiles are 8 px), so every light constant is a per-lane vector built
+// once per tile pair (WideConsts). Why 16 lanes: the 8-lane block is bound by instruction count and the
+// latency of its three dependent passes; one zmm instruction does the work of two ymm ones on the same
+// pipes, and a block's chains carry twice the pixels.
+#ifndef GRADEBOOTH_PS_WIDE_H
+#define GRADEBOOTH_PS_WIDE_H
+#ifdef __AVX512F__
+#define PS_WIDE 1
+#include <immintrin.h>
+#include <stdlib.h>
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+/** Per-lane light constants of a 16-px block whose halves lie in tiles tA and tB. */
+typedef struct {
+  int tA, tB;
+  v16f lx[PS_MAX_LIGHTS], ly[PS_MAX_LIGHTS], lz[PS_MAX_LIGHTS], im[PS_MAX_LIGHTS], satL[PS_MAX_LIGHTS], mag[PS_MAX_LIGHTS];
+  /** Unit directions l/|l| (0 for a zero-length light). */
+  v16f ux[PS_MAX_LIGHTS], uy[PS_MAX_LIGHTS], uz[PS_MAX_LIGHTS];
+  /** Every light has a direction (invMag > 0 in both tiles). */
+  int allLit;
+  v16f na[6];
+} WideConsts;
+
+static inline v16f wsplat(float x) { return (v16f)_mm512_set1_ps(x); }
+static inline v16i wsplati(int x) { return (v16i)_mm512_set1_epi32(x); }
+static inline v16f wpair(float a, float b) { return (v16f)_mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1); }
+static inline v16f wsel(v16i m, v16f a, v16f b) { return (v16f)(((v16i)a & m) | ((v16i)b & ~m)); }
+static inline v16f wand(v16i m, v16f a) { return (v16f)((v16i)a & m); }
+static inline v16f wmin(v16f a, v16f b) { return (v16f)_mm512_min_ps((__m512)a, (__m512)b); }
+static inline v16f wmax(v16f a, v16f b) { return (v16f)_mm512_max_ps((__m512)a, (__m512)b); }
+static inline v16f wsqrt(v16f a) { return (v16f)_mm512_sqrt_ps((__m512)a); }
+static inline v16f wabs(v16f a) { return (v16f)((v16i)a & wsplati(0x7fffffff)); }
+static inline int wany(v16i m) { return _mm512_test_epi32_mask((__m512i)m, (__m512i)m) != 0; }
+static inline int wall(v16i m) { return _mm512_test_epi32_mask((__m512i)m, (__m512i)m) == 0xffff; }
+
+/** Fill c for tiles (tA, tB) unless it already holds them. */
+static void wideConsts(const PsParams* j, int tA, int tB, WideConsts* c) {
+  if (c->tA == tA && c->tB == tB) return;
+  const int n = j->n;
+  const float *va = j->vectors + (size_t)tA * n * 3, *vb = j->vectors + (size_t)tB * n * 3;
+  const float *ia = j->invMag + (size_t)tA * n, *ib = j->invMag + (size_t)tB * n;
+  const float sat = (float)j->saturation;
+  for (int i = 0; i < n; i++) {
+    c->lx[i] = wpair(va[3 * i], vb[3 * i]);
+    c->ly[i] = wpair(va[3 * i + 1], vb[3 * i + 1]);
+    c->lz[i] = wpair(va[3 * i + 2], vb[3 * i + 2]);
+    c->im[i] = wpair(ia[i], ib[i]);
+    c->satL[i] = wpair(ia[i] > 0 ? sat : -1.0f, ib[i] > 0 ? sat : -1.0f);
+    c->mag[i] = wpair(ia[i] > 0 ? 1.0f / ia[i] : 0, ib[i] > 0 ? 1.0f / ib[i] : 0);
+  }
+  c->allLit = 1;
+  for (int i = 0; i < n; i++) {
+    c->ux[i] = c->lx[i] * c->im[i]; c->uy[i] = c->ly[i] * c->im[i]; c->uz[i] = c->lz[i] * c->im[i];
+    c->allLit &= ia[i] > 0 && ib[i] > 0;
+  }
+  for (int k = 0; k < 6; k++) c->na[k] = wpair(j->normalAll[(size_t)tA * 6 + k], j->normalAll[(size_t)tB * 6 + k]);
+  c->tA = tA;
+  c->tB = tB;
+}
+
+static inline __attribute__((always_inline)) v16f load16(const PsParams* j, int kind, int i, size_t p) {
+  if (kind == 1) return (v16f)_mm512_cvtepi32_ps(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)((const uint16_t*)j->planes[i] + p))));
+  if (kind == 0) return (v16f)_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)((const uint8_t*)j->planes[i] + p))));
+  return (v16f)_mm512_loadu_ps((const float*)j->planes[i] + p);
+}
+
+static inline v16i wsolve3(v16f a00, v16f a01, v16f a02, v16f a11, v16f a12, v16f a22, v16f b0, v16f b1, v16f b2, v16f* gx, v16f* gy, v16f* gz) {
+  v16f c00 = a11 * a22 - a12 * a12, c01 = a02 * a12 - a01 * a22, c02 = a01 * a12 - a02 * a11;
+  v16f det = a00 * c00 + a01 * c01 + a02 * c02;
+  v16f tr = a00 + a11 + a22;
+  v16i ok = wabs(det) > wsplat(1e-6f) * tr * tr * tr;
+  v16f c11 = a00 * a22 - a02 * a02, c12 = a01 * a02 - a00 * a12, c22 = a00 * a11 - a01 * a01;
+  v16f d = wsel(ok, wsplat(1.0f) / det, wsplat(0));
+  *gx = (c00 * b0 + c01 * b1 + c02 * b2) * d;
+  *gy = (c01 * b0 + c11 * b1 + c12 * b2) * d;
+  *gz = (c02 * b0 + c12 * b1 + c22 * b2) * d;
+  return ok;
+}
+
+static inline v8f lo8(v16f a) { return (v8f)_mm512_castps512_ps256((__m512)a); }
+static inline v8f hi8(v16f a) { return (v8f)_mm512_extractf32x8_ps((__m512)a, 1); }
+
+static inline __attribute__((always_inline)) void store16(const PsParams* j, size_t p, v16i m, v16f ox, v16f oy, v16f oz, v16f al, v16f cf) {
+  v16f mf = (v16f)m;
+  store8(j, p, (v8i)lo8(mf), lo8(ox), lo8(oy), lo8(oz), lo8(al), lo8(cf));
+  store8(j, p + 8, (v8i)hi8(mf), hi8(ox), hi8(oy), hi8(oz), hi8(al), hi8(cf));
+}
+
+static inline v16i wjoin(v8i a, v8i b) { return (v16i)_mm512_inserti64x4(_mm512_castsi256_si512((__m256i)a), (__m256i)b, 1); }
+
+// allValid (a compile-time constant): no reading can be saturated and every light has a direction, so
+// the validity masks fold away (the booth's 16-bit captures with no saturation limit set).
+static inline __attribute__((always_inline)) void robustBlock16(const PsParams* j, const WideConsts* c, int kind, int allValid, int kLow, int kHigh, size_t p, v16i m) {
+  const int n = j->n;
+  v16f I[PS_MAX_LIGHTS];
+  v16i valid[PS_MAX_LIGHTS];
+#define VALID(i) (allValid ? wsplati(-1) : valid[i])
+  v16f s[PS_MAX_LIGHTS];
+  v16f lows[8], highs[8];
+  for (int k = 0; k < 8; k++) { lows[k] = wsplat(INFINITY); highs[k] = wsplat(-INFINITY); }
+  prefetchPlanes(j, kind, p);
+  prefetchPlanes(j, kind, p + 8);
+  for (int i = 0; i < n; i++) {
+    v16f val = load16(j, kind, i, p);
+    I[i] = val;
+    if (!allValid) valid[i] = val < c->satL[i];
+    v16f si = val * c->im[i];
+    s[i] = si;
+    v16f vlo = wsel(VALID(i), si, wsplat(INFINITY)), vhi = wsel(VALID(i), si, wsplat(-INFINITY));
+    for (int k = 0; k < kLow; k++) { v16f a = wmin(lows[k], vlo); vlo = wmax(lows[k], vlo); lows[k] = a; }
+    for (int k = 0; k < kHigh; k++) { v16f a = wmax(highs[k], vhi); vhi = wmin(highs[k], vhi); highs[k] = a; }
+  }
+  v16f lowT = kLow > 0 ? lows[kLow - 1] : wsplat(-INFINITY), highT = kHigh > 0 ? highs[kHigh - 1] : wsplat(INFINITY);
+  // Pass 1 (trimmed); lanes left with fewer than 3 readings (rare: saturation) redo it with all valid.
+  // Sums over even and odd lights run in separate registers (two dependency chains instead of one:
+  // the block is latency-bound, not throughput-bound); counts are integer (1-cycle adds).
+  v16f d00 = wsplat(0), d01 = wsplat(0), d02 = wsplat(0), d11 = wsplat(0), d12 = wsplat(0), d22 = wsplat(0);
+  v16f b0 = wsplat(0), b1 = wsplat(0), b2 = wsplat(0), c0 = wsplat(0), c1 = wsplat(0), c2 = wsplat(0);
+  v16i cntI = wsplati(0);
+  v16i use[PS_MAX_LIGHTS];
+  v16i allUse = wsplati(-1);
+#define PS_PASS1(i, B0, B1, B2)                                               \
+  do {                                                                        \
+    v16i u = VALID(i) & (s[i] > lowT) & (s[i] < highT);                        \
+    use[i] = u;                                                               \
+    allUse &= u;                                                              \
+    v16f wi = wand(u, I[i]);                                                   \
+    B0 += wi * c->lx[i]; B1 += wi * c->ly[i]; B2 += wi * c->lz[i];                  \
+    cntI -= u;                                                                \
+  } while (0)
+  int i2 = 0;
+  for (; i2 + 1 < n; i2 += 2) { PS_PASS1(i2, b0, b1, b2); PS_PASS1(i2 + 1, c0, c1, c2); }
+  if (i2 < n) PS_PASS1(i2, b0, b1, b2);
+#undef PS_PASS1
+  b0 += c0; b1 += c1; b2 += c2;
+  v16f cnt = __builtin_convertvector(cntI, v16f);
+  // The left-out readings (shadows, highlights, saturation): the same few lights across most blocks.
+  if (!wall(allUse)) {
+    for (int i = 0; i < n; i++) {
+      if (wall(use[i])) continue;
+      const v16f lx = c->lx[i], ly = c->ly[i], lz = c->lz[i];
+      v16f w = wand(~use[i], wsplat(1));
+      d00 += w * (lx * lx); d01 += w * (lx * ly); d02 += w * (lx * lz); d11 += w * (ly * ly); d12 += w * (ly * lz); d22 += w * (lz * lz);
+    }
+  }
+  v16f a00 = c->na[0] - d00, a01 = c->na[1] - d01, a02 = c->na[2] - d02;
+  v16f a11 = c->na[3] - d11, a12 = c->na[4] - d12, a22 = c->na[5] - d22;
+  v16i few = cnt < wsplat(3);
+  if (wany(few)) {
+    v16f va00 = wsplat(0), va01 = wsplat(0), va02 = wsplat(0), va11 = wsplat(0), va12 = wsplat(0), va22 = wsplat(0), vb0 = wsplat(0), vb1 = wsplat(0), vb2 = wsplat(0), vcnt = wsplat(0);
+    for (int i = 0; i < n; i++) {
+      const v16f lx = c->lx[i], ly = c->ly[i], lz = c->lz[i];
+      v16f wv = wand(VALID(i), wsplat(1));
+      v16f vi = wv * I[i];
+      va00 += wv * (lx * lx); va01 += wv * (lx * ly); va02 += wv * (lx * lz); va11 += wv * (ly * ly); va12 += wv * (ly * lz); va22 += wv * (lz * lz);
+      vb0 += vi * lx; vb1 += vi * ly; vb2 += vi * lz; vcnt += wv;
+    }
+    a00 = wsel(few, va00, a00); a01 = wsel(few, va01, a01); a02 = wsel(few, va02, a02);
+    a11 = wsel(few, va11, a11); a12 = wsel(few, va12, a12); a22 = wsel(few, va22, a22);
+    b0 = wsel(few, vb0, b0); b1 = wsel(few, vb1, b1); b2 = wsel(few, vb2, b2); cnt = wsel(few, vcnt, cnt);
+  }
+  v16f gx, gy, gz;
+  v16i ok1 = wsolve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &gx, &gy, &gz) & (cnt >= wsplat(3));
+  gx = wand(ok1, gx); gy = wand(ok1, gy); gz = wand(ok1, gz);
+  // Pass 2: readings that agree with the first estimate.
+  v16f gNorm = wsqrt(gx * gx + gy * gy + gz * gz);
+  d00 = d01 = d02 = d11 = d12 = d22 = b0 = b1 = b2 = wsplat(0);
+  v16f magSum = wsplat(0), e2 = wsplat(0), magSumB = wsplat(0), e2B = wsplat(0);
+  c0 = c1 = c2 = wsplat(0);
+  v16i keptI = wsplati(0), litI = wsplati(0);
+  const v16f cosScale = gNorm * wsplat((float)j->cosMin), tolScale = gNorm * wsplat((float)j->tol);
+  v16i keep[PS_MAX_LIGHTS];
+  v16i all = wsplati(-1);
+#define PS_PASS2(i, B0, B1, B2, E2, MS)                                                 \
+  do {                                                                                  \
+    const v16f lx = c->lx[i], ly = c->ly[i], lz = c->lz[i];                           \
+    const v16f mag = c->mag[i];                                                         \
+    /* in units of the light's full shading (÷|l|): s = I/|l| against g·l/|l| */         \
+    v16f predU = gx * c->ux[i] + gy * c->uy[i] + gz * c->uz[i];                          \
+    /* a zero-length light predicts 0, which is not > 0: never lit */                   \
+    v16i lighted = predU > cosScale;                                                     \
+    v16i k = VALID(i) & lighted & (wabs(s[i] - predU) <= tolScale);                      \
+    keep[i] = k;                                                                        \
+    all &= k;                                                                           \
+    v16f wi = wand(k, I[i]);                                                             \
+    B0 += wi * lx; B1 += wi * ly; B2 += wi * lz; E2 += wi * I[i];                       \
+    MS += wand(k, mag);                                                                  \
+    keptI -= k; litI -= lighted;                                                        \
+  } while (0)
+  for (i2 = 0; i2 + 1 < n; i2 += 2) { PS_PASS2(i2, b0, b1, b2, e2, magSum); PS_PASS2(i2 + 1, c0, c1, c2, e2B, magSumB); }
+  if (i2 < n) PS_PASS2(i2, b0, b1, b2, e2, magSum);
+#undef PS_PASS2
+  b0 += c0; b1 += c1; b2 += c2; e2 += e2B; magSum += magSumB;
+  v16f kept = __builtin_convertvector(keptI, v16f), lit = __builtin_convertvector(litI, v16f);
+  // Left-out readings (shadows, highlights): usually none, or the same few lights across the block.
+  if (!wall(all)) {
+    for (int i = 0; i < n; i++) {
+      if (wall(keep[i])) continue;
+      const v16f lx = c->lx[i], ly = c->ly[i], lz = c->lz[i];
+      v16f r = wand(~keep[i], wsplat(1));
+      d00 += r * (lx * lx); d01 += r * (lx * ly); d02 += r * (lx * lz); d11 += r * (ly * ly); d12 += r * (ly * lz); d22 += r * (lz * lz);
+    }
+  }
+  a00 = c->na[0] - d00; a01 = c->na[1] - d01; a02 = c->na[2] - d02;
+  a11 = c->na[3] - d11; a12 = c->na[4] - d12; a22 = c->na[5] - d22;
+  v16f hx, hy, hz;
+  v16i ok2 = wsolve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &hx, &hy, &hz) & (kept >= wsplat(3)) & ok1;
+  gx = wsel(ok2, hx, gx); gy = wsel(ok2, hy, gy); gz = wsel(ok2, hz, gz);
+  v16f r2 = wmax(e2 - (hx * b0 + hy * b1 + hz * b2), wsplat(0));
+  v16f g = wsqrt(gx * gx + gy * gy + gz * gz);
+  v16f keptSafe = wmax(kept, wsplat(1));
+  v16f rms = wsqrt(r2 / keptSafe);
+  v16f denom = g * (magSum / keptSafe);
+  v16f x = wsel(denom > wsplat(0), rms / denom / wsplat(0.05f), wsplat(1e3f));
+  v16f q = wmin((kept - wsplat(2)) / wsplat(4), wsplat(1));
+  v16f rej = (wsplat(1) - kept / wmax(lit, wsplat(1))) / wsplat(0.1f);
+  v16f conf = wsel(ok2, q / ((wsplat(1) + x * x) * (wsplat(1) + rej * rej)), wsel(ok1, wsplat(0.1f), wsplat(0)));
+  v16i pos = g > wsplat(0);
+  v16f r = wsel(pos, wsplat(1) / g, wsplat(0));
+  store16(j, p, m, gx * r, gy * r, wsel(pos, gz * r, wsplat(1)), g, wand(pos, conf));
+}
+
+#undef VALID
+#endif
+#endif
