@@ -171,17 +171,21 @@ export class SceneRenderer {
     return { surface, sphere };
   }
 
-  /** Render (once) the basis images of the given LEDs, and the ground truth on the first pass. */
-  async renderBases(ledIndices: readonly number[] = this.geometry.leds.map((_, k) => k)): Promise<void> {
+  /**
+   * Render (once) the basis images of the given LEDs (default all), and the ground truth too when
+   * `options.truth` is set and it is not rendered yet. A capture does not need the truth (283 MB of fresh
+   * buffers at 12 MP): groundTruth() renders it on demand.
+   */
+  async renderBases(ledIndices: readonly number[] = this.geometry.leds.map((_, k) => k), options: { truth?: boolean } = {}): Promise<void> {
     const scene = this.requireScene();
     const missing = [...new Set(ledIndices)].filter((k) => !this.bases.has(k));
     for (const k of missing) {
       if (k < 0 || k >= this.ledCount) throw createError('GB_INTERNAL', `SceneRenderer: LED ${k} out of range 0..${this.ledCount - 1}`);
     }
-    if (missing.length === 0 && this.truth) return;
+    if (missing.length === 0 && (this.truth || options.truth !== true)) return;
     const n = this.widthPx * this.heightPx;
     const basis = missing.map((k) => this.allocateBasis(k, n));
-    const truth = this.truth ? null : allocateTruth(n);
+    const truth = this.truth || options.truth !== true ? null : allocateTruth(n);
     const job = {
       camera: this.camera,
       lights: this.lights as ShadingLights,
@@ -221,7 +225,7 @@ export class SceneRenderer {
 
   /** Per-pixel ground truth of the current scene (normals, height, coverage, defect labels, albedo). */
   async groundTruth(): Promise<GroundTruthBuffers> {
-    await this.renderBases([]);
+    await this.renderBases([], { truth: true });
     return this.truth as GroundTruthBuffers;
   }
 

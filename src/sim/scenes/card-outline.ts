@@ -90,7 +90,17 @@ export function finishCardSurface(maps: SurfaceMaps, shape: CardOutlineShape, tr
   const { cover, height: hgt, albedo, roughness, specularF0, slopeU, slopeV } = maps;
   // Coverage as f32 (the value the maps store), 0 never card, 1 card, 2 removed by a defect.
   const coverageOf = (i: number): number => Math.fround(outlineCoverage(dist[i], p));
-  for (let i = 0; i < n; i++) kind[i] = coverageOf(i) === 0 ? 0 : cover[i] === 1 ? 1 : 2;
+  // Where the object is absent the tray shows (height 0, tray material), as in finalizeSurface.
+  const toTray = (i: number): void => {
+    hgt[i] = 0;
+    albedo[i] = tray.albedo;
+    roughness[i] = tray.roughness;
+    specularF0[i] = tray.specularF0;
+  };
+  for (let i = 0; i < n; i++) {
+    kind[i] = coverageOf(i) === 0 ? 0 : cover[i] === 1 ? 1 : 2;
+    if (cover[i] === 0) toTray(i);
+  }
   // A sliver of the ramp outside the outline next to a chip would float beyond the bite: remove it too.
   const near = (i: number, x: number, y: number, k: number, r: number): boolean => {
     for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) {
@@ -104,44 +114,25 @@ export function finishCardSurface(maps: SurfaceMaps, shape: CardOutlineShape, tr
     const i = y * w + x;
     if (kind[i] === 1 && dist[i] > 0 && near(i, x, y, 2, 1)) sliver.push(i);
   }
-  for (const i of sliver) { kind[i] = 2; cover[i] = 0; }
+  for (const i of sliver) { kind[i] = 2; cover[i] = 0; toTray(i); }
 
-  // Where the object is absent the tray shows (height 0, tray material), as in finalizeSurface.
-  for (let i = 0; i < n; i++) {
-    if (cover[i] === 0) {
-      hgt[i] = 0;
-      albedo[i] = tray.albedo;
-      roughness[i] = tray.roughness;
-      specularF0[i] = tray.specularF0;
-    }
-  }
-  // Slopes (before the plateau heights below: they only ever touch never-card samples, which no slope
-  // here reads except the central differences at removed samples, computed as finalizeSurface would).
-  // The tray is flat; the top face's slopes never look across its (hidden) edge wall; elsewhere (inside
-  // the card, at defects) central differences.
+  // Slopes (before the plateau heights below, which only touch never-card samples). The tray is flat; the
+  // top face's slopes never look across its (hidden) edge wall: one-sided differences where a neighbour is
+  // never-card (which are the central differences wherever all four neighbours are card); samples removed
+  // by defects keep the plain central differences of finalizeSurface.
   for (let y = 0; y < h; y++) {
-    const up = Math.max(0, y - 1);
-    const dn = Math.min(h - 1, y + 1);
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
       const k = kind[i];
       if (k === 0) { slopeU[i] = 0; slopeV[i] = 0; continue; }
-      if (k === 1) {
-        const l = x > 0 && kind[i - 1] !== 0 ? i - 1 : i;
-        const r = x < w - 1 && kind[i + 1] !== 0 ? i + 1 : i;
-        const u = y > 0 && kind[i - w] !== 0 ? i - w : i;
-        const d = y < h - 1 && kind[i + w] !== 0 ? i + w : i;
-        if (!(r - l === 2 && d - u === 2 * w)) {
-          slopeU[i] = r === l ? 0 : (hgt[r] - hgt[l]) / ((r - l) * p);
-          slopeV[i] = d === u ? 0 : (hgt[u] - hgt[d]) / (((d - u) / w) * p);
-          continue;
-        }
-      }
-      const l = Math.max(0, x - 1);
-      const r = Math.min(w - 1, x + 1);
-      slopeU[i] = (hgt[y * w + r] - hgt[y * w + l]) / ((r - l) * p);
+      const any = k === 2;
+      const l = x > 0 && (any || kind[i - 1] !== 0) ? i - 1 : i;
+      const r = x < w - 1 && (any || kind[i + 1] !== 0) ? i + 1 : i;
+      const u = y > 0 && (any || kind[i - w] !== 0) ? i - w : i;
+      const d = y < h - 1 && (any || kind[i + w] !== 0) ? i + w : i;
+      slopeU[i] = r === l ? 0 : (hgt[r] - hgt[l]) / ((r - l) * p);
       // Rows run down while v runs up.
-      slopeV[i] = (hgt[up * w + x] - hgt[dn * w + x]) / ((dn - up) * p);
+      slopeV[i] = d === u ? 0 : (hgt[u] - hgt[d]) / (((d - u) / w) * p);
     }
   }
 
