@@ -1,7 +1,7 @@
 // The robust photometric-stereo block on 16 pixels at a time (AVX-512: one zmm register per quantity),
 // included by ps.c. Same arithmetic as robustBlock8 there; a 16-px block is two 8-px halves that may lie in
 // different light tiles (near-field tiles are 8 px), so every light constant is a per-lane vector built
-// once per tile pair (WideConsts). Why 16 lanes: the 8-lane block is bound by instruction count and the
+// once per tile row (WideRow). Why 16 lanes: the 8-lane block is bound by instruction count and the
 // latency of its three dependent passes; one zmm instruction does the work of two ymm ones on the same
 // pipes, and a block's chains carry twice the pixels.
 #ifndef GRADEBOOTH_PS_WIDE_H
@@ -13,17 +13,6 @@
 
 typedef float v16f __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
-
-/** Per-lane light constants of a 16-px block whose halves lie in tiles tA and tB. */
-typedef struct {
-  int tA, tB;
-  v16f lx[PS_MAX_LIGHTS], ly[PS_MAX_LIGHTS], lz[PS_MAX_LIGHTS], im[PS_MAX_LIGHTS], satL[PS_MAX_LIGHTS], mag[PS_MAX_LIGHTS];
-  /** Unit directions l/|l| (0 for a zero-length light). */
-  v16f ux[PS_MAX_LIGHTS], uy[PS_MAX_LIGHTS], uz[PS_MAX_LIGHTS];
-  /** Every light has a direction (invMag > 0 in both tiles). */
-  int allLit;
-  v16f na[6];
-} WideConsts;
 
 static inline v16f wsplat(float x) { return (v16f)_mm512_set1_ps(x); }
 static inline v16i wsplati(int x) { return (v16i)_mm512_set1_epi32(x); }
@@ -37,29 +26,65 @@ static inline v16f wabs(v16f a) { return (v16f)((v16i)a & wsplati(0x7fffffff)); 
 static inline int wany(v16i m) { return _mm512_test_epi32_mask((__m512i)m, (__m512i)m) != 0; }
 static inline int wall(v16i m) { return _mm512_test_epi32_mask((__m512i)m, (__m512i)m) == 0xffff; }
 
-/** Fill c for tiles (tA, tB) unless it already holds them. */
-static void wideConsts(const PsParams* j, int tA, int tB, WideConsts* c) {
-  if (c->tA == tA && c->tB == tB) return;
-  const int n = j->n;
-  const float *va = j->vectors + (size_t)tA * n * 3, *vb = j->vectors + (size_t)tB * n * 3;
-  const float *ia = j->invMag + (size_t)tA * n, *ib = j->invMag + (size_t)tB * n;
-  const float sat = (float)j->saturation;
-  for (int i = 0; i < n; i++) {
-    c->lx[i] = wpair(va[3 * i], vb[3 * i]);
-    c->ly[i] = wpair(va[3 * i + 1], vb[3 * i + 1]);
-    c->lz[i] = wpair(va[3 * i + 2], vb[3 * i + 2]);
-    c->im[i] = wpair(ia[i], ib[i]);
-    c->satL[i] = wpair(ia[i] > 0 ? sat : -1.0f, ib[i] > 0 ? sat : -1.0f);
-    c->mag[i] = wpair(ia[i] > 0 ? 1.0f / ia[i] : 0, ib[i] > 0 ? 1.0f / ib[i] : 0);
+/**
+ * Per-lane light constants of every 16-px block of one tile row: block q's halves lie in tiles tA and tB
+ * (the same tile for distant lights; neighbours for 8-px near-field tiles). Layout per block: the 6 sums
+ * Σ l lᵀ, then per light lx, ly, lz, 1/|l|, |l| (16 lanes each). Built once per tile row (8 image rows of
+ * near-field tiles; once per band for distant lights) and read from L2 by every block of those rows.
+ */
+typedef struct {
+  int ty, blocks, n;
+  size_t stride;  // v16f per block
+  v16f* k;
+  uint8_t* allLit;  // every light of the block has a direction (invMag > 0)
+} WideRow;
+
+#define WK_NA 0
+#define WK(i, c) (6 + 5 * (i) + (c))
+
+/** Allocate the row cache (NULL when out of memory). */
+static WideRow* wideRowNew(const PsParams* j) {
+  WideRow* r = (WideRow*)calloc(1, sizeof(WideRow));
+  if (!r) return NULL;
+  r->n = j->n;
+  r->blocks = j->tileSize >= j->width ? 1 : j->width / 16;
+  r->stride = 6 + 5 * (size_t)j->n;
+  r->k = (v16f*)aligned_alloc(64, sizeof(v16f) * r->stride * (r->blocks > 0 ? r->blocks : 1));
+  r->allLit = (uint8_t*)malloc(r->blocks > 0 ? r->blocks : 1);
+  r->ty = -1;
+  if (!r->k || !r->allLit) { free(r->k); free(r->allLit); free(r); return NULL; }
+  return r;
+}
+
+static void wideRowFree(WideRow* r) {
+  if (!r) return;
+  free(r->k);
+  free(r->allLit);
+  free(r);
+}
+
+/** Fill the cache for tile row ty (no-op when it holds it). */
+static void wideRowFill(const PsParams* j, WideRow* r, int ty) {
+  if (r->ty == ty) return;
+  const int n = j->n, ts = j->tileSize;
+  for (int q = 0; q < r->blocks; q++) {
+    const int tA = ty * j->tilesX + (16 * q) / ts, tB = ty * j->tilesX + (16 * q + 8) / ts;
+    const float *va = j->vectors + (size_t)tA * n * 3, *vb = j->vectors + (size_t)tB * n * 3;
+    const float *ia = j->invMag + (size_t)tA * n, *ib = j->invMag + (size_t)tB * n;
+    v16f* K = r->k + (size_t)q * r->stride;
+    int lit = 1;
+    for (int i = 0; i < n; i++) {
+      K[WK(i, 0)] = wpair(va[3 * i], vb[3 * i]);
+      K[WK(i, 1)] = wpair(va[3 * i + 1], vb[3 * i + 1]);
+      K[WK(i, 2)] = wpair(va[3 * i + 2], vb[3 * i + 2]);
+      K[WK(i, 3)] = wpair(ia[i], ib[i]);
+      K[WK(i, 4)] = wpair(ia[i] > 0 ? 1.0f / ia[i] : 0, ib[i] > 0 ? 1.0f / ib[i] : 0);
+      lit &= ia[i] > 0 && ib[i] > 0;
+    }
+    for (int c = 0; c < 6; c++) K[WK_NA + c] = wpair(j->normalAll[(size_t)tA * 6 + c], j->normalAll[(size_t)tB * 6 + c]);
+    r->allLit[q] = (uint8_t)lit;
   }
-  c->allLit = 1;
-  for (int i = 0; i < n; i++) {
-    c->ux[i] = c->lx[i] * c->im[i]; c->uy[i] = c->ly[i] * c->im[i]; c->uz[i] = c->lz[i] * c->im[i];
-    c->allLit &= ia[i] > 0 && ib[i] > 0;
-  }
-  for (int k = 0; k < 6; k++) c->na[k] = wpair(j->normalAll[(size_t)tA * 6 + k], j->normalAll[(size_t)tB * 6 + k]);
-  c->tA = tA;
-  c->tB = tB;
+  r->ty = ty;
 }
 
 static inline __attribute__((always_inline)) v16f load16(const PsParams* j, int kind, int i, size_t p) {
@@ -94,7 +119,7 @@ static inline v16i wjoin(v8i a, v8i b) { return (v16i)_mm512_inserti64x4(_mm512_
 
 // allValid (a compile-time constant): no reading can be saturated and every light has a direction, so
 // the validity masks fold away (the booth's 16-bit captures with no saturation limit set).
-static inline __attribute__((always_inline)) void robustBlock16(const PsParams* j, const WideConsts* c, int kind, int allValid, int kLow, int kHigh, size_t p, v16i m) {
+static inline __attribute__((always_inline)) void robustBlock16(const PsParams* j, const v16f* K, int kind, int allValid, int kLow, int kHigh, size_t p, v16i m) {
   const int n = j->n;
   v16f I[PS_MAX_LIGHTS];
   v16i valid[PS_MAX_LIGHTS];
@@ -107,8 +132,8 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
   for (int i = 0; i < n; i++) {
     v16f val = load16(j, kind, i, p);
     I[i] = val;
-    if (!allValid) valid[i] = val < c->satL[i];
-    v16f si = val * c->im[i];
+    if (!allValid) valid[i] = val < wsel(K[WK(i, 3)] > wsplat(0), wsplat((float)j->saturation), wsplat(-1));
+    v16f si = val * K[WK(i, 3)];
     s[i] = si;
     v16f vlo = wsel(VALID(i), si, wsplat(INFINITY)), vhi = wsel(VALID(i), si, wsplat(-INFINITY));
     for (int k = 0; k < kLow; k++) { v16f a = wmin(lows[k], vlo); vlo = wmax(lows[k], vlo); lows[k] = a; }
@@ -129,7 +154,7 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
     use[i] = u;                                                               \
     allUse &= u;                                                              \
     v16f wi = wand(u, I[i]);                                                   \
-    B0 += wi * c->lx[i]; B1 += wi * c->ly[i]; B2 += wi * c->lz[i];                  \
+    B0 += wi * K[WK(i, 0)]; B1 += wi * K[WK(i, 1)]; B2 += wi * K[WK(i, 2)];      \
     cntI -= u;                                                                \
   } while (0)
   int i2 = 0;
@@ -142,18 +167,18 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
   if (!wall(allUse)) {
     for (int i = 0; i < n; i++) {
       if (wall(use[i])) continue;
-      const v16f lx = c->lx[i], ly = c->ly[i], lz = c->lz[i];
+      const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
       v16f w = wand(~use[i], wsplat(1));
       d00 += w * (lx * lx); d01 += w * (lx * ly); d02 += w * (lx * lz); d11 += w * (ly * ly); d12 += w * (ly * lz); d22 += w * (lz * lz);
     }
   }
-  v16f a00 = c->na[0] - d00, a01 = c->na[1] - d01, a02 = c->na[2] - d02;
-  v16f a11 = c->na[3] - d11, a12 = c->na[4] - d12, a22 = c->na[5] - d22;
+  v16f a00 = K[WK_NA + 0] - d00, a01 = K[WK_NA + 1] - d01, a02 = K[WK_NA + 2] - d02;
+  v16f a11 = K[WK_NA + 3] - d11, a12 = K[WK_NA + 4] - d12, a22 = K[WK_NA + 5] - d22;
   v16i few = cnt < wsplat(3);
   if (wany(few)) {
     v16f va00 = wsplat(0), va01 = wsplat(0), va02 = wsplat(0), va11 = wsplat(0), va12 = wsplat(0), va22 = wsplat(0), vb0 = wsplat(0), vb1 = wsplat(0), vb2 = wsplat(0), vcnt = wsplat(0);
     for (int i = 0; i < n; i++) {
-      const v16f lx = c->lx[i], ly = c->ly[i], lz = c->lz[i];
+      const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
       v16f wv = wand(VALID(i), wsplat(1));
       v16f vi = wv * I[i];
       va00 += wv * (lx * lx); va01 += wv * (lx * ly); va02 += wv * (lx * lz); va11 += wv * (ly * ly); va12 += wv * (ly * lz); va22 += wv * (lz * lz);
@@ -177,10 +202,10 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
   v16i all = wsplati(-1);
 #define PS_PASS2(i, B0, B1, B2, E2, MS)                                                 \
   do {                                                                                  \
-    const v16f lx = c->lx[i], ly = c->ly[i], lz = c->lz[i];                           \
-    const v16f mag = c->mag[i];                                                         \
+    const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];                           \
+    const v16f mag = K[WK(i, 4)];                                                       \
     /* in units of the light's full shading (÷|l|): s = I/|l| against g·l/|l| */         \
-    v16f predU = gx * c->ux[i] + gy * c->uy[i] + gz * c->uz[i];                          \
+    v16f predU = (gx * lx + gy * ly + gz * lz) * K[WK(i, 3)];                            \
     /* a zero-length light predicts 0, which is not > 0: never lit */                   \
     v16i lighted = predU > cosScale;                                                     \
     v16i k = VALID(i) & lighted & (wabs(s[i] - predU) <= tolScale);                      \
@@ -200,13 +225,13 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
   if (!wall(all)) {
     for (int i = 0; i < n; i++) {
       if (wall(keep[i])) continue;
-      const v16f lx = c->lx[i], ly = c->ly[i], lz = c->lz[i];
+      const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
       v16f r = wand(~keep[i], wsplat(1));
       d00 += r * (lx * lx); d01 += r * (lx * ly); d02 += r * (lx * lz); d11 += r * (ly * ly); d12 += r * (ly * lz); d22 += r * (lz * lz);
     }
   }
-  a00 = c->na[0] - d00; a01 = c->na[1] - d01; a02 = c->na[2] - d02;
-  a11 = c->na[3] - d11; a12 = c->na[4] - d12; a22 = c->na[5] - d22;
+  a00 = K[WK_NA + 0] - d00; a01 = K[WK_NA + 1] - d01; a02 = K[WK_NA + 2] - d02;
+  a11 = K[WK_NA + 3] - d11; a12 = K[WK_NA + 4] - d12; a22 = K[WK_NA + 5] - d22;
   v16f hx, hy, hz;
   v16i ok2 = wsolve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &hx, &hy, &hz) & (kept >= wsplat(3)) & ok1;
   gx = wsel(ok2, hx, gx); gy = wsel(ok2, hy, gy); gz = wsel(ok2, hz, gz);

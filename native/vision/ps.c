@@ -451,30 +451,32 @@ PS_INSTANCE(2)
 
 #ifdef PS_WIDE
 #define PS_WIDE_INSTANCE(K)                                                                     \
-  static __attribute__((noinline)) void robust16_##K##_21(const PsParams* j, const WideConsts* c, size_t p, v16i m) { \
-    if (c->allLit && ((K == 0 && j->saturation > 255) || (K == 1 && j->saturation > 65535)))  \
+  static __attribute__((noinline)) void robust16_##K##_21(const PsParams* j, const v16f* c, int allLit, size_t p, v16i m) { \
+    if (allLit && ((K == 0 && j->saturation > 255) || (K == 1 && j->saturation > 65535)))    \
       robustBlock16(j, c, K, 1, 2, 1, p, m);                                                    \
     else robustBlock16(j, c, K, 0, 2, 1, p, m);                                                 \
   }                                                                                             \
-  static __attribute__((noinline)) void robust16_##K##_any(const PsParams* j, const WideConsts* c, size_t p, v16i m) { \
+  static __attribute__((noinline)) void robust16_##K##_any(const PsParams* j, const v16f* c, int allLit, size_t p, v16i m) { \
+    (void)allLit;                                                                               \
     robustBlock16(j, c, K, 0, j->trimLow, j->trimHigh, p, m);                                   \
   }
 PS_WIDE_INSTANCE(0)
 PS_WIDE_INSTANCE(1)
 PS_WIDE_INSTANCE(2)
-typedef void (*WideFn)(const PsParams*, const WideConsts*, size_t, v16i);
+typedef void (*WideFn)(const PsParams*, const v16f*, int, size_t, v16i);
 
 // Robust rows 16 px at a time; returns the first column left for the 8-px and scalar paths.
-static int robustRowWide(const PsParams* j, WideFn f, WideConsts* c, int y) {
-  const int w = j->width, ts = j->tileSize, ty = y / ts;
+static int robustRowWide(const PsParams* j, WideFn f, WideRow* r, int y) {
+  const int w = j->width, ty = y / j->tileSize;
+  wideRowFill(j, r, ty);
   const size_t row = (size_t)y * w;
   int x = 0;
   for (; x + 16 <= w; x += 16) {
     size_t p = row + x;
     v8i m0 = mask8(j, p), m1 = mask8(j, p + 8);
     if (!anySet(m0 | m1)) { for (int k = 0; k < 16; k++) writeMasked(j, p + k); continue; }
-    wideConsts(j, ty * j->tilesX + x / ts, ty * j->tilesX + (x + 8) / ts, c);
-    f(j, c, p, wjoin(m0, m1));
+    const int q = r->blocks == 1 ? 0 : x / 16;
+    f(j, r->k + (size_t)q * r->stride, r->allLit[q], p, wjoin(m0, m1));
   }
   return x;
 }
@@ -491,8 +493,7 @@ void psRun(const PsParams* j) {
   TileScratch sc;
   sc.tile = -1;
 #ifdef PS_WIDE
-  WideConsts* wc = j->method && vectorTiles ? (WideConsts*)aligned_alloc(64, sizeof(WideConsts)) : NULL;
-  if (wc) { wc->tA = -1; wc->tB = -1; }
+  WideRow* wc = j->method && vectorTiles ? wideRowNew(j) : NULL;
   const int k21 = j->trimLow == 2 && j->trimHigh == 1;
   WideFn wf = j->kind == 0 ? (k21 ? robust16_0_21 : robust16_0_any) : j->kind == 1 ? (k21 ? robust16_1_21 : robust16_1_any) : (k21 ? robust16_2_21 : robust16_2_any);
 #endif
@@ -532,6 +533,6 @@ void psRun(const PsParams* j) {
     }
   }
 #ifdef PS_WIDE
-  free(wc);
+  wideRowFree(wc);
 #endif
 }
