@@ -7,6 +7,7 @@ import type { BenchResult, BenchSuite } from './bench.ts';
 import { medianMs } from './bench.ts';
 import { distantLights, nearFieldLights } from '../src/vision/lights.ts';
 import { solvePhotometricStereo, type PsOutput } from '../src/vision/ps.ts';
+import { buildTileTables, defaultPsKernelOptions } from '../src/vision/ps-kernel.ts';
 import { integrateNormals } from '../src/vision/integrate.ts';
 import { reconstructSide } from '../src/vision/side.ts';
 import { loadVisionNative } from '../src/vision/native.ts';
@@ -96,6 +97,20 @@ export const visionSuite: BenchSuite = {
     const field = distantLights(width, height, ringLeds(lights));
     // The pipeline reuses its output buffers from side to side; so does the benchmark.
     const out: PsOutput = { normals: new Float32Array(width * height * 3), albedo: new Float32Array(width * height), confidence: new Float32Array(width * height) };
+    if (native) {
+      // The solve's memory traffic alone (every plane read once, every output written once, both cores):
+      // the bound the solve is measured against, on this machine in this run.
+      const tables = buildTileTables(field);
+      const opt = { ...defaultPsKernelOptions };
+      const step = Math.ceil(height / native.threads);
+      const probe = await timed(runs, () => {
+        const jobs: Promise<void>[] = [];
+        for (let y0 = 0; y0 < height; y0 += step) jobs.push(native.psMemoryProbe({ planes, field, tables, mask: undefined, opt, out, y0, y1: Math.min(height, y0 + step) }));
+        return Promise.all(jobs);
+      });
+      const mb = Math.round((width * height * (lights * 2 + 20)) / 1e6);
+      yield { name: 'ps-memory-bound', width, height, lights, ms: probe.ms, extra: { cpuMs: probe.cpuMs, backend, note: `read ${lights} planes + write normals/albedo/confidence, no arithmetic (${mb} MB)` } };
+    }
     const psLs = await timed(runs, () => solvePhotometricStereo(planes, field, { method: 'ls', out }));
     yield { name: 'ps', width, height, lights, ms: psLs.ms, extra: { cpuMs: psLs.cpuMs, backend, method: 'ls (same workload as numpy pinv(L) @ I)', boundMs: 25 } };
     const psRobust = await timed(runs, () => solvePhotometricStereo(planes, field, { method: 'robust', out }));

@@ -52,6 +52,8 @@ export interface VisionNative {
   /** Bands to split a job into (one per core). */
   threads: number;
   psSolve(job: NativePsJob): Promise<void>;
+  /** The solve's memory traffic alone (read every plane, write every output; no arithmetic): the bound. */
+  psMemoryProbe(job: NativePsJob): Promise<void>;
   /** Built with FFTW: integration uses the DCT Poisson solver (native/vision/dct.c). */
   dct: boolean;
   /** Normals → zero-mean height on the mask in `out` (0 outside); resolves to the CG iterations and the method used. */
@@ -103,16 +105,22 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
     } catch {
       return undefined;
     }
+    const psCall = (job: NativePsJob, method: number): Promise<void> => {
+      const { field, opt } = job;
+      const params = Float64Array.from([
+        field.width, field.tileSize, field.tilesX, field.count, planeKind(job.planes[0]),
+        method, opt.trimLow, opt.trimHigh,
+        Number.isFinite(opt.saturation) ? opt.saturation : 1e30, opt.residualTol, opt.cosMin, job.y0, job.y1,
+      ]);
+      return raw.psSolve(job.planes, params, field.vectors, job.tables.pinv, job.tables.invMag, job.mask ?? null, job.out.normals, job.out.albedo, job.out.confidence, job.tables.normal);
+    };
     const api: VisionNative = {
       threads: Math.max(1, Math.min(availableParallelism(), 8)),
       psSolve(job) {
-        const { field, opt } = job;
-        const params = Float64Array.from([
-          field.width, field.tileSize, field.tilesX, field.count, planeKind(job.planes[0]),
-          opt.method === 'robust' ? 1 : 0, opt.trimLow, opt.trimHigh,
-          Number.isFinite(opt.saturation) ? opt.saturation : 1e30, opt.residualTol, opt.cosMin, job.y0, job.y1,
-        ]);
-        return raw.psSolve(job.planes, params, field.vectors, job.tables.pinv, job.tables.invMag, job.mask ?? null, job.out.normals, job.out.albedo, job.out.confidence, job.tables.normal);
+        return psCall(job, job.opt.method === 'robust' ? 1 : 0);
+      },
+      psMemoryProbe(job) {
+        return psCall(job, 2);
       },
       warp(j) {
         const params = Float64Array.from([
