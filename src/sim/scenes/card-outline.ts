@@ -90,6 +90,9 @@ export function finishCardSurface(maps: SurfaceMaps, shape: CardOutlineShape, tr
   const { cover, height: hgt, albedo, roughness, specularF0, slopeU, slopeV } = maps;
   // Coverage as f32 (the value the maps store), 0 never card, 1 card, 2 removed by a defect.
   const coverageOf = (i: number): number => Math.fround(outlineCoverage(dist[i], p));
+  // outlineCoverage(d) is 0 exactly when 0.5 − d/rampMm ≤ 0 (a positive value is never below 1e-17).
+  const rampMm = 2 * OUTLINE_RAMP_HALF_PITCHES * p;
+  const trayAlbedo = tray.albedo, trayRoughness = tray.roughness, trayF0 = tray.specularF0;
   // Where the object is absent the tray shows (height 0, tray material), as in finalizeSurface.
   const toTray = (i: number): void => {
     hgt[i] = 0;
@@ -98,8 +101,14 @@ export function finishCardSurface(maps: SurfaceMaps, shape: CardOutlineShape, tr
     specularF0[i] = tray.specularF0;
   };
   for (let i = 0; i < n; i++) {
-    kind[i] = coverageOf(i) === 0 ? 0 : cover[i] === 1 ? 1 : 2;
-    if (cover[i] === 0) toTray(i);
+    const cv = cover[i];
+    kind[i] = 0.5 - dist[i] / rampMm <= 0 ? 0 : cv === 1 ? 1 : 2;
+    if (cv === 0) {
+      hgt[i] = 0;
+      albedo[i] = trayAlbedo;
+      roughness[i] = trayRoughness;
+      specularF0[i] = trayF0;
+    }
   }
   // A sliver of the ramp outside the outline next to a chip would float beyond the bite: remove it too.
   const near = (i: number, x: number, y: number, k: number, r: number): boolean => {
@@ -142,11 +151,14 @@ export function finishCardSurface(maps: SurfaceMaps, shape: CardOutlineShape, tr
       const i = y * w + x;
       const k = kind[i];
       if (k === 1) {
+        // Deep inside (coverage 1, cover already 1) nothing changes.
+        const a = 0.5 - dist[i] / rampMm;
+        if (a >= 1) continue;
         const c = coverageOf(i);
         if (c < 1) {
-          albedo[i] = c * albedo[i] + (1 - c) * tray.albedo;
-          roughness[i] = c * roughness[i] + (1 - c) * tray.roughness;
-          specularF0[i] = c * specularF0[i] + (1 - c) * tray.specularF0;
+          albedo[i] = c * albedo[i] + (1 - c) * trayAlbedo;
+          roughness[i] = c * roughness[i] + (1 - c) * trayRoughness;
+          specularF0[i] = c * specularF0[i] + (1 - c) * trayF0;
         }
         // The renderer's mask (cover ≥ 0.5 after interpolation) follows the ramp's halfway line.
         cover[i] = c >= 0.5 ? 1 : 0;
