@@ -5,6 +5,7 @@
 #include <node_api.h>
 #include <stdlib.h>
 #include "shade.h"
+#include "sensor.h"
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, "GB_INTERNAL", #call " failed"); return NULL; } } while (0)
 
@@ -12,12 +13,16 @@ typedef struct {
   napi_async_work work;
   napi_deferred deferred;
   napi_ref keep;  // array of every JS argument, kept alive while the work runs
+  int kind;  // 0 shade, 1 expose
   ShadeParams p;
+  ExposeParams e;
 } Job;
 
 static void execute(napi_env env, void* data) {
   (void)env;
-  shadeRun(&((Job*)data)->p);
+  Job* j = (Job*)data;
+  if (j->kind == 0) shadeRun(&j->p);
+  else exposeRun(&j->e);
 }
 
 static void complete(napi_env env, napi_status status, void* data) {
@@ -56,6 +61,18 @@ static void* element(napi_env env, napi_value arr, uint32_t i, napi_typedarray_t
   napi_value el;
   if (napi_get_element(env, arr, i, &el) != napi_ok) return NULL;
   return typedData(env, el, want, length);
+}
+
+static napi_value queue(napi_env env, Job* j, size_t argc, napi_value* argv, const char* name) {
+  napi_value arr, promise, resName;
+  CHECK(napi_create_array_with_length(env, argc, &arr));
+  for (size_t i = 0; i < argc; i++) CHECK(napi_set_element(env, arr, (uint32_t)i, argv[i]));
+  CHECK(napi_create_reference(env, arr, 1, &j->keep));
+  CHECK(napi_create_promise(env, &j->deferred, &promise));
+  CHECK(napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resName));
+  CHECK(napi_create_async_work(env, NULL, resName, execute, complete, j, &j->work));
+  CHECK(napi_queue_async_work(env, j->work));
+  return promise;
 }
 
 static napi_value fail(napi_env env, Job* j, const char* msg) {
@@ -146,20 +163,55 @@ static napi_value Shade(napi_env env, napi_callback_info info) {
       return fail(env, j, "shade: truth buffers do not match the image size");
     }
   }
-  napi_value arr, promise, resName;
-  CHECK(napi_create_array_with_length(env, argc, &arr));
-  for (size_t i = 0; i < argc; i++) CHECK(napi_set_element(env, arr, (uint32_t)i, argv[i]));
-  CHECK(napi_create_reference(env, arr, 1, &j->keep));
-  CHECK(napi_create_promise(env, &j->deferred, &promise));
-  CHECK(napi_create_string_utf8(env, "gradebooth.shade", NAPI_AUTO_LENGTH, &resName));
-  CHECK(napi_create_async_work(env, NULL, resName, execute, complete, j, &j->work));
-  CHECK(napi_queue_async_work(env, j->work));
-  return promise;
+  return queue(env, j, argc, argv, "gradebooth.shade");
+}
+
+// expose(params: Float64Array [width, height, rowStart, rowEnd, seed, noise, read2, full, k, off, adcMax,
+//        shift, mulShift], basis: Float32Array[], weights: Float64Array, table: Float32Array (4096),
+//        out: Uint16Array) → Promise<void>
+static napi_value Expose(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Job* j = (Job*)calloc(1, sizeof(Job));
+  if (!j) { napi_throw_error(env, "GB_INTERNAL", "out of memory"); return NULL; }
+  if (argc != 5) return fail(env, j, "expose: expected 5 arguments");
+  j->kind = 1;
+  ExposeParams* p = &j->e;
+  size_t np = 0, nw = 0, nt = 0, no = 0;
+  const double* q = (const double*)typedData(env, argv[0], napi_float64_array, &np);
+  const double* w = (const double*)typedData(env, argv[2], napi_float64_array, &nw);
+  p->table = (const float*)typedData(env, argv[3], napi_float32_array, &nt);
+  p->out = (uint16_t*)typedData(env, argv[4], napi_uint16_array, &no);
+  if (!q || np != 13 || !w || !p->table || nt != SENSOR_TABLE_SIZE || !p->out) return fail(env, j, "expose: bad params, weights, table or output");
+  p->width = (int)q[0];
+  const int height = (int)q[1];
+  p->rowStart = (int)q[2]; p->rowEnd = (int)q[3]; p->seed = (int32_t)q[4]; p->noise = q[5] != 0;
+  p->read2 = (float)q[6]; p->full = (float)q[7]; p->k = (float)q[8]; p->off = (float)q[9]; p->adcMax = (float)q[10];
+  p->shift = (int)q[11]; p->mulShift = (int)q[12];
+  const size_t n = (size_t)p->width * height;
+  if (p->width < 1 || height < 1 || p->rowStart < 0 || p->rowEnd > height || p->rowStart > p->rowEnd || no != n
+      || p->shift < 0 || p->shift > 15 || p->mulShift < 0 || p->mulShift > 15) {
+    return fail(env, j, "expose: bad image size, rows, packing or output size");
+  }
+  uint32_t count = 0;
+  CHECK(napi_get_array_length(env, argv[1], &count));
+  if (count != nw || count > SENSOR_MAX_BASES) return fail(env, j, "expose: one weight per basis image, at most 64");
+  p->count = (int)count;
+  for (uint32_t l = 0; l < count; l++) {
+    size_t len = 0;
+    p->basis[l] = (const float*)element(env, argv[1], l, napi_float32_array, &len);
+    if (!p->basis[l] || len != n) return fail(env, j, "expose: basis images must be Float32Arrays of width × height");
+    p->weights[l] = w[l];
+  }
+  return queue(env, j, argc, argv, "gradebooth.expose");
 }
 
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "shade", NAPI_AUTO_LENGTH, Shade, NULL, &fn);
   napi_set_named_property(env, exports, "shade", fn);
+  napi_create_function(env, "expose", NAPI_AUTO_LENGTH, Expose, NULL, &fn);
+  napi_set_named_property(env, exports, "expose", fn);
   return exports;
 }

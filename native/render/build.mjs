@@ -26,7 +26,7 @@ function fail(msg) {
 if (!include) fail('node_api.h not found (install the Node headers, e.g. the nodejs-dev / libnode-dev package)');
 mkdirSync(join(here, 'build'), { recursive: true });
 const cc = process.env.CC ?? 'cc';
-const sources = ['addon.c', 'shade.c'].map((f) => join(here, f));
+const sources = ['addon.c', 'shade.c', 'sensor.c'].map((f) => join(here, f));
 // -fno-math-errno lets sqrt vectorise, -fno-trapping-math lets GCC turn selects of computed values into
 // vector blends (neither changes a result); no -ffast-math (the kernel must match the reference within f32
 // rounding, and NaN/inf selects must stay IEEE).

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { GroundTruthBuffers, ShadingJob } from './shading-kernel.ts';
+import { exposeParams, noiseTable, type SynthesisJob } from './sensor-kernel.ts';
 
 // Optional C shading kernel (native/render/shade.c, see native/render/README.md), built by
 // `node native/render/build.mjs` (also run, never fatally, by the package's postinstall). Each call is one
@@ -20,15 +21,18 @@ interface RawAddon {
     maps: (Float32Array | Uint8Array | Uint16Array)[] | null,
     truth: (Float32Array | Uint8Array | Uint16Array)[] | null,
   ): Promise<void>;
+  expose(params: Float64Array, basis: Float32Array[], weights: Float64Array, table: Float32Array, out: Uint16Array): Promise<void>;
 }
 
 /** Rows per block dealt round-robin to the bands (small enough to balance card and tray rows). */
-const BLOCK_ROWS = 8;
+const BLOCK_ROWS = 64;
 
 /** The loaded native shading kernel. */
 export interface RenderNative {
   /** Shade rows [rowStart, rowEnd) of job: band `band` of `bands` takes every bands-th block of rows. */
   shade(job: Omit<ShadingJob, 'kernel'>, heightPx: number, band: number, bands: number): Promise<void>;
+  /** Expose rows [rowStart, rowEnd) of one frame: the same codes as synthesizeRows (the JS reference). */
+  expose(job: Omit<SynthesisJob, 'kernel' | 'arena' | 'slot'>, heightPx: number): Promise<void>;
 }
 
 let cached: RenderNative | null | undefined;
@@ -62,6 +66,14 @@ export function loadRenderNative(): RenderNative | null {
       const t: GroundTruthBuffers | null = job.truth;
       const truth = t ? [t.normal, t.height, t.albedo, t.cover, t.label] : null;
       return raw.shade(params, job.lights.params, Int32Array.from(job.ledIndices), job.basis, maps, truth);
+    },
+    expose(job, heightPx) {
+      const p = exposeParams(job);
+      const params = Float64Array.from([
+        job.width, heightPx, job.rowStart, job.rowEnd, job.seed | 0, job.noise ? 1 : 0,
+        p.read2, p.full, p.k, p.off, p.adcMax, p.shift, p.mulShift,
+      ]);
+      return raw.expose(params, job.basis, Float64Array.from(job.weights), noiseTable(), job.out);
     },
   };
   return cached;

@@ -244,22 +244,26 @@ export class SceneRenderer {
     if (out.length !== this.widthPx * this.heightPx || !(out.buffer instanceof SharedArrayBuffer)) {
       throw createError('GB_INTERNAL', `SceneRenderer.expose: out must be a SharedArrayBuffer-backed Uint16Array of ${this.widthPx}×${this.heightPx}`);
     }
+    const job = {
+      width: this.widthPx,
+      basis: lit.map(([k]) => this.bases.get(k) as Float32Array),
+      weights: lit.map(([, l]) => (Math.min(l, LEVEL_MAX) / LEVEL_MAX) * req.exposureUs),
+      sensor: this.sensor,
+      gain: req.gain ?? this.geometry.sensor.defaultGain,
+      seed: req.seed,
+      noise: req.noise !== false,
+      out,
+      pack: req.pack ?? 'raw',
+    };
     this.busy++;
-    await this.pool.synthesize(
-      {
-        width: this.widthPx,
-        basis: lit.map(([k]) => this.bases.get(k) as Float32Array),
-        weights: lit.map(([, l]) => (Math.min(l, LEVEL_MAX) / LEVEL_MAX) * req.exposureUs),
-        sensor: this.sensor,
-        gain: req.gain ?? this.geometry.sensor.defaultGain,
-        seed: req.seed,
-        noise: req.noise !== false,
-        out,
-        pack: req.pack ?? 'raw',
-        arena: this.arena || undefined,
-      },
-      this.heightPx,
-    ).finally(() => this.busy--);
+    // Native: the C exposure kernel (identical codes), one libuv work item per band of rows.
+    const native = this.native;
+    const H = this.heightPx;
+    const bands = Math.max(1, this.threads);
+    const done = native
+      ? Promise.all(Array.from({ length: bands }, (_, b) => native.expose({ ...job, rowStart: Math.floor((H * b) / bands), rowEnd: Math.floor((H * (b + 1)) / bands) }, H)))
+      : this.pool.synthesize({ ...job, arena: this.arena || undefined }, H);
+    await done.finally(() => this.busy--);
     return out;
   }
 }

@@ -40,6 +40,11 @@ export interface SynthesisJob {
 const TABLE_BITS = 12;
 const TABLE_MASK = (1 << TABLE_BITS) - 1;
 const gaussTable = buildGaussTable(1 << TABLE_BITS);
+
+/** The standard-normal table the noise draws from (shared with the native kernel; do not modify). */
+export function noiseTable(): Float32Array {
+  return gaussTable;
+}
 /** Pixels per kernel call; rows wider than this are split, each segment seeding its own noise streams. */
 export const SEGMENT_PX = 4096;
 // Arena layout (bytes; see wasm/sensor.wat): the normal table at 0, then per-thread scratch slots of one
@@ -168,6 +173,23 @@ export function loadSensorWasm(arena?: SensorArena): SensorWasm | null {
   return privateKernel;
 }
 
+/** The per-frame constants of a job (f32-rounded, packing shifts). */
+export function exposeParams(job: Pick<SynthesisJob, 'sensor' | 'gain' | 'pack'>): ExposeParams {
+  const { sensor, gain } = job;
+  const fr = Math.fround;
+  const bits = Math.round(Math.log2(sensor.adcMax + 1));
+  const pack = job.pack ?? 'raw';
+  return {
+    read2: fr(sensor.readNoiseE * sensor.readNoiseE),
+    full: fr(sensor.fullWellE),
+    k: fr((gain * (sensor.adcMax - sensor.blackLevelDn)) / sensor.fullWellE),
+    off: fr(sensor.blackLevelDn + 0.5),
+    adcMax: fr(sensor.adcMax),
+    shift: pack === 'msb8' ? bits - 8 : 0,
+    mulShift: pack === 'msb16' ? 16 - bits : 0,
+  };
+}
+
 /** Seed of noise lane 0..3 of one row segment: a cheap 32-bit mix of the row hash (never 0). */
 function laneSeed(rowHash: number, lane: number): number {
   let h = (rowHash + Math.imul(lane + 1, 0x9e3779b9)) | 0;
@@ -177,7 +199,7 @@ function laneSeed(rowHash: number, lane: number): number {
 }
 
 /** Per-frame constants, rounded to f32 as the SIMD kernel sees them. */
-interface ExposeParams {
+export interface ExposeParams {
   read2: number;
   full: number;
   k: number;
@@ -194,20 +216,10 @@ interface ExposeParams {
  * Arithmetic is f32; the SIMD kernel and the JS reference give identical codes.
  */
 export function synthesizeRows(job: SynthesisJob): void {
-  const { width, basis, weights, sensor, gain, out } = job;
+  const { width, basis, weights, out } = job;
   const nb = basis.length;
   const fr = Math.fround;
-  const bits = Math.round(Math.log2(sensor.adcMax + 1));
-  const pack = job.pack ?? 'raw';
-  const p: ExposeParams = {
-    read2: fr(sensor.readNoiseE * sensor.readNoiseE),
-    full: fr(sensor.fullWellE),
-    k: fr((gain * (sensor.adcMax - sensor.blackLevelDn)) / sensor.fullWellE),
-    off: fr(sensor.blackLevelDn + 0.5),
-    adcMax: fr(sensor.adcMax),
-    shift: pack === 'msb8' ? bits - 8 : 0,
-    mulShift: pack === 'msb16' ? 16 - bits : 0,
-  };
+  const p = exposeParams(job);
   // Bases in the arena are read in place; otherwise rows are copied into the thread's scratch slot.
   const arena = job.arena && basis.every((b) => b.buffer.byteLength === job.arena?.memory.buffer.byteLength) ? job.arena : undefined;
   const wasm = job.kernel === 'js' ? null : loadSensorWasm(arena);

@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap';
 import { existsSync } from 'node:fs';
 import { loadBoothGeometry, withCameraSize } from '../../../src/sim/geometry/booth-geometry.ts';
-import { renderAddonPath } from '../../../src/sim/render/native.ts';
+import { loadRenderNative, renderAddonPath } from '../../../src/sim/render/native.ts';
+import { SEGMENT_PX, synthesizeRows } from '../../../src/sim/render/sensor-kernel.ts';
 import { SceneRenderer, type ShadingBackend } from '../../../src/sim/render/scene-renderer.ts';
 import { buildScene } from '../../../src/sim/scenes/build-scene.ts';
 import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
@@ -58,4 +59,54 @@ t.test('backend selection', async (t) => {
   t.equal(auto.backend, built ? 'native' : 'wasm', 'auto picks the native kernel when it is built');
   t.equal(new SceneRenderer({ geometry, threads: 0, backend: 'wasm' }).backend, 'wasm', 'wasm can be forced');
   if (!built) t.throws(() => new SceneRenderer({ geometry, threads: 0, backend: 'native' }), 'forcing native without the addon fails');
+});
+
+t.test('the native exposure kernel gives exactly the JS reference codes', { skip: built ? false : 'native/render addon not built' }, async (t) => {
+  const native = loadRenderNative();
+  if (!native) return;
+  const sensor = { fullWellE: 10500, readNoiseE: 2.4, blackLevelDn: 64, adcMax: 4095 };
+  // One full 4096-px segment plus a 5-px tail; a ramp from dark to past full well plus pixel-scale structure.
+  const width = SEGMENT_PX + 5;
+  const height = 6;
+  const a = new Float32Array(width * height).map((_, i) => ((i % width) / width) * 14 + (i % 7) * 0.013);
+  const b = a.map((v, i) => (i % 11) * 0.1 + v * 0.5);
+  for (const pack of ['raw', 'msb16', 'msb8'] as const) {
+    for (const [basis, weights] of [[[], []], [[a], [1000]], [[a, b], [700, 333.3]]] as [Float32Array[], number[]][]) {
+      for (const noise of [true, false]) {
+        const job = { width, basis, weights, sensor, gain: 2, seed: 42, noise, pack };
+        const js = new Uint16Array(width * height);
+        synthesizeRows({ ...job, out: js, rowStart: 0, rowEnd: height, kernel: 'js' });
+        // Two bands, as the renderer splits a frame.
+        const c = new Uint16Array(width * height);
+        await Promise.all([native.expose({ ...job, out: c, rowStart: 0, rowEnd: 2 }, height), native.expose({ ...job, out: c, rowStart: 2, rowEnd: height }, height)]);
+        let diff = 0;
+        for (let i = 0; i < js.length; i++) if (js[i] !== c[i]) diff++;
+        t.equal(diff, 0, `${pack}, ${basis.length} LEDs, noise ${noise}: ${diff} differing pixels`);
+      }
+    }
+  }
+});
+
+t.test('a renderer frame: native = WebAssembly, code for code', { skip: built ? false : 'native/render addon not built' }, async (t) => {
+  const card = buildScene({ kind: 'card', seed: 5, geometry, config }).scene;
+  const frames: Uint16Array[] = [];
+  const nativeBases: Float32Array[] = [];
+  for (const backend of ['native', 'wasm'] as const) {
+    const r = new SceneRenderer({ geometry, threads: 2, backend });
+    await r.start();
+    try {
+      r.setScene(card);
+      await r.renderBases();
+      // The same bases for both (the shading kernels differ in f32 rounding): copy the native ones over.
+      if (backend === 'wasm') for (let k = 0; k < 24; k++) (await r.basis(k)).set(nativeBases[k]);
+      else for (let k = 0; k < 24; k++) nativeBases.push((await r.basis(k)).slice());
+      const levels = Array.from({ length: 24 }, (_, k) => (k % 5 === 0 ? 3000 : k === 7 ? 4095 : 0));
+      frames.push((await r.expose({ levels, exposureUs: 8000, seed: 9, pack: 'msb16' })).slice());
+    } finally {
+      await r.stop();
+    }
+  }
+  let diff = 0;
+  for (let i = 0; i < frames[0].length; i++) if (frames[0][i] !== frames[1][i]) diff++;
+  t.equal(diff, 0, 'identical Mono16 frame');
 });
