@@ -61,7 +61,15 @@ export function paintCardFace(maps: SurfaceMaps, frame: PrintFrame, side: 'front
   const rowCos = new Float64Array(4);
   const rowBlobs: Blob[] = [];
   const rowA = new Float64Array(nx);
-  const rowArt = new Uint8Array(nx);
+  // Column ranges (us increases with j): print frame [jf0, jf1], inside the keyline [jk0, jk1].
+  let jf0 = 0;
+  while (jf0 < nx && us[jf0] < frame.uMin) jf0++;
+  let jf1 = nx - 1;
+  while (jf1 >= 0 && us[jf1] > frame.uMax) jf1--;
+  let jk0 = jf0;
+  while (jk0 < nx && us[jk0] < frame.uMin + keyline) jk0++;
+  let jk1 = jf1;
+  while (jk1 >= 0 && us[jk1] > frame.uMax - keyline) jk1--;
   const albedo = maps.albedo;
   const cu = (frame.uMin + frame.uMax) / 2;
   const cv = (frame.vMin + frame.vMax) / 2;
@@ -85,46 +93,50 @@ export function paintCardFace(maps: SurfaceMaps, frame: PrintFrame, side: 'front
     const glyphC = Math.cos(textRow * 1.7);
     const backWaveRow = Math.sin(v * waves[0].kv);
     const backWaveRowC = Math.cos(v * waves[0].kv);
-    // Pass 1: each sample's base albedo (artwork samples flagged for the blobs).
-    for (let j = 0; j < nx; j++) {
-      const u = us[j];
-      let a: number;
-      let art = 0;
-      if (u < frame.uMin || u > frame.uMax || !inFrameV) {
-        a = borderAlbedo;
-      } else if (u < frame.uMin + keyline || u > frame.uMax - keyline || keylineV) {
-        a = 0.07;
-      } else if (side === 'back') {
-        // A card back: concentric rings around the centre of the print frame.
-        const du = u - cu;
-        const dv = (v - cv) * 0.8;
-        const r = Math.sqrt(du * du + dv * dv);
-        a = 0.35 + 0.2 * Math.cos(r * 0.9) + a0 * (s0[j] * backWaveRowC + c0[j] * backWaveRow);
-      } else if (v > nameBarV) {
-        a = 0.72;
-      } else if (v < textBoxV) {
-        // Text box: pale panel with rows of dark "glyph" dashes.
-        const glyph = glyphSin[j] * glyphC + glyphCos[j] * glyphS > 0.3;
-        a = inTextRow && glyph ? 0.18 : 0.7;
+    // Pass 1: each sample's base albedo, by column ranges (border | keyline | interior | keyline | border).
+    let art = false;
+    if (!inFrameV) {
+      rowA.fill(borderAlbedo);
+    } else {
+      rowA.fill(borderAlbedo, 0, jf0);
+      rowA.fill(borderAlbedo, jf1 + 1);
+      if (keylineV) {
+        rowA.fill(0.07, jf0, jf1 + 1);
       } else {
-        a = base + a0 * (s0[j] * rc0 + c0[j] * rs0);
-        a += a1 * (s1[j] * rc1 + c1[j] * rs1);
-        a += a2 * (s2[j] * rc2 + c2[j] * rs2);
-        a += a3 * (s3[j] * rc3 + c3[j] * rs3);
-        art = 1;
+        rowA.fill(0.07, jf0, Math.min(jk0, jf1 + 1));
+        rowA.fill(0.07, Math.max(jk1 + 1, jf0), jf1 + 1);
+        if (side === 'back') {
+          // A card back: concentric rings around the centre of the print frame.
+          const dv = (v - cv) * 0.8;
+          for (let j = jk0; j <= jk1; j++) {
+            const du = us[j] - cu;
+            const r = Math.sqrt(du * du + dv * dv);
+            rowA[j] = 0.35 + 0.2 * Math.cos(r * 0.9) + a0 * (s0[j] * backWaveRowC + c0[j] * backWaveRow);
+          }
+        } else if (v > nameBarV) {
+          rowA.fill(0.72, jk0, jk1 + 1);
+        } else if (v < textBoxV) {
+          // Text box: pale panel with rows of dark "glyph" dashes.
+          for (let j = jk0; j <= jk1; j++) rowA[j] = inTextRow && glyphSin[j] * glyphC + glyphCos[j] * glyphS > 0.3 ? 0.18 : 0.7;
+        } else {
+          art = true;
+          for (let j = jk0; j <= jk1; j++) {
+            let a = base + a0 * (s0[j] * rc0 + c0[j] * rs0);
+            a += a1 * (s1[j] * rc1 + c1[j] * rs1);
+            a += a2 * (s2[j] * rc2 + c2[j] * rs2);
+            rowA[j] = a + a3 * (s3[j] * rc3 + c3[j] * rs3);
+          }
+        }
       }
-      rowA[j] = a;
-      rowArt[j] = art;
     }
     // Pass 2: blobs in order (each sample sees them in the same order as one loop per sample would), each
-    // over its own columns only.
-    for (let k = 0; k < rowBlobs.length; k++) {
+    // over its own artwork columns only.
+    for (let k = 0; art && k < rowBlobs.length; k++) {
       const b = rowBlobs[k];
-      const ja = Math.max(0, Math.floor((b.u - b.ru) / maps.pitchMm + maps.widthPx / 2 - 0.5) - 1 - x0);
-      const jb = Math.min(nx - 1, Math.ceil((b.u + b.ru) / maps.pitchMm + maps.widthPx / 2 - 0.5) + 1 - x0);
+      const ja = Math.max(jk0, Math.floor((b.u - b.ru) / maps.pitchMm + maps.widthPx / 2 - 0.5) - 1 - x0);
+      const jb = Math.min(jk1, Math.ceil((b.u + b.ru) / maps.pitchMm + maps.widthPx / 2 - 0.5) + 1 - x0);
       const dv = (v - b.v) / b.rv;
       for (let j = ja; j <= jb; j++) {
-        if (rowArt[j] === 0) continue;
         const du = (us[j] - b.u) / b.ru;
         const d2 = du * du + dv * dv;
         if (d2 < 1) rowA[j] += (b.albedo - rowA[j]) * Math.min(1, (1 - d2) * 4);
