@@ -1,7 +1,7 @@
 // Robust vs plain least-squares photometric stereo, measured end to end:
-//  1. a DiLiGenT-like shiny sphere (test/vision/diligent-like.ts: 96 lights, RGB intensities, GGX
-//     highlights, attached shadows, 16-bit) written in the common folder format, reconstructed by the real
-//     CLI (`gradebooth reconstruct --method robust|ls`), normals.png scored against the analytic normals;
+//  1. DiLiGenT-like shiny spheres and bowls (test/vision/diligent-like.ts: 96 lights, RGB intensities,
+//     GGX highlights, attached and (bowls) cast shadows, 16-bit) in the common folder format, through the
+//     real CLI (`gradebooth reconstruct --method robust|ls`), normals.png scored against the analytic normals;
 //     plus the confidence where readings were rejected (highlights) vs where none were;
 //  2. the real psm-uw objects (when /work/shared/data/psm-uw exists): gray-sphere normal error against
 //     the sphere fitted to its mask, and leave-one-out prediction error of all six objects.
@@ -28,6 +28,8 @@ try {
     { name: 'sharp (α 0.08)', opt: { roughness: 0.08, specular: 1.5 } },
     { name: 'broad sheen (α 0.3)', opt: { roughness: 0.3, specular: 1.0 } },
     { name: 'glossy + calibration error 1°/3% + 2% ambient', opt: { roughness: 0.15, specular: 1.5, directionErrorDeg: 1, intensityError: 0.03, ambient: 0.02 } },
+    { name: 'bowl (cast shadows) + calibration error + ambient', opt: { shape: 'bowl', roughness: 0.15, specular: 1.5, directionErrorDeg: 1, intensityError: 0.03, ambient: 0.02 } },
+    { name: 'hemispherical bowl (deep cast shadows) + calibration error + ambient', opt: { shape: 'bowl', rimHeight: 0, roughness: 0.15, specular: 1.5, directionErrorDeg: 1, intensityError: 0.03, ambient: 0.02 } },
   ];
   for (const c of cases) {
     const cap = renderShinySphere({ sizePx: size, radiusPx: size * 0.45, ...c.opt });
@@ -43,7 +45,7 @@ try {
       line.push(`${method} mean ${e.meanDeg.toFixed(2)}° median ${e.medianDeg.toFixed(2)}°`);
     }
     const conf = await highlightConfidence(dir, cap);
-    console.log(`DiLiGenT-like sphere ${size}px, ${c.name}: ${line.join('; ')}; robust confidence ${conf.clean.toFixed(2)} without highlights, ${conf.highlight.toFixed(2)} with ≥ 3 specular readings`);
+    console.log(`DiLiGenT-like ${size}px, ${c.name}: ${line.join('; ')}; robust confidence ${conf.clean.toFixed(2)} without highlights, ${conf.highlight.toFixed(2)} with ≥ 3 specular readings`);
   }
   if (!values['skip-real'] && psmUwDir) {
     const g = await grayReference(join(root, 'gray'));

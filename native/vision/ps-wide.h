@@ -132,7 +132,7 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
   for (int i = 0; i < n; i++) {
     v16f val = load16(j, kind, i, p);
     I[i] = val;
-    if (!allValid) valid[i] = val < wsel(K[WK(i, 3)] > wsplat(0), wsplat((float)j->saturation), wsplat(-1));
+    if (!allValid) { valid[i] = val < wsel(K[WK(i, 3)] > wsplat(0), wsplat((float)j->saturation), wsplat(-1)); }
     v16f si = val * K[WK(i, 3)];
     s[i] = si;
     v16f vlo = wsel(VALID(i), si, wsplat(INFINITY)), vhi = wsel(VALID(i), si, wsplat(-INFINITY));
@@ -191,59 +191,68 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
   v16f gx, gy, gz;
   v16i ok1 = wsolve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &gx, &gy, &gz) & (cnt >= wsplat(3));
   gx = wand(ok1, gx); gy = wand(ok1, gy); gz = wand(ok1, gz);
-  // Pass 2: readings that agree with the first estimate.
-  v16f gNorm = wsqrt(gx * gx + gy * gy + gz * gz);
-  d00 = d01 = d02 = d11 = d12 = d22 = b0 = b1 = b2 = wsplat(0);
-  v16f magSum = wsplat(0), e2 = wsplat(0), magSumB = wsplat(0), e2B = wsplat(0);
-  c0 = c1 = c2 = wsplat(0);
-  v16i keptI = wsplati(0), litI = wsplati(0);
-  const v16f cosScale = gNorm * wsplat((float)j->cosMin), tolScale = gNorm * wsplat((float)j->tol);
-  v16i keep[PS_MAX_LIGHTS];
-  v16i all = wsplati(-1);
+  // Passes 2 and 3: readings that agree with the current estimate; pass 3 only for lanes where pass 2
+  // rejected a lit reading (and only when some lane of the block needs it). A pass's result replaces
+  // the estimate only where it solves.
+  v16i active = ok1;
+  v16f conf = wsel(ok1, wsplat(0.1f), wsplat(0));
+  const v16f cosMinV = wsplat((float)j->cosMin), tolV = wsplat((float)j->tol);
+  for (int gate = 0; gate < 2; gate++) {
+    v16f gNorm = wsqrt(gx * gx + gy * gy + gz * gz);
+    d00 = d01 = d02 = d11 = d12 = d22 = b0 = b1 = b2 = wsplat(0);
+    v16f magSum = wsplat(0), e2 = wsplat(0), magSumB = wsplat(0), e2B = wsplat(0);
+    c0 = c1 = c2 = wsplat(0);
+    v16i keptI = wsplati(0), litI = wsplati(0);
+    const v16f cosScale = gNorm * cosMinV, tolScale = gNorm * tolV;
+    v16i keep[PS_MAX_LIGHTS];
+    v16i all = wsplati(-1);
 #define PS_PASS2(i, B0, B1, B2, E2, MS)                                                 \
   do {                                                                                  \
-    const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];                           \
-    const v16f mag = K[WK(i, 4)];                                                       \
+    const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];                                        \
     /* in units of the light's full shading (÷|l|): s = I/|l| against g·l/|l| */         \
-    v16f predU = (gx * lx + gy * ly + gz * lz) * K[WK(i, 3)];                            \
+    v16f predU = (gx * lx + gy * ly + gz * lz) * K[WK(i, 3)];                                   \
     /* a zero-length light predicts 0, which is not > 0: never lit */                   \
-    v16i lighted = predU > cosScale;                                                     \
-    v16i k = VALID(i) & lighted & (wabs(s[i] - predU) <= tolScale);                      \
+    v16i lighted = predU > cosScale;                                                      \
+    v16i k = VALID(i) & lighted & (wabs(s[i] - predU) <= tolScale);                        \
     keep[i] = k;                                                                        \
     all &= k;                                                                           \
-    v16f wi = wand(k, I[i]);                                                             \
+    v16f wi = wand(k, I[i]);                                                               \
     B0 += wi * lx; B1 += wi * ly; B2 += wi * lz; E2 += wi * I[i];                       \
-    MS += wand(k, mag);                                                                  \
+    MS += wand(k, K[WK(i, 4)]);                                                               \
     keptI -= k; litI -= lighted;                                                        \
   } while (0)
-  for (i2 = 0; i2 + 1 < n; i2 += 2) { PS_PASS2(i2, b0, b1, b2, e2, magSum); PS_PASS2(i2 + 1, c0, c1, c2, e2B, magSumB); }
-  if (i2 < n) PS_PASS2(i2, b0, b1, b2, e2, magSum);
+    for (i2 = 0; i2 + 1 < n; i2 += 2) { PS_PASS2(i2, b0, b1, b2, e2, magSum); PS_PASS2(i2 + 1, c0, c1, c2, e2B, magSumB); }
+    if (i2 < n) PS_PASS2(i2, b0, b1, b2, e2, magSum);
 #undef PS_PASS2
-  b0 += c0; b1 += c1; b2 += c2; e2 += e2B; magSum += magSumB;
-  v16f kept = __builtin_convertvector(keptI, v16f), lit = __builtin_convertvector(litI, v16f);
-  // Left-out readings (shadows, highlights): usually none, or the same few lights across the block.
-  if (!wall(all)) {
-    for (int i = 0; i < n; i++) {
-      if (wall(keep[i])) continue;
-      const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
-      v16f r = wand(~keep[i], wsplat(1));
-      d00 += r * (lx * lx); d01 += r * (lx * ly); d02 += r * (lx * lz); d11 += r * (ly * ly); d12 += r * (ly * lz); d22 += r * (lz * lz);
+    b0 += c0; b1 += c1; b2 += c2; e2 += e2B; magSum += magSumB;
+    v16f kept = __builtin_convertvector(keptI, v16f), lit = __builtin_convertvector(litI, v16f);
+    // Left-out readings (shadows, highlights): usually none, or the same few lights across the block.
+    if (!wall(all)) {
+      for (int i = 0; i < n; i++) {
+        if (wall(keep[i])) continue;
+        const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
+        v16f r = wand(~keep[i], wsplat(1));
+        d00 += r * (lx * lx); d01 += r * (lx * ly); d02 += r * (lx * lz); d11 += r * (ly * ly); d12 += r * (ly * lz); d22 += r * (lz * lz);
+      }
     }
+    a00 = K[WK_NA + 0] - d00; a01 = K[WK_NA + 1] - d01; a02 = K[WK_NA + 2] - d02;
+    a11 = K[WK_NA + 3] - d11; a12 = K[WK_NA + 4] - d12; a22 = K[WK_NA + 5] - d22;
+    v16f hx, hy, hz;
+    v16i okG = wsolve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &hx, &hy, &hz) & (kept >= wsplat(3)) & active;
+    v16f r2 = wmax(e2 - (hx * b0 + hy * b1 + hz * b2), wsplat(0));
+    v16f h = wsqrt(hx * hx + hy * hy + hz * hz);
+    v16f keptSafe = wmax(kept, wsplat(1));
+    v16f rms = wsqrt(r2 / keptSafe);
+    v16f denom = h * (magSum / keptSafe);
+    v16f x = wsel(denom > wsplat(0), rms / denom / wsplat(0.05f), wsplat(1e3f));
+    v16f q = wmin((kept - wsplat(2)) / wsplat(4), wsplat(1));
+    v16f rej = (wsplat(1) - kept / wmax(lit, wsplat(1))) / wsplat(0.1f);
+    conf = wsel(okG, q / ((wsplat(1) + x * x) * (wsplat(1) + rej * rej)), conf);
+    gx = wsel(okG, hx, gx); gy = wsel(okG, hy, gy); gz = wsel(okG, hz, gz);
+    active = okG & (keptI != litI);
+    if (!wany(active)) break;
   }
-  a00 = K[WK_NA + 0] - d00; a01 = K[WK_NA + 1] - d01; a02 = K[WK_NA + 2] - d02;
-  a11 = K[WK_NA + 3] - d11; a12 = K[WK_NA + 4] - d12; a22 = K[WK_NA + 5] - d22;
-  v16f hx, hy, hz;
-  v16i ok2 = wsolve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &hx, &hy, &hz) & (kept >= wsplat(3)) & ok1;
-  gx = wsel(ok2, hx, gx); gy = wsel(ok2, hy, gy); gz = wsel(ok2, hz, gz);
-  v16f r2 = wmax(e2 - (hx * b0 + hy * b1 + hz * b2), wsplat(0));
   v16f g = wsqrt(gx * gx + gy * gy + gz * gz);
-  v16f keptSafe = wmax(kept, wsplat(1));
-  v16f rms = wsqrt(r2 / keptSafe);
-  v16f denom = g * (magSum / keptSafe);
-  v16f x = wsel(denom > wsplat(0), rms / denom / wsplat(0.05f), wsplat(1e3f));
-  v16f q = wmin((kept - wsplat(2)) / wsplat(4), wsplat(1));
-  v16f rej = (wsplat(1) - kept / wmax(lit, wsplat(1))) / wsplat(0.1f);
-  v16f conf = wsel(ok2, q / ((wsplat(1) + x * x) * (wsplat(1) + rej * rej)), wsel(ok1, wsplat(0.1f), wsplat(0)));
   v16i pos = g > wsplat(0);
   v16f r = wsel(pos, wsplat(1) / g, wsplat(0));
   store16(j, p, m, gx * r, gy * r, wsel(pos, gz * r, wsplat(1)), g, wand(pos, conf));

@@ -144,27 +144,33 @@ static void pixelScalar(const PsParams* j, size_t p, int t) {
     gx = inv[0] * b0 + inv[1] * b1 + inv[2] * b2;
     gy = inv[3] * b0 + inv[4] * b1 + inv[5] * b2;
     gz = inv[6] * b0 + inv[7] * b1 + inv[8] * b2;
-    double gNorm = sqrt(gx * gx + gy * gy + gz * gz);
-    a00 = a01 = a02 = a11 = a12 = a22 = b0 = b1 = b2 = 0;
-    int kept = 0, lit = 0;
-    double magSum = 0;
-    for (int i = 0; i < n; i++) {
-      if (!(im[i] > 0)) continue;
-      double lx = v[3 * i], ly = v[3 * i + 1], lz = v[3 * i + 2];
-      double mag = 1.0 / im[i];
-      double pred = lx * gx + ly * gy + lz * gz;
-      double scale = gNorm * mag;
-      if (!(pred > j->cosMin * scale)) continue;
-      lit++;
-      if (state[i] && fabs(I[i] - pred) <= j->tol * scale) {
-        a00 += lx * lx; a01 += lx * ly; a02 += lx * lz; a11 += ly * ly; a12 += ly * lz; a22 += lz * lz;
-        b0 += I[i] * lx; b1 += I[i] * ly; b2 += I[i] * lz;
-        state[i] = 3;
-        kept++;
-        magSum += mag;
+    // Passes 2 and 3 (the second only where pass 2 rejected a lit reading), as in ps-kernel.ts.
+    for (int gate = 0; gate < 2; gate++) {
+      double gNorm = sqrt(gx * gx + gy * gy + gz * gz);
+      a00 = a01 = a02 = a11 = a12 = a22 = b0 = b1 = b2 = 0;
+      int kept = 0, lit = 0;
+      double magSum = 0;
+      for (int i = 0; i < n; i++) {
+        if (!(im[i] > 0)) continue;
+        if (state[i] == 3) state[i] = 1;
+        double lx = v[3 * i], ly = v[3 * i + 1], lz = v[3 * i + 2];
+        double mag = 1.0 / im[i];
+        double pred = lx * gx + ly * gy + lz * gz;
+        double scale = gNorm * mag;
+        if (!(pred > j->cosMin * scale)) continue;
+        lit++;
+        if (state[i] && fabs(I[i] - pred) <= j->tol * scale) {
+          a00 += lx * lx; a01 += lx * ly; a02 += lx * lz; a11 += ly * ly; a12 += ly * lz; a22 += lz * lz;
+          b0 += I[i] * lx; b1 += I[i] * ly; b2 += I[i] * lz;
+          state[i] = 3;
+          kept++;
+          magSum += mag;
+        }
       }
-    }
-    if (kept >= 3 && invert3(a00, a01, a02, a11, a12, a22, inv)) {
+      if (!(kept >= 3 && invert3(a00, a01, a02, a11, a12, a22, inv))) {
+        if (gate == 0) conf = 0.1;
+        break;
+      }
       gx = inv[0] * b0 + inv[1] * b1 + inv[2] * b2;
       gy = inv[3] * b0 + inv[4] * b1 + inv[5] * b2;
       gz = inv[6] * b0 + inv[7] * b1 + inv[8] * b2;
@@ -179,8 +185,7 @@ static void pixelScalar(const PsParams* j, size_t p, int t) {
       double q = (kept - 2) / 4.0;
       double rej = (1.0 - (double)kept / lit) / 0.1;
       conf = (q < 1 ? q : 1) / ((1 + x * x) * (1 + rej * rej));
-    } else {
-      conf = 0.1;
+      if (kept == lit) break;
     }
   }
   writeOut(j, p, gx, gy, gz, conf);
@@ -363,58 +368,68 @@ static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j
   v8f gx, gy, gz;
   v8i ok1 = solve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &gx, &gy, &gz) & (cnt >= splat(3));
   gx = vand(ok1, gx); gy = vand(ok1, gy); gz = vand(ok1, gz);
-  // Pass 2: readings that agree with the first estimate.
-  v8f gNorm = vsqrt(gx * gx + gy * gy + gz * gz);
-  d00 = d01 = d02 = d11 = d12 = d22 = b0 = b1 = b2 = splat(0);
-  v8f magSum = splat(0), e2 = splat(0), magSumB = splat(0), e2B = splat(0);
-  c0 = c1 = c2 = splat(0);
-  v8i keptI = splat_i_(0), litI = splat_i_(0);
-  const v8f cosScale = gNorm * splat((float)j->cosMin), tolScale = gNorm * splat((float)j->tol);
-  v8i keep[PS_MAX_LIGHTS];
-  v8i all = splat_i_(-1);
+  // Passes 2 and 3: readings that agree with the current estimate; pass 3 only for lanes where pass 2
+  // rejected a lit reading (and only when some lane of the block needs it). A pass's result replaces
+  // the estimate only where it solves.
+  v8i active = ok1;
+  v8f conf = vsel(ok1, splat(0.1f), splat(0));
+  const v8f cosMinV = splat((float)j->cosMin), tolV = splat((float)j->tol);
+  for (int gate = 0; gate < 2; gate++) {
+    v8f gNorm = vsqrt(gx * gx + gy * gy + gz * gz);
+    d00 = d01 = d02 = d11 = d12 = d22 = b0 = b1 = b2 = splat(0);
+    v8f magSum = splat(0), e2 = splat(0), magSumB = splat(0), e2B = splat(0);
+    c0 = c1 = c2 = splat(0);
+    v8i keptI = splat_i_(0), litI = splat_i_(0);
+    const v8f cosScale = gNorm * cosMinV, tolScale = gNorm * tolV;
+    v8i keep[PS_MAX_LIGHTS];
+    v8i all = splat_i_(-1);
 #define PS_PASS2(i, B0, B1, B2, E2, MS)                                                 \
   do {                                                                                  \
-    const float lx = lv[3 * (i)], ly = lv[3 * (i) + 1], lz = lv[3 * (i) + 2];           \
-    const float mag = sc->mag[i];                                                       \
-    v8f pred = gx * lx + gy * ly + gz * lz;                                             \
+    const v8f lx = splat(lv[3 * (i)]), ly = splat(lv[3 * (i) + 1]), lz = splat(lv[3 * (i) + 2]);                                        \
+    /* in units of the light's full shading (÷|l|): s = I/|l| against g·l/|l| */         \
+    v8f predU = (gx * lx + gy * ly + gz * lz) * splat(im[i]);                                   \
     /* a zero-length light predicts 0, which is not > 0: never lit */                   \
-    v8i lighted = pred > cosScale * mag;                                                \
-    v8i k = valid[i] & lighted & (vabs(I[i] - pred) <= tolScale * mag);                 \
+    v8i lighted = predU > cosScale;                                                      \
+    v8i k = valid[i] & lighted & (vabs(s[i] - predU) <= tolScale);                        \
     keep[i] = k;                                                                        \
     all &= k;                                                                           \
-    v8f wi = vand(k, I[i]);                                                             \
+    v8f wi = vand(k, I[i]);                                                               \
     B0 += wi * lx; B1 += wi * ly; B2 += wi * lz; E2 += wi * I[i];                       \
-    MS += vand(k, splat(mag));                                                          \
+    MS += vand(k, splat(sc->mag[i]));                                                               \
     keptI -= k; litI -= lighted;                                                        \
   } while (0)
-  for (i2 = 0; i2 + 1 < n; i2 += 2) { PS_PASS2(i2, b0, b1, b2, e2, magSum); PS_PASS2(i2 + 1, c0, c1, c2, e2B, magSumB); }
-  if (i2 < n) PS_PASS2(i2, b0, b1, b2, e2, magSum);
+    for (i2 = 0; i2 + 1 < n; i2 += 2) { PS_PASS2(i2, b0, b1, b2, e2, magSum); PS_PASS2(i2 + 1, c0, c1, c2, e2B, magSumB); }
+    if (i2 < n) PS_PASS2(i2, b0, b1, b2, e2, magSum);
 #undef PS_PASS2
-  b0 += c0; b1 += c1; b2 += c2; e2 += e2B; magSum += magSumB;
-  v8f kept = __builtin_convertvector(keptI, v8f), lit = __builtin_convertvector(litI, v8f);
-  // Left-out readings (shadows, highlights): usually none, or the same few lights across the block.
-  if (!allSet(all)) {
-    for (int i = 0; i < n; i++) {
-      if (allSet(keep[i])) continue;
-      const float lx = lv[3 * i], ly = lv[3 * i + 1], lz = lv[3 * i + 2];
-      v8f r = vand(~keep[i], splat(1));
-      d00 += r * (lx * lx); d01 += r * (lx * ly); d02 += r * (lx * lz); d11 += r * (ly * ly); d12 += r * (ly * lz); d22 += r * (lz * lz);
+    b0 += c0; b1 += c1; b2 += c2; e2 += e2B; magSum += magSumB;
+    v8f kept = __builtin_convertvector(keptI, v8f), lit = __builtin_convertvector(litI, v8f);
+    // Left-out readings (shadows, highlights): usually none, or the same few lights across the block.
+    if (!allSet(all)) {
+      for (int i = 0; i < n; i++) {
+        if (allSet(keep[i])) continue;
+        const v8f lx = splat(lv[3 * (i)]), ly = splat(lv[3 * (i) + 1]), lz = splat(lv[3 * (i) + 2]);
+        v8f r = vand(~keep[i], splat(1));
+        d00 += r * (lx * lx); d01 += r * (lx * ly); d02 += r * (lx * lz); d11 += r * (ly * ly); d12 += r * (ly * lz); d22 += r * (lz * lz);
+      }
     }
+    a00 = splat(na[0]) - d00; a01 = splat(na[1]) - d01; a02 = splat(na[2]) - d02;
+    a11 = splat(na[3]) - d11; a12 = splat(na[4]) - d12; a22 = splat(na[5]) - d22;
+    v8f hx, hy, hz;
+    v8i okG = solve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &hx, &hy, &hz) & (kept >= splat(3)) & active;
+    v8f r2 = vmax(e2 - (hx * b0 + hy * b1 + hz * b2), splat(0));
+    v8f h = vsqrt(hx * hx + hy * hy + hz * hz);
+    v8f keptSafe = vmax(kept, splat(1));
+    v8f rms = vsqrt(r2 / keptSafe);
+    v8f denom = h * (magSum / keptSafe);
+    v8f x = vsel(denom > splat(0), rms / denom / splat(0.05f), splat(1e3f));
+    v8f q = vmin((kept - splat(2)) / splat(4), splat(1));
+    v8f rej = (splat(1) - kept / vmax(lit, splat(1))) / splat(0.1f);
+    conf = vsel(okG, q / ((splat(1) + x * x) * (splat(1) + rej * rej)), conf);
+    gx = vsel(okG, hx, gx); gy = vsel(okG, hy, gy); gz = vsel(okG, hz, gz);
+    active = okG & (keptI != litI);
+    if (!anySet(active)) break;
   }
-  a00 = splat(na[0]) - d00; a01 = splat(na[1]) - d01; a02 = splat(na[2]) - d02;
-  a11 = splat(na[3]) - d11; a12 = splat(na[4]) - d12; a22 = splat(na[5]) - d22;
-  v8f hx, hy, hz;
-  v8i ok2 = solve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &hx, &hy, &hz) & (kept >= splat(3)) & ok1;
-  gx = vsel(ok2, hx, gx); gy = vsel(ok2, hy, gy); gz = vsel(ok2, hz, gz);
-  v8f r2 = vmax(e2 - (hx * b0 + hy * b1 + hz * b2), splat(0));
   v8f g = vsqrt(gx * gx + gy * gy + gz * gz);
-  v8f keptSafe = vmax(kept, splat(1));
-  v8f rms = vsqrt(r2 / keptSafe);
-  v8f denom = g * (magSum / keptSafe);
-  v8f x = vsel(denom > splat(0), rms / denom / splat(0.05f), splat(1e3f));
-  v8f q = vmin((kept - splat(2)) / splat(4), splat(1));
-  v8f rej = (splat(1) - kept / vmax(lit, splat(1))) / splat(0.1f);
-  v8f conf = vsel(ok2, q / ((splat(1) + x * x) * (splat(1) + rej * rej)), vsel(ok1, splat(0.1f), splat(0)));
   v8i pos = g > splat(0);
   v8f r = vsel(pos, splat(1) / g, splat(0));
   store8(j, p, m, gx * r, gy * r, vsel(pos, gz * r, splat(1)), g, vand(pos, conf));

@@ -8,7 +8,7 @@ export type Plane = Uint8Array | Uint16Array | Float32Array;
 
 /** Estimator settings, shared by the TS and C kernels. */
 export interface PsKernelOptions {
-  /** 'ls': plain least squares over all lights; 'robust': trimmed + residual-gated re-solve. */
+  /** 'ls': plain least squares over all lights; 'robust': trimmed solve, then up to two residual-gated re-solves. */
   method: 'ls' | 'robust';
   /** Darkest readings dropped in the first pass (shadows). */
   trimLow: number;
@@ -27,8 +27,8 @@ export const defaultPsKernelOptions: PsKernelOptions = {
   trimLow: 2,
   trimHigh: 1,
   saturation: Infinity,
-  residualTol: 0.1,
-  cosMin: 0.1,
+  residualTol: 0.11,
+  cosMin: 0.075,
 };
 
 /** Per-tile tables derived from the light field: LS pseudo-inverse and the light magnitudes. */
@@ -176,32 +176,41 @@ export function psRowsTs(
           gy = inv[3] * b0 + inv[4] * b1 + inv[5] * b2;
           gz = inv[6] * b0 + inv[7] * b1 + inv[8] * b2;
           // Pass 2: keep every reading that agrees with the first estimate (re-admits good readings the
-          // trim dropped, rejects shadows/highlights beyond the trim count).
-          const gNorm = Math.hypot(gx, gy, gz);
-          a00 = a01 = a02 = a11 = a12 = a22 = b0 = b1 = b2 = 0;
-          let kept = 0;
-          let lit = 0;
-          let magSum = 0;
-          for (let i = 0; i < n; i++) {
-            if (!(im[t * n + i] > 0)) continue;
-            const lx = v[lb + 3 * i], ly = v[lb + 3 * i + 1], lz = v[lb + 3 * i + 2];
-            const mag = 1 / im[t * n + i];
-            const pred = lx * gx + ly * gy + lz * gz;
-            const scale = gNorm * mag;
-            // Lit (by the first estimate) readings, saturated or not: rejecting one is a model failure
-            // (highlight, noise), unlike leaving out an attached shadow.
-            if (!(pred > opt.cosMin * scale)) continue;
-            lit++;
-            if (state[i] !== 0 && Math.abs(I[i] - pred) <= opt.residualTol * scale) {
-              a00 += lx * lx; a01 += lx * ly; a02 += lx * lz; a11 += ly * ly; a12 += ly * lz; a22 += lz * lz;
-              b0 += I[i] * lx; b1 += I[i] * ly; b2 += I[i] * lz;
-              state[i] = 3;
-              kept++;
-              magSum += mag;
+          // trim dropped, rejects shadows/highlights beyond the trim count). Pass 3 gates again around
+          // the pass-2 estimate, for pixels where pass 2 rejected a lit reading (a pass-1 estimate pulled by
+          // many shadows or highlights gates too loosely or too tightly); it keeps its result only when
+          // it solves.
+          let done = false;
+          for (let gate = 0; gate < 2 && !done; gate++) {
+            const gNorm = Math.hypot(gx, gy, gz);
+            a00 = a01 = a02 = a11 = a12 = a22 = b0 = b1 = b2 = 0;
+            let kept = 0;
+            let lit = 0;
+            let magSum = 0;
+            for (let i = 0; i < n; i++) {
+              if (!(im[t * n + i] > 0)) continue;
+              if (state[i] === 3) state[i] = 1;
+              const lx = v[lb + 3 * i], ly = v[lb + 3 * i + 1], lz = v[lb + 3 * i + 2];
+              const mag = 1 / im[t * n + i];
+              const pred = lx * gx + ly * gy + lz * gz;
+              const scale = gNorm * mag;
+              // Lit (by the current estimate) readings, saturated or not: rejecting one is a model
+              // failure (highlight, noise), unlike leaving out an attached shadow.
+              if (!(pred > opt.cosMin * scale)) continue;
+              lit++;
+              if (state[i] !== 0 && Math.abs(I[i] - pred) <= opt.residualTol * scale) {
+                a00 += lx * lx; a01 += lx * ly; a02 += lx * lz; a11 += ly * ly; a12 += ly * lz; a22 += lz * lz;
+                b0 += I[i] * lx; b1 += I[i] * ly; b2 += I[i] * lz;
+                state[i] = 3;
+                kept++;
+                magSum += mag;
+              }
             }
-          }
-          const inv2 = kept >= 3 ? invert3(a00, a01, a02, a11, a12, a22) : undefined;
-          if (inv2) {
+            const inv2 = kept >= 3 ? invert3(a00, a01, a02, a11, a12, a22) : undefined;
+            if (!inv2) {
+              if (gate === 0) conf = 0.1;
+              break;
+            }
             gx = inv2[0] * b0 + inv2[1] * b1 + inv2[2] * b2;
             gy = inv2[3] * b0 + inv2[4] * b1 + inv2[5] * b2;
             gz = inv2[6] * b0 + inv2[7] * b1 + inv2[8] * b2;
@@ -218,8 +227,7 @@ export function psRowsTs(
             // readings (6 or more for full confidence).
             const rej = (1 - kept / lit) / 0.1;
             conf = Math.min(1, (kept - 2) / 4) / ((1 + x * x) * (1 + rej * rej));
-          } else {
-            conf = 0.1;
+            done = kept === lit;
           }
         }
       }

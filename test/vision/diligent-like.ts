@@ -14,8 +14,16 @@ import { mulberry32 } from '../helpers/mulberry32.ts';
 export interface ShinySphereOptions {
   /** Image edge in px (square). */
   sizePx: number;
-  /** Sphere radius in px. */
+  /** Sphere radius in px (the bowl's sphere for shape 'bowl'). */
   radiusPx: number;
+  /**
+   * 'sphere' (convex: attached shadows only) or 'bowl': the inside of a sphere below a rim plane at
+   * rimHeight × radius under its centre, set in a flat table (mask: bowl and a ring of table around it) —
+   * concave, so the walls cast shadows into it.
+   */
+  shape?: 'sphere' | 'bowl';
+  /** Bowl rim plane, as a fraction of the radius below the sphere's centre (0 = hemisphere; default 0.25). */
+  rimHeight?: number;
   /** GGX roughness α (DiLiGenT's ball is glossy plastic: ~0.1–0.2). */
   roughness?: number;
   /** Specular weight (multiplies the Cook-Torrance term; larger = brighter highlights). */
@@ -52,6 +60,8 @@ export interface ShinySphereCapture {
   normals: Float32Array;
   /** Per px: lights whose specular term exceeds 5% of that reading's diffuse full shading (ρ·E). */
   specularReadings: Uint8Array;
+  /** Per px: lights that face the surface but are blocked by it (cast shadows; bowl only). */
+  castShadows: Uint8Array;
 }
 
 /**
@@ -96,16 +106,31 @@ export function renderShinySphere(o: ShinySphereOptions): ShinySphereCapture {
   const normals = new Float32Array(3 * n);
   const mask = new Uint8Array(n);
   const c0 = (size - 1) / 2;
+  const bowl = o.shape === 'bowl';
+  const h = o.rimHeight ?? 0.25;
+  const rim2 = 1 - h * h; // bowl rim radius², in units of R
+  // Bowl: depth below the rim plane (units of R) where the surface is; the table is at 0.
+  const depth = new Float32Array(n);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const i = y * size + x;
       const dx = (x - c0) / R, dy = -(y - c0) / R, r2 = dx * dx + dy * dy;
-      if (r2 < 0.98 * 0.98) {
+      if (!bowl && r2 < 0.98 * 0.98) {
         normals.set([dx, dy, Math.sqrt(1 - r2)], 3 * i);
         mask[i] = 1;
-      } else normals[3 * i + 2] = 1;
+      } else if (bowl && r2 < rim2) {
+        // Inside a sphere centred at (0, 0, 0): surface z = −√(1 − r²), normal towards the centre.
+        const zs = Math.sqrt(1 - r2);
+        normals.set([-dx, -dy, zs], 3 * i);
+        depth[i] = zs - h;
+        mask[i] = 1;
+      } else {
+        normals[3 * i + 2] = 1;
+        if (bowl && r2 < rim2 * 1.3) mask[i] = 1;
+      }
     }
   }
+  const castShadows = new Uint8Array(n);
   const a2 = alpha * alpha;
   const k = alpha / 2; // Schlick-GGX geometry term for analytic lights
   const images: RasterImage[] = [];
@@ -123,7 +148,15 @@ export function renderShinySphere(o: ShinySphereOptions): ShinySphereCapture {
       if (mask[i]) {
         const nx = normals[3 * i], ny = normals[3 * i + 1], nz = normals[3 * i + 2];
         const ndl = nx * lx + ny * ly + nz * lz;
-        if (ndl > 0) {
+        let blocked = false;
+        if (bowl && depth[i] > 0 && ndl > 0) {
+          // The ray towards the light meets the sphere again at t = 2 n·l (from P = −n, |P| = 1);
+          // it is blocked when that point lies below the rim plane z = −h.
+          const t = 2 * ndl;
+          blocked = -nz + t * lz < -h;
+          if (blocked) castShadows[i]++;
+        }
+        if (ndl > 0 && !blocked) {
           const ndh = Math.max(0, nx * hx + ny * hy + nz * hz), ndv = Math.max(1e-4, nz);
           const d = a2 / (Math.PI * (ndh * ndh * (a2 - 1) + 1) ** 2);
           const g = (ndl / (ndl * (1 - k) + k)) * (ndv / (ndv * (1 - k) + k));
@@ -161,7 +194,7 @@ export function renderShinySphere(o: ShinySphereOptions): ShinySphereCapture {
     const f = 1 + (o.intensityError ?? 0) * (2 * rand() - 1);
     for (let c = 0; c < 3; c++) writtenI[3 * i + c] *= f;
   }
-  return { width: size, height: size, directions: written, intensities: writtenI, images, mask, normals, specularReadings };
+  return { width: size, height: size, directions: written, intensities: writtenI, images, mask, normals, specularReadings, castShadows };
 }
 
 /** Write a capture as a common-format folder (normal_gt.png included, as DiLiGenT ships it). */
