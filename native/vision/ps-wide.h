@@ -115,6 +115,30 @@ static inline __attribute__((always_inline)) void store16(const PsParams* j, siz
   store8(j, p + 8, (v8i)hi8(mf), hi8(ox), hi8(oy), hi8(oz), hi8(al), hi8(cf));
 }
 
+// Plain LS for 32 pixels of one tile: two independent 16-lane sums (see lsBlock in ps.c).
+static inline __attribute__((always_inline)) void lsBlock32w(const PsParams* j, int kind, size_t p, int t, const v8i* m) {
+  const int n = j->n;
+  const float* pv = j->pinv + (size_t)t * 3 * n;
+  v16f gx[2], gy[2], gz[2];
+  for (int b = 0; b < 2; b++) gx[b] = gy[b] = gz[b] = wsplat(0);
+  for (int b = 0; b < 4; b++) prefetchPlanes(j, kind, p + 8 * b);
+  for (int i = 0; i < n; i++) {
+    const v16f c0 = wsplat(pv[i]), c1 = wsplat(pv[n + i]), c2 = wsplat(pv[2 * n + i]);
+    for (int b = 0; b < 2; b++) {
+      v16f v = load16(j, kind, i, p + 16 * b);
+      gx[b] += c0 * v; gy[b] += c1 * v; gz[b] += c2 * v;
+    }
+  }
+  for (int b = 0; b < 2; b++) {
+    v16f g = wsqrt(gx[b] * gx[b] + gy[b] * gy[b] + gz[b] * gz[b]);
+    v16i pos = g > wsplat(0);
+    v16f r = wsel(pos, wsplat(1) / g, wsplat(0));
+    v16f ox = gx[b] * r, oy = gy[b] * r, oz = wsel(pos, gz[b] * r, wsplat(1)), cf = wand(pos, wsplat(1));
+    store8(j, p + 16 * b, m[2 * b], lo8(ox), lo8(oy), lo8(oz), lo8(g), lo8(cf));
+    store8(j, p + 16 * b + 8, m[2 * b + 1], hi8(ox), hi8(oy), hi8(oz), hi8(g), hi8(cf));
+  }
+}
+
 static inline v16i wjoin(v8i a, v8i b) { return (v16i)_mm512_inserti64x4(_mm512_castsi256_si512((__m256i)a), (__m256i)b, 1); }
 
 // allValid (a compile-time constant): no reading can be saturated and every light has a direction, so

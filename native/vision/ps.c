@@ -438,6 +438,11 @@ static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j
 // One instance of the block kernels per input type (kind folds to a constant inside). block16 covers two
 // 8-px blocks of the same tile (distant lights: the whole image is one tile).
 #include "ps-wide.h"
+#ifdef PS_WIDE
+#define LS32(j, K, p, t, m) lsBlock32w(j, K, p, t, m)
+#else
+#define LS32(j, K, p, t, m) lsBlock(j, K, 4, p, t, m)
+#endif
 
 // The default trims (2 darkest, 1 brightest) get their own instance: the selection network unrolls.
 // Each robust instance is one out-of-line function (one copy of a large body: it stays in the µop cache).
@@ -455,7 +460,7 @@ static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j
     else robust8_##K##_any(j, sc, p, t, m[0]);                                                  \
   }                                                                                             \
   static void block32_##K(const PsParams* j, TileScratch* sc, size_t p, int t, const v8i* m) {  \
-    if (!j->method) { lsBlock(j, K, 4, p, t, m); return; }                                      \
+    if (!j->method) { LS32(j, K, p, t, m); return; }                                            \
     tileScratch(j, t, sc);                                                                      \
     void (*f)(const PsParams*, const TileScratch*, size_t, int, v8i) = j->trimLow == 2 && j->trimHigh == 1 ? robust8_##K##_21 : robust8_##K##_any; \
     for (int b = 0; b < 4; b++) if (anySet(m[b])) f(j, sc, p + 8 * b, t, m[b]); else for (int k = 0; k < 8; k++) writeMasked(j, p + 8 * b + k); \
