@@ -1,4 +1,5 @@
 import type { SeededRandom } from '../random.ts';
+import { splitRows } from './build-helper.ts';
 import { boxIndices, forEachInBox, mapU, mapV, type SurfaceMaps } from './surface-maps.ts';
 
 /** The printed frame: the artwork rectangle in the card frame (mm). Borders follow from it. */
@@ -18,7 +19,7 @@ export function roundedRectDistance(u: number, v: number, halfW: number, halfH: 
   return Math.sqrt(ox * ox + oy * oy) + Math.min(Math.max(qx, qy), 0) - radius;
 }
 
-interface Blob {
+export interface ArtBlob {
   u: number;
   v: number;
   ru: number;
@@ -34,7 +35,7 @@ export function paintCardFace(maps: SurfaceMaps, frame: PrintFrame, side: 'front
   const borderAlbedo = side === 'front' ? rng.range(0.78, 0.86) : rng.range(0.5, 0.6);
   const keyline = 0.4;
   const waves = Array.from({ length: 4 }, () => ({ ku: rng.range(0.05, 0.5), kv: rng.range(0.05, 0.5), ph: rng.range(0, 6.3), a: rng.range(0.03, 0.08) }));
-  const blobs: Blob[] = Array.from({ length: side === 'front' ? 10 : 4 }, () => ({
+  const blobs: ArtBlob[] = Array.from({ length: side === 'front' ? 10 : 4 }, () => ({
     u: rng.range(frame.uMin, frame.uMax),
     v: rng.range(frame.vMin, frame.vMax),
     ru: rng.range(2, 12),
@@ -42,12 +43,36 @@ export function paintCardFace(maps: SurfaceMaps, frame: PrintFrame, side: 'front
     albedo: rng.range(0.15, 0.75),
   }));
   const base = rng.range(0.35, 0.55);
+  const plan: FacePlan = { frame, side, halfW, halfH, borderAlbedo, keyline, waves, blobs, base };
+  const { y0, y1 } = boxIndices(maps, -halfW, -halfH, halfW, halfH);
+  splitRows('paintRows', [maps, plan], y0, y1 + 1, (a, b) => paintRows(maps, plan, a, b));
+}
+
+/** The printed face's random draws (plain data: the build's helper thread paints from a copy). */
+export interface FacePlan {
+  frame: PrintFrame;
+  side: 'front' | 'back';
+  halfW: number;
+  halfH: number;
+  borderAlbedo: number;
+  keyline: number;
+  waves: { ku: number; kv: number; ph: number; a: number }[];
+  blobs: ArtBlob[];
+  base: number;
+}
+
+/** paintCardFace on map rows [rowStart, rowEnd) (clipped to the card's box). */
+export function paintRows(maps: SurfaceMaps, plan: FacePlan, rowStart: number, rowEnd: number): void {
+  const { frame, side, halfW, halfH, borderAlbedo, keyline, waves, blobs, base } = plan;
   const nameBarV = frame.vMax - 7;
   const textBoxV = frame.vMin + 22;
   // Row by row (this is the scene build's hottest loop, ~10 M samples at 12 MP): sin(u·ku + v·kv + φ) by the
   // angle-addition formula from per-column and per-row tables (4 sines per sample → 4 multiply-adds; equal
   // up to double rounding), and only the blobs whose extent covers the row.
-  const { x0, x1, y0, y1 } = boxIndices(maps, -halfW, -halfH, halfW, halfH);
+  const box = boxIndices(maps, -halfW, -halfH, halfW, halfH);
+  const { x0, x1 } = box;
+  const y0 = Math.max(box.y0, rowStart);
+  const y1 = Math.min(box.y1, rowEnd - 1);
   const nx = x1 - x0 + 1;
   const us = new Float64Array(nx);
   for (let x = x0; x <= x1; x++) us[x - x0] = mapU(maps, x);
@@ -59,7 +84,7 @@ export function paintCardFace(maps: SurfaceMaps, frame: PrintFrame, side: 'front
   const [c0, c1, c2, c3] = colCos;
   const rowSin = new Float64Array(4);
   const rowCos = new Float64Array(4);
-  const rowBlobs: Blob[] = [];
+  const rowBlobs: ArtBlob[] = [];
   const rowA = new Float64Array(nx);
   // Column ranges (us increases with j): print frame [jf0, jf1], inside the keyline [jk0, jk1].
   let jf0 = 0;

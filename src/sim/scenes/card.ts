@@ -1,6 +1,6 @@
 import { hashSeed, SeededRandom } from '../random.ts';
 import type { MaterialSpec } from '../geometry/booth-geometry.ts';
-import { paintCardFace, paintFoil, roundedRectDistance, type FoilTruth, type PrintFrame } from './artwork.ts';
+import { paintCardFace, paintFoil, type FoilTruth, type PrintFrame } from './artwork.ts';
 import {
   stampCornerWear,
   stampCrease,
@@ -134,13 +134,7 @@ export function buildCardScene(options: CardOptions): { scene: Scene; truth: Car
   const gloss = rng.range(spec.glossRoughness[0], spec.glossRoughness[1]);
 
   // Outline, thickness, bow (a cylinder-like sag along one axis) and gloss.
-  const outline: CardOutlineShape = {
-    distanceMm: (u, v) => roundedRectDistance(u, v, shape.halfW, shape.halfH, shape.radius),
-    faceHeightMm: (u, v) => {
-      const s = bowAxis === 'long' ? v / shape.halfH : u / shape.halfW;
-      return spec.thicknessMm + bowMm * (1 - s * s);
-    },
-  };
+  const outline: CardOutlineShape = { halfW: shape.halfW, halfH: shape.halfH, radiusMm: shape.radius, thicknessMm: spec.thicknessMm, bowMm, bowAxis };
   const distMm = fillCardOutline(maps, outline, gloss, 0.04);
   paintCardFace(maps, frame, side, rng, shape.halfW, shape.halfH);
   // The foil has its own random stream, so adding it changes nothing else about the card.
