@@ -114,7 +114,7 @@ export const visionSuite: BenchSuite = {
     const psLs = await timed(runs, () => solvePhotometricStereo(planes, field, { method: 'ls', out }));
     yield { name: 'ps', width, height, lights, ms: psLs.ms, extra: { cpuMs: psLs.cpuMs, backend, method: 'ls (same workload as numpy pinv(L) @ I)', boundMs: 25 } };
     const psRobust = await timed(runs, () => solvePhotometricStereo(planes, field, { method: 'robust', out }));
-    yield { name: 'ps-robust', width, height, lights, ms: psRobust.ms, extra: { cpuMs: psRobust.cpuMs, backend, method: 'trimmed + residual-gated re-solve' } };
+    yield { name: 'ps-robust', width, height, lights, ms: psRobust.ms, extra: { cpuMs: psRobust.cpuMs, backend, method: 'trimmed + up to two residual-gated re-solves' } };
     const near = nearFieldLights(width, height, { ledPositionsMm: ringLeds(lights), pointMm: (x, y) => [(x - width / 2) * umPerPx / 1000, -(y - height / 2) * umPerPx / 1000, 0] }, 8);
     const psNear = await timed(runs, () => solvePhotometricStereo(planes, near, { method: 'robust', out }));
     yield { name: 'ps-robust-nearfield', width, height, lights, ms: psNear.ms, extra: { cpuMs: psNear.cpuMs, backend, tilePx: 8 } };
