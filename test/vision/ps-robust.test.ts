@@ -96,7 +96,7 @@ t.test('native and TS robust kernels agree: near-field 8-px tiles, mask, saturat
     t.comment('skipped: native vision addon not built (node native/vision/build.mjs)');
     return;
   }
-  const W = 101, H = 37;
+  const W = 109, H = 37; // 6 × 16-px blocks, one 8-px block and 5 scalar pixels per row
   const s = ballScene(W, H, 40);
   const leds = ringLights([25, 55], 8).map((v) => v * 200);
   const pointMm = (x: number, y: number): [number, number, number] => [(x - W / 2) * 0.5, -(y - H / 2) * 0.5, 0];
