@@ -1,7 +1,12 @@
 // The exposure kernel in C: the same arithmetic as exposeSegment in src/sim/render/sensor-kernel.ts and
 // wasm/sensor.wat, giving identical 12-bit codes. Every operation is an f32 operation in the reference's
-// order, so no FMA contraction here (the pragma), whatever the build flags.
+// order, so no FMA contraction here (the pragmas: GCC's, and the standard one Clang honours), whatever
+// the build flags.
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#else
 #pragma GCC optimize("fp-contract=off")
+#endif
 #include <math.h>
 #include <string.h>
 #include "sensor.h"
