@@ -153,64 +153,67 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
   for (int k = 0; k < 8; k++) { lows[k] = wsplat(INFINITY); highs[k] = wsplat(-INFINITY); }
   prefetchPlanes(j, kind, p);
   prefetchPlanes(j, kind, p + 8);
+  // Sums over all valid readings (b = Σ I l, Σ I², Σ |l|): each pass subtracts what it leaves out, which
+  // is a few lights per block, so the passes themselves only classify. Even and odd lights sum into
+  // separate registers (two dependency chains).
+  v16f bv0 = wsplat(0), bv1 = wsplat(0), bv2 = wsplat(0), ev = wsplat(0), mv = wsplat(0);
+  v16f cv0 = wsplat(0), cv1 = wsplat(0), cv2 = wsplat(0), fv = wsplat(0);
+  v16i validI = wsplati(0);
   for (int i = 0; i < n; i++) {
     v16f val = load16(j, kind, i, p);
     I[i] = val;
-    if (!allValid) { valid[i] = val < wsel(K[WK(i, 3)] > wsplat(0), wsplat((float)j->saturation), wsplat(-1)); }
+    if (!allValid) { valid[i] = val < wsel(K[WK(i, 3)] > wsplat(0), wsplat((float)j->saturation), wsplat(-1)); validI -= valid[i]; }
     v16f si = val * K[WK(i, 3)];
     s[i] = si;
+    v16f wv = wand(VALID(i), val);
+    if (i & 1) { cv0 += wv * K[WK(i, 0)]; cv1 += wv * K[WK(i, 1)]; cv2 += wv * K[WK(i, 2)]; fv += wv * val; }
+    else { bv0 += wv * K[WK(i, 0)]; bv1 += wv * K[WK(i, 1)]; bv2 += wv * K[WK(i, 2)]; ev += wv * val; }
+    if (!allValid) mv += wand(valid[i], K[WK(i, 4)]);
     v16f vlo = wsel(VALID(i), si, wsplat(INFINITY)), vhi = wsel(VALID(i), si, wsplat(-INFINITY));
     for (int k = 0; k < kLow; k++) { v16f a = wmin(lows[k], vlo); vlo = wmax(lows[k], vlo); lows[k] = a; }
     for (int k = 0; k < kHigh; k++) { v16f a = wmax(highs[k], vhi); vhi = wmin(highs[k], vhi); highs[k] = a; }
   }
+  bv0 += cv0; bv1 += cv1; bv2 += cv2; ev += fv;
+  if (allValid) {
+    mv = wsplat(0);
+    for (int i = 0; i < n; i++) mv += K[WK(i, 4)];
+    validI = wsplati(n);
+  }
   v16f lowT = kLow > 0 ? lows[kLow - 1] : wsplat(-INFINITY), highT = kHigh > 0 ? highs[kHigh - 1] : wsplat(INFINITY);
   // Pass 1 (trimmed); lanes left with fewer than 3 readings (rare: saturation) redo it with all valid.
-  // Sums over even and odd lights run in separate registers (two dependency chains instead of one:
-  // the block is latency-bound, not throughput-bound); counts are integer (1-cycle adds).
   v16f d00 = wsplat(0), d01 = wsplat(0), d02 = wsplat(0), d11 = wsplat(0), d12 = wsplat(0), d22 = wsplat(0);
-  v16f b0 = wsplat(0), b1 = wsplat(0), b2 = wsplat(0), c0 = wsplat(0), c1 = wsplat(0), c2 = wsplat(0);
+  v16f b0 = bv0, b1 = bv1, b2 = bv2;
   v16i cntI = wsplati(0);
   v16i use[PS_MAX_LIGHTS];
-  v16i allUse = wsplati(-1);
-#define PS_PASS1(i, B0, B1, B2)                                               \
-  do {                                                                        \
-    v16i u = VALID(i) & (s[i] > lowT) & (s[i] < highT);                        \
-    use[i] = u;                                                               \
-    allUse &= u;                                                              \
-    v16f wi = wand(u, I[i]);                                                   \
-    B0 += wi * K[WK(i, 0)]; B1 += wi * K[WK(i, 1)]; B2 += wi * K[WK(i, 2)];      \
-    cntI -= u;                                                                \
-  } while (0)
-  int i2 = 0;
-  for (; i2 + 1 < n; i2 += 2) { PS_PASS1(i2, b0, b1, b2); PS_PASS1(i2 + 1, c0, c1, c2); }
-  if (i2 < n) PS_PASS1(i2, b0, b1, b2);
-#undef PS_PASS1
-  b0 += c0; b1 += c1; b2 += c2;
+  uint64_t dropBits = 0;  // lights some lane leaves out
+  for (int i = 0; i < n; i++) {
+    v16i u = VALID(i) & (s[i] > lowT) & (s[i] < highT);
+    use[i] = u;
+    dropBits |= (uint64_t)!wall(u) << i;
+    cntI -= u;
+  }
   v16f cnt = __builtin_convertvector(cntI, v16f);
-  // The left-out readings (shadows, highlights, saturation): the same few lights across most blocks.
-  if (!wall(allUse)) {
-    for (int i = 0; i < n; i++) {
-      if (wall(use[i])) continue;
-      const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
-      v16f w = wand(~use[i], wsplat(1));
-      d00 += w * (lx * lx); d01 += w * (lx * ly); d02 += w * (lx * lz); d11 += w * (ly * ly); d12 += w * (ly * lz); d22 += w * (lz * lz);
-    }
+  for (uint64_t bits = dropBits; bits; bits &= bits - 1) {
+    const int i = __builtin_ctzll(bits);
+    const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
+    v16f w = wand(~use[i], wsplat(1));
+    d00 += w * (lx * lx); d01 += w * (lx * ly); d02 += w * (lx * lz); d11 += w * (ly * ly); d12 += w * (ly * lz); d22 += w * (lz * lz);
+    v16f wi = wand(VALID(i) & ~use[i], I[i]);
+    b0 -= wi * lx; b1 -= wi * ly; b2 -= wi * lz;
   }
   v16f a00 = K[WK_NA + 0] - d00, a01 = K[WK_NA + 1] - d01, a02 = K[WK_NA + 2] - d02;
   v16f a11 = K[WK_NA + 3] - d11, a12 = K[WK_NA + 4] - d12, a22 = K[WK_NA + 5] - d22;
   v16i few = cnt < wsplat(3);
   if (wany(few)) {
-    v16f va00 = wsplat(0), va01 = wsplat(0), va02 = wsplat(0), va11 = wsplat(0), va12 = wsplat(0), va22 = wsplat(0), vb0 = wsplat(0), vb1 = wsplat(0), vb2 = wsplat(0), vcnt = wsplat(0);
+    v16f va00 = wsplat(0), va01 = wsplat(0), va02 = wsplat(0), va11 = wsplat(0), va12 = wsplat(0), va22 = wsplat(0);
     for (int i = 0; i < n; i++) {
       const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
       v16f wv = wand(VALID(i), wsplat(1));
-      v16f vi = wv * I[i];
       va00 += wv * (lx * lx); va01 += wv * (lx * ly); va02 += wv * (lx * lz); va11 += wv * (ly * ly); va12 += wv * (ly * lz); va22 += wv * (lz * lz);
-      vb0 += vi * lx; vb1 += vi * ly; vb2 += vi * lz; vcnt += wv;
     }
     a00 = wsel(few, va00, a00); a01 = wsel(few, va01, a01); a02 = wsel(few, va02, a02);
     a11 = wsel(few, va11, a11); a12 = wsel(few, va12, a12); a22 = wsel(few, va22, a22);
-    b0 = wsel(few, vb0, b0); b1 = wsel(few, vb1, b1); b2 = wsel(few, vb2, b2); cnt = wsel(few, vcnt, cnt);
+    b0 = wsel(few, bv0, b0); b1 = wsel(few, bv1, b1); b2 = wsel(few, bv2, b2); cnt = wsel(few, __builtin_convertvector(validI, v16f), cnt);
   }
   v16f gx, gy, gz;
   v16i ok1 = wsolve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &gx, &gy, &gz) & (cnt >= wsplat(3));
@@ -223,42 +226,35 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
   const v16f cosMinV = wsplat((float)j->cosMin), tolV = wsplat((float)j->tol);
   for (int gate = 0; gate < 2; gate++) {
     v16f gNorm = wsqrt(gx * gx + gy * gy + gz * gz);
-    d00 = d01 = d02 = d11 = d12 = d22 = b0 = b1 = b2 = wsplat(0);
-    v16f magSum = wsplat(0), e2 = wsplat(0), magSumB = wsplat(0), e2B = wsplat(0);
-    c0 = c1 = c2 = wsplat(0);
+    d00 = d01 = d02 = d11 = d12 = d22 = wsplat(0);
+    b0 = bv0; b1 = bv1; b2 = bv2;
+    v16f e2 = ev, magSum = mv;
     v16i keptI = wsplati(0), litI = wsplati(0);
     const v16f cosScale = gNorm * cosMinV, tolScale = gNorm * tolV;
     v16i keep[PS_MAX_LIGHTS];
-    v16i all = wsplati(-1);
-#define PS_PASS2(i, B0, B1, B2, E2, MS)                                                 \
-  do {                                                                                  \
-    const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];                                        \
-    /* in units of the light's full shading (÷|l|): s = I/|l| against g·l/|l| */         \
-    v16f predU = (gx * lx + gy * ly + gz * lz) * K[WK(i, 3)];                                   \
-    /* a zero-length light predicts 0, which is not > 0: never lit */                   \
-    v16i lighted = predU > cosScale;                                                      \
-    v16i k = VALID(i) & lighted & (wabs(s[i] - predU) <= tolScale);                        \
-    keep[i] = k;                                                                        \
-    all &= k;                                                                           \
-    v16f wi = wand(k, I[i]);                                                               \
-    B0 += wi * lx; B1 += wi * ly; B2 += wi * lz; E2 += wi * I[i];                       \
-    MS += wand(k, K[WK(i, 4)]);                                                               \
-    keptI -= k; litI -= lighted;                                                        \
-  } while (0)
-    for (i2 = 0; i2 + 1 < n; i2 += 2) { PS_PASS2(i2, b0, b1, b2, e2, magSum); PS_PASS2(i2 + 1, c0, c1, c2, e2B, magSumB); }
-    if (i2 < n) PS_PASS2(i2, b0, b1, b2, e2, magSum);
-#undef PS_PASS2
-    b0 += c0; b1 += c1; b2 += c2; e2 += e2B; magSum += magSumB;
-    v16f kept = __builtin_convertvector(keptI, v16f), lit = __builtin_convertvector(litI, v16f);
-    // Left-out readings (shadows, highlights): usually none, or the same few lights across the block.
-    if (!wall(all)) {
-      for (int i = 0; i < n; i++) {
-        if (wall(keep[i])) continue;
-        const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
-        v16f r = wand(~keep[i], wsplat(1));
-        d00 += r * (lx * lx); d01 += r * (lx * ly); d02 += r * (lx * lz); d11 += r * (ly * ly); d12 += r * (ly * lz); d22 += r * (lz * lz);
-      }
+    uint64_t rejBits = 0;
+    for (int i = 0; i < n; i++) {
+      // In units of the light's full shading (÷|l|): s = I/|l| against g·l/|l|; a zero-length light
+      // predicts 0, which is not > 0: never lit.
+      v16f predU = (gx * K[WK(i, 0)] + gy * K[WK(i, 1)] + gz * K[WK(i, 2)]) * K[WK(i, 3)];
+      v16i lighted = predU > cosScale;
+      v16i k = VALID(i) & lighted & (wabs(s[i] - predU) <= tolScale);
+      keep[i] = k;
+      rejBits |= (uint64_t)!wall(k) << i;
+      keptI -= k; litI -= lighted;
     }
+    // Left-out readings (shadows, highlights): usually none, or the same few lights across the block.
+    for (uint64_t bits = rejBits; bits; bits &= bits - 1) {
+      const int i = __builtin_ctzll(bits);
+      const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
+      v16f r = wand(~keep[i], wsplat(1));
+      d00 += r * (lx * lx); d01 += r * (lx * ly); d02 += r * (lx * lz); d11 += r * (ly * ly); d12 += r * (ly * lz); d22 += r * (lz * lz);
+      v16i out = VALID(i) & ~keep[i];
+      v16f wi = wand(out, I[i]);
+      b0 -= wi * lx; b1 -= wi * ly; b2 -= wi * lz; e2 -= wi * I[i];
+      magSum -= wand(out, K[WK(i, 4)]);
+    }
+    v16f kept = __builtin_convertvector(keptI, v16f), lit = __builtin_convertvector(litI, v16f);
     a00 = K[WK_NA + 0] - d00; a01 = K[WK_NA + 1] - d01; a02 = K[WK_NA + 2] - d02;
     a11 = K[WK_NA + 3] - d11; a12 = K[WK_NA + 4] - d12; a22 = K[WK_NA + 5] - d22;
     v16f hx, hy, hz;
@@ -267,7 +263,7 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
     v16f h = wsqrt(hx * hx + hy * hy + hz * hz);
     v16f keptSafe = wmax(kept, wsplat(1));
     v16f rms = wsqrt(r2 / keptSafe);
-    v16f denom = h * (magSum / keptSafe);
+    v16f denom = h * (wmax(magSum, wsplat(0)) / keptSafe);
     v16f x = wsel(denom > wsplat(0), rms / denom / wsplat(0.05f), wsplat(1e3f));
     v16f q = wmin((kept - wsplat(2)) / wsplat(4), wsplat(1));
     v16f rej = (wsplat(1) - kept / wmax(lit, wsplat(1))) / wsplat(0.1f);
