@@ -98,7 +98,8 @@ export class SceneRenderer {
   }
 
   async start(): Promise<void> {
-    await this.pool.start();
+    // The native kernels run on libuv's pool: no render workers (and their TypeScript loaders) needed.
+    if (this.backend !== 'native') await this.pool.start();
   }
 
   async stop(): Promise<void> {
