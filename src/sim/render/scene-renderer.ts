@@ -8,7 +8,7 @@ import type { GroundTruthBuffers, ShadingLights, ShadingSphere, ShadingSurface }
 import { RenderWorkerPool } from './worker-pool.ts';
 import { loadRenderNative, type RenderNative } from './native.ts';
 
-/** Where basis images are shaded: the C addon (native/render), the SIMD WebAssembly kernel, or plain JS. */
+/** Where basis images are shaded and frames exposed: the C addon (native/render), SIMD WebAssembly, or plain JS. */
 export type ShadingBackend = 'native' | 'wasm' | 'js';
 
 export interface SceneRendererOptions {
@@ -18,8 +18,9 @@ export interface SceneRendererOptions {
   /** Distant-light mode: each LED becomes a distant light along the direction from the scene centre. */
   distantLights?: boolean;
   /**
-   * Shading kernel for basis images: 'auto' (default) = the C addon when it is built and loads, else the
-   * SIMD WebAssembly kernel on the workers (JS where WebAssembly SIMD is missing); or force one.
+   * Kernels for basis images and exposures: 'auto' (default) = the C addon (native/render) when it is built
+   * and loads, else the SIMD WebAssembly kernels on the workers (JS where WebAssembly SIMD is missing); or
+   * force one ('native' throws when the addon is not built).
    */
   backend?: 'auto' | ShadingBackend;
 }
@@ -199,7 +200,7 @@ export class SceneRenderer {
     };
     this.busy++;
     // Native: one async work item per band on libuv's pool (interleaved row blocks, so card and tray rows
-    // share out evenly); the render workers stay free for exposures.
+    // share out evenly).
     const native = this.native;
     const bands = Math.max(1, this.threads);
     const done = native
