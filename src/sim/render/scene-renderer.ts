@@ -264,7 +264,7 @@ export class SceneRenderer {
     const bands = Math.max(1, this.threads);
     const done = native
       ? Promise.all(Array.from({ length: bands }, (_, b) => native.expose({ ...job, rowStart: Math.floor((H * b) / bands), rowEnd: Math.floor((H * (b + 1)) / bands) }, H)))
-      : this.pool.synthesize({ ...job, arena: this.arena || undefined }, H);
+      : this.pool.synthesize({ ...job, arena: this.arena || undefined, kernel: this.backend === 'js' ? 'js' : 'wasm' }, H);
     await done.finally(() => this.busy--);
     return out;
   }
