@@ -260,14 +260,16 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
     v16f hx, hy, hz;
     v16i okG = wsolve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &hx, &hy, &hz) & (kept >= wsplat(3)) & active;
     v16f r2 = wmax(e2 - (hx * b0 + hy * b1 + hz * b2), wsplat(0));
-    v16f h = wsqrt(hx * hx + hy * hy + hz * hz);
-    v16f keptSafe = wmax(kept, wsplat(1));
-    v16f rms = wsqrt(r2 / keptSafe);
-    v16f denom = h * (wmax(magSum, wsplat(0)) / keptSafe);
-    v16f x = wsel(denom > wsplat(0), rms / denom / wsplat(0.05f), wsplat(1e3f));
-    v16f q = wmin((kept - wsplat(2)) / wsplat(4), wsplat(1));
-    v16f rej = (wsplat(1) - kept / wmax(lit, wsplat(1))) / wsplat(0.1f);
-    conf = wsel(okG, q / ((wsplat(1) + x * x) * (wsplat(1) + rej * rej)), conf);
+    // conf = q / ((1 + x²)(1 + rej²)) with x = √(r2/kept) / (|h|·magSum/kept) / 0.05 and
+    // rej = (1 − kept/lit) / 0.1, as in ps-kernel.ts, rearranged into one division (divisions and square
+    // roots are the slowest vector instructions): x² = 400·r2·kept / (|h|²·magSum²),
+    // rej² = 100·(lit − kept)² / lit².
+    v16f ms = wmax(magSum, wsplat(0));
+    v16f num = (hx * hx + hy * hy + hz * hz) * ms * ms;
+    v16f q = wmin((kept - wsplat(2)) * wsplat(0.25f), wsplat(1));
+    v16f lit2 = lit * lit, dl = lit - kept;
+    v16f c = q * num * lit2 / ((num + wsplat(400) * r2 * kept) * (lit2 + wsplat(100) * dl * dl));
+    conf = wsel(okG, wsel(num > wsplat(0), c, wsplat(0)), conf);
     gx = wsel(okG, hx, gx); gy = wsel(okG, hy, gy); gz = wsel(okG, hz, gz);
     active = okG & (keptI != litI);
     if (!wany(active)) break;

@@ -417,14 +417,16 @@ static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j
     v8f hx, hy, hz;
     v8i okG = solve3(a00, a01, a02, a11, a12, a22, b0, b1, b2, &hx, &hy, &hz) & (kept >= splat(3)) & active;
     v8f r2 = vmax(e2 - (hx * b0 + hy * b1 + hz * b2), splat(0));
-    v8f h = vsqrt(hx * hx + hy * hy + hz * hz);
-    v8f keptSafe = vmax(kept, splat(1));
-    v8f rms = vsqrt(r2 / keptSafe);
-    v8f denom = h * (magSum / keptSafe);
-    v8f x = vsel(denom > splat(0), rms / denom / splat(0.05f), splat(1e3f));
-    v8f q = vmin((kept - splat(2)) / splat(4), splat(1));
-    v8f rej = (splat(1) - kept / vmax(lit, splat(1))) / splat(0.1f);
-    conf = vsel(okG, q / ((splat(1) + x * x) * (splat(1) + rej * rej)), conf);
+    // conf = q / ((1 + x²)(1 + rej²)) with x = √(r2/kept) / (|h|·magSum/kept) / 0.05 and
+    // rej = (1 − kept/lit) / 0.1, as in ps-kernel.ts, rearranged into one division (divisions and square
+    // roots are the slowest vector instructions): x² = 400·r2·kept / (|h|²·magSum²),
+    // rej² = 100·(lit − kept)² / lit².
+    v8f ms = vmax(magSum, splat(0));
+    v8f num = (hx * hx + hy * hy + hz * hz) * ms * ms;
+    v8f q = vmin((kept - splat(2)) * splat(0.25f), splat(1));
+    v8f lit2 = lit * lit, dl = lit - kept;
+    v8f c = q * num * lit2 / ((num + splat(400) * r2 * kept) * (lit2 + splat(100) * dl * dl));
+    conf = vsel(okG, vsel(num > splat(0), c, splat(0)), conf);
     gx = vsel(okG, hx, gx); gy = vsel(okG, hy, gy); gz = vsel(okG, hz, gz);
     active = okG & (keptI != litI);
     if (!anySet(active)) break;
