@@ -22,6 +22,12 @@ static inline v16f wand(v16i m, v16f a) { return (v16f)((v16i)a & m); }
 static inline v16f wmin(v16f a, v16f b) { return (v16f)_mm512_min_ps((__m512)a, (__m512)b); }
 static inline v16f wmax(v16f a, v16f b) { return (v16f)_mm512_max_ps((__m512)a, (__m512)b); }
 static inline v16f wsqrt(v16f a) { return (v16f)_mm512_sqrt_ps((__m512)a); }
+/** 1/√a for a > 0, else 0: estimate + one Newton step (see vrsqrt in ps.c). */
+static inline v16f wrsqrt(v16f a) {
+  v16f y = (v16f)_mm512_rsqrt14_ps((__m512)a);
+  y = y * (wsplat(1.5f) - wsplat(0.5f) * a * y * y);
+  return wsel(a > wsplat(0), y, wsplat(0));
+}
 static inline v16f wabs(v16f a) { return (v16f)((v16i)a & wsplati(0x7fffffff)); }
 static inline int wany(v16i m) { return _mm512_test_epi32_mask((__m512i)m, (__m512i)m) != 0; }
 static inline int wall(v16i m) { return _mm512_test_epi32_mask((__m512i)m, (__m512i)m) == 0xffff; }
@@ -130,9 +136,9 @@ static inline __attribute__((always_inline)) void lsBlock32w(const PsParams* j, 
     }
   }
   for (int b = 0; b < 2; b++) {
-    v16f g = wsqrt(gx[b] * gx[b] + gy[b] * gy[b] + gz[b] * gz[b]);
-    v16i pos = g > wsplat(0);
-    v16f r = wsel(pos, wsplat(1) / g, wsplat(0));
+    v16f g2 = gx[b] * gx[b] + gy[b] * gy[b] + gz[b] * gz[b];
+    v16f r = wrsqrt(g2), g = g2 * r;
+    v16i pos = g2 > wsplat(0);
     v16f ox = gx[b] * r, oy = gy[b] * r, oz = wsel(pos, gz[b] * r, wsplat(1)), cf = wand(pos, wsplat(1));
     store8(j, p + 16 * b, m[2 * b], lo8(ox), lo8(oy), lo8(oz), lo8(g), lo8(cf));
     store8(j, p + 16 * b + 8, m[2 * b + 1], hi8(ox), hi8(oy), hi8(oz), hi8(g), hi8(cf));
@@ -225,7 +231,8 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
   v16f conf = wsel(ok1, wsplat(0.1f), wsplat(0));
   const v16f cosMinV = wsplat((float)j->cosMin), tolV = wsplat((float)j->tol);
   for (int gate = 0; gate < 2; gate++) {
-    v16f gNorm = wsqrt(gx * gx + gy * gy + gz * gz);
+    v16f gn2 = gx * gx + gy * gy + gz * gz;
+    v16f gNorm = gn2 * wrsqrt(gn2);
     d00 = d01 = d02 = d11 = d12 = d22 = wsplat(0);
     b0 = bv0; b1 = bv1; b2 = bv2;
     v16f e2 = ev, magSum = mv;
@@ -274,9 +281,9 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
     active = okG & (keptI != litI);
     if (!wany(active)) break;
   }
-  v16f g = wsqrt(gx * gx + gy * gy + gz * gz);
-  v16i pos = g > wsplat(0);
-  v16f r = wsel(pos, wsplat(1) / g, wsplat(0));
+  v16f g2 = gx * gx + gy * gy + gz * gz;
+  v16f r = wrsqrt(g2), g = g2 * r;
+  v16i pos = g2 > wsplat(0);
   store16(j, p, m, gx * r, gy * r, wsel(pos, gz * r, wsplat(1)), g, wand(pos, conf));
 }
 

@@ -217,6 +217,20 @@ static inline v8f vsqrt(v8f a) {
 #endif
 }
 
+// 1/√a for a > 0 (lanes with a ≤ 0 give 0): the hardware estimate plus one Newton step (~22 bits), in
+// place of a square root and a division, the slowest vector instructions.
+static inline v8f vrsqrt(v8f a) {
+#ifdef __AVX__
+  v8f y = __builtin_ia32_rsqrtps256(a);
+  y = y * (splat(1.5f) - splat(0.5f) * a * y * y);
+  return vsel(a > splat(0), y, splat(0));
+#else
+  v8f r;
+  for (int k = 0; k < 8; k++) r[k] = a[k] > 0 ? 1.0f / sqrtf(a[k]) : 0;
+  return r;
+#endif
+}
+
 // Store 8 pixels' outputs with vector stores (normals interleaved x y z by two-source shuffles); lanes
 // outside the mask (m = 0) get n = (0,0,1), albedo 0, confidence 0.
 static inline __attribute__((always_inline)) void store8(const PsParams* j, size_t p, v8i m, v8f ox, v8f oy, v8f oz, v8f al, v8f cf) {
@@ -266,9 +280,9 @@ static inline __attribute__((always_inline)) void lsBlock(const PsParams* j, int
     }
   }
   for (int b = 0; b < B; b++) {
-    v8f g = vsqrt(gx[b] * gx[b] + gy[b] * gy[b] + gz[b] * gz[b]);
-    v8i pos = g > splat(0);
-    v8f r = vsel(pos, splat(1) / g, splat(0));
+    v8f g2 = gx[b] * gx[b] + gy[b] * gy[b] + gz[b] * gz[b];
+    v8f r = vrsqrt(g2), g = g2 * r;
+    v8i pos = g2 > splat(0);
     store8(j, p + 8 * b, m[b], gx[b] * r, gy[b] * r, vsel(pos, gz[b] * r, splat(1)), g, vand(pos, splat(1)));
   }
 }
@@ -375,7 +389,8 @@ static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j
   v8f conf = vsel(ok1, splat(0.1f), splat(0));
   const v8f cosMinV = splat((float)j->cosMin), tolV = splat((float)j->tol);
   for (int gate = 0; gate < 2; gate++) {
-    v8f gNorm = vsqrt(gx * gx + gy * gy + gz * gz);
+    v8f gn2 = gx * gx + gy * gy + gz * gz;
+    v8f gNorm = gn2 * vrsqrt(gn2);
     d00 = d01 = d02 = d11 = d12 = d22 = b0 = b1 = b2 = splat(0);
     v8f magSum = splat(0), e2 = splat(0), magSumB = splat(0), e2B = splat(0);
     c0 = c1 = c2 = splat(0);
@@ -431,9 +446,9 @@ static inline __attribute__((always_inline)) void robustBlock8(const PsParams* j
     active = okG & (keptI != litI);
     if (!anySet(active)) break;
   }
-  v8f g = vsqrt(gx * gx + gy * gy + gz * gz);
-  v8i pos = g > splat(0);
-  v8f r = vsel(pos, splat(1) / g, splat(0));
+  v8f g2 = gx * gx + gy * gy + gz * gz;
+  v8f r = vrsqrt(g2), g = g2 * r;
+  v8i pos = g2 > splat(0);
   store8(j, p, m, gx * r, gy * r, vsel(pos, gz * r, splat(1)), g, vand(pos, conf));
 }
 
