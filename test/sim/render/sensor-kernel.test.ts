@@ -73,7 +73,8 @@ t.test('a scene renders the same frames on 2 workers as on the calling thread', 
   const { scene } = buildScene({ kind: 'card', seed: 2, geometry, config: await loadSceneConfig() });
   const frames: Uint16Array[] = [];
   for (const threads of [0, 2]) {
-    const r = new SceneRenderer({ geometry, threads });
+    // The WebAssembly kernels on the render workers (the native kernels are compared in native-shading.test.ts).
+    const r = new SceneRenderer({ geometry, threads, backend: 'wasm' });
     await r.start();
     t.teardown(() => r.stop());
     r.setScene(scene);
@@ -91,12 +92,13 @@ t.test('a new scene reuses the basis arena with the new scene\'s bases; recycled
   const a = buildScene({ kind: 'card', seed: 3, geometry, config }).scene;
   const b = buildScene({ kind: 'relief', seed: 4, geometry, config }).scene;
   const levels = Array.from({ length: 24 }, (_, k) => (k === 9 ? 4095 : 0));
-  const r = new SceneRenderer({ geometry, threads: 0 });
+  // The arena belongs to the WebAssembly path.
+  const r = new SceneRenderer({ geometry, threads: 0, backend: 'wasm' });
   r.setScene(a);
   const first = await r.expose({ levels, exposureUs: 8000, seed: 1 });
   r.setScene(b);
   const reused = await r.expose({ levels, exposureUs: 8000, seed: 1 });
-  const fresh = new SceneRenderer({ geometry, threads: 0 });
+  const fresh = new SceneRenderer({ geometry, threads: 0, backend: 'wasm' });
   fresh.setScene(b);
   t.same(reused, await fresh.expose({ levels, exposureUs: 8000, seed: 1 }), 'scene b after scene a = scene b on a new renderer');
   let changed = 0;
