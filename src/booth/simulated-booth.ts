@@ -98,8 +98,9 @@ export async function createSimulatedBooth(options: SimulatedBoothOptions = {}):
     interByteTimeoutMs: SIMULATED_INTER_BYTE_TIMEOUT_MS,
     ...(options.hostTimeoutMs !== undefined ? { config: { hostTimeoutMs: options.hostTimeoutMs } } : {}),
   });
-  // Buffers for a whole sequence (dark + 24 LEDs + margin): a slow reader must not drop frames.
-  const camera = new SimulatedCamera({ renderer, pinSource: rigSim, noiseSeed: options.noiseSeed ?? 1, bufferCount: 64 });
+  // The default stream buffers (32) hold one whole side capture (dark + 24 LEDs) while it is stored and
+  // reconstructed; more would hide a capture that is never released.
+  const camera = new SimulatedCamera({ renderer, pinSource: rigSim, noiseSeed: options.noiseSeed ?? 1 });
   const sim = new SimulatedBooth(rigSim, renderer, geometry, config);
   const pin = pinholeFromSpec(geometry.camera);
   // The lens/sensor datasheet model (focal length / pixel pitch, principal point): what a real booth's
