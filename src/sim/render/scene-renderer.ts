@@ -174,9 +174,9 @@ export class SceneRenderer {
   }
 
   /**
-   * Render (once) the basis images of the given LEDs (default all), and the ground truth too when
-   * `options.truth` is set and it is not rendered yet. A capture does not need the truth (283 MB of fresh
-   * buffers at 12 MP): groundTruth() renders it on demand.
+   * Render (once) the basis images of the given LEDs (default all), and the ground truth in the same pass
+   * unless `options.truth` is false. A capture (expose() on a new scene) skips the truth (283 MB of fresh
+   * buffers at 12 MP); groundTruth() then renders it on demand.
    */
   async renderBases(ledIndices: readonly number[] = this.geometry.leds.map((_, k) => k), options: { truth?: boolean } = {}): Promise<void> {
     const scene = this.requireScene();
@@ -184,10 +184,10 @@ export class SceneRenderer {
     for (const k of missing) {
       if (k < 0 || k >= this.ledCount) throw createError('GB_INTERNAL', `SceneRenderer: LED ${k} out of range 0..${this.ledCount - 1}`);
     }
-    if (missing.length === 0 && (this.truth || options.truth !== true)) return;
+    if (missing.length === 0 && (this.truth || options.truth === false)) return;
     const n = this.widthPx * this.heightPx;
     const basis = missing.map((k) => this.allocateBasis(k, n));
-    const truth = this.truth || options.truth !== true ? null : allocateTruth(n);
+    const truth = this.truth || options.truth === false ? null : allocateTruth(n);
     const job = {
       camera: this.camera,
       lights: this.lights as ShadingLights,
@@ -240,8 +240,8 @@ export class SceneRenderer {
     if (!(req.exposureUs > 0)) throw createError('GB_INTERNAL', `SceneRenderer.expose: exposureUs must be > 0, got ${req.exposureUs}`);
     const lit = req.levels.map((l, k) => [k, l] as const).filter(([, l]) => l > 0);
     // A missing basis means a new scene: render every LED's basis in one pass (the per-pixel geometry is
-    // then computed once, not once per LED as frames of a sequence arrive).
-    if (lit.some(([k]) => !this.bases.has(k))) await this.renderBases();
+    // then computed once, not once per LED as frames of a sequence arrive); a capture needs no ground truth.
+    if (lit.some(([k]) => !this.bases.has(k))) await this.renderBases(undefined, { truth: false });
     const out = req.out ?? new Uint16Array(new SharedArrayBuffer(this.widthPx * this.heightPx * 2));
     if (out.length !== this.widthPx * this.heightPx || !(out.buffer instanceof SharedArrayBuffer)) {
       throw createError('GB_INTERNAL', `SceneRenderer.expose: out must be a SharedArrayBuffer-backed Uint16Array of ${this.widthPx}×${this.heightPx}`);
