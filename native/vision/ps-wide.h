@@ -21,7 +21,6 @@ static inline v16f wsel(v16i m, v16f a, v16f b) { return (v16f)(((v16i)a & m) | 
 static inline v16f wand(v16i m, v16f a) { return (v16f)((v16i)a & m); }
 static inline v16f wmin(v16f a, v16f b) { return (v16f)_mm512_min_ps((__m512)a, (__m512)b); }
 static inline v16f wmax(v16f a, v16f b) { return (v16f)_mm512_max_ps((__m512)a, (__m512)b); }
-static inline v16f wsqrt(v16f a) { return (v16f)_mm512_sqrt_ps((__m512)a); }
 /** 1/√a for a > 0, else 0: estimate + one Newton step (see vrsqrt in ps.c). */
 static inline v16f wrsqrt(v16f a) {
   v16f y = (v16f)_mm512_rsqrt14_ps((__m512)a);
