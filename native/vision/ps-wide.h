@@ -19,6 +19,7 @@ static inline v16i wsplati(int x) { return (v16i)_mm512_set1_epi32(x); }
 static inline v16f wpair(float a, float b) { return (v16f)_mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1); }
 static inline v16f wsel(v16i m, v16f a, v16f b) { return (v16f)(((v16i)a & m) | ((v16i)b & ~m)); }
 static inline v16f wand(v16i m, v16f a) { return (v16f)((v16i)a & m); }
+static inline v16f wmaskz(__mmask16 k, v16f a) { return (v16f)_mm512_maskz_mov_ps(k, (__m512)a); }
 static inline v16f wmin(v16f a, v16f b) { return (v16f)_mm512_min_ps((__m512)a, (__m512)b); }
 static inline v16f wmax(v16f a, v16f b) { return (v16f)_mm512_max_ps((__m512)a, (__m512)b); }
 /** 1/√a for a > 0, else 0: estimate + one Newton step (see vrsqrt in ps.c). */
@@ -151,8 +152,9 @@ static inline v16i wjoin(v8i a, v8i b) { return (v16i)_mm512_inserti64x4(_mm512_
 static inline __attribute__((always_inline)) void robustBlock16(const PsParams* j, const v16f* K, int kind, int allValid, int kLow, int kHigh, size_t p, v16i m) {
   const int n = j->n;
   v16f I[PS_MAX_LIGHTS];
-  v16i valid[PS_MAX_LIGHTS];
-#define VALID(i) (allValid ? wsplati(-1) : valid[i])
+  // Per-light lane masks live in mask registers (__mmask16), never as vectors.
+  __mmask16 valid[PS_MAX_LIGHTS];
+#define VALID(i) (allValid ? (__mmask16)0xffff : valid[i])
   v16f s[PS_MAX_LIGHTS];
   v16f lows[8], highs[8];
   for (int k = 0; k < 8; k++) { lows[k] = wsplat(INFINITY); highs[k] = wsplat(-INFINITY); }
@@ -167,14 +169,18 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
   for (int i = 0; i < n; i++) {
     v16f val = load16(j, kind, i, p);
     I[i] = val;
-    if (!allValid) { valid[i] = val < wsel(K[WK(i, 3)] > wsplat(0), wsplat((float)j->saturation), wsplat(-1)); validI -= valid[i]; }
+    if (!allValid) {
+      valid[i] = _mm512_cmp_ps_mask((__m512)val, (__m512)wsel(K[WK(i, 3)] > wsplat(0), wsplat((float)j->saturation), wsplat(-1)), _CMP_LT_OQ);
+      validI = (v16i)_mm512_mask_add_epi32((__m512i)validI, valid[i], (__m512i)validI, (__m512i)wsplati(1));
+    }
     v16f si = val * K[WK(i, 3)];
     s[i] = si;
-    v16f wv = wand(VALID(i), val);
+    v16f wv = allValid ? val : wmaskz(VALID(i), val);
     if (i & 1) { cv0 += wv * K[WK(i, 0)]; cv1 += wv * K[WK(i, 1)]; cv2 += wv * K[WK(i, 2)]; fv += wv * val; }
     else { bv0 += wv * K[WK(i, 0)]; bv1 += wv * K[WK(i, 1)]; bv2 += wv * K[WK(i, 2)]; ev += wv * val; }
-    if (!allValid) mv += wand(valid[i], K[WK(i, 4)]);
-    v16f vlo = wsel(VALID(i), si, wsplat(INFINITY)), vhi = wsel(VALID(i), si, wsplat(-INFINITY));
+    if (!allValid) mv += wmaskz(valid[i], K[WK(i, 4)]);
+    v16f vlo = allValid ? si : (v16f)_mm512_mask_mov_ps((__m512)wsplat(INFINITY), valid[i], (__m512)si);
+    v16f vhi = allValid ? si : (v16f)_mm512_mask_mov_ps((__m512)wsplat(-INFINITY), valid[i], (__m512)si);
     for (int k = 0; k < kLow; k++) { v16f a = wmin(lows[k], vlo); vlo = wmax(lows[k], vlo); lows[k] = a; }
     for (int k = 0; k < kHigh; k++) { v16f a = wmax(highs[k], vhi); vhi = wmin(highs[k], vhi); highs[k] = a; }
   }
@@ -189,21 +195,21 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
   v16f d00 = wsplat(0), d01 = wsplat(0), d02 = wsplat(0), d11 = wsplat(0), d12 = wsplat(0), d22 = wsplat(0);
   v16f b0 = bv0, b1 = bv1, b2 = bv2;
   v16i cntI = wsplati(0);
-  v16i use[PS_MAX_LIGHTS];
+  __mmask16 use[PS_MAX_LIGHTS];
   uint64_t dropBits = 0;  // lights some lane leaves out
   for (int i = 0; i < n; i++) {
-    v16i u = VALID(i) & (s[i] > lowT) & (s[i] < highT);
+    __mmask16 u = VALID(i) & _mm512_cmp_ps_mask((__m512)s[i], (__m512)lowT, _CMP_GT_OQ) & _mm512_cmp_ps_mask((__m512)s[i], (__m512)highT, _CMP_LT_OQ);
     use[i] = u;
-    dropBits |= (uint64_t)!wall(u) << i;
-    cntI -= u;
+    dropBits |= (uint64_t)(u != 0xffff) << i;
+    cntI = (v16i)_mm512_mask_add_epi32((__m512i)cntI, u, (__m512i)cntI, (__m512i)wsplati(1));
   }
   v16f cnt = __builtin_convertvector(cntI, v16f);
   for (uint64_t bits = dropBits; bits; bits &= bits - 1) {
     const int i = __builtin_ctzll(bits);
     const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
-    v16f w = wand(~use[i], wsplat(1));
+    v16f w = wmaskz((__mmask16)~use[i], wsplat(1));
     d00 += w * (lx * lx); d01 += w * (lx * ly); d02 += w * (lx * lz); d11 += w * (ly * ly); d12 += w * (ly * lz); d22 += w * (lz * lz);
-    v16f wi = wand(VALID(i) & ~use[i], I[i]);
+    v16f wi = wmaskz(VALID(i) & (__mmask16)~use[i], I[i]);
     b0 -= wi * lx; b1 -= wi * ly; b2 -= wi * lz;
   }
   v16f a00 = K[WK_NA + 0] - d00, a01 = K[WK_NA + 1] - d01, a02 = K[WK_NA + 2] - d02;
@@ -213,7 +219,7 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
     v16f va00 = wsplat(0), va01 = wsplat(0), va02 = wsplat(0), va11 = wsplat(0), va12 = wsplat(0), va22 = wsplat(0);
     for (int i = 0; i < n; i++) {
       const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
-      v16f wv = wand(VALID(i), wsplat(1));
+      v16f wv = wmaskz(VALID(i), wsplat(1));
       va00 += wv * (lx * lx); va01 += wv * (lx * ly); va02 += wv * (lx * lz); va11 += wv * (ly * ly); va12 += wv * (ly * lz); va22 += wv * (lz * lz);
     }
     a00 = wsel(few, va00, a00); a01 = wsel(few, va01, a01); a02 = wsel(few, va02, a02);
@@ -237,28 +243,29 @@ static inline __attribute__((always_inline)) void robustBlock16(const PsParams* 
     v16f e2 = ev, magSum = mv;
     v16i keptI = wsplati(0), litI = wsplati(0);
     const v16f cosScale = gNorm * cosMinV, tolScale = gNorm * tolV;
-    v16i keep[PS_MAX_LIGHTS];
+    __mmask16 keep[PS_MAX_LIGHTS];
     uint64_t rejBits = 0;
     for (int i = 0; i < n; i++) {
       // In units of the light's full shading (÷|l|): s = I/|l| against g·l/|l|; a zero-length light
       // predicts 0, which is not > 0: never lit.
       v16f predU = (gx * K[WK(i, 0)] + gy * K[WK(i, 1)] + gz * K[WK(i, 2)]) * K[WK(i, 3)];
-      v16i lighted = predU > cosScale;
-      v16i k = VALID(i) & lighted & (wabs(s[i] - predU) <= tolScale);
+      __mmask16 lit1 = _mm512_cmp_ps_mask((__m512)predU, (__m512)cosScale, _CMP_GT_OQ);
+      __mmask16 k = VALID(i) & _mm512_mask_cmp_ps_mask(lit1, (__m512)wabs(s[i] - predU), (__m512)tolScale, _CMP_LE_OQ);
       keep[i] = k;
-      rejBits |= (uint64_t)!wall(k) << i;
-      keptI -= k; litI -= lighted;
+      rejBits |= (uint64_t)(k != 0xffff) << i;
+      keptI = (v16i)_mm512_mask_add_epi32((__m512i)keptI, k, (__m512i)keptI, (__m512i)wsplati(1));
+      litI = (v16i)_mm512_mask_add_epi32((__m512i)litI, lit1, (__m512i)litI, (__m512i)wsplati(1));
     }
     // Left-out readings (shadows, highlights): usually none, or the same few lights across the block.
     for (uint64_t bits = rejBits; bits; bits &= bits - 1) {
       const int i = __builtin_ctzll(bits);
       const v16f lx = K[WK(i, 0)], ly = K[WK(i, 1)], lz = K[WK(i, 2)];
-      v16f r = wand(~keep[i], wsplat(1));
+      v16f r = wmaskz((__mmask16)~keep[i], wsplat(1));
       d00 += r * (lx * lx); d01 += r * (lx * ly); d02 += r * (lx * lz); d11 += r * (ly * ly); d12 += r * (ly * lz); d22 += r * (lz * lz);
-      v16i out = VALID(i) & ~keep[i];
-      v16f wi = wand(out, I[i]);
+      __mmask16 out = VALID(i) & (__mmask16)~keep[i];
+      v16f wi = wmaskz(out, I[i]);
       b0 -= wi * lx; b1 -= wi * ly; b2 -= wi * lz; e2 -= wi * I[i];
-      magSum -= wand(out, K[WK(i, 4)]);
+      magSum -= wmaskz(out, K[WK(i, 4)]);
     }
     v16f kept = __builtin_convertvector(keptI, v16f), lit = __builtin_convertvector(litI, v16f);
     a00 = K[WK_NA + 0] - d00; a01 = K[WK_NA + 1] - d01; a02 = K[WK_NA + 2] - d02;
