@@ -74,7 +74,7 @@ export const simBench: BenchSuite = {
         cpuMsPerFrame: Math.round((r.cpuMs / 24) * 10) / 10,
         cpuNsPerPixel: Math.round(((r.cpuMs * 1e6) / (px * 24)) * 100) / 100,
       });
-      yield { name: 'sim 24 frames from cached bases (noise + 12-bit ADC, 2 workers, new frame buffers)', width, height, lights: 24, ms: framesMs, extra: perFrame(frames) };
+      yield { name: `sim 24 frames from cached bases (noise + 12-bit ADC, ${renderer.backend} kernel, 2 bands, new frame buffers)`, width, height, lights: 24, ms: framesMs, extra: perFrame(frames) };
       // Recycled frame buffers (ExposureRequest.out): the kernel alone, without a fresh 24 MB buffer's
       // page faults and zeroing per frame.
       const outs = Array.from({ length: 24 }, () => new Uint16Array(new SharedArrayBuffer(px * 2)));
