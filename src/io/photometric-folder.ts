@@ -68,18 +68,29 @@ export function parseLightSelection(spec: string, count: number): number[] {
   return out;
 }
 
-/** Grey plane of an image, each channel divided by its light intensity (RGB intensities) and averaged. */
-function toGrey(img: RasterImage, rgbScale: number[] | undefined): Plane {
+/**
+ * Grey plane of an image, each channel divided by its light intensity (RGB intensities) and averaged.
+ * With `markClipped`, a pixel with any channel at full scale becomes +Infinity: once channels are scaled
+ * and averaged no single value means "clipped", and the solve skips readings at or above its saturation
+ * limit (Infinity included), so a clipped highlight is not mistaken for a bright but valid reading.
+ */
+function toGrey(img: RasterImage, rgbScale: number[] | undefined, markClipped: boolean): Plane {
   const n = img.width * img.height;
   if (img.channels === 1 && !rgbScale) return img.data;
   const out = new Float32Array(n);
   const ch = img.channels;
   const used = Math.min(ch, 3);
   const scale = rgbScale ?? [1, 1, 1];
+  const full = markClipped ? (img.bitDepth === 16 ? 65535 : 255) : Infinity;
   for (let i = 0; i < n; i++) {
     let s = 0;
-    for (let c = 0; c < used; c++) s += img.data[i * ch + c] / scale[used === 1 ? 0 : c];
-    out[i] = s / used;
+    let clipped = false;
+    for (let c = 0; c < used; c++) {
+      const v = img.data[i * ch + c];
+      if (v >= full) clipped = true;
+      s += v / scale[used === 1 ? 0 : c];
+    }
+    out[i] = clipped ? Infinity : s / used;
   }
   return out;
 }
@@ -112,8 +123,17 @@ export async function readMaskPng(path: string, width?: number, height?: number)
   return mask;
 }
 
+/** Reading choices for readPhotometricFolder. */
+export interface PhotometricReadOptions {
+  /**
+   * Colour images only: a pixel with any channel at full scale reads +Infinity in its grey plane, so a
+   * solve with a saturation limit skips it (plain least squares must not get this: it uses every value).
+   */
+  markClipped?: boolean;
+}
+
 /** Read a common-format photometric folder; `lights` picks 0-based indices in file order. */
-export async function readPhotometricFolder(dir: string, lights?: readonly number[]): Promise<PhotometricDataset> {
+export async function readPhotometricFolder(dir: string, lights?: readonly number[], options: PhotometricReadOptions = {}): Promise<PhotometricDataset> {
   const namesPath = join(dir, 'filenames.txt');
   const dirsPath = join(dir, 'light_directions.txt');
   let namesText: string, dirsText: string;
@@ -153,7 +173,7 @@ export async function readPhotometricFolder(dir: string, lights?: readonly numbe
     const rowI = allInt?.[i];
     // RGB intensities fold into the grey plane per channel; a single intensity stays a light scale.
     const rgb = rowI && rowI.length === 3 && img.channels >= 3 ? rowI : undefined;
-    planes.push(toGrey(img, rgb));
+    planes.push(toGrey(img, rgb, options.markClipped ?? false));
     if (rowI && !rgb) intensities[k] = rowI.reduce((a, b) => a + b, 0) / rowI.length;
     directions.set(allDirs[i], 3 * k);
   }

@@ -86,3 +86,36 @@ t.test('--lights parsing', async (t) => {
   t.throws(() => parseLightSelection('1,2', 12), { code: 'GB_DATASET_INVALID', message: /at least 3/ });
   t.throws(() => parseLightSelection('', 12), { code: 'GB_DATASET_INVALID' });
 });
+
+t.test('colour images: markClipped turns a pixel with any channel at full scale into +Infinity, which the robust solve skips', async (t) => {
+  const { renderShinySphere, writeShinySphereFolder } = await import('../vision/diligent-like.ts');
+  const { distantLights } = await import('../../src/vision/lights.ts');
+  const { normalError, solvePhotometricStereo } = await import('../../src/vision/ps.ts');
+  const dir = await mkdtemp(join(tmpdir(), 'gb-clip-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // Strong, sharp highlights on a bright exposure: many readings clip in one or more channels.
+  const cap = renderShinySphere({ sizePx: 72, radiusPx: 31, roughness: 0.15, specular: 20, scale: 30000, seed: 3 });
+  await writeShinySphereFolder(dir, cap);
+  const plain = await readPhotometricFolder(dir);
+  const marked = await readPhotometricFolder(dir, undefined, { markClipped: true });
+  let clipped = 0, wrong = 0;
+  cap.images.forEach((img, k) => {
+    for (let p = 0; p < img.width * img.height; p++) {
+      const isClipped = img.data[3 * p] === 65535 || img.data[3 * p + 1] === 65535 || img.data[3 * p + 2] === 65535;
+      const v = marked.planes[k][p];
+      if (isClipped) clipped++;
+      if (isClipped ? v !== Infinity : v !== plain.planes[k][p]) wrong++;
+    }
+  });
+  t.ok(clipped > 500, `${clipped} clipped readings in the capture`);
+  t.equal(wrong, 0, 'Infinity exactly where a channel is at full scale; other readings unchanged');
+  const field = distantLights(plain.width, plain.height, plain.directions, plain.intensities);
+  const valid = cap.mask;
+  const withClipped = normalError((await solvePhotometricStereo(plain.planes, field, { mask: plain.mask, method: 'robust' })).normals, cap.normals, valid);
+  const skipped = normalError((await solvePhotometricStereo(marked.planes, field, { mask: marked.mask, method: 'robust' })).normals, cap.normals, valid);
+  t.comment(`robust mean error: ${withClipped.meanDeg.toFixed(2)}° using clipped readings, ${skipped.meanDeg.toFixed(2)}° skipping them`);
+  t.ok(skipped.meanDeg < 0.85 * withClipped.meanDeg, 'skipping clipped readings is clearly better');
+  t.ok(Number.isFinite(skipped.meanDeg), 'no pixel is poisoned by the Infinity readings');
+  const ts = normalError((await solvePhotometricStereo(marked.planes, field, { mask: marked.mask, method: 'robust', backend: 'ts' })).normals, cap.normals, valid);
+  t.ok(Math.abs(ts.meanDeg - skipped.meanDeg) < 0.05, `the TypeScript kernel skips them alike (${ts.meanDeg.toFixed(2)}°)`);
+});

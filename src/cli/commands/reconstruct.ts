@@ -41,7 +41,8 @@ Options:
   --input DIR        capture folder
   --out DIR          output folder (created)
   --lights LIST      1-based light numbers in file order, e.g. 1,5,9 (default: all)
-  --method M         robust (default: trimmed + residual-gated re-solve) or ls (plain least squares)
+  --method M         robust (default: trimmed solve, then residual- and shadow-gated re-solves; clipped
+                     readings skipped) or ls (plain least squares over every reading)
   --light-model L    auto (default): near-field when DIR/truth.json (a \`sim render\` capture) holds the
                      camera and LED geometry, else distant; distant: light_directions.txt (and
                      light_intensities.txt) for every pixel; near-field: per-pixel vectors from truth.json's
@@ -69,14 +70,15 @@ Options:
     const t0 = performance.now();
     const lightsSpec = stringOption(args, 'lights');
     const selection = lightsSpec === undefined ? undefined : parseLightSelection(lightsSpec, await countLights(inDir));
-    const ds = await readPhotometricFolder(inDir, selection);
+    const ds = await readPhotometricFolder(inDir, selection, { markClipped: method === 'robust' });
     const tRead = performance.now();
     const geometry = lightModel === 'distant' ? undefined : await readNearFieldGeometry(inDir, ds.names, ds.lightNumbers.map((n) => n - 1), ds.width, ds.height);
     if (lightModel === 'near-field' && !geometry) {
       throw createError('GB_DATASET_INVALID', `${inDir}: --light-model near-field needs a truth.json with a near-field light model (camera and LED geometry)`);
     }
     const field = geometry ? nearFieldLights(ds.width, ds.height, geometry.rig) : distantLights(ds.width, ds.height, ds.directions, ds.intensities);
-    // Integer grey images: full scale means clipped, so the robust solve drops those readings.
+    // Integer grey images: full scale means clipped, so the robust solve drops those readings; colour
+    // images mark their clipped pixels +Infinity (markClipped above), which any limit drops.
     const p0 = ds.planes[0];
     const saturation = p0 instanceof Uint16Array ? 65535 : p0 instanceof Uint8Array ? 255 : Infinity;
     const ps = await solvePhotometricStereo(ds.planes, field, { mask: ds.mask, method, saturation });
