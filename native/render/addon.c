@@ -1,18 +1,13 @@
 // N-API glue for the shading kernel (shade.c). Each call validates its arguments on the JS thread, keeps
 // every JS buffer it touches referenced, and runs one band of rows as a napi async work item on libuv's
 // thread pool (the event loop stays free); it returns a promise.
-#define NAPI_VERSION 8
-#include <node_api.h>
-#include <stdlib.h>
+#include "../common/napi-job.h"
+#include <stdbool.h>
 #include "shade.h"
 #include "sensor.h"
 
-#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, "GB_INTERNAL", #call " failed"); return NULL; } } while (0)
-
 typedef struct {
-  napi_async_work work;
-  napi_deferred deferred;
-  napi_ref keep;  // array of every JS argument, kept alive while the work runs
+  JobHead head;  // first: the shared glue sees a job as its JobHead
   int kind;  // 0 shade, 1 expose
   ShadeParams p;
   ExposeParams e;
@@ -26,20 +21,8 @@ static void execute(napi_env env, void* data) {
 }
 
 static void complete(napi_env env, napi_status status, void* data) {
-  Job* j = (Job*)data;
-  if (status == napi_ok) {
-    napi_value v;
-    napi_get_undefined(env, &v);
-    napi_resolve_deferred(env, j->deferred, v);
-  } else {
-    napi_value msg, err;
-    napi_create_string_utf8(env, "render work was cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
-    napi_reject_deferred(env, j->deferred, err);
-  }
-  napi_delete_reference(env, j->keep);
-  napi_delete_async_work(env, j->work);
-  free(j);
+  settleJob(env, status, (JobHead*)data, NULL, "render work was cancelled");
+  free(data);
 }
 
 /** Data pointer and element count of a typed array of the expected type (works for SharedArrayBuffers). */
@@ -64,21 +47,7 @@ static void* element(napi_env env, napi_value arr, uint32_t i, napi_typedarray_t
 }
 
 static napi_value queue(napi_env env, Job* j, size_t argc, napi_value* argv, const char* name) {
-  napi_value arr, promise, resName;
-  CHECK(napi_create_array_with_length(env, argc, &arr));
-  for (size_t i = 0; i < argc; i++) CHECK(napi_set_element(env, arr, (uint32_t)i, argv[i]));
-  CHECK(napi_create_reference(env, arr, 1, &j->keep));
-  CHECK(napi_create_promise(env, &j->deferred, &promise));
-  CHECK(napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resName));
-  CHECK(napi_create_async_work(env, NULL, resName, execute, complete, j, &j->work));
-  CHECK(napi_queue_async_work(env, j->work));
-  return promise;
-}
-
-static napi_value fail(napi_env env, Job* j, const char* msg) {
-  free(j);
-  napi_throw_type_error(env, "GB_INTERNAL", msg);
-  return NULL;
+  return queueJob(env, &j->head, argc, argv, name, execute, complete);
 }
 
 // Params (Float64Array of 47): 0 width, 1 height, 2 fx, 3 fy, 4 cx, 5 cy, 6 k1, 7 k2, 8..16 rotation,
@@ -98,13 +67,13 @@ static napi_value Shade(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Job* j = (Job*)calloc(1, sizeof(Job));
   if (!j) { napi_throw_error(env, "GB_INTERNAL", "out of memory"); return NULL; }
-  if (argc != 6) return fail(env, j, "shade: expected 6 arguments");
+  if (argc != 6) return failJob(env, j, "shade: expected 6 arguments");
   ShadeParams* p = &j->p;
   size_t np = 0, nl = 0, ni = 0;
   const double* q = (const double*)typedData(env, argv[0], napi_float64_array, &np);
   p->lights = (const double*)typedData(env, argv[1], napi_float64_array, &nl);
   const int32_t* idx = (const int32_t*)typedData(env, argv[2], napi_int32_array, &ni);
-  if (!q || np != NPARAMS || !p->lights || nl % 8 != 0 || !idx) return fail(env, j, "shade: bad params, lights or LED indices");
+  if (!q || np != NPARAMS || !p->lights || nl % 8 != 0 || !idx) return failJob(env, j, "shade: bad params, lights or LED indices");
   p->width = (int)q[0];
   const int height = (int)q[1];
   p->fx = q[2]; p->fy = q[3]; p->cx = q[4]; p->cy = q[5]; p->k1 = q[6]; p->k2 = q[7];
@@ -118,18 +87,18 @@ static napi_value Shade(napi_env env, napi_callback_info info) {
   p->rowStart = (int)q[42]; p->rowEnd = (int)q[43]; p->band = (int)q[44]; p->bands = (int)q[45]; p->blockRows = (int)q[46];
   if (p->width < 1 || height < 1 || p->rowStart < 0 || p->rowEnd > height || p->rowStart > p->rowEnd
       || p->bands < 1 || p->band < 0 || p->band >= p->bands || p->blockRows < 1) {
-    return fail(env, j, "shade: bad image size, rows or bands");
+    return failJob(env, j, "shade: bad image size, rows or bands");
   }
   const size_t n = (size_t)p->width * height;
   uint32_t count = 0;
   CHECK(napi_get_array_length(env, argv[3], &count));
-  if (count != ni || count > SHADE_MAX_LEDS) return fail(env, j, "shade: one basis image per LED index, at most 64");
+  if (count != ni || count > SHADE_MAX_LEDS) return failJob(env, j, "shade: one basis image per LED index, at most 64");
   p->ledCount = (int)count;
   for (uint32_t l = 0; l < count; l++) {
     size_t len = 0;
     p->basis[l] = (float*)element(env, argv[3], l, napi_float32_array, &len);
-    if (!p->basis[l] || len != n) return fail(env, j, "shade: basis images must be Float32Arrays of width × height");
-    if (idx[l] < 0 || (size_t)idx[l] * 8 >= nl) return fail(env, j, "shade: LED index out of range");
+    if (!p->basis[l] || len != n) return failJob(env, j, "shade: basis images must be Float32Arrays of width × height");
+    if (idx[l] < 0 || (size_t)idx[l] * 8 >= nl) return failJob(env, j, "shade: LED index out of range");
     p->ledIndex[l] = idx[l];
   }
   napi_valuetype t4, t5;
@@ -140,17 +109,17 @@ static napi_value Shade(napi_env env, napi_callback_info info) {
     m->widthPx = (int)q[27]; m->heightPx = (int)q[28]; m->pitchMm = q[29];
     m->cosR = q[30]; m->sinR = q[31]; m->xMm = q[32]; m->yMm = q[33];
     const size_t mn = (size_t)m->widthPx * m->heightPx;
-    if (t4 == napi_null || m->widthPx < 2 || m->heightPx < 2 || !(m->pitchMm > 0)) return fail(env, j, "shade: surface maps missing or empty");
+    if (t4 == napi_null || m->widthPx < 2 || m->heightPx < 2 || !(m->pitchMm > 0)) return failJob(env, j, "shade: surface maps missing or empty");
     const float** f[6] = {&m->height, &m->albedo, &m->roughness, &m->specularF0, &m->slopeU, &m->slopeV};
     for (uint32_t k = 0; k < 6; k++) {
       size_t len = 0;
       *f[k] = (const float*)element(env, argv[4], k, napi_float32_array, &len);
-      if (!*f[k] || len != mn) return fail(env, j, "shade: float maps must be Float32Arrays of the map size");
+      if (!*f[k] || len != mn) return failJob(env, j, "shade: float maps must be Float32Arrays of the map size");
     }
     size_t lc = 0, ll = 0;
     m->cover = (const uint8_t*)element(env, argv[4], 6, napi_uint8_array, &lc);
     m->label = (const uint16_t*)element(env, argv[4], 7, napi_uint16_array, &ll);
-    if (!m->cover || !m->label || lc != mn || ll != mn) return fail(env, j, "shade: cover/label maps must be Uint8Array/Uint16Array of the map size");
+    if (!m->cover || !m->label || lc != mn || ll != mn) return failJob(env, j, "shade: cover/label maps must be Uint8Array/Uint16Array of the map size");
   }
   if (t5 != napi_null) {
     size_t a = 0, b = 0, c = 0, d = 0, e = 0;
@@ -160,7 +129,7 @@ static napi_value Shade(napi_env env, napi_callback_info info) {
     p->truthCover = (uint8_t*)element(env, argv[5], 3, napi_uint8_array, &d);
     p->truthLabel = (uint16_t*)element(env, argv[5], 4, napi_uint16_array, &e);
     if (!p->truthNormal || !p->truthHeight || !p->truthAlbedo || !p->truthCover || !p->truthLabel || a != 3 * n || b != n || c != n || d != n || e != n) {
-      return fail(env, j, "shade: truth buffers do not match the image size");
+      return failJob(env, j, "shade: truth buffers do not match the image size");
     }
   }
   return queue(env, j, argc, argv, "gradebooth.shade");
@@ -175,7 +144,7 @@ static napi_value Expose(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Job* j = (Job*)calloc(1, sizeof(Job));
   if (!j) { napi_throw_error(env, "GB_INTERNAL", "out of memory"); return NULL; }
-  if (argc != 5) return fail(env, j, "expose: expected 5 arguments");
+  if (argc != 5) return failJob(env, j, "expose: expected 5 arguments");
   j->kind = 1;
   ExposeParams* p = &j->e;
   size_t np = 0, nw = 0, nt = 0, no = 0;
@@ -183,7 +152,7 @@ static napi_value Expose(napi_env env, napi_callback_info info) {
   const double* w = (const double*)typedData(env, argv[2], napi_float64_array, &nw);
   p->table = (const float*)typedData(env, argv[3], napi_float32_array, &nt);
   p->out = (uint16_t*)typedData(env, argv[4], napi_uint16_array, &no);
-  if (!q || np != 13 || !w || !p->table || nt != SENSOR_TABLE_SIZE || !p->out) return fail(env, j, "expose: bad params, weights, table or output");
+  if (!q || np != 13 || !w || !p->table || nt != SENSOR_TABLE_SIZE || !p->out) return failJob(env, j, "expose: bad params, weights, table or output");
   p->width = (int)q[0];
   const int height = (int)q[1];
   p->rowStart = (int)q[2]; p->rowEnd = (int)q[3]; p->seed = (int32_t)q[4]; p->noise = q[5] != 0;
@@ -192,16 +161,16 @@ static napi_value Expose(napi_env env, napi_callback_info info) {
   const size_t n = (size_t)p->width * height;
   if (p->width < 1 || height < 1 || p->rowStart < 0 || p->rowEnd > height || p->rowStart > p->rowEnd || no != n
       || p->shift < 0 || p->shift > 15 || p->mulShift < 0 || p->mulShift > 15) {
-    return fail(env, j, "expose: bad image size, rows, packing or output size");
+    return failJob(env, j, "expose: bad image size, rows, packing or output size");
   }
   uint32_t count = 0;
   CHECK(napi_get_array_length(env, argv[1], &count));
-  if (count != nw || count > SENSOR_MAX_BASES) return fail(env, j, "expose: one weight per basis image, at most 64");
+  if (count != nw || count > SENSOR_MAX_BASES) return failJob(env, j, "expose: one weight per basis image, at most 64");
   p->count = (int)count;
   for (uint32_t l = 0; l < count; l++) {
     size_t len = 0;
     p->basis[l] = (const float*)element(env, argv[1], l, napi_float32_array, &len);
-    if (!p->basis[l] || len != n) return fail(env, j, "expose: basis images must be Float32Arrays of width × height");
+    if (!p->basis[l] || len != n) return failJob(env, j, "expose: basis images must be Float32Arrays of width × height");
     p->weights[l] = w[l];
   }
   return queue(env, j, argc, argv, "gradebooth.expose");

@@ -1,17 +1,12 @@
 // N-API glue for the vision kernels (ps.c, poisson.c). Each call validates its arguments on the JS
 // thread, keeps every JS buffer it touches referenced, and runs the kernel as one napi async work item on
 // libuv's thread pool, so the event loop stays free; it returns a promise.
-#define NAPI_VERSION 8
-#include <node_api.h>
-#include <stdlib.h>
+#include "../common/napi-job.h"
+#include <stdbool.h>
 #include "kernels.h"
 
-#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, "GB_INTERNAL", #call " failed"); return NULL; } } while (0)
-
 typedef struct {
-  napi_async_work work;
-  napi_deferred deferred;
-  napi_ref keep;  // array of every JS buffer used, kept alive while the work runs
+  JobHead head;  // first: the shared glue sees a job as its JobHead
   int kind;  // 0 ps, 1 poisson, 2 warp
   PsParams ps;
   WarpParams warp;
@@ -33,27 +28,17 @@ static void execute(napi_env env, void* data) {
 
 static void complete(napi_env env, napi_status status, void* data) {
   Job* j = (Job*)data;
-  if (status == napi_ok) {
-    napi_value v;
-    if (j->kind != 1) napi_get_undefined(env, &v);
-    else {
-      // integrateSolve resolves to { iterations, solver: 0 pcg | 1 dct | 2 dct+pcg }
-      napi_value it, solver;
-      napi_create_object(env, &v);
-      napi_create_int32(env, j->iterations, &it);
-      napi_create_int32(env, j->solver, &solver);
-      napi_set_named_property(env, v, "iterations", it);
-      napi_set_named_property(env, v, "solver", solver);
-    }
-    napi_resolve_deferred(env, j->deferred, v);
-  } else {
-    napi_value msg, err;
-    napi_create_string_utf8(env, "vision work was cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
-    napi_reject_deferred(env, j->deferred, err);
+  napi_value v = NULL;
+  if (status == napi_ok && j->kind == 1) {
+    // integrateSolve resolves to { iterations, solver: 0 pcg | 1 dct | 2 dct+pcg }
+    napi_value it, solver;
+    napi_create_object(env, &v);
+    napi_create_int32(env, j->iterations, &it);
+    napi_create_int32(env, j->solver, &solver);
+    napi_set_named_property(env, v, "iterations", it);
+    napi_set_named_property(env, v, "solver", solver);
   }
-  napi_delete_reference(env, j->keep);
-  napi_delete_async_work(env, j->work);
+  settleJob(env, status, &j->head, v, "vision work was cancelled");
   free(j);
 }
 
@@ -70,21 +55,7 @@ static void* typedData(napi_env env, napi_value v, size_t* length) {
 }
 
 static napi_value queue(napi_env env, Job* j, size_t argc, napi_value* argv, const char* name) {
-  napi_value arr, promise, resName;
-  CHECK(napi_create_array_with_length(env, argc, &arr));
-  for (size_t i = 0; i < argc; i++) CHECK(napi_set_element(env, arr, (uint32_t)i, argv[i]));
-  CHECK(napi_create_reference(env, arr, 1, &j->keep));
-  CHECK(napi_create_promise(env, &j->deferred, &promise));
-  CHECK(napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resName));
-  CHECK(napi_create_async_work(env, NULL, resName, execute, complete, j, &j->work));
-  CHECK(napi_queue_async_work(env, j->work));
-  return promise;
-}
-
-static napi_value fail(napi_env env, Job* j, const char* msg) {
-  free(j);
-  napi_throw_type_error(env, "GB_INTERNAL", msg);
-  return NULL;
+  return queueJob(env, &j->head, argc, argv, name, execute, complete);
 }
 
 // psSolve(planes[], params: Float64Array, vectors, pinv, invMag, mask|null, normals, albedo, confidence,
@@ -94,21 +65,21 @@ static napi_value PsSolve(napi_env env, napi_callback_info info) {
   napi_value argv[10];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Job* j = (Job*)calloc(1, sizeof(Job));
-  if (argc != 10) return fail(env, j, "psSolve: expected 10 arguments");
+  if (argc != 10) return failJob(env, j, "psSolve: expected 10 arguments");
   PsParams* p = &j->ps;
   size_t np = 0;
   const double* prm = (const double*)typedData(env, argv[1], &np);
-  if (!prm || np < 13) return fail(env, j, "psSolve: params must be a Float64Array of 13");
+  if (!prm || np < 13) return failJob(env, j, "psSolve: params must be a Float64Array of 13");
   p->width = (int)prm[0]; p->tileSize = (int)prm[1]; p->tilesX = (int)prm[2]; p->n = (int)prm[3]; p->kind = (int)prm[4];
   p->method = (int)prm[5]; p->trimLow = (int)prm[6]; p->trimHigh = (int)prm[7]; p->saturation = prm[8];
   p->tol = prm[9]; p->cosMin = prm[10]; p->y0 = (int)prm[11]; p->y1 = (int)prm[12];
-  if (p->n < 3 || p->n > PS_MAX_LIGHTS) return fail(env, j, "psSolve: 3 to 64 lights");
-  if (p->trimLow < 0 || p->trimLow > 8 || p->trimHigh < 0 || p->trimHigh > 8) return fail(env, j, "psSolve: trims 0 to 8");
+  if (p->n < 3 || p->n > PS_MAX_LIGHTS) return failJob(env, j, "psSolve: 3 to 64 lights");
+  if (p->trimLow < 0 || p->trimLow > 8 || p->trimHigh < 0 || p->trimHigh > 8) return failJob(env, j, "psSolve: trims 0 to 8");
   for (int i = 0; i < p->n; i++) {
     napi_value el;
     CHECK(napi_get_element(env, argv[0], (uint32_t)i, &el));
     p->planes[i] = typedData(env, el, NULL);
-    if (!p->planes[i]) return fail(env, j, "psSolve: planes must be typed arrays");
+    if (!p->planes[i]) return failJob(env, j, "psSolve: planes must be typed arrays");
   }
   p->vectors = (const float*)typedData(env, argv[2], NULL);
   p->pinv = (const float*)typedData(env, argv[3], NULL);
@@ -121,7 +92,7 @@ static napi_value PsSolve(napi_env env, napi_callback_info info) {
   p->confidence = (float*)typedData(env, argv[8], NULL);
   p->normalAll = (const float*)typedData(env, argv[9], NULL);
   if (!p->vectors || !p->pinv || !p->invMag || !p->normalAll || !p->normals || !p->albedo || !p->confidence || (mt != napi_null && !p->mask)) {
-    return fail(env, j, "psSolve: bad typed array argument");
+    return failJob(env, j, "psSolve: bad typed array argument");
   }
   return queue(env, j, argc, argv, "gradebooth.psSolve");
 }
@@ -133,17 +104,17 @@ static napi_value IntegrateSolve(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Job* j = (Job*)calloc(1, sizeof(Job));
-  if (argc != 4) return fail(env, j, "integrateSolve: expected 4 arguments");
+  if (argc != 4) return failJob(env, j, "integrateSolve: expected 4 arguments");
   j->kind = 1;
   size_t np = 0, nn = 0, nm = 0, nz = 0;
   const double* prm = (const double*)typedData(env, argv[0], &np);
   j->normals = (const float*)typedData(env, argv[1], &nn);
   j->mask = (const uint8_t*)typedData(env, argv[2], &nm);
   j->z = (float*)typedData(env, argv[3], &nz);
-  if (!prm || np < 5 || !j->normals || !j->mask || !j->z) return fail(env, j, "integrateSolve: bad arguments");
+  if (!prm || np < 5 || !j->normals || !j->mask || !j->z) return failJob(env, j, "integrateSolve: bad arguments");
   j->w = (int)prm[0]; j->h = (int)prm[1]; j->tol = prm[2]; j->maxIt = (int)prm[3]; j->minNz = (float)prm[4];
   size_t n = (size_t)j->w * j->h;
-  if (j->w < 1 || j->h < 1 || nn != 3 * n || nm != n || nz != n) return fail(env, j, "integrateSolve: array sizes differ from w×h");
+  if (j->w < 1 || j->h < 1 || nn != 3 * n || nm != n || nz != n) return failJob(env, j, "integrateSolve: array sizes differ from w×h");
   adviseHuge(j->z, n * sizeof(float));
   return queue(env, j, argc, argv, "gradebooth.integrateSolve");
 }
@@ -155,19 +126,19 @@ static napi_value WarpSolve(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Job* j = (Job*)calloc(1, sizeof(Job));
-  if (argc != 4) return fail(env, j, "warpSolve: expected 4 arguments");
+  if (argc != 4) return failJob(env, j, "warpSolve: expected 4 arguments");
   j->kind = 2;
   size_t np = 0, nc = 0;
   const double* prm = (const double*)typedData(env, argv[0], &np);
   const int32_t* chans = (const int32_t*)typedData(env, argv[3], &nc);
   WarpParams* p = &j->warp;
-  if (!prm || np < 18 || !chans || nc < 1 || nc > WARP_MAX_IMAGES) return fail(env, j, "warpSolve: bad arguments");
+  if (!prm || np < 18 || !chans || nc < 1 || nc > WARP_MAX_IMAGES) return failJob(env, j, "warpSolve: bad arguments");
   p->srcW = (int)prm[0]; p->srcH = (int)prm[1]; p->dstW = (int)prm[2];
   int dstH = (int)prm[3];
   p->y0 = (int)prm[4]; p->y1 = (int)prm[5]; p->rotate = (int)prm[6];
   p->cosPhi = (float)prm[7]; p->sinPhi = (float)prm[8];
   for (int k = 0; k < 9; k++) p->H[k] = prm[9 + k];
-  if (p->srcW < 2 || p->srcH < 2 || p->y0 < 0 || p->y1 > dstH || p->y0 > p->y1) return fail(env, j, "warpSolve: sizes do not match");
+  if (p->srcW < 2 || p->srcH < 2 || p->y0 < 0 || p->y1 > dstH || p->y0 > p->y1) return failJob(env, j, "warpSolve: sizes do not match");
   p->count = (int)nc;
   for (int k = 0; k < p->count; k++) {
     napi_value s, d;
@@ -179,10 +150,10 @@ static napi_value WarpSolve(napi_env env, napi_callback_info info) {
     p->chans[k] = chans[k];
     adviseHuge(p->dst[k], nd * sizeof(float));
     if (!p->src[k] || !p->dst[k] || chans[k] < 1 || chans[k] > 4 || ns != (size_t)p->srcW * p->srcH * chans[k] || nd != (size_t)p->dstW * dstH * chans[k]) {
-      return fail(env, j, "warpSolve: image sizes do not match");
+      return failJob(env, j, "warpSolve: image sizes do not match");
     }
   }
-  if (p->rotate && p->chans[0] != 3) return fail(env, j, "warpSolve: rotation needs 3-channel normals first");
+  if (p->rotate && p->chans[0] != 3) return failJob(env, j, "warpSolve: rotation needs 3-channel normals first");
   return queue(env, j, argc, argv, "gradebooth.warpSolve");
 }
 
