@@ -8,6 +8,7 @@ import { distantLights } from '../../src/vision/lights.ts';
 import { normalError, solvePhotometricStereo } from '../../src/vision/ps.ts';
 import { main } from '../../src/cli/main.ts';
 import { psmUwDir, psmUwFolder, psmUwObjects } from './psm-uw.ts';
+import { grayReference, looScore } from './ps-eval.ts';
 
 // Real data (UW CSE 576 set, 12 lights, 8-bit). It has no ground-truth normals, so: (1) the gray object is
 // a sphere — its mask's circle gives reference normals; (2) leave-one-out prediction: solve from 11
@@ -20,19 +21,9 @@ if (!psmUwDir) {
   t.test('gray sphere: robust beats LS against the sphere fitted to the mask', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'gb-psmuw-'));
     t.teardown(() => rm(dir, { recursive: true, force: true }));
-    await psmUwFolder('gray', dir);
-    const ds = await readPhotometricFolder(dir);
-    const { width: W, height: H } = ds;
+    const { ds, reference: ref } = await grayReference(dir);
     const mask = ds.mask!;
-    let sx = 0, sy = 0, n = 0;
-    for (let i = 0; i < W * H; i++) if (mask[i]) { sx += i % W; sy += Math.floor(i / W); n++; }
-    const cx = sx / n, cy = sy / n, R = Math.sqrt(n / Math.PI);
-    const ref = new Float32Array(3 * W * H);
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-      const dx = (x - cx) / R, dy = -(y - cy) / R, r2 = dx * dx + dy * dy;
-      if (r2 < 1) ref.set([dx, dy, Math.sqrt(1 - r2)], 3 * (y * W + x));
-    }
-    const field = distantLights(W, H, ds.directions);
+    const field = distantLights(ds.width, ds.height, ds.directions);
     const ls = normalError((await solvePhotometricStereo(ds.planes, field, { mask, method: 'ls' })).normals, ref, mask);
     const rb = normalError((await solvePhotometricStereo(ds.planes, field, { mask, method: 'robust' })).normals, ref, mask);
     t.comment(`gray sphere vs fitted sphere: LS mean ${ls.meanDeg.toFixed(2)}° median ${ls.medianDeg.toFixed(2)}°; robust mean ${rb.meanDeg.toFixed(2)}° median ${rb.medianDeg.toFixed(2)}°`);
@@ -47,26 +38,7 @@ if (!psmUwDir) {
       t.teardown(() => rm(dir, { recursive: true, force: true }));
       await psmUwFolder(obj, dir);
       const ds = await readPhotometricFolder(dir);
-      const { width: W, height: H } = ds;
-      const mask = ds.mask!;
-      const N = ds.planes.length;
-      const score: Record<'ls' | 'robust', number> = { ls: 0, robust: 0 };
-      for (const method of ['ls', 'robust'] as const) {
-        for (let k = 0; k < N; k++) {
-          const keep = [...Array(N).keys()].filter((i) => i !== k);
-          const dirs = keep.flatMap((i) => Array.from(ds.directions.subarray(3 * i, 3 * i + 3)));
-          const r = await solvePhotometricStereo(keep.map((i) => ds.planes[i]), distantLights(W, H, dirs), { mask, method });
-          const [lx, ly, lz] = ds.directions.subarray(3 * k, 3 * k + 3);
-          const errs: number[] = [];
-          for (let i = 0; i < W * H; i++) {
-            if (!mask[i]) continue;
-            const pred = r.albedo[i] * Math.max(0, r.normals[3 * i] * lx + r.normals[3 * i + 1] * ly + r.normals[3 * i + 2] * lz);
-            errs.push(Math.abs(pred - ds.planes[k][i]));
-          }
-          const sorted = Float64Array.from(errs).sort();
-          score[method] += sorted[sorted.length >> 1] / N;
-        }
-      }
+      const score = { ls: await looScore(ds, 'ls'), robust: await looScore(ds, 'robust') };
       t.comment(`${obj}: leave-one-out median |error| LS ${score.ls.toFixed(3)} vs robust ${score.robust.toFixed(3)} grey levels (${((100 * (score.ls - score.robust)) / score.ls).toFixed(1)}% lower)`);
       t.ok(score.robust < score.ls, `${obj}: robust predicts held-out images better`);
     }
