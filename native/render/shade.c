@@ -41,6 +41,29 @@ typedef struct {
   float ndv[CHUNK], a2[CHUNK], k[CHUNK], omk[CHUNK], specV[CHUNK], diffuse[CHUNK], f0[CHUNK], scale[CHUNK];
 } __attribute__((aligned(64))) Chunk;
 
+/** One pixel's shading constants into slot s of the chunk: surface point P and unit normal n (world mm),
+ *  the unit view vector towards the camera at cam, GGX α, albedo, F0 and the radiometric scale. */
+static inline void setPixel(Chunk* restrict c, int s, const double* cam, double P0, double P1, double P2, double n0, double n1,
+                            double n2, double alpha, double albedo, double f0, double scale) {
+  double v0 = cam[0] - P0, v1 = cam[1] - P1, v2 = cam[2] - P2;
+  const double ivl = 1 / sqrt(v0 * v0 + v1 * v1 + v2 * v2);
+  v0 *= ivl; v1 *= ivl; v2 *= ivl;
+  const double ndv = n0 * v0 + n1 * v1 + n2 * v2;
+  const double k = alpha / 2;
+  c->p0[s] = (float)P0; c->p1[s] = (float)P1; c->p2[s] = (float)P2;
+  c->n0[s] = (float)n0; c->n1[s] = (float)n1; c->n2[s] = (float)n2;
+  c->v0[s] = (float)v0; c->v1[s] = (float)v1; c->v2[s] = (float)v2;
+  c->ndv[s] = (float)ndv;
+  c->a2[s] = (float)(alpha * alpha > 1e-6 ? alpha * alpha : 1e-6);
+  c->k[s] = (float)k;
+  // G1(v) / (4 n·v) = 1 / (4 (n·v (1 − k) + k)), with GGX's 1/π folded in.
+  c->specV[s] = ndv > 0 ? (float)(1 / (4 * M_PI * (ndv * (1 - k) + k))) : 0.0f;
+  c->omk[s] = (float)(1 - k);
+  c->diffuse[s] = (float)(albedo * (1 / M_PI));
+  c->f0[s] = ndv > 0 ? (float)f0 : 0.0f;
+  c->scale[s] = (float)scale;
+}
+
 /** GGX D·F·G/(4 n·l n·v) with one division (see ggxSpecular in shading-kernel.ts; the chunk holds
  *  specV/π and 1 − k); 0 where f0 = 0. */
 static inline float ggx(float ndl, float ndv, float ldv, float a2, float f0, float k, float omk, float specVPi) {
@@ -245,23 +268,7 @@ static void chunkGeometryScalar(const ShadeParams* j, Chunk* restrict c, Rays* r
       j->truthLabel[idx] = (uint16_t)label;
       j->truthAlbedo[idx] = (float)albedo;
     }
-    double v0 = cxw - P0, v1 = cyw - P1, v2 = czw - P2;
-    const double ivl = 1 / sqrt(v0 * v0 + v1 * v1 + v2 * v2);
-    v0 *= ivl; v1 *= ivl; v2 *= ivl;
-    const double ndv = n0 * v0 + n1 * v1 + n2 * v2;
-    const double k = alpha / 2;
-    c->p0[s] = (float)P0; c->p1[s] = (float)P1; c->p2[s] = (float)P2;
-    c->n0[s] = (float)n0; c->n1[s] = (float)n1; c->n2[s] = (float)n2;
-    c->v0[s] = (float)v0; c->v1[s] = (float)v1; c->v2[s] = (float)v2;
-    c->ndv[s] = (float)ndv;
-    c->a2[s] = (float)(alpha * alpha > 1e-6 ? alpha * alpha : 1e-6);
-    c->k[s] = (float)k;
-    // G1(v) / (4 n·v) = 1 / (4 (n·v (1 − k) + k)), with GGX's 1/π folded in.
-    c->specV[s] = ndv > 0 ? (float)(1 / (4 * M_PI * (ndv * (1 - k) + k))) : 0.0f;
-    c->omk[s] = (float)(1 - k);
-    c->diffuse[s] = (float)(albedo * (1 / M_PI));
-    c->f0[s] = ndv > 0 ? (float)f0 : 0.0f;
-    c->scale[s] = (float)(j->responsivity * vignette);
+    setPixel(c, s, j->pos, P0, P1, P2, n0, n1, n2, alpha, albedo, f0, j->responsivity * vignette);
   }
 }
 
@@ -386,24 +393,7 @@ static void chunkGeometryMaps(const ShadeParams* j, Chunk* restrict c, Rays* res
   }
   const double resp = j->responsivity;
   for (int s = 0; s < n; s++) {
-    const double n0 = h->n0[s], n1 = h->n1[s], n2 = h->n2[s], alpha = h->alpha[s];
-    double v0 = cxw - h->P0[s], v1 = cyw - h->P1[s], v2 = czw - h->P2[s];
-    const double ivl = 1 / sqrt(v0 * v0 + v1 * v1 + v2 * v2);
-    v0 *= ivl; v1 *= ivl; v2 *= ivl;
-    const double ndv = n0 * v0 + n1 * v1 + n2 * v2;
-    const double k = alpha / 2;
-    c->p0[s] = (float)h->P0[s]; c->p1[s] = (float)h->P1[s]; c->p2[s] = (float)h->P2[s];
-    c->n0[s] = (float)n0; c->n1[s] = (float)n1; c->n2[s] = (float)n2;
-    c->v0[s] = (float)v0; c->v1[s] = (float)v1; c->v2[s] = (float)v2;
-    c->ndv[s] = (float)ndv;
-    c->a2[s] = (float)(alpha * alpha > 1e-6 ? alpha * alpha : 1e-6);
-    c->k[s] = (float)k;
-    // G1(v) / (4 n·v) = 1 / (4 (n·v (1 − k) + k)), with GGX's 1/π folded in.
-    c->specV[s] = ndv > 0 ? (float)(1 / (4 * M_PI * (ndv * (1 - k) + k))) : 0.0f;
-    c->omk[s] = (float)(1 - k);
-    c->diffuse[s] = (float)(h->albedo[s] * (1 / M_PI));
-    c->f0[s] = ndv > 0 ? (float)h->f0[s] : 0.0f;
-    c->scale[s] = (float)(resp * r->vignette[s]);
+    setPixel(c, s, j->pos, h->P0[s], h->P1[s], h->P2[s], h->n0[s], h->n1[s], h->n2[s], h->alpha[s], h->albedo[s], h->f0[s], resp * r->vignette[s]);
   }
 }
 
