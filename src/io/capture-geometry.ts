@@ -5,6 +5,8 @@ import type { FloatImage } from '../imaging/image.ts';
 import type { NearFieldRig } from '../vision/lights.ts';
 import type { CameraSpec, Vec3 } from '../sim/geometry/booth-geometry.ts';
 import { pinholeFromSpec, pixelRay } from '../sim/geometry/camera-model.ts';
+import { cameraToViewAxes } from '../calibration/mirror-sphere.ts';
+import { worldToCamera } from '../calibration/led-positions.ts';
 
 // The near-field geometry that a capture folder written by `gradebooth sim render` (truth.json, format
 // gradebooth-sim-capture/1) carries besides the common files: the camera's pinhole model and pose, and
@@ -74,14 +76,10 @@ export async function readNearFieldGeometry(dir: string, names: readonly string[
   const surfaceZMm = isVec3(centre) ? centre[2] : 0;
 
   const cam = pinholeFromSpec(spec);
-  // Normals and lights are reported in the camera's view axes (x right, y up, z towards the camera):
-  // camera x, −y, −z, i.e. rows of the world→camera rotation with the last two negated.
-  const r = cam.rotation;
-  const toView = (v: Vec3): Vec3 => [
-    r[0] * v[0] + r[1] * v[1] + r[2] * v[2],
-    -(r[3] * v[0] + r[4] * v[1] + r[5] * v[2]),
-    -(r[6] * v[0] + r[7] * v[1] + r[8] * v[2]),
-  ];
+  // Normals and lights are reported in the camera's view axes (x right, y up, z towards the camera): the
+  // camera rotation, then camera x, −y, −z. Only differences of positions matter, so no translation.
+  const origin: Vec3 = [0, 0, 0];
+  const toView = (v: Vec3): Vec3 => cameraToViewAxes(worldToCamera(v, cam.rotation, origin));
   const surfaceWorld = (xPx: number, yPx: number): Vec3 => {
     const d = pixelRay(cam, xPx, yPx);
     const o = cam.positionMm;
