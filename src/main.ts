@@ -12,6 +12,41 @@ import { ReplayCamera } from './hardware/camera/replay-camera.ts';
 import type { Camera } from './hardware/camera/camera.ts';
 import type { RigPinSource } from './hardware/rig/pins.ts';
 import { Daemon } from './daemon/daemon.ts';
+import { ReportScanner } from './hardware/scanner/report-scanner.ts';
+import { CodeFilter } from './hardware/scanner/code-filter.ts';
+import { decoderFor } from './hardware/scanner/decoder-factory.ts';
+import { HidScannerSource } from './hardware/scanner/hid-source.ts';
+import { SerialScannerSource } from './hardware/scanner/serial-source.ts';
+import type { ScannerSource } from './hardware/scanner/scanner-source.ts';
+import { ScannerDevice } from './hardware/scanner/scanner-device.ts';
+import { SimulatedScannerSource } from './sim/scanner/simulated-scanner.ts';
+
+/** The configured barcode scanner's byte source, or undefined for kind "none". */
+export function createScannerSource(scanner: Settings['hardware']['scanner']): ScannerSource | undefined {
+  switch (scanner.kind) {
+    case 'hid':
+      return new HidScannerSource({ vendorId: scanner.vendor_id, productId: scanner.product_id, path: scanner.hid_path, protocol: scanner.protocol });
+    case 'serial':
+      return new SerialScannerSource({ path: scanner.port, baudRate: scanner.baud_rate });
+    case 'simulated':
+      return new SimulatedScannerSource({ layout: scanner.layout });
+    default:
+      return undefined;
+  }
+}
+
+/** The scanner device for these settings: every kind decodes through the same ReportScanner. */
+export function createScannerDevice(scanner: Settings['hardware']['scanner'], logger: Logger, bus: EventBus, source = createScannerSource(scanner)): ManagedDevice {
+  if (!source) return new AbsentDevice('scanner', scanner.kind, 'no barcode scanner configured (hardware.scanner.kind = none)');
+  const reportScanner = new ReportScanner({
+    source,
+    decoderFor: (info) => decoderFor(info, { layout: scanner.layout, idleResetMs: scanner.idle_reset_ms }),
+    filter: new CodeFilter({ pattern: scanner.pattern, debounceMs: scanner.debounce_ms }),
+    reconnectMs: scanner.reconnect_ms,
+    log: (message) => logger.warn({ device: 'scanner' }, message),
+  });
+  return new ScannerDevice({ kind: scanner.kind, scanner: reportScanner, bus });
+}
 
 /**
  * The composition root: the only place that picks real or simulated hardware. Everything below gets its
@@ -45,7 +80,7 @@ export async function createDevices(settings: Settings, logger: Logger, bus: Eve
   else if (camera.kind === 'replay') devices.push(new CameraDevice('replay', new ReplayCamera({ folder: camera.replay_dir, pinSource })));
   else devices.push(new AbsentDevice('camera', 'none', 'no camera configured (hardware.camera.kind = none)'));
 
-  devices.push(new AbsentDevice('scanner', scanner.kind, 'no barcode scanner configured (hardware.scanner.kind = none)'));
+  devices.push(createScannerDevice(scanner, logger, bus));
   return devices;
 }
 

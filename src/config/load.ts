@@ -62,6 +62,20 @@ export function validateSettings(raw: unknown, source = 'settings'): Settings {
   if (settings.hardware.camera.kind === 'replay' && settings.hardware.camera.replay_dir === '') {
     throw createError('GB_CONFIG_INVALID', `${source}: "hardware.camera.replay_dir" must name a folder when "hardware.camera.kind" is "replay"`);
   }
+  const scanner = settings.hardware.scanner;
+  if (scanner.kind === 'serial' && scanner.port === '') {
+    throw createError('GB_CONFIG_INVALID', `${source}: "hardware.scanner.port" must name the serial device when "hardware.scanner.kind" is "serial"`);
+  }
+  if (scanner.kind === 'hid' && scanner.hid_path === '' && scanner.vendor_id === 0 && scanner.protocol !== 'pos') {
+    // A keyboard-wedge scanner looks like any keyboard: without ids the booth would read the technician's keyboard.
+    throw createError('GB_CONFIG_INVALID', `${source}: "hardware.scanner.kind" "hid" needs "hardware.scanner.vendor_id" (and product_id) or "hardware.scanner.hid_path", unless "hardware.scanner.protocol" is "pos"`);
+  }
+  try {
+    // Compiled the same way the scanner does (anchored, unicode), so a pattern that loads also runs.
+    if (scanner.pattern !== '') new RegExp(`^(?:${scanner.pattern})$`, 'u');
+  } catch (err) {
+    throw createError('GB_CONFIG_INVALID', `${source}: "hardware.scanner.pattern" is not a valid regular expression: ${(err as Error).message}`);
+  }
   return settings;
 }
 

@@ -19,7 +19,20 @@ export interface Settings {
   hardware: {
     rig: { kind: 'simulated' | 'serial' | 'none'; port: string; host_timeout_ms: number };
     camera: { kind: 'simulated' | 'replay' | 'none'; replay_dir: string };
-    scanner: { kind: 'none' };
+    scanner: {
+      kind: 'none' | 'hid' | 'serial' | 'simulated';
+      protocol: 'auto' | 'keyboard' | 'pos';
+      vendor_id: number;
+      product_id: number;
+      hid_path: string;
+      port: string;
+      baud_rate: number;
+      layout: 'us' | 'uk' | 'de' | 'fr';
+      pattern: string;
+      debounce_ms: number;
+      idle_reset_ms: number;
+      reconnect_ms: number;
+    };
   };
   storage: { min_free_mb: number };
   shutdown: { timeout_ms: number };
@@ -92,7 +105,18 @@ export const settingsSchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            kind: { enum: ['none'], default: 'none', description: 'barcode scanner (HID scanners come with the barcode capability)' },
+            kind: { enum: ['none', 'hid', 'serial', 'simulated'], default: 'simulated', description: 'barcode scanner: USB HID (keyboard wedge or HID-POS), serial (CDC-ACM), the simulated scanner, or none' },
+            protocol: { enum: ['auto', 'keyboard', 'pos'], default: 'auto', description: 'HID scanners: boot keyboard reports, HID-POS (usage page 0x8C), or auto (from the interface)' },
+            vendor_id: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'HID scanners: USB vendor id (0 = any; with protocol "pos", any POS scanner is found)' },
+            product_id: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'HID scanners: USB product id (0 = any)' },
+            hid_path: { type: 'string', default: '', description: 'HID scanners: a hidraw node (/dev/hidraw3) instead of vendor/product ids' },
+            port: { type: 'string', default: '', description: 'serial scanners: the tty, e.g. /dev/serial/by-id/usb-…' },
+            baud_rate: { type: 'integer', minimum: 300, maximum: 921600, default: 9600, description: 'serial scanners: baud rate' },
+            layout: { enum: ['us', 'uk', 'de', 'fr'], default: 'us', description: 'keyboard-wedge scanners: the keyboard layout the scanner is set to' },
+            pattern: { type: 'string', default: '', description: 'a regular expression every code must match in full ("" = any printable ASCII code up to 128 characters)' },
+            debounce_ms: { type: 'integer', minimum: 0, maximum: 60000, default: 1500, description: 'the same code read again within this time is one scan (double reads), ms' },
+            idle_reset_ms: { type: 'integer', minimum: 10, maximum: 60000, default: 500, description: 'a partial code older than this is dropped (stray key presses, line noise), ms' },
+            reconnect_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 1000, description: 'retry opening an absent or unplugged scanner this often, ms' },
           },
         },
       },

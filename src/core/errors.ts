@@ -39,6 +39,7 @@ export const errorCodes = {
   GB_CAMERA_FAULT: { status: 502, summary: 'camera reported an error' },
   GB_CAPTURE_FRAME_LOST: { status: 502, summary: 'a capture frame was lost or does not match its rig step' },
   GB_CAPTURE_EXPOSURE: { status: 422, summary: 'capture frames are saturated or under-exposed' },
+  GB_BARCODE_INVALID: { status: 422, summary: 'scanned or entered barcode does not parse' },
   GB_NOT_CALIBRATED: { status: 409, summary: 'the booth has no valid calibration for this' },
   // vision / data
   GB_IMAGE_INVALID: { status: 400, summary: 'image is unreadable or of an unsupported format' },

@@ -9,6 +9,10 @@ export interface BoothEvents {
   'hardware.status': { device: string; state: string; detail?: string };
   'job.progress': { jobId: string; stage: string; fraction: number; message?: string };
   'job.state': { jobId: string; state: string; error?: string };
+  /** A barcode was read and validated (the scan that starts a grading job). */
+  'scanner.barcode': { code: string; symbology?: string; at: string; source: string };
+  /** A read that does not parse (GB_BARCODE_INVALID): the UI shows the message. */
+  'scanner.rejected': { code: string; message: string; at: string; source: string };
   'daemon.state': { state: 'starting' | 'ready' | 'stopping' };
   'log.warning': { message: string; code?: string };
 }

@@ -60,3 +60,14 @@ t.test('the reference lists every leaf setting with a description', async (t) =>
   t.ok(rows.find((r) => r.key === 'hardware.rig.kind'));
   for (const r of rows) t.not(r.description, '', `${r.key} has a description`);
 });
+
+t.test('hardware.scanner: kinds, layouts and rules that span keys', async (t) => {
+  const ok = parseSettings('hardware:\n  scanner:\n    kind: hid\n    vendor_id: 3118\n    product_id: 2913\n    layout: fr\n    pattern: "SUB-[0-9]{4}"\n', 'b.yaml');
+  t.match(ok.hardware.scanner, { kind: 'hid', protocol: 'auto', vendor_id: 3118, layout: 'fr', debounce_ms: 1500, reconnect_ms: 1000 });
+  t.match(parseSettings('hardware:\n  scanner:\n    kind: hid\n    protocol: pos\n', 'b.yaml').hardware.scanner, { kind: 'hid', protocol: 'pos' }, 'a POS scanner is found by its usage page');
+  t.throws(() => parseSettings('hardware:\n  scanner:\n    kind: hid\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /needs "hardware.scanner.vendor_id"/ });
+  t.throws(() => parseSettings('hardware:\n  scanner:\n    kind: serial\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"hardware.scanner.port" must name the serial device/ });
+  t.throws(() => parseSettings('hardware:\n  scanner:\n    layout: dvorak\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"hardware.scanner.layout" must be one of "us", "uk", "de", "fr"/ });
+  t.throws(() => parseSettings('hardware:\n  scanner:\n    pattern: "SUB-("\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"hardware.scanner.pattern" is not a valid regular expression/ });
+  t.throws(() => parseSettings('hardware:\n  scanner:\n    vendor_id: 70000\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"hardware.scanner.vendor_id" must be <= 65535/ });
+});

@@ -8,7 +8,7 @@ import { EventBus } from '../../src/core/events.ts';
 import { encodePng } from '../../src/imaging/png.ts';
 
 t.test('no hardware configured: every slot says absent and why', async (t) => {
-  const settings = validateSettings({ hardware: { rig: { kind: 'none' }, camera: { kind: 'none' } } });
+  const settings = validateSettings({ hardware: { rig: { kind: 'none' }, camera: { kind: 'none' }, scanner: { kind: 'none' } } });
   const devices = await createDevices(settings, pino({ level: 'silent' }), new EventBus());
   t.same(
     devices.map((d) => [d.status().device, d.status().state]),
