@@ -20,6 +20,9 @@ import { SerialScannerSource } from './hardware/scanner/serial-source.ts';
 import type { ScannerSource } from './hardware/scanner/scanner-source.ts';
 import { ScannerDevice } from './hardware/scanner/scanner-device.ts';
 import { SimulatedScannerSource } from './sim/scanner/simulated-scanner.ts';
+import type { ControlHandler } from './daemon/control-socket.ts';
+import type { BoothEvents } from './core/events.ts';
+import { createError, isGradeboothError } from './core/errors.ts';
 
 /** The configured barcode scanner's byte source, or undefined for kind "none". */
 export function createScannerSource(scanner: Settings['hardware']['scanner']): ScannerSource | undefined {
@@ -52,7 +55,7 @@ export function createScannerDevice(scanner: Settings['hardware']['scanner'], lo
  * The composition root: the only place that picks real or simulated hardware. Everything below gets its
  * collaborators through constructors.
  */
-export async function createDevices(settings: Settings, logger: Logger, bus: EventBus): Promise<ManagedDevice[]> {
+export async function createDevices(settings: Settings, logger: Logger, bus: EventBus, scannerSource = createScannerSource(settings.hardware.scanner)): Promise<ManagedDevice[]> {
   const { rig, camera, scanner } = settings.hardware;
   const devices: ManagedDevice[] = [];
   let pinSource: RigPinSource | undefined;
@@ -80,11 +83,39 @@ export async function createDevices(settings: Settings, logger: Logger, bus: Eve
   else if (camera.kind === 'replay') devices.push(new CameraDevice('replay', new ReplayCamera({ folder: camera.replay_dir, pinSource })));
   else devices.push(new AbsentDevice('camera', 'none', 'no camera configured (hardware.camera.kind = none)'));
 
-  devices.push(createScannerDevice(scanner, logger, bus));
+  devices.push(createScannerDevice(scanner, logger, bus, scannerSource));
   return devices;
 }
 
 /** Build the daemon for these settings. */
 export async function createDaemon(settings: Settings, logger: Logger, bus: EventBus, env: NodeJS.ProcessEnv): Promise<Daemon> {
-  return new Daemon({ settings, logger, devices: await createDevices(settings, logger, bus), env, bus });
+  const scannerSource = createScannerSource(settings.hardware.scanner);
+  const controls = new Map<string, ControlHandler>([['sim.barcode', simBarcodeHandler(scannerSource, bus, settings.hardware.scanner.kind)]]);
+  return new Daemon({ settings, logger, devices: await createDevices(settings, logger, bus, scannerSource), env, bus, controls });
+}
+
+/**
+ * `sim.barcode {code}`: the simulated scanner types the code as HID reports into the daemon's scanner;
+ * answers what the decoder made of it (accepted, or GB_BARCODE_INVALID, or a debounced double read).
+ */
+function simBarcodeHandler(source: ScannerSource | undefined, bus: EventBus, kind: string): ControlHandler {
+  return async (params) => {
+    const code = params.code;
+    if (typeof code !== 'string' || code.length === 0 || code.length > 1024) throw createError('GB_VALIDATION', 'sim.barcode: expected {"code": "<1..1024 characters>"}');
+    if (!(source instanceof SimulatedScannerSource)) throw createError('GB_CONFLICT', `the daemon's barcode scanner is "${kind}", not the simulated one (hardware.scanner.kind = simulated)`);
+    let accepted: BoothEvents['scanner.barcode'] | undefined;
+    let rejected: BoothEvents['scanner.rejected'] | undefined;
+    const off = [bus.on('scanner.barcode', (e) => (accepted = e.data)), bus.on('scanner.rejected', (e) => (rejected = e.data))];
+    try {
+      await source.scan(code).catch((err: unknown) => {
+        if (isGradeboothError(err)) throw err;
+        throw createError('GB_BARCODE_INVALID', `the simulated scanner cannot type this code: ${(err as Error).message}`);
+      });
+    } finally {
+      for (const o of off) o();
+    }
+    if (rejected) throw createError('GB_BARCODE_INVALID', rejected.message.replace(/^GB_BARCODE_INVALID: /, ''));
+    if (accepted) return { outcome: 'accepted', code: accepted.code, at: accepted.at };
+    return { outcome: 'duplicate', code };
+  };
 }

@@ -11,6 +11,7 @@ import { simRenderCommand } from './commands/sim-render.ts';
 import { calibrateCommands } from './commands/calibrate-commands.ts';
 import { calibrateRunCommand } from './commands/calibrate-run.ts';
 import { scanCommand } from './commands/scan.ts';
+import { simBarcodeCommand } from './commands/sim-barcode.ts';
 
 /**
  * Every `gradebooth` command, listed explicitly (no directory autoloading), so `--help` and the README's
@@ -29,6 +30,7 @@ export const commands: readonly Command[] = [
   integrateCommand,
   simRenderCommand,
   simDatasetCommand,
+  simBarcodeCommand,
   ...calibrateCommands,
   calibrateRunCommand,
   scanCommand,

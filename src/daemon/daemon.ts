@@ -13,6 +13,7 @@ import { buildApp } from '../api/app.ts';
 import type { ManagedDevice } from '../hardware/device.ts';
 import type { BoothStatus } from './status.ts';
 import { SdNotifier } from './sd-notify.ts';
+import { ControlSocket, type ControlHandler } from './control-socket.ts';
 
 export interface DaemonDeps {
   settings: Settings;
@@ -21,6 +22,8 @@ export interface DaemonDeps {
   devices: ManagedDevice[];
   env: NodeJS.ProcessEnv;
   bus?: EventBus;
+  /** Commands the local control socket answers (e.g. the simulated scanner's `sim.barcode`). */
+  controls?: ReadonlyMap<string, ControlHandler>;
 }
 
 /**
@@ -35,6 +38,7 @@ export class Daemon {
   private store: FileStore | undefined;
   private app: FastifyInstance | undefined;
   private watchdogTimer: NodeJS.Timeout | undefined;
+  private control: ControlSocket | undefined;
   private startedAtMs = 0;
   private stopping = false;
   private stopped: Promise<void> | undefined;
@@ -73,6 +77,15 @@ export class Daemon {
       { bus: this.bus, tokens, audit, status: () => this.status(), accepting: () => !this.stopping },
       { bodyLimitBytes: settings.http.body_limit_bytes, logger },
     );
+    const control = new ControlSocket(dataDirLayout(settings.data_dir).controlSocket, this.deps.controls ?? new Map());
+    try {
+      await control.start();
+      this.control = control;
+    } catch (err) {
+      // The booth serves without it; only CLI commands that act on the running daemon need it.
+      logger.error({ err }, 'control socket not available');
+    }
+
     await this.app.listen({ host: settings.http.host, port: settings.http.port });
     const addr = this.app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : settings.http.port;
@@ -163,6 +176,7 @@ export class Daemon {
     this.notifier.send('STOPPING=1');
     this.bus.emit('daemon.state', { state: 'stopping' });
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
+    await this.control?.stop();
     if (this.app) {
       // Websocket clients would hold the server open; tell them we are going away (1001).
       for (const client of this.app.websocketServer?.clients ?? []) client.close(1001, 'daemon stopping');
