@@ -11,10 +11,14 @@ import { healthRoutes } from './routes/health.ts';
 import { statusRoutes } from './routes/status.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { eventRoutes } from './routes/events.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { uiRoutes } from './routes/ui.ts';
 
 export interface AppOptions {
   bodyLimitBytes: number;
   logger: FastifyServerOptions['loggerInstance'] | false;
+  /** The built touchscreen UI (index.html and its assets); default: ui-dist/ of the installed package. */
+  uiDir?: string;
 }
 
 /**
@@ -50,6 +54,8 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
   await app.register(statusRoutes);
   await app.register(tokenRoutes);
   await app.register(eventRoutes);
+  await app.register(sessionRoutes);
+  await app.register(uiRoutes, { uiDir: options.uiDir });
   app.get(
     '/api/openapi.json',
     {

@@ -1,6 +1,7 @@
 import type { EventBus } from '../core/events.ts';
 import type { TokenRepository, TokenRecord, Role } from '../storage/tokens.ts';
 import type { AuditLog } from '../storage/audit-log.ts';
+import type { OperatorRepository, SessionRepository } from '../storage/operators.ts';
 import type { BoothStatus } from '../daemon/status.ts';
 
 /** What routes may use. Routes never touch hardware or SQL directly: they call these. */
@@ -8,6 +9,8 @@ export interface ApiServices {
   bus: EventBus;
   tokens: TokenRepository;
   audit: AuditLog;
+  operators: OperatorRepository;
+  sessions: SessionRepository;
   status(): Promise<BoothStatus>;
   /** False while stopping: new work is refused with GB_SHUTTING_DOWN. */
   accepting(): boolean;

@@ -34,6 +34,7 @@ export interface Settings {
       reconnect_ms: number;
     };
   };
+  ui: { idle_lock_s: number; session_max_h: number };
   storage: { min_free_mb: number };
   shutdown: { timeout_ms: number };
 }
@@ -119,6 +120,15 @@ export const settingsSchema = {
             reconnect_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 1000, description: 'retry opening an absent or unplugged scanner this often, ms' },
           },
         },
+      },
+    },
+    ui: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        idle_lock_s: { type: 'integer', minimum: 30, maximum: 86400, default: 300, description: 'the touchscreen signs the operator out after this long without use, s' },
+        session_max_h: { type: 'integer', minimum: 1, maximum: 24, default: 12, description: 'a touchscreen session ends after this long whatever its use, h' },
       },
     },
     storage: {

@@ -8,6 +8,7 @@ import { openDatabase, schemaVersion, type Db } from '../storage/database.ts';
 import { FileStore } from '../storage/file-store.ts';
 import { TokenRepository } from '../storage/tokens.ts';
 import { AuditLog } from '../storage/audit-log.ts';
+import { OperatorRepository, SessionRepository } from '../storage/operators.ts';
 import { dataDirLayout } from '../storage/data-dir.ts';
 import { buildApp } from '../api/app.ts';
 import type { ManagedDevice } from '../hardware/device.ts';
@@ -73,8 +74,10 @@ export class Daemon {
 
     const tokens = new TokenRepository(this.db);
     const audit = new AuditLog(this.db);
+    const operators = new OperatorRepository(this.db);
+    const sessions = new SessionRepository(this.db, { idleMs: settings.ui.idle_lock_s * 1000, maxMs: settings.ui.session_max_h * 3_600_000 });
     this.app = await buildApp(
-      { bus: this.bus, tokens, audit, status: () => this.status(), accepting: () => !this.stopping },
+      { bus: this.bus, tokens, audit, operators, sessions, status: () => this.status(), accepting: () => !this.stopping },
       { bodyLimitBytes: settings.http.body_limit_bytes, logger },
     );
     const control = new ControlSocket(dataDirLayout(settings.data_dir).controlSocket, this.deps.controls ?? new Map());

@@ -5,6 +5,7 @@ import { EventBus } from '../../src/core/events.ts';
 import { openDatabase, type Db } from '../../src/storage/database.ts';
 import { TokenRepository } from '../../src/storage/tokens.ts';
 import { AuditLog } from '../../src/storage/audit-log.ts';
+import { OperatorRepository, SessionRepository } from '../../src/storage/operators.ts';
 import type { BoothStatus } from '../../src/daemon/status.ts';
 
 export interface TestApi {
@@ -26,6 +27,8 @@ export async function buildTestApi(dir: string, status?: () => Promise<BoothStat
       bus,
       tokens,
       audit: new AuditLog(db),
+      operators: new OperatorRepository(db),
+      sessions: new SessionRepository(db, { idleMs: 300_000, maxMs: 12 * 3_600_000 }),
       status: status ?? (async () => { throw new Error('no status in this test'); }),
       accepting: () => true,
     },

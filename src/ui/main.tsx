@@ -1,0 +1,115 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, type BoothStatus, type Session } from './api.ts';
+import { subscribeEvents } from './events.ts';
+import { strings } from './strings.ts';
+import { SignIn } from './screens/sign-in.tsx';
+import { reduceScanEvent, ScanScreen, type ScanView } from './screens/scan.tsx';
+import { OperatorsPage, StatusPage, TechniciansOnly } from './screens/tech.tsx';
+
+type Route = 'scan' | 'tech/status' | 'tech/operators';
+
+function currentRoute(): Route {
+  const h = location.hash.replace(/^#\/?/, '');
+  return h === 'tech/status' || h === 'tech/operators' ? h : 'scan';
+}
+
+/** The signed-in booth: navigation, live events, and the screen for the route. */
+function Booth(props: { session: Session; onSignOut: (notice?: string) => void }) {
+  const { session } = props;
+  const [route, setRoute] = useState<Route>(currentRoute());
+  const [live, setLive] = useState(false);
+  const [view, setView] = useState<ScanView>({ scannerState: 'unknown', scannerDetail: '' });
+
+  useEffect(() => {
+    const onHash = (): void => setRoute(currentRoute());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+
+  useEffect(() => {
+    api<BoothStatus>('GET', '/api/status').then(
+      (s) => {
+        const scanner = s.hardware.find((d) => d.device === 'scanner');
+        if (scanner) setView((v) => ({ ...v, scannerState: scanner.state, scannerDetail: scanner.detail }));
+      },
+      () => undefined,
+    );
+    return subscribeEvents((e) => setView((v) => reduceScanEvent(v, e)), setLive);
+  }, []);
+
+  // Lock after inactivity: the daemon ends idle sessions too; this returns the screen to sign-in in time.
+  useEffect(() => {
+    let last = Date.now();
+    const touch = (): void => {
+      last = Date.now();
+    };
+    window.addEventListener('pointerdown', touch);
+    window.addEventListener('keydown', touch);
+    const timer = window.setInterval(() => {
+      if (Date.now() - last > session.idleTimeoutS * 1000) {
+        void api('DELETE', '/api/session').finally(() => props.onSignOut(strings.lock.lockedIdle));
+      }
+    }, 1000);
+    return () => {
+      window.removeEventListener('pointerdown', touch);
+      window.removeEventListener('keydown', touch);
+      clearInterval(timer);
+    };
+  }, [session]);
+
+  const isTech = session.role === 'technician';
+  const go = (r: Route): void => {
+    location.hash = `#/${r}`;
+  };
+  let screen;
+  if (route === 'scan') screen = <ScanScreen view={view} live={live} />;
+  else if (!isTech) screen = <TechniciansOnly />;
+  else if (route === 'tech/status') screen = <StatusPage />;
+  else screen = <OperatorsPage />;
+
+  return (
+    <div class="booth">
+      <nav class="topbar">
+        <button type="button" class={`tab ${route === 'scan' ? 'on' : ''}`} onClick={() => go('scan')}>{strings.nav.scan}</button>
+        {isTech && <button type="button" class={`tab ${route === 'tech/status' ? 'on' : ''}`} onClick={() => go('tech/status')}>{strings.nav.status}</button>}
+        {isTech && <button type="button" class={`tab ${route === 'tech/operators' ? 'on' : ''}`} onClick={() => go('tech/operators')}>{strings.nav.operators}</button>}
+        <span class="spacer" />
+        <span class="who" data-testid="who">{strings.nav.signedInAs(session.name, session.role)}</span>
+        <button type="button" class="tab" onClick={() => void api('DELETE', '/api/session').finally(() => props.onSignOut())}>{strings.nav.signOut}</button>
+      </nav>
+      {screen}
+    </div>
+  );
+}
+
+function App() {
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [notice, setNotice] = useState<string | undefined>();
+  useEffect(() => {
+    api<Session>('GET', '/api/session').then(setSession, () => setSession(null));
+  }, []);
+  if (session === undefined) return <div class="booth" />;
+  if (session === null) {
+    return (
+      <SignIn
+        notice={notice}
+        onSignedIn={(s) => {
+          setNotice(undefined);
+          setSession(s);
+        }}
+      />
+    );
+  }
+  return (
+    <Booth
+      session={session}
+      onSignOut={(n) => {
+        setNotice(n);
+        setSession(null);
+      }}
+    />
+  );
+}
+
+render(<App />, document.getElementById('app')!);
