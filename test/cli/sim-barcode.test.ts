@@ -10,7 +10,7 @@ t.test('gradebooth sim barcode reaches the daemon on that data directory; its sc
   const dataDir = mkdtempSync(join(tmpdir(), 'gb-simbc-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const config = join(dataDir, 'booth.yaml');
-  writeFileSync(config, 'hardware:\n  rig: { kind: none }\n  camera: { kind: none }\n  scanner: { kind: simulated, layout: fr, pattern: "SUB-[0-9]{4}" }\n');
+  writeFileSync(config, 'hardware:\n  rig: { kind: none }\n  camera: { kind: none }\n  scanner: { kind: simulated, layout: fr, pattern: "SUB-[0-9]{4}", debounce_ms: 60000 }\n');
 
   const absent = await runCli(['sim', 'barcode', 'SUB-0100', '--data-dir', dataDir]);
   t.not(absent.code, 0);
