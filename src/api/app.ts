@@ -48,8 +48,11 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
     },
   });
   registerErrorHandling(app);
-  registerAuth(app);
+  // Before the auth hook: the plugin's own onRequest hook marks upgrade requests so that its onResponse
+  // hook destroys the raw socket of a refused handshake. Registered after auth, a 401 skipped the marking
+  // and every refused handshake left a socket in CLOSE-WAIT (issue 12).
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  registerAuth(app);
   await app.register(healthRoutes);
   await app.register(statusRoutes);
   await app.register(tokenRoutes);

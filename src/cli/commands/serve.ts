@@ -28,20 +28,19 @@ Stops gracefully on SIGTERM or SIGINT.`,
     };
     process.on('uncaughtException', onFatal);
     process.on('unhandledRejection', onFatal);
-    try {
-      try {
-        await daemon.start();
-      } catch (err) {
-        logger.fatal({ err }, 'start-up failed');
-        await daemon.stop().catch(() => undefined);
-        throw err;
-      }
-      if (!ctx.stopSignal.aborted) await new Promise<void>((resolve) => ctx.stopSignal.addEventListener('abort', () => resolve(), { once: true }));
-      logger.info('stop requested');
-      const timeoutMs = settings.shutdown.timeout_ms;
+    const timeoutMs = settings.shutdown.timeout_ms;
+    // A graceful stop that overruns shutdown.timeout_ms (a client holding a request open, a device that
+    // does not answer) must not leave a half-stopped daemon that only SIGKILL ends: exit hard. The
+    // simulated rig's harness dies with us (PR_SET_PDEATHSIG).
+    const stopOrForceExit = async (): Promise<boolean> => {
       let timer: NodeJS.Timeout | undefined;
+      let stopFailed = false;
       const overran = await Promise.race([
-        daemon.stop().then(() => false),
+        daemon.stop().then(() => false, (err: unknown) => {
+          logger.error({ err }, 'graceful stop failed');
+          stopFailed = true;
+          return false;
+        }),
         new Promise<boolean>((resolve) => {
           timer = setTimeout(() => resolve(true), timeoutMs);
         }),
@@ -49,9 +48,24 @@ Stops gracefully on SIGTERM or SIGINT.`,
       clearTimeout(timer);
       if (overran) {
         logger.error({ timeoutMs }, 'graceful stop overran shutdown.timeout_ms: forcing exit');
-        return 1;
+        process.exit(1);
       }
-      return 0;
+      return !stopFailed;
+    };
+    try {
+      try {
+        await daemon.start();
+      } catch (err) {
+        logger.fatal({ err }, 'start-up failed');
+        await stopOrForceExit();
+        // Whatever still holds the event loop after a failed start (a half-open server, a device's
+        // reconnect timer) must not keep the process alive: the exit code is set, leave soon.
+        setTimeout(() => process.exit(1), timeoutMs).unref();
+        throw err;
+      }
+      if (!ctx.stopSignal.aborted) await new Promise<void>((resolve) => ctx.stopSignal.addEventListener('abort', () => resolve(), { once: true }));
+      logger.info('stop requested');
+      return (await stopOrForceExit()) ? 0 : 1;
     } finally {
       process.off('uncaughtException', onFatal);
       process.off('unhandledRejection', onFatal);
