@@ -8,13 +8,11 @@ import type { BenchResult, BenchSuite } from './bench.ts';
 import { createBooth } from '../src/booth/create-booth.ts';
 import { captureSide } from '../src/capture/sequencer.ts';
 import { storeSideCapture } from '../src/capture/frame-store.ts';
-import { runCalibration } from '../src/calibration/run/run.ts';
-import { runScan } from '../src/scan/scan.ts';
 import { loadSettings } from '../src/config/load.ts';
 import { openDatabase } from '../src/storage/database.ts';
 import { FileStore } from '../src/storage/file-store.ts';
-import { CalibrationRepository } from '../src/storage/calibrations.ts';
-import { loadSceneConfig } from '../src/sim/scenes/scene-config.ts';
+import { EventBus } from '../src/core/events.ts';
+import { createBoothJobs } from '../src/jobs/booth-jobs.ts';
 
 export const boothBench: BenchSuite = {
   name: 'booth',
@@ -29,9 +27,11 @@ export const boothBench: BenchSuite = {
       try {
         await store.init();
         await booth.start();
-        const repo = new CalibrationRepository(db, store);
+        const { runner } = createBoothJobs({ booth, db, store, bus: new EventBus(), settings, ownJobsOnly: true });
+        await runner.start();
         let t0 = performance.now();
-        const cal = await runCalibration({ booth, repo, targets: await loadSceneConfig() });
+        const calJob = await runner.wait((await runner.submit('calibration', {})).id);
+        const cal = calJob.result as { pass: boolean; lightPositionErrorMm: number | null; verifyNormalErrorDeg: number };
         yield { name: 'calibrate run (8 captures + all procedures)', width, height, lights: 24, ms: performance.now() - t0, extra: { pass: String(cal.pass), ledErrorMm: Number((cal.lightPositionErrorMm ?? NaN).toFixed(3)), verifyNormalDeg: Number(cal.verifyNormalErrorDeg.toFixed(3)) } };
         await booth.sim?.place({ kind: 'card', seed: 7 });
         const captures: number[] = [];
@@ -43,7 +43,7 @@ export const boothBench: BenchSuite = {
           const now = new Date().toISOString();
           t0 = performance.now();
           await storeSideCapture(db, store, cap, { scanId: `bench-${i}` }, (d) => {
-            d.prepare("INSERT INTO jobs (id, kind, state, created_at, updated_at) VALUES (?, 'scan', 'capturing', ?, ?)").run(`bench-${i}`, now, now);
+            d.prepare("INSERT INTO jobs (id, kind, state, created_at, updated_at) VALUES (?, 'scan', 'running', ?, ?)").run(`bench-${i}`, now, now);
             d.prepare("INSERT INTO scans (id, job_id, side, created_at) VALUES (?, ?, 'front', ?)").run(`bench-${i}`, `bench-${i}`, now);
           });
           stores.push(performance.now() - t0);
@@ -53,8 +53,10 @@ export const boothBench: BenchSuite = {
         yield { name: 'capture one side (dark + 24 LEDs, bases cached)', width, height, lights: 24, ms: median(captures) };
         yield { name: 'store one side (25 × 16-bit PNG + rows, one transaction)', width, height, lights: 24, ms: median(stores) };
         t0 = performance.now();
-        const scan = await runScan({ booth, db, store, repo, barcode: `BENCH-${width}`, simSeed: 7 });
-        yield { name: 'scan end to end (place + capture + store + reconstruct + maps)', width, height, lights: 24, ms: performance.now() - t0, extra: { normalErrorDeg: Number((scan.normalErrorDeg ?? NaN).toFixed(3)), ...Object.fromEntries(Object.entries(scan.timingsMs).map(([k, v]) => [`${k}Ms`, Math.round(v)])) } };
+        const scanJob = await runner.wait((await runner.submit('scan', { barcode: `BENCH-${width}`, simSeed: 7 })).id);
+        const scan = (scanJob.result as { sides: Array<{ normalErrorDeg: number | null; timingsMs: Record<string, number> }> }).sides[0];
+        yield { name: 'scan job end to end (queue + place + capture + store + reconstruct + publish)', width, height, lights: 24, ms: performance.now() - t0, extra: { normalErrorDeg: Number((scan.normalErrorDeg ?? NaN).toFixed(3)), ...Object.fromEntries(Object.entries(scan.timingsMs).map(([k, v]) => [`${k}Ms`, Math.round(v)])) } };
+        await runner.stop();
       } finally {
         await booth.stop();
         db.close();

@@ -2,9 +2,10 @@ import type { Db } from '../storage/database.ts';
 import { sha256Hex, type FileStore } from '../storage/file-store.ts';
 import { encodePng } from '../imaging/png.ts';
 import type { CapturedFrame, SideCapture } from './sequencer.ts';
+import { BlobRepository } from '../storage/blobs.ts';
+import { FrameRepository, type FrameOwner, type NewFrame } from '../storage/frames.ts';
 
-/** Whose frames these are: a scan or a calibration record (the frames table needs one of them). */
-export type FrameOwner = { scanId: string; calibrationId?: undefined } | { calibrationId: string; scanId?: undefined };
+export type { FrameOwner } from '../storage/frames.ts';
 
 /** One stored frame: where its PNG is. */
 export interface StoredFrame {
@@ -20,13 +21,17 @@ export async function encodeFramePng(frame: CapturedFrame): Promise<Buffer> {
   return encodePng({ width: frame.width, height: frame.height, channels: 1, bitDepth: 16, data: frame.data });
 }
 
+/** Writes bytes into the content-addressed store (FileStore.put, or a job's journaled put). */
+export type StorePut = (bytes: Uint8Array) => Promise<{ sha256: string; path: string; sizeBytes: number }>;
+
 /**
  * Store a captured side: every frame (dark first) as a 16-bit PNG in the content-addressed store, then in
  * ONE transaction the blobs and frames rows, plus whatever `inTransaction` adds (e.g. the scan row the
  * frames point at). If anything fails, the transaction rolls back and the files this call created are
- * deleted again (files that were already in the store stay: other rows may use them).
+ * deleted again (files that were already in the store stay: other rows may use them). `put` lets a job
+ * journal each file before it is written, so a crash in between is cleaned up too.
  */
-export async function storeSideCapture(db: Db, store: FileStore, capture: SideCapture, owner: FrameOwner, inTransaction?: (db: Db) => void): Promise<StoredFrame[]> {
+export async function storeSideCapture(db: Db, store: FileStore, capture: SideCapture, owner: FrameOwner, inTransaction?: (db: Db) => void, put: StorePut = (b) => store.put(b)): Promise<StoredFrame[]> {
   const all = [capture.dark, ...capture.frames];
   const created: string[] = [];
   const stored: StoredFrame[] = [];
@@ -40,25 +45,30 @@ export async function storeSideCapture(db: Db, store: FileStore, capture: SideCa
       for (let j = 0; j < batch.length; j++) {
         const bytes = encoded[j];
         const existed = await store.has(sha256Hex(bytes));
-        const put = await store.put(bytes);
-        if (!existed) created.push(put.sha256);
-        stored.push({ lightIndex: batch[j].lightIndex, ledChannel: batch[j].ledChannel, sha256: put.sha256, path: put.path, sizeBytes: put.sizeBytes });
+        const done = await put(bytes);
+        if (!existed) created.push(done.sha256);
+        stored.push({ lightIndex: batch[j].lightIndex, ledChannel: batch[j].ledChannel, sha256: done.sha256, path: relativeStorePath(done.sha256), sizeBytes: done.sizeBytes });
       }
     }
-    const now = new Date().toISOString();
-    const insertBlob = db.prepare('INSERT OR IGNORE INTO blobs (sha256, size_bytes, media_type, created_at) VALUES (?, ?, ?, ?)');
-    const insertFrame = db.prepare(
-      `INSERT INTO frames (scan_id, calibration_id, light_index, led_channel, exposure_us, gain_db, width, height, pixel_format, sha256, path, timestamp_us, meta_json, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const blobs = new BlobRepository(db);
+    const frames = new FrameRepository(db);
+    const rows: NewFrame[] = all.map((f, i) => ({
+      lightIndex: f.lightIndex,
+      ledChannel: f.ledChannel,
+      exposureUs: f.exposureUs,
+      gainDb: 20 * Math.log10(f.gain),
+      width: f.width,
+      height: f.height,
+      pixelFormat: f.pixelFormat,
+      sha256: stored[i].sha256,
+      path: stored[i].path,
+      timestampUs: f.timestampUs,
+      meta: { level: f.level, firmwareTriggerUs: f.firmwareTriggerUs, latenessUs: f.latenessUs, onUs: f.onUs, frameId: f.frameId, exposure: f.exposure ?? null },
+    }));
     db.transaction(() => {
       inTransaction?.(db);
-      all.forEach((f, i) => {
-        const s = stored[i];
-        insertBlob.run(s.sha256, s.sizeBytes, 'image/png', now);
-        const meta = { level: f.level, firmwareTriggerUs: f.firmwareTriggerUs, latenessUs: f.latenessUs, onUs: f.onUs, frameId: f.frameId, exposure: f.exposure ?? null };
-        insertFrame.run(owner.scanId ?? null, owner.calibrationId ?? null, f.lightIndex, f.ledChannel, f.exposureUs, 20 * Math.log10(f.gain), f.width, f.height, f.pixelFormat, s.sha256, relativeStorePath(s.sha256), Math.round(f.timestampUs), JSON.stringify(meta), now);
-      });
+      for (const s of stored) blobs.register(s.sha256, s.sizeBytes, 'image/png');
+      frames.insertMany(owner, rows);
     }).immediate();
   } catch (err) {
     for (const sha of created) await store.delete(sha).catch(() => undefined);

@@ -31,6 +31,8 @@ export interface CaptureOptions {
   exposureLimits?: Partial<ExposureLimits>;
   /** Exposure problems at 'error' severity fail the capture (default true). */
   failOnExposureError?: boolean;
+  /** Progress of the capture, 0..1, with a line for people. */
+  onProgress?: (fraction: number, message: string) => void;
   /** Progress as 'job.progress' events with this job id and stage name. */
   bus?: EventBus;
   jobId?: string;
@@ -102,30 +104,66 @@ function firmwareDeltaUs(later: number, earlier: number): number {
  */
 export async function captureSide(hw: CaptureHardware, options: CaptureOptions): Promise<SideCapture> {
   const t0 = performance.now();
+  const plan = capturePlan(options);
+  const { total } = plan;
+  const progress = (done: number, message: string): void => {
+    options.onProgress?.(done / total, message);
+    if (options.bus && options.jobId) options.bus.emit('job.progress', { jobId: options.jobId, stage: options.stage ?? 'capture', fraction: done / total, message });
+  };
+  const config = await armCapture(hw, plan);
+  progress(0, `capturing ${total} frames (dark + ${plan.leds.length} LEDs) at ${plan.exposureUs} µs`);
+  const { frames, events, release } = await runAndCollect(hw, plan, options.signal, (n) => progress(n, n === 1 ? 'dark frame' : `LED ${plan.leds[n - 2]}`));
+  await hw.camera.stopAcquisition();
+  const side = assembleSide(plan, frames, events, release, config.exposureUs, options);
+  progress(total, `captured ${total} frames`);
+  return { ...side, timingsMs: { total: performance.now() - t0 } };
+}
+
+/** The checked settings of one capture. */
+interface CapturePlan {
+  leds: readonly number[];
+  level: number;
+  exposureUs: number;
+  pixelFormat: PixelFormat;
+  frameTimeoutMs: number;
+  steps: SequenceStep[];
+  total: number;
+  spacingToleranceUs: number | undefined;
+}
+
+function capturePlan(options: CaptureOptions): CapturePlan {
   const leds = options.leds ?? Array.from({ length: 24 }, (_, i) => i);
   const level = options.level ?? 4095;
   const settleUs = options.settleUs ?? 1000;
   const triggerUs = options.triggerUs ?? 100;
   const exposureUs = Math.round(options.exposureUs);
-  const pixelFormat = options.pixelFormat ?? 'Mono16';
-  const frameTimeoutMs = options.frameTimeoutMs ?? 15_000;
   if (leds.length < 1) throw createError('GB_VALIDATION', 'capture: expected at least one LED');
   if (!(exposureUs >= 1 && settleUs + exposureUs >= 500)) throw createError('GB_VALIDATION', `capture: exposure ${exposureUs} µs + settle ${settleUs} µs must be ≥ 500 µs`);
   const steps = sideSequence(leds, level, { settleUs, triggerUs, exposureUs });
-  const total = steps.length;
-  const progress = (done: number, message: string): void => {
-    if (options.bus && options.jobId) options.bus.emit('job.progress', { jobId: options.jobId, stage: options.stage ?? 'capture', fraction: done / total, message });
-  };
+  return { leds, level, exposureUs, pixelFormat: options.pixelFormat ?? 'Mono16', frameTimeoutMs: options.frameTimeoutMs ?? 15_000, steps, total: steps.length, spacingToleranceUs: options.spacingToleranceUs };
+}
+
+/** Camera in hardware-trigger mode with a buffer per frame, the sequence on the rig, acquisition started. */
+async function armCapture(hw: CaptureHardware, plan: CapturePlan): Promise<{ exposureUs: number }> {
   const { rig, camera } = hw;
   if (camera.state === 'acquiring') await camera.stopAcquisition();
   await clearLeftoverFaults(rig);
-  let config = await camera.configure({ triggerMode: 'hardware', exposureUs, pixelFormat, timeoutMs: frameTimeoutMs });
+  let config = await camera.configure({ triggerMode: 'hardware', exposureUs: plan.exposureUs, pixelFormat: plan.pixelFormat, timeoutMs: plan.frameTimeoutMs });
   // Every frame is kept until the caller releases the capture: the stream needs a buffer for each.
-  if (config.bufferCount < total) config = await camera.configure({ bufferCount: total });
-  await rig.loadSequence(steps);
+  if (config.bufferCount < plan.total) config = await camera.configure({ bufferCount: plan.total });
+  await rig.loadSequence(plan.steps);
   await camera.startAcquisition();
-  progress(0, `capturing ${total} frames (dark + ${leds.length} LEDs) at ${exposureUs} µs`);
+  return config;
+}
 
+/**
+ * Run the sequence on the rig while collecting one camera frame per step, then check the two agree (by
+ * order and by the spacing of their clocks). Any failure aborts the rig, turns the LEDs off, disarms the
+ * camera, gives the frames back and throws one coded error (the first).
+ */
+async function runAndCollect(hw: CaptureHardware, plan: CapturePlan, signal: AbortSignal | undefined, onFrame: (count: number) => void): Promise<{ frames: CameraFrame[]; events: StepDoneEvent[]; release: () => void }> {
+  const { rig, camera } = hw;
+  const { total, frameTimeoutMs } = plan;
   let failure: GradeboothError | undefined;
   const fail = (err: unknown): GradeboothError => {
     const e = isGradeboothError(err) ? err : createError('GB_INTERNAL', `capture: ${(err as Error).message ?? String(err)}`);
@@ -178,11 +216,16 @@ export async function captureSide(hw: CaptureHardware, options: CaptureOptions):
       if (prev && frame.frameId !== prev.frameId + 1) {
         throw createError('GB_CAPTURE_FRAME_LOST', `capture: camera frame ${prev.frameId + 1} is missing (got ${frame.frameId} after ${prev.frameId})${faultNote()}`, { after: prev.frameId, got: frame.frameId });
       }
-      progress(frames.length, frames.length === 1 ? 'dark frame' : `LED ${leds[frames.length - 2]}`);
+      onFrame(frames.length);
     }
   };
-  const abortListener = (): void => void fail(createError('GB_SHUTTING_DOWN', 'capture cancelled'));
-  options.signal?.addEventListener('abort', abortListener);
+  const abortListener = (): void => {
+    fail(createError('GB_JOB_CANCELLED', 'capture cancelled'));
+    // Wake the frame reader and stop the rig now rather than after the next frame or timeout.
+    void camera.stopAcquisition().catch(() => undefined);
+  };
+  if (signal?.aborted) abortListener();
+  signal?.addEventListener('abort', abortListener);
   try {
     const results = await Promise.allSettled([
       runRig().catch(async (err) => {
@@ -200,29 +243,36 @@ export async function captureSide(hw: CaptureHardware, options: CaptureOptions):
     if (failure) throw failure;
     for (const r of results) if (r.status === 'rejected') throw fail(r.reason);
     if (events.length !== total) throw fail(createError('GB_CAPTURE_FRAME_LOST', `capture: the rig reported ${events.length} of ${total} steps`));
-    // Match by order, then check the spacing agrees between the two clocks.
-    const tolPct = 0.005;
-    const tolUs = options.spacingToleranceUs;
-    for (let i = 0; i < total; i++) {
-      if (events[i].step !== i) throw fail(createError('GB_CAPTURE_FRAME_LOST', `capture: STEP_DONE ${i} reported step ${events[i].step}`));
-      if (i === 0) continue;
-      const fw = firmwareDeltaUs(events[i].triggerUs, events[i - 1].triggerUs);
-      const cam = frames[i].timestampUs - frames[i - 1].timestampUs;
-      const allowed = tolUs ?? 200 + tolPct * fw;
-      if (Math.abs(cam - fw) > allowed) {
-        throw fail(createError('GB_CAPTURE_FRAME_LOST', `capture: frame ${i} came ${cam} µs after the previous one but the rig's triggers were ${fw} µs apart (tolerance ${allowed.toFixed(0)} µs): a frame was lost or a stray trigger was seen`, { frame: i, cameraSpacingUs: cam, firmwareSpacingUs: fw }));
-      }
-    }
+    checkTriggerSpacing(frames, events, plan.spacingToleranceUs, fail);
   } catch (err) {
     await shutDown(hw);
     releaseFrames();
     throw fail(err);
   } finally {
-    options.signal?.removeEventListener('abort', abortListener);
+    signal?.removeEventListener('abort', abortListener);
     offCameraError();
   }
-  await camera.stopAcquisition();
+  return { frames, events, release: releaseFrames };
+}
 
+/** Frames match the rig's steps by order, and the spacing of camera timestamps agrees with the firmware's triggers. */
+function checkTriggerSpacing(frames: readonly CameraFrame[], events: readonly StepDoneEvent[], toleranceUs: number | undefined, fail: (err: unknown) => GradeboothError): void {
+  const tolPct = 0.005;
+  for (let i = 0; i < events.length; i++) {
+    if (events[i].step !== i) throw fail(createError('GB_CAPTURE_FRAME_LOST', `capture: STEP_DONE ${i} reported step ${events[i].step}`));
+    if (i === 0) continue;
+    const fw = firmwareDeltaUs(events[i].triggerUs, events[i - 1].triggerUs);
+    const cam = frames[i].timestampUs - frames[i - 1].timestampUs;
+    const allowed = toleranceUs ?? 200 + tolPct * fw;
+    if (Math.abs(cam - fw) > allowed) {
+      throw fail(createError('GB_CAPTURE_FRAME_LOST', `capture: frame ${i} came ${cam} µs after the previous one but the rig's triggers were ${fw} µs apart (tolerance ${allowed.toFixed(0)} µs): a frame was lost or a stray trigger was seen`, { frame: i, cameraSpacingUs: cam, firmwareSpacingUs: fw }));
+    }
+  }
+}
+
+/** The frames as a side (dark + LEDs) with their exposure figures; badly exposed frames fail it unless allowed. */
+function assembleSide(plan: CapturePlan, frames: readonly CameraFrame[], events: readonly StepDoneEvent[], release: () => void, exposureUs: number, options: CaptureOptions): Omit<SideCapture, 'timingsMs'> {
+  const { leds, level, pixelFormat } = plan;
   const fullScale = fullScaleDn(pixelFormat);
   const toCaptured = (f: CameraFrame, i: number): CapturedFrame => ({
     lightIndex: i - 1,
@@ -252,23 +302,10 @@ export async function captureSide(hw: CaptureHardware, options: CaptureOptions):
   }
   const errors = issues.filter((i) => i.severity === 'error');
   if (errors.length > 0 && options.failOnExposureError !== false) {
-    releaseFrames();
+    release();
     throw createError('GB_CAPTURE_EXPOSURE', `capture: ${errors.length} of ${ledFrames.length} LED frames are badly exposed — ${errors.slice(0, 3).map((e) => e.message).join('; ')}${errors.length > 3 ? '; …' : ''}`, { issues: errors });
   }
-  progress(total, `captured ${total} frames`);
-  return {
-    width: dark.width,
-    height: dark.height,
-    pixelFormat,
-    fullScaleDn: fullScale,
-    exposureUs: config.exposureUs,
-    level,
-    dark,
-    frames: ledFrames,
-    issues,
-    timingsMs: { total: performance.now() - t0 },
-    release: releaseFrames,
-  };
+  return { width: dark.width, height: dark.height, pixelFormat, fullScaleDn: fullScale, exposureUs, level, dark, frames: ledFrames, issues, release };
 }
 
 /**

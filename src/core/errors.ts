@@ -45,6 +45,9 @@ export const errorCodes = {
   GB_IMAGE_INVALID: { status: 400, summary: 'image is unreadable or of an unsupported format' },
   GB_DATASET_INVALID: { status: 400, summary: 'photometric data folder is malformed' },
   GB_VISION_FAILED: { status: 422, summary: 'reconstruction failed' },
+  // jobs
+  GB_JOB_CANCELLED: { status: 409, summary: 'the job was cancelled' },
+  GB_JOB_INTERRUPTED: { status: 503, summary: 'the job was interrupted (the daemon stopped or crashed while it ran)' },
   // generic
   GB_USAGE: { status: 400, summary: 'command-line usage error' },
   GB_SHUTTING_DOWN: { status: 503, summary: 'daemon is shutting down' },

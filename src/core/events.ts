@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 export interface BoothEvents {
   'hardware.status': { device: string; state: string; detail?: string };
   'job.progress': { jobId: string; stage: string; fraction: number; message?: string };
-  'job.state': { jobId: string; state: string; error?: string };
+  'job.state': { jobId: string; kind?: string; state: string; error?: string };
   /** A barcode was read and validated (the scan that starts a grading job). */
   'scanner.barcode': { code: string; symbology?: string; at: string; source: string };
   /** A read that does not parse (GB_BARCODE_INVALID): the UI shows the message. */

@@ -3,35 +3,44 @@ import type { Booth } from '../booth/booth.ts';
 import { captureSide, type SideCapture } from '../capture/sequencer.ts';
 import { relativeStorePath, storeSideCapture, type StoredFrame } from '../capture/frame-store.ts';
 import { psPlanes, erode } from '../calibration/run/images.ts';
-import { calibratedLights, loadBoothCalibration } from '../calibration/run/model.ts';
-import { createError, isGradeboothError } from '../core/errors.ts';
-import type { EventBus } from '../core/events.ts';
+import { calibratedLights, loadBoothCalibration, type BoothCalibration } from '../calibration/run/model.ts';
+import { scanProcedures } from '../calibration/procedures.ts';
+import { createError } from '../core/errors.ts';
 import { encodePfm } from '../imaging/pfm.ts';
 import { encodeNormalsPng, encodeScaledPng } from '../io/photometric-folder.ts';
+import type { JobContext, JobKindDefinition, Stage } from '../jobs/stage.ts';
+import type { BlobRepository } from '../storage/blobs.ts';
 import type { CalibrationRepository } from '../storage/calibrations.ts';
+import type { CardRepository } from '../storage/cards.ts';
 import type { Db } from '../storage/database.ts';
-import { sha256Hex, type FileStore } from '../storage/file-store.ts';
+import type { FileStore } from '../storage/file-store.ts';
+import type { ScanRepository } from '../storage/scans.ts';
 import { normalError } from '../vision/ps.ts';
 import { warpToCanonicalAsync } from '../vision/rectify.ts';
-import { reconstructSide } from '../vision/side.ts';
+import { reconstructSide, type SideResult } from '../vision/side.ts';
 import { validateBarcode } from './barcode.ts';
 
-export interface ScanOptions {
+/** What scan jobs use: the booth the daemon (or the CLI) built, storage and the card's settings. */
+export interface ScanServices {
   booth: Booth;
   db: Db;
   store: FileStore;
-  repo: CalibrationRepository;
-  barcode: string;
-  side?: 'front' | 'back';
-  /** Card stock thickness, mm: the card's top surface is this far above the tray (default 0.32). */
-  cardThicknessMm?: number;
-  bus?: EventBus;
-  /** Simulated booth: which simulated card to place (seed). */
-  simSeed?: number;
-  requestedBy?: string;
+  calibrations: CalibrationRepository;
+  cards: CardRepository;
+  scans: ScanRepository;
+  blobs: BlobRepository;
+  /** Card stock thickness, mm (settings booth.card.thickness_mm): the card's top surface above the tray. */
+  cardThicknessMm: number;
+  /**
+   * Stages run on each side after reconstruction and before publishing (grading plugs in here); each
+   * gets the side's state with its maps.
+   */
+  sideStages?: (side: SideState) => ReadonlyArray<Stage<ScanState>>;
 }
 
-/** A stored map of the scan. */
+export type CardSide = 'front' | 'back';
+
+/** A stored map of a scan. */
 export interface StoredMap {
   kind: 'normals' | 'albedo' | 'depth';
   sha256: string;
@@ -40,21 +49,47 @@ export interface StoredMap {
   mediaType: string;
 }
 
-export interface ScanResult {
+/** What one side of a scan job produced (the job's result lists one per side). */
+export interface SideResultSummary {
   scanId: string;
-  jobId: string;
-  cardId: number;
-  barcode: string;
-  side: 'front' | 'back';
+  side: CardSide;
   files: StoredMap[];
-  frames: StoredFrame[];
-  widthPx: number;
-  heightPx: number;
-  umPerPx: number;
+  frames: number;
+  canonical: { widthPx: number; heightPx: number; umPerPx: number };
   /** Simulated booth only: mean angular error of the normals on the card against the simulator. */
-  normalErrorDeg?: number;
+  normalErrorDeg: number | null;
   exposureWarnings: string[];
   timingsMs: Record<string, number>;
+}
+
+/** The scan of one side, as it moves through the stages. */
+export interface SideState {
+  side: CardSide;
+  scanId: string;
+  capture?: SideCapture;
+  /** Simulated booth: the true normals of what was on the tray, copied before the tray changes. */
+  truthNormal?: Float32Array;
+  frames?: StoredFrame[];
+  reconstruction?: SideResult;
+  normalErrorDeg?: number;
+  maps?: Array<{ kind: StoredMap['kind']; bytes: Buffer; mediaType: string }>;
+  summary?: Record<string, unknown>;
+  result?: SideResultSummary;
+  timings: Record<string, number>;
+}
+
+export interface ScanState {
+  barcode: string;
+  cardId: number;
+  simSeed: number;
+  cal: BoothCalibration;
+  sides: SideState[];
+}
+
+export interface ScanParams {
+  barcode: string;
+  side: CardSide;
+  simSeed: number;
 }
 
 /** 99.9th percentile of the values inside the mask (albedo full scale that ignores a few hot pixels). */
@@ -65,120 +100,218 @@ function highPercentile(values: Float32Array, mask: Uint8Array): number {
   return picked[Math.min(picked.length - 1, Math.floor(0.999 * picked.length))] || 1;
 }
 
+/** Check a scan's parameters; every refusal is GB_VALIDATION. */
+function scanParams(params: Record<string, unknown>, sides: 'one' | 'both'): ScanParams {
+  const barcode = validateBarcode(typeof params.barcode === 'string' ? params.barcode : undefined);
+  const side = params.side ?? 'front';
+  if (sides === 'both' && params.side !== undefined) throw createError('GB_VALIDATION', 'side: a scan-card job scans both sides (front, then back); leave side out');
+  if (side !== 'front' && side !== 'back') throw createError('GB_VALIDATION', `side: expected "front" or "back", got ${JSON.stringify(side)}`);
+  const simSeed = params.simSeed ?? 1;
+  if (typeof simSeed !== 'number' || !Number.isInteger(simSeed) || simSeed < 0 || simSeed >= 2 ** 31) throw createError('GB_VALIDATION', `simSeed: expected an integer 0..2^31-1, got ${JSON.stringify(simSeed)}`);
+  return { barcode, side, simSeed };
+}
+
 /**
- * Scan one side of a card end to end: barcode checked, calibration checked (refuses with what to run),
- * job and card rows, capture, frames + scan row stored in one transaction, calibration applied (dark
- * subtraction, per-pixel near-field light vectors from the calibrated LED positions, intensities and
- * flat-field gains), segmentation + rectification + photometric stereo + integration, then normals,
- * albedo and relief stored and the scan row completed in one transaction. A failure marks the job failed
- * with its error code; files written for a step that did not commit are deleted.
+ * The calibration a scan needs, for this booth: every scan procedure valid and made at the camera's
+ * size. GB_NOT_CALIBRATED says what to run.
  */
-export async function runScan(options: ScanOptions): Promise<ScanResult> {
-  const barcode = validateBarcode(options.barcode);
-  const { booth, db, store, repo } = options;
-  const cal = await loadBoothCalibration(repo);
-  if (booth.widthPx !== cal.widthPx || booth.heightPx !== cal.heightPx) {
-    throw createError('GB_NOT_CALIBRATED', `the booth was calibrated at ${cal.widthPx}×${cal.heightPx} px but its camera delivers ${booth.widthPx}×${booth.heightPx}; run \`gradebooth calibrate run\` at this size`);
+async function boothCalibration(s: ScanServices): Promise<BoothCalibration> {
+  const check = s.calibrations.validFor(scanProcedures);
+  if (!check.ok) throw createError('GB_NOT_CALIBRATED', `cannot scan: ${check.message}`, { missing: check.missing, expired: check.expired, failed: check.failed });
+  const cal = await loadBoothCalibration(s.calibrations);
+  if (s.booth.widthPx !== cal.widthPx || s.booth.heightPx !== cal.heightPx) {
+    throw createError('GB_NOT_CALIBRATED', `the booth was calibrated at ${cal.widthPx}×${cal.heightPx} px but its camera delivers ${s.booth.widthPx}×${s.booth.heightPx}; run \`gradebooth calibrate run\` at this size`);
   }
-  const side = options.side ?? 'front';
-  const timings: Record<string, number> = {};
-  const jobId = `job-${randomUUID()}`;
-  const scanId = `scan-${randomUUID()}`;
-  const now = (): string => new Date().toISOString();
-  const progress = (stage: string, fraction: number, message: string): void => {
-    options.bus?.emit('job.progress', { jobId, stage, fraction, message });
-  };
-  const cardId = db.transaction(() => {
-    const t = now();
-    db.prepare('INSERT INTO cards (barcode, created_at) VALUES (?, ?) ON CONFLICT(barcode) DO NOTHING').run(barcode, t);
-    const id = db.prepare('SELECT id FROM cards WHERE barcode = ?').pluck().get(barcode) as number;
-    db.prepare("INSERT INTO jobs (id, kind, card_id, state, requested_by, created_at, updated_at) VALUES (?, 'scan', ?, 'capturing', ?, ?, ?)").run(jobId, id, options.requestedBy ?? null, t, t);
-    return id;
-  }).immediate();
-  const setState = (state: string, error?: { code: string; message: string }): void => {
-    db.prepare('UPDATE jobs SET state = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?').run(state, error?.code ?? null, error?.message ?? null, now(), jobId);
-    options.bus?.emit('job.state', { jobId, state, ...(error ? { error: `${error.code}: ${error.message}` } : {}) });
-  };
-  const created: string[] = [];
-  let capture: SideCapture | undefined;
+  return cal;
+}
+
+const timed = async <T>(timings: Record<string, number>, name: string, f: () => Promise<T>): Promise<T> => {
+  const t0 = performance.now();
   try {
-    let t0 = performance.now();
-    if (booth.sim) await booth.sim.place({ kind: 'card', seed: options.simSeed ?? 1, side });
-    timings.place = performance.now() - t0;
-    t0 = performance.now();
-    capture = await captureSide(booth, { exposureUs: cal.exposureUs, level: cal.level, leds: cal.leds, bus: options.bus, jobId, stage: 'capture' });
-    timings.capture = performance.now() - t0;
-    t0 = performance.now();
-    const frames = await storeSideCapture(db, store, capture, { scanId }, (d) => {
-      d.prepare('INSERT INTO scans (id, job_id, card_id, side, calibration_id, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(scanId, jobId, cardId, side, cal.recordIds.lights, now());
-      d.prepare("UPDATE jobs SET state = 'processing', updated_at = ? WHERE id = ?").run(now(), jobId);
-    });
-    timings.storeFrames = performance.now() - t0;
-    progress('reconstruct', 0, 'photometric stereo');
-    t0 = performance.now();
-    const W = capture.width, H = capture.height;
-    const { planes, saturation } = psPlanes(capture);
-    // Stored and copied into planes: the camera can have its buffers back.
-    capture.release();
-    const lights = calibratedLights(cal, options.cardThicknessMm ?? 0.32, W, H);
-    const result = await reconstructSide({ planes, width: W, height: H, lights, umPerPx: cal.umPerPx, ps: { saturation } });
-    timings.reconstruct = performance.now() - t0;
-    let normalErrorDeg: number | undefined;
-    if (booth.sim) {
-      const gt = await booth.sim.renderer.groundTruth();
-      const truth = await warpToCanonicalAsync(gt.normal, W, H, 3, result.outline, true);
-      // Away from the outline (3 px): the edge wall is not part of the face.
-      normalErrorDeg = normalError(result.normals, truth, erode(result.mask, result.width, result.height, 3)).meanDeg;
-    }
-    progress('reconstruct', 0.8, 'storing maps');
-    t0 = performance.now();
-    const cw = result.width, ch = result.height;
-    const albedoFullScale = highPercentile(result.albedo, result.mask);
-    const outputs: Array<{ kind: StoredMap['kind']; bytes: Buffer; mediaType: string }> = [
-      { kind: 'normals', bytes: await encodeNormalsPng(result.normals, cw, ch), mediaType: 'image/png' },
-      { kind: 'albedo', bytes: await encodeScaledPng(result.albedo, cw, ch, albedoFullScale), mediaType: 'image/png' },
-      { kind: 'depth', bytes: encodePfm({ width: cw, height: ch, data: result.reliefUm }), mediaType: 'image/x-portable-floatmap' },
-    ];
-    const files: StoredMap[] = [];
-    for (const o of outputs) {
-      const existed = await store.has(sha256Hex(o.bytes));
-      const put = await store.put(o.bytes);
-      if (!existed) created.push(put.sha256);
-      files.push({ kind: o.kind, sha256: put.sha256, path: relativeStorePath(put.sha256), mediaType: o.mediaType });
-    }
-    const summary = {
-      canonical: { widthPx: cw, heightPx: ch, umPerPx: result.umPerPx },
-      camera: { widthPx: W, heightPx: H, umPerPx: cal.umPerPx },
-      albedoFullScale,
-      depthUnits: 'µm (relief, warp removed)',
-      warpResidualRmsUm: result.warp?.residualRms ?? null,
-      corners: result.outline.corners,
-      backend: result.backend,
-      calibration: cal.recordIds,
-      exposureUs: capture.exposureUs,
-      exposureWarnings: capture.issues.map((i) => i.message),
-      normalErrorDeg: normalErrorDeg ?? null,
-      timingsMs: { ...timings, ...result.timingsMs },
-    };
-    db.transaction(() => {
-      const ins = db.prepare('INSERT OR IGNORE INTO blobs (sha256, size_bytes, media_type, created_at) VALUES (?, ?, ?, ?)');
-      outputs.forEach((o, i) => ins.run(files[i].sha256, o.bytes.byteLength, o.mediaType, now()));
-      db.prepare('UPDATE scans SET normals_sha256 = ?, albedo_sha256 = ?, depth_sha256 = ?, summary_json = ? WHERE id = ?').run(files[0].sha256, files[1].sha256, files[2].sha256, JSON.stringify(summary), scanId);
-      db.prepare("UPDATE jobs SET state = 'done', updated_at = ? WHERE id = ?").run(now(), jobId);
-    }).immediate();
-    created.length = 0;
-    timings.storeMaps = performance.now() - t0;
-    options.bus?.emit('job.state', { jobId, state: 'done' });
-    progress('reconstruct', 1, 'done');
-    return {
-      scanId, jobId, cardId, barcode, side, files, frames, widthPx: cw, heightPx: ch, umPerPx: result.umPerPx,
-      normalErrorDeg, exposureWarnings: capture.issues.map((i) => i.message), timingsMs: timings,
-    };
-  } catch (err) {
-    capture?.release();
-    for (const sha of created) await store.delete(sha).catch(() => undefined);
-    const code = isGradeboothError(err) ? err.code : 'GB_INTERNAL';
-    setState('failed', { code, message: (err as Error).message ?? String(err) });
-    throw err;
+    return await f();
+  } finally {
+    timings[name] = performance.now() - t0;
   }
+};
+
+/**
+ * The stages of one side. `place` puts the side on the tray first (the simulator, or a person asked to
+ * flip the card); `lastHardwareUse` lets the next job capture once this side's frames are copied out.
+ */
+function sideStages(s: ScanServices, side: SideState, options: { suffix: string; place: (state: ScanState, job: JobContext) => Promise<void>; lastHardwareUse: boolean }): Array<Stage<ScanState>> {
+  const name = (n: string): string => `${n}${options.suffix}`;
+  const capture: Stage<ScanState> = {
+    name: name('capture'),
+    async run(state, job) {
+      await timed(side.timings, 'place', () => options.place(state, job));
+      job.throwIfCancelled();
+      side.capture = await timed(side.timings, 'capture', () =>
+        captureSide(s.booth, {
+          exposureUs: state.cal.exposureUs,
+          level: state.cal.level,
+          leds: state.cal.leds,
+          signal: job.signal,
+          onProgress: (fraction, message) => job.progress(fraction, message),
+        }),
+      );
+      if (s.booth.sim) side.truthNormal = Float32Array.from((await s.booth.sim.renderer.groundTruth()).normal);
+    },
+  };
+  const store: Stage<ScanState> = {
+    name: name('store'),
+    async run(state, job) {
+      const cap = required(side.capture, 'capture');
+      side.frames = await timed(side.timings, 'storeFrames', () =>
+        storeSideCapture(s.db, s.store, cap, { scanId: side.scanId }, () => {
+          s.scans.create({ id: side.scanId, jobId: job.jobId, cardId: state.cardId, side: side.side, calibrations: state.cal.recordIds });
+        }, (bytes) => job.putFile(bytes)),
+      );
+    },
+  };
+  const reconstruct: Stage<ScanState> = {
+    name: name('reconstruct'),
+    async run(state, job) {
+      const cap = required(side.capture, 'capture');
+      const t0 = performance.now();
+      const W = cap.width, H = cap.height;
+      const { planes, saturation } = psPlanes(cap);
+      // Stored and copied into planes: the camera can have its buffers back, and the next job the booth.
+      cap.release();
+      side.capture = undefined;
+      if (options.lastHardwareUse) job.releaseHardware();
+      job.progress(0.1, 'photometric stereo');
+      const lights = calibratedLights(state.cal, s.cardThicknessMm, W, H);
+      const result = await reconstructSide({ planes, width: W, height: H, lights, umPerPx: state.cal.umPerPx, ps: { saturation } });
+      side.reconstruction = result;
+      if (side.truthNormal) {
+        const truth = await warpToCanonicalAsync(side.truthNormal, W, H, 3, result.outline, true);
+        // Away from the outline (3 px): the edge wall is not part of the face.
+        side.normalErrorDeg = normalError(result.normals, truth, erode(result.mask, result.width, result.height, 3)).meanDeg;
+      }
+      job.progress(0.8, 'encoding maps');
+      const cw = result.width, ch = result.height;
+      const albedoFullScale = highPercentile(result.albedo, result.mask);
+      side.maps = [
+        { kind: 'normals', bytes: await encodeNormalsPng(result.normals, cw, ch), mediaType: 'image/png' },
+        { kind: 'albedo', bytes: await encodeScaledPng(result.albedo, cw, ch, albedoFullScale), mediaType: 'image/png' },
+        { kind: 'depth', bytes: encodePfm({ width: cw, height: ch, data: result.reliefUm }), mediaType: 'image/x-portable-floatmap' },
+      ];
+      side.timings.reconstruct = performance.now() - t0;
+      side.summary = {
+        canonical: { widthPx: cw, heightPx: ch, umPerPx: result.umPerPx },
+        camera: { widthPx: W, heightPx: H, umPerPx: state.cal.umPerPx },
+        cardThicknessMm: s.cardThicknessMm,
+        albedoFullScale,
+        depthUnits: 'µm (relief, warp removed)',
+        warpResidualRmsUm: result.warp?.residualRms ?? null,
+        corners: result.outline.corners,
+        backend: result.backend,
+        calibration: state.cal.recordIds,
+        exposureUs: cap.exposureUs,
+        exposureWarnings: cap.issues.map((i) => i.message),
+        normalErrorDeg: side.normalErrorDeg ?? null,
+      };
+    },
+  };
+  const publish: Stage<ScanState> = {
+    name: name('publish'),
+    async run(_state, job) {
+      const t0 = performance.now();
+      const maps = required(side.maps, 'maps');
+      const stored: StoredMap[] = [];
+      for (const m of maps) {
+        const put = await job.putFile(m.bytes);
+        stored.push({ kind: m.kind, sha256: put.sha256, path: relativeStorePath(put.sha256), mediaType: m.mediaType });
+      }
+      job.throwIfCancelled();
+      const summary = required(side.summary, 'summary');
+      const r = required(side.reconstruction, 'reconstruction');
+      side.timings.storeMaps = performance.now() - t0;
+      const timingsMs = { ...side.timings, ...r.timingsMs };
+      // The maps' blobs and the scan's completion in one transaction: the scan is whole or not there.
+      s.db.transaction(() => {
+        maps.forEach((m, i) => s.blobs.register(stored[i].sha256, m.bytes.byteLength, m.mediaType));
+        s.scans.complete(side.scanId, { normals: stored[0].sha256, albedo: stored[1].sha256, depth: stored[2].sha256 }, { ...summary, timingsMs });
+      }).immediate();
+      side.maps = undefined;
+      side.result = {
+        scanId: side.scanId,
+        side: side.side,
+        files: stored,
+        frames: side.frames?.length ?? 0,
+        canonical: { widthPx: r.width, heightPx: r.height, umPerPx: r.umPerPx },
+        normalErrorDeg: side.normalErrorDeg ?? null,
+        exposureWarnings: summary.exposureWarnings as string[],
+        timingsMs,
+      };
+    },
+  };
+  return [capture, store, reconstruct, ...(s.sideStages?.(side) ?? []), publish];
+}
+
+function required<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw createError('GB_INTERNAL', `scan stage order: ${what} is not there yet`);
+  return v;
+}
+
+const newSide = (side: CardSide): SideState => ({ side, scanId: `scan-${randomUUID()}`, timings: {} });
+
+/** Put one side of the card on the tray: the simulator does it; on a real booth it is already there. */
+const placeSimulated = (s: ScanServices, side: CardSide) => async (state: ScanState): Promise<void> => {
+  await s.booth.sim?.place({ kind: 'card', seed: state.simSeed, side });
+};
+
+/** Both sides: the simulator turns the card; on a real booth a person does, and confirms it. */
+const flipCard = (s: ScanServices) => async (state: ScanState, job: JobContext): Promise<void> => {
+  if (s.booth.sim) await s.booth.sim.place({ kind: 'card', seed: state.simSeed, side: 'back' });
+  else await job.awaitContinue(`turn card ${state.barcode} over (back side up) and confirm`);
+};
+
+function prepareScan(s: ScanServices, params: Record<string, unknown>, sides: 'one' | 'both'): { params: ScanParams; cardId: number } {
+  const p = scanParams(params, sides);
+  const check = s.calibrations.validFor(scanProcedures);
+  if (!check.ok) throw createError('GB_NOT_CALIBRATED', `cannot scan: ${check.message}`, { missing: check.missing, expired: check.expired, failed: check.failed });
+  return { params: p, cardId: s.cards.ensure(p.barcode) };
+}
+
+/** `scan`: one side of one card, filed under its barcode. */
+export function scanJobKind(s: ScanServices): JobKindDefinition<ScanParams, ScanState> {
+  return {
+    kind: 'scan',
+    check: async (params) => void (await boothCalibration(s), scanParams(params, 'one')),
+    prepare: (params) => prepareScan(s, params, 'one'),
+    async plan(params) {
+      const side = newSide(params.side);
+      const state: ScanState = { barcode: params.barcode, cardId: s.cards.ensure(params.barcode), simSeed: params.simSeed, cal: await boothCalibration(s), sides: [side] };
+      return { state, stages: sideStages(s, side, { suffix: '', place: placeSimulated(s, params.side), lastHardwareUse: true }) };
+    },
+    result: (state) => scanResult(state),
+  };
+}
+
+/** `scan-card`: the front, then the back of one card (the simulator turns it; a person confirms the flip). */
+export function scanCardJobKind(s: ScanServices): JobKindDefinition<ScanParams, ScanState> {
+  return {
+    kind: 'scan-card',
+    check: async (params) => void (await boothCalibration(s), scanParams(params, 'both')),
+    prepare: (params) => prepareScan(s, params, 'both'),
+    async plan(params) {
+      const front = newSide('front');
+      const back = newSide('back');
+      const state: ScanState = { barcode: params.barcode, cardId: s.cards.ensure(params.barcode), simSeed: params.simSeed, cal: await boothCalibration(s), sides: [front, back] };
+      return {
+        state,
+        stages: [
+          ...sideStages(s, front, { suffix: '-front', place: placeSimulated(s, 'front'), lastHardwareUse: false }),
+          ...sideStages(s, back, { suffix: '-back', place: flipCard(s), lastHardwareUse: true }),
+        ],
+      };
+    },
+    result: (state) => scanResult(state),
+  };
+}
+
+function scanResult(state: ScanState): Record<string, unknown> {
+  const sides = state.sides.map((side) => required(side.result, `${side.side} result`));
+  return { barcode: state.barcode, cardId: state.cardId, sides };
 }

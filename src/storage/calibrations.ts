@@ -122,8 +122,11 @@ export class CalibrationRepository {
     this.store = store;
   }
 
-  /** Store a calibration run; returns the record with its version (previous version of the procedure + 1). */
-  async save(input: NewCalibration): Promise<CalibrationRecord> {
+  /**
+   * Store a calibration run; returns the record with its version (previous version of the procedure + 1).
+   * `put` writes the record's file (default: the store; a job passes its journaled put).
+   */
+  async save(input: NewCalibration, put: (bytes: Uint8Array) => Promise<{ sha256: string; sizeBytes: number }> = (b) => this.store.put(b)): Promise<CalibrationRecord> {
     checkProcedureName(input.procedure);
     if (typeof input.figures !== 'object' || input.figures === null || Array.isArray(input.figures)) {
       throw createError('GB_BAD_REQUEST', 'calibration figures must be a JSON object');
@@ -156,7 +159,7 @@ export class CalibrationRepository {
         createdBy: input.createdBy ?? null,
       };
       const bytes = Buffer.from(`${JSON.stringify(doc, null, 2)}\n`, 'utf8');
-      const stored = await this.store.put(bytes);
+      const stored = await put(bytes);
       const inserted = this.db.transaction(() => {
         if ((nextVersion.get(input.procedure) as number) !== version) return false;
         insertBlob.run(stored.sha256, stored.sizeBytes, 'application/json', doc.createdAt);

@@ -46,12 +46,21 @@ export function migrate(db: Db, list: readonly Migration[] = migrations): { from
     if (m.version <= from) continue;
     const apply = db.transaction(() => {
       m.up(db);
+      if (m.rebuildsTables) {
+        const dangling = db.pragma('foreign_key_check') as Array<{ table: string; parent: string }>;
+        if (dangling.length > 0) throw new Error(`${dangling.length} rows of ${dangling[0].table} reference a missing ${dangling[0].parent} row`);
+      }
       db.pragma(`user_version = ${m.version}`);
     });
+    // The pragma is a no-op inside a transaction, so it is switched around it.
+    const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+    if (m.rebuildsTables) db.pragma('foreign_keys = OFF');
     try {
       apply.immediate();
     } catch (err) {
       throw createError('GB_DB_MIGRATION', `migration ${String(m.version).padStart(4, '0')}-${m.name} failed: ${(err as Error).message}`);
+    } finally {
+      if (m.rebuildsTables) db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
     }
   }
   return { from, to: Math.max(from, latest) };

@@ -72,7 +72,7 @@ t.test('one side: dark + 24 LED frames matched to the firmware steps, stored in 
   await store.init();
   const now = new Date().toISOString();
   const stored = await storeSideCapture(db, store, cap, { scanId: 'scan-1' }, (d) => {
-    d.prepare("INSERT INTO jobs (id, kind, state, created_at, updated_at) VALUES ('job-1', 'scan', 'capturing', ?, ?)").run(now, now);
+    d.prepare("INSERT INTO jobs (id, kind, state, created_at, updated_at) VALUES ('job-1', 'scan', 'running', ?, ?)").run(now, now);
     d.prepare("INSERT INTO scans (id, job_id, side, created_at) VALUES ('scan-1', 'job-1', 'front', ?)").run(now);
   });
   t.equal(stored.length, 25);

@@ -1,7 +1,9 @@
 import type { Booth } from '../../booth/booth.ts';
 import { captureSide, type SideCapture } from '../../capture/sequencer.ts';
 import { createError } from '../../core/errors.ts';
-import type { EventBus } from '../../core/events.ts';
+import type { JobContext, JobKindDefinition, Stage } from '../../jobs/stage.ts';
+import type { SimulatedBooth } from '../../booth/simulated-booth.ts';
+import type { SceneKind } from '../../sim/scenes/scene.ts';
 import type { FloatImage } from '../../imaging/image.ts';
 import type { CalibrationRecord, CalibrationRepository } from '../../storage/calibrations.ts';
 import type { SceneConfig } from '../../sim/scenes/scene-config.ts';
@@ -9,15 +11,15 @@ import { integrateNormals } from '../../vision/integrate.ts';
 import { normalError, solvePhotometricStereo } from '../../vision/ps.ts';
 import { ledIntensitiesFromWhite } from '../led-intensity.ts';
 import { summariseLedPositions, triangulateLeds, worldToCamera } from '../led-positions.ts';
-import type { Vec3 } from '../mirror-sphere.ts';
-import { defaultValidityMs, type ProcedureName } from '../procedures.ts';
+import type { Intrinsics, Vec3 } from '../mirror-sphere.ts';
+import { allProcedures, defaultValidityMs, type ProcedureName } from '../procedures.ts';
 import { measureSpherePlacement, type MeasuredPlacement } from '../sphere-placement.ts';
 import { measureDotGrid } from './dot-grid.ts';
 import { largestFilledComponent, linearImages, meanImage, psPlanes, sampledMedian } from './images.ts';
 import { calibratedLights, gainMapsForRecord, type BoothCalibration, type FlatData, type LightsData, type ScaleData } from './model.ts';
 import { offsetPlane, type CameraPlane } from './plane.ts';
 import { verifyRelief } from './relief-verify.ts';
-import { guidedSteps, SPHERE_PLACEMENTS, type GuidedStep } from './steps.ts';
+import { guidedSteps, SPHERE_PLACEMENTS } from './steps.ts';
 import { withRadialDistortion } from './distortion.ts';
 
 /** Pass/fail thresholds of the procedures. */
@@ -40,27 +42,6 @@ export const calibrationThresholds = {
   verifyMaxHeightErrorMm: 0.05,
 } as const;
 
-/** Progress of the run: step index/total, and a line for the technician. */
-export type CalibrationProgress = (event: { step: GuidedStep; index: number; total: number; fraction: number; message: string }) => void;
-
-export interface CalibrationRunOptions {
-  booth: Booth;
-  repo: CalibrationRepository;
-  /** Target definitions (calibration/sim-targets.json: sphere radius, dot pitch, plate thicknesses, relief). */
-  targets: SceneConfig;
-  progress?: CalibrationProgress;
-  /** Also publish progress as 'job.progress' events (stage = the guided step's id) with this job id. */
-  bus?: EventBus;
-  jobId?: string;
-  /** Waits for the technician to do a step (real booth); the simulated booth places targets itself. */
-  awaitTechnician?: (step: GuidedStep) => Promise<void>;
-  createdBy?: string;
-  /** Exposure of the first white-target capture, µs, before auto-exposure (default 10 000). */
-  probeExposureUs?: number;
-  /** Aim of auto-exposure: 99th-percentile white signal under the brightest LED, fraction of full scale. */
-  targetP99Fraction?: number;
-}
-
 export interface ProcedureOutcome {
   procedure: ProcedureName;
   passed: boolean;
@@ -68,6 +49,7 @@ export interface ProcedureOutcome {
   record: CalibrationRecord;
 }
 
+/** What `calibrate run` reports (the calibration job's result). */
 export interface CalibrationRunResult {
   pass: boolean;
   procedures: ProcedureOutcome[];
@@ -78,92 +60,167 @@ export interface CalibrationRunResult {
   timingsMs: Record<string, number>;
 }
 
+/** What the calibration job uses: the booth and the record store. */
+export interface CalibrationServices {
+  booth: Booth;
+  repo: CalibrationRepository;
+  /** Target definitions (sphere radius, dot pitch, plate thicknesses, relief). */
+  targets: () => Promise<SceneConfig>;
+}
+
+export interface CalibrationParams {
+  /** Exposure of the first white-target capture, µs, before auto-exposure (default 10 000). */
+  probeExposureUs: number;
+  /** Aim of auto-exposure: 99th-percentile white signal under the brightest LED, fraction of full scale. */
+  targetP99Fraction: number;
+}
+
+/** What the calibration stages measure, step by step, until the records are saved. */
+export interface CalibrationState {
+  targets: SceneConfig;
+  /** Who the records name as their creator (the job's requester). */
+  createdBy?: string;
+  exposureUs: number;
+  /** Auto-exposure aim (CalibrationParams.targetP99Fraction). */
+  aim: number;
+  whiteIssues: number;
+  readonly level: number;
+  readonly leds: number[];
+  timings: Record<string, number>;
+  dark?: { figures: ReturnType<typeof darkFrameFigures>; widthPx: number; heightPx: number; exposureUs: number };
+  white?: { images: FloatImage[]; widthPx: number; heightPx: number };
+  grid?: ReturnType<typeof measureDotGrid>;
+  placements: MeasuredPlacement[];
+  relief?: { plate: Uint8Array; planes: Float32Array[]; saturation: number; widthPx: number; heightPx: number; truthNormal?: Float32Array };
+  solved?: Solved;
+  outcomes: ProcedureOutcome[];
+}
+
+/** The booth model solved from the measurements, and the verification on the relief target. */
+interface Solved {
+  cal: BoothCalibration;
+  k: Intrinsics;
+  trayPlane: CameraPlane;
+  intensity: ReturnType<typeof ledIntensitiesFromWhite>;
+  ledSummary: ReturnType<typeof summariseLedPositions>;
+  lightPositionErrorMm?: number;
+  lightPositionMaxErrorMm?: number;
+  sphereHeights: number[];
+  verify: ReturnType<typeof verifyRelief>;
+  verifyTruthNormalErrorDeg?: number;
+}
+
 const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
 
+/** A capture's frames are the camera's stream buffers: each is turned into images, then given back. */
+function consume<T>(cap: SideCapture, use: (c: SideCapture) => T): T {
+  try {
+    return use(cap);
+  } finally {
+    cap.release();
+  }
+}
+
 /**
- * The full booth calibration: dark frame; auto-exposure and flat-field per LED on the white target; LED 3D
- * positions from the mirror sphere at several placements; tray plane and scale from the dot grid; then a
- * verification on the relief target against its known geometry. Each procedure is saved as a versioned,
- * expiring record with its figures and pass/fail. In the simulated booth the targets are placed by the
- * simulator and the figures include the error against its truth.
+ * One guided step as a stage: the simulator places the target (a real booth waits until the technician
+ * confirms it is there), then the booth captures and the step measures what it needs.
  */
-export async function runCalibration(options: CalibrationRunOptions): Promise<CalibrationRunResult> {
-  const { booth, repo, targets } = options;
-  const k0 = booth.intrinsics;
-  const sim = booth.sim;
-  const timings: Record<string, number> = {};
-  const total = guidedSteps.length;
-  let stepIndex = 0;
-  const say = (fraction: number, message: string): void => {
-    options.progress?.({ step: guidedSteps[stepIndex], index: stepIndex, total, fraction, message });
-    if (options.bus && options.jobId) options.bus.emit('job.progress', { jobId: options.jobId, stage: guidedSteps[stepIndex].id, fraction: (stepIndex + fraction) / total, message });
+function guidedStage(s: CalibrationServices, id: string, place: SceneKind, seed: number, measure: (state: CalibrationState, job: JobContext, shoot: Shoot) => Promise<void>): Stage<CalibrationState> {
+  const step = guidedSteps.find((g) => g.id === id);
+  if (!step) throw createError('GB_INTERNAL', `no guided calibration step ${id}`);
+  return {
+    name: id,
+    async run(state, job) {
+      const t0 = performance.now();
+      job.progress(0, step.instruction);
+      if (s.booth.sim) await s.booth.sim.place({ kind: place, seed });
+      else await job.awaitContinue(step.instruction);
+      job.throwIfCancelled();
+      const shoot: Shoot = (exposureUs, extra = {}) => captureSide(s.booth, { exposureUs, level: state.level, leds: state.leds, signal: job.signal, ...extra });
+      await measure(state, job, shoot);
+      state.timings[id] = performance.now() - t0;
+      job.progress(1, `${id}: done in ${(state.timings[id] / 1000).toFixed(1)} s`);
+    },
   };
-  const leds = Array.from({ length: 24 }, (_, i) => i);
-  let exposureUs = options.probeExposureUs ?? 10_000;
-  const level = 4095;
+}
 
-  const doStep = async (id: string, place: () => Promise<void>, capture: (exposure: number) => Promise<SideCapture>): Promise<SideCapture> => {
-    stepIndex = guidedSteps.findIndex((s) => s.id === id);
-    const step = guidedSteps[stepIndex];
-    const t0 = performance.now();
-    say(0, step.instruction);
-    if (sim) await place();
-    else if (options.awaitTechnician) await options.awaitTechnician(step);
-    else throw createError('GB_USAGE', `calibration step "${id}" needs a technician: ${step.instruction}`);
-    const cap = await capture(exposureUs);
-    timings[id] = performance.now() - t0;
-    say(1, `${id}: captured ${cap.frames.length} LED frames in ${(timings[id] / 1000).toFixed(1)} s`);
-    return cap;
-  };
-  // A capture's frames are the camera's stream buffers: each is turned into images, then given back.
-  const consume = <T>(cap: SideCapture, use: (c: SideCapture) => T): T => {
-    try {
-      return use(cap);
-    } finally {
-      cap.release();
-    }
-  };
-  const shoot = (exposure: number, extra: Partial<Parameters<typeof captureSide>[1]> = {}): Promise<SideCapture> => captureSide(booth, { exposureUs: exposure, level, leds, ...extra });
+type Shoot = (exposureUs: number, extra?: Partial<Parameters<typeof captureSide>[1]>) => Promise<SideCapture>;
 
-  // 1. Dark frame on the empty tray (one LED step keeps the sequence shape; only its dark frame counts).
-  const darkCap = await doStep('dark', async () => void (await sim?.place({ kind: 'tray', seed: 1 })), (e) => shoot(e, { leds: [0], failOnExposureError: false }));
-  const darkFigures = consume(darkCap, darkFrameFigures);
+/**
+ * The full booth calibration as stages: dark frame; auto-exposure and flat-field per LED on the white
+ * target; tray plane, scale and lens distortion from the dot grid; LED 3D positions from the mirror
+ * sphere at several placements; the relief target; then the model is solved and verified, and each
+ * procedure is saved as a versioned, expiring record with its figures and pass/fail. In the simulated
+ * booth the targets are placed by the simulator and the figures include the error against its truth.
+ */
+export function calibrationStages(s: CalibrationServices): Array<Stage<CalibrationState>> {
+  const sim = (): SimulatedBooth | undefined => s.booth.sim;
+  return [
+    // 1. Dark frame on the empty tray (one LED step keeps the sequence shape; only its dark frame counts).
+    guidedStage(s, 'dark', 'tray', 1, async (state, _job, shoot) => {
+      const cap = await shoot(state.exposureUs, { leds: [0], failOnExposureError: false });
+      state.dark = { figures: consume(cap, darkFrameFigures), widthPx: cap.width, heightPx: cap.height, exposureUs: cap.exposureUs };
+    }),
+    // 2. White target: auto-exposure (probe, then scale to the aim), then the flat-field capture.
+    guidedStage(s, 'white', 'white', 1, async (state, job, shoot) => {
+      const e = state.exposureUs;
+      const probe = await shoot(e, { failOnExposureError: false });
+      probe.release(); // only its exposure figures are used
+      const brightest = Math.max(...probe.frames.map((f) => f.exposure?.p99Fraction ?? 0));
+      if (!(brightest > 0.005)) throw createError('GB_CAPTURE_EXPOSURE', `white target: no light seen at ${e} µs (99th percentile ${(100 * brightest).toFixed(2)}% of full scale); is the white target on the tray and the rig connected?`);
+      state.exposureUs = Math.max(100, Math.min(1_000_000, Math.round((e * state.aim) / brightest)));
+      job.progress(0.5, `auto-exposure: brightest LED at ${(100 * brightest).toFixed(1)}% with ${e} µs → ${state.exposureUs} µs`);
+      const white = await shoot(state.exposureUs);
+      state.whiteIssues = white.issues.length;
+      state.white = { images: consume(white, linearImages), widthPx: white.width, heightPx: white.height };
+    }),
+    // 3. Dot grid → radial distortion, grid plane, tray plane (grid thickness below), scale.
+    guidedStage(s, 'dot-grid', 'dot-grid', 1, async (state, _job, shoot) => {
+      const cap = await shoot(state.exposureUs);
+      state.grid = measureDotGrid(s.booth.intrinsics, meanImage(consume(cap, linearImages).slice(16)), state.targets.dotGrid.pitchMm);
+    }),
+    // 4. Mirror sphere at several placements → LED positions (with the distortion-aware camera model).
+    ...Array.from({ length: SPHERE_PLACEMENTS }, (_, p) =>
+      guidedStage(s, `sphere-${p + 1}`, 'chrome-sphere', p + 1, async (state, _job, shoot) => {
+        // The sphere's highlights are saturated by design (a point LED in a mirror); only they saturate.
+        const cap = await shoot(state.exposureUs, { exposureLimits: { maxSaturatedFraction: 0.05 } });
+        const images = consume(cap, linearImages);
+        const k = withRadialDistortion(s.booth.intrinsics, required(state.grid, 'dot grid').radialK1);
+        state.placements.push(measureSpherePlacement(k, sphereMask(images), images, state.targets.chromeSphere.radiusMm));
+      }),
+    ),
+    // 5. The relief target, for the verification.
+    guidedStage(s, 'relief', 'relief', 1, async (state, _job, shoot) => {
+      const cap = await shoot(state.exposureUs);
+      const W = cap.width, H = cap.height;
+      const { plate, planes, saturation } = consume(cap, (c) => ({ plate: plateMask(linearImages(c), W, H), ...psPlanes(c) }));
+      const truthNormal = sim() ? Float32Array.from((await required(sim(), 'sim').renderer.groundTruth()).normal) : undefined;
+      state.relief = { plate, planes, saturation, widthPx: W, heightPx: H, truthNormal };
+    }),
+    { name: 'solve', run: async (state, job) => solveAndVerify(s, state, job) },
+    { name: 'publish', run: async (state, job) => saveRecords(s, state, job) },
+  ];
+}
 
-  // 2. White target: auto-exposure (probe, then scale to the aim), then the flat-field capture.
-  const aim = options.targetP99Fraction ?? 0.6;
-  const white = await doStep('white', async () => void (await sim?.place({ kind: 'white', seed: 1 })), async (e) => {
-    const probe = await shoot(e, { failOnExposureError: false });
-    probe.release(); // only its exposure figures are used
-    const brightest = Math.max(...probe.frames.map((f) => f.exposure?.p99Fraction ?? 0));
-    if (!(brightest > 0.005)) throw createError('GB_CAPTURE_EXPOSURE', `white target: no light seen at ${e} µs (99th percentile ${(100 * brightest).toFixed(2)}% of full scale); is the white target on the tray and the rig connected?`);
-    exposureUs = Math.max(100, Math.min(1_000_000, Math.round((e * aim) / brightest)));
-    say(0.5, `auto-exposure: brightest LED at ${(100 * brightest).toFixed(1)}% with ${e} µs → ${exposureUs} µs`);
-    return shoot(exposureUs);
-  });
-  const whiteImages = consume(white, linearImages);
-
-  // 3. Dot grid → radial distortion, grid plane, tray plane (grid thickness below), scale. Everything after
-  // uses the distortion-aware camera model.
-  const gridCap = await doStep('dot-grid', async () => void (await sim?.place({ kind: 'dot-grid', seed: 1 })), (e) => shoot(e));
-  const grid = measureDotGrid(k0, meanImage(consume(gridCap, linearImages).slice(16)), targets.dotGrid.pitchMm);
+/** Solve the booth model (LED positions, intensities, flat field, tray plane, scale) and verify it on the relief target. */
+async function solveAndVerify(s: CalibrationServices, state: CalibrationState, job: JobContext): Promise<void> {
+  // Every capture is done: the booth is free for the next job.
+  job.releaseHardware();
+  const sim = s.booth.sim;
+  const k0 = s.booth.intrinsics;
+  const grid = required(state.grid, 'dot grid');
+  const white = required(state.white, 'white target');
+  const relief = required(state.relief, 'relief target');
+  const targets = state.targets;
   const k = withRadialDistortion(k0, grid.radialK1);
   const trayPlane: CameraPlane = offsetPlane(grid.plane, -targets.dotGrid.thicknessMm);
   const trayUmPerPx = (grid.umPerPx * trayPlane.pointMm[2]) / grid.plane.pointMm[2];
 
-  // 4. Mirror sphere at several placements → LED positions.
-  const placements: MeasuredPlacement[] = [];
-  for (let p = 0; p < SPHERE_PLACEMENTS; p++) {
-    const cap = await doStep(`sphere-${p + 1}`, async () => void (await sim?.place({ kind: 'chrome-sphere', seed: p + 1 })), (e) =>
-      // The sphere's highlights are saturated by design (a point LED in a mirror); only they saturate.
-      shoot(e, { exposureLimits: { maxSaturatedFraction: 0.05 } }));
-    const images = consume(cap, linearImages);
-    placements.push(measureSpherePlacement(k, sphereMask(images), images, targets.chromeSphere.radiusMm));
-  }
   const tLights = performance.now();
-  const ledResults = triangulateLeds(k, placements.map((m) => m.placement));
+  const ledResults = triangulateLeds(k, state.placements.map((m) => m.placement));
   const ledPositions = ledResults.map((l) => l.positionMm);
   const ledSummary = summariseLedPositions(ledResults);
-  timings.triangulate = performance.now() - tLights;
+  state.timings.triangulate = performance.now() - tLights;
   let lightPositionErrorMm: number | undefined;
   let lightPositionMaxErrorMm: number | undefined;
   if (sim) {
@@ -175,25 +232,24 @@ export async function runCalibration(options: CalibrationRunOptions): Promise<Ca
     lightPositionErrorMm = mean(errs);
     lightPositionMaxErrorMm = Math.max(...errs);
   }
-
-  const sphereHeights = placements.map((m) => {
+  const sphereHeights = state.placements.map((m) => {
     const c = m.location.centreMm;
     const n = trayPlane.normal;
     return (c[0] - trayPlane.pointMm[0]) * n[0] + (c[1] - trayPlane.pointMm[1]) * n[1] + (c[2] - trayPlane.pointMm[2]) * n[2];
   });
+  job.progress(0.3, 'flat field');
 
-  // 5. Flat-field and intensities from the white capture, now that LED positions and the plane are known.
+  // Flat-field and intensities from the white capture, now that LED positions and the plane are known.
   const whitePlane = offsetPlane(trayPlane, targets.white.thicknessMm);
-  const intensity = ledIntensitiesFromWhite(k, whitePlane, ledPositions, whiteImages, { gainMaps: true, stepPx: 16 });
-
+  const intensity = ledIntensitiesFromWhite(k, whitePlane, ledPositions, white.images, { gainMaps: true, stepPx: 16 });
   const cal: BoothCalibration = {
     intrinsics: k,
     radialK1: grid.radialK1,
-    widthPx: white.width,
-    heightPx: white.height,
-    exposureUs,
-    level,
-    leds,
+    widthPx: white.widthPx,
+    heightPx: white.heightPx,
+    exposureUs: state.exposureUs,
+    level: state.level,
+    leds: state.leds,
     trayPlane,
     umPerPx: trayUmPerPx,
     ledPositionsMm: ledPositions,
@@ -201,51 +257,59 @@ export async function runCalibration(options: CalibrationRunOptions): Promise<Ca
     gainMaps: intensity.gainMaps ?? [],
     recordIds: {},
   };
+  job.progress(0.6, 'verification on the relief target');
 
-  // 6. Verification on the relief target.
-  const reliefCap = await doStep('relief', async () => void (await sim?.place({ kind: 'relief', seed: 1 })), (e) => shoot(e));
   const tVerify = performance.now();
   const spec = targets.relief;
-  const W = reliefCap.width, H = reliefCap.height;
-  const { plate, planes, saturation } = consume(reliefCap, (c) => ({ plate: plateMask(linearImages(c), W, H), ...psPlanes(c) }));
-  const ps = await solvePhotometricStereo(planes, calibratedLights(cal, spec.thicknessMm), { mask: plate, saturation });
-  const depth = await integrateNormals(ps.normals, W, H, { mask: plate });
+  const W = relief.widthPx, H = relief.heightPx;
+  const ps = await solvePhotometricStereo(relief.planes, calibratedLights(cal, spec.thicknessMm), { mask: relief.plate, saturation: relief.saturation });
+  const depth = await integrateNormals(ps.normals, W, H, { mask: relief.plate });
   const plateUmPerPx = (trayUmPerPx * offsetPlane(trayPlane, spec.thicknessMm).pointMm[2]) / trayPlane.pointMm[2];
-  const ver = verifyRelief(k, trayPlane, spec, ps.normals, depth.heightPx, plate, W, H, plateUmPerPx);
-  let verifyTruthNormalErrorDeg: number | undefined;
-  if (sim) {
-    const gt = await sim.renderer.groundTruth();
-    verifyTruthNormalErrorDeg = normalError(ps.normals, gt.normal, ver.mask).meanDeg;
-  }
-  timings.verify = performance.now() - tVerify;
+  const verify = verifyRelief(k, trayPlane, spec, ps.normals, depth.heightPx, relief.plate, W, H, plateUmPerPx);
+  const verifyTruthNormalErrorDeg = relief.truthNormal ? normalError(ps.normals, relief.truthNormal, verify.mask).meanDeg : undefined;
+  state.timings.verify = performance.now() - tVerify;
+  state.relief = undefined;
+  state.white = undefined;
+  state.solved = { cal, k, trayPlane, intensity, ledSummary, lightPositionErrorMm, lightPositionMaxErrorMm, sphereHeights, verify, verifyTruthNormalErrorDeg };
+}
 
-  // Records: one per procedure, each with its figures, thresholds and pass/fail.
+/** Records: one per procedure, each with its figures, thresholds and pass/fail. */
+async function saveRecords(s: CalibrationServices, state: CalibrationState, job: JobContext): Promise<void> {
+  const { repo, booth } = s;
+  const sim = booth.sim;
+  const k0 = booth.intrinsics;
   const T = calibrationThresholds;
+  const grid = required(state.grid, 'dot grid');
+  const dark = required(state.dark, 'dark frame');
+  const { cal, trayPlane, intensity, ledSummary, lightPositionErrorMm, lightPositionMaxErrorMm, sphereHeights, verify: ver, verifyTruthNormalErrorDeg } = required(state.solved, 'solved model');
+  const targets = state.targets;
   const now = new Date();
-  const outcomes: ProcedureOutcome[] = [];
   const save = async (procedure: ProcedureName, passed: boolean, figures: Record<string, unknown>, data: unknown): Promise<void> => {
-    const record = await repo.save({ procedure, passed, figures, data, validForMs: defaultValidityMs[procedure], createdBy: options.createdBy, now });
-    outcomes.push({ procedure, passed, figures, record });
+    job.throwIfCancelled();
+    const record = await repo.save({ procedure, passed, figures, data, validForMs: defaultValidityMs[procedure], createdBy: state.createdBy, now }, (b) => job.putFile(b));
+    state.outcomes.push({ procedure, passed, figures, record });
+    job.progress(state.outcomes.length / 5, `saved ${procedure} v${record.version}`);
   };
-  await save('dark', darkFigures.meanAboveBlackFraction <= T.darkMaxMeanFraction, { ...darkFigures, maxMeanFraction: T.darkMaxMeanFraction }, { widthPx: darkCap.width, heightPx: darkCap.height, exposureUs: darkCap.exposureUs });
+  await save('dark', dark.figures.meanAboveBlackFraction <= T.darkMaxMeanFraction, { ...dark.figures, maxMeanFraction: T.darkMaxMeanFraction }, { widthPx: dark.widthPx, heightPx: dark.heightPx, exposureUs: dark.exposureUs });
   const relMin = Math.min(...intensity.relative), relMax = Math.max(...intensity.relative);
   const flatFigures: Record<string, unknown> = {
-    exposureUs, level, relativeIntensityMin: relMin, relativeIntensityMax: relMax,
+    exposureUs: state.exposureUs, level: state.level, relativeIntensityMin: relMin, relativeIntensityMax: relMax,
     maxSpreadPercent: Math.max(...intensity.spreadPercent), minSamples: Math.min(...intensity.samples),
-    exposureWarnings: white.issues.length, intensityFactorLimit: T.flatIntensityFactor, maxSpreadLimitPercent: T.flatMaxSpreadPercent,
+    exposureWarnings: state.whiteIssues, intensityFactorLimit: T.flatIntensityFactor, maxSpreadLimitPercent: T.flatMaxSpreadPercent,
   };
   if (sim) {
     const truth = sim.geometry.leds.map((l) => l.radiantIntensityWSr);
     const tm = mean(truth);
     flatFigures.truthIntensityErrorPercent = mean(intensity.relative.map((r, i) => Math.abs(r / (truth[i] / tm) - 1) * 100));
   }
-  const flatData: FlatData = { exposureUs, level, leds, relative: intensity.relative, gainMaps: gainMapsForRecord(cal.gainMaps) };
+  const flatData: FlatData = { exposureUs: state.exposureUs, level: state.level, leds: state.leds, relative: intensity.relative, gainMaps: gainMapsForRecord(cal.gainMaps) };
   const flatPass = relMin >= 1 / T.flatIntensityFactor && relMax <= T.flatIntensityFactor && Math.max(...intensity.spreadPercent) <= T.flatMaxSpreadPercent;
   await save('flat', flatPass, flatFigures, flatData);
-  const lightsFigures: Record<string, unknown> = { ...ledSummary, placements: placements.length, maxResidualLimitMm: T.lightsMaxResidualMm, maxUncertaintyLimitMm: T.lightsMaxUncertaintyMm };
+  const lightsFigures: Record<string, unknown> = { ...ledSummary, placements: state.placements.length, maxResidualLimitMm: T.lightsMaxResidualMm, maxUncertaintyLimitMm: T.lightsMaxUncertaintyMm };
   if (lightPositionErrorMm !== undefined) Object.assign(lightsFigures, { truthMeanErrorMm: lightPositionErrorMm, truthMaxErrorMm: lightPositionMaxErrorMm });
-  const lightsData: LightsData = { intrinsics: { fxPx: k0.fxPx, fyPx: k0.fyPx, cxPx: k0.cxPx, cyPx: k0.cyPx }, radialK1: grid.radialK1, widthPx: cal.widthPx, heightPx: cal.heightPx, ledPositionsMm: ledPositions };
+  const lightsData: LightsData = { intrinsics: { fxPx: k0.fxPx, fyPx: k0.fyPx, cxPx: k0.cxPx, cyPx: k0.cyPx }, radialK1: grid.radialK1, widthPx: cal.widthPx, heightPx: cal.heightPx, ledPositionsMm: cal.ledPositionsMm };
   await save('lights', ledSummary.leds === 24 && ledSummary.maxResidualMm <= T.lightsMaxResidualMm && ledSummary.maxUncertaintyMm <= T.lightsMaxUncertaintyMm, lightsFigures, lightsData);
+  const trayUmPerPx = cal.umPerPx;
   const scaleFigures: Record<string, unknown> = {
     umPerPxAtTray: trayUmPerPx, umPerPxAtGrid: grid.umPerPx, dots: grid.dots, radialK1: grid.radialK1,
     rmsPinholeResidualPx: grid.rmsBeforeDistortionPx, rmsResidualPx: grid.rmsResidualPx, maxResidualPx: grid.maxResidualPx,
@@ -269,14 +333,57 @@ export async function runCalibration(options: CalibrationRunOptions): Promise<Ca
   };
   if (verifyTruthNormalErrorDeg !== undefined) verifyFigures.truthNormalErrorMeanDeg = verifyTruthNormalErrorDeg;
   await save('verify', ver.normalErrorMeanDeg <= T.verifyMaxNormalErrorDeg && Math.abs(ver.capHeightErrorMm) <= T.verifyMaxHeightErrorMm, verifyFigures, { pose: ver.pose });
+}
+
+/** The result of a finished run. */
+export function calibrationResult(state: CalibrationState): CalibrationRunResult {
+  const solved = required(state.solved, 'solved model');
   return {
-    pass: outcomes.every((o) => o.passed),
-    procedures: outcomes,
-    lightPositionErrorMm,
-    verifyNormalErrorDeg: ver.normalErrorMeanDeg,
-    verifyHeightErrorMm: ver.capHeightErrorMm,
-    timingsMs: timings,
+    pass: state.outcomes.length === allProcedures.length && state.outcomes.every((o) => o.passed),
+    procedures: state.outcomes,
+    lightPositionErrorMm: solved.lightPositionErrorMm,
+    verifyNormalErrorDeg: solved.verify.normalErrorMeanDeg,
+    verifyHeightErrorMm: solved.verify.capHeightErrorMm,
+    timingsMs: state.timings,
   };
+}
+
+/** The `calibration` job: every procedure, in the guided order, saved as records. */
+export function calibrationJobKind(s: CalibrationServices): JobKindDefinition<CalibrationParams, CalibrationState> {
+  return {
+    kind: 'calibration',
+    prepare(params) {
+      const probe = params.probeExposureUs ?? 10_000;
+      const aim = params.targetP99Fraction ?? 0.6;
+      if (typeof probe !== 'number' || !(probe >= 100 && probe <= 1_000_000)) throw createError('GB_VALIDATION', `probeExposureUs: expected 100..1000000 µs, got ${JSON.stringify(probe)}`);
+      if (typeof aim !== 'number' || !(aim > 0.05 && aim < 0.95)) throw createError('GB_VALIDATION', `targetP99Fraction: expected a fraction between 0.05 and 0.95, got ${JSON.stringify(aim)}`);
+      return { params: { probeExposureUs: probe, targetP99Fraction: aim } };
+    },
+    async plan(params, job) {
+      const state: CalibrationState = {
+        targets: await s.targets(),
+        createdBy: job.requestedBy,
+        exposureUs: params.probeExposureUs,
+        aim: params.targetP99Fraction,
+        level: 4095,
+        leds: Array.from({ length: 24 }, (_, i) => i),
+        timings: {},
+        whiteIssues: 0,
+        placements: [],
+        outcomes: [],
+      };
+      return { state, stages: calibrationStages(s) };
+    },
+    result: (state) => {
+      const r = calibrationResult(state);
+      return { ...r, procedures: r.procedures.map((p) => ({ procedure: p.procedure, passed: p.passed, id: p.record.id, version: p.record.version, expiresAt: p.record.expiresAt, figures: p.figures })) };
+    },
+  };
+}
+
+function required<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw createError('GB_INTERNAL', `calibration stage order: ${what} is not measured yet`);
+  return v;
 }
 
 /** Dark-frame figures: mean above the black level and spread, DN and fraction of full scale. */

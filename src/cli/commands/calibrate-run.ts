@@ -1,14 +1,9 @@
-import { boolOption, printJson, stringOption, type Command } from '../command.ts';
+import { boolOption, printJson, stringOption, type Command, type CommandContext } from '../command.ts';
 import { settingsFromArgs, settingsOptions, settingsOptionsHelp } from './common-options.ts';
 import { startProgress, type Progress } from '../progress.ts';
-import { createBooth, DEFAULT_SIM_SIZE, parseSize } from '../../booth/create-booth.ts';
-import { runCalibration } from '../../calibration/run/run.ts';
+import { DEFAULT_SIM_SIZE, parseSize } from '../../booth/create-booth.ts';
 import { guidedSteps } from '../../calibration/run/steps.ts';
-import { openDatabase } from '../../storage/database.ts';
-import { dataDirLayout } from '../../storage/data-dir.ts';
-import { FileStore } from '../../storage/file-store.ts';
-import { CalibrationRepository } from '../../storage/calibrations.ts';
-import { loadSceneConfig } from '../../sim/scenes/scene-config.ts';
+import { jobError, runJobInProcess } from '../job-run.ts';
 
 const round = (v: unknown): unknown => (typeof v === 'number' ? Number(v.toPrecision(4)) : v);
 
@@ -30,52 +25,62 @@ ${settingsOptionsHelp}`,
     const { settings } = settingsFromArgs(args, ctx.env);
     const sizeText = stringOption(args, 'size');
     const size = sizeText === undefined ? undefined : parseSize(sizeText);
-    const { dbPath, storeDir } = dataDirLayout(settings.data_dir);
-    const db = openDatabase(dbPath);
-    const store = new FileStore(storeDir);
-    try {
-      await store.init();
-      const booth = await createBooth(settings, { sim: boolOption(args, 'sim'), size, log: (l) => ctx.stderr.write(`${l}\n`) });
-      let bar: Progress | undefined;
-      let barStep = -1;
-      try {
-        await booth.start();
-        const result = await runCalibration({
-          booth,
-          repo: new CalibrationRepository(db, store),
-          targets: await loadSceneConfig(),
-          createdBy: ctx.env.USER,
-          progress: (e) => {
-            if (e.index !== barStep) {
-              bar?.finish();
-              barStep = e.index;
-              ctx.stderr.write(`step ${e.index + 1}/${e.total}: ${e.step.instruction}\n`);
-              bar = startProgress(ctx.stderr, `  ${e.step.id}`, 100);
-            }
-            bar?.update(Math.round(e.fraction * 100), e.message);
-          },
-        });
-        bar?.finish();
-        for (const p of result.procedures) {
-          const figs = Object.entries(p.figures).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k}=${round(v)}`).join(' ');
-          ctx.stdout.write(`${p.passed ? 'PASS' : 'FAIL'} ${p.procedure} v${p.record.version}: ${figs}\n`);
-        }
-        const summary = {
-          pass: result.pass,
-          lightPositionErrorMm: result.lightPositionErrorMm ?? null,
-          verifyNormalErrorDeg: result.verifyNormalErrorDeg,
-          verifyHeightErrorMm: result.verifyHeightErrorMm,
-          procedures: result.procedures.map((p) => ({ procedure: p.procedure, passed: p.passed, id: p.record.id, version: p.record.version, expiresAt: p.record.expiresAt, figures: p.figures })),
-          timingsMs: result.timingsMs,
-        };
-        if (boolOption(args, 'json')) printJson(ctx, summary);
-        else ctx.stdout.write(`calibration ${result.pass ? 'PASSED' : 'FAILED'}${result.lightPositionErrorMm !== undefined ? `; LED positions ${result.lightPositionErrorMm.toFixed(3)} mm from truth` : ''}; verification normal error ${result.verifyNormalErrorDeg.toFixed(3)}°, cap height error ${(1000 * result.verifyHeightErrorMm).toFixed(1)} µm\n`);
-        return result.pass ? 0 : 1;
-      } finally {
-        await booth.stop();
-      }
-    } finally {
-      db.close();
-    }
+    let bar: Progress | undefined;
+    let barStage = '';
+    const job = await runJobInProcess(
+      {
+        kind: 'calibration',
+        params: {},
+        settings,
+        booth: { sim: boolOption(args, 'sim'), size },
+        onProgress: (e) => {
+          const index = guidedSteps.findIndex((g) => g.id === e.stage);
+          if (e.stage !== barStage) {
+            bar?.finish();
+            barStage = e.stage;
+            if (index >= 0) ctx.stderr.write(`step ${index + 1}/${guidedSteps.length}: ${guidedSteps[index].instruction}\n`);
+            bar = startProgress(ctx.stderr, `  ${e.stage}`, 100);
+          }
+          // The job's fraction is over all stages; the bar shows the stage's own.
+          bar?.update(Math.round(stageFraction(e.fraction, e.stage) * 100), e.message);
+        },
+      },
+      ctx,
+    );
+    bar?.finish();
+    if (job.state !== 'done' || !job.result) throw jobError(job);
+    return printCalibrationResult(ctx, job.result as unknown as CalibrationSummary, boolOption(args, 'json'));
   },
 };
+
+/** The calibration job's result as stored (and as `--json` prints it). */
+export interface CalibrationSummary {
+  pass: boolean;
+  lightPositionErrorMm?: number | null;
+  verifyNormalErrorDeg: number;
+  verifyHeightErrorMm: number;
+  procedures: Array<{ procedure: string; passed: boolean; id: string; version: number; expiresAt: string; figures: Record<string, unknown> }>;
+  timingsMs: Record<string, number>;
+}
+
+/** Stages of the calibration job in order: the guided steps, then solve and publish. */
+const stageNames = [...guidedSteps.map((g) => g.id), 'solve', 'publish'];
+
+/** The fraction within one stage from the job's overall fraction (stages weigh the same). */
+function stageFraction(overall: number, stage: string): number {
+  const i = stageNames.indexOf(stage);
+  if (i < 0) return overall;
+  return Math.min(1, Math.max(0, overall * stageNames.length - i));
+}
+
+/** PASS/FAIL lines per procedure and the summary (or the JSON), the same wherever the job ran; the exit code. */
+export function printCalibrationResult(ctx: CommandContext, result: CalibrationSummary, json: boolean): number {
+  for (const p of result.procedures) {
+    const figs = Object.entries(p.figures).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k}=${round(v)}`).join(' ');
+    ctx.stdout.write(`${p.passed ? 'PASS' : 'FAIL'} ${p.procedure} v${p.version}: ${figs}\n`);
+  }
+  const summary = { ...result, lightPositionErrorMm: result.lightPositionErrorMm ?? null };
+  if (json) printJson(ctx, summary);
+  else ctx.stdout.write(`calibration ${result.pass ? 'PASSED' : 'FAILED'}${typeof result.lightPositionErrorMm === 'number' ? `; LED positions ${result.lightPositionErrorMm.toFixed(3)} mm from truth` : ''}; verification normal error ${result.verifyNormalErrorDeg.toFixed(3)}°, cap height error ${(1000 * result.verifyHeightErrorMm).toFixed(1)} µm\n`);
+  return result.pass ? 0 : 1;
+}

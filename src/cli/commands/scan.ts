@@ -1,16 +1,13 @@
-import { boolOption, intOption, printJson, stringOption, type Command } from '../command.ts';
+import { boolOption, intOption, printJson, stringOption, type Command, type CommandContext } from '../command.ts';
 import { settingsFromArgs, settingsOptions, settingsOptionsHelp } from './common-options.ts';
 import { startProgress } from '../progress.ts';
-import { createBooth, DEFAULT_SIM_SIZE, parseSize } from '../../booth/create-booth.ts';
+import { DEFAULT_SIM_SIZE, parseSize } from '../../booth/create-booth.ts';
 import { validateBarcode } from '../../scan/barcode.ts';
-import { runScan } from '../../scan/scan.ts';
-import { EventBus } from '../../core/events.ts';
+import type { SideResultSummary } from '../../scan/scan.ts';
 import { createError } from '../../core/errors.ts';
-import { openDatabase } from '../../storage/database.ts';
-import { dataDirLayout } from '../../storage/data-dir.ts';
-import { FileStore } from '../../storage/file-store.ts';
-import { CalibrationRepository } from '../../storage/calibrations.ts';
 import { scanProcedures } from '../../calibration/procedures.ts';
+import type { JobRecord } from '../../storage/jobs.ts';
+import { jobError, runJobInProcess } from '../job-run.ts';
 
 export const scanCommand: Command = {
   name: 'scan',
@@ -37,53 +34,51 @@ ${settingsOptionsHelp}`,
     const sizeText = stringOption(args, 'size');
     const size = sizeText === undefined ? undefined : parseSize(sizeText);
     const { settings } = settingsFromArgs(args, ctx.env);
-    const { dbPath, storeDir } = dataDirLayout(settings.data_dir);
-    const db = openDatabase(dbPath);
-    const store = new FileStore(storeDir);
-    try {
-      await store.init();
-      const repo = new CalibrationRepository(db, store);
-      const check = repo.validFor(scanProcedures);
-      if (!check.ok) throw createError('GB_NOT_CALIBRATED', `cannot scan: ${check.message}`, { missing: check.missing, expired: check.expired, failed: check.failed });
-      const booth = await createBooth(settings, { sim: boolOption(args, 'sim'), size, log: (l) => ctx.stderr.write(`${l}\n`) });
-      const bus = new EventBus();
-      const bars = new Map<string, ReturnType<typeof startProgress>>();
-      bus.on('job.progress', (e) => {
-        let bar = bars.get(e.data.stage);
-        if (!bar) {
-          bars.forEach((b) => b.finish());
-          bar = startProgress(ctx.stderr, e.data.stage, 100);
-          bars.set(e.data.stage, bar);
-        }
-        bar.update(Math.round(e.data.fraction * 100), e.data.message);
-      });
-      try {
-        await booth.start();
-        const r = await runScan({ booth, db, store, repo, barcode, side, simSeed: seed, bus, requestedBy: ctx.env.USER });
-        bars.forEach((b) => b.finish());
-        const out = {
-          scanId: r.scanId,
-          jobId: r.jobId,
-          barcode: r.barcode,
-          side: r.side,
-          files: r.files.map((f) => ({ kind: f.kind, sha256: f.sha256, path: f.path, mediaType: f.mediaType })),
-          frames: r.frames.length,
-          canonical: { widthPx: r.widthPx, heightPx: r.heightPx, umPerPx: r.umPerPx },
-          normalErrorDeg: r.normalErrorDeg ?? null,
-          exposureWarnings: r.exposureWarnings,
-          timingsMs: r.timingsMs,
-        };
-        if (boolOption(args, 'json')) printJson(ctx, out);
-        else {
-          ctx.stdout.write(`scan ${r.scanId} of ${r.barcode} (${r.side}): ${r.widthPx}×${r.heightPx} at ${r.umPerPx} µm/px${r.normalErrorDeg !== undefined ? `; normal error ${r.normalErrorDeg.toFixed(3)}° vs simulator truth` : ''}\n`);
-          for (const f of r.files) ctx.stdout.write(`  ${f.kind}: ${f.path} (sha256 ${f.sha256})\n`);
-        }
-        return 0;
-      } finally {
-        await booth.stop();
-      }
-    } finally {
-      db.close();
-    }
+    const bars = new Map<string, ReturnType<typeof startProgress>>();
+    const job = await runJobInProcess(
+      {
+        kind: 'scan',
+        params: { barcode, side, simSeed: seed },
+        settings,
+        booth: { sim: boolOption(args, 'sim'), size },
+        onProgress: (e) => {
+          let bar = bars.get(e.stage);
+          if (!bar) {
+            bars.forEach((b) => b.finish());
+            bar = startProgress(ctx.stderr, e.stage, 100);
+            bars.set(e.stage, bar);
+          }
+          bar.update(Math.round(e.fraction * 100), e.message);
+        },
+      },
+      ctx,
+    );
+    bars.forEach((b) => b.finish());
+    if (job.state !== 'done' || !job.result) throw jobError(job);
+    printScanResult(ctx, job, boolOption(args, 'json'));
+    return 0;
   },
 };
+
+/** The scan's result lines (or its JSON), the same whether the job ran here or in the daemon. */
+export function printScanResult(ctx: CommandContext, job: JobRecord, json: boolean): void {
+  const result = job.result as { barcode: string; sides: SideResultSummary[] };
+  const r = result.sides[0];
+  const out = {
+    scanId: r.scanId,
+    jobId: job.id,
+    barcode: result.barcode,
+    side: r.side,
+    files: r.files,
+    frames: r.frames,
+    canonical: r.canonical,
+    normalErrorDeg: r.normalErrorDeg,
+    exposureWarnings: r.exposureWarnings,
+    timingsMs: r.timingsMs,
+  };
+  if (json) printJson(ctx, out);
+  else {
+    ctx.stdout.write(`scan ${r.scanId} of ${result.barcode} (${r.side}): ${r.canonical.widthPx}×${r.canonical.heightPx} at ${r.canonical.umPerPx} µm/px${r.normalErrorDeg !== null ? `; normal error ${r.normalErrorDeg.toFixed(3)}° vs simulator truth` : ''}\n`);
+    for (const f of r.files) ctx.stdout.write(`  ${f.kind}: ${f.path} (sha256 ${f.sha256})\n`);
+  }
+}

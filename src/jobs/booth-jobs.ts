@@ -1,0 +1,59 @@
+import type { Booth } from '../booth/booth.ts';
+import type { Settings } from '../config/schema.ts';
+import type { EventBus } from '../core/events.ts';
+import { calibrationJobKind } from '../calibration/run/run.ts';
+import { scanCardJobKind, scanJobKind } from '../scan/scan.ts';
+import { loadSceneConfig } from '../sim/scenes/scene-config.ts';
+import { BlobRepository } from '../storage/blobs.ts';
+import { CalibrationRepository } from '../storage/calibrations.ts';
+import { CardRepository } from '../storage/cards.ts';
+import type { Db } from '../storage/database.ts';
+import type { FileStore } from '../storage/file-store.ts';
+import { FrameRepository } from '../storage/frames.ts';
+import { JobRepository } from '../storage/jobs.ts';
+import { ScanRepository } from '../storage/scans.ts';
+import { JobRunner } from './runner.ts';
+
+/** The repositories of one data directory. */
+export interface Repositories {
+  jobs: JobRepository;
+  cards: CardRepository;
+  scans: ScanRepository;
+  frames: FrameRepository;
+  blobs: BlobRepository;
+  calibrations: CalibrationRepository;
+}
+
+export function createRepositories(db: Db, store: FileStore): Repositories {
+  return {
+    jobs: new JobRepository(db),
+    cards: new CardRepository(db),
+    scans: new ScanRepository(db),
+    frames: new FrameRepository(db),
+    blobs: new BlobRepository(db),
+    calibrations: new CalibrationRepository(db, store),
+  };
+}
+
+/**
+ * The job runner for a booth and a data directory, with every job kind the booth runs (calibration,
+ * scan, scan-card). The daemon builds one for its booth; a CLI command with no daemon builds one too, so
+ * both run the same stages.
+ */
+export function createBoothJobs(deps: { booth: Booth; db: Db; store: FileStore; bus: EventBus; settings: Settings; ownJobsOnly?: boolean; log?: (message: string, detail?: Record<string, unknown>) => void }): { runner: JobRunner; repos: Repositories } {
+  const { booth, db, store, bus, settings } = deps;
+  const repos = createRepositories(db, store);
+  const scanServices = { booth, db, store, calibrations: repos.calibrations, cards: repos.cards, scans: repos.scans, blobs: repos.blobs, cardThicknessMm: settings.booth.card.thickness_mm };
+  const runner = new JobRunner({
+    db,
+    store,
+    jobs: repos.jobs,
+    blobs: repos.blobs,
+    bus,
+    kinds: [calibrationJobKind({ booth, repo: repos.calibrations, targets: () => loadSceneConfig() }), scanJobKind(scanServices), scanCardJobKind(scanServices)],
+    lightsOff: () => booth.rig.allOff(),
+    log: deps.log,
+    ownJobsOnly: deps.ownJobsOnly,
+  });
+  return { runner, repos };
+}

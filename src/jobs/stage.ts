@@ -1,0 +1,50 @@
+import type { JobKind } from '../storage/jobs.ts';
+
+/** What a running stage may do besides its own work; the runner implements it for each job. */
+export interface JobContext {
+  readonly jobId: string;
+  /** Who submitted the job (token or operator name, or the CLI user). */
+  readonly requestedBy: string | undefined;
+  /** Aborted when the job is cancelled or the daemon stops; long stages pass it on and check it. */
+  readonly signal: AbortSignal;
+  /** Progress within the current stage, 0..1, and a line for people. */
+  progress(fraction: number, message?: string): void;
+  /**
+   * Write bytes into the content-addressed store, journaled first: until a committed `blobs` row takes
+   * the file over, a failure, a cancel or a crash deletes it again.
+   */
+  putFile(bytes: Uint8Array): Promise<{ sha256: string; path: string; sizeBytes: number }>;
+  /** This job is done with the rig and camera (its frames are copied out): the next job may capture. */
+  releaseHardware(): void;
+  /** Wait until a person confirms a manual step (`POST /api/jobs/{id}/continue`), e.g. a card flip. */
+  awaitContinue(prompt: string): Promise<void>;
+  /** Throws the cancel reason if the job was cancelled. */
+  throwIfCancelled(): void;
+}
+
+/** One step of a job. Each stage that writes rows commits them in its own transaction. */
+export interface Stage<S> {
+  /** Short name shown as the job's stage (capture, store, reconstruct, grade, publish, …). */
+  readonly name: string;
+  run(state: S, job: JobContext): Promise<void>;
+}
+
+/** A job kind: how its parameters are checked at submission, its stages, and what it reports. */
+export interface JobKindDefinition<P, S> {
+  readonly kind: JobKind;
+  /** Checks that need to read files (e.g. the calibration's camera size), before anything is queued. */
+  check?(params: Record<string, unknown>): Promise<void>;
+  /**
+   * Check the parameters before anything is queued (coded errors: GB_VALIDATION, GB_NOT_CALIBRATED, …).
+   * Runs inside the submission's transaction, so it may create rows the job points at (its card).
+   */
+  prepare(params: Record<string, unknown>): { params: P; cardId?: number };
+  /** The stages of one run, in order, and the state they share (built when the job starts). */
+  plan(params: P, job: JobContext): Promise<{ state: S; stages: ReadonlyArray<Stage<S>> }>;
+  /** The job's result (stored as its result JSON, printed by the CLI). */
+  result(state: S): Record<string, unknown>;
+}
+
+// The runner holds kinds of different parameter and state types in one table.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJobKind = JobKindDefinition<any, any>;
