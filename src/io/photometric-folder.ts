@@ -130,6 +130,8 @@ export interface PhotometricReadOptions {
    * solve with a saturation limit skips it (plain least squares must not get this: it uses every value).
    */
   markClipped?: boolean;
+  /** Read normal_gt.png when present (default true); graders pass false so no truth can leak in. */
+  groundTruth?: boolean;
 }
 
 /** Read a common-format photometric folder; `lights` picks 0-based indices in file order. */
@@ -179,7 +181,7 @@ export async function readPhotometricFolder(dir: string, lights?: readonly numbe
   }
   const ds: PhotometricDataset = { width, height, names: pick.map((i) => allNames[i]), lightNumbers: pick.map((i) => i + 1), directions, intensities, planes, bitDepth };
   if (await exists(join(dir, 'mask.png'))) ds.mask = await readMaskPng(join(dir, 'mask.png'), width, height);
-  if (await exists(join(dir, 'normal_gt.png'))) {
+  if (options.groundTruth !== false && await exists(join(dir, 'normal_gt.png'))) {
     const gt = await readPng(join(dir, 'normal_gt.png'));
     if (gt.width !== width || gt.height !== height) throw createError('GB_IMAGE_INVALID', `normal_gt.png is ${gt.width}×${gt.height}, images are ${width}×${height}`);
     ds.normalsTruth = decodeNormalsImage(gt, 'normal_gt.png');

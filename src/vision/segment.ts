@@ -160,8 +160,10 @@ function cardRegion(fg: Uint8Array, w: number, h: number, wantArea: number): { r
       if (i + w < w * h && fg[i + w] && label[i + w] < 0) { label[i + w] = s; queue[tail++] = i + w; }
       if (i >= w && fg[i - w] && label[i - w] < 0) { label[i - w] = s; queue[tail++] = i - w; }
     }
-    // Print can hide up to ~3/4 of a card's pixels from the threshold; smaller blobs are not cards.
-    if (touches || tail < wantArea / 4 || tail > wantArea * 2) continue;
+    // Print can hide most of a card's pixels from the threshold: a light border ring around dark print
+    // (behind a dark keyline) is only ~10% of the card's area, so the size test is on the filled area;
+    // only small blobs are skipped before filling (it costs a pass over the image).
+    if (touches || tail < wantArea / 50 || tail > wantArea * 2) continue;
     const region = new Uint8Array(w * h);
     for (let k = 0; k < tail; k++) region[queue[k]] = 1;
     const area = fillHoles(region, w, h, new Int32Array(w * h));
@@ -169,6 +171,16 @@ function cardRegion(fg: Uint8Array, w: number, h: number, wantArea: number): { r
     if (score < Math.log(2) && (!best || score < best.score)) best = { region, area, score };
   }
   return best;
+}
+
+/** Whether region `inner` lies (≥ 95% of it) inside region `outer` and is smaller. */
+function nestedIn(inner: Uint8Array, outer: Uint8Array): boolean {
+  let n = 0, inside = 0, nOuter = 0;
+  for (let i = 0; i < inner.length; i++) {
+    nOuter += outer[i];
+    if (inner[i]) { n++; inside += outer[i]; }
+  }
+  return n > 0 && n < nOuter && inside >= 0.95 * n;
 }
 
 /** Robust total-least-squares line through points (Tukey reweighting of perpendicular residuals). */
@@ -343,7 +355,10 @@ export function segmentCard(planes: readonly Plane[], width: number, height: num
     const fg = new Uint8Array(dw * dh);
     for (let i = 0; i < fg.length; i++) fg[i] = (small[i] > thr) === brightCard ? 1 : 0;
     const r = cardRegion(fg, dw, dh, wantArea);
-    if (r && (!found || Math.abs(Math.log(r.area / wantArea)) < Math.abs(Math.log(found.area / wantArea)))) found = r;
+    if (!r) continue;
+    // A dark print frame inside a light border (or the reverse) is card-sized too: when one candidate lies
+    // within the other, the outer one is the card, whatever the scale guess says.
+    if (!found || nestedIn(found.region, r.region) || (!nestedIn(r.region, found.region) && Math.abs(Math.log(r.area / wantArea)) < Math.abs(Math.log(found.area / wantArea)))) found = r;
   }
   if (!found) throw createError('GB_VISION_FAILED', `no card-sized region found (expected ~${Math.round(cardWpx)}×${Math.round(cardHpx)} px at ${um} µm/px)`);
   // Principal axes of the region (full-resolution coordinates of the sample points).

@@ -22,6 +22,11 @@ export interface SideInput {
   ps?: Partial<PsKernelOptions>;
   /** Polynomial degree of the warp removed from the height (default 2; 0 keeps the raw height). */
   warpDegree?: number;
+  /**
+   * Canonical px of background kept around the card on every side (default 0): graders see the outline
+   * (corner rounding, chips) against the tray. The card then spans [m − 0.5, m + cw − 0.5] in x.
+   */
+  marginPx?: number;
 }
 
 /** Milliseconds per stage of {@link reconstructSide}. */
@@ -36,6 +41,8 @@ function cpuNowMs(): number {
 /** The reconstructed side in the canonical card frame (x right, y up, z towards the camera). */
 export interface SideResult {
   outline: CardOutline;
+  /** Background px kept around the card on each side (SideInput.marginPx). */
+  marginPx: number;
   width: number;
   height: number;
   umPerPx: number;
@@ -81,8 +88,10 @@ export async function reconstructSide(input: SideInput): Promise<SideResult> {
   const outline = segmentCard(input.planes, input.width, input.height, { card, umPerPx: input.umPerPx, canonicalUmPerPx: input.canonicalUmPerPx });
   const t1 = performance.now();
   const c1 = cpuNowMs();
-  // Two pixels of margin so bilinear rectification at the card edge reads solved pixels.
-  const imgMask = imageCardMask(outline, input.width, input.height, 2);
+  const marginPx = Math.max(0, Math.round(input.marginPx ?? 0));
+  // Two pixels of margin so bilinear rectification at the card edge reads solved pixels (plus the kept
+  // background margin, in image px).
+  const imgMask = imageCardMask(outline, input.width, input.height, 2 + Math.ceil((marginPx * outline.canonicalUmPerPx) / outline.umPerPx));
   // Integer frames use full scale as "saturated" (the capture and the simulator clip there).
   const p0 = input.planes[0];
   const saturation = p0 instanceof Uint16Array ? 65535 : p0 instanceof Uint8Array ? 255 : Infinity;
@@ -90,15 +99,29 @@ export async function reconstructSide(input: SideInput): Promise<SideResult> {
   const ps = await solvePhotometricStereo(input.planes, input.lights, { saturation, ...input.ps, mask: imgMask, out: scratch });
   const t2 = performance.now();
   const c2 = cpuNowMs();
-  const cw = outline.canonicalWidth, ch = outline.canonicalHeight;
+  const cw = outline.canonicalWidth + 2 * marginPx, ch = outline.canonicalHeight + 2 * marginPx;
+  // The margin is a shift of the canonical frame: canonical (x, y) with margin = (x − m, y − m) without.
+  const H = outline.canonicalToImage;
+  const m = marginPx;
+  const shifted: CardOutline = m === 0 ? outline : {
+    ...outline,
+    canonicalWidth: cw,
+    canonicalHeight: ch,
+    canonicalToImage: [H[0], H[1], H[2] - m * (H[0] + H[1]), H[3], H[4], H[5] - m * (H[3] + H[4]), H[6], H[7], H[8] - m * (H[6] + H[7])],
+  };
   // One resampling pass for all three (the source position of each canonical pixel is computed once).
   const [normals, albedo, confidence] = await warpImagesToCanonicalAsync([
     { src: ps.normals, channels: 3, normals: true },
     { src: ps.albedo, channels: 1 },
     { src: ps.confidence, channels: 1 },
-  ], input.width, input.height, outline);
+  ], input.width, input.height, shifted);
   returnPsScratch(scratch);
-  const mask = roundedRectMask(cw, ch, (card.cornerRadiusMm * 1000) / outline.canonicalUmPerPx);
+  const cardMask = roundedRectMask(outline.canonicalWidth, outline.canonicalHeight, (card.cornerRadiusMm * 1000) / outline.canonicalUmPerPx);
+  let mask = cardMask;
+  if (m > 0) {
+    mask = new Uint8Array(cw * ch);
+    for (let y = 0; y < outline.canonicalHeight; y++) mask.set(cardMask.subarray(y * outline.canonicalWidth, (y + 1) * outline.canonicalWidth), (y + m) * cw + m);
+  }
   const t3 = performance.now();
   const c3 = cpuNowMs();
   const depth = await integrateNormals(normals, cw, ch, { mask });
@@ -114,7 +137,7 @@ export async function reconstructSide(input: SideInput): Promise<SideResult> {
   const t5 = performance.now();
   const c5 = cpuNowMs();
   return {
-    outline, width: cw, height: ch, umPerPx: k, mask, normals, albedo, confidence, reliefUm, warp, backend: ps.backend,
+    outline, marginPx, width: cw, height: ch, umPerPx: k, mask, normals, albedo, confidence, reliefUm, warp, backend: ps.backend,
     timingsMs: { segment: t1 - t0, ps: t2 - t1, rectify: t3 - t2, integrate: t4 - t3, warp: t5 - t4, total: t5 - t0 },
     cpuMs: { segment: c1 - c0, ps: c2 - c1, rectify: c3 - c2, integrate: c4 - c3, warp: c5 - c4, total: c5 - c0 },
   };
