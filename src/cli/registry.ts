@@ -11,6 +11,7 @@ import { simRenderCommand } from './commands/sim-render.ts';
 import { calibrateCommands } from './commands/calibrate-commands.ts';
 import { calibrateRunCommand } from './commands/calibrate-run.ts';
 import { scanCommand } from './commands/scan.ts';
+import { gradeCommand } from './commands/grade.ts';
 import { simBarcodeCommand } from './commands/sim-barcode.ts';
 
 /**
@@ -34,4 +35,5 @@ export const commands: readonly Command[] = [
   ...calibrateCommands,
   calibrateRunCommand,
   scanCommand,
+  gradeCommand,
 ];

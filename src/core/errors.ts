@@ -48,6 +48,8 @@ export const errorCodes = {
   // jobs
   GB_JOB_CANCELLED: { status: 409, summary: 'the job was cancelled' },
   GB_JOB_INTERRUPTED: { status: 503, summary: 'the job was interrupted (the daemon stopped or crashed while it ran)' },
+  // grading
+  GB_MODEL_MISSING: { status: 503, summary: 'a grading model is not installed' },
   // generic
   GB_USAGE: { status: 400, summary: 'command-line usage error' },
   GB_SHUTTING_DOWN: { status: 503, summary: 'daemon is shutting down' },

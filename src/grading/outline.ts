@@ -1,0 +1,335 @@
+import { firstCrossing, median, quantile, robustLine, robustSigma, sample, sideNames, toCardMm, type CardFrame, type EdgeName, type LineFit } from './card-frame.ts';
+import type { CardSideMaps, CornerName } from './types.ts';
+
+// The card's outline measured on the rectified maps against the background kept around the card: each
+// side's outer edge to sub-pixel accuracy (albedo profiles across the edge, crossing halfway between the
+// tray and the card, robust line fit along the side), its deviations (chips, roughness), whitening just
+// inside it and dents in the relief along it; each corner's rounding radius (fit of a rounded corner to
+// outline points found along rays), fray, fill, whitening and dings.
+
+/** One side's outer edge: map position (px) inward from the nominal edge, as a line over the along-side coordinate. */
+export interface EdgeLine {
+  edge: EdgeName;
+  /** Inward offset from the nominal edge, px: a + b·t (t = map x for top/bottom, map y for left/right). */
+  fit: LineFit;
+  /** Range of t measured (the straight part, corners excluded), px. */
+  t0: number;
+  t1: number;
+}
+
+/** A chip: a stretch where the outline lies inside the fitted edge. */
+export interface EdgeChip {
+  centerMm: [number, number];
+  lengthMm: number;
+  /** Deepest material loss from the edge line, µm. */
+  depthUm: number;
+}
+
+/** A stretch of whitened edge (or corner) rim. */
+export interface Whitening {
+  centerMm: [number, number];
+  lengthMm: number;
+  /** Albedo of the rim over the albedo just inside it, minus 1, %. */
+  excessPct: number;
+}
+
+/** Measurements of one side's edge. */
+export interface EdgeMeasurement {
+  edge: EdgeName;
+  measurable: boolean;
+  /** Why not, when not measurable. */
+  reason?: string;
+  /** Robust RMS of the outline about its line away from chips, µm. */
+  roughnessUm: number;
+  chips: EdgeChip[];
+  maxChipDepthUm: number;
+  whitening: Whitening[];
+  maxWhiteningPct: number;
+  /** Deepest dent in the relief along the edge (band 0.3–1.2 mm inside), µm. */
+  dentDepthUm: number;
+  dentCenterMm?: [number, number];
+  line?: EdgeLine;
+}
+
+/** Measurements of one corner. */
+export interface CornerMeasurement {
+  corner: CornerName;
+  measurable: boolean;
+  reason?: string;
+  /** Fitted rounding radius, mm. */
+  radiusMm: number;
+  /** Robust RMS of the outline about the fitted rounded corner, µm. */
+  frayUm: number;
+  /** Card material in the corner square (side = nominal radius + 0.5 mm) relative to a nominal corner, %. */
+  fillPct: number;
+  /** Rim whitening over the corner, %. */
+  whiteningPct: number;
+  /** Deepest dent in the relief within 3 mm of the corner, µm. */
+  dingDepthUm: number;
+  centerMm: [number, number];
+}
+
+export interface OutlineMeasurement {
+  edges: EdgeMeasurement[];
+  corners: CornerMeasurement[];
+  /** Albedo of the tray and of the card near its edge (relative units) and their contrast. */
+  backgroundLevel: number;
+  cardLevel: number;
+  contrast: number;
+}
+
+/** Position in map px of a point `d` px inward from the nominal edge `edge` at along-side coordinate t. */
+export function edgePoint(f: CardFrame, edge: EdgeName, t: number, d: number): [number, number] {
+  switch (edge) {
+    case 'top': return [t, f.topPx + d];
+    case 'bottom': return [t, f.bottomPx - d];
+    case 'left': return [f.leftPx + d, t];
+    case 'right': return [f.rightPx - d, t];
+  }
+}
+
+/** Along-side range of a side (map px). */
+function sideRange(f: CardFrame, edge: EdgeName): [number, number] {
+  return edge === 'top' || edge === 'bottom' ? [f.leftPx, f.rightPx] : [f.topPx, f.bottomPx];
+}
+
+/** Runs of consecutive true flags: [start, end) index pairs. */
+function runs(flags: boolean[]): [number, number][] {
+  const out: [number, number][] = [];
+  let s = -1;
+  for (let i = 0; i <= flags.length; i++) {
+    if (i < flags.length && flags[i]) { if (s < 0) s = i; } else if (s >= 0) { out.push([s, i]); s = -1; }
+  }
+  return out;
+}
+
+// Profile step along rays and across edges, px (linear interpolation between samples does the rest).
+const STEP = 0.5;
+
+/** Measure the outline: edges first (their lines fix the corners' frames), then the corners. */
+export function measureOutline(maps: CardSideMaps, f: CardFrame): OutlineMeasurement {
+  const { widthPx: w, heightPx: h, albedo } = maps;
+  const px = f.pxPerMm;
+  const marginPx = Math.min(f.leftPx + 0.5, f.topPx + 0.5, w - 0.5 - f.rightPx, h - 0.5 - f.bottomPx);
+  const radiusPx = f.card.cornerRadiusMm * px;
+  // Background and card levels from all four sides (the tray beyond 0.5 mm outside, the card 0.5–1 mm in).
+  const bgVals: number[] = [], cardVals: number[] = [];
+  for (const edge of sideNames) {
+    const [a, b] = sideRange(f, edge);
+    for (let t = a + radiusPx + 2 * px; t < b - radiusPx - 2 * px; t += 4) {
+      for (let d = -(marginPx - 1.5); d <= -0.5 * px; d += 1) bgVals.push(sample(albedo, w, h, ...edgePoint(f, edge, t, d)));
+      for (let d = 0.5 * px; d <= 1.0 * px; d += 1) cardVals.push(sample(albedo, w, h, ...edgePoint(f, edge, t, d)));
+    }
+  }
+  const bg = median(bgVals), cardLevel = median(cardVals);
+  const contrast = Math.abs(cardLevel - bg) / Math.max(Math.abs(cardLevel), Math.abs(bg), 1e-12);
+  const out: OutlineMeasurement = { edges: [], corners: [], backgroundLevel: bg, cardLevel, contrast };
+  if (!(marginPx >= 3) || !(contrast >= 0.15)) {
+    const reason = !(marginPx >= 3) ? 'no background around the card in the maps' : `card and tray albedo too alike (contrast ${(contrast * 100).toFixed(0)}%)`;
+    for (const edge of sideNames) out.edges.push({ edge, measurable: false, reason, roughnessUm: NaN, chips: [], maxChipDepthUm: NaN, whitening: [], maxWhiteningPct: NaN, dentDepthUm: NaN });
+    for (const corner of ['tl', 'tr', 'br', 'bl'] as const) out.corners.push({ corner, measurable: false, reason, radiusMm: NaN, frayUm: NaN, fillPct: NaN, whiteningPct: NaN, dingDepthUm: NaN, centerMm: cornerCentreMm(f, corner) });
+    return out;
+  }
+  for (const edge of sideNames) out.edges.push(measureEdge(maps, f, edge, bg, marginPx));
+  for (const corner of ['tl', 'tr', 'br', 'bl'] as const) out.corners.push(measureCorner(maps, f, corner, out.edges, bg, marginPx));
+  // An edge's ends run into its corners: material a worn corner lost is the corner's, not a chip.
+  for (const e of out.edges) {
+    const inCorner = (p: [number, number]): boolean => out.corners.some((c) => {
+      const zone = (Number.isFinite(c.radiusMm) ? Math.max(c.radiusMm, f.card.cornerRadiusMm) : f.card.cornerRadiusMm) + 0.3;
+      return Math.abs(p[0] - c.centerMm[0]) < zone && Math.abs(p[1] - c.centerMm[1]) < zone;
+    });
+    e.chips = e.chips.filter((c) => !inCorner(c.centerMm));
+    e.whitening = e.whitening.filter((x) => !inCorner(x.centerMm));
+    e.maxChipDepthUm = e.chips.reduce((m, c) => Math.max(m, c.depthUm), 0);
+    e.maxWhiteningPct = e.whitening.reduce((m, x) => Math.max(m, x.excessPct), 0);
+  }
+  return out;
+}
+
+/** Card-frame position of a card's corner tip (the virtual sharp corner), mm. */
+function cornerCentreMm(f: CardFrame, c: CornerName): [number, number] {
+  const hw = f.card.widthMm / 2, hh = f.card.heightMm / 2;
+  return [c === 'tl' || c === 'bl' ? -hw : hw, c === 'tl' || c === 'tr' ? hh : -hh];
+}
+
+/** Mean of the map over d ∈ [d0, d1] px inward at t. */
+function bandMean(values: Float32Array, w: number, h: number, f: CardFrame, edge: EdgeName, t: number, d0: number, d1: number): number {
+  let s = 0, n = 0;
+  for (let d = d0; d <= d1 + 1e-9; d += 0.5) { s += sample(values, w, h, ...edgePoint(f, edge, t, d)); n++; }
+  return s / n;
+}
+
+function measureEdge(maps: CardSideMaps, f: CardFrame, edge: EdgeName, bg: number, marginPx: number): EdgeMeasurement {
+  const { widthPx: w, heightPx: h, albedo, reliefUm, mask } = maps;
+  const px = f.pxPerMm;
+  const [a, b] = sideRange(f, edge);
+  const skip = f.card.cornerRadiusMm * px + 0.5 * px;
+  const dOut = -(marginPx - 1), dIn = 1.5 * px;
+  const count = Math.floor((dIn - dOut) / STEP) + 1;
+  const prof = new Float64Array(count);
+  const ts: number[] = [], es: number[] = [], inner: number[] = [];
+  // At most ~800 points per side: a 12 MP side costs what a small one does.
+  const stride = Math.max(1, Math.round((b - a - 2 * skip) / 800));
+  for (let t = Math.ceil(a + skip); t <= b - skip; t += stride) {
+    for (let k = 0; k < count; k++) prof[k] = sample(albedo, w, h, ...edgePoint(f, edge, t, dOut + k * STEP));
+    // The card's level at this point of the side (0.5–1 mm in): borders vary little, full art does.
+    const local = bandMean(albedo, w, h, f, edge, t, 0.5 * px, 1.0 * px);
+    const mid = 0.5 * (local + bg);
+    // From the tray inwards: the outermost card material is the outline (a frayed fibre counts as card).
+    const k = firstCrossing(prof, mid, 0, count - 1);
+    if (k === undefined) continue;
+    ts.push(t); es.push(dOut + k * STEP); inner.push(local);
+  }
+  const empty: EdgeMeasurement = { edge, measurable: false, roughnessUm: NaN, chips: [], maxChipDepthUm: NaN, whitening: [], maxWhiteningPct: NaN, dentDepthUm: NaN };
+  if (ts.length < (0.5 * (b - a - 2 * skip)) / stride) return { ...empty, reason: `outline found at only ${ts.length} points` };
+  const fit = robustLine(ts, es, 0.05);
+  if (!fit) return { ...empty, reason: 'no line through the outline points' };
+  const dev = ts.map((t, i) => es[i] - fit.a - fit.b * t);
+  const sigma = Math.max(robustSigma(dev), 0.03);
+  // A chip: material missing beyond 4σ and at least 50 µm.
+  const chipThr = Math.max(4 * sigma, 0.05 * px);
+  const chipRuns = runs(dev.map((d) => d > chipThr));
+  const chips: EdgeChip[] = [];
+  const inChip = new Array<boolean>(dev.length).fill(false);
+  for (const [s, e] of chipRuns) {
+    let deepest = 0, at = s;
+    for (let i = s; i < e; i++) { inChip[i] = true; if (dev[i] > deepest) { deepest = dev[i]; at = i; } }
+    const mid = edgePoint(f, edge, ts[at], fit.a + fit.b * ts[at]);
+    chips.push({ centerMm: toCardMm(f, mid[0], mid[1]), lengthMm: (ts[e - 1] - ts[s] + stride) / px, depthUm: (deepest / px) * 1000 });
+  }
+  const smooth = dev.filter((_, i) => !inChip[i]);
+  const roughnessUm = (Math.sqrt(smooth.reduce((s, d) => s + d * d, 0) / Math.max(1, smooth.length)) / px) * 1000;
+  // Whitening: the rim (1 px inside the outline, 0.3 mm wide) brighter than the band 0.6–1.0 mm in.
+  const rimW = Math.max(1, 0.15 * px);
+  const excess = ts.map((t, i) => {
+    const e = fit.a + fit.b * t + Math.max(0, dev[i]);
+    const rim = bandMean(albedo, w, h, f, edge, t, e + 1, e + 1 + rimW);
+    return rim / Math.max(1e-12, inner[i]) - 1;
+  });
+  const whitening: Whitening[] = [];
+  for (const [s, e] of runs(excess.map((x) => x > 0.08))) {
+    if ((ts[e - 1] - ts[s] + stride) < 0.5 * px) continue;
+    const midI = (s + e - 1) >> 1;
+    const p = edgePoint(f, edge, ts[midI], fit.a + fit.b * ts[midI]);
+    whitening.push({ centerMm: toCardMm(f, p[0], p[1]), lengthMm: (ts[e - 1] - ts[s] + stride) / px, excessPct: 100 * quantile(excess.slice(s, e), 0.9) });
+  }
+  // Dents: relief along the edge (0.3–1.2 mm in) below the band 1.5–2.5 mm in, smoothed over 1 mm.
+  const deficit = ts.map((t) => {
+    const p0 = edgePoint(f, edge, t, 1.2 * px);
+    if (!mask[Math.round(p0[1]) * w + Math.round(p0[0])]) return 0;
+    return bandMean(reliefUm, w, h, f, edge, t, 1.5 * px, 2.5 * px) - bandMean(reliefUm, w, h, f, edge, t, 0.3 * px, 1.2 * px);
+  });
+  const win = Math.max(1, Math.round(px / 2 / stride));
+  let dentDepthUm = 0, dentAt = -1;
+  for (let i = win; i + win < deficit.length; i++) {
+    let s = 0;
+    for (let j = i - win; j <= i + win; j++) s += deficit[j];
+    s /= 2 * win + 1;
+    if (s > dentDepthUm) { dentDepthUm = s; dentAt = i; }
+  }
+  const dentP = dentAt >= 0 ? edgePoint(f, edge, ts[dentAt], 0.75 * px) : undefined;
+  return {
+    edge, measurable: true, roughnessUm, chips, maxChipDepthUm: chips.reduce((m, c) => Math.max(m, c.depthUm), 0),
+    whitening, maxWhiteningPct: whitening.reduce((m, x) => Math.max(m, x.excessPct), 0),
+    dentDepthUm, dentCenterMm: dentP ? toCardMm(f, dentP[0], dentP[1]) : undefined,
+    line: { edge, fit, t0: ts[0], t1: ts[ts.length - 1] },
+  };
+}
+
+/** Offset (px, inward) of an edge line at t; the nominal edge when the edge was not measured. */
+function edgeOffset(edges: EdgeMeasurement[], edge: EdgeName, t: number): number {
+  const l = edges.find((e) => e.edge === edge)?.line;
+  return l ? l.fit.a + l.fit.b * t : 0;
+}
+
+function measureCorner(maps: CardSideMaps, f: CardFrame, corner: CornerName, edges: EdgeMeasurement[], bg: number, marginPx: number): CornerMeasurement {
+  const { widthPx: w, heightPx: h, albedo, reliefUm, mask } = maps;
+  const px = f.pxPerMm;
+  const vEdge: EdgeName = corner === 'tl' || corner === 'bl' ? 'left' : 'right';
+  const hEdge: EdgeName = corner === 'tl' || corner === 'tr' ? 'top' : 'bottom';
+  const sx = vEdge === 'left' ? 1 : -1, sy = hEdge === 'top' ? 1 : -1;
+  // The virtual sharp corner from the two measured side lines (tiny slopes: evaluate each at the other's edge).
+  const xEdge0 = vEdge === 'left' ? f.leftPx : f.rightPx, yEdge0 = hEdge === 'top' ? f.topPx : f.bottomPx;
+  const qy = yEdge0 + sy * edgeOffset(edges, hEdge, xEdge0);
+  const qx = xEdge0 + sx * edgeOffset(edges, vEdge, qy);
+  const qy2 = yEdge0 + sy * edgeOffset(edges, hEdge, qx);
+  const Q: [number, number] = [qx, qy2];
+  // Corner-local coordinates (α inward from the vertical side, β inward from the horizontal side), px.
+  const toMap = (al: number, be: number): [number, number] => [Q[0] + sx * al, Q[1] + sy * be];
+  const rNom = f.card.cornerRadiusMm * px;
+  const rs = rNom + 2 * px;
+  const centerMm = toCardMm(f, Q[0], Q[1]);
+  const base = { corner, centerMm };
+  // Card level near the corner: the border just inside the straight parts next to it.
+  const cardVals: number[] = [];
+  for (let u = rs; u < rs + 2 * px; u += 1) for (let d = 0.5 * px; d <= 1.0 * px; d += 1) { cardVals.push(sample(albedo, w, h, ...toMap(d, u))); cardVals.push(sample(albedo, w, h, ...toMap(u, d))); }
+  const cardLevel = median(cardVals);
+  const mid = 0.5 * (cardLevel + bg);
+  const pts: [number, number][] = [];
+  const whiteVals: number[] = [];
+  const nRays = Math.max(40, Math.round(rs * 1.2));
+  for (let k = 0; k <= nRays; k++) {
+    const phi = ((-20 + (130 * k) / nRays) * Math.PI) / 180;
+    const dx = -Math.cos(phi), dy = -Math.sin(phi);
+    // The ray from (rs, rs) outwards, as far as the tray beyond the card (leave one px of the map).
+    let len = 0;
+    for (; len < 3 * rs; len += STEP) {
+      const al = rs + dx * len, be = rs + dy * len;
+      if (al < -(marginPx - 1) || be < -(marginPx - 1)) break;
+    }
+    const n = Math.floor(len / STEP);
+    if (n < 8) continue;
+    const prof = new Float64Array(n);
+    for (let i = 0; i < n; i++) prof[i] = sample(albedo, w, h, ...toMap(rs + dx * i * STEP, rs + dy * i * STEP));
+    const c = firstCrossing(prof, mid, n - 1, 0);
+    if (c === undefined) continue;
+    const r = c * STEP;
+    const al = rs + dx * r, be = rs + dy * r;
+    pts.push([al, be]);
+    if (phi > (25 * Math.PI) / 180 && phi < (65 * Math.PI) / 180) {
+      const rim = (sample(albedo, w, h, ...toMap(al - dx * 1.5, be - dy * 1.5)) + sample(albedo, w, h, ...toMap(al - dx * 2.5, be - dy * 2.5))) / 2;
+      const ref = sample(albedo, w, h, ...toMap(al - dx * 0.9 * px, be - dy * 0.9 * px));
+      whiteVals.push(rim / Math.max(1e-12, ref) - 1);
+    }
+  }
+  if (pts.length < nRays / 2) return { ...base, measurable: false, reason: `corner outline found on only ${pts.length} of ${nRays + 1} rays`, radiusMm: NaN, frayUm: NaN, fillPct: NaN, whiteningPct: NaN, dingDepthUm: NaN };
+  // Rounded corner of radius R: distance of (α, β) from its outline (positive = inside the card).
+  const dist = (R: number, al: number, be: number): number => (al < R && be < R ? R - Math.hypot(R - al, R - be) : Math.min(al, be));
+  const clip = 0.15 * px;
+  let bestR = rNom, bestCost = Infinity;
+  for (let R = 0.05 * px; R <= rs - 0.3 * px; R += 0.01 * px) {
+    let cost = 0;
+    for (const [al, be] of pts) { const d = dist(R, al, be); cost += Math.min(d * d, clip * clip); }
+    if (cost < bestCost) { bestCost = cost; bestR = R; }
+  }
+  const arcRes = pts.filter(([al, be]) => al < bestR && be < bestR).map(([al, be]) => dist(bestR, al, be));
+  const frayPx = arcRes.length ? Math.sqrt(arcRes.reduce((s, d) => s + d * d, 0) / arcRes.length) : 0;
+  // Fill: card area in the corner square of side s, from the fitted radius and the outline's mean loss.
+  const s = rNom + 0.5 * px;
+  const cut = (R: number): number => R * R * (1 - Math.PI / 4);
+  const meanLoss = arcRes.length ? Math.max(0, arcRes.reduce((a, d) => a + d, 0) / arcRes.length) : 0;
+  const present = s * s - cut(Math.min(bestR, s)) - meanLoss * (Math.PI / 2) * bestR;
+  const fillPct = (100 * present) / (s * s - cut(rNom));
+  // Dings: the relief within 3 mm of the corner (on the card) below its median, 3×3-smoothed minimum.
+  const rel: number[] = [];
+  let minRel = Infinity;
+  const dStep = Math.max(1, px / 10);
+  for (let be = 0.3 * px; be < 3 * px; be += dStep) {
+    for (let al = 0.3 * px; al < 3 * px; al += dStep) {
+      // Only where the card still is (a worn corner's lost material is no dent).
+      if (dist(bestR, al, be) < 0.3 * px) continue;
+      const [x, y] = toMap(al, be);
+      const xi = Math.round(x), yi = Math.round(y);
+      if (xi < 1 || yi < 1 || xi >= w - 1 || yi >= h - 1 || !mask[yi * w + xi] || !mask[(yi - 1) * w + xi - 1] || !mask[(yi + 1) * w + xi + 1]) continue;
+      let sm = 0;
+      for (let j = -1; j <= 1; j++) for (let i = -1; i <= 1; i++) sm += reliefUm[(yi + j) * w + xi + i];
+      rel.push(sm / 9);
+      minRel = Math.min(minRel, sm / 9);
+    }
+  }
+  const dingDepthUm = rel.length ? Math.max(0, median(rel) - minRel) : 0;
+  return {
+    ...base, measurable: true, radiusMm: bestR / px, frayUm: (frayPx / px) * 1000, fillPct,
+    whiteningPct: whiteVals.length ? Math.max(0, 100 * median(whiteVals)) : 0, dingDepthUm,
+  };
+}

@@ -1,0 +1,49 @@
+import t from 'tap';
+import { measureSide } from '../../src/grading/measure.ts';
+import { gradeSide } from '../../src/grading/grade.ts';
+import { syntheticMaps } from './synthetic-maps.ts';
+
+// The measurements' geometry on exactly drawn maps: print-frame borders at both ends (diamond cut),
+// full-art cards, corner radii, chips.
+
+const card = { widthMm: 63.5, heightMm: 88.9, cornerRadiusMm: 3.2 };
+
+t.test('diamond cut: each border at both ends, the ratio at the worse end', async (t) => {
+  const maps = syntheticMaps({ umPerPx: 100, marginMm: 1.5, border: { left: [3, 2.2], right: [3, 3.8], top: [3.5, 3.5], bottom: [2.5, 2.5] } });
+  const m = measureSide(maps, card);
+  t.ok(m.centering.measurable, m.centering.reason ?? 'measurable');
+  const left = m.centering.borders.find((b) => b.edge === 'left');
+  t.ok(Math.abs((left?.endsMm[0] ?? NaN) - 3) < 0.15 && Math.abs((left?.endsMm[1] ?? NaN) - 2.2) < 0.15, `left border ${left?.endsMm.map((v) => v.toFixed(2))} mm at its two ends`);
+  // The frame runs from 3/3 at the top to 2.2/3.8 at the bottom; measured near the ends of the straight part.
+  t.ok((m.centering.leftRight?.[0] ?? 0) > 60, `left/right at the worse (bottom) end: ${m.centering.leftRight?.[0].toFixed(1)} (top end would be 50)`);
+  t.equal(m.centering.leftWider, false, 'the right border is the wider one there');
+  t.ok(Math.abs((m.centering.topBottom?.[0] ?? NaN) - 58.33) < 0.5, `top/bottom ${m.centering.topBottom?.[0].toFixed(2)} (3.5/2.5 → 58.33)`);
+});
+
+t.test('full-art card: centering not measurable, never a guess', async (t) => {
+  const maps = syntheticMaps({ umPerPx: 100, marginMm: 1.5, fullArt: true, seed: 4 });
+  const m = measureSide(maps, card);
+  t.equal(m.centering.measurable, false, m.centering.reason ?? 'not measurable');
+  t.equal(m.centering.leftRight, undefined, 'no ratio');
+  const g = gradeSide('front', m.frame, m.centering, m.outline, []);
+  t.equal(g.subgrades.centering, undefined, 'no centering subgrade');
+  t.match(g.notGraded.centering, /not measurable/, 'says why');
+  t.ok(g.subgrades.corners && g.subgrades.edges, 'corners and edges still graded');
+});
+
+t.test('corner radii, a chip and clean edges', async (t) => {
+  const maps = syntheticMaps({ umPerPx: 80, marginMm: 1.5, radiiMm: [3.2, 4.4, 3.2, 3.6], bites: [{ xMm: 10, yMm: -44.45, rMm: 0.35 }] });
+  const m = measureSide(maps, card);
+  const want = { tl: 3.2, tr: 4.4, br: 3.2, bl: 3.6 };
+  for (const c of m.outline.corners) t.ok(Math.abs(c.radiusMm - want[c.corner]) < 0.1, `${c.corner}: r ${c.radiusMm.toFixed(3)} mm (drawn ${want[c.corner]})`);
+  const bottom = m.outline.edges.find((e) => e.edge === 'bottom');
+  t.equal(bottom?.chips.length, 1, 'one chip on the bottom edge');
+  t.ok(Math.abs((bottom?.chips[0]?.depthUm ?? 0) - 350) < 60, `chip depth ${bottom?.chips[0]?.depthUm.toFixed(0)} µm (drawn 350)`);
+  t.ok(Math.abs((bottom?.chips[0]?.centerMm[0] ?? NaN) - 10) < 0.3, 'chip position');
+  for (const e of m.outline.edges.filter((x) => x.edge !== 'bottom')) t.equal(e.chips.length, 0, `${e.edge}: no chips`);
+  const g = gradeSide('front', m.frame, m.centering, m.outline, []);
+  const worn = g.defects.filter((d) => d.type === 'corner-wear').map((d) => d.corner).sort();
+  t.same(worn, ['bl', 'tr'], 'the rounded corners are named');
+  t.ok((g.subgrades.corners?.grade ?? 10) < 10 && (g.subgrades.edges?.grade ?? 10) < 10, 'corners and edges lose points');
+  t.ok(g.deductions.every((d) => d.points > 0 && d.reason.length > 0), 'every deduction has a cause');
+});
