@@ -7,9 +7,10 @@ import { rigBench } from './rig.bench.ts';
 import { visionSuite } from './vision.bench.ts';
 import { calibrationBench } from './calibration.bench.ts';
 import { boothBench } from './booth.bench.ts';
+import { gradingBench } from './grading.bench.ts';
 
 // Suites are listed explicitly; add one by importing it here.
-const suites: BenchSuite[] = [simBench, rigBench, visionSuite, calibrationBench, boothBench];
+const suites: BenchSuite[] = [simBench, rigBench, visionSuite, calibrationBench, boothBench, gradingBench];
 
 const { values } = parseArgs({
   options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' } },

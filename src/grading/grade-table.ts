@@ -4,7 +4,8 @@
 // that of the highest tier whose threshold the measurement reaches (tiers ascend). The half-point subgrades
 // use these steps. The 1000-point scale uses the same tiers as a piecewise-linear curve (the deduction
 // grows linearly from one tier to the next), so a small change of a measurement moves the score a little
-// instead of jumping a half point: it is the finer, continuous figure behind the label.
+// instead of jumping a half point: it is the finer, continuous figure behind the label (at or above the
+// label's points, e.g. a 7 scores 700–749 unless a measurement sits deep inside a wide tier).
 //
 // Sources: centering limits are the PSA and BGS tables (../shared/GRADING.md; BGS lists no limit below 5,
 // the 4–1 front steps continue its 5-point spacing, back beyond 95/5 is a 4). The words graders publish for
@@ -48,8 +49,8 @@ export const gradeTable = {
   corners: {
     /** Rounding radius beyond the card's nominal corner radius, mm. */
     roundingExcessMm: [[0.2, 0.5], [0.35, 1], [0.6, 1.5], [1.0, 2.5], [1.6, 3.5], [2.5, 5]] as Tiers,
-    /** Fray: RMS of the corner outline about its fitted rounding, µm. */
-    frayUm: [[45, 0.5], [80, 1], [150, 2], [300, 3]] as Tiers,
+    /** Fray: RMS of the jagged part of the corner outline (about its own running mean along the arc), µm. */
+    frayUm: [[35, 0.5], [70, 1], [140, 2], [280, 3]] as Tiers,
     /** Whitened rim, % brighter than the print just inside. */
     whiteningPct: [[8, 0.5], [20, 1], [40, 2]] as Tiers,
     /** Ding: relief depth within 3 mm of the corner, µm. */
@@ -109,18 +110,19 @@ export function stepDeduction(tiers: Tiers, value: number): number {
 }
 
 /**
- * Continuous deduction for the 1000-point scale: 0 at half the first threshold (so a measurement just
- * below the first tier still costs a little), then linear between tiers, flat past the last.
+ * Continuous deduction for the 1000-point scale, never more than the step deduction: nothing below the
+ * first tier; across tier i's range it grows from tier i−1's deduction to tier i's (reaching it where tier
+ * i+1 begins; past the last tier, over one more tier's width). So the continuous subgrade lies at or above
+ * the half-point one and below the next tier's, and a clean part loses nothing.
  */
 export function smoothDeduction(tiers: Tiers, value: number): number {
-  if (tiers.length === 0) return 0;
-  const pts: (readonly [number, number])[] = tiers[0][0] > 0 ? [[tiers[0][0] / 2, 0], ...tiers] : [...tiers];
-  if (!(value > pts[0][0])) return pts[0][1];
-  for (let i = 0; i + 1 < pts.length; i++) {
-    const [t0, d0] = pts[i], [t1, d1] = pts[i + 1];
-    if (value < t1) return t1 > t0 ? d0 + ((d1 - d0) * (value - t0)) / (t1 - t0) : d1;
-  }
-  return pts[pts.length - 1][1];
+  if (tiers.length === 0 || !(value >= tiers[0][0])) return 0;
+  let i = 0;
+  while (i + 1 < tiers.length && value >= tiers[i + 1][0]) i++;
+  const prev = i > 0 ? tiers[i - 1][1] : 0;
+  const t0 = tiers[i][0];
+  const t1 = i + 1 < tiers.length ? tiers[i + 1][0] : t0 + (i > 0 ? t0 - tiers[i - 1][0] : Math.max(t0, 1));
+  return prev + (tiers[i][1] - prev) * Math.min(1, (value - t0) / Math.max(1e-9, t1 - t0));
 }
 
 /** The grade a centering limit table gives to a larger share, and its continuous version. */
@@ -160,5 +162,6 @@ export function overallGrade(subgrades: readonly number[]): { grade: number; smo
   const n95 = subgrades.filter((s) => s >= 9.5).length;
   if (subgrades.length >= 4 && n95 >= o.nineHalf.atLeast95 && lowest >= o.nineHalf.fourthAtLeast) grade = Math.max(grade, 9.5);
   if (mean >= o.ten.minMean && lowest >= o.ten.minSubgrade) grade = 10;
-  return { grade, smooth: grade === 10 ? Math.max(smooth, mean) : smooth };
+  // The continuous figure never reads below the label (the 9.5 and 10 rules can raise the label).
+  return { grade, smooth: Math.max(grade, grade === 10 ? Math.max(smooth, mean) : smooth) };
 }

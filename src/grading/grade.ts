@@ -99,8 +99,8 @@ function combineParts(scores: { step: number; smooth: number }[], perFurther: nu
   const worstSmooth = Math.min(...scores.map((s) => s.smooth));
   const damaged = scores.filter((s) => s.step < 10).length;
   const further = Math.min(cap, perFurther * Math.max(0, damaged - 1));
-  const furtherSmooth = Math.min(cap, perFurther * Math.max(0, scores.filter((s) => s.smooth < 9.95).length - 1));
-  return { grade: toHalfPoint(worst.step - further), smooth: Math.max(1, worstSmooth - furtherSmooth) };
+  const grade = toHalfPoint(worst.step - further);
+  return { grade, smooth: Math.max(grade, Math.min(10, worstSmooth - further)) };
 }
 
 /** Grade one side from its measurements and the surface detector's defects (undefined: no surface grade). */
@@ -246,7 +246,7 @@ export function gradeSide(
         deductions.push({ subgrade: 'surface', side, points: t.surface.perFurtherDefect, reason: `${side} surface: further defect, ${what}`, defect: k });
       }
     });
-    subgrades.surface = { grade: toHalfPoint(step), smooth: Math.max(1, smooth) };
+    subgrades.surface = { grade: toHalfPoint(step), smooth: Math.max(toHalfPoint(step), Math.min(10, smooth)) };
   } else {
     notGraded.surface = surfaceMissingReason;
   }

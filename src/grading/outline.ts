@@ -105,6 +105,8 @@ function runs(flags: boolean[]): [number, number][] {
 
 // Profile step along rays and across edges, px (linear interpolation between samples does the rest).
 const STEP = 0.5;
+// Rays across a corner's outline are diagonal to the pixel grid: finer steps there.
+const CORNER_STEP = 0.25;
 
 /** Measure the outline: edges first (their lines fix the corners' frames), then the corners. */
 export function measureOutline(maps: CardSideMaps, f: CardFrame): OutlineMeasurement {
@@ -188,7 +190,14 @@ function measureEdge(maps: CardSideMaps, f: CardFrame, edge: EdgeName, bg: numbe
   const sigma = Math.max(robustSigma(dev), 0.03);
   // A chip: material missing beyond 4σ and at least 50 µm.
   const chipThr = Math.max(4 * sigma, 0.05 * px);
-  const chipRuns = runs(dev.map((d) => d > chipThr));
+  // Bites less than 2 mm apart are one chipped stretch (how graders count chips; also keeps the count from
+  // depending on whether a shallow gap between two bites dips under the threshold).
+  const chipRuns: [number, number][] = [];
+  for (const r of runs(dev.map((d) => d > chipThr))) {
+    const last = chipRuns[chipRuns.length - 1];
+    if (last && ts[r[0]] - ts[last[1] - 1] < 2 * px) last[1] = r[1];
+    else chipRuns.push([r[0], r[1]]);
+  }
   const chips: EdgeChip[] = [];
   const inChip = new Array<boolean>(dev.length).fill(false);
   for (const [s, e] of chipRuns) {
@@ -215,6 +224,8 @@ function measureEdge(maps: CardSideMaps, f: CardFrame, edge: EdgeName, bg: numbe
   }
   // Dents: relief along the edge (0.3–1.2 mm in) below the band 1.5–2.5 mm in, smoothed over 1 mm.
   const deficit = ts.map((t) => {
+    // Not at a chip: the relief is integrated on the nominal outline, so it is unreliable where card is missing.
+    if (chipRuns.some(([s0, e0]) => t > ts[s0] - 1.5 * px && t < ts[e0 - 1] + 1.5 * px)) return 0;
     const p0 = edgePoint(f, edge, t, 1.2 * px);
     if (!mask[Math.round(p0[1]) * w + Math.round(p0[0])]) return 0;
     return bandMean(reliefUm, w, h, f, edge, t, 1.5 * px, 2.5 * px) - bandMean(reliefUm, w, h, f, edge, t, 0.3 * px, 1.2 * px);
@@ -267,23 +278,24 @@ function measureCorner(maps: CardSideMaps, f: CardFrame, corner: CornerName, edg
   const mid = 0.5 * (cardLevel + bg);
   const pts: [number, number][] = [];
   const whiteVals: number[] = [];
-  const nRays = Math.max(40, Math.round(rs * 1.2));
+  // About two rays per px of arc: the radius is a fit over all of them.
+  const nRays = Math.max(60, Math.round(rs * 2.5));
   for (let k = 0; k <= nRays; k++) {
     const phi = ((-20 + (130 * k) / nRays) * Math.PI) / 180;
     const dx = -Math.cos(phi), dy = -Math.sin(phi);
     // The ray from (rs, rs) outwards, as far as the tray beyond the card (leave one px of the map).
     let len = 0;
-    for (; len < 3 * rs; len += STEP) {
+    for (; len < 3 * rs; len += CORNER_STEP) {
       const al = rs + dx * len, be = rs + dy * len;
       if (al < -(marginPx - 1) || be < -(marginPx - 1)) break;
     }
-    const n = Math.floor(len / STEP);
+    const n = Math.floor(len / CORNER_STEP);
     if (n < 8) continue;
     const prof = new Float64Array(n);
-    for (let i = 0; i < n; i++) prof[i] = sample(albedo, w, h, ...toMap(rs + dx * i * STEP, rs + dy * i * STEP));
+    for (let i = 0; i < n; i++) prof[i] = sample(albedo, w, h, ...toMap(rs + dx * i * CORNER_STEP, rs + dy * i * CORNER_STEP));
     const c = firstCrossing(prof, mid, n - 1, 0);
     if (c === undefined) continue;
-    const r = c * STEP;
+    const r = c * CORNER_STEP;
     const al = rs + dx * r, be = rs + dy * r;
     pts.push([al, be]);
     if (phi > (25 * Math.PI) / 180 && phi < (65 * Math.PI) / 180) {
@@ -303,7 +315,16 @@ function measureCorner(maps: CardSideMaps, f: CardFrame, corner: CornerName, edg
     if (cost < bestCost) { bestCost = cost; bestR = R; }
   }
   const arcRes = pts.filter(([al, be]) => al < bestR && be < bestR).map(([al, be]) => dist(bestR, al, be));
-  const frayPx = arcRes.length ? Math.sqrt(arcRes.reduce((s, d) => s + d * d, 0) / arcRes.length) : 0;
+  // Fray: the jagged part of the outline, not how well a circle fits (a worn corner is rarely one): the
+  // residuals (in ray order, i.e. along the arc) minus their running mean over ~0.6 mm of arc.
+  const half = Math.max(2, Math.round((0.3 * px * nRays) / (((130 * Math.PI) / 180) * rs)));
+  let ss = 0;
+  for (let i = 0; i < arcRes.length; i++) {
+    let m = 0, n = 0;
+    for (let j = Math.max(0, i - half); j <= Math.min(arcRes.length - 1, i + half); j++) { m += arcRes[j]; n++; }
+    ss += (arcRes[i] - m / n) ** 2;
+  }
+  const frayPx = arcRes.length ? Math.sqrt(ss / arcRes.length) : 0;
   // Fill: card area in the corner square of side s, from the fitted radius and the outline's mean loss.
   const s = rNom + 0.5 * px;
   const cut = (R: number): number => R * R * (1 - Math.PI / 4);
@@ -314,10 +335,11 @@ function measureCorner(maps: CardSideMaps, f: CardFrame, corner: CornerName, edg
   const rel: number[] = [];
   let minRel = Infinity;
   const dStep = Math.max(1, px / 10);
-  for (let be = 0.3 * px; be < 3 * px; be += dStep) {
-    for (let al = 0.3 * px; al < 3 * px; al += dStep) {
-      // Only where the card still is (a worn corner's lost material is no dent).
-      if (dist(bestR, al, be) < 0.3 * px) continue;
+  for (let be = 0.3 * px; be < 3.5 * px; be += dStep) {
+    for (let al = 0.3 * px; al < 3.5 * px; al += dStep) {
+      // Only well inside what is left of the card: a worn corner's lost material is no dent, and the
+      // relief is integrated on the nominal outline, so it is unreliable near a worn one.
+      if (dist(bestR, al, be) < 0.8 * px) continue;
       const [x, y] = toMap(al, be);
       const xi = Math.round(x), yi = Math.round(y);
       if (xi < 1 || yi < 1 || xi >= w - 1 || yi >= h - 1 || !mask[yi * w + xi] || !mask[(yi - 1) * w + xi - 1] || !mask[(yi + 1) * w + xi + 1]) continue;

@@ -33,11 +33,13 @@ t.test('tiers: steps and the continuous curve', async (t) => {
   t.equal(stepDeduction(tiers, 10), 0.5);
   t.equal(stepDeduction(tiers, 39), 1);
   t.equal(stepDeduction(tiers, 1000), 2);
-  t.equal(smoothDeduction(tiers, 4), 0, 'nothing below half the first threshold');
-  t.equal(smoothDeduction(tiers, 10), 0.5);
-  t.equal(smoothDeduction(tiers, 30), 1.5, 'linear between tiers');
+  t.equal(smoothDeduction(tiers, 9.9), 0, 'nothing below the first tier: a clean part loses nothing');
+  t.equal(smoothDeduction(tiers, 15), 0.25, 'grows across the first tier towards its deduction');
+  t.equal(smoothDeduction(tiers, 30), 0.75, 'from the previous tier towards this one');
   t.equal(smoothDeduction(tiers, 400), 2, 'flat past the last');
-  t.equal(smoothDeduction([[0, 3], [20, 4]], 10), 3.5, 'a tier at 0 costs from the first occurrence');
+  for (const v of [0, 5, 10, 12, 19.9, 20, 33, 40, 55, 100]) t.ok(smoothDeduction(tiers, v) <= stepDeduction(tiers, v), `continuous ≤ step at ${v}`);
+  let prev = 0;
+  for (let v = 0; v <= 100; v += 0.5) { const d = smoothDeduction(tiers, v); t.ok(d >= prev - 1e-12 && d - prev < 0.1, `continuous and rising at ${v}`); prev = d; }
   t.equal(toHalfPoint(8.74), 8.5);
   t.equal(toHalfPoint(0.2), 1);
 });

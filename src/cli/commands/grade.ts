@@ -7,6 +7,7 @@ import { reconstructCaptureFolder } from '../../grading/capture-side.ts';
 import { measureSide } from '../../grading/measure.ts';
 import { gradeCard, gradeSide } from '../../grading/grade.ts';
 import { gradeJson } from '../../grading/report-json.ts';
+import { buildReport, reportFiles } from '../../grading/report.ts';
 import { defaultModelsDir, openSurfaceDetector } from '../../grading/surface-model.ts';
 
 export const gradeCommand: Command = {
@@ -24,7 +25,8 @@ normal_gt.png.
   --um-per-px X     camera scale, µm per pixel (default: from mask.png's area and the card size)
   --side S          front (default) or back: which centering limits apply
   --json            print the grade as one JSON line
-  --out DIR         write report.json (and the report's images and page) there
+  --out DIR         write the report there: report.json, report.html (one self-contained page),
+                    <side>-albedo-overlay.png, <side>-shaded-relief.png, <side>-normals.png, defect crops
   --models DIR      models folder (default: the checkout's models/)
   --config FILE     settings file: the card size comes from booth.card`,
   options: { ...settingsOptions, input: { type: 'string' }, 'um-per-px': { type: 'string' }, side: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' }, models: { type: 'string' } },
@@ -53,9 +55,12 @@ normal_gt.png.
       const grade = gradeCard([sideGrade], detector.model);
       const json = { ...gradeJson(grade), timingsMs: { reconstruct: Math.round(t1 - t0), measure: Math.round(t2 - t1), surfaceModel: Math.round(t3 - t2) } };
       if (outText) {
+        // The whole report: report.json, the collector's page report.html, overlays and defect crops.
         const out = resolve(outText);
         await mkdir(out, { recursive: true });
-        await writeFile(join(out, 'report.json'), `${JSON.stringify(json, null, 2)}\n`);
+        const report = await buildReport(grade, [{ maps: rec.maps, frame: m.frame }], { title: input });
+        report.json.timingsMs = json.timingsMs;
+        for (const f of reportFiles(report, grade)) await writeFile(join(out, f.name), f.bytes);
       }
       if (boolOption(args, 'json')) printJson(ctx, json);
       else {

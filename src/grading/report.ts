@@ -1,0 +1,37 @@
+import type { CardFrame } from './card-frame.ts';
+import type { CardGrade } from './grade.ts';
+import { gradeJson } from './report-json.ts';
+import { renderReportHtml } from './report-html.ts';
+import { renderSideImages, type SideImages } from './report-images.ts';
+import type { CardSideMaps } from './types.ts';
+
+/** A card's report: its JSON, its page and the pictures of each side. */
+export interface GradeReport {
+  json: Record<string, unknown>;
+  html: string;
+  images: SideImages[];
+}
+
+/** Build the report of a graded card from the maps its sides were graded on (same order as grade.sides). */
+export async function buildReport(grade: CardGrade, sides: { maps: CardSideMaps; frame: CardFrame }[], meta: { title: string; createdAt?: string }): Promise<GradeReport> {
+  const images: SideImages[] = [];
+  for (let i = 0; i < grade.sides.length; i++) images.push(await renderSideImages(sides[i].maps, sides[i].frame, grade.sides[i]));
+  const createdAt = meta.createdAt ?? new Date().toISOString();
+  return { json: { ...gradeJson(grade), title: meta.title, createdAt }, html: renderReportHtml(grade, images, { title: meta.title, createdAt }), images };
+}
+
+/** The report's files by name (report.json, report.html, <side>-albedo-overlay.png, …, <side>-defect-N.png). */
+export function reportFiles(r: GradeReport, grade: CardGrade): { name: string; mediaType: string; bytes: Buffer }[] {
+  const out: { name: string; mediaType: string; bytes: Buffer }[] = [
+    { name: 'report.json', mediaType: 'application/json', bytes: Buffer.from(`${JSON.stringify(r.json, null, 2)}\n`) },
+    { name: 'report.html', mediaType: 'text/html', bytes: Buffer.from(r.html) },
+  ];
+  grade.sides.forEach((s, i) => {
+    const im = r.images[i];
+    out.push({ name: `${s.side}-albedo-overlay.png`, mediaType: 'image/png', bytes: im.albedoOverlay });
+    out.push({ name: `${s.side}-shaded-relief.png`, mediaType: 'image/png', bytes: im.shadedRelief });
+    out.push({ name: `${s.side}-normals.png`, mediaType: 'image/png', bytes: im.normalMap });
+    im.crops.forEach((c, k) => out.push({ name: `${s.side}-defect-${k + 1}.png`, mediaType: 'image/png', bytes: c }));
+  });
+  return out;
+}
