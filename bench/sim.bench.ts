@@ -2,12 +2,12 @@
 // full 12 MP sensor (3000×4096) on 2 render workers. Quick mode measures 3 MP (1500×2048).
 import type { BenchResult, BenchSuite } from './bench.ts';
 import { medianMs } from './bench.ts';
-import { loadBoothGeometry, withCameraSize } from '../src/sim/geometry/booth-geometry.ts';
+import { loadBoothGeometry, withCameraSize } from '../src/geometry/booth-geometry.ts';
 import { SceneRenderer } from '../src/sim/render/scene-renderer.ts';
 import { buildScene } from '../src/sim/scenes/build-scene.ts';
-import { loadSceneConfig } from '../src/sim/scenes/scene-config.ts';
+import { loadSceneConfig } from '../src/geometry/targets.ts';
 import type { Scene } from '../src/sim/scenes/scene.ts';
-import { SimulatedCamera } from '../src/hardware/camera/simulated-camera.ts';
+import { SimulatedCamera } from '../src/sim/camera/simulated-camera.ts';
 import type { RigPinEvent, RigPinSource } from '../src/hardware/rig/pins.ts';
 import { loadavg } from 'node:os';
 

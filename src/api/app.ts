@@ -6,7 +6,7 @@ import type { ApiServices } from './services.ts';
 import { registerAuth } from './auth.ts';
 import { registerErrorHandling } from './error-handler.ts';
 import { deviceStatusSchema, errorSchema } from './schemas.ts';
-import { boothStatusSchema } from '../daemon/status.ts';
+import { boothStatusSchema } from './status.ts';
 import { healthRoutes } from './routes/health.ts';
 import { statusRoutes } from './routes/status.ts';
 import { tokenRoutes } from './routes/tokens.ts';

@@ -2,7 +2,7 @@ import type { EventBus } from '../core/events.ts';
 import type { TokenRepository, TokenRecord, Role } from '../storage/tokens.ts';
 import type { AuditLog } from '../storage/audit-log.ts';
 import type { OperatorRepository, SessionRepository } from '../storage/operators.ts';
-import type { BoothStatus } from '../daemon/status.ts';
+import type { BoothStatus } from './status.ts';
 
 /** What routes may use. Routes never touch hardware or SQL directly: they call these. */
 export interface ApiServices {

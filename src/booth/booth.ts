@@ -1,7 +1,16 @@
 import type { Camera } from '../hardware/camera/camera.ts';
-import type { RigDriver } from '../hardware/rig/driver.ts';
-import type { Intrinsics } from '../calibration/mirror-sphere.ts';
+import type { Rig } from '../hardware/rig/rig.ts';
+import type { Intrinsics } from '../geometry/intrinsics.ts';
 import type { SimulatedBooth } from './simulated-booth.ts';
+
+/** The card stock the booth is set up for (settings `booth.card`), mm. */
+export interface BoothCard {
+  widthMm: number;
+  heightMm: number;
+  cornerRadiusMm: number;
+  /** The card's top surface is this far above the tray: where the scan evaluates the LED light field. */
+  thicknessMm: number;
+}
 
 /**
  * A booth as the capture, calibration and scan code see it: the LED rig, the camera wired to the rig's
@@ -10,13 +19,15 @@ import type { SimulatedBooth } from './simulated-booth.ts';
  */
 export interface Booth {
   readonly kind: 'simulated' | 'real';
-  readonly rig: RigDriver;
+  readonly rig: Rig;
   readonly camera: Camera;
   /** Nominal pinhole intrinsics (px, pixel centres at +0.5) from the lens and sensor datasheet. */
   readonly intrinsics: Intrinsics;
   /** Frame size the camera delivers, px. */
   readonly widthPx: number;
   readonly heightPx: number;
+  /** The configured card stock: what scan segments, rectifies and lights for. */
+  readonly card: BoothCard;
   readonly sim: SimulatedBooth | undefined;
   /** Start the rig and open the camera; resolves when both are ready. */
   start(): Promise<void>;

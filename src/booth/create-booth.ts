@@ -1,6 +1,6 @@
 import { createError } from '../core/errors.ts';
 import type { Settings } from '../config/schema.ts';
-import type { Booth } from './booth.ts';
+import type { Booth, BoothCard } from './booth.ts';
 import { createSimulatedBooth } from './simulated-booth.ts';
 
 /** Camera size the simulated booth renders at unless told otherwise (same field of view as 3000×4096). */
@@ -11,6 +11,12 @@ export function parseSize(text: string): { widthPx: number; heightPx: number } {
   const m = /^(\d{2,5})x(\d{2,5})$/.exec(text);
   if (!m) throw createError('GB_USAGE', `--size: expected WIDTHxHEIGHT in px (e.g. 750x1024), got "${text}"`);
   return { widthPx: Number(m[1]), heightPx: Number(m[2]) };
+}
+
+/** The card stock of the settings (`booth.card`, snake_case mm keys) as the booth carries it. */
+export function boothCardFromSettings(settings: Settings): BoothCard {
+  const c = settings.booth.card;
+  return { widthMm: c.width_mm, heightMm: c.height_mm, cornerRadiusMm: c.corner_radius_mm, thicknessMm: c.thickness_mm };
 }
 
 export interface CreateBoothOptions {
@@ -37,6 +43,7 @@ export async function createBooth(settings: Settings, options: CreateBoothOption
     ...size,
     log: options.log,
     hostTimeoutMs: rig.host_timeout_ms,
+    card: boothCardFromSettings(settings),
     // The technician spreads the mirror-sphere placements over the tray (the triangulation baseline).
     sceneConfig: (c) => {
       c.chromeSphere.placement.maxShiftMm = Math.max(c.chromeSphere.placement.maxShiftMm, 22);

@@ -1,17 +1,19 @@
 import type { Camera } from '../hardware/camera/camera.ts';
-import type { RigDriver } from '../hardware/rig/driver.ts';
-import type { Intrinsics } from '../calibration/mirror-sphere.ts';
-import type { Booth } from './booth.ts';
+import type { Rig } from '../hardware/rig/rig.ts';
+import type { Intrinsics } from '../geometry/intrinsics.ts';
+import type { Booth, BoothCard } from './booth.ts';
 
 export interface HardwareBoothParts {
-  /** Driver on the rig's serial port (e.g. serialPortFactory('/dev/serial/by-id/…')). */
-  rig: RigDriver;
+  /** The rig, e.g. a RigDriver on serialPortFactory('/dev/serial/by-id/…'). */
+  rig: Rig;
   /** The camera, its trigger input wired to the rig's trigger output. */
   camera: Camera;
   /** Lens/sensor intrinsics from the camera file (calibration/camera-file.ts readIntrinsicsFile). */
   intrinsics: Intrinsics;
   widthPx: number;
   heightPx: number;
+  /** The card stock from settings (`booth.card`). */
+  card: BoothCard;
 }
 
 /**
@@ -29,6 +31,7 @@ export function createHardwareBooth(parts: HardwareBoothParts): Booth {
     intrinsics: parts.intrinsics,
     widthPx: parts.widthPx,
     heightPx: parts.heightPx,
+    card: parts.card,
     sim: undefined,
     async start() {
       if (started) return;

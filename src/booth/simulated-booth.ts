@@ -1,16 +1,16 @@
-import { SimulatedCamera } from '../hardware/camera/simulated-camera.ts';
+import { SimulatedCamera } from '../sim/camera/simulated-camera.ts';
 import { RigDriver } from '../hardware/rig/driver.ts';
-import type { Intrinsics } from '../calibration/mirror-sphere.ts';
-import type { BoothGeometry } from '../sim/geometry/booth-geometry.ts';
-import { loadBoothGeometry, withCameraSize } from '../sim/geometry/booth-geometry.ts';
-import { pinholeFromSpec, type PinholeCamera } from '../sim/geometry/camera-model.ts';
+import type { Intrinsics } from '../geometry/intrinsics.ts';
+import type { BoothGeometry } from '../geometry/booth-geometry.ts';
+import { loadBoothGeometry, withCameraSize } from '../geometry/booth-geometry.ts';
+import { pinholeFromSpec, type PinholeCamera } from '../geometry/camera-model.ts';
 import { SceneRenderer } from '../sim/render/scene-renderer.ts';
 import { buildScene, type SceneTruth } from '../sim/scenes/build-scene.ts';
 import type { CardSide } from '../sim/scenes/card.ts';
 import type { SceneKind } from '../sim/scenes/scene.ts';
-import { loadSceneConfig, type SceneConfig } from '../sim/scenes/scene-config.ts';
+import { loadSceneConfig, type SceneConfig } from '../geometry/targets.ts';
 import { SIMULATED_INTER_BYTE_TIMEOUT_MS, SimulatedRig } from '../sim/rig/simulated-rig.ts';
-import type { Booth } from './booth.ts';
+import type { Booth, BoothCard } from './booth.ts';
 
 /** What one placement on the simulated tray put there. */
 export interface Placement {
@@ -72,6 +72,11 @@ export interface SimulatedBoothOptions {
   hostTimeoutMs?: number;
   /** Booth geometry tweaks (e.g. a lens with radial distortion), applied after the size. */
   adjustGeometry?: (geometry: BoothGeometry) => BoothGeometry;
+  /**
+   * The card stock the booth is set up for (settings `booth.card`): the simulated cards are made to it.
+   * Default: the card of calibration/sim-targets.json.
+   */
+  card?: BoothCard;
   /** Scene config tweaks (e.g. how far the technician moves the mirror sphere between placements). */
   sceneConfig?: (config: SceneConfig) => void;
 }
@@ -87,7 +92,7 @@ export async function createSimulatedBooth(options: SimulatedBoothOptions = {}):
     geometry = withCameraSize(geometry, options.widthPx ?? geometry.camera.widthPx, options.heightPx ?? geometry.camera.heightPx);
   }
   if (options.adjustGeometry) geometry = options.adjustGeometry(geometry);
-  const config = await loadSceneConfig();
+  const config = await loadSceneConfig(undefined, options.card ?? {});
   options.sceneConfig?.(config);
   const rigSim = new SimulatedRig({ log: options.log });
   const renderer = new SceneRenderer({ geometry, threads: options.threads ?? 2 });
@@ -115,6 +120,7 @@ export async function createSimulatedBooth(options: SimulatedBoothOptions = {}):
     intrinsics,
     widthPx: geometry.camera.widthPx,
     heightPx: geometry.camera.heightPx,
+    card: { widthMm: config.card.widthMm, heightMm: config.card.heightMm, cornerRadiusMm: config.card.cornerRadiusMm, thicknessMm: config.card.thicknessMm },
     sim,
     async start() {
       if (started) return;

@@ -1,33 +1,21 @@
 import { createError } from '../core/errors.ts';
 import { solve3, type Circle } from './circle-fit.ts';
+import { cameraToViewAxes, pixelRay, type Intrinsics, type Vec3 } from '../geometry/intrinsics.ts';
 
 // Camera frame here: the OpenCV convention — x right, y down, z forward (into the scene), millimetres,
 // origin at the pinhole. Pixel coordinates: x right, y down, with the top-left image corner at (0, 0)
 // (pixel centres at +0.5), the same as the fits in sphere-image.ts and the simulator's camera model.
 
-export type Vec3 = [number, number, number];
-
-/** Pinhole intrinsics in pixels; `toNormalized` overrides the plain model (e.g. to undo lens distortion). */
-export interface Intrinsics {
-  fxPx: number;
-  fyPx: number;
-  cxPx: number;
-  cyPx: number;
-  /** Undistorted normalised image coordinates (x/z, y/z) of a pixel position. */
-  toNormalized?: (xPx: number, yPx: number) => [number, number];
-}
+// The camera model lives in geometry/ (the booth and capture I/O use it too); calibration code keeps
+// importing it from here alongside the sphere fits.
+export type { Intrinsics, Vec3 };
+export { cameraToViewAxes, pixelRay };
 
 const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 const unit = (v: Vec3): Vec3 => {
   const n = Math.hypot(v[0], v[1], v[2]);
   return [v[0] / n, v[1] / n, v[2] / n];
 };
-
-/** Unit camera-frame ray through a pixel position. */
-export function pixelRay(k: Intrinsics, xPx: number, yPx: number): Vec3 {
-  const [x, y] = k.toNormalized ? k.toNormalized(xPx, yPx) : [(xPx - k.cxPx) / k.fxPx, (yPx - k.cyPx) / k.fyPx];
-  return unit([x, y, 1]);
-}
 
 /** A sphere located in the camera frame, with the quality of the outline that located it. */
 export interface SphereLocation {
@@ -138,11 +126,6 @@ export function reflectOffSphere(k: Intrinsics, xPx: number, yPx: number, centre
   // Distance from the centre to the ray, minus the radius: how far outside the rim the ray passed.
   const missMm = disc >= 0 ? 0 : Math.sqrt(dot(centreMm, centreMm) - b * b) - radiusMm;
   return { pointMm: p, normal: nrm, reflected, missMm };
-}
-
-/** Camera-frame (x right, y down, z forward) vector in the interchange axes (x right, y up, z to camera). */
-export function cameraToViewAxes(v: Vec3): Vec3 {
-  return [v[0], -v[1], -v[2]];
 }
 
 /** Pixel position (px) of a camera-frame point; inverts `toNormalized` by Newton steps when it is given. */

@@ -4,7 +4,7 @@ import type { Circle } from './circle-fit.ts';
 
 // Image coordinates in this module: x right, y down, in pixels, with the top-left corner of the image at
 // (0, 0) — so pixel (i, j) has its centre at (i + 0.5, j + 0.5). That is the simulator's camera model
-// convention (src/sim/geometry/camera-model.ts), so fitted positions go straight into a pinhole model.
+// convention (src/geometry/camera-model.ts), so fitted positions go straight into a pinhole model.
 
 /** Channel mean of a raster as floats in 0..1 (divides by the bit depth's full scale). */
 export function toLuminance(image: RasterImage): FloatImage {

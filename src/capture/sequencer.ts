@@ -1,14 +1,14 @@
 import { createError, isGradeboothError, type GradeboothError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 import type { Camera, CameraFrame, PixelFormat } from '../hardware/camera/camera.ts';
-import type { RigDriver } from '../hardware/rig/driver.ts';
+import type { Rig } from '../hardware/rig/rig.ts';
 import type { SequenceStep, StepDoneEvent } from '../hardware/rig/codecs.ts';
 import { Fault, faultNames } from '../hardware/rig/messages.ts';
 import { checkExposure, defaultExposureLimits, exposureStats, fullScaleDn, type ExposureIssue, type ExposureLimits, type ExposureStats } from './exposure.ts';
 
 /** What the sequencer drives: the rig and the camera wired to its trigger output. */
 export interface CaptureHardware {
-  rig: RigDriver;
+  rig: Rig;
   camera: Camera;
 }
 
@@ -314,7 +314,7 @@ function assembleSide(plan: CapturePlan, frames: readonly CameraFrame[], events:
  * are the host's own and are cleared, since the host is demonstrably back. Safety faults (on-time,
  * temperature, thermistor) are not: the capture refuses with their names.
  */
-async function clearLeftoverFaults(rig: RigDriver): Promise<void> {
+async function clearLeftoverFaults(rig: Rig): Promise<void> {
   const status = await rig.status();
   if (status.faults === 0) return;
   const safety = status.faults & (Fault.ON_TIME | Fault.OVER_TEMP | Fault.THERMISTOR);

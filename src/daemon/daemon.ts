@@ -12,7 +12,7 @@ import { OperatorRepository, SessionRepository } from '../storage/operators.ts';
 import { dataDirLayout } from '../storage/data-dir.ts';
 import { buildApp } from '../api/app.ts';
 import type { ManagedDevice } from '../hardware/device.ts';
-import type { BoothStatus } from './status.ts';
+import type { BoothStatus } from '../api/status.ts';
 import { SdNotifier } from './sd-notify.ts';
 import { ControlSocket, type ControlHandler } from './control-socket.ts';
 

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { createError } from '../core/errors.ts';
 import type { FloatImage } from '../imaging/image.ts';
 import type { NearFieldRig } from '../vision/lights.ts';
-import type { CameraSpec, Vec3 } from '../sim/geometry/booth-geometry.ts';
-import { pinholeFromSpec, pixelRay } from '../sim/geometry/camera-model.ts';
-import { cameraToViewAxes } from '../calibration/mirror-sphere.ts';
+import type { CameraSpec, Vec3 } from '../geometry/booth-geometry.ts';
+import { pinholeFromSpec, pixelRay } from '../geometry/camera-model.ts';
+import { cameraToViewAxes } from '../geometry/intrinsics.ts';
 import { worldToCamera } from '../calibration/led-positions.ts';
 
 // The near-field geometry that a capture folder written by `gradebooth sim render` (truth.json, format

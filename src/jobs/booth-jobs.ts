@@ -3,7 +3,7 @@ import type { Settings } from '../config/schema.ts';
 import type { EventBus } from '../core/events.ts';
 import { calibrationJobKind } from '../calibration/run/run.ts';
 import { scanCardJobKind, scanJobKind } from '../scan/scan.ts';
-import { loadSceneConfig } from '../sim/scenes/scene-config.ts';
+import { loadSceneConfig } from '../geometry/targets.ts';
 import { BlobRepository } from '../storage/blobs.ts';
 import { CalibrationRepository } from '../storage/calibrations.ts';
 import { CardRepository } from '../storage/cards.ts';

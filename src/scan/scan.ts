@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Booth } from '../booth/booth.ts';
 import { captureSide, type SideCapture } from '../capture/sequencer.ts';
 import { relativeStorePath, storeSideCapture, type StoredFrame } from '../capture/frame-store.ts';
-import { psPlanes, erode } from '../calibration/run/images.ts';
-import { calibratedLights, loadBoothCalibration, type BoothCalibration } from '../calibration/run/model.ts';
+import { psPlanes } from '../capture/ps-planes.ts';
+import { calibratedLights, loadBoothCalibration, type BoothCalibration } from '../calibration/booth-calibration.ts';
 import { scanProcedures } from '../calibration/procedures.ts';
 import { createError } from '../core/errors.ts';
+import { erode } from '../imaging/masks.ts';
 import { encodePfm } from '../imaging/pfm.ts';
 import { encodeNormalsPng, encodeScaledPng } from '../io/photometric-folder.ts';
 import type { JobContext, JobKindDefinition, Stage } from '../jobs/stage.ts';
@@ -18,7 +19,7 @@ import type { ScanRepository } from '../storage/scans.ts';
 import { normalError } from '../vision/ps.ts';
 import { warpToCanonicalAsync } from '../vision/rectify.ts';
 import { reconstructSide, type SideResult } from '../vision/side.ts';
-import { validateBarcode } from './barcode.ts';
+import { validateBarcode } from '../core/barcode.ts';
 
 /** What scan jobs use: the booth the daemon (or the CLI) built, storage and the card's settings. */
 export interface ScanServices {

@@ -6,7 +6,7 @@ import { openDatabase, type Db } from '../../src/storage/database.ts';
 import { TokenRepository } from '../../src/storage/tokens.ts';
 import { AuditLog } from '../../src/storage/audit-log.ts';
 import { OperatorRepository, SessionRepository } from '../../src/storage/operators.ts';
-import type { BoothStatus } from '../../src/daemon/status.ts';
+import type { BoothStatus } from '../../src/api/status.ts';
 
 export interface TestApi {
   app: FastifyInstance;

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './cli-run.ts';
-import { validateBarcode } from '../../src/scan/barcode.ts';
+import { validateBarcode } from '../../src/core/barcode.ts';
 import { openDatabase } from '../../src/storage/database.ts';
 import { dataDirLayout } from '../../src/storage/data-dir.ts';
 

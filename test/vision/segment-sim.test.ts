@@ -6,8 +6,8 @@ import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.ts';
 import { readPhotometricFolder } from '../../src/io/photometric-folder.ts';
 import { writeSimCapture } from '../../src/sim/export/sim-capture.ts';
-import { loadBoothGeometry, withCameraSize } from '../../src/sim/geometry/booth-geometry.ts';
-import { loadSceneConfig } from '../../src/sim/scenes/scene-config.ts';
+import { loadBoothGeometry, withCameraSize } from '../../src/geometry/booth-geometry.ts';
+import { loadSceneConfig } from '../../src/geometry/targets.ts';
 import { segmentCard, type CardOutline } from '../../src/vision/segment.ts';
 
 // Card corners on the booth simulator's near-field renders at its default size (1500×2048, ~49 µm/px),

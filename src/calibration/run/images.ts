@@ -17,19 +17,6 @@ export function linearImages(capture: SideCapture): FloatImage[] {
   });
 }
 
-/** Dark-subtracted planes for photometric stereo: saturated readings are set to full scale (PS drops them). */
-export function psPlanes(capture: SideCapture): { planes: Float32Array[]; saturation: number } {
-  const dark = capture.dark.data;
-  const fs = capture.fullScaleDn;
-  const planes = capture.frames.map((f) => {
-    const d = f.data;
-    const out = new Float32Array(d.length);
-    for (let i = 0; i < out.length; i++) out[i] = d[i] >= fs ? fs : d[i] - dark[i];
-    return out;
-  });
-  return { planes, saturation: fs };
-}
-
 /** Per-pixel median over images (lower median for an even count). */
 export function medianImage(images: readonly FloatImage[]): FloatImage {
   const { width, height } = images[0];
@@ -114,20 +101,4 @@ export function largestFilledComponent(mask: Uint8Array, width: number, height: 
   }
   for (let i = 0; i < keep.length; i++) if (!keep[i] && !outside.has(bl[i])) keep[i] = 1;
   return keep;
-}
-
-/** Erode a mask by r pixels (square structuring element). */
-export function erode(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
-  let cur = mask;
-  for (let pass = 0; pass < r; pass++) {
-    const next = new Uint8Array(cur.length);
-    for (let y = 1; y < height - 1; y++) {
-      for (let x = 1; x < width - 1; x++) {
-        const i = y * width + x;
-        next[i] = cur[i] && cur[i - 1] && cur[i + 1] && cur[i - width] && cur[i + width] ? 1 : 0;
-      }
-    }
-    cur = next;
-  }
-  return cur;
 }

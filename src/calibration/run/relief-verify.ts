@@ -1,6 +1,6 @@
 import type { Intrinsics } from '../mirror-sphere.ts';
-import type { SceneConfig } from '../../sim/scenes/scene-config.ts';
-import { reliefHeightMm } from '../../sim/scenes/targets.ts';
+import type { SceneConfig } from '../../geometry/targets.ts';
+import { reliefHeightMm } from '../../geometry/targets.ts';
 import { angleDeg } from '../../vision/ps.ts';
 import { cameraToViewAxes } from '../mirror-sphere.ts';
 import { intersectPixel, offsetPlane, type CameraPlane } from './plane.ts';

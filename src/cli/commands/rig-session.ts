@@ -1,6 +1,7 @@
 import { createError } from '../../core/errors.ts';
 import { boolOption, stringOption, type CommandContext, type ParsedArgs } from '../command.ts';
 import { RigDriver } from '../../hardware/rig/driver.ts';
+import type { Rig } from '../../hardware/rig/rig.ts';
 import { serialPortFactory } from '../../hardware/rig/serial-port.ts';
 import { SIMULATED_INTER_BYTE_TIMEOUT_MS, SimulatedRig } from '../../sim/rig/simulated-rig.ts';
 
@@ -17,7 +18,7 @@ export const rigOptionsHelp = `  --port PATH   serial device of the rig (e.g. /d
 
 /** An open rig for one technician command: the driver, and the simulated rig when --sim. */
 export interface RigSession {
-  driver: RigDriver;
+  driver: Rig;
   sim: SimulatedRig | undefined;
   close(): Promise<void>;
 }

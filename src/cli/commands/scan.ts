@@ -2,7 +2,7 @@ import { boolOption, intOption, printJson, stringOption, type Command, type Comm
 import { settingsFromArgs, settingsOptions, settingsOptionsHelp } from './common-options.ts';
 import { startProgress } from '../progress.ts';
 import { DEFAULT_SIM_SIZE, parseSize } from '../../booth/create-booth.ts';
-import { validateBarcode } from '../../scan/barcode.ts';
+import { validateBarcode } from '../../core/barcode.ts';
 import type { SideResultSummary } from '../../scan/scan.ts';
 import { createError } from '../../core/errors.ts';
 import { scanProcedures } from '../../calibration/procedures.ts';

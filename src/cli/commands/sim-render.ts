@@ -4,8 +4,8 @@ import { writeSimCapture } from '../../sim/export/sim-capture.ts';
 import { sceneKinds, type SceneKind } from '../../sim/scenes/scene.ts';
 import { boolOption, intOption, printJson, stringOption, type Command, requiredStringOption } from '../command.ts';
 import { loadSettings } from '../../config/load.ts';
-import { loadBoothGeometry, withCameraSize, type BoothGeometry } from '../../sim/geometry/booth-geometry.ts';
-import { loadSceneConfig, type SceneConfig } from '../../sim/scenes/scene-config.ts';
+import { loadBoothGeometry, withCameraSize, type BoothGeometry } from '../../geometry/booth-geometry.ts';
+import { loadSceneConfig, type SceneConfig } from '../../geometry/targets.ts';
 import type { CommandContext, ParsedArgs } from '../command.ts';
 
 /** Default output size of `sim render`/`sim dataset`: half the 3000×4096 sensor each way (≈ 50 µm/px). */

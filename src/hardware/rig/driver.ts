@@ -24,26 +24,14 @@ import {
 import { CHANNELS, Cmd, Fault, GEOMETRY_CHUNK_BYTES, PROTOCOL_VERSION, STEPS_PER_LOAD, encodeSerial, faultNames, packLevels } from './messages.ts';
 import { RigLink, newCounters, type RigCounters, type RigPortFactory } from './link.ts';
 import { RtoEstimator } from './rto.ts';
+import type { Rig, RigHealth, RigState } from './rig.ts';
 import { SequenceRun } from './sequence-run.ts';
 
 /** Firmware defaults (PROTOCOL.md); the driver applies its config at every (re)connect. */
 export const DEFAULT_RIG_CONFIG: RigConfig = { hostTimeoutMs: 1500, maxOnMs: 5000, tempLimitC: 70 };
 
-export type RigState = 'stopped' | 'connecting' | 'connected' | 'disconnected' | 'fault';
-
-/** What `health()` and status listeners get. */
-export interface RigHealth {
-  state: RigState;
-  lastError: { code: string; message: string } | undefined;
-  identity: RigIdentity | undefined;
-  /** Latched fault bits as last reported, with their names. */
-  faults: number;
-  faultNames: string[];
-  counters: RigCounters;
-  /** Current retransmission timeout and smoothed round trip, ms. */
-  rtoMs: number;
-  srttMs: number | undefined;
-}
+// Health types are part of the port (rig.ts); re-exported for the driver's existing callers.
+export type { RigHealth, RigState } from './rig.ts';
 
 export interface RigDriverOptions {
   /** Opens a fresh, open port to the rig (real tty or simulated pty). */
@@ -73,7 +61,7 @@ const BLOCKING_FAULTS = Fault.HOST_TIMEOUT | Fault.ON_TIME | Fault.OVER_TEMP | F
  * applies the config, keeps the link alive, and reconnects with exponential backoff after an unplug or
  * a dead link; re-identifies and re-applies config and the loaded sequence after a firmware reset.
  */
-export class RigDriver {
+export class RigDriver implements Rig {
   private readonly options: RigDriverOptions;
   private config: RigConfig = { ...DEFAULT_RIG_CONFIG };
   private readonly counters: RigCounters = newCounters();

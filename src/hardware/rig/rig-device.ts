@@ -1,6 +1,6 @@
 import type { EventBus } from '../../core/events.ts';
 import type { DeviceState, DeviceStatus, ManagedDevice } from '../device.ts';
-import type { RigDriver } from './driver.ts';
+import type { Rig } from './rig.ts';
 import { publishRigStatus } from './status-bridge.ts';
 
 /** Something that must run before the driver connects and stop after it (the simulated rig). */
@@ -12,7 +12,7 @@ export interface RigBackend {
 export interface RigDeviceOptions {
   /** What is configured: 'simulated' or 'serial'. */
   kind: string;
-  driver: RigDriver;
+  driver: Rig;
   /** Health changes are published here as 'hardware.status'. */
   bus?: EventBus;
   backend?: RigBackend;
@@ -32,7 +32,7 @@ export class RigDevice implements ManagedDevice {
   }
 
   /** The driver, for the capture sequencer and technician routes. */
-  get driver(): RigDriver {
+  get driver(): Rig {
     return this.options.driver;
   }
 

@@ -1,5 +1,5 @@
 import type { SeqDoneEvent, SequenceStep, StepDoneEvent } from './codecs.ts';
-import type { RigDriver } from './driver.ts';
+import type { Rig } from './rig.ts';
 import { CHANNELS } from './messages.ts';
 
 /** Timing asked of each step of the technician's sequence test. */
@@ -39,7 +39,7 @@ export interface SequenceTestResult {
 }
 
 /** Load `steps`, run them, and collect the firmware's per-step timing (throws the driver's coded errors). */
-export async function runSequenceTest(driver: RigDriver, steps: readonly SequenceStep[], onStep?: (step: SequenceTestStep) => void): Promise<SequenceTestResult> {
+export async function runSequenceTest(driver: Rig, steps: readonly SequenceStep[], onStep?: (step: SequenceTestStep) => void): Promise<SequenceTestResult> {
   await driver.loadSequence(steps);
   let startUs = 0;
   const out: SequenceTestStep[] = [];

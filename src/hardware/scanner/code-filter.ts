@@ -1,5 +1,5 @@
 import { createError, type GradeboothError } from '../../core/errors.ts';
-import { validateBarcode } from '../../scan/barcode.ts';
+import { validateBarcode } from '../../core/barcode.ts';
 import type { DecodedCode } from './decoded-code.ts';
 
 export interface CodeRules {

@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodePng } from '../../imaging/png.ts';
 import { encodePfm } from '../../imaging/pfm.ts';
-import type { Vec3 } from '../geometry/booth-geometry.ts';
-import type { PinholeCamera } from '../geometry/camera-model.ts';
+import type { Vec3 } from '../../geometry/booth-geometry.ts';
+import type { PinholeCamera } from '../../geometry/camera-model.ts';
 import type { SceneRenderer } from '../render/scene-renderer.ts';
 import type { GroundTruthBuffers } from '../render/shading-kernel.ts';
 

@@ -1,12 +1,12 @@
 
-import type { BoothGeometry } from '../geometry/booth-geometry.ts';
-import { projectPoint } from '../geometry/camera-model.ts';
+import type { BoothGeometry } from '../../geometry/booth-geometry.ts';
+import { projectPoint } from '../../geometry/camera-model.ts';
 import { SceneRenderer } from '../render/scene-renderer.ts';
 import { buildScene, mapPitchMmFor, type SceneTruth } from '../scenes/build-scene.ts';
 import { cardCentering, cardCornersMm, type CardSide } from '../scenes/card.ts';
 import type { SceneKind } from '../scenes/scene.ts';
-import type { SceneConfig } from '../scenes/scene-config.ts';
-import { dotCenterMm } from '../scenes/targets.ts';
+import type { SceneConfig } from '../../geometry/targets.ts';
+import { dotCenterMm } from '../../geometry/targets.ts';
 import { writeCaptureFolder } from './capture-writer.ts';
 
 export interface SimCaptureOptions {

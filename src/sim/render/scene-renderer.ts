@@ -1,6 +1,6 @@
 import { createError } from '../../core/errors.ts';
-import type { BoothGeometry, Vec3 } from '../geometry/booth-geometry.ts';
-import { pinholeFromSpec, type PinholeCamera } from '../geometry/camera-model.ts';
+import type { BoothGeometry, Vec3 } from '../../geometry/booth-geometry.ts';
+import { pinholeFromSpec, type PinholeCamera } from '../../geometry/camera-model.ts';
 import type { Scene } from '../scenes/scene.ts';
 import { sharedFloat32 } from '../scenes/surface-maps.ts';
 import { ARENA_HEADER_BYTES, arenaFloat32, createSensorArena, type SensorArena, type SensorModel } from './sensor-kernel.ts';

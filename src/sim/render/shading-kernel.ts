@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { PinholeCamera } from '../geometry/camera-model.ts';
-import type { MaterialSpec } from '../geometry/booth-geometry.ts';
+import type { PinholeCamera } from '../../geometry/camera-model.ts';
+import type { MaterialSpec } from '../../geometry/booth-geometry.ts';
 import type { SurfaceMaps } from '../scenes/surface-maps.ts';
 
 /**

@@ -3,7 +3,7 @@ import { createError } from '../../core/errors.ts';
 import { shadeRows, type ShadingJob } from './shading-kernel.ts';
 import { synthesizeRows, type SynthesisJob } from './sensor-kernel.ts';
 import type { WorkerReply, WorkerRequest } from './render-worker.ts';
-import { workerBootstrap } from './worker-bootstrap.ts';
+import { workerBootstrap } from '../../core/worker-bootstrap.ts';
 
 interface Pending {
   resolve: () => void;

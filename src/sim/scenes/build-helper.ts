@@ -1,6 +1,6 @@
 import { isMainThread, Worker } from 'node:worker_threads';
 import { createError } from '../../core/errors.ts';
-import { workerBootstrap } from '../render/worker-bootstrap.ts';
+import { workerBootstrap } from '../../core/worker-bootstrap.ts';
 
 // A second thread for the card build's row loops. buildScene() stays synchronous (its callers get the scene
 // back at once): the calling thread posts the lower half of a pass's rows to the helper, runs the upper half

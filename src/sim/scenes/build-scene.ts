@@ -1,8 +1,8 @@
-import type { BoothGeometry } from '../geometry/booth-geometry.ts';
-import { footprintUmAtCentre, pinholeFromSpec } from '../geometry/camera-model.ts';
+import type { BoothGeometry } from '../../geometry/booth-geometry.ts';
+import { footprintUmAtCentre, pinholeFromSpec } from '../../geometry/camera-model.ts';
 import { buildCardScene, type CardSide, type CardTruth } from './card.ts';
 import type { Scene, SceneKind } from './scene.ts';
-import type { SceneConfig } from './scene-config.ts';
+import type { SceneConfig } from '../../geometry/targets.ts';
 import { buildTargetScene, type TargetTruth } from './targets.ts';
 
 export interface BuildSceneOptions {

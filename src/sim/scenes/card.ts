@@ -1,5 +1,5 @@
 import { hashSeed, SeededRandom } from '../random.ts';
-import type { MaterialSpec } from '../geometry/booth-geometry.ts';
+import type { MaterialSpec } from '../../geometry/booth-geometry.ts';
 import { paintCardFace, paintFoil, type FoilTruth, type PrintFrame } from './artwork.ts';
 import {
   stampCornerWear,
@@ -13,7 +13,7 @@ import {
   type DefectTruth,
 } from './defects.ts';
 import type { PlacementMm, Scene } from './scene.ts';
-import type { CardSpec } from './scene-config.ts';
+import type { CardSpec } from '../../geometry/targets.ts';
 import { allocateSurfaceMaps } from './surface-maps.ts';
 import { fillCardOutline, finishCardSurface, type CardOutlineShape } from './card-outline.ts';
 

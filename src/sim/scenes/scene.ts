@@ -1,4 +1,4 @@
-import type { MaterialSpec, Vec3 } from '../geometry/booth-geometry.ts';
+import type { MaterialSpec, Vec3 } from '../../geometry/booth-geometry.ts';
 import type { SurfaceMaps } from './surface-maps.ts';
 
 /** Where an object lies on the tray: its centre (mm, tray frame) and its rotation about z (degrees, CCW). */

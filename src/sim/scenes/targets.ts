@@ -1,8 +1,8 @@
-import type { MaterialSpec } from '../geometry/booth-geometry.ts';
+import type { MaterialSpec } from '../../geometry/booth-geometry.ts';
+import { dotCenterMm, dotGridLayout, reliefHeightMm, type PlateSpec, type SceneConfig } from '../../geometry/targets.ts';
 import { hashSeed, SeededRandom } from '../random.ts';
 import { seededPlacement } from './card.ts';
 import type { PlacementMm, Scene } from './scene.ts';
-import type { PlateSpec, SceneConfig } from './scene-config.ts';
 import { allocateSurfaceMaps, finalizeSurface, forEachInBox, type SurfaceMaps } from './surface-maps.ts';
 
 /** Ground truth of a calibration target (what a calibration procedure should recover). */
@@ -42,35 +42,6 @@ function plate(spec: PlateSpec, material: MaterialSpec, pitchMm: number): Surfac
     maps.specularF0[i] = material.specularF0;
   });
   return maps;
-}
-
-/** Dot-grid column/row counts that fit the plate with a one-pitch margin. */
-export function dotGridLayout(spec: SceneConfig['dotGrid']): { columns: number; rows: number } {
-  return { columns: Math.floor(spec.widthMm / spec.pitchMm) - 1, rows: Math.floor(spec.heightMm / spec.pitchMm) - 1 };
-}
-
-/** Object-frame centre (mm) of dot (column, row) of the dot grid; row 0 at the top. */
-export function dotCenterMm(spec: SceneConfig['dotGrid'], column: number, row: number): [number, number] {
-  const { columns, rows } = dotGridLayout(spec);
-  return [(column - (columns - 1) / 2) * spec.pitchMm, ((rows - 1) / 2 - row) * spec.pitchMm];
-}
-
-/** Relief-target height above the plate top (mm) at object-frame (u, v): a sphere cap and three ramps. */
-export function reliefHeightMm(spec: SceneConfig['relief'], u: number, v: number): number {
-  const cap = spec.sphereCap;
-  const R = cap.radiusOfCurvatureMm;
-  const r2 = (u - cap.centerMm[0]) ** 2 + (v - cap.centerMm[1]) ** 2;
-  const capBase2 = 2 * R * cap.capHeightMm - cap.capHeightMm ** 2;
-  if (r2 < capBase2) return Math.sqrt(R * R - r2) - (R - cap.capHeightMm);
-  for (const ramp of spec.ramps) {
-    const du = u - ramp.centerMm[0];
-    const dv = v - ramp.centerMm[1];
-    // Each ramp rises along +v from its lower end, then drops back as a step.
-    if (Math.abs(du) <= ramp.widthMm / 2 && Math.abs(dv) <= ramp.lengthMm / 2) {
-      return (dv + ramp.lengthMm / 2) * Math.tan((ramp.slopeDeg * Math.PI) / 180);
-    }
-  }
-  return 0;
 }
 
 /** Build a calibration-target scene (chrome sphere, white flat, dot grid, relief target, empty tray). */

@@ -3,13 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplayCamera } from '../../../src/hardware/camera/replay-camera.ts';
-import { SimulatedCamera } from '../../../src/hardware/camera/simulated-camera.ts';
+import { SimulatedCamera } from '../../../src/sim/camera/simulated-camera.ts';
 import { encodePng } from '../../../src/imaging/png.ts';
 import { writeFile } from 'node:fs/promises';
-import { loadBoothGeometry, withCameraSize } from '../../../src/sim/geometry/booth-geometry.ts';
+import { loadBoothGeometry, withCameraSize } from '../../../src/geometry/booth-geometry.ts';
 import { SceneRenderer } from '../../../src/sim/render/scene-renderer.ts';
 import { buildScene } from '../../../src/sim/scenes/build-scene.ts';
-import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
+import { loadSceneConfig } from '../../../src/geometry/targets.ts';
 import { cameraContract } from './camera-contract.ts';
 import { ScriptedPinSource } from './test-pin-source.ts';
 

@@ -2,13 +2,13 @@
 // the simulated camera in hardware-trigger mode exposes on each trigger edge with the LEDs the firmware
 // lit, so each frame shows the card under exactly that step's LED.
 import t from 'tap';
-import { SimulatedCamera } from '../../../src/hardware/camera/simulated-camera.ts';
+import { SimulatedCamera } from '../../../src/sim/camera/simulated-camera.ts';
 import type { CameraFrame } from '../../../src/hardware/camera/camera.ts';
 import { oneLedPerStep } from '../../../src/hardware/rig/sequence-test.ts';
-import { loadBoothGeometry, withCameraSize } from '../../../src/sim/geometry/booth-geometry.ts';
+import { loadBoothGeometry, withCameraSize } from '../../../src/geometry/booth-geometry.ts';
 import { SceneRenderer } from '../../../src/sim/render/scene-renderer.ts';
 import { buildScene } from '../../../src/sim/scenes/build-scene.ts';
-import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
+import { loadSceneConfig } from '../../../src/geometry/targets.ts';
 import { startRig, type RigFixture } from '../../sim/rig/rig-fixture.ts';
 
 const geometry = withCameraSize(await loadBoothGeometry(), 120, 164);

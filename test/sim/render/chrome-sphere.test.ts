@@ -1,10 +1,10 @@
 import t from 'tap';
-import type { Vec3 } from '../../../src/sim/geometry/booth-geometry.ts';
-import { loadBoothGeometry, withCameraSize } from '../../../src/sim/geometry/booth-geometry.ts';
-import { projectPoint } from '../../../src/sim/geometry/camera-model.ts';
+import type { Vec3 } from '../../../src/geometry/booth-geometry.ts';
+import { loadBoothGeometry, withCameraSize } from '../../../src/geometry/booth-geometry.ts';
+import { projectPoint } from '../../../src/geometry/camera-model.ts';
 import { SceneRenderer } from '../../../src/sim/render/scene-renderer.ts';
 import { buildScene } from '../../../src/sim/scenes/build-scene.ts';
-import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
+import { loadSceneConfig } from '../../../src/geometry/targets.ts';
 
 const geometry = withCameraSize(await loadBoothGeometry(), 600, 820);
 const config = await loadSceneConfig();

@@ -1,11 +1,11 @@
 import t, { type Test } from 'tap';
 import { existsSync } from 'node:fs';
-import { loadBoothGeometry, withCameraSize } from '../../../src/sim/geometry/booth-geometry.ts';
+import { loadBoothGeometry, withCameraSize } from '../../../src/geometry/booth-geometry.ts';
 import { loadRenderNative, renderAddonPath } from '../../../src/sim/render/native.ts';
 import { SEGMENT_PX, synthesizeRows } from '../../../src/sim/render/sensor-kernel.ts';
 import { SceneRenderer, type ShadingBackend } from '../../../src/sim/render/scene-renderer.ts';
 import { buildScene } from '../../../src/sim/scenes/build-scene.ts';
-import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
+import { loadSceneConfig } from '../../../src/geometry/targets.ts';
 import type { Scene } from '../../../src/sim/scenes/scene.ts';
 
 const geometry = withCameraSize(await loadBoothGeometry(), 300, 410);

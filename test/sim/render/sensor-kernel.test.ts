@@ -2,11 +2,11 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadBoothGeometry, withCameraSize } from '../../../src/sim/geometry/booth-geometry.ts';
+import { loadBoothGeometry, withCameraSize } from '../../../src/geometry/booth-geometry.ts';
 import { SceneRenderer } from '../../../src/sim/render/scene-renderer.ts';
 import { ARENA_HEADER_BYTES, arenaFloat32, createSensorArena, loadSensorWasm, SEGMENT_PX, synthesizeRows, type SynthesisJob } from '../../../src/sim/render/sensor-kernel.ts';
 import { buildScene } from '../../../src/sim/scenes/build-scene.ts';
-import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
+import { loadSceneConfig } from '../../../src/geometry/targets.ts';
 
 const sensor = { fullWellE: 10500, readNoiseE: 2.4, blackLevelDn: 64, adcMax: 4095 };
 

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { loadBoothGeometry, withCameraSize } from '../../../src/sim/geometry/booth-geometry.ts';
+import { loadBoothGeometry, withCameraSize } from '../../../src/geometry/booth-geometry.ts';
 import { SceneRenderer } from '../../../src/sim/render/scene-renderer.ts';
 import { buildScene } from '../../../src/sim/scenes/build-scene.ts';
-import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
+import { loadSceneConfig } from '../../../src/geometry/targets.ts';
 
 const geometry = withCameraSize(await loadBoothGeometry(), 300, 410);
 const config = await loadSceneConfig();

@@ -2,11 +2,11 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadBoothGeometry, withCameraSize } from '../../../src/sim/geometry/booth-geometry.ts';
-import { pinholeFromSpec } from '../../../src/sim/geometry/camera-model.ts';
+import { loadBoothGeometry, withCameraSize } from '../../../src/geometry/booth-geometry.ts';
+import { pinholeFromSpec } from '../../../src/geometry/camera-model.ts';
 import { loadWasmKernel, shadeRows, type ShadingLights } from '../../../src/sim/render/shading-kernel.ts';
 import { buildScene } from '../../../src/sim/scenes/build-scene.ts';
-import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
+import { loadSceneConfig } from '../../../src/geometry/targets.ts';
 
 const geometry = withCameraSize(await loadBoothGeometry(), 300, 410);
 const config = await loadSceneConfig();

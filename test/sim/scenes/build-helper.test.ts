@@ -1,8 +1,8 @@
 import t from 'tap';
-import { loadBoothGeometry } from '../../../src/sim/geometry/booth-geometry.ts';
+import { loadBoothGeometry } from '../../../src/geometry/booth-geometry.ts';
 import { buildHelperReady, setBuildHelperEnabled } from '../../../src/sim/scenes/build-helper.ts';
 import { buildCardScene } from '../../../src/sim/scenes/card.ts';
-import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
+import { loadSceneConfig } from '../../../src/geometry/targets.ts';
 import type { SurfaceMaps } from '../../../src/sim/scenes/surface-maps.ts';
 
 const geometry = await loadBoothGeometry();

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { loadBoothGeometry } from '../../../src/sim/geometry/booth-geometry.ts';
+import { loadBoothGeometry } from '../../../src/geometry/booth-geometry.ts';
 import { buildCardScene, cardCentering } from '../../../src/sim/scenes/card.ts';
-import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
+import { loadSceneConfig } from '../../../src/geometry/targets.ts';
 import { mapU, mapV } from '../../../src/sim/scenes/surface-maps.ts';
 
 const geometry = await loadBoothGeometry();

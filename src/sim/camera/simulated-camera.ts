@@ -1,9 +1,9 @@
 import { createError } from '../../core/errors.ts';
 import type { Clock } from '../../core/clock.ts';
-import type { SceneRenderer } from '../../sim/render/scene-renderer.ts';
-import type { RigPinEvent, RigPinSource } from '../rig/pins.ts';
-import type { CameraConfig, CameraInfo } from './camera.ts';
-import { QueuedCamera, type TriggerInfo } from './camera-base.ts';
+import type { SceneRenderer } from '../render/scene-renderer.ts';
+import type { RigPinEvent, RigPinSource } from '../../hardware/rig/pins.ts';
+import type { CameraConfig, CameraInfo } from '../../hardware/camera/camera.ts';
+import { QueuedCamera, type TriggerInfo } from '../../hardware/camera/camera-base.ts';
 
 export interface SimulatedCameraOptions {
   /** Renders the booth's scene; the camera starts and stops it with open()/close(). Set its scene first. */

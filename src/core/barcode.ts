@@ -1,4 +1,4 @@
-import { createError } from '../core/errors.ts';
+import { createError } from './errors.ts';
 
 /** Longest barcode kept (the cards table allows 1..128 characters). */
 export const MAX_BARCODE_LENGTH = 128;

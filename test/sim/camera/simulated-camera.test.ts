@@ -1,11 +1,11 @@
 import t from 'tap';
 import type { GradeboothError } from '../../../src/core/errors.ts';
-import { SimulatedCamera } from '../../../src/hardware/camera/simulated-camera.ts';
-import { loadBoothGeometry, withCameraSize } from '../../../src/sim/geometry/booth-geometry.ts';
+import { SimulatedCamera } from '../../../src/sim/camera/simulated-camera.ts';
+import { loadBoothGeometry, withCameraSize } from '../../../src/geometry/booth-geometry.ts';
 import { SceneRenderer } from '../../../src/sim/render/scene-renderer.ts';
 import { buildScene } from '../../../src/sim/scenes/build-scene.ts';
-import { loadSceneConfig } from '../../../src/sim/scenes/scene-config.ts';
-import { ScriptedPinSource } from './test-pin-source.ts';
+import { loadSceneConfig } from '../../../src/geometry/targets.ts';
+import { ScriptedPinSource } from '../../hardware/camera/test-pin-source.ts';
 
 const geometry = withCameraSize(await loadBoothGeometry(), 150, 205);
 const config = await loadSceneConfig();

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { createError } from '../../core/errors.ts';
+import { createError } from '../core/errors.ts';
 
 /** A 3-vector in millimetres (world frame: tray plane z = 0, x right, y up in the image, z toward the camera). */
 export type Vec3 = [number, number, number];
@@ -63,7 +63,7 @@ export interface BoothGeometry {
 }
 
 /** Path of the simulated booth's geometry file shipped in calibration/. */
-export const defaultGeometryPath = fileURLToPath(new URL('../../../calibration/sim-rig.json', import.meta.url));
+export const defaultGeometryPath = fileURLToPath(new URL('../../calibration/sim-rig.json', import.meta.url));
 
 function fail(path: string, what: string, got: unknown): never {
   throw createError('GB_CONFIG_INVALID', `${path}: expected ${what}, got ${JSON.stringify(got)}`);

@@ -1,11 +1,11 @@
-import { createError } from '../../core/errors.ts';
-import type { FloatImage } from '../../imaging/image.ts';
-import type { CalibrationRepository } from '../../storage/calibrations.ts';
-import { nearFieldLights, type LightField } from '../../vision/lights.ts';
-import { cameraToViewAxes, type Intrinsics, type Vec3 } from '../mirror-sphere.ts';
-import { scanProcedures } from '../procedures.ts';
-import { intersectPixel, offsetPlane, type CameraPlane } from './plane.ts';
-import { withRadialDistortion } from './distortion.ts';
+import { createError } from '../core/errors.ts';
+import type { FloatImage } from '../imaging/image.ts';
+import type { CalibrationRepository } from '../storage/calibrations.ts';
+import { nearFieldLights, type LightField } from '../vision/lights.ts';
+import { cameraToViewAxes, type Intrinsics, type Vec3 } from './mirror-sphere.ts';
+import { scanProcedures } from './procedures.ts';
+import { intersectPixel, offsetPlane, type CameraPlane } from './run/plane.ts';
+import { withRadialDistortion } from './run/distortion.ts';
 
 /**
  * What a scan needs from calibration, gathered from the valid records: the camera model the records were

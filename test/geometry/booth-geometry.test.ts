@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
-import { defaultGeometryPath, loadBoothGeometry, validateGeometry, withCameraSize } from '../../../src/sim/geometry/booth-geometry.ts';
-import { footprintUmAtCentre, pinholeFromSpec, pixelRay, projectPoint } from '../../../src/sim/geometry/camera-model.ts';
+import { defaultGeometryPath, loadBoothGeometry, validateGeometry, withCameraSize } from '../../src/geometry/booth-geometry.ts';
+import { footprintUmAtCentre, pinholeFromSpec, pixelRay, projectPoint } from '../../src/geometry/camera-model.ts';
 
 t.test('the shipped rig: 24 LEDs, 3 rings × 8, 150–300 mm from the card centre, 12 MP at ≤ 25 µm/px', async (t) => {
   const g = await loadBoothGeometry();
