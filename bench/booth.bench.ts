@@ -12,7 +12,7 @@ import { loadSettings } from '../src/config/load.ts';
 import { openDatabase } from '../src/storage/database.ts';
 import { FileStore } from '../src/storage/file-store.ts';
 import { EventBus } from '../src/core/events.ts';
-import { createBoothJobs } from '../src/jobs/booth-jobs.ts';
+import { createBoothJobs } from '../src/booth-jobs.ts';
 
 export const boothBench: BenchSuite = {
   name: 'booth',

@@ -2,7 +2,7 @@ import type { Settings } from '../config/schema.ts';
 import { createBooth } from '../booth/create-booth.ts';
 import { createError, errorCodes, type ErrorCode } from '../core/errors.ts';
 import { EventBus, type BoothEvents } from '../core/events.ts';
-import { createBoothJobs } from '../jobs/booth-jobs.ts';
+import { createBoothJobs } from '../booth-jobs.ts';
 import { openDatabase } from '../storage/database.ts';
 import { dataDirLayout } from '../storage/data-dir.ts';
 import { FileStore } from '../storage/file-store.ts';

@@ -13,7 +13,7 @@ import { ensureSimBuilt } from '../../../src/sim/rig/simulated-rig.ts';
 import { createBooth } from '../../../src/booth/create-booth.ts';
 import { loadSettings } from '../../../src/config/load.ts';
 import { FileStore } from '../../../src/storage/file-store.ts';
-import { createBoothJobs } from '../../../src/jobs/booth-jobs.ts';
+import { createBoothJobs } from '../../../src/booth-jobs.ts';
 import { EventBus } from '../../../src/core/events.ts';
 import type { Camera } from '../../../src/hardware/camera/camera.ts';
 

@@ -1,18 +1,22 @@
-import type { Booth } from '../booth/booth.ts';
-import type { Settings } from '../config/schema.ts';
-import type { EventBus } from '../core/events.ts';
-import { calibrationJobKind } from '../calibration/run/run.ts';
-import { scanCardJobKind, scanJobKind } from '../scan/scan.ts';
-import { loadSceneConfig } from '../geometry/targets.ts';
-import { BlobRepository } from '../storage/blobs.ts';
-import { CalibrationRepository } from '../storage/calibrations.ts';
-import { CardRepository } from '../storage/cards.ts';
-import type { Db } from '../storage/database.ts';
-import type { FileStore } from '../storage/file-store.ts';
-import { FrameRepository } from '../storage/frames.ts';
-import { JobRepository } from '../storage/jobs.ts';
-import { ScanRepository } from '../storage/scans.ts';
-import { JobRunner } from './runner.ts';
+// Composition of the booth's job kinds (calibration, scan) over one data directory's repositories. It sits
+// beside main.ts, outside jobs/: calibration and scan import the stage contract from jobs/, so jobs/ must
+// not import them back (test/architecture/folder-cycles.test.ts).
+
+import type { Booth } from './booth/booth.ts';
+import type { Settings } from './config/schema.ts';
+import type { EventBus } from './core/events.ts';
+import { calibrationJobKind } from './calibration/run/run.ts';
+import { scanCardJobKind, scanJobKind } from './scan/scan.ts';
+import { loadSceneConfig } from './geometry/targets.ts';
+import { BlobRepository } from './storage/blobs.ts';
+import { CalibrationRepository } from './storage/calibrations.ts';
+import { CardRepository } from './storage/cards.ts';
+import type { Db } from './storage/database.ts';
+import type { FileStore } from './storage/file-store.ts';
+import { FrameRepository } from './storage/frames.ts';
+import { JobRepository } from './storage/jobs.ts';
+import { ScanRepository } from './storage/scans.ts';
+import { JobRunner } from './jobs/runner.ts';
 
 /** The repositories of one data directory. */
 export interface Repositories {
