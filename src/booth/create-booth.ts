@@ -2,6 +2,7 @@ import { createError } from '../core/errors.ts';
 import type { Settings } from '../config/schema.ts';
 import type { Booth, BoothCard } from './booth.ts';
 import { createSimulatedBooth } from './simulated-booth.ts';
+import { acquireDataDirLock } from '../storage/data-dir-lock.ts';
 
 /** Camera size the simulated booth renders at unless told otherwise (same field of view as 3000×4096). */
 export const DEFAULT_SIM_SIZE = { widthPx: 750, heightPx: 1024 };
@@ -25,12 +26,18 @@ export interface CreateBoothOptions {
   /** Simulated camera size (default DEFAULT_SIM_SIZE). */
   size?: { widthPx: number; heightPx: number };
   log?: (line: string) => void;
+  /** The command that drives the booth, named in the data-directory lock (e.g. `scan`). */
+  command?: string;
 }
 
 /**
  * The booth for a technician or operator command: the simulated booth when asked (--sim) or when the
  * settings configure a simulated rig and camera. A real booth needs the GenICam camera driver, which this
  * build does not have: that is refused with GB_HW_ABSENT rather than half-built.
+ *
+ * The command owns the data directory's hardware until booth.stop(): it takes the data-directory lock
+ * first, so it refuses with GB_DATA_DIR_LOCKED (naming the pid and port) while a daemon or another
+ * command holds it, and a daemon started meanwhile refuses in turn.
  */
 export async function createBooth(settings: Settings, options: CreateBoothOptions = {}): Promise<Booth> {
   const { rig, camera } = settings.hardware;
@@ -38,15 +45,31 @@ export async function createBooth(settings: Settings, options: CreateBoothOption
   if (!simulated) {
     throw createError('GB_HW_ABSENT', `no booth camera driver in this build (hardware.camera.kind = ${camera.kind}, hardware.rig.kind = ${rig.kind}); use --sim for the simulated booth`);
   }
-  const size = options.size ?? DEFAULT_SIM_SIZE;
-  return createSimulatedBooth({
-    ...size,
-    log: options.log,
-    hostTimeoutMs: rig.host_timeout_ms,
-    card: boothCardFromSettings(settings),
-    // The technician spreads the mirror-sphere placements over the tray (the triangulation baseline).
-    sceneConfig: (c) => {
-      c.chromeSphere.placement.maxShiftMm = Math.max(c.chromeSphere.placement.maxShiftMm, 22);
-    },
-  });
+  const lock = acquireDataDirLock(settings.data_dir, { command: options.command ?? 'a CLI booth command' }, options.log);
+  try {
+    const size = options.size ?? DEFAULT_SIM_SIZE;
+    const booth = await createSimulatedBooth({
+      ...size,
+      log: options.log,
+      hostTimeoutMs: rig.host_timeout_ms,
+      card: boothCardFromSettings(settings),
+      // The technician spreads the mirror-sphere placements over the tray (the triangulation baseline).
+      sceneConfig: (c) => {
+        c.chromeSphere.placement.maxShiftMm = Math.max(c.chromeSphere.placement.maxShiftMm, 22);
+      },
+    });
+    const stopBooth = booth.stop.bind(booth);
+    return Object.assign(booth, {
+      async stop(): Promise<void> {
+        try {
+          await stopBooth();
+        } finally {
+          lock.release();
+        }
+      },
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }

@@ -25,6 +25,7 @@ export const errorCodes = {
   GB_STORE_MISSING: { status: 404, summary: 'stored file is missing' },
   GB_DB_MIGRATION: { status: 500, summary: 'database migration failed' },
   GB_DB_NEWER: { status: 500, summary: 'database was written by a newer gradebooth' },
+  GB_DATA_DIR_LOCKED: { status: 409, summary: 'another process owns this data directory and its hardware' },
   // hardware
   GB_HW_ABSENT: { status: 503, summary: 'hardware is not attached' },
   GB_RIG_TIMEOUT: { status: 504, summary: 'LED rig did not answer in time' },
@@ -53,6 +54,8 @@ export const errorCodes = {
   // generic
   GB_USAGE: { status: 400, summary: 'command-line usage error' },
   GB_SHUTTING_DOWN: { status: 503, summary: 'daemon is shutting down' },
+  GB_PORT_IN_USE: { status: 500, summary: 'the daemon cannot listen: the address or port is in use' },
+  GB_LISTEN_FAILED: { status: 500, summary: 'the daemon cannot listen on the configured address' },
   GB_INTERNAL: { status: 500, summary: 'internal error' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

@@ -10,11 +10,13 @@ import { TokenRepository } from '../storage/tokens.ts';
 import { AuditLog } from '../storage/audit-log.ts';
 import { OperatorRepository, SessionRepository } from '../storage/operators.ts';
 import { dataDirLayout } from '../storage/data-dir.ts';
+import { acquireDataDirLock, type DataDirLock } from '../storage/data-dir-lock.ts';
 import { buildApp } from '../api/app.ts';
 import type { ManagedDevice } from '../hardware/device.ts';
 import type { BoothStatus } from '../api/status.ts';
 import { SdNotifier } from './sd-notify.ts';
 import { ControlSocket, type ControlHandler } from './control-socket.ts';
+import { listenError } from './listen-error.ts';
 
 export interface DaemonDeps {
   settings: Settings;
@@ -40,6 +42,7 @@ export class Daemon {
   private app: FastifyInstance | undefined;
   private watchdogTimer: NodeJS.Timeout | undefined;
   private control: ControlSocket | undefined;
+  private lock: DataDirLock | undefined;
   private startedAtMs = 0;
   private stopping = false;
   private stopped: Promise<void> | undefined;
@@ -50,16 +53,48 @@ export class Daemon {
     this.notifier = new SdNotifier(deps.env);
   }
 
-  /** Open storage, start hardware, listen; resolves with the bound address once READY=1 has been sent. */
+  /**
+   * Take the data directory, open storage, listen, then start the hardware; resolves with the bound address
+   * once READY=1 has been sent. It listens before any device starts so that a busy port fails at once
+   * (GB_PORT_IN_USE) and leaves no rig or simulator behind; on any failure call stop().
+   */
   async start(): Promise<{ address: string; port: number }> {
     const { settings, logger } = this.deps;
     this.startedAtMs = Date.now();
     this.bus.emit('daemon.state', { state: 'starting' });
-    const { dbPath, storeDir } = dataDirLayout(settings.data_dir);
+    const { dbPath, storeDir, controlSocket } = dataDirLayout(settings.data_dir);
+    // Before anything touches the data directory or the hardware: a second daemon refuses here.
+    this.lock = acquireDataDirLock(settings.data_dir, { command: 'serve', socketPath: controlSocket }, (message) => logger.warn({ dataDir: settings.data_dir }, message));
     this.db = openDatabase(dbPath);
     this.store = new FileStore(storeDir);
     await this.store.init();
     logger.info({ dataDir: settings.data_dir, schema: schemaVersion(this.db) }, 'storage ready');
+
+    const tokens = new TokenRepository(this.db);
+    const audit = new AuditLog(this.db);
+    const operators = new OperatorRepository(this.db);
+    const sessions = new SessionRepository(this.db, { idleMs: settings.ui.idle_lock_s * 1000, maxMs: settings.ui.session_max_h * 3_600_000 });
+    this.app = await buildApp(
+      { bus: this.bus, tokens, audit, operators, sessions, status: () => this.status(), accepting: () => !this.stopping },
+      { bodyLimitBytes: settings.http.body_limit_bytes, logger },
+    );
+    try {
+      await this.app.listen({ host: settings.http.host, port: settings.http.port });
+    } catch (err) {
+      throw listenError(err, settings.http.host, settings.http.port);
+    }
+    const addr = this.app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : settings.http.port;
+    this.lock.update({ port });
+
+    const control = new ControlSocket(controlSocket, this.deps.controls ?? new Map());
+    try {
+      await control.start();
+      this.control = control;
+    } catch (err) {
+      // The booth serves without it; only CLI commands that act on the running daemon need it.
+      logger.error({ err }, 'control socket not available');
+    }
 
     for (const device of this.deps.devices) {
       try {
@@ -71,27 +106,6 @@ export class Daemon {
       const s = device.status();
       this.bus.emit('hardware.status', { device: s.device, state: s.state, detail: s.detail });
     }
-
-    const tokens = new TokenRepository(this.db);
-    const audit = new AuditLog(this.db);
-    const operators = new OperatorRepository(this.db);
-    const sessions = new SessionRepository(this.db, { idleMs: settings.ui.idle_lock_s * 1000, maxMs: settings.ui.session_max_h * 3_600_000 });
-    this.app = await buildApp(
-      { bus: this.bus, tokens, audit, operators, sessions, status: () => this.status(), accepting: () => !this.stopping },
-      { bodyLimitBytes: settings.http.body_limit_bytes, logger },
-    );
-    const control = new ControlSocket(dataDirLayout(settings.data_dir).controlSocket, this.deps.controls ?? new Map());
-    try {
-      await control.start();
-      this.control = control;
-    } catch (err) {
-      // The booth serves without it; only CLI commands that act on the running daemon need it.
-      logger.error({ err }, 'control socket not available');
-    }
-
-    await this.app.listen({ host: settings.http.host, port: settings.http.port });
-    const addr = this.app.server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : settings.http.port;
     logger.info({ host: settings.http.host, port, version: packageVersion }, 'gradebooth listening');
 
     this.notifier.send(`READY=1\nSTATUS=serving on ${settings.http.host}:${port}\nMAINPID=${process.pid}`);
@@ -198,6 +212,9 @@ export class Daemon {
       this.db.close();
       this.db = undefined;
     }
+    // Last: the hardware is stopped and the database closed, so the next owner may start.
+    this.lock?.release();
+    this.lock = undefined;
     logger.info('gradebooth stopped');
   }
 }

@@ -6,7 +6,7 @@ import { rigOptions, rigOptionsHelp, withRig } from './rig-session.ts';
 export const rigSequenceTestCommand: Command = {
   name: 'rig sequence-test',
   summary: 'run a 24-step sequence (one LED per step) and print each step\'s timing error in µs',
-  usage: '[--level N] [--settle-us US] [--trigger-us US] [--exposure-us US] [--port PATH | --sim] [--json]',
+  usage: '[--level N] [--settle-us US] [--trigger-us US] [--exposure-us US] [--port PATH | --sim] [--data-dir DIR] [--json]',
   help: `Uploads 24 steps, step n lighting channel n, runs them on the rig's hardware timer and prints each
 step's trigger lateness reported by the firmware (STEP_DONE) and its LED on-time error. With --sim it also
 prints the errors measured on the simulated pins (latch, trigger rise/fall, switch-off vs the schedule).

@@ -6,7 +6,7 @@ import { rigOptions, rigOptionsHelp, withRig } from './rig-session.ts';
 export const rigIdentifyCommand: Command = {
   name: 'rig identify',
   summary: 'identify the LED rig: firmware and protocol versions, channels, serial',
-  usage: '[--port PATH | --sim] [--json]',
+  usage: '[--port PATH | --sim] [--data-dir DIR] [--json]',
   help: `Prints the rig's identity as JSON.\n${rigOptionsHelp}\nExample: gradebooth rig identify --port /dev/ttyACM0`,
   options: rigOptions,
   async run(args, ctx) {
@@ -21,7 +21,7 @@ export const rigIdentifyCommand: Command = {
 export const rigStatusCommand: Command = {
   name: 'rig status',
   summary: 'LED rig status: state, faults, temperature, latched levels, link counters',
-  usage: '[--port PATH | --sim] [--json]',
+  usage: '[--port PATH | --sim] [--data-dir DIR] [--json]',
   help: rigOptionsHelp,
   options: rigOptions,
   async run(args, ctx) {
@@ -52,7 +52,7 @@ export const rigStatusCommand: Command = {
 export const rigLedCommand: Command = {
   name: 'rig led',
   summary: 'light one LED channel at a level until stopped (then all off)',
-  usage: '<channel 0..23> <level 0..4095> [--hold-ms MS] [--port PATH | --sim]',
+  usage: '<channel 0..23> <level 0..4095> [--hold-ms MS] [--port PATH | --sim] [--data-dir DIR]',
   help: `Lights one channel (the others off), keeps the link alive so the rig's host timeout does not cut it,
 and turns everything off on Ctrl-C or after --hold-ms.
   --hold-ms MS  stop after this long instead of waiting for Ctrl-C
@@ -81,7 +81,7 @@ ${rigOptionsHelp}`,
 export const rigAllOffCommand: Command = {
   name: 'rig all-off',
   summary: 'turn every LED of the rig off',
-  usage: '[--port PATH | --sim]',
+  usage: '[--port PATH | --sim] [--data-dir DIR]',
   help: rigOptionsHelp,
   options: rigOptions,
   async run(args, ctx) {

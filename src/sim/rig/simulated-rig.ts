@@ -1,6 +1,5 @@
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ import type { RigPinEvent, RigPinSource } from '../../hardware/rig/pins.ts';
 import type { RigPortFactory } from '../../hardware/rig/link.ts';
 import { serialPortFactory } from '../../hardware/rig/serial-port.ts';
 import { parseHarnessLine } from './harness-lines.ts';
+import { createSimRigTempDir, removeDeadSimRigTempDirs } from './temp-dirs.ts';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -92,7 +92,9 @@ export class SimulatedRig implements RigPinSource {
     const { harnessPath, elfPath } = await ensureSimBuilt(this.options);
     let ptyPath = this.options.ptyPath;
     if (!ptyPath) {
-      this.tempDir = mkdtempSync(join(tmpdir(), 'gb-simrig-'));
+      const swept = removeDeadSimRigTempDirs();
+      if (swept.length > 0) this.options.log?.(`removed ${swept.length} temp folder(s) of simulated rigs whose process is gone: ${swept.join(', ')}`);
+      this.tempDir = createSimRigTempDir();
       ptyPath = join(this.tempDir, 'tty');
     }
     this.pty = ptyPath;
