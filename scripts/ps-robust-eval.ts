@@ -3,7 +3,7 @@
 //     GGX highlights, attached and (bowls) cast shadows, 16-bit) in the common folder format, through the
 //     real CLI (`gradebooth reconstruct --method robust|ls`), normals.png scored against the analytic normals;
 //     plus the confidence where readings were rejected (highlights) vs where none were;
-//  2. the real psm-uw objects (when /work/shared/data/psm-uw exists): gray-sphere normal error against
+//  2. the real psm-uw objects (when ../shared/data/psm-uw exists beside the checkout): gray-sphere normal error against
 //     the sphere fitted to its mask, and leave-one-out prediction error of all six objects.
 // Usage: npx tsx scripts/ps-robust-eval.ts [--size PX] [--skip-real]
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -62,7 +62,7 @@ try {
       const rb = await looScore(ds, 'robust');
       console.log(`psm-uw ${obj}: leave-one-out median |error| LS ${ls.toFixed(3)} robust ${rb.toFixed(3)} (${((100 * (ls - rb)) / ls).toFixed(1)}% lower)`);
     }
-  } else if (!values['skip-real']) console.log('psm-uw: /work/shared/data/psm-uw not present, skipped');
+  } else if (!values['skip-real']) console.log('psm-uw: ../shared/data/psm-uw not present, skipped');
 } finally {
   await rm(root, { recursive: true, force: true });
 }

@@ -76,6 +76,9 @@ t.test('one owner per data directory: a second serve and CLI hardware commands a
   const calibrate = await runCli(['calibrate', 'run', '--sim', '--data-dir', dataDir, '--size', '150x205']);
   t.equal(calibrate.code, 1);
   t.match(calibrate.stderr, holderText, 'calibrate run refuses to open the hardware the daemon owns');
+  const scan = await runCli(['scan', '--sim', '--data-dir', dataDir, '--barcode', 'SUB-0002', '--size', '150x205', '--json']);
+  t.equal(scan.code, 1);
+  t.match(scan.stderr, holderText, 'so does scan');
   const rig = await runCli(['rig', 'status', '--sim', '--data-dir', dataDir]);
   t.equal(rig.code, 1);
   t.match(rig.stderr, holderText, 'so does a rig command given the data directory');

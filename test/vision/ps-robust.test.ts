@@ -61,7 +61,7 @@ for (const c of cases) {
 
 t.test('psm-uw gray sphere: the retuned robust solve is no worse than before (6.15° mean) and beats LS', async (t) => {
   if (!psmUwDir) {
-    t.comment('skipped: /work/shared/data/psm-uw (../shared/data/psm-uw) is not present');
+    t.comment('skipped: ../shared/data/psm-uw (beside the checkout) is not present');
     return;
   }
   const dir = await mkdtemp(join(tmpdir(), 'gb-ps-robust-'));
@@ -77,7 +77,7 @@ t.test('psm-uw gray sphere: the retuned robust solve is no worse than before (6.
 
 t.test('psm-uw, all six objects: leave-one-out prediction no worse than the robust solve before the retune', async (t) => {
   if (!psmUwDir) {
-    t.comment('skipped: /work/shared/data/psm-uw (../shared/data/psm-uw) is not present');
+    t.comment('skipped: ../shared/data/psm-uw (beside the checkout) is not present');
     return;
   }
   // Median |error| in grey levels of the previous robust solve (trims 2/1, cosMin 0.05, tol 0.08, one gate).

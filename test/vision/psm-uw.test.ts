@@ -16,7 +16,7 @@ import { grayReference, looScore } from './ps-eval.ts';
 // the held-out image's own highlights and shadows) is lower when the estimator is less biased by them.
 
 if (!psmUwDir) {
-  t.comment('skipped: /work/shared/data/psm-uw (../shared/data/psm-uw) is not present');
+  t.comment('skipped: ../shared/data/psm-uw (beside the checkout) is not present');
 } else {
   t.test('gray sphere: robust beats LS against the sphere fitted to the mask', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'gb-psmuw-'));

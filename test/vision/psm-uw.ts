@@ -2,10 +2,14 @@
 // into the repo): symlinks to the numbered images, light_directions.txt from lights.txt, mask.png.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The shared data, beside the checkout (`../shared/data/psm-uw`). */
+export const psmUwPath = fileURLToPath(new URL('../../../shared/data/psm-uw', import.meta.url));
 
 /** Where the shared data lives, or undefined (tests skip with a message). */
-export const psmUwDir = [resolve('../shared/data/psm-uw'), '/work/shared/data/psm-uw'].find((d) => existsSync(join(d, 'lights.txt')));
+export const psmUwDir = existsSync(join(psmUwPath, 'lights.txt')) ? psmUwPath : undefined;
 
 export const psmUwObjects = ['buddha', 'cat', 'gray', 'horse', 'owl', 'rock'];
 
