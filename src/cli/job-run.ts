@@ -36,8 +36,15 @@ export async function runJobInProcess(request: CliJobRequest, ctx: CommandContex
     const bus = new EventBus();
     if (request.onProgress) bus.on('job.progress', (e) => request.onProgress?.(e.data));
     const { runner } = createBoothJobs({ booth, db, store, bus, settings, ownJobsOnly: true, log: (m, d) => ctx.stderr.write(`${m} ${JSON.stringify(d ?? {})}\n`) });
-    // Refusals (bad parameters, no calibration) come before the booth starts.
-    const job = await runner.submit(request.kind, request.params, ctx.env.USER);
+    // Refusals (bad parameters, no calibration) come before the booth starts; the booth (and the
+    // data-directory lock it holds) is given up all the same.
+    let job: JobRecord;
+    try {
+      job = await runner.submit(request.kind, request.params, ctx.env.USER);
+    } catch (err) {
+      await booth.stop();
+      throw err;
+    }
     const onStop = (): void => {
       try {
         runner.cancel(job.id, 'a stop signal');
