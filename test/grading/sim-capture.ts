@@ -5,8 +5,8 @@
 import { SceneRenderer } from '../../src/sim/render/scene-renderer.ts';
 import { writeCaptureFolder } from '../../src/sim/export/capture-writer.ts';
 import { buildScene, mapPitchMmFor } from '../../src/sim/scenes/build-scene.ts';
-import { loadBoothGeometry, withCameraSize, type BoothGeometry } from '../../src/sim/geometry/booth-geometry.ts';
-import { loadSceneConfig, type SceneConfig } from '../../src/sim/scenes/scene-config.ts';
+import { loadBoothGeometry, withCameraSize, type BoothGeometry } from '../../src/geometry/booth-geometry.ts';
+import { loadSceneConfig, type SceneConfig } from '../../src/geometry/targets.ts';
 import type { CardTruth } from '../../src/sim/scenes/card.ts';
 import type { PlacementMm } from '../../src/sim/scenes/scene.ts';
 
