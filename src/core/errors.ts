@@ -38,6 +38,7 @@ export const errorCodes = {
   GB_RIG_SIM_FAILED: { status: 500, summary: 'simulated LED rig could not start' },
   GB_CAMERA_TIMEOUT: { status: 504, summary: 'camera frame did not arrive in time' },
   GB_CAMERA_FAULT: { status: 502, summary: 'camera reported an error' },
+  GB_CAMERA_LOST: { status: 503, summary: 'camera dropped off the network or its cable was pulled' },
   GB_CAPTURE_FRAME_LOST: { status: 502, summary: 'a capture frame was lost or does not match its rig step' },
   GB_CAPTURE_EXPOSURE: { status: 422, summary: 'capture frames are saturated or under-exposed' },
   GB_BARCODE_INVALID: { status: 422, summary: 'scanned or entered barcode does not parse' },

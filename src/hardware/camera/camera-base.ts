@@ -205,6 +205,38 @@ export abstract class QueuedCamera implements Camera {
     });
   }
 
+  /**
+   * For cameras whose frames arrive by themselves (a GenICam stream): lend a free buffer of the current
+   * frame size for the device to fill, or null when every buffer is in use. Give it back with
+   * returnBuffer() or deliverFilled().
+   */
+  protected lendBuffer(): FrameBufferLease | null {
+    if (!this.info) return null;
+    return this.pool.take(this.info.widthPx * this.info.heightPx);
+  }
+
+  /** A lent buffer the device did not fill goes back to the pool. */
+  protected returnBuffer(lease: FrameBufferLease): void {
+    this.pool.give(lease);
+  }
+
+  /** Deliver a frame the device wrote into a lent buffer (the frame id is assigned here, in arrival order). */
+  protected deliverFilled(lease: FrameBufferLease, fields: Omit<FrameFields, 'frameId'>): void {
+    if (this.currentState !== 'acquiring') {
+      this.pool.give(lease);
+      return;
+    }
+    this.deliver(new StreamFrame({ ...fields, frameId: this.nextFrameId++ }, lease, this.giveBack));
+  }
+
+  /** A frame was lost for want of a free buffer (see underrun()). */
+  protected recordUnderrun(): void {
+    this.underrun();
+  }
+
+  /** Called after a frame's buffer went back to the pool (a streaming camera lends it to the device again). */
+  protected bufferReleased(): void {}
+
   /** No free buffer: the frame is lost (its id is used up, so readers see the gap, as with GenICam block ids). */
   private underrun(): void {
     const frameId = this.nextFrameId++;
@@ -228,6 +260,7 @@ export abstract class QueuedCamera implements Camera {
     }
     frame.location = 'released';
     this.pool.give(lease);
+    this.bufferReleased();
   };
 
   private handOut(frame: StreamFrame): StreamFrame {
@@ -254,18 +287,23 @@ export abstract class QueuedCamera implements Camera {
     for (const f of this.queue.splice(0)) f.release();
   }
 
+  /** Tell listeners of a non-error event (subclasses: 'reconnected', 'disconnected'). */
+  protected emitEvent<K extends keyof CameraEvents>(event: K, value: CameraEvents[K]): void {
+    this.emitter.emit(event, value);
+  }
+
   protected emitError(err: GradeboothError): void {
     if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', err);
   }
 
-  /** The device went away: readers fail, the camera is closed, listeners hear `disconnected`. */
+  /** The device went away: readers fail (GB_CAMERA_LOST), the camera is closed, listeners hear `disconnected`. */
   protected async markDisconnected(reason: string): Promise<void> {
     this.disarmTriggers();
     this.currentState = 'closed';
     this.info = null;
     this.discardQueue();
     this.pool.clear();
-    this.rejectWaiters(createError('GB_CAMERA_FAULT', `camera disconnected: ${reason}`));
+    this.rejectWaiters(createError('GB_CAMERA_LOST', `camera disconnected: ${reason}`));
     this.emitter.emit('disconnected', { reason });
   }
 

@@ -19,9 +19,17 @@ export class CameraDevice implements ManagedDevice {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = this.camera.on('disconnected', ({ reason }) => {
+    const offLost = this.camera.on('disconnected', ({ reason }) => {
       this.disconnected = reason;
     });
+    const offBack = this.camera.on('reconnected', (info) => {
+      this.disconnected = undefined;
+      this.info = info;
+    });
+    this.unsubscribe = () => {
+      offLost();
+      offBack();
+    };
     try {
       this.info = await this.camera.open();
       this.lastError = undefined;

@@ -1,8 +1,8 @@
 import type { GradeboothError } from '../../core/errors.ts';
 
 /**
- * One interface for every camera: the simulated camera, the replay camera and (later) the GenICam camera
- * through Aravis. Shaped after GenICam: configure features, start acquisition, trigger (software command or
+ * One interface for every camera: the simulated camera, the replay camera and the GenICam camera through
+ * Aravis (genicam/genicam-camera.ts). Shaped after GenICam: configure features, start acquisition, trigger (software command or
  * the hardware line), receive frames from a buffer queue, stop, close.
  */
 export type PixelFormat = 'Mono8' | 'Mono12' | 'Mono16';
@@ -62,6 +62,11 @@ export interface CameraStreamStatistics {
   completed: number;
   /** Frames dropped since open() because no buffer was free. */
   underruns: number;
+  /** GenICam streams: frames that arrived incomplete or unusable since open() (missing packets, wrong size). */
+  failed?: number;
+  /** GigE Vision streams: packets the host asked the camera to resend, and packets that never came. */
+  resentPackets?: number;
+  missingPackets?: number;
 }
 
 export interface CameraInfo {
@@ -81,6 +86,8 @@ export interface CameraEvents {
   /** Recoverable problems: dropped trigger, buffer underrun (details.reason 'buffer-underrun'), render failure (GB_CAMERA_FAULT). */
   error: GradeboothError;
   disconnected: { reason: string };
+  /** The device is back after a disconnect and open again (not acquiring): a new capture may start. */
+  reconnected: CameraInfo;
 }
 
 export type CameraState = 'closed' | 'open' | 'acquiring';
