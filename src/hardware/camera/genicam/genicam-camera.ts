@@ -287,11 +287,24 @@ export class GenicamCamera extends QueuedCamera {
     }
     this.pendingExposures.push(done);
     this.lend(h, lease);
-    await this.serial(() => this.addonOf().softwareTrigger(h)).catch((err) => {
+    const sent = this.serial(() => this.addonOf().softwareTrigger(h)).catch((err) => {
       const e = cameraError('TriggerSoftware', err);
       if (e.code === 'GB_CAMERA_LOST') this.lose(h, e.message);
       throw e;
     });
+    // A camera that vanished answers no GVCP write: Aravis retries for seconds, but the capture learns it
+    // within its frame timeout (the lost camera is still reported when Aravis gives up).
+    const wait = this.config.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(createError('GB_CAMERA_TIMEOUT', `camera: the software trigger was not acknowledged within ${wait} ms (camera unreachable?)`)), wait);
+    });
+    sent.catch(() => undefined);
+    try {
+      await Promise.race([sent, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Resolve when the given exposure's frame arrived, or after the frame timeout (the frame is then lost). */
