@@ -13,6 +13,7 @@ import { calibrateRunCommand } from './commands/calibrate-run.ts';
 import { scanCommand } from './commands/scan.ts';
 import { gradeCommand } from './commands/grade.ts';
 import { simBarcodeCommand } from './commands/sim-barcode.ts';
+import { cameraCommands } from './commands/camera.ts';
 
 /**
  * Every `gradebooth` command, listed explicitly (no directory autoloading), so `--help` and the README's
@@ -27,6 +28,7 @@ export const commands: readonly Command[] = [
   dbStatusCommand,
   dbMigrateCommand,
   ...rigCommands,
+  ...cameraCommands,
   reconstructCommand,
   integrateCommand,
   simRenderCommand,

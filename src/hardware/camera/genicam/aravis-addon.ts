@@ -104,21 +104,24 @@ export interface AravisAddon {
 /** The addon, or why there is none (no libaravis at install, or it failed to load). */
 export type AravisAvailability = { addon: AravisAddon; reason?: undefined } | { addon?: undefined; reason: string };
 
-let cached: AravisAvailability | undefined;
+const cache = new Map<string, AravisAvailability>();
 
-/** Load the addon once; never throws. */
-export function loadAravis(): AravisAvailability {
-  if (cached) return cached;
-  if (!existsSync(aravisAddonPath)) {
-    cached = { reason: `the GenICam addon is not built (${aravisAddonPath} is missing): install libaravis-dev (Debian) and run \`node native/aravis/build.mjs\`` };
-    return cached;
+/** Load the addon (once per path; the path is for tests of a machine without it); never throws. */
+export function loadAravis(path = aravisAddonPath): AravisAvailability {
+  const known = cache.get(path);
+  if (known) return known;
+  let result: AravisAvailability;
+  if (!existsSync(path)) {
+    result = { reason: `the GenICam addon is not built (${path} is missing): install libaravis-dev (Debian) and run \`node native/aravis/build.mjs\`` };
+  } else {
+    try {
+      result = { addon: createRequire(import.meta.url)(path) as AravisAddon };
+    } catch (err) {
+      result = { reason: `the GenICam addon does not load: ${(err as Error).message} (is libaravis-0.8 installed?)` };
+    }
   }
-  try {
-    cached = { addon: createRequire(import.meta.url)(aravisAddonPath) as AravisAddon };
-  } catch (err) {
-    cached = { reason: `the GenICam addon does not load: ${(err as Error).message} (is libaravis-0.8 installed?)` };
-  }
-  return cached;
+  cache.set(path, result);
+  return result;
 }
 
 /** The addon, or GB_HW_ABSENT saying why there is none. */
