@@ -13,9 +13,22 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { eventRoutes } from './routes/events.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { uiRoutes } from './routes/ui.ts';
+import { requestIdFor } from './hardening/request-id.ts';
+import type { AuthFailureLimit } from './hardening/auth-limiter.ts';
+import { LiveSockets } from './hardening/live-sockets.ts';
+import { registerStrictUtf8Parsers } from './hardening/utf8-body.ts';
+import { clientErrorHandler } from './hardening/client-errors.ts';
 
 export interface AppOptions {
   bodyLimitBytes: number;
+  /** Longest a client may take to send its headers, ms (default 10 s). */
+  headersTimeoutMs?: number;
+  /** Longest a client may take to send a whole request, body included, ms (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Failed authentications a client may make per window before it gets 429 (default 20 per minute). */
+  authFailureLimit?: AuthFailureLimit;
+  /** How often open websockets re-check that their token or session is still live, ms (default 500). */
+  authRecheckMs?: number;
   logger: FastifyServerOptions['loggerInstance'] | false;
   /** The built touchscreen UI (index.html and its assets); default: ui-dist/ of the installed package. */
   uiDir?: string;
@@ -26,13 +39,30 @@ export interface AppOptions {
  * every route has request and response schemas, and one error handler answers with stable codes.
  */
 export async function buildApp(services: ApiServices, options: AppOptions): Promise<FastifyInstance> {
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  const requestTimeoutMs = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeoutMs);
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: options.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    // A request whose headers or body never complete was held open for minutes (issue 12). Node checks
+    // the deadlines every connectionsCheckingInterval; keep that well under the shortest deadline.
+    requestTimeout: requestTimeoutMs,
+    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeoutMs / 4)) },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
+  app.server.removeAllListeners('clientError');
+  app.server.on('clientError', clientErrorHandler(app.log));
   app.decorate('services', services);
+  const liveSockets = new LiveSockets();
+  app.decorate('liveSockets', liveSockets);
+  app.addHook('onReady', async () => {
+    liveSockets.startRechecks(options.authRecheckMs ?? 500, (owner) =>
+      owner.kind === 'token' ? services.tokens.isLive(owner.tokenId) : services.sessions.isLive(owner.secret));
+  });
+  app.addHook('onClose', async () => liveSockets.stopRechecks());
+  registerStrictUtf8Parsers(app);
   app.addSchema(errorSchema);
   app.addSchema(deviceStatusSchema);
   app.addSchema(boothStatusSchema);
@@ -52,7 +82,7 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
   // hook destroys the raw socket of a refused handshake. Registered after auth, a 401 skipped the marking
   // and every refused handshake left a socket in CLOSE-WAIT (issue 12).
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  registerAuth(app);
+  registerAuth(app, options.authFailureLimit);
   await app.register(healthRoutes);
   await app.register(statusRoutes);
   await app.register(tokenRoutes);

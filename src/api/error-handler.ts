@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorCodes, isGradeboothError, type ErrorCode } from '../core/errors.ts';
+import { KnownRoutes } from './hardening/known-routes.ts';
 
 interface ErrorBody {
   statusCode: number;
@@ -38,8 +39,14 @@ function toBody(error: FastifyError | Error, request: FastifyRequest): ErrorBody
   return { statusCode: 500, code: 'GB_INTERNAL', message: 'internal error; see the daemon log for this request id', requestId: request.id };
 }
 
-/** One error handler and one not-found handler: every failure answers `{statusCode, code, message, requestId}`. */
+/**
+ * One error handler and one not-found handler: every failure answers `{statusCode, code, message, requestId}`.
+ * A path that exists with other methods answers 405 with `Allow` (from every registered route, so routes
+ * added later get it too); only unknown paths answer 404.
+ */
 export function registerErrorHandling(app: FastifyInstance): void {
+  const known = new KnownRoutes();
+  app.addHook('onRoute', (route) => known.add(route.url, route.method));
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const body = toBody(error, request);
     if (body.statusCode >= 500) request.log.error({ err: error, code: body.code }, 'request failed');
@@ -47,6 +54,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return reply.code(body.statusCode).type('application/json').send(body);
   });
   app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0];
+    const allowed = known.allowedMethods(path);
+    if (allowed.length > 0) {
+      const body: ErrorBody = { statusCode: 405, code: 'GB_METHOD_NOT_ALLOWED', message: `${path} does not accept ${request.method}; it accepts ${allowed.join(', ')}`, requestId: request.id };
+      request.log.warn({ code: body.code, statusCode: 405 }, 'method not allowed');
+      return reply.code(405).header('allow', allowed.join(', ')).send(body);
+    }
     const body: ErrorBody = { statusCode: 404, code: 'GB_ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, requestId: request.id };
     request.log.warn({ code: body.code, statusCode: 404 }, 'unknown route');
     return reply.code(404).send(body);

@@ -11,6 +11,8 @@ export interface Settings {
     host: string;
     port: number;
     body_limit_bytes: number;
+    headers_timeout_ms: number;
+    request_timeout_ms: number;
   };
   booth: {
     id: string;
@@ -66,6 +68,8 @@ export const settingsSchema = {
         host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'address the API and UI listen on' },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'TCP port (0 = any free port); env GRADEBOOTH_PORT overrides' },
         body_limit_bytes: { type: 'integer', minimum: 1024, maximum: 104857600, default: 1048576, description: 'largest accepted request body' },
+        headers_timeout_ms: { type: 'integer', minimum: 100, maximum: 600000, default: 10000, description: 'a client that has not sent its request headers within this time gets 408 and is disconnected, ms' },
+        request_timeout_ms: { type: 'integer', minimum: 100, maximum: 3600000, default: 30000, description: 'a client that has not sent its whole request (body included) within this time gets 408 and is disconnected, ms' },
       },
     },
     booth: {

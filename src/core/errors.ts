@@ -16,10 +16,12 @@ export const errorCodes = {
   GB_ROUTE_NOT_FOUND: { status: 404, summary: 'no such route' },
   GB_METHOD_NOT_ALLOWED: { status: 405, summary: 'method not allowed' },
   GB_CONFLICT: { status: 409, summary: 'resource is in a conflicting state' },
+  GB_REQUEST_TIMEOUT: { status: 408, summary: 'request headers or body did not arrive in time' },
   // auth
   GB_AUTH_MISSING: { status: 401, summary: 'no bearer token' },
   GB_AUTH_INVALID: { status: 401, summary: 'token is unknown or revoked' },
   GB_FORBIDDEN: { status: 403, summary: 'role may not do this' },
+  GB_TOO_MANY_REQUESTS: { status: 429, summary: 'too many failed authentications from this client' },
   // storage
   GB_STORE_CORRUPT: { status: 500, summary: 'stored file does not match its sha256' },
   GB_STORE_MISSING: { status: 404, summary: 'stored file is missing' },

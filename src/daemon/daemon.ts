@@ -76,7 +76,7 @@ export class Daemon {
     const sessions = new SessionRepository(this.db, { idleMs: settings.ui.idle_lock_s * 1000, maxMs: settings.ui.session_max_h * 3_600_000 });
     this.app = await buildApp(
       { bus: this.bus, tokens, audit, operators, sessions, status: () => this.status(), accepting: () => !this.stopping },
-      { bodyLimitBytes: settings.http.body_limit_bytes, logger },
+      { bodyLimitBytes: settings.http.body_limit_bytes, headersTimeoutMs: settings.http.headers_timeout_ms, requestTimeoutMs: settings.http.request_timeout_ms, logger },
     );
     try {
       await this.app.listen({ host: settings.http.host, port: settings.http.port });

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { securePrivateFile, secureDataDir } from './data-dir.ts';
 import { migrations, type Migration } from './migrations/index.ts';
 import { createError } from '../core/errors.ts';
 
@@ -12,7 +12,9 @@ export type Db = Database.Database;
  * command and the daemon can share the file. Then apply pending migrations.
  */
 export function openDatabase(path: string, options: { migrate?: boolean; list?: readonly Migration[] } = {}): Db {
-  mkdirSync(dirname(path), { recursive: true });
+  // SQLite gives the -wal and -shm files the main file's mode, so 0600 here covers them too.
+  secureDataDir(dirname(path));
+  securePrivateFile(path);
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');

@@ -177,6 +177,15 @@ export class SessionRepository {
     return { operator: toRecord(row), expiresAt: row.expires_at };
   }
 
+  /** Whether the session is still live, without counting this as use (open websockets are re-checked with it). */
+  isLive(secret: string, now = new Date()): boolean {
+    const row = this.db
+      .prepare('SELECT s.last_seen_at, s.expires_at, s.ended_at, o.removed_at FROM ui_sessions s JOIN operators o ON o.id = s.operator_id WHERE s.secret_sha256 = ?')
+      .get(sha256(secret)) as { last_seen_at: string; expires_at: string; ended_at: string | null; removed_at: string | null } | undefined;
+    if (!row || row.ended_at !== null || row.removed_at !== null) return false;
+    return row.expires_at > now.toISOString() && new Date(row.last_seen_at).getTime() + this.idleMs > now.getTime();
+  }
+
   end(secret: string, now = new Date()): void {
     this.db.prepare('UPDATE ui_sessions SET ended_at = ? WHERE secret_sha256 = ? AND ended_at IS NULL').run(now.toISOString(), sha256(secret));
   }

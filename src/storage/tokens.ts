@@ -12,6 +12,8 @@ export interface TokenRecord {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** When the token stops working; null = never. */
+  expiresAt: string | null;
 }
 
 interface TokenRow {
@@ -22,6 +24,7 @@ interface TokenRow {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  expires_at: string | null;
 }
 
 // Tokens are 256-bit random secrets, so a plain sha256 is a sufficient verifier (no password stretching
@@ -34,7 +37,11 @@ const toRecord = (r: TokenRow): TokenRecord => ({
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at,
   revokedAt: r.revoked_at,
+  expiresAt: r.expires_at,
 });
+
+const rowIsLive = (row: Pick<TokenRow, 'revoked_at' | 'expires_at'>, now: Date): boolean =>
+  row.revoked_at === null && (row.expires_at === null || row.expires_at > now.toISOString());
 
 /** API tokens: create, verify, list, revoke. */
 export class TokenRepository {
@@ -44,24 +51,28 @@ export class TokenRepository {
     this.db = db;
   }
 
-  /** Create a token; returns the secret (shown once) and its record. */
-  create(role: Role, name: string, now = new Date()): { token: string; record: TokenRecord } {
+  /** Create a token, optionally expiring after `expiresInS` seconds; returns the secret (shown once) and its record. */
+  create(role: Role, name: string, now = new Date(), expiresInS?: number): { token: string; record: TokenRecord } {
     if (!roles.includes(role)) throw createError('GB_USAGE', `role must be one of ${roles.join(', ')}, got "${role}"`);
+    if (expiresInS !== undefined && !(Number.isInteger(expiresInS) && expiresInS > 0)) {
+      throw createError('GB_VALIDATION', `token expiry must be a whole number of seconds above 0, got ${expiresInS}`);
+    }
     const id = randomBytes(6).toString('hex');
     const token = `gb_${id}_${randomBytes(32).toString('base64url')}`;
     const createdAt = now.toISOString();
+    const expiresAt = expiresInS === undefined ? null : new Date(now.getTime() + expiresInS * 1000).toISOString();
     this.db
-      .prepare('INSERT INTO api_tokens (id, name, role, token_sha256, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(id, name, role, hashToken(token), createdAt);
-    return { token, record: { id, name, role, createdAt, lastUsedAt: null, revokedAt: null } };
+      .prepare('INSERT INTO api_tokens (id, name, role, token_sha256, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, name, role, hashToken(token), createdAt, expiresAt);
+    return { token, record: { id, name, role, createdAt, lastUsedAt: null, revokedAt: null, expiresAt } };
   }
 
-  /** The live record for a presented token, or undefined when unknown or revoked. */
-  verify(token: string): TokenRecord | undefined {
+  /** The live record for a presented token, or undefined when unknown, revoked or expired. */
+  verify(token: string, now = new Date()): TokenRecord | undefined {
     if (token.length < 10 || token.length > 200) return undefined;
     const digest = hashToken(token);
     const row = this.db.prepare('SELECT * FROM api_tokens WHERE token_sha256 = ?').get(digest) as TokenRow | undefined;
-    if (!row || row.revoked_at !== null) return undefined;
+    if (!row || !rowIsLive(row, now)) return undefined;
     // The lookup was by hash already; the constant-time compare guards against a future change to prefix lookup.
     if (!timingSafeEqual(Buffer.from(row.token_sha256, 'hex'), Buffer.from(digest, 'hex'))) return undefined;
     return toRecord(row);
@@ -73,6 +84,12 @@ export class TokenRepository {
     this.db
       .prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)')
       .run(now.toISOString(), id, cutoff);
+  }
+
+  /** Whether the token with this id is neither revoked nor expired (open websockets are re-checked with it). */
+  isLive(id: string, now = new Date()): boolean {
+    const row = this.db.prepare('SELECT revoked_at, expires_at FROM api_tokens WHERE id = ?').get(id) as Pick<TokenRow, 'revoked_at' | 'expires_at'> | undefined;
+    return row !== undefined && rowIsLive(row, now);
   }
 
   list(): TokenRecord[] {

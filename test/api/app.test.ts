@@ -48,7 +48,7 @@ t.test('token lifecycle over the API is audited, and a revoked token stops worki
   t.equal(again.statusCode, 404);
   t.equal(again.json().code, 'GB_NOT_FOUND');
   const actions = (api.db.prepare('SELECT action FROM audit_log ORDER BY id').all() as Array<{ action: string }>).map((r) => r.action);
-  t.same(actions, ['token.create', 'token.revoke']);
+  t.same(actions, ['token.create', 'token.revoke', 'auth.failed'], 'the revoked token\'s later use is audited as a failure');
 });
 
 t.test('bad input gets a 4xx with a stable code and never a half-written row', async (t) => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/api/app.ts';
+import { buildApp, type AppOptions } from '../../src/api/app.ts';
 import { EventBus } from '../../src/core/events.ts';
 import { openDatabase, type Db } from '../../src/storage/database.ts';
 import { TokenRepository } from '../../src/storage/tokens.ts';
@@ -18,7 +18,7 @@ export interface TestApi {
 }
 
 /** The real API over a real SQLite file in `dir`, with one operator and one technician token. */
-export async function buildTestApi(dir: string, status?: () => Promise<BoothStatus>): Promise<TestApi> {
+export async function buildTestApi(dir: string, status?: () => Promise<BoothStatus>, options: Partial<AppOptions> = {}): Promise<TestApi> {
   const db = openDatabase(join(dir, 'gb.sqlite'));
   const bus = new EventBus();
   const tokens = new TokenRepository(db);
@@ -32,7 +32,7 @@ export async function buildTestApi(dir: string, status?: () => Promise<BoothStat
       status: status ?? (async () => { throw new Error('no status in this test'); }),
       accepting: () => true,
     },
-    { bodyLimitBytes: 4096, logger: false },
+    { bodyLimitBytes: 4096, logger: false, ...options },
   );
   await app.ready();
   return {

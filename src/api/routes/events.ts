@@ -11,7 +11,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     '/api/events',
     {
       websocket: true,
-      config: { role: 'operator' },
+      config: { role: 'operator', queryToken: true },
       schema: {
         summary: 'Websocket of live booth events; authenticate with the Authorization header or ?access_token=',
         tags: ['events'],
@@ -19,6 +19,9 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     (socket, request) => {
+      const principal = request.principal;
+      if (request.sessionSecret !== undefined) app.liveSockets.add(socket, { kind: 'session', secret: request.sessionSecret });
+      else if (principal) app.liveSockets.add(socket, { kind: 'token', tokenId: principal.id });
       socket.send(JSON.stringify({ type: 'hello', data: { version: packageVersion, role: request.principal?.role } }));
       const unsubscribe = app.services.bus.onAny((event) => {
         if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {

@@ -5,7 +5,7 @@ import { createError } from '../../core/errors.ts';
 const tokenSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'name', 'role', 'createdAt', 'lastUsedAt', 'revokedAt'],
+  required: ['id', 'name', 'role', 'createdAt', 'lastUsedAt', 'revokedAt', 'expiresAt'],
   properties: {
     id: { type: 'string' },
     name: { type: 'string' },
@@ -13,6 +13,7 @@ const tokenSchema = {
     createdAt: { type: 'string' },
     lastUsedAt: { type: ['string', 'null'] },
     revokedAt: { type: ['string', 'null'] },
+    expiresAt: { type: ['string', 'null'] },
   },
 } as const;
 
@@ -38,7 +39,11 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
           type: 'object',
           additionalProperties: false,
           required: ['role', 'name'],
-          properties: { role: { enum: ['operator', 'technician'] }, name: { type: 'string', minLength: 1, maxLength: 80 } },
+          properties: {
+            role: { enum: ['operator', 'technician'] },
+            name: { type: 'string', minLength: 1, maxLength: 80 },
+            expiresInS: { type: 'integer', minimum: 1, maximum: 10 * 365 * 86400, description: 'the token stops working after this many seconds (default: never)' },
+          },
         },
         response: {
           201: { type: 'object', additionalProperties: false, required: ['token', 'record'], properties: { token: { type: 'string' }, record: tokenSchema } },
@@ -48,9 +53,9 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const { role, name } = request.body as { role: 'operator' | 'technician'; name: string };
-      const created = app.services.tokens.create(role, name);
-      app.services.audit.record(`token:${request.principal?.id}`, 'token.create', created.record.id, { role, name });
+      const { role, name, expiresInS } = request.body as { role: 'operator' | 'technician'; name: string; expiresInS?: number };
+      const created = app.services.tokens.create(role, name, new Date(), expiresInS);
+      app.services.audit.record(`token:${request.principal?.id}`, 'token.create', created.record.id, { role, name, expiresAt: created.record.expiresAt });
       return reply.code(201).send(created);
     },
   );
@@ -70,6 +75,8 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
       const { id } = request.params as { id: string };
       if (!app.services.tokens.revoke(id)) throw createError('GB_NOT_FOUND', `no live token with id ${id}`);
       app.services.audit.record(`token:${request.principal?.id}`, 'token.revoke', id);
+      // Its open websockets go at once; they were authorised by a token that no longer is.
+      app.liveSockets.closeToken(id);
       return reply.code(204).send();
     },
   );

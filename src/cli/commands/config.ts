@@ -1,7 +1,9 @@
 import type { Command } from '../command.ts';
 import { boolOption, printJson } from '../command.ts';
 import { settingsFromArgs, settingsOptions, settingsOptionsHelp } from './common-options.ts';
+import { lookup } from 'node:dns/promises';
 import { settingsReference } from '../../config/load.ts';
+import { createError } from '../../core/errors.ts';
 
 export const configCheckCommand: Command = {
   name: 'config check',
@@ -20,6 +22,13 @@ Exit status 0 when valid; non-zero with a message naming each wrong key otherwis
       return 0;
     }
     const loaded = settingsFromArgs(args, ctx.env);
+    // The schema only knows it is a string; a name that does not resolve would fail at the first start.
+    const host = loaded.settings.http.host;
+    try {
+      await lookup(host);
+    } catch (err) {
+      throw createError('GB_CONFIG_INVALID', `"http.host" = "${host}" does not resolve to an address (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); use an IP address or a name in /etc/hosts`);
+    }
     printJson(ctx, { file: loaded.file ?? null, overrides: loaded.overrides, settings: loaded.settings });
     return 0;
   },

@@ -21,29 +21,45 @@ function withTokens<T>(args: ParsedArgs, ctx: CommandContext, fn: (tokens: Token
 
 const cliActor = (): string => `cli:${userInfo().username}`;
 
+const durationUnitsS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `--expires-in` as seconds: a whole number with a unit, `90s`, `30m`, `12h`, `30d` (at most 10 years). */
+export function parseDurationS(raw: string): number {
+  const m = /^(\d{1,7})([smhd])$/.exec(raw.trim());
+  const seconds = m ? Number(m[1]) * durationUnitsS[m[2]] : NaN;
+  if (!(seconds > 0 && seconds <= 10 * 365 * 86400)) {
+    throw createError('GB_USAGE', `--expires-in: expected a duration such as 90s, 30m, 12h or 30d (at most 10 years), got "${raw}"`);
+  }
+  return seconds;
+}
+
 export const tokenCreateCommand: Command = {
   name: 'token create',
   summary: 'create an API token; prints the secret once, as the last line',
-  usage: '--role operator|technician [--name NAME] [--data-dir DIR]',
+  usage: '--role operator|technician [--name NAME] [--expires-in DURATION] [--data-dir DIR]',
   help: `Options:
   --role ROLE       operator (runs the booth) or technician (also calibration, tokens, diagnostics)
   --name NAME       a label for the token, e.g. the kiosk or the person (default: ROLE)
+  --expires-in D    the token stops working after D: 90s, 30m, 12h, 30d (default: never)
 ${settingsOptionsHelp}
 
 Only a hash of the token is stored: copy it now.`,
-  options: { ...settingsOptions, role: { type: 'string' }, name: { type: 'string' } },
+  options: { ...settingsOptions, role: { type: 'string' }, name: { type: 'string' }, 'expires-in': { type: 'string' } },
   async run(args, ctx) {
     const role = stringOption(args, 'role');
     if (role !== 'operator' && role !== 'technician') {
       throw createError('GB_USAGE', `--role must be operator or technician, got ${role === undefined ? 'nothing' : `"${role}"`}`);
     }
     const name = stringOption(args, 'name') ?? role;
+    const expiresRaw = stringOption(args, 'expires-in');
+    const expiresInS = expiresRaw === undefined ? undefined : parseDurationS(expiresRaw);
     const { token, record } = withTokens(args, ctx, (tokens, audit) => {
-      const created = tokens.create(role as Role, name);
-      audit.record(cliActor(), 'token.create', created.record.id, { role, name });
+      const created = tokens.create(role as Role, name, new Date(), expiresInS);
+      audit.record(cliActor(), 'token.create', created.record.id, { role, name, expiresAt: created.record.expiresAt });
       return created;
     });
-    ctx.stdout.write(`created ${record.role} token ${record.id} ("${record.name}"); it is shown only once:\n${token}\n`);
+    const expiry = record.expiresAt ? `, expires ${record.expiresAt}` : '';
+    ctx.stdout.write(`created ${record.role} token ${record.id} ("${record.name}"${expiry}); it is shown only once:\n${token}\n`);
     return 0;
   },
 };
@@ -67,7 +83,8 @@ ${settingsOptionsHelp}`,
       return 0;
     }
     for (const t of list) {
-      const state = t.revokedAt ? `revoked ${t.revokedAt}` : `last used ${t.lastUsedAt ?? 'never'}`;
+      const expired = t.expiresAt !== null && t.expiresAt <= new Date().toISOString();
+      const state = t.revokedAt ? `revoked ${t.revokedAt}` : expired ? `expired ${t.expiresAt}` : `last used ${t.lastUsedAt ?? 'never'}${t.expiresAt ? `, expires ${t.expiresAt}` : ''}`;
       ctx.stdout.write(`${t.id}  ${t.role.padEnd(10)}  ${t.name.padEnd(20)}  created ${t.createdAt}  ${state}\n`);
     }
     return 0;

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { m0001Initial } from './0001-initial.ts';
 import { m0002Operators } from './0002-operators.ts';
 import { m0003Jobs } from './0003-jobs.ts';
+import { m0004TokenExpiry } from './0004-token-expiry.ts';
 
 /** One schema step: `up` runs inside a transaction opened by migrate(); never await inside it. */
 export interface Migration {
@@ -16,4 +17,4 @@ export interface Migration {
 }
 
 /** Every migration in order; versions are consecutive from 1. */
-export const migrations: readonly Migration[] = [m0001Initial, m0002Operators, m0003Jobs];
+export const migrations: readonly Migration[] = [m0001Initial, m0002Operators, m0003Jobs, m0004TokenExpiry];
