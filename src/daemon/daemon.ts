@@ -15,6 +15,7 @@ import { buildApp } from '../api/app.ts';
 import type { ManagedDevice } from '../hardware/device.ts';
 import type { BoothStatus } from '../api/status.ts';
 import { SdNotifier } from './sd-notify.ts';
+import { checkApi, EventLoopStallMeter, type ProbeFailure } from './health-probe.ts';
 import { ControlSocket, type ControlHandler } from './control-socket.ts';
 import { listenError } from './listen-error.ts';
 
@@ -41,6 +42,9 @@ export class Daemon {
   private store: FileStore | undefined;
   private app: FastifyInstance | undefined;
   private watchdogTimer: NodeJS.Timeout | undefined;
+  private watchdogProbing = false;
+  private readonly stallMeter = new EventLoopStallMeter();
+  private listenPort = 0;
   private control: ControlSocket | undefined;
   private lock: DataDirLock | undefined;
   private startedAtMs = 0;
@@ -106,33 +110,58 @@ export class Daemon {
       const s = device.status();
       this.bus.emit('hardware.status', { device: s.device, state: s.state, detail: s.detail });
     }
+    this.listenPort = port;
     logger.info({ host: settings.http.host, port, version: packageVersion }, 'gradebooth listening');
 
     this.notifier.send(`READY=1\nSTATUS=serving on ${settings.http.host}:${port}\nMAINPID=${process.pid}`);
     const interval = this.notifier.watchdogIntervalMs;
     if (interval !== undefined) {
-      this.watchdogTimer = setInterval(() => this.watchdogTick(), interval);
+      this.stallMeter.start();
+      this.watchdogTimer = setInterval(() => void this.watchdogTick(interval), interval);
       this.watchdogTimer.unref();
     }
     this.bus.emit('daemon.state', { state: 'ready' });
     return { address: settings.http.host, port };
   }
 
-  /** Health as the watchdog sees it: the event loop runs (this code runs) and the database answers. */
-  healthy(): boolean {
-    if (this.stopping || !this.db) return false;
+  /**
+   * Health as the watchdog sees it: the database answers, the event loop has not stalled longer than a
+   * ping interval, and the API answers a loopback GET /api/health on a fresh connection. Checking only
+   * the database kept systemd happy while the API was out of file descriptors (issue 12).
+   */
+  async probeHealth(intervalMs: number): Promise<ProbeFailure | undefined> {
+    if (this.stopping || !this.db) return { check: 'database', reason: 'daemon is stopping' };
     try {
-      return (this.db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok === 1;
+      if ((this.db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok !== 1) return { check: 'database', reason: 'SELECT 1 did not return 1' };
     } catch (err) {
-      this.deps.logger.error({ err }, 'database health check failed');
-      return false;
+      return { check: 'database', reason: (err as Error).message };
     }
+    // A stall as long as a ping interval means systemd is about to see nothing anyway; shorter hiccups
+    // (a GC pause, a busy second under load) are not a reason to restart, hence the 1 s floor.
+    const stallMs = this.stallMeter.takeMaxMs();
+    const stallLimitMs = Math.max(intervalMs, 1000);
+    if (stallMs > stallLimitMs) return { check: 'event-loop', reason: `the event loop stalled for ${Math.round(stallMs)} ms (limit ${stallLimitMs} ms)` };
+    const apiProblem = await checkApi(this.deps.settings.http.host, this.listenPort, Math.max(100, Math.round(intervalMs * 0.8)));
+    if (apiProblem !== undefined) return { check: 'api', reason: apiProblem };
+    return undefined;
   }
 
-  private watchdogTick(): void {
-    // Only ping while healthy: a wedged database then makes systemd restart us (WatchdogSec).
-    if (this.healthy()) this.notifier.send('WATCHDOG=1');
-    else this.deps.logger.warn('unhealthy: withholding the watchdog ping');
+  private async watchdogTick(intervalMs: number): Promise<void> {
+    // Only ping while healthy: a wedged API, database or event loop then makes systemd restart us
+    // (WatchdogSec). A probe still running from the last tick counts as unhealthy too.
+    if (this.watchdogProbing) {
+      this.deps.logger.warn({ check: 'api' }, 'unhealthy: withholding the watchdog ping (the last health probe has not finished)');
+      return;
+    }
+    this.watchdogProbing = true;
+    try {
+      const failure = await this.probeHealth(intervalMs);
+      if (this.stopping) return;
+      if (failure === undefined) this.notifier.send('WATCHDOG=1');
+      else this.deps.logger.warn({ check: failure.check, reason: failure.reason }, 'unhealthy: withholding the watchdog ping');
+    } finally {
+      this.watchdogProbing = false;
+    }
   }
 
   async status(): Promise<BoothStatus> {
@@ -193,6 +222,7 @@ export class Daemon {
     this.notifier.send('STOPPING=1');
     this.bus.emit('daemon.state', { state: 'stopping' });
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
+    this.stallMeter.stop();
     await this.control?.stop();
     if (this.app) {
       // Websocket clients would hold the server open; tell them we are going away (1001).

@@ -17,9 +17,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ c
 }
 
 /** Start `gradebooth serve …` and resolve once it logs the port it listens on. */
-export function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+export function startServe(args: string[], env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // `wrapper` runs the daemon under a command that execs it (e.g. prlimit), so the child is still the daemon.
+    const argv = [process.execPath, binPath, 'serve', ...args];
+    const child = spawn(wrapper[0] ?? argv[0], [...wrapper.slice(1), ...(wrapper.length ? argv : argv.slice(1))], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`serve did not start within 30 s:\n${out}`)), 30_000);
     const onData = (d: Buffer): void => {
