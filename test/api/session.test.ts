@@ -34,7 +34,7 @@ t.test('operators sign in with name + PIN; the session cookie is httpOnly and Sa
   t.equal((await api.app.inject({ method: 'GET', url: '/api/session', headers: { cookie } })).json().code, 'GB_AUTH_INVALID', 'signed out');
 
   const actions = (api.db.prepare('SELECT action FROM audit_log ORDER BY id').all() as Array<{ action: string }>).map((r) => r.action);
-  t.same(actions, ['operator.create', 'session.sign_in_failed', 'session.sign_in', 'session.sign_out'], 'every sign-in, failure and sign-out is audited');
+  t.same(actions, ['operator.create', 'session.sign_in_failed', 'session.sign_in', 'session.sign_out', 'auth.failed'], 'every sign-in, failure and sign-out is audited, and so is the ended session used again');
 });
 
 t.test('five wrong PINs lock the name; sessions lapse after inactivity', async (t) => {

@@ -42,7 +42,8 @@ t.test('refused websocket handshakes do not leak the server sockets (issue 12, d
     );
     for (const s of await Promise.all(batch)) statuses.add(s);
   }
-  t.same([...statuses], ['HTTP/1.1 401 Unauthorized'], 'every handshake is refused with 401');
+  // Past the per-client limit on failed authentications the bad-token handshakes get 429 instead.
+  t.ok([...statuses].every((s) => s === 'HTTP/1.1 401 Unauthorized' || s === 'HTTP/1.1 429 Too Many Requests'), `every handshake is refused: ${[...statuses].join(', ')}`);
   // The server closes its side after the client hung up; give it a moment to see the FINs, then count.
   let after = openFds(pid);
   for (let i = 0; i < 50 && after > before + 5; i++) {
