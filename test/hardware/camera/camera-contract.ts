@@ -18,7 +18,8 @@ export interface ContractSubject {
   levels: readonly number[];
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
+/** The GB_ code a promise rejects with ('resolved' when it does not). */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
     await p;
     return 'resolved';

@@ -15,16 +15,7 @@ await inOwnNetworkNamespace(import.meta.url);
 const { default: t } = await import('tap');
 const { GenicamCamera } = await import('../../../src/hardware/camera/genicam/genicam-camera.ts');
 const { loadAravis } = await import('../../../src/hardware/camera/genicam/aravis-addon.ts');
-const { cameraContract } = await import('./camera-contract.ts');
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err);
-  }
-}
+const { cameraContract, codeOf } = await import('./camera-contract.ts');
 
 const unavailable = fakeCameraUnavailable();
 if (unavailable) {

@@ -9,15 +9,7 @@ const { default: t } = await import('tap');
 const { GenicamCamera } = await import('../../../src/hardware/camera/genicam/genicam-camera.ts');
 const { loadAravis } = await import('../../../src/hardware/camera/genicam/aravis-addon.ts');
 const { CameraDevice } = await import('../../../src/hardware/camera/camera-device.ts');
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err);
-  }
-}
+const { codeOf } = await import('./camera-contract.ts');
 
 const unavailable = fakeCameraUnavailable();
 if (unavailable) {
