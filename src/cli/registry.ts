@@ -2,7 +2,7 @@ import type { Command } from './command.ts';
 import { serveCommand } from './commands/serve.ts';
 import { configCheckCommand } from './commands/config.ts';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './commands/token.ts';
-import { dbMigrateCommand, dbStatusCommand } from './commands/db.ts';
+import { dbBackupCommand, dbCheckCommand, dbMigrateCommand, dbRestoreCommand, dbStatusCommand } from './commands/db.ts';
 import { rigCommands } from './commands/rig-commands.ts';
 import { reconstructCommand } from './commands/reconstruct.ts';
 import { integrateCommand } from './commands/integrate.ts';
@@ -26,6 +26,9 @@ export const commands: readonly Command[] = [
   tokenListCommand,
   tokenRevokeCommand,
   dbStatusCommand,
+  dbCheckCommand,
+  dbBackupCommand,
+  dbRestoreCommand,
   dbMigrateCommand,
   ...rigCommands,
   ...cameraCommands,

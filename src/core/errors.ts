@@ -28,6 +28,9 @@ export const errorCodes = {
   GB_DB_MIGRATION: { status: 500, summary: 'database migration failed' },
   GB_DB_NEWER: { status: 500, summary: 'database was written by a newer gradebooth' },
   GB_DATA_DIR_LOCKED: { status: 409, summary: 'another process owns this data directory and its hardware' },
+  GB_DB_CORRUPT: { status: 500, summary: 'database file is damaged' },
+  GB_DB_UNREADABLE: { status: 500, summary: 'database file cannot be opened, read or written' },
+  GB_DISK_FULL: { status: 507, summary: 'the data directory\'s disk is full' },
   // hardware
   GB_HW_ABSENT: { status: 503, summary: 'hardware is not attached' },
   GB_RIG_TIMEOUT: { status: 504, summary: 'LED rig did not answer in time' },
@@ -52,10 +55,8 @@ export const errorCodes = {
   // jobs
   GB_JOB_CANCELLED: { status: 409, summary: 'the job was cancelled' },
   GB_JOB_INTERRUPTED: { status: 503, summary: 'the job was interrupted (the daemon stopped or crashed while it ran)' },
-  // learned models (models/<name>/<version>/: model.onnx + manifest.json)
-  GB_MODEL_MISSING: { status: 503, summary: 'model file or manifest is missing' },
-  GB_MODEL_INVALID: { status: 503, summary: 'model does not match its manifest (sha256, schema or input/output spec)' },
-  GB_MODEL_FAILED: { status: 500, summary: 'model inference failed' },
+  // grading
+  GB_MODEL_MISSING: { status: 503, summary: 'a grading model is not installed' },
   // generic
   GB_USAGE: { status: 400, summary: 'command-line usage error' },
   GB_SHUTTING_DOWN: { status: 503, summary: 'daemon is shutting down' },

@@ -23,6 +23,8 @@ export function securePrivateFile(path: string): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
+  // Something else in its place (a directory): leave it, opening it reports what is wrong.
+  if (!statSync(path).isFile()) return false;
   return tighten(path, 0o600);
 }
 

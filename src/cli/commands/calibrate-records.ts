@@ -1,7 +1,7 @@
 import type { Command, CommandContext, ParsedArgs } from '../command.ts';
 import { boolOption, intOption, printJson, stringOption } from '../command.ts';
 import { settingsFromArgs, settingsOptions, settingsOptionsHelp } from './common-options.ts';
-import { openDatabase } from '../../storage/database.ts';
+import { openDatabaseForReading } from '../../storage/database.ts';
 import { dataDirLayout } from '../../storage/data-dir.ts';
 import { FileStore } from '../../storage/file-store.ts';
 import { CalibrationRepository, checkProcedureName, type CalibrationRecord } from '../../storage/calibrations.ts';
@@ -10,7 +10,8 @@ import { allProcedures, scanProcedures } from '../../calibration/procedures.ts';
 function withCalibrations<T>(args: ParsedArgs, ctx: CommandContext, fn: (repo: CalibrationRepository) => T): T {
   const { settings } = settingsFromArgs(args, ctx.env);
   const { dbPath, storeDir } = dataDirLayout(settings.data_dir);
-  const db = openDatabase(dbPath);
+  // Only reads: the file is not changed (opened read-only once it exists at the current schema).
+  const db = openDatabaseForReading(dbPath);
   try {
     return fn(new CalibrationRepository(db, new FileStore(storeDir)));
   } finally {

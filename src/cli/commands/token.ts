@@ -1,7 +1,7 @@
 import type { Command, CommandContext } from '../command.ts';
 import { boolOption, printJson, stringOption } from '../command.ts';
 import { settingsFromArgs, settingsOptions, settingsOptionsHelp } from './common-options.ts';
-import { openDatabase } from '../../storage/database.ts';
+import { openDatabase, openDatabaseForReading } from '../../storage/database.ts';
 import { dataDirLayout } from '../../storage/data-dir.ts';
 import { TokenRepository, type Role } from '../../storage/tokens.ts';
 import { AuditLog } from '../../storage/audit-log.ts';
@@ -9,9 +9,10 @@ import { createError } from '../../core/errors.ts';
 import type { ParsedArgs } from '../command.ts';
 import { userInfo } from 'node:os';
 
-function withTokens<T>(args: ParsedArgs, ctx: CommandContext, fn: (tokens: TokenRepository, audit: AuditLog) => T): T {
+function withTokens<T>(args: ParsedArgs, ctx: CommandContext, fn: (tokens: TokenRepository, audit: AuditLog) => T, readOnly = false): T {
   const { settings } = settingsFromArgs(args, ctx.env);
-  const db = openDatabase(dataDirLayout(settings.data_dir).dbPath);
+  const { dbPath } = dataDirLayout(settings.data_dir);
+  const db = readOnly ? openDatabaseForReading(dbPath) : openDatabase(dbPath);
   try {
     return fn(new TokenRepository(db), new AuditLog(db));
   } finally {
@@ -73,7 +74,7 @@ export const tokenListCommand: Command = {
 ${settingsOptionsHelp}`,
   options: { ...settingsOptions, json: { type: 'boolean' } },
   async run(args, ctx) {
-    const list = withTokens(args, ctx, (tokens) => tokens.list());
+    const list = withTokens(args, ctx, (tokens) => tokens.list(), true);
     if (boolOption(args, 'json')) {
       printJson(ctx, list);
       return 0;
