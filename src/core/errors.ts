@@ -55,8 +55,10 @@ export const errorCodes = {
   // jobs
   GB_JOB_CANCELLED: { status: 409, summary: 'the job was cancelled' },
   GB_JOB_INTERRUPTED: { status: 503, summary: 'the job was interrupted (the daemon stopped or crashed while it ran)' },
-  // grading
-  GB_MODEL_MISSING: { status: 503, summary: 'a grading model is not installed' },
+  // learned models (models/<name>/<version>/: model.onnx + manifest.json)
+  GB_MODEL_MISSING: { status: 503, summary: 'model file or manifest is missing' },
+  GB_MODEL_INVALID: { status: 503, summary: 'model does not match its manifest (sha256, schema or input/output spec)' },
+  GB_MODEL_FAILED: { status: 500, summary: 'model inference failed' },
   // generic
   GB_USAGE: { status: 400, summary: 'command-line usage error' },
   GB_SHUTTING_DOWN: { status: 503, summary: 'daemon is shutting down' },

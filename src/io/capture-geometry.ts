@@ -17,7 +17,7 @@ import { worldToCamera } from '../calibration/led-positions.ts';
 /** Per-LED beam maps are this coarse: cos^m of the beam angle is smooth, so bilinear sampling is exact to ~1e-5. */
 const BEAM_MAP_CELLS = 64;
 
-interface TruthLed {
+export interface TruthLed {
   positionMm: Vec3;
   aimMm: Vec3;
   radiantIntensityWSr: number;
@@ -75,6 +75,14 @@ export async function readNearFieldGeometry(dir: string, names: readonly string[
   // moves a light direction by < 0.2° at 200 mm, well below what the solve resolves.
   const surfaceZMm = isVec3(centre) ? centre[2] : 0;
 
+  return nearFieldGeometry(spec, lightIndices.map((i) => leds[i]), surfaceZMm, widthPx, heightPx, path);
+}
+
+/** The near-field rig of a known camera and LEDs (lights evaluated on the plane z = surfaceZMm, world mm). */
+export function nearFieldGeometry(spec: CameraSpec, picked: readonly TruthLed[], surfaceZMm: number, widthPx: number, heightPx: number, source: string): CaptureGeometry {
+  const fail = (what: string): never => {
+    throw createError('GB_DATASET_INVALID', `${source}: ${what}`);
+  };
   const cam = pinholeFromSpec(spec);
   // Normals and lights are reported in the camera's view axes (x right, y up, z towards the camera): the
   // camera rotation, then camera x, −y, −z. Only differences of positions matter, so no translation.
@@ -87,7 +95,6 @@ export async function readNearFieldGeometry(dir: string, names: readonly string[
     const t = (surfaceZMm - o[2]) / d[2];
     return [o[0] + t * d[0], o[1] + t * d[1], o[2] + t * d[2]];
   };
-  const picked = lightIndices.map((i) => leds[i]);
   const gainMaps: FloatImage[] = picked.map((led) => {
     const axis = normalize([led.aimMm[0] - led.positionMm[0], led.aimMm[1] - led.positionMm[1], led.aimMm[2] - led.positionMm[2]]);
     const w = BEAM_MAP_CELLS, h = BEAM_MAP_CELLS;
@@ -110,7 +117,7 @@ export async function readNearFieldGeometry(dir: string, names: readonly string[
     // NearFieldRig's pixel centres are at integers; the camera model's at +0.5.
     pointMm: (xPx, yPx) => toView(surfaceWorld(xPx + 0.5, yPx + 0.5)),
   };
-  return { rig, surfaceZMm, source: path };
+  return { rig, surfaceZMm, source };
 }
 
 function normalize(v: Vec3): Vec3 {

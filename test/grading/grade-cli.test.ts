@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../cli/run-cli.ts';
@@ -20,4 +20,17 @@ t.test('grade: usage errors', async (t) => {
   t.match(badScale.stderr, /GB_USAGE.*--um-per-px/, 'bad --um-per-px');
   const badSide = await runCli(['grade', '--input', '.', '--side', 'middle']);
   t.match(badSide.stderr, /GB_USAGE.*--side/, 'bad --side');
+});
+
+t.test('grade refuses a model folder whose manifest is unreadable (GB_MODEL_INVALID), never grades without it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gb-grade-cli-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const modelDir = join(dir, 'models', 'surface-defects', '1.0.0');
+  await mkdir(modelDir, { recursive: true });
+  await writeFile(join(modelDir, 'manifest.json'), '{ not json');
+  await writeFile(join(modelDir, 'model.onnx'), 'not a network');
+  const r = await runCli(['grade', '--input', join(dir, 'no-such-capture'), '--models', join(dir, 'models'), '--json']);
+  t.equal(r.code === 0, false, 'fails');
+  t.match(r.stderr, /GB_MODEL_INVALID.*manifest\.json/, `names the bad manifest: ${r.stderr.trim()}`);
+  t.equal(r.stdout.trim(), '', 'prints no grade');
 });

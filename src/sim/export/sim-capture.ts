@@ -19,6 +19,8 @@ export interface SimCaptureOptions {
   config: SceneConfig;
   out: string;
   foil?: boolean;
+  /** Generate random defects (default true); false renders a clean card. */
+  defects?: boolean;
   exposureUs?: number;
   gain?: number;
   threads?: number;
@@ -58,7 +60,7 @@ function pixelTruth(renderer: SceneRenderer, truth: SceneTruth, config: SceneCon
 
 /** Build a scene, render one frame per LED and write the capture folder with its truth. */
 export async function writeSimCapture(options: SimCaptureOptions): Promise<Record<string, unknown>> {
-  const { scene, truth } = buildScene({ kind: options.kind, seed: options.seed, side: options.side, geometry: options.geometry, config: options.config, foil: options.foil });
+  const { scene, truth } = buildScene({ kind: options.kind, seed: options.seed, side: options.side, geometry: options.geometry, config: options.config, foil: options.foil, defects: options.defects });
   const own = options.renderer === undefined;
   const renderer = options.renderer ?? new SceneRenderer({ geometry: options.geometry, threads: options.threads ?? 2, distantLights: options.distantLights });
   if (own) await renderer.start();

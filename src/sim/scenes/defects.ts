@@ -100,12 +100,15 @@ export function stampCrease(maps: SurfaceMaps, rng: SeededRandom, shape: CardSha
   const widthMm = rng.range(0.6, 1.5);
   const depthUm = rng.range(20, 80);
   const partial = rng.range(0.4, 1);
-  const t = newTruth(id, 'crease', side, horizontal ? [0, offset] : [offset, 0]);
   const span = (horizontal ? shape.halfW : shape.halfH) * 2 * partial;
-  Object.assign(t, { lengthMm: span, widthMm, depthUm, albedoDelta: 0.12 });
-  t.detail = { orientation: horizontal ? 'horizontal' : 'vertical', tiltDeg };
   const k = Math.tan((tiltDeg * Math.PI) / 180);
   const start = (horizontal ? -shape.halfW : -shape.halfH);
+  // The centre is the middle of the drawn fold: a partial crease starts at one edge, and a tilted one
+  // leaves its offset line (b = offset + k·a) as it goes.
+  const midA = start + span / 2;
+  const t = newTruth(id, 'crease', side, horizontal ? [midA, offset + k * midA] : [offset + k * midA, midA]);
+  Object.assign(t, { lengthMm: span, widthMm, depthUm, albedoDelta: 0.12 });
+  t.detail = { orientation: horizontal ? 'horizontal' : 'vertical', tiltDeg, offsetMm: offset };
   forEachInBox(maps, -shape.halfW, -shape.halfH, shape.halfW, shape.halfH, (i, u, v) => {
     if (maps.cover[i] === 0) return;
     const a = horizontal ? u : v;

@@ -1,0 +1,236 @@
+#!/usr/bin/python3
+"""Train the surface-defect segmentation model on `gradebooth sim dataset --maps` output and export ONNX.
+
+Input: the dataset folders' <card>/<side>/maps/{features.i16,labels.u8,maps.json} — reconstructed normals,
+albedo and relief turned into the runtime's features (src/grading/surface/features.ts), with per-pixel
+classes rasterised from the simulator's truth on the same canonical card frame.
+Output: model.onnx (input "features" [N, 5, H, W] float32, H and W multiples of 16; output "probabilities"
+[N, 6, H, W] softmax over the classes) and train.json (recipe, seeds, losses, data id).
+
+Run with Debian's /usr/bin/python3 (python3-torch, python3-onnx); see scripts/train-surface-model.sh.
+"""
+import argparse
+import hashlib
+import json
+import os
+import random
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CHANNELS = ["slope-x", "slope-y", "relief", "log-albedo", "mask"]
+CLASSES = ["background", "scratch", "dent", "crease", "print-line", "stain"]
+
+
+def find_sides(root):
+    sides = []
+    for dirpath, _dirs, files in sorted(os.walk(root)):
+        if "maps.json" in files and os.path.basename(dirpath) == "maps":
+            sides.append(dirpath)
+    return sorted(sides)
+
+
+def load_side(d):
+    meta = json.load(open(os.path.join(d, "maps.json")))
+    if meta["format"] != "gradebooth-surface-maps/1" or meta["channels"] != CHANNELS or meta["classes"] != CLASSES:
+        raise SystemExit(f"{d}: unexpected maps format/channels/classes")
+    w, h = meta["widthPx"], meta["heightPx"]
+    f = np.fromfile(os.path.join(d, "features.i16"), dtype=np.int16).reshape(len(CHANNELS), h, w)
+    lab = np.fromfile(os.path.join(d, "labels.u8"), dtype=np.uint8).reshape(h, w)
+    return meta, f, lab
+
+
+def dataset_id(sides):
+    """sha256 over every file the training reads: the data's identity in the manifest."""
+    h = hashlib.sha256()
+    for d in sides:
+        for name in ("maps.json", "features.i16", "labels.u8"):
+            h.update(name.encode())
+            with open(os.path.join(d, name), "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+    return h.hexdigest()
+
+
+def conv_block(cin, cout):
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+        nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+    )
+
+
+class SmallUNet(nn.Module):
+    """A compact U-Net: 4 scales (1, 1/2, 1/4, 1/8), widths w, 2w, 4w, 8w; softmax head in the graph."""
+
+    def __init__(self, cin=len(CHANNELS), ncls=len(CLASSES), w=16):
+        super().__init__()
+        self.e1, self.e2, self.e3 = conv_block(cin, w), conv_block(w, 2 * w), conv_block(2 * w, 4 * w)
+        self.mid = conv_block(4 * w, 8 * w)
+        self.u3, self.d3 = nn.ConvTranspose2d(8 * w, 4 * w, 2, stride=2), conv_block(8 * w, 4 * w)
+        self.u2, self.d2 = nn.ConvTranspose2d(4 * w, 2 * w, 2, stride=2), conv_block(4 * w, 2 * w)
+        self.u1, self.d1 = nn.ConvTranspose2d(2 * w, w, 2, stride=2), conv_block(2 * w, w)
+        self.head = nn.Conv2d(w, ncls, 1)
+
+    def logits(self, x):
+        e1 = self.e1(x)
+        e2 = self.e2(F.max_pool2d(e1, 2))
+        e3 = self.e3(F.max_pool2d(e2, 2))
+        m = self.mid(F.max_pool2d(e3, 2))
+        d3 = self.d3(torch.cat([self.u3(m), e3], 1))
+        d2 = self.d2(torch.cat([self.u2(d3), e2], 1))
+        d1 = self.d1(torch.cat([self.u1(d2), e1], 1))
+        return self.head(d1)
+
+    def forward(self, x):
+        return torch.softmax(self.logits(x), dim=1)
+
+
+class TileSampler:
+    """Random training tiles: half centred near a defect pixel, half anywhere on the card (print, foil, clean)."""
+
+    def __init__(self, sides, tile, rng):
+        self.sides, self.tile, self.rng = sides, tile, rng
+        self.defect_px = []
+        for _meta, _f, lab in sides:
+            ys, xs = np.nonzero(lab)
+            self.defect_px.append((ys, xs))
+        self.with_defects = [i for i, (ys, _) in enumerate(self.defect_px) if len(ys) > 0]
+
+    def sample(self):
+        t = self.tile
+        if self.with_defects and self.rng.random() < 0.5:
+            i = self.rng.choice(self.with_defects)
+            ys, xs = self.defect_px[i]
+            k = self.rng.randrange(len(ys))
+            cy, cx = ys[k] + self.rng.randint(-t // 3, t // 3), xs[k] + self.rng.randint(-t // 3, t // 3)
+        else:
+            i = self.rng.randrange(len(self.sides))
+            _m, f, _l = self.sides[i]
+            cy, cx = self.rng.randrange(f.shape[1]), self.rng.randrange(f.shape[2])
+        _m, f, lab = self.sides[i]
+        h, w = lab.shape
+        y0 = min(max(0, cy - t // 2), h - t)
+        x0 = min(max(0, cx - t // 2), w - t)
+        x = f[:, y0:y0 + t, x0:x0 + t].astype(np.float32) / 4096.0
+        y = lab[y0:y0 + t, x0:x0 + t].astype(np.int64)
+        return augment(x, y, self.rng)
+
+
+def augment(x, y, rng):
+    """Flips and quarter turns with the slope channels turned along (x right, y up), slope/relief gain and
+    reconstruction noise (applied before the asinh compression, i.e. on the physical deviation)."""
+    if rng.random() < 0.5:  # mirror left-right: slope-x changes sign
+        x, y = x[:, :, ::-1], y[:, ::-1]
+        x[0] = -x[0]
+    if rng.random() < 0.5:  # mirror top-bottom: slope-y changes sign
+        x, y = x[:, ::-1, :], y[::-1, :]
+        x[1] = -x[1]
+    if rng.random() < 0.5:  # transpose (rows <-> columns): x right/y up swap and both change sign
+        x, y = x.transpose(0, 2, 1), y.T
+        x[[0, 1]] = -x[[1, 0]]
+    x = np.ascontiguousarray(x)
+    y = np.ascontiguousarray(y)
+    on = x[4] > 0
+    # Physical-domain jitter: deviations rescaled (steeper/shallower relief, other lighting), then noise.
+    for c, sigma in ((0, 0.35), (1, 0.35), (2, 0.15)):
+        v = np.sinh(x[c]) * np.exp(rng.gauss(0, 0.25))
+        v += np.float32(rng.uniform(0, sigma)) * np.random.standard_normal(v.shape).astype(np.float32)
+        x[c] = np.where(on, np.arcsinh(v), 0)
+    la = np.sinh(x[3]) * np.exp(rng.gauss(0, 0.2))
+    x[3] = np.where(on, np.arcsinh(la), 0)
+    return x, y
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True, help="dataset folder (sim dataset --maps)")
+    ap.add_argument("--out", required=True, help="output folder for model.onnx and train.json")
+    ap.add_argument("--steps", type=int, default=800)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--tile", type=int, default=96)
+    ap.add_argument("--width", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--opset", type=int, default=13)
+    a = ap.parse_args()
+
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(a.threads)
+    rng = random.Random(a.seed)
+
+    paths = find_sides(a.data)
+    if not paths:
+        raise SystemExit(f"{a.data}: no */maps/maps.json (run gradebooth sim dataset --maps first)")
+    sides = [load_side(p) for p in paths]
+    data_id = dataset_id(paths)
+    counts = np.zeros(len(CLASSES))
+    for _m, _f, lab in sides:
+        counts += np.bincount(lab.ravel(), minlength=len(CLASSES))[: len(CLASSES)]
+    print(f"{len(sides)} sides, class pixels {dict(zip(CLASSES, counts.astype(int).tolist()))}", flush=True)
+
+    sampler = TileSampler(sides, a.tile, rng)
+    model = SmallUNet(w=a.width)
+    # Rare classes weigh more (square-root inverse frequency, capped) so thin scratches are not drowned out.
+    freq = counts / counts.sum()
+    weights = torch.tensor(np.clip(np.sqrt(freq[0] / np.maximum(freq, 1e-9)), 1, 12), dtype=torch.float32)
+    print("class weights", [round(float(v), 2) for v in weights], flush=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.steps, pct_start=0.15)
+    losses = []
+    t0 = time.time()
+    model.train()
+    for step in range(a.steps):
+        xs, ys = zip(*(sampler.sample() for _ in range(a.batch)))
+        x = torch.from_numpy(np.stack(xs))
+        y = torch.from_numpy(np.stack(ys))
+        logits = model.logits(x)
+        ce = F.cross_entropy(logits, y, weight=weights)
+        # Soft dice on the defect classes together: the defect-vs-surface boundary matters at the defect level.
+        p = torch.softmax(logits, 1)
+        fg_p = 1 - p[:, 0]
+        fg_t = (y > 0).float()
+        dice = 1 - (2 * (fg_p * fg_t).sum() + 1) / (fg_p.sum() + fg_t.sum() + 1)
+        loss = ce + 0.5 * dice
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss))
+        if step % 50 == 0 or step == a.steps - 1:
+            print(f"step {step} loss {np.mean(losses[-50:]):.4f} ce {float(ce):.4f} dice {float(dice):.3f} {time.time() - t0:.0f}s", flush=True)
+
+    model.eval()
+    os.makedirs(a.out, exist_ok=True)
+    onnx_path = os.path.join(a.out, "model.onnx")
+    dummy = torch.zeros(1, len(CHANNELS), 128, 128)
+    torch.onnx.export(
+        model, dummy, onnx_path, opset_version=a.opset, input_names=["features"], output_names=["probabilities"],
+        dynamic_axes={"features": {0: "n", 2: "h", 3: "w"}, "probabilities": {0: "n", 2: "h", 3: "w"}},
+        do_constant_folding=True,
+    )
+    import onnx
+    onnx.checker.check_model(onnx.load(onnx_path))
+    info = {
+        "recipe": "scripts/train/surface.py",
+        "args": vars(a),
+        "channels": CHANNELS,
+        "classes": CLASSES,
+        "trainingData": {"id": data_id, "sides": len(sides), "cards": len({os.path.dirname(os.path.dirname(p)) for p in paths}),
+                         "classPixels": dict(zip(CLASSES, counts.astype(int).tolist()))},
+        "parameters": int(sum(p.numel() for p in model.parameters())),
+        "finalLoss": float(np.mean(losses[-100:])),
+        "trainSeconds": round(time.time() - t0, 1),
+        "torch": torch.__version__,
+    }
+    json.dump(info, open(os.path.join(a.out, "train.json"), "w"), indent=1)
+    print(f"wrote {onnx_path} ({os.path.getsize(onnx_path)} bytes)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+import ort from 'onnxruntime-node';
+import { createError } from '../../core/errors.ts';
+import type { CardSideMaps, ModelIdentity, SurfaceDefect, SurfaceDetector } from '../types.ts';
+import { surfaceFeatureChannels, surfaceFeatures } from './features.ts';
+import type { SurfaceModelManifest } from './manifest.ts';
+import { probabilitiesToDefects, type ProbabilityMap } from './postprocess.ts';
+import { resampleSideMaps } from './resample.ts';
+
+/** Tiles the model sees: edge and overlap in model px (the overlap's outer half is discarded). */
+export interface TilingOptions {
+  tilePx: number;
+  overlapPx: number;
+  /** Tiles per inference call. */
+  batch: number;
+}
+
+export const defaultTiling: TilingOptions = { tilePx: 256, overlapPx: 32, batch: 4 };
+
+/** Milliseconds of the last detect() per stage. */
+export interface SurfaceTimings { resample: number; features: number; inference: number; postprocess: number; total: number }
+
+/**
+ * The ONNX surface-defect model over a whole card side: maps resampled to the model's scale, features
+ * (features.ts), overlapping tiles through the network (onnxruntime-node runs each call on its own
+ * threads, so the event loop keeps turning), probabilities stitched from the tiles' centres, then
+ * components → SurfaceDefects (postprocess.ts).
+ */
+export class OnnxSurfaceDetector implements SurfaceDetector {
+  readonly model: ModelIdentity;
+  readonly manifest: SurfaceModelManifest;
+  lastTimingsMs: SurfaceTimings | undefined;
+  private readonly session: ort.InferenceSession;
+  private readonly tiling: TilingOptions;
+  private closed = false;
+
+  constructor(session: ort.InferenceSession, manifest: SurfaceModelManifest, tiling: TilingOptions = defaultTiling) {
+    this.session = session;
+    this.manifest = manifest;
+    this.model = { name: manifest.name, version: manifest.version, sha256: manifest.sha256 };
+    this.tiling = tiling;
+  }
+
+  async detect(maps: CardSideMaps): Promise<SurfaceDefect[]> {
+    if (this.closed) throw createError('GB_INTERNAL', 'surface detector is closed');
+    const n = maps.widthPx * maps.heightPx;
+    if (maps.mask.length !== n || maps.albedo.length !== n || maps.reliefUm.length !== n || maps.normals.length !== 3 * n || !(maps.umPerPx > 0)) {
+      throw createError('GB_VALIDATION', `surface detector: maps of ${maps.widthPx}×${maps.heightPx} px need mask/albedo/relief of ${n} and normals of ${3 * n} values and umPerPx > 0`);
+    }
+    const t0 = performance.now();
+    const small = resampleSideMaps(maps, this.manifest.input.umPerPx);
+    const t1 = performance.now();
+    const features = surfaceFeatures(small);
+    const t2 = performance.now();
+    const probs = await this.probabilities(features, small.widthPx, small.heightPx);
+    const t3 = performance.now();
+    const defects = probabilitiesToDefects(probs, maps, small.mask, this.manifest.postprocess);
+    const t4 = performance.now();
+    this.lastTimingsMs = { resample: t1 - t0, features: t2 - t1, inference: t3 - t2, postprocess: t4 - t3, total: t4 - t0 };
+    return defects;
+  }
+
+  /** Class probabilities over the whole map, from overlapping tiles (centres kept, seams avoided). */
+  async probabilities(features: Float32Array, w: number, h: number): Promise<ProbabilityMap> {
+    const C = surfaceFeatureChannels;
+    const K = this.manifest.output.classes.length;
+    const { tilePx: T, overlapPx: O, batch } = this.tiling;
+    const m = this.manifest.input.multipleOf;
+    if (T % m !== 0) throw createError('GB_INTERNAL', `tile ${T} px is not a multiple of ${m}`);
+    const step = T - 2 * O;
+    const origins: [number, number][] = [];
+    for (let y0 = -O; y0 < h - O; y0 += step) for (let x0 = -O; x0 < w - O; x0 += step) origins.push([x0, y0]);
+    const out = new Float32Array(K * w * h);
+    const plane = w * h;
+    for (let b = 0; b < origins.length; b += batch) {
+      const group = origins.slice(b, b + batch);
+      const input = new Float32Array(group.length * C * T * T);
+      group.forEach(([x0, y0], t) => {
+        for (let c = 0; c < C; c++) {
+          const base = (t * C + c) * T * T;
+          for (let ty = 0; ty < T; ty++) {
+            const y = y0 + ty;
+            if (y < 0 || y >= h) continue;
+            const xa = Math.max(0, -x0), xb = Math.min(T, w - x0);
+            if (xb > xa) input.set(features.subarray(c * plane + y * w + x0 + xa, c * plane + y * w + x0 + xb), base + ty * T + xa);
+          }
+        }
+      });
+      let result: ort.InferenceSession.OnnxValueMapType;
+      try {
+        result = await this.session.run({ [this.manifest.input.name]: new ort.Tensor('float32', input, [group.length, C, T, T]) });
+      } catch (err) {
+        throw createError('GB_MODEL_FAILED', `surface model ${this.model.name} ${this.model.version}: inference failed: ${(err as Error).message}`, { cause: err });
+      }
+      const probs = result[this.manifest.output.name]?.data as Float32Array | undefined;
+      if (!probs || probs.length !== group.length * K * T * T) {
+        throw createError('GB_MODEL_INVALID', `surface model output "${this.manifest.output.name}" has ${probs?.length ?? 0} values, expected ${group.length * K * T * T}`);
+      }
+      group.forEach(([x0, y0], t) => {
+        // Keep the tile's centre (O px in from each side), except where the tile is at the map's border.
+        const ya = Math.max(0, y0 + O), yb = Math.min(h, y0 + T - O);
+        const xa = Math.max(0, x0 + O), xb = Math.min(w, x0 + T - O);
+        for (let k = 0; k < K; k++) {
+          const base = (t * K + k) * T * T;
+          for (let y = ya; y < yb; y++) out.set(probs.subarray(base + (y - y0) * T + (xa - x0), base + (y - y0) * T + (xb - x0)), k * plane + y * w + xa);
+        }
+      });
+    }
+    return { classes: K, width: w, height: h, umPerPx: this.manifest.input.umPerPx, data: out };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.session.release();
+  }
+}

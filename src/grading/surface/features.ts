@@ -1,0 +1,79 @@
+import type { CardSideMaps } from '../types.ts';
+
+/**
+ * The surface model's input: physically meaningful deviations from the local surface, so that neither the
+ * card's bow, the lighting's gain nor the print's overall brightness reaches the network:
+ *   0, 1  surface slope (−nx/nz, −ny/nz) minus its local mean (bow and residual tilt removed), x right, y up
+ *   2     relief minus its local mean, µm (dents and creases as depth, not as slope)
+ *   3     log albedo minus its local mean (stains and print lines; gain-invariant)
+ *   4     card mask (1 on the card)
+ * Each deviation is compressed with asinh(x / s) so faint and deep defects both fit the net's range; 0 off
+ * the card. Training (scripts/train/surface.py) reads exactly these maps, written by `sim dataset --maps`.
+ */
+export const surfaceFeatureSpec = {
+  channels: ['slope-x', 'slope-y', 'relief', 'log-albedo', 'mask'] as const,
+  /** asinh scale per deviation channel: slope (dimensionless), relief (µm), log albedo. */
+  scales: { slope: 0.01, reliefUm: 5, logAlbedo: 0.1 },
+  /** Local-mean window half-widths, mm. */
+  windowsMm: { slope: 3, relief: 4, albedo: 4 },
+};
+
+export const surfaceFeatureChannels = surfaceFeatureSpec.channels.length;
+
+/** Mean of `values` over the mask in a (2r+1)² window around each pixel (integral images, O(1) per px). */
+export function maskedBoxMean(values: Float32Array, mask: Uint8Array, w: number, h: number, r: number): Float32Array {
+  const W = w + 1;
+  const sv = new Float64Array(W * (h + 1));
+  const sm = new Float64Array(W * (h + 1));
+  for (let y = 0; y < h; y++) {
+    let rv = 0, rm = 0;
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (mask[i]) { rv += values[i]; rm += 1; }
+      sv[(y + 1) * W + x + 1] = sv[y * W + x + 1] + rv;
+      sm[(y + 1) * W + x + 1] = sm[y * W + x + 1] + rm;
+    }
+  }
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const y0 = Math.max(0, y - r), y1 = Math.min(h, y + r + 1);
+    for (let x = 0; x < w; x++) {
+      const x0 = Math.max(0, x - r), x1 = Math.min(w, x + r + 1);
+      const m = sm[y1 * W + x1] - sm[y0 * W + x1] - sm[y1 * W + x0] + sm[y0 * W + x0];
+      const v = sv[y1 * W + x1] - sv[y0 * W + x1] - sv[y1 * W + x0] + sv[y0 * W + x0];
+      out[y * w + x] = m > 0 ? v / m : 0;
+    }
+  }
+  return out;
+}
+
+/** Feature planes (channel-major, C × H × W) of a side at its own scale. */
+export function surfaceFeatures(maps: CardSideMaps): Float32Array {
+  const { widthPx: w, heightPx: h, mask } = maps;
+  const n = w * h;
+  const gx = new Float32Array(n), gy = new Float32Array(n), la = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!mask[i]) continue;
+    const nz = Math.max(0.2, maps.normals[3 * i + 2]);
+    gx[i] = -maps.normals[3 * i] / nz;
+    gy[i] = -maps.normals[3 * i + 1] / nz;
+    la[i] = Math.log(Math.max(1e-4, maps.albedo[i]));
+  }
+  const px = (mm: number): number => Math.max(1, Math.round((mm * 1000) / maps.umPerPx));
+  const { slope, relief, albedo } = surfaceFeatureSpec.windowsMm;
+  const mgx = maskedBoxMean(gx, mask, w, h, px(slope));
+  const mgy = maskedBoxMean(gy, mask, w, h, px(slope));
+  const mr = maskedBoxMean(maps.reliefUm, mask, w, h, px(relief));
+  const mla = maskedBoxMean(la, mask, w, h, px(albedo));
+  const s = surfaceFeatureSpec.scales;
+  const out = new Float32Array(surfaceFeatureChannels * n);
+  for (let i = 0; i < n; i++) {
+    if (!mask[i]) continue;
+    out[i] = Math.asinh((gx[i] - mgx[i]) / s.slope);
+    out[n + i] = Math.asinh((gy[i] - mgy[i]) / s.slope);
+    out[2 * n + i] = Math.asinh((maps.reliefUm[i] - mr[i]) / s.reliefUm);
+    out[3 * n + i] = Math.asinh((la[i] - mla[i]) / s.logAlbedo);
+    out[4 * n + i] = 1;
+  }
+  return out;
+}

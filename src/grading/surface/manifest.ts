@@ -1,0 +1,117 @@
+import { createError } from '../../core/errors.ts';
+import { surfaceModelClasses } from './classes.ts';
+import { surfaceFeatureSpec } from './features.ts';
+
+// models/<name>/<version>/manifest.json: what the model file is (sha256), what it eats and returns, how its
+// input is normalised, where it came from (training data, code) and how well it did on held-out cards.
+// The loader refuses a model whose manifest does not describe exactly what this runtime feeds it.
+
+export const modelManifestFormat = 'gradebooth-model-manifest/1';
+
+/** How probabilities become defects (read by postprocess.ts). */
+export interface SurfacePostprocess {
+  /** A pixel is a defect pixel when 1 − P(background) ≥ this. */
+  threshold: number;
+  /** Components smaller than this are dropped, mm². */
+  minAreaMm2: number;
+  /** A component's mean defect probability must reach this. */
+  minConfidence: number;
+  /** Defect pixels closer than this to the card outline belong to the edge grader, mm. */
+  edgeMarginMm: number;
+  /** Components closer than this (gaps in a scratch) are one defect, mm. */
+  bridgeMm: number;
+  /** Square corner zone: a defect whose centre is within this of both edges of a corner names that corner, mm. */
+  cornerZoneMm: number;
+}
+
+export interface SurfaceModelManifest {
+  format: typeof modelManifestFormat;
+  name: string;
+  version: string;
+  task: 'surface-defect-segmentation';
+  file: string;
+  sha256: string;
+  sizeBytes: number;
+  opset: number;
+  input: { name: string; type: 'float32'; layout: 'NCHW'; channels: string[]; umPerPx: number; multipleOf: number };
+  output: { name: string; type: 'float32'; layout: 'NCHW'; classes: string[]; activation: 'softmax' };
+  normalisation: { code: string; scales: typeof surfaceFeatureSpec.scales; windowsMm: typeof surfaceFeatureSpec.windowsMm; offCard: 0 };
+  postprocess: SurfacePostprocess;
+  trainingData: { id: string; generator: string; sides: number; cards: number };
+  code: { commit: string; recipe: string };
+  metrics?: Record<string, unknown>;
+}
+
+function fail(where: string, what: string): never {
+  throw createError('GB_MODEL_INVALID', `${where}: ${what}`);
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function str(o: Record<string, unknown>, key: string, where: string): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v.length === 0) fail(where, `"${key}" must be a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function num(o: Record<string, unknown>, key: string, where: string, min: number, max: number): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(where, `"${key}" must be a number ${min}..${max}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function sameList(got: unknown, want: readonly string[], where: string, key: string): void {
+  if (!Array.isArray(got) || got.length !== want.length || got.some((g, i) => g !== want[i])) {
+    fail(where, `"${key}" must be ${JSON.stringify(want)} (what this gradebooth computes), got ${JSON.stringify(got)}`);
+  }
+}
+
+/**
+ * Validate a parsed manifest.json against the schema and against this runtime's features and classes.
+ * Throws GB_MODEL_INVALID naming the key that is wrong, what was expected and what was found.
+ */
+export function validateSurfaceManifest(raw: unknown, where: string): SurfaceModelManifest {
+  if (!isObj(raw)) fail(where, 'not a JSON object');
+  if (raw.format !== modelManifestFormat) fail(where, `"format" must be "${modelManifestFormat}", got ${JSON.stringify(raw.format)}`);
+  str(raw, 'name', where);
+  str(raw, 'version', where);
+  if (raw.task !== 'surface-defect-segmentation') fail(where, `"task" must be "surface-defect-segmentation", got ${JSON.stringify(raw.task)}`);
+  const file = str(raw, 'file', where);
+  if (file.includes('/') || file.includes('\\') || file.startsWith('.')) fail(where, `"file" must be a file name in the model folder, got "${file}"`);
+  if (typeof raw.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(raw.sha256)) fail(where, `"sha256" must be 64 lowercase hex digits, got ${JSON.stringify(raw.sha256)}`);
+  num(raw, 'sizeBytes', where, 1, 1e9);
+  num(raw, 'opset', where, 7, 30);
+  const input = raw.input;
+  if (!isObj(input)) fail(where, '"input" must be an object');
+  str(input, 'name', `${where} input`);
+  if (input.type !== 'float32' || input.layout !== 'NCHW') fail(where, `input must be float32 NCHW, got ${JSON.stringify(input.type)} ${JSON.stringify(input.layout)}`);
+  sameList(input.channels, surfaceFeatureSpec.channels, where, 'input.channels');
+  num(input, 'umPerPx', `${where} input`, 1, 1000);
+  const m = num(input, 'multipleOf', `${where} input`, 1, 256);
+  if (!Number.isInteger(m)) fail(where, `"input.multipleOf" must be an integer, got ${m}`);
+  const output = raw.output;
+  if (!isObj(output)) fail(where, '"output" must be an object');
+  str(output, 'name', `${where} output`);
+  if (output.type !== 'float32' || output.layout !== 'NCHW' || output.activation !== 'softmax') fail(where, 'output must be float32 NCHW softmax probabilities');
+  sameList(output.classes, surfaceModelClasses, where, 'output.classes');
+  const norm = raw.normalisation;
+  if (!isObj(norm) || JSON.stringify(norm.scales) !== JSON.stringify(surfaceFeatureSpec.scales) || JSON.stringify(norm.windowsMm) !== JSON.stringify(surfaceFeatureSpec.windowsMm)) {
+    fail(where, `"normalisation" must have scales ${JSON.stringify(surfaceFeatureSpec.scales)} and windowsMm ${JSON.stringify(surfaceFeatureSpec.windowsMm)} (src/grading/surface/features.ts), got ${JSON.stringify(norm)}`);
+  }
+  const pp = raw.postprocess;
+  if (!isObj(pp)) fail(where, '"postprocess" must be an object');
+  num(pp, 'threshold', `${where} postprocess`, 0.01, 0.99);
+  num(pp, 'minAreaMm2', `${where} postprocess`, 0, 100);
+  num(pp, 'minConfidence', `${where} postprocess`, 0, 1);
+  num(pp, 'edgeMarginMm', `${where} postprocess`, 0, 10);
+  num(pp, 'bridgeMm', `${where} postprocess`, 0, 5);
+  num(pp, 'cornerZoneMm', `${where} postprocess`, 0, 30);
+  const td = raw.trainingData;
+  if (!isObj(td)) fail(where, '"trainingData" must be an object');
+  str(td, 'id', `${where} trainingData`);
+  num(td, 'sides', `${where} trainingData`, 1, 1e9);
+  const code = raw.code;
+  if (!isObj(code)) fail(where, '"code" must be an object');
+  str(code, 'commit', `${where} code`);
+  return raw as unknown as SurfaceModelManifest;
+}

@@ -1,0 +1,61 @@
+// `sim dataset --maps`: the surface model's training data is the booth's own reconstruction of the
+// rendered frames on the canonical card frame, with per-pixel classes from the truth on the same frame.
+import t from 'tap';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../cli/run-cli.ts';
+import { readSideMaps } from '../../../src/sim/export/surface-training-maps.ts';
+import { surfaceModelClasses } from '../../../src/grading/surface/classes.ts';
+
+const args = ['sim', 'dataset', '--count', '1', '--sides', 'front', '--size', '400x546', '--maps', '--maps-um-per-px', '185'];
+
+t.test('maps from the written capture and from frames kept in memory are the same; labels sit on the relief', async (t) => {
+  const out = await mkdtemp(join(tmpdir(), 'gb-sim-maps-'));
+  t.teardown(() => rm(out, { recursive: true, force: true }));
+  const a = await runCli([...args, '--first-seed', '200008', '--out', join(out, 'folder')]);
+  t.equal(a.code, 0, a.stderr);
+  const b = await runCli([...args, '--first-seed', '200008', '--maps-only', '--out', join(out, 'memory')]);
+  t.equal(b.code, 0, b.stderr);
+  const dirA = join(out, 'folder', 'card_200008', 'front', 'maps'), dirB = join(out, 'memory', 'card_200008', 'front', 'maps');
+  t.ok((await readFile(join(dirA, 'features.i16'))).equals(await readFile(join(dirB, 'features.i16'))), 'same features either way');
+  const meta = JSON.parse(await readFile(join(dirA, 'maps.json'), 'utf8'));
+  t.equal(meta.format, 'gradebooth-surface-maps/1');
+  t.same(meta.classes, surfaceModelClasses);
+  t.equal(meta.umPerPx, 185);
+  const labels = await readFile(join(dirA, 'labels.u8'));
+  const maps = await readSideMaps(dirA, 'front');
+  t.equal(labels.length, maps.widthPx * maps.heightPx);
+  // The dent's labelled pixels are the low part of the reconstructed relief: truth and reconstruction align.
+  const dent = meta.defects.find((d: { kind: string }) => d.kind === 'dent');
+  const s = 0.185, w = maps.widthPx;
+  const cx = Math.round((dent.centerMm[0] + 31.75) / s - 0.5), cy = Math.round((44.45 - dent.centerMm[1]) / s - 0.5);
+  t.equal(labels[cy * w + cx], surfaceModelClasses.indexOf('dent'), 'truth centre labelled dent');
+  let inside = 0, ni = 0, ring = 0, nr = 0;
+  const rPx = dent.lengthMm / 2 / s;
+  for (let y = cy - 3 * rPx; y <= cy + 3 * rPx; y++) for (let x = cx - 3 * rPx; x <= cx + 3 * rPx; x++) {
+    const i = Math.round(y) * w + Math.round(x);
+    const r = Math.hypot(x - cx, y - cy);
+    if (r < rPx / 2 && labels[i] === 2) { inside += maps.reliefUm[i]; ni++; } else if (r > 1.5 * rPx && r < 3 * rPx && labels[i] === 0) { ring += maps.reliefUm[i]; nr++; }
+  }
+  t.ok(ring / nr - inside / ni > 0.4 * dent.depthUm, `labelled dent ${(ring / nr - inside / ni).toFixed(1)} µm below its surroundings (truth ${dent.depthUm.toFixed(1)} µm)`);
+  const counts = new Map<number, number>();
+  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  t.ok((counts.get(surfaceModelClasses.indexOf('crease')) ?? 0) > 100, 'crease labelled');
+  t.ok((counts.get(surfaceModelClasses.indexOf('scratch')) ?? 0) > 10, 'scratches labelled');
+});
+
+t.test('--clean-every makes defect-free cards with no labels; --maps-only needs --maps', async (t) => {
+  const out = await mkdtemp(join(tmpdir(), 'gb-sim-maps-'));
+  t.teardown(() => rm(out, { recursive: true, force: true }));
+  const r = await runCli([...args, '--first-seed', '200010', '--maps-only', '--clean-every', '2', '--out', out]);
+  t.equal(r.code, 0, r.stderr);
+  const labels = await readFile(join(out, 'card_200010', 'front', 'maps', 'labels.u8'));
+  t.ok(labels.every((l) => l === 0), 'no defect pixels');
+  const index = JSON.parse(await readFile(join(out, 'index.json'), 'utf8'));
+  t.equal(index.cards[0].clean, true);
+  t.equal(index.cards[0].front.defects, 0);
+  const bad = await runCli(['sim', 'dataset', '--count', '1', '--maps-only', '--out', join(out, 'x')]);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /GB_USAGE.*--maps-only needs --maps/);
+});
