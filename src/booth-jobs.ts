@@ -17,6 +17,13 @@ import { FrameRepository } from './storage/frames.ts';
 import { JobRepository } from './storage/jobs.ts';
 import { ScanRepository } from './storage/scans.ts';
 import { JobRunner } from './jobs/runner.ts';
+import type { AnyJobKind } from './jobs/stage.ts';
+
+/** Every job kind a booth runs: calibration, scan (one side) and scan-card (front, then back). */
+function boothJobKinds(booth: Booth, db: Db, store: FileStore, repos: Repositories, settings: Settings): AnyJobKind[] {
+  const scanServices = { booth, db, store, calibrations: repos.calibrations, cards: repos.cards, scans: repos.scans, blobs: repos.blobs, cardThicknessMm: settings.booth.card.thickness_mm };
+  return [calibrationJobKind({ booth, repo: repos.calibrations, targets: () => loadSceneConfig() }), scanJobKind(scanServices), scanCardJobKind(scanServices)];
+}
 
 /** The repositories of one data directory. */
 export interface Repositories {
@@ -44,18 +51,20 @@ export function createRepositories(db: Db, store: FileStore): Repositories {
  * scan, scan-card). The daemon builds one for its booth; a CLI command with no daemon builds one too, so
  * both run the same stages.
  */
-export function createBoothJobs(deps: { booth: Booth; db: Db; store: FileStore; bus: EventBus; settings: Settings; ownJobsOnly?: boolean; log?: (message: string, detail?: Record<string, unknown>) => void }): { runner: JobRunner; repos: Repositories } {
+export function createBoothJobs(deps: { booth: Booth | undefined; db: Db; store: FileStore; bus: EventBus; settings: Settings; ownJobsOnly?: boolean; log?: (message: string, detail?: Record<string, unknown>) => void }): { runner: JobRunner; repos: Repositories } {
   const { booth, db, store, bus, settings } = deps;
   const repos = createRepositories(db, store);
-  const scanServices = { booth, db, store, calibrations: repos.calibrations, cards: repos.cards, scans: repos.scans, blobs: repos.blobs, cardThicknessMm: settings.booth.card.thickness_mm };
   const runner = new JobRunner({
     db,
     store,
     jobs: repos.jobs,
     blobs: repos.blobs,
     bus,
-    kinds: [calibrationJobKind({ booth, repo: repos.calibrations, targets: () => loadSceneConfig() }), scanJobKind(scanServices), scanCardJobKind(scanServices)],
-    lightsOff: () => booth.rig.allOff(),
+    // Without a booth the runner still recovers what a crash left; it runs no kinds.
+    kinds: booth ? boothJobKinds(booth, db, store, repos, settings) : [],
+    lightsOff: async () => {
+      await booth?.rig.allOff();
+    },
     log: deps.log,
     ownJobsOnly: deps.ownJobsOnly,
   });

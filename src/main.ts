@@ -6,8 +6,8 @@ import { RigDriver } from './hardware/rig/driver.ts';
 import { RigDevice } from './hardware/rig/rig-device.ts';
 import { serialPortFactory } from './hardware/rig/serial-port.ts';
 import { CameraDevice } from './hardware/camera/camera-device.ts';
-import { createSimulatedBooth } from './booth/simulated-booth.ts';
-import { DEFAULT_SIM_SIZE } from './booth/create-booth.ts';
+import { boothAvailable, createBooth } from './booth/create-booth.ts';
+import type { Booth } from './booth/booth.ts';
 import { ReplayCamera } from './hardware/camera/replay-camera.ts';
 import type { Camera } from './hardware/camera/camera.ts';
 import type { RigPinSource } from './hardware/rig/pins.ts';
@@ -52,26 +52,29 @@ export function createScannerDevice(scanner: Settings['hardware']['scanner'], lo
 }
 
 /**
- * The composition root: the only place that picks real or simulated hardware. Everything below gets its
- * collaborators through constructors.
+ * The composition root: the only place that picks real or simulated hardware. The booth (rig + camera)
+ * comes from the one booth builder the CLI uses too, and is built once; its rig and camera are the
+ * daemon's devices (started and stopped with it) and the same booth runs the jobs. Everything below gets
+ * its collaborators through constructors.
  */
-export async function createDevices(settings: Settings, logger: Logger, bus: EventBus, scannerSource = createScannerSource(settings.hardware.scanner)): Promise<ManagedDevice[]> {
+export async function createDevices(settings: Settings, logger: Logger, bus: EventBus, scannerSource = createScannerSource(settings.hardware.scanner)): Promise<{ devices: ManagedDevice[]; booth: Booth | undefined }> {
   const { rig, camera, scanner } = settings.hardware;
   const devices: ManagedDevice[] = [];
   let pinSource: RigPinSource | undefined;
   let simulatedCamera: Camera | undefined;
+  let booth: Booth | undefined;
 
-  if (rig.kind === 'simulated') {
+  if (boothAvailable(settings)) {
     // The simulated booth: the real firmware in simavr (its UART a pty opened through serialport like
     // /dev/ttyACM0) and the simulated camera watching the rig's trigger pin.
-    const booth = await createSimulatedBooth({
-      ...DEFAULT_SIM_SIZE,
-      hostTimeoutMs: rig.host_timeout_ms,
-      log: (line) => logger.warn({ device: 'rig', harness: line }, 'simulated rig'),
-    });
-    devices.push(new RigDevice({ kind: 'simulated', driver: booth.rig, bus, backend: booth.sim.rig }));
-    pinSource = booth.sim.rig;
-    simulatedCamera = booth.camera;
+    const sim = await createBooth(settings, { takeLock: false, log: (line) => logger.warn({ device: 'rig', harness: line }, 'simulated rig') });
+    if (!sim.sim) throw createError('GB_INTERNAL', 'the booth builder gave no simulator for a simulated booth');
+    devices.push(new RigDevice({ kind: 'simulated', driver: sim.rig, bus, backend: sim.sim.rig }));
+    pinSource = sim.sim.rig;
+    simulatedCamera = sim.camera;
+    booth = sim;
+  } else if (rig.kind === 'simulated') {
+    throw createError('GB_CONFIG_INVALID', `hardware.rig.kind = simulated needs hardware.camera.kind = simulated (the simulated camera watches the simulated rig's trigger pin), got ${camera.kind}`);
   } else if (rig.kind === 'serial') {
     const driver = new RigDriver({ portFactory: serialPortFactory(rig.port), config: { hostTimeoutMs: rig.host_timeout_ms } });
     devices.push(new RigDevice({ kind: 'serial', driver, bus }));
@@ -84,14 +87,15 @@ export async function createDevices(settings: Settings, logger: Logger, bus: Eve
   else devices.push(new AbsentDevice('camera', 'none', 'no camera configured (hardware.camera.kind = none)'));
 
   devices.push(createScannerDevice(scanner, logger, bus, scannerSource));
-  return devices;
+  return { devices, booth };
 }
 
 /** Build the daemon for these settings. */
 export async function createDaemon(settings: Settings, logger: Logger, bus: EventBus, env: NodeJS.ProcessEnv): Promise<Daemon> {
   const scannerSource = createScannerSource(settings.hardware.scanner);
   const controls = new Map<string, ControlHandler>([['sim.barcode', simBarcodeHandler(scannerSource, bus, settings.hardware.scanner.kind)]]);
-  return new Daemon({ settings, logger, devices: await createDevices(settings, logger, bus, scannerSource), env, bus, controls });
+  const { devices, booth } = await createDevices(settings, logger, bus, scannerSource);
+  return new Daemon({ settings, logger, devices, booth, env, bus, controls });
 }
 
 /**

@@ -18,6 +18,11 @@ import type { AuthFailureLimit } from './hardening/auth-limiter.ts';
 import { LiveSockets } from './hardening/live-sockets.ts';
 import { registerStrictUtf8Parsers } from './hardening/utf8-body.ts';
 import { clientErrorHandler } from './hardening/client-errors.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { cardRoutes } from './routes/cards.ts';
+import { fileRoutes } from './routes/files.ts';
+import { calibrationRoutes } from './routes/calibrations.ts';
+import { jobSchema } from './job-view.ts';
 
 export interface AppOptions {
   bodyLimitBytes: number;
@@ -66,6 +71,15 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
   app.addSchema(errorSchema);
   app.addSchema(deviceStatusSchema);
   app.addSchema(boothStatusSchema);
+  app.addSchema(jobSchema);
+  // OpenAPI lists the role each route needs (the auth hook enforces the same config.role).
+  app.addHook('onRoute', (route) => {
+    const role = (route.config as { role?: string } | undefined)?.role ?? 'operator';
+    if (route.schema && !('hide' in route.schema && route.schema.hide)) {
+      const schema = route.schema as { description?: string; 'x-role'?: string };
+      schema.description = `${schema.description ? `${schema.description} ` : ''}Role: ${role === 'public' ? 'none (public)' : `${role} or higher`}.`;
+    }
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -89,6 +103,10 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
   await app.register(eventRoutes);
   await app.register(sessionRoutes);
   await app.register(uiRoutes, { uiDir: options.uiDir });
+  await app.register(jobRoutes);
+  await app.register(cardRoutes);
+  await app.register(fileRoutes);
+  await app.register(calibrationRoutes);
   app.get(
     '/api/openapi.json',
     {

@@ -23,15 +23,24 @@ export function boothCardFromSettings(settings: Settings): BoothCard {
 export interface CreateBoothOptions {
   /** Use the simulated booth whatever the settings say. */
   sim?: boolean;
-  /** Simulated camera size (default DEFAULT_SIM_SIZE). */
+  /** Simulated camera size (default: settings hardware.camera width_px × height_px). */
   size?: { widthPx: number; heightPx: number };
   log?: (line: string) => void;
   /** The command that drives the booth, named in the data-directory lock (e.g. `scan`). */
   command?: string;
+  /** False for the daemon, which holds the data-directory lock itself. Default true. */
+  takeLock?: boolean;
+}
+
+/** Whether these settings (and --sim) make a booth this build can run: the simulated one. */
+export function boothAvailable(settings: Settings, options: { sim?: boolean } = {}): boolean {
+  const { rig, camera } = settings.hardware;
+  return options.sim === true || (rig.kind === 'simulated' && camera.kind === 'simulated');
 }
 
 /**
- * The booth for a technician or operator command: the simulated booth when asked (--sim) or when the
+ * The one booth builder, used by the daemon's composition root and by CLI commands that run a job
+ * themselves. The booth for a technician or operator command: the simulated booth when asked (--sim) or when the
  * settings configure a simulated rig and camera. A real booth needs the GenICam camera driver, which this
  * build does not have: that is refused with GB_HW_ABSENT rather than half-built.
  *
@@ -45,9 +54,10 @@ export async function createBooth(settings: Settings, options: CreateBoothOption
   if (!simulated) {
     throw createError('GB_HW_ABSENT', `no booth camera driver in this build (hardware.camera.kind = ${camera.kind}, hardware.rig.kind = ${rig.kind}); use --sim for the simulated booth`);
   }
-  const lock = acquireDataDirLock(settings.data_dir, { command: options.command ?? 'a CLI booth command' }, options.log);
+  // The daemon takes the lock itself (with its port and socket, before it listens); a CLI command takes it here.
+  const lock = options.takeLock === false ? undefined : acquireDataDirLock(settings.data_dir, { command: options.command ?? 'a CLI booth command' }, options.log);
   try {
-    const size = options.size ?? DEFAULT_SIM_SIZE;
+    const size = options.size ?? { widthPx: camera.width_px, heightPx: camera.height_px };
     const booth = await createSimulatedBooth({
       ...size,
       log: options.log,
@@ -58,6 +68,7 @@ export async function createBooth(settings: Settings, options: CreateBoothOption
         c.chromeSphere.placement.maxShiftMm = Math.max(c.chromeSphere.placement.maxShiftMm, 22);
       },
     });
+    if (!lock) return booth;
     const stopBooth = booth.stop.bind(booth);
     return Object.assign(booth, {
       async stop(): Promise<void> {
@@ -69,7 +80,7 @@ export async function createBooth(settings: Settings, options: CreateBoothOption
       },
     });
   } catch (err) {
-    lock.release();
+    lock?.release();
     throw err;
   }
 }

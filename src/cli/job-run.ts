@@ -8,6 +8,7 @@ import { dataDirLayout } from '../storage/data-dir.ts';
 import { FileStore } from '../storage/file-store.ts';
 import type { JobKind, JobRecord } from '../storage/jobs.ts';
 import type { CommandContext } from './command.ts';
+import { controlRequest, isAlive } from '../daemon/control-socket.ts';
 
 /** What a CLI hardware command asks for: a job of this kind, on the booth these options pick. */
 export interface CliJobRequest {
@@ -18,6 +19,42 @@ export interface CliJobRequest {
   booth: { sim: boolean; size?: { widthPx: number; heightPx: number } };
   /** Each progress event of the job, as the daemon's websocket would send it. */
   onProgress?: (event: BoothEvents['job.progress']) => void;
+}
+
+/**
+ * Run a job where the booth is: when a daemon answers on the data directory's control socket, the job
+ * is submitted to it and followed (the daemon owns the hardware; --sim and --size are then the daemon's
+ * settings); otherwise it runs in this process. Either way the same runner and stages run it, and a stop
+ * request cancels it. Resolves with the ended job.
+ */
+export async function runJob(request: CliJobRequest, ctx: CommandContext): Promise<JobRecord> {
+  const socket = dataDirLayout(request.settings.data_dir).controlSocket;
+  if (await isAlive(socket)) return runJobInDaemon(socket, request, ctx);
+  return runJobInProcess(request, ctx);
+}
+
+/** Submit the job to the daemon over its control socket, follow its events, cancel it on a stop request. */
+async function runJobInDaemon(socket: string, request: CliJobRequest, ctx: CommandContext): Promise<JobRecord> {
+  const reply = <T>(r: Awaited<ReturnType<typeof controlRequest>>): T => {
+    if (!r.ok) throw createError(r.code, r.message);
+    return r.result as T;
+  };
+  const { job } = reply<{ job: JobRecord }>(await controlRequest(socket, 'job.submit', { kind: request.kind, params: request.params, requestedBy: ctx.env.USER }));
+  ctx.stderr.write(`job ${job.id} runs in the gradebooth daemon of ${request.settings.data_dir}\n`);
+  const onStop = (): void => {
+    void controlRequest(socket, 'job.cancel', { jobId: job.id }).catch(() => undefined);
+  };
+  if (ctx.stopSignal.aborted) onStop();
+  ctx.stopSignal.addEventListener('abort', onStop, { once: true });
+  try {
+    const followed = await controlRequest(socket, 'job.follow', { jobId: job.id }, 0, (event) => {
+      const e = event as { type?: string; data?: BoothEvents['job.progress'] };
+      if (e.type === 'job.progress' && e.data) request.onProgress?.(e.data);
+    });
+    return reply<{ job: JobRecord }>(followed).job;
+  } finally {
+    ctx.stopSignal.removeEventListener('abort', onStop);
+  }
 }
 
 /**

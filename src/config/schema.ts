@@ -20,7 +20,7 @@ export interface Settings {
   };
   hardware: {
     rig: { kind: 'simulated' | 'serial' | 'none'; port: string; host_timeout_ms: number };
-    camera: { kind: 'simulated' | 'replay' | 'none'; replay_dir: string };
+    camera: { kind: 'simulated' | 'replay' | 'none'; replay_dir: string; width_px: number; height_px: number };
     scanner: {
       kind: 'none' | 'hid' | 'serial' | 'simulated';
       protocol: 'auto' | 'keyboard' | 'pos';
@@ -103,6 +103,8 @@ export const settingsSchema = {
           properties: {
             kind: { enum: ['simulated', 'replay', 'none'], default: 'simulated', description: 'camera: simulated, replay of a folder, or none' },
             replay_dir: { type: 'string', default: '', description: 'folder of frames for kind "replay"' },
+            width_px: { type: 'integer', minimum: 64, maximum: 8192, default: 750, description: 'simulated camera: frame width, px (the same field of view at any size; calibrate and scan at one size)' },
+            height_px: { type: 'integer', minimum: 64, maximum: 8192, default: 1024, description: 'simulated camera: frame height, px' },
           },
         },
         scanner: {

@@ -7,14 +7,23 @@ const MAX_SOCKET_PATH_BYTES = 107;
 /** Largest request line accepted, bytes. */
 const MAX_REQUEST_BYTES = 16 * 1024;
 
-export type ControlHandler = (params: Record<string, unknown>) => Promise<Record<string, unknown>>;
+/** What a handler may do besides answering: send event lines before its reply, and see the client leave. */
+export interface ControlStream {
+  /** One `{"event": …}` line to the client, before the final reply. */
+  send(event: unknown): void;
+  /** Aborted when the client disconnects. */
+  closed: AbortSignal;
+}
+
+export type ControlHandler = (params: Record<string, unknown>, stream: ControlStream) => Promise<Record<string, unknown>>;
 
 export type ControlReply = { ok: true; result: Record<string, unknown> } | { ok: false; code: ErrorCode; message: string };
 
 /**
  * The daemon's local control channel: a unix socket in the data directory (mode 0600, so only the
  * daemon's user and root reach it) that takes one JSON request per line, `{"command": "...", "params":
- * {...}}`, and answers one JSON line. CLI commands use it to act on the running daemon's hardware.
+ * {...}}`, and answers one JSON line (`{"ok": …}`), after zero or more `{"event": …}` lines for commands
+ * that follow something (a job's progress). CLI commands use it to act on the running daemon's hardware.
  */
 export class ControlSocket {
   private readonly path: string;
@@ -51,8 +60,16 @@ export class ControlSocket {
 
   private serve(socket: Socket): void {
     let buffered = '';
+    const closed = new AbortController();
     socket.setEncoding('utf8');
     socket.on('error', () => socket.destroy());
+    socket.on('close', () => closed.abort());
+    const stream: ControlStream = {
+      send: (event) => {
+        if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify({ event })}\n`);
+      },
+      closed: closed.signal,
+    };
     socket.on('data', (text: string) => {
       buffered += text;
       if (buffered.length > MAX_REQUEST_BYTES) {
@@ -63,11 +80,13 @@ export class ControlSocket {
       if (nl < 0) return;
       const line = buffered.slice(0, nl);
       buffered = '';
-      void this.answer(line).then((reply) => socket.end(`${JSON.stringify(reply)}\n`));
+      void this.answer(line, stream).then((reply) => {
+        if (!socket.destroyed) socket.end(`${JSON.stringify(reply)}\n`);
+      });
     });
   }
 
-  private async answer(line: string): Promise<ControlReply> {
+  private async answer(line: string, stream: ControlStream): Promise<ControlReply> {
     let request: { command?: unknown; params?: unknown };
     try {
       request = JSON.parse(line) as typeof request;
@@ -78,7 +97,7 @@ export class ControlSocket {
     if (!handler) return { ok: false, code: 'GB_NOT_FOUND', message: `unknown control command ${JSON.stringify(request.command)}; known: ${[...this.handlers.keys()].join(', ')}` };
     const params = request.params && typeof request.params === 'object' && !Array.isArray(request.params) ? (request.params as Record<string, unknown>) : {};
     try {
-      return { ok: true, result: await handler(params) };
+      return { ok: true, result: await handler(params, stream) };
     } catch (err) {
       if (isGradeboothError(err)) return { ok: false, code: err.code, message: err.message };
       return { ok: false, code: 'GB_INTERNAL', message: (err as Error).message };
@@ -86,7 +105,8 @@ export class ControlSocket {
   }
 }
 
-function isAlive(path: string): Promise<boolean> {
+/** Whether a daemon answers on this control socket path. */
+export function isAlive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection(path);
     s.once('connect', () => {
@@ -97,29 +117,64 @@ function isAlive(path: string): Promise<boolean> {
   });
 }
 
-/** Send one request to a daemon's control socket; rejects GB_HW_ABSENT when no daemon answers there. */
-export function controlRequest(path: string, command: string, params: Record<string, unknown>, timeoutMs = 10_000): Promise<ControlReply> {
+/**
+ * Send one request to a daemon's control socket; rejects GB_HW_ABSENT when no daemon answers there.
+ * `onEvent` gets each event line a following command sends before its reply; `timeoutMs` 0 waits as
+ * long as the daemon keeps the request open (following a job); `signal` closes the connection.
+ */
+export function controlRequest(path: string, command: string, params: Record<string, unknown>, timeoutMs = 10_000, onEvent?: (event: unknown) => void, signal?: AbortSignal): Promise<ControlReply> {
   return new Promise((resolve, reject) => {
     const s = createConnection(path);
     let text = '';
-    const timer = setTimeout(() => {
+    let reply: ControlReply | undefined;
+    const timer = timeoutMs > 0 ? setTimeout(() => {
       s.destroy();
       reject(createError('GB_HW_ABSENT', `the daemon on ${path} did not answer within ${timeoutMs} ms`));
-    }, timeoutMs);
+    }, timeoutMs) : undefined;
+    const onAbort = (): void => {
+      s.destroy();
+      reject(createError('GB_JOB_CANCELLED', `stopped following ${command}`));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const takeLines = (): void => {
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
+        const line = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        let parsed: { event?: unknown; ok?: boolean };
+        try {
+          parsed = JSON.parse(line) as typeof parsed;
+        } catch {
+          done();
+          s.destroy();
+          reject(createError('GB_INTERNAL', `the daemon's control reply is not JSON: ${line.slice(0, 200)}`));
+          return;
+        }
+        if ('event' in parsed && parsed.ok === undefined) onEvent?.(parsed.event);
+        else reply = parsed as ControlReply;
+      }
+    };
     s.setEncoding('utf8');
     s.once('connect', () => s.write(`${JSON.stringify({ command, params })}\n`));
-    s.on('data', (chunk: string) => (text += chunk));
+    s.on('data', (chunk: string) => {
+      text += chunk;
+      takeLines();
+    });
     s.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
+      done();
       reject(createError('GB_HW_ABSENT', `no gradebooth daemon is running on this data directory (${path}: ${err.code ?? err.message}); start one with \`gradebooth serve\``));
     });
     s.once('end', () => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(text) as ControlReply);
-      } catch {
-        reject(createError('GB_INTERNAL', `the daemon's control reply is not JSON: ${text.slice(0, 200)}`));
+      done();
+      if (text.length > 0) {
+        text += '\n';
+        takeLines();
       }
+      if (reply) resolve(reply);
+      else reject(createError('GB_INTERNAL', `the daemon closed the control connection without a reply to ${command}`));
     });
   });
 }

@@ -18,6 +18,10 @@ import { SdNotifier } from './sd-notify.ts';
 import { checkApi, EventLoopStallMeter, type ProbeFailure } from './health-probe.ts';
 import { ControlSocket, type ControlHandler } from './control-socket.ts';
 import { listenError } from './listen-error.ts';
+import type { Booth } from '../booth/booth.ts';
+import { createBoothJobs, type Repositories } from '../booth-jobs.ts';
+import type { JobRunner } from '../jobs/runner.ts';
+import { jobControls } from './job-controls.ts';
 
 export interface DaemonDeps {
   settings: Settings;
@@ -28,6 +32,8 @@ export interface DaemonDeps {
   bus?: EventBus;
   /** Commands the local control socket answers (e.g. the simulated scanner's `sim.barcode`). */
   controls?: ReadonlyMap<string, ControlHandler>;
+  /** The booth the composition root built (its rig and camera are among the devices); undefined: no jobs. */
+  booth?: Booth;
 }
 
 /**
@@ -47,7 +53,10 @@ export class Daemon {
   private listenPort = 0;
   private control: ControlSocket | undefined;
   private lock: DataDirLock | undefined;
+  private runner: JobRunner | undefined;
+  private repos: Repositories | undefined;
   private startedAtMs = 0;
+  private stopRunner: () => Promise<void> = async () => undefined;
   private stopping = false;
   private stopped: Promise<void> | undefined;
 
@@ -74,12 +83,18 @@ export class Daemon {
     await this.store.init();
     logger.info({ dataDir: settings.data_dir, schema: schemaVersion(this.db) }, 'storage ready');
 
+    // The job runner on the one booth. It is built before the API so that routes and the control socket
+    // can queue jobs; it starts (crash recovery, then the queue) once the hardware has started.
+    const jobs = createBoothJobs({ booth: this.deps.booth, db: this.db, store: this.store, bus: this.bus, settings, log: (msg, detail) => logger.error(detail ?? {}, msg) });
+    this.repos = jobs.repos;
+    this.runner = this.deps.booth ? jobs.runner : undefined;
+
     const tokens = new TokenRepository(this.db);
     const audit = new AuditLog(this.db);
     const operators = new OperatorRepository(this.db);
     const sessions = new SessionRepository(this.db, { idleMs: settings.ui.idle_lock_s * 1000, maxMs: settings.ui.session_max_h * 3_600_000 });
     this.app = await buildApp(
-      { bus: this.bus, tokens, audit, operators, sessions, status: () => this.status(), accepting: () => !this.stopping },
+      { bus: this.bus, tokens, audit, operators, sessions, status: () => this.status(), accepting: () => !this.stopping, repos: jobs.repos, store: this.store, jobs: this.runner },
       { bodyLimitBytes: settings.http.body_limit_bytes, headersTimeoutMs: settings.http.headers_timeout_ms, requestTimeoutMs: settings.http.request_timeout_ms, logger },
     );
     try {
@@ -91,7 +106,8 @@ export class Daemon {
     const port = typeof addr === 'object' && addr ? addr.port : settings.http.port;
     this.lock.update({ port });
 
-    const control = new ControlSocket(controlSocket, this.deps.controls ?? new Map());
+    const handlers = new Map([...(this.deps.controls ?? new Map<string, ControlHandler>()), ...jobControls(() => this.runner, () => jobs.repos.jobs, this.bus)]);
+    const control = new ControlSocket(controlSocket, handlers);
     try {
       await control.start();
       this.control = control;
@@ -111,6 +127,15 @@ export class Daemon {
       this.bus.emit('hardware.status', { device: s.device, state: s.state, detail: s.detail });
     }
     this.listenPort = port;
+
+    // Crash recovery (jobs left running become interrupted, their uncommitted files go), then the queue.
+    if (this.deps.booth) {
+      // Jobs capture at once: let the rig finish connecting first (it keeps retrying on its own).
+      await this.deps.booth.rig.ready(10_000).catch((err: unknown) => logger.warn({ err }, 'LED rig not ready; jobs will fail until it connects'));
+    }
+    const recovered = await jobs.runner.start();
+    if (recovered.interrupted.length > 0) logger.warn({ jobs: recovered.interrupted }, 'jobs left running by a crash marked interrupted');
+    this.stopRunner = () => jobs.runner.stop();
     logger.info({ host: settings.http.host, port, version: packageVersion }, 'gradebooth listening');
 
     this.notifier.send(`READY=1\nSTATUS=serving on ${settings.http.host}:${port}\nMAINPID=${process.pid}`);
@@ -223,6 +248,9 @@ export class Daemon {
     this.bus.emit('daemon.state', { state: 'stopping' });
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.stallMeter.stop();
+    // The running job is interrupted (LEDs off, its partial files removed) before the hardware stops;
+    // queued jobs stay queued for the next start.
+    await this.stopRunner().catch((err: unknown) => logger.error({ err }, 'job runner did not stop cleanly'));
     await this.control?.stop();
     if (this.app) {
       // Websocket clients would hold the server open; tell them we are going away (1001).

@@ -7,6 +7,8 @@ import { TokenRepository } from '../../src/storage/tokens.ts';
 import { AuditLog } from '../../src/storage/audit-log.ts';
 import { OperatorRepository, SessionRepository } from '../../src/storage/operators.ts';
 import type { BoothStatus } from '../../src/api/status.ts';
+import { FileStore } from '../../src/storage/file-store.ts';
+import { createRepositories } from '../../src/booth-jobs.ts';
 
 export interface TestApi {
   app: FastifyInstance;
@@ -22,6 +24,8 @@ export async function buildTestApi(dir: string, status?: () => Promise<BoothStat
   const db = openDatabase(join(dir, 'gb.sqlite'));
   const bus = new EventBus();
   const tokens = new TokenRepository(db);
+  const store = new FileStore(join(dir, 'store'));
+  await store.init();
   const app = await buildApp(
     {
       bus,
@@ -31,6 +35,9 @@ export async function buildTestApi(dir: string, status?: () => Promise<BoothStat
       sessions: new SessionRepository(db, { idleMs: 300_000, maxMs: 12 * 3_600_000 }),
       status: status ?? (async () => { throw new Error('no status in this test'); }),
       accepting: () => true,
+      repos: createRepositories(db, store),
+      store,
+      jobs: undefined,
     },
     { bodyLimitBytes: 4096, logger: false, ...options },
   );

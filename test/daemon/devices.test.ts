@@ -9,7 +9,7 @@ import { encodePng } from '../../src/imaging/png.ts';
 
 t.test('no hardware configured: every slot says absent and why', async (t) => {
   const settings = validateSettings({ hardware: { rig: { kind: 'none' }, camera: { kind: 'none' }, scanner: { kind: 'none' } } });
-  const devices = await createDevices(settings, pino({ level: 'silent' }), new EventBus());
+  const { devices } = await createDevices(settings, pino({ level: 'silent' }), new EventBus());
   t.same(
     devices.map((d) => [d.status().device, d.status().state]),
     [['rig', 'absent'], ['camera', 'absent'], ['scanner', 'absent']],
@@ -23,7 +23,7 @@ t.test('a replay camera opens its folder and reports what it is', async (t) => {
   writeFileSync(join(dir, 'a.png'), frame);
   writeFileSync(join(dir, 'filenames.txt'), 'a.png\n');
   const settings = validateSettings({ hardware: { rig: { kind: 'none' }, camera: { kind: 'replay', replay_dir: dir } } });
-  const devices = await createDevices(settings, pino({ level: 'silent' }), new EventBus());
+  const { devices } = await createDevices(settings, pino({ level: 'silent' }), new EventBus());
   const camera = devices[1];
   await camera.start();
   t.teardown(() => camera.stop());
@@ -32,7 +32,7 @@ t.test('a replay camera opens its folder and reports what it is', async (t) => {
 
 t.test('a replay folder that does not exist is a camera fault, not a crash', async (t) => {
   const settings = validateSettings({ hardware: { rig: { kind: 'none' }, camera: { kind: 'replay', replay_dir: join(t.testdir({}), 'missing') } } });
-  const [, camera] = await createDevices(settings, pino({ level: 'silent' }), new EventBus());
+  const [, camera] = (await createDevices(settings, pino({ level: 'silent' }), new EventBus())).devices;
   await t.rejects(camera.start());
   t.match(camera.status(), { state: 'fault', detail: /camera failed to open/ });
 });

@@ -3,7 +3,7 @@ import { settingsFromArgs, settingsOptions, settingsOptionsHelp } from './common
 import { startProgress, type Progress } from '../progress.ts';
 import { DEFAULT_SIM_SIZE, parseSize } from '../../booth/create-booth.ts';
 import { guidedSteps } from '../../calibration/run/steps.ts';
-import { jobError, runJobInProcess } from '../job-run.ts';
+import { jobError, runJob } from '../job-run.ts';
 
 const round = (v: unknown): unknown => (typeof v === 'number' ? Number(v.toPrecision(4)) : v);
 
@@ -17,7 +17,7 @@ Each procedure is saved as a versioned, expiring record (see \`calibrate show\`)
 pass/fail. In the simulated booth the targets are placed by the simulator and the figures also hold the
 error against its truth.
   --sim             the simulated booth (firmware in simavr, rendered camera)
-  --size WxH        simulated camera size (default ${DEFAULT_SIM_SIZE.widthPx}x${DEFAULT_SIM_SIZE.heightPx}; scans must use the same size)
+  --size WxH        simulated camera size (default hardware.camera.width_px × height_px, ${DEFAULT_SIM_SIZE.widthPx}x${DEFAULT_SIM_SIZE.heightPx}; scans must use the same size)
   --json            last line: one JSON object {pass, lightPositionErrorMm, verifyNormalErrorDeg, ...}
 ${settingsOptionsHelp}`,
   options: { ...settingsOptions, sim: { type: 'boolean' }, size: { type: 'string' }, json: { type: 'boolean' } },
@@ -27,7 +27,7 @@ ${settingsOptionsHelp}`,
     const size = sizeText === undefined ? undefined : parseSize(sizeText);
     let bar: Progress | undefined;
     let barStage = '';
-    const job = await runJobInProcess(
+    const job = await runJob(
       {
         kind: 'calibration',
         params: {},

@@ -7,7 +7,7 @@ import type { SideResultSummary } from '../../scan/scan.ts';
 import { createError } from '../../core/errors.ts';
 import { scanProcedures } from '../../calibration/procedures.ts';
 import type { JobRecord } from '../../storage/jobs.ts';
-import { jobError, runJobInProcess } from '../job-run.ts';
+import { jobError, runJob } from '../job-run.ts';
 
 export const scanCommand: Command = {
   name: 'scan',
@@ -16,10 +16,12 @@ export const scanCommand: Command = {
   help: `Needs a valid calibration (${scanProcedures.join(', ')}; see \`calibrate show\`). Captures the side,
 applies the calibration (dark subtraction, per-pixel near-field light vectors, flat-field gains), segments,
 rectifies, solves photometric stereo and integrates, and stores normals (16-bit PNG), albedo (16-bit PNG)
-and relief (PFM, µm) with a scans row, the card (by barcode) and the job.
+and relief (PFM, µm) with a scans row, the card (by barcode) and the job. When a daemon serves the data
+directory, the scan is submitted to it as a job and followed (the daemon's booth is used); otherwise it
+runs in this process. Ctrl-C or SIGTERM cancels it (LEDs off, nothing half-stored) and exits non-zero.
   --barcode CODE    submission barcode: printable ASCII, 1..128 characters
   --sim             the simulated booth (places a simulated card itself)
-  --size WxH        simulated camera size (default ${DEFAULT_SIM_SIZE.widthPx}x${DEFAULT_SIM_SIZE.heightPx}; as calibrated)
+  --size WxH        simulated camera size (default hardware.camera.width_px × height_px, ${DEFAULT_SIM_SIZE.widthPx}x${DEFAULT_SIM_SIZE.heightPx}; as calibrated)
   --seed N          simulated card (default 1)
   --side S          front (default) or back
   --json            last line: one JSON object {scanId, files, normalErrorDeg (simulated booth), ...}
@@ -35,7 +37,7 @@ ${settingsOptionsHelp}`,
     const size = sizeText === undefined ? undefined : parseSize(sizeText);
     const { settings } = settingsFromArgs(args, ctx.env);
     const bars = new Map<string, ReturnType<typeof startProgress>>();
-    const job = await runJobInProcess(
+    const job = await runJob(
       {
         kind: 'scan',
         params: { barcode, side, simSeed: seed },

@@ -101,7 +101,7 @@ t.test('the daemon device: the default settings give a simulated scanner whose s
   const bus = new EventBus();
   const events: Array<BoothEventEnvelope<'hardware.status'>> = [];
   bus.on('hardware.status', (e) => events.push(e));
-  const devices = await createDevices(settings, pino({ level: 'silent' }), bus);
+  const { devices } = await createDevices(settings, pino({ level: 'silent' }), bus);
   const scanner = devices[2];
   await scanner.start();
   t.teardown(() => scanner.stop());
@@ -111,7 +111,7 @@ t.test('the daemon device: the default settings give a simulated scanner whose s
 
 t.test('a HID scanner that is not there: disconnected with a reason, retried, node-hid loaded only then', async (t) => {
   const settings = validateSettings({ hardware: { rig: { kind: 'none' }, camera: { kind: 'none' }, scanner: { kind: 'hid', vendor_id: 0x0c2e, product_id: 0x0b61, reconnect_ms: 100 } } });
-  const devices = await createDevices(settings, pino({ level: 'silent' }), new EventBus());
+  const { devices } = await createDevices(settings, pino({ level: 'silent' }), new EventBus());
   const scanner = devices[2];
   await scanner.start();
   t.teardown(() => scanner.stop());

@@ -1,0 +1,157 @@
+import type { FastifyInstance } from 'fastify';
+import { authErrorResponses } from '../schemas.ts';
+import { pageQuery } from './jobs.ts';
+import type { ScanRecord } from '../../storage/scans.ts';
+import type { ApiServices } from '../services.ts';
+
+const mapKinds = ['normals', 'albedo', 'depth'] as const;
+
+/** A stored file as the API links it. */
+function fileView(services: ApiServices, sha256: string): { sha256: string; mediaType: string; sizeBytes: number; url: string } {
+  const blob = services.repos.blobs.get(sha256);
+  return { sha256, mediaType: blob?.mediaType ?? 'application/octet-stream', sizeBytes: blob?.sizeBytes ?? 0, url: `/api/files/${sha256}` };
+}
+
+/** A scan side as listed under its card: its maps (once published) and when. */
+export function scanSummaryView(services: ApiServices, scan: ScanRecord): Record<string, unknown> {
+  return {
+    id: scan.id,
+    jobId: scan.jobId,
+    side: scan.side,
+    createdAt: scan.createdAt,
+    complete: scan.maps !== null,
+    maps: scan.maps ? mapKinds.map((kind) => ({ kind, ...fileView(services, scan.maps![kind]) })) : [],
+  };
+}
+
+const fileSchema = { type: 'object', additionalProperties: false, required: ['sha256', 'mediaType', 'sizeBytes', 'url'], properties: { sha256: { type: 'string' }, mediaType: { type: 'string' }, sizeBytes: { type: 'integer' }, url: { type: 'string' } } } as const;
+const mapSchema = { type: 'object', additionalProperties: false, required: ['kind', 'sha256', 'mediaType', 'sizeBytes', 'url'], properties: { kind: { enum: mapKinds }, ...fileSchema.properties } } as const;
+const scanSummarySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'jobId', 'side', 'createdAt', 'complete', 'maps'],
+  properties: { id: { type: 'string' }, jobId: { type: 'string' }, side: { enum: ['front', 'back'] }, createdAt: { type: 'string' }, complete: { type: 'boolean' }, maps: { type: 'array', items: mapSchema } },
+} as const;
+const cardSchema = { type: 'object', additionalProperties: false, required: ['id', 'barcode', 'createdAt'], properties: { id: { type: 'integer' }, barcode: { type: 'string' }, createdAt: { type: 'string' } } } as const;
+
+/** Cards by barcode, a card with its scans, and one scan with its maps, frames, calibrations and timings. */
+export async function cardRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    '/api/cards',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'Cards, newest first (paged); ?barcode= finds one',
+        tags: ['cards'],
+        querystring: { type: 'object', additionalProperties: false, properties: { barcode: { type: 'string', minLength: 1, maxLength: 128 }, ...pageQuery } },
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['items', 'total', 'limit', 'offset'],
+            properties: {
+              items: { type: 'array', items: { ...cardSchema, required: [...cardSchema.required, 'scans'], properties: { ...cardSchema.properties, scans: { type: 'array', items: scanSummarySchema } } } },
+              total: { type: 'integer' },
+              limit: { type: 'integer' },
+              offset: { type: 'integer' },
+            },
+          },
+          ...authErrorResponses,
+          400: { $ref: 'Error#' },
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as { barcode?: string; limit: number; offset: number };
+      const page = app.services.repos.cards.list(q);
+      return { ...page, items: page.items.map((c) => ({ ...c, scans: app.services.repos.scans.forCard(c.id).map((s) => scanSummaryView(app.services, s)) })) };
+    },
+  );
+
+  app.get(
+    '/api/cards/:id',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'One card with its scans (grades are listed once grading runs on the booth)',
+        tags: ['cards'],
+        params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'integer', minimum: 1 } } },
+        response: {
+          200: { ...cardSchema, required: [...cardSchema.required, 'scans'], properties: { ...cardSchema.properties, scans: { type: 'array', items: scanSummarySchema } } },
+          ...authErrorResponses,
+          400: { $ref: 'Error#' },
+          404: { $ref: 'Error#' },
+        },
+      },
+    },
+    async (request) => {
+      const card = app.services.repos.cards.require((request.params as { id: number }).id);
+      return { ...card, scans: app.services.repos.scans.forCard(card.id).map((s) => scanSummaryView(app.services, s)) };
+    },
+  );
+
+  app.get(
+    '/api/scans/:id',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'One scanned side: its maps, frames, the calibration records it used, and its timings',
+        tags: ['cards'],
+        params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: '^scan-[0-9a-f-]{36}$' } } },
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'jobId', 'cardId', 'barcode', 'side', 'createdAt', 'complete', 'maps', 'frames', 'calibrations', 'timingsMs', 'summary'],
+            properties: {
+              ...scanSummarySchema.properties,
+              cardId: { type: ['integer', 'null'] },
+              barcode: { type: ['string', 'null'] },
+              frames: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['lightIndex', 'ledChannel', 'exposureUs', 'gainDb', 'width', 'height', 'pixelFormat', 'timestampUs', 'file'],
+                  properties: {
+                    lightIndex: { type: 'integer' }, ledChannel: { type: ['integer', 'null'] }, exposureUs: { type: 'integer' }, gainDb: { type: 'number' },
+                    width: { type: 'integer' }, height: { type: 'integer' }, pixelFormat: { type: 'string' }, timestampUs: { type: 'integer' }, file: fileSchema,
+                  },
+                },
+              },
+              calibrations: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['procedure', 'id', 'version', 'passed', 'createdAt', 'expiresAt'],
+                  properties: { procedure: { type: 'string' }, id: { type: 'string' }, version: { type: ['integer', 'null'] }, passed: { type: ['boolean', 'null'] }, createdAt: { type: ['string', 'null'] }, expiresAt: { type: ['string', 'null'] } },
+                },
+              },
+              timingsMs: { type: 'object', additionalProperties: { type: 'number' } },
+              summary: { type: ['object', 'null'], additionalProperties: true },
+            },
+          },
+          ...authErrorResponses,
+          400: { $ref: 'Error#' },
+          404: { $ref: 'Error#' },
+        },
+      },
+    },
+    async (request) => {
+      const { repos } = app.services;
+      const scan = repos.scans.require((request.params as { id: string }).id);
+      const card = scan.cardId === null ? undefined : repos.cards.get(scan.cardId);
+      const calibrations = Object.entries(scan.calibrations).map(([procedure, id]) => {
+        const r = repos.calibrations.get(id);
+        return { procedure, id, version: r?.version ?? null, passed: r?.passed ?? null, createdAt: r?.createdAt ?? null, expiresAt: r?.expiresAt ?? null };
+      });
+      const frames = repos.frames.forScan(scan.id).map((f) => ({
+        lightIndex: f.lightIndex, ledChannel: f.ledChannel, exposureUs: f.exposureUs, gainDb: f.gainDb, width: f.width, height: f.height,
+        pixelFormat: f.pixelFormat, timestampUs: f.timestampUs, file: fileView(app.services, f.sha256),
+      }));
+      const timingsMs = (scan.summary?.timingsMs ?? {}) as Record<string, number>;
+      return { ...scanSummaryView(app.services, scan), cardId: scan.cardId, barcode: card?.barcode ?? null, frames, calibrations, timingsMs, summary: scan.summary };
+    },
+  );
+}
