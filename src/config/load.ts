@@ -3,7 +3,7 @@ import { resolve, dirname, isAbsolute } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { createError } from '../core/errors.ts';
-import { settingsSchema, type Settings } from './schema.ts';
+import { MIN_GEV_PACKET_BYTES, settingsSchema, type Settings } from './schema.ts';
 
 const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: true, strictTypes: false });
 const validate = ajv.compile(settingsSchema);
@@ -62,6 +62,7 @@ export function validateSettings(raw: unknown, source = 'settings'): Settings {
   if (settings.hardware.camera.kind === 'replay' && settings.hardware.camera.replay_dir === '') {
     throw createError('GB_CONFIG_INVALID', `${source}: "hardware.camera.replay_dir" must name a folder when "hardware.camera.kind" is "replay"`);
   }
+  checkGenicam(settings, source);
   const scanner = settings.hardware.scanner;
   if (scanner.kind === 'serial' && scanner.port === '') {
     throw createError('GB_CONFIG_INVALID', `${source}: "hardware.scanner.port" must name the serial device when "hardware.scanner.kind" is "serial"`);
@@ -77,6 +78,26 @@ export function validateSettings(raw: unknown, source = 'settings'): Settings {
     throw createError('GB_CONFIG_INVALID', `${source}: "hardware.scanner.pattern" is not a valid regular expression: ${(err as Error).message}`);
   }
   return settings;
+}
+
+/** `hardware.camera.genicam` rules that span keys (checked whatever the kind, so a file is right before it is switched on). */
+function checkGenicam(settings: Settings, source: string): void {
+  const g = settings.hardware.camera.genicam;
+  const bad = (key: string, why: string): never => {
+    throw createError('GB_CONFIG_INVALID', `${source}: "hardware.camera.genicam.${key}" ${why}`);
+  };
+  if (g.packet_size_bytes !== 0 && g.packet_size_bytes < MIN_GEV_PACKET_BYTES) bad('packet_size_bytes', `must be 0 (negotiate) or at least ${MIN_GEV_PACKET_BYTES} bytes, got ${g.packet_size_bytes}`);
+  const { x, y, width, height } = g.roi;
+  if ((width === 0) !== (height === 0)) bad(width === 0 ? 'roi.width' : 'roi.height', `must be set together with roi.${width === 0 ? 'height' : 'width'} (both 0 = the whole sensor), got width ${width}, height ${height}`);
+  if (width === 0 && (x !== 0 || y !== 0)) bad(x !== 0 ? 'roi.x' : 'roi.y', 'offsets need a region size (roi.width and roi.height)');
+  if (width !== 0 && width < 16) bad('roi.width', `must be at least 16 px, got ${width}`);
+  if (height !== 0 && height < 16) bad('roi.height', `must be at least 16 px, got ${height}`);
+  if (/^software$/i.test(g.trigger_line)) bad('trigger_line', 'names a camera input line (e.g. Line0); for software triggering set "hardware.camera.genicam.trigger" to "software"');
+  if (settings.hardware.camera.kind !== 'genicam') return;
+  if (settings.hardware.rig.kind !== 'serial') {
+    throw createError('GB_CONFIG_INVALID', `${source}: "hardware.camera.kind" "genicam" needs "hardware.rig.kind" "serial" (the LED rig whose steps the camera captures); got "${settings.hardware.rig.kind}"`);
+  }
+  if (g.intrinsics_file === '') bad('intrinsics_file', 'must name the camera file (lens/sensor pinhole model) when "hardware.camera.kind" is "genicam"');
 }
 
 /** Parse a settings file's text as YAML (JSON is valid YAML) and validate it. */
@@ -115,6 +136,8 @@ export function loadSettings(options: {
     }
     settings = parseSettings(text, file);
     if (!isAbsolute(settings.data_dir)) settings.data_dir = resolve(dirname(file), settings.data_dir);
+    const genicam = settings.hardware.camera.genicam;
+    if (genicam.intrinsics_file !== '' && !isAbsolute(genicam.intrinsics_file)) genicam.intrinsics_file = resolve(dirname(file), genicam.intrinsics_file);
   } else {
     settings = validateSettings({});
     settings.data_dir = resolve(cwd, settings.data_dir);

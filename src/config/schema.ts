@@ -20,7 +20,7 @@ export interface Settings {
   };
   hardware: {
     rig: { kind: 'simulated' | 'serial' | 'none'; port: string; host_timeout_ms: number };
-    camera: { kind: 'simulated' | 'replay' | 'none'; replay_dir: string; width_px: number; height_px: number };
+    camera: { kind: 'simulated' | 'replay' | 'genicam' | 'none'; replay_dir: string; width_px: number; height_px: number; genicam: GenicamSettings };
     scanner: {
       kind: 'none' | 'hid' | 'serial' | 'simulated';
       protocol: 'auto' | 'keyboard' | 'pos';
@@ -40,6 +40,57 @@ export interface Settings {
   storage: { min_free_mb: number };
   shutdown: { timeout_ms: number };
 }
+
+/** `hardware.camera.genicam`: the GenICam camera (GigE Vision / USB3 Vision through Aravis) of a real booth. */
+export interface GenicamSettings {
+  id: string;
+  intrinsics_file: string;
+  pixel_format: 'Mono8' | 'Mono12' | 'Mono16';
+  wire_pixel_format: string;
+  exposure_us: number;
+  gain_db: number;
+  roi: { x: number; y: number; width: number; height: number };
+  packet_size_bytes: number;
+  packet_delay_ns: number;
+  trigger: 'line' | 'software';
+  trigger_line: string;
+  frame_timeout_ms: number;
+  reconnect_ms: number;
+}
+
+/** Smallest GigE Vision stream packet that carries a useful payload (the IPv4 minimum datagram), bytes. */
+export const MIN_GEV_PACKET_BYTES = 576;
+
+const genicamSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    id: { type: 'string', maxLength: 256, default: '', description: 'genicam: the camera as `gradebooth camera list` shows it (device id, serial, user id or IP address); "" = the first camera found' },
+    intrinsics_file: { type: 'string', default: '', description: 'genicam: JSON camera file with the lens/sensor pinhole model at the delivered frame size (intrinsicsPx {fx, fy, cx, cy}); required for kind "genicam"; relative to the settings file' },
+    pixel_format: { enum: ['Mono8', 'Mono12', 'Mono16'], default: 'Mono16', description: 'genicam: samples the booth captures (Mono16 = the sensor codes scaled to 16 bits)' },
+    wire_pixel_format: { type: 'string', pattern: '^(|[A-Za-z][A-Za-z0-9]{1,31})$', default: '', description: 'genicam: force this GenICam PixelFormat on the wire (e.g. Mono12Packed); "" = the best the camera offers for pixel_format' },
+    exposure_us: { type: 'integer', minimum: 1, maximum: 4000000, default: 10000, description: 'genicam: exposure after opening, µs, until a capture sets its own (calibration measures it, scans use the calibrated one)' },
+    gain_db: { type: 'number', minimum: 0, maximum: 48, default: 0, description: 'genicam: analog gain, dB (0 = unity); captures keep it' },
+    roi: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        x: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'genicam: sensor region, left column, px' },
+        y: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'genicam: sensor region, top row, px' },
+        width: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'genicam: sensor region width, px (0 = the whole sensor: region unchanged)' },
+        height: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'genicam: sensor region height, px (0 = the whole sensor)' },
+      },
+    },
+    packet_size_bytes: { type: 'integer', minimum: 0, maximum: 16384, default: 0, description: `genicam, GigE Vision: stream packet size, bytes (0 = negotiate the largest that passes; else ${MIN_GEV_PACKET_BYTES}..16384, jumbo frames above 1500)` },
+    packet_delay_ns: { type: 'integer', minimum: 0, maximum: 100000000, default: 0, description: 'genicam, GigE Vision: inter-packet delay, ns (share one link between cameras)' },
+    trigger: { enum: ['line', 'software'], default: 'line', description: 'genicam: "line" = the rig\'s trigger output on trigger_line starts each exposure (rising edge); "software" = the host holds each step\'s LEDs on and sends a software trigger (a camera without the trigger wire, e.g. Aravis\' fake camera; slower, timed by the host)' },
+    trigger_line: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,31}$', default: 'Line0', description: 'genicam: the camera input wired to the rig\'s trigger output (GenICam TriggerSource)' },
+    frame_timeout_ms: { type: 'integer', minimum: 100, maximum: 600000, default: 15000, description: 'genicam: longest a capture waits for any one frame, ms' },
+    reconnect_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 1000, description: 'genicam: after the camera drops off the network, try to open it again this often, ms' },
+  },
+} as const;
 
 const cardSchema = {
   type: 'object',
@@ -101,10 +152,11 @@ export const settingsSchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            kind: { enum: ['simulated', 'replay', 'none'], default: 'simulated', description: 'camera: simulated, replay of a folder, or none' },
+            kind: { enum: ['simulated', 'replay', 'genicam', 'none'], default: 'simulated', description: 'camera: simulated, replay of a folder, a GenICam camera (with a serial rig: the hardware booth), or none' },
             replay_dir: { type: 'string', default: '', description: 'folder of frames for kind "replay"' },
             width_px: { type: 'integer', minimum: 64, maximum: 8192, default: 750, description: 'simulated camera: frame width, px (the same field of view at any size; calibrate and scan at one size)' },
             height_px: { type: 'integer', minimum: 64, maximum: 8192, default: 1024, description: 'simulated camera: frame height, px' },
+            genicam: genicamSchema,
           },
         },
         scanner: {

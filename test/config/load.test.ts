@@ -71,3 +71,62 @@ t.test('hardware.scanner: kinds, layouts and rules that span keys', async (t) =>
   t.throws(() => parseSettings('hardware:\n  scanner:\n    pattern: "SUB-("\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"hardware.scanner.pattern" is not a valid regular expression/ });
   t.throws(() => parseSettings('hardware:\n  scanner:\n    vendor_id: 70000\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"hardware.scanner.vendor_id" must be <= 65535/ });
 });
+
+t.test('hardware.camera.kind genicam: its id and parameters, validated, each bad value named', async (t) => {
+  const dir = t.testdir({ 'camera.json': JSON.stringify({ intrinsicsPx: { fx: 900, fy: 900, cx: 320, cy: 240 } }) });
+  const file = join(dir, 'booth.yaml');
+  writeFileSync(file, [
+    'hardware:',
+    '  rig: { kind: serial, port: /dev/gradebooth-rig }',
+    '  camera:',
+    '    kind: genicam',
+    '    genicam:',
+    '      id: Aravis-Fake-GB001',
+    '      intrinsics_file: camera.json',
+    '      pixel_format: Mono12',
+    '      wire_pixel_format: Mono12Packed',
+    '      exposure_us: 8000',
+    '      gain_db: 6',
+    '      roi: { x: 16, y: 8, width: 640, height: 480 }',
+    '      packet_size_bytes: 8192',
+    '      packet_delay_ns: 2000',
+    '      trigger: software',
+    '      trigger_line: Line1',
+    '      frame_timeout_ms: 5000',
+    '      reconnect_ms: 500',
+    '',
+  ].join('\n'));
+  const g = loadSettings({ file, env: {} }).settings.hardware.camera.genicam;
+  t.same(g, {
+    id: 'Aravis-Fake-GB001', intrinsics_file: join(dir, 'camera.json'), pixel_format: 'Mono12', wire_pixel_format: 'Mono12Packed', exposure_us: 8000, gain_db: 6,
+    roi: { x: 16, y: 8, width: 640, height: 480 }, packet_size_bytes: 8192, packet_delay_ns: 2000, trigger: 'software', trigger_line: 'Line1', frame_timeout_ms: 5000, reconnect_ms: 500,
+  }, 'every key read; the camera file relative to the settings file');
+  const defaults = parseSettings('{}', 'd.json').hardware.camera.genicam;
+  t.match(defaults, { id: '', pixel_format: 'Mono16', trigger: 'line', trigger_line: 'Line0', packet_size_bytes: 0, roi: { width: 0, height: 0 }, frame_timeout_ms: 15000 });
+
+  const genicam = (extra: string, rig = '{ kind: serial, port: /dev/ttyACM0 }'): string => `hardware:\n  rig: ${rig}\n  camera:\n    kind: genicam\n    genicam: { intrinsics_file: c.json${extra} }\n`;
+  const refused: Array<[string, RegExp]> = [
+    [genicam(', pixel_format: Mono10'), /"hardware.camera.genicam.pixel_format" must be one of "Mono8", "Mono12", "Mono16"/],
+    [genicam(', exposure_us: 0'), /"hardware.camera.genicam.exposure_us" must be >= 1/],
+    [genicam(', exposure_us: 1.5'), /"hardware.camera.genicam.exposure_us" must be integer/],
+    [genicam(', gain_db: -3'), /"hardware.camera.genicam.gain_db" must be >= 0/],
+    [genicam(', gain_db: 60'), /"hardware.camera.genicam.gain_db" must be <= 48/],
+    [genicam(', roi: { width: 640 }'), /"hardware.camera.genicam.roi.height" must be set together with roi.width/],
+    [genicam(', roi: { x: 10 }'), /"hardware.camera.genicam.roi.x" offsets need a region size/],
+    [genicam(', roi: { width: 8, height: 8 }'), /"hardware.camera.genicam.roi.width" must be at least 16 px/],
+    [genicam(', roi: { w: 8 }'), /unknown key "hardware.camera.genicam.roi.w"/],
+    [genicam(', packet_size_bytes: 100'), /"hardware.camera.genicam.packet_size_bytes" must be 0 \(negotiate\) or at least 576/],
+    [genicam(', packet_size_bytes: 20000'), /"hardware.camera.genicam.packet_size_bytes" must be <= 16384/],
+    [genicam(', packet_delay_ns: -1'), /"hardware.camera.genicam.packet_delay_ns" must be >= 0/],
+    [genicam(', trigger: hardware'), /"hardware.camera.genicam.trigger" must be one of "line", "software"/],
+    [genicam(', trigger_line: "Line 0"'), /"hardware.camera.genicam.trigger_line" must match pattern/],
+    [genicam(', trigger_line: Software'), /"hardware.camera.genicam.trigger_line" names a camera input line/],
+    [genicam(', wire_pixel_format: "Mono12 Packed"'), /"hardware.camera.genicam.wire_pixel_format" must match pattern/],
+    [genicam(', frame_timeout_ms: 10'), /"hardware.camera.genicam.frame_timeout_ms" must be >= 100/],
+    [genicam(', reconnect_ms: 0'), /"hardware.camera.genicam.reconnect_ms" must be >= 100/],
+    [genicam(', serial: X'), /unknown key "hardware.camera.genicam.serial"/],
+    [genicam('', '{ kind: simulated }'), /"hardware.camera.kind" "genicam" needs "hardware.rig.kind" "serial"/],
+    ['hardware:\n  rig: { kind: serial, port: /dev/ttyACM0 }\n  camera: { kind: genicam }\n', /"hardware.camera.genicam.intrinsics_file" must name the camera file/],
+  ];
+  for (const [text, message] of refused) t.throws(() => parseSettings(text, 'b.yaml'), { code: 'GB_CONFIG_INVALID', message }, text.split('\n').at(-2) ?? text);
+});

@@ -35,7 +35,7 @@ function carries(delivered: PixelFormat, wire: string): boolean {
 
 /**
  * The wire format for a delivered format among the camera's PixelFormat entries (undefined: none fits);
- * `forced` (settings: hardware.camera.genicam.pixel_format) is the only candidate when given.
+ * `forced` (settings: hardware.camera.genicam.wire_pixel_format) is the only candidate when given.
  */
 export function chooseWireFormat(delivered: PixelFormat, available: readonly string[], forced?: string): string | undefined {
   if (forced) return available.includes(forced) && carries(delivered, forced) ? forced : undefined;
