@@ -1,4 +1,7 @@
 import type { DeviceStatus } from '../hardware/device.ts';
+import { fleetStatusSchema, type FleetStatus } from '../sync/fleet-sync.ts';
+
+const { $id: _fleetId, ...fleetStatusProperties } = fleetStatusSchema;
 
 /** What /api/status reports: the booth at a glance for an operator or a technician. */
 export interface BoothStatus {
@@ -13,13 +16,15 @@ export interface BoothStatus {
   database: { path: string; journalMode: string; schemaVersion: number; sizeBytes: number; walBytes: number };
   disk: { path: string; freeBytes: number; totalBytes: number; minFreeBytes: number };
   events: { websocketClients: number };
+  /** Fleet link and outbox figures (the queue also without `fleet` settings). */
+  fleet: FleetStatus;
 }
 
 export const boothStatusSchema = {
   $id: 'BoothStatus',
   type: 'object',
   additionalProperties: false,
-  required: ['status', 'problems', 'boothId', 'versions', 'startedAt', 'uptimeS', 'hardware', 'database', 'disk', 'events'],
+  required: ['status', 'problems', 'boothId', 'versions', 'startedAt', 'uptimeS', 'hardware', 'database', 'disk', 'events', 'fleet'],
   properties: {
     status: { enum: ['ok', 'degraded', 'stopping'] },
     problems: { type: 'array', items: { type: 'string' } },
@@ -52,5 +57,6 @@ export const boothStatusSchema = {
       properties: { path: { type: 'string' }, freeBytes: { type: 'integer' }, totalBytes: { type: 'integer' }, minFreeBytes: { type: 'integer' } },
     },
     events: { type: 'object', additionalProperties: false, required: ['websocketClients'], properties: { websocketClients: { type: 'integer' } } },
+    fleet: fleetStatusProperties,
   },
 } as const;

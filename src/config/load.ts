@@ -77,6 +77,23 @@ export function validateSettings(raw: unknown, source = 'settings'): Settings {
   } catch (err) {
     throw createError('GB_CONFIG_INVALID', `${source}: "hardware.scanner.pattern" is not a valid regular expression: ${(err as Error).message}`);
   }
+  const fleet = settings.fleet;
+  if (fleet) {
+    if (fleet.url.startsWith('mqtt://') && (fleet.ca_file !== '' || fleet.cert_file !== '' || fleet.key_file !== '')) {
+      throw createError('GB_CONFIG_INVALID', `${source}: "fleet.ca_file", "fleet.cert_file" and "fleet.key_file" need a TLS URL (mqtts://…); "fleet.url" is "${fleet.url}"`);
+    }
+    if ((fleet.cert_file === '') !== (fleet.key_file === '')) {
+      throw createError('GB_CONFIG_INVALID', `${source}: "fleet.cert_file" and "fleet.key_file" go together (client certificate and its key); got only one`);
+    }
+    if (fleet.password_file !== '' && fleet.username === '') {
+      throw createError('GB_CONFIG_INVALID', `${source}: "fleet.password_file" needs "fleet.username"`);
+    }
+    const port = /:(\d+)\/?$/.exec(fleet.url)?.[1];
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+      throw createError('GB_CONFIG_INVALID', `${source}: "fleet.url" port must be 1..65535, got ${port}`);
+    }
+    if (fleet.booth_id === '') fleet.booth_id = settings.booth.id;
+  }
   return settings;
 }
 
@@ -138,6 +155,13 @@ export function loadSettings(options: {
     if (!isAbsolute(settings.data_dir)) settings.data_dir = resolve(dirname(file), settings.data_dir);
     const genicam = settings.hardware.camera.genicam;
     if (genicam.intrinsics_file !== '' && !isAbsolute(genicam.intrinsics_file)) genicam.intrinsics_file = resolve(dirname(file), genicam.intrinsics_file);
+    const fleet = settings.fleet;
+    if (fleet) {
+      // Credential files sit beside the settings file more often than beside the working directory.
+      for (const key of ['ca_file', 'cert_file', 'key_file', 'password_file'] as const) {
+        if (fleet[key] !== '' && !isAbsolute(fleet[key])) fleet[key] = resolve(dirname(file), fleet[key]);
+      }
+    }
   } else {
     settings = validateSettings({});
     settings.data_dir = resolve(cwd, settings.data_dir);
@@ -181,7 +205,7 @@ export function settingsReference(): Array<{ key: string; type: string; default:
         continue;
       }
       const type = child.enum ? (child.enum as unknown[]).map((v) => JSON.stringify(v)).join(' \\| ') : String(child.type);
-      rows.push({ key: full, type, default: JSON.stringify(child.default), description: String(child.description ?? '') });
+      rows.push({ key: full, type, default: JSON.stringify(child.default) ?? '(required)', description: String(child.description ?? '') });
     }
   };
   walk(settingsSchema as unknown as Record<string, unknown>, '');

@@ -39,6 +39,28 @@ export interface Settings {
   ui: { idle_lock_s: number; session_max_h: number };
   storage: { min_free_mb: number };
   shutdown: { timeout_ms: number };
+  /** Absent: the booth runs fully offline (results still queue in the outbox for a fleet joined later). */
+  fleet?: FleetSettings;
+}
+
+/** Fleet sync over MQTT v5 (docs/fleet.md). File paths are relative to the settings file. */
+export interface FleetSettings {
+  url: string;
+  booth_id: string;
+  topic_prefix: string;
+  ca_file: string;
+  cert_file: string;
+  key_file: string;
+  username: string;
+  password_file: string;
+  keepalive_s: number;
+  connect_timeout_ms: number;
+  reconnect_ms: number;
+  backoff_max_ms: number;
+  bandwidth_bytes_per_s: number;
+  in_flight_max: number;
+  telemetry_interval_s: number;
+  telemetry_expiry_s: number;
 }
 
 /** `hardware.camera.genicam`: the GenICam camera (GigE Vision / USB3 Vision through Aravis) of a real booth. */
@@ -195,6 +217,30 @@ export const settingsSchema = {
       default: {},
       properties: {
         min_free_mb: { type: 'integer', minimum: 0, default: 512, description: 'below this much free disk /api/status reports the booth degraded' },
+      },
+    },
+    fleet: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      description: 'fleet sync over MQTT v5; absent = the booth runs fully offline',
+      properties: {
+        url: { type: 'string', pattern: '^mqtts?://[^/\\s]+(:[0-9]{1,5})?/?$', description: 'broker URL, mqtt://host:1883 or mqtts://host:8883 (TLS)' },
+        booth_id: { type: 'string', pattern: '^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})?$', default: '', description: 'this booth in fleet topics ("" = booth.id); also the MQTT client id' },
+        topic_prefix: { type: 'string', pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$', default: 'gradebooth/v1', description: 'topics are <topic_prefix>/<booth_id>/…' },
+        ca_file: { type: 'string', default: '', description: 'PEM CA bundle that signed the broker certificate (mqtts; "" = the system CAs)' },
+        cert_file: { type: 'string', default: '', description: 'PEM client certificate for TLS client authentication (with key_file)' },
+        key_file: { type: 'string', default: '', description: 'PEM private key of cert_file' },
+        username: { type: 'string', default: '', description: 'MQTT username ("" = none)' },
+        password_file: { type: 'string', default: '', description: 'file holding the MQTT password (first line), kept out of the settings file' },
+        keepalive_s: { type: 'integer', minimum: 5, maximum: 3600, default: 30, description: 'MQTT keepalive; the broker publishes the offline last will after 1.5× this without traffic, s' },
+        connect_timeout_ms: { type: 'integer', minimum: 500, maximum: 120000, default: 10000, description: 'give up one connection attempt after this long, ms' },
+        reconnect_ms: { type: 'integer', minimum: 100, maximum: 600000, default: 2000, description: 'wait between connection attempts, ms' },
+        backoff_max_ms: { type: 'integer', minimum: 100, maximum: 3600000, default: 60000, description: 'longest wait before resending an outbox message whose send failed (doubling from reconnect_ms), ms' },
+        bandwidth_bytes_per_s: { type: 'integer', minimum: 0, default: 262144, description: 'cap on outbox payload bytes sent per second (0 = no cap)' },
+        in_flight_max: { type: 'integer', minimum: 1, maximum: 1000, default: 16, description: 'QoS 1 messages awaiting their PUBACK at once' },
+        telemetry_interval_s: { type: 'integer', minimum: 0, maximum: 86400, default: 60, description: 'telemetry period (0 = none), s' },
+        telemetry_expiry_s: { type: 'integer', minimum: 1, maximum: 604800, default: 600, description: 'a telemetry message not sent within this long is dropped (MQTT message expiry), s' },
       },
     },
     shutdown: {

@@ -59,6 +59,8 @@ export const errorCodes = {
   GB_MODEL_MISSING: { status: 503, summary: 'model file or manifest is missing' },
   GB_MODEL_INVALID: { status: 503, summary: 'model does not match its manifest (sha256, schema or input/output spec)' },
   GB_MODEL_FAILED: { status: 500, summary: 'model inference failed' },
+  // fleet
+  GB_FLEET_UNDELIVERED: { status: 503, summary: 'the broker accepted a message no fleet collector subscribes to; it stays queued' },
   // generic
   GB_USAGE: { status: 400, summary: 'command-line usage error' },
   GB_SHUTTING_DOWN: { status: 503, summary: 'daemon is shutting down' },

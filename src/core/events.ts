@@ -15,6 +15,8 @@ export interface BoothEvents {
   'scanner.rejected': { code: string; message: string; at: string; source: string };
   'daemon.state': { state: 'starting' | 'ready' | 'stopping' };
   'log.warning': { message: string; code?: string };
+  /** The fleet asks the operator to calibrate (fleet command `calibration-reminder`). */
+  'fleet.calibration_reminder': { message: string; at: string };
 }
 
 export type BoothEventName = keyof BoothEvents;

@@ -22,6 +22,9 @@ import type { Booth } from '../booth/booth.ts';
 import { createBoothJobs, type Repositories } from '../booth-jobs.ts';
 import type { JobRunner } from '../jobs/runner.ts';
 import { jobControls } from './job-controls.ts';
+import { outboxFigures } from '../storage/outbox.ts';
+import { FleetSync } from '../sync/fleet-sync.ts';
+import type { FleetCommandHandler } from '../sync/fleet-link.ts';
 
 export interface DaemonDeps {
   settings: Settings;
@@ -55,6 +58,7 @@ export class Daemon {
   private lock: DataDirLock | undefined;
   private runner: JobRunner | undefined;
   private repos: Repositories | undefined;
+  private fleet: FleetSync | undefined;
   private startedAtMs = 0;
   private stopRunner: () => Promise<void> = async () => undefined;
   private stopping = false;
@@ -136,6 +140,26 @@ export class Daemon {
     const recovered = await jobs.runner.start();
     if (recovered.interrupted.length > 0) logger.warn({ jobs: recovered.interrupted }, 'jobs left running by a crash marked interrupted');
     this.stopRunner = () => jobs.runner.stop();
+
+    if (settings.fleet) {
+      // Offline first: the link connects in the background; the booth serves whether or not a broker answers.
+      const db = this.db;
+      const store = this.store;
+      const fleet = new FleetSync({
+        fleet: settings.fleet,
+        db,
+        logger: logger.child({ component: 'fleet' }),
+        commands: this.fleetCommands(),
+        telemetry: { devices: () => this.deps.devices.map((d) => d.status()), disk: () => store.diskSpace(), startedAtMs: this.startedAtMs },
+      });
+      try {
+        fleet.start();
+        this.fleet = fleet;
+      } catch (err) {
+        logger.error({ err }, 'fleet sync not started; results stay queued in the outbox');
+      }
+    }
+
     logger.info({ host: settings.http.host, port, version: packageVersion }, 'gradebooth listening');
 
     this.notifier.send(`READY=1\nSTATUS=serving on ${settings.http.host}:${port}\nMAINPID=${process.pid}`);
@@ -147,6 +171,26 @@ export class Daemon {
     }
     this.bus.emit('daemon.state', { state: 'ready' });
     return { address: settings.http.host, port };
+  }
+
+  /** What the fleet may ask this booth (MQTT v5 request/response on `commands/<name>`). */
+  private fleetCommands(): Map<string, FleetCommandHandler> {
+    return new Map<string, FleetCommandHandler>([
+      ['status', async () => this.status()],
+      [
+        'calibration-reminder',
+        async (params) => {
+          const message = typeof params.message === 'string' && params.message.length > 0 ? params.message.slice(0, 500) : 'the fleet asks for a calibration';
+          this.bus.emit('fleet.calibration_reminder', { message, at: new Date().toISOString() });
+          return { shown: true, message };
+        },
+      ],
+    ]);
+  }
+
+  /** The fleet link: a stage that queued an outbox row may call it so the row goes now, not at the next poll. */
+  kickFleet(): void {
+    this.fleet?.kick();
   }
 
   /**
@@ -232,6 +276,7 @@ export class Daemon {
       },
       disk: { path: settings.data_dir, freeBytes: disk.freeBytes, totalBytes: disk.totalBytes, minFreeBytes },
       events: { websocketClients: this.app?.websocketServer?.clients.size ?? 0 },
+      fleet: this.fleet ? this.fleet.figures() : { configured: false, queue: outboxFigures(db) },
     };
   }
 
@@ -252,6 +297,13 @@ export class Daemon {
     // queued jobs stay queued for the next start.
     await this.stopRunner().catch((err: unknown) => logger.error({ err }, 'job runner did not stop cleanly'));
     await this.control?.stop();
+    // Before the API closes and the database with it: in-flight sends are abandoned (their rows stay) and
+    // the retained status reads `offline`.
+    try {
+      await this.fleet?.stop();
+    } catch (err) {
+      logger.error({ err }, 'fleet link did not stop cleanly');
+    }
     if (this.app) {
       // Websocket clients would hold the server open; tell them we are going away (1001).
       for (const client of this.app.websocketServer?.clients ?? []) client.close(1001, 'daemon stopping');

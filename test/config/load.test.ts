@@ -1,5 +1,6 @@
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSettings, parseSettings, settingsReference } from '../../src/config/load.ts';
 
@@ -129,4 +130,23 @@ t.test('hardware.camera.kind genicam: its id and parameters, validated, each bad
     ['hardware:\n  rig: { kind: serial, port: /dev/ttyACM0 }\n  camera: { kind: genicam }\n', /"hardware.camera.genicam.intrinsics_file" must name the camera file/],
   ];
   for (const [text, message] of refused) t.throws(() => parseSettings(text, 'b.yaml'), { code: 'GB_CONFIG_INVALID', message }, text.split('\n').at(-2) ?? text);
+});
+
+t.test('fleet: absent = offline; url, credentials and paths checked; files relative to the settings file', async (t) => {
+  t.equal(parseSettings('{}', 'b.json').fleet, undefined, 'no fleet settings: the booth runs offline');
+  const s = parseSettings('booth:\n  id: b-7\nfleet:\n  url: mqtts://broker.example:8883\n  ca_file: ca.pem\n  username: b-7\n  password_file: pw\n', 'b.yaml');
+  t.match(s.fleet, { url: 'mqtts://broker.example:8883', booth_id: 'b-7', topic_prefix: 'gradebooth/v1', bandwidth_bytes_per_s: 262144, telemetry_interval_s: 60 });
+  t.throws(() => parseSettings('fleet:\n  booth_id: x\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"fleet" must have required property 'url'/ });
+  t.throws(() => parseSettings('fleet:\n  url: http://broker:1883\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"fleet.url" must match pattern/ });
+  t.throws(() => parseSettings('fleet:\n  url: mqtt://broker:1883\n  ca_file: ca.pem\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /need a TLS URL/ });
+  t.throws(() => parseSettings('fleet:\n  url: mqtts://broker:8883\n  cert_file: c.pem\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /go together/ });
+  t.throws(() => parseSettings('fleet:\n  url: mqtts://broker:8883\n  password_file: pw\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /needs "fleet.username"/ });
+  t.throws(() => parseSettings('fleet:\n  url: mqtt://broker:70000\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /port must be 1..65535/ });
+  t.throws(() => parseSettings('fleet:\n  url: mqtt://broker:1883\n  booth_id: "a/+"\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /"fleet.booth_id" must match pattern/ });
+  const dir = mkdtempSync(join(tmpdir(), 'gb-fleet-cfg-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'gb.yaml'), 'fleet:\n  url: mqtts://broker:8883\n  ca_file: certs/ca.pem\n  username: u\n  password_file: /etc/gradebooth/pw\n');
+  const loaded = loadSettings({ file: join(dir, 'gb.yaml'), env: {} });
+  t.equal(loaded.settings.fleet?.ca_file, join(dir, 'certs/ca.pem'), 'relative to the settings file');
+  t.equal(loaded.settings.fleet?.password_file, '/etc/gradebooth/pw');
 });

@@ -1,0 +1,227 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import { createError } from '../core/errors.ts';
+
+/**
+ * The JSON payloads on fleet topics: one schema each (docs/fleet.md prints them from here), validated
+ * where they are produced (so a booth never sends a malformed message) and where they are consumed (so
+ * the collector stores nothing it cannot read).
+ */
+
+const nullableNumber = { type: ['number', 'null'] } as const;
+const grade = { type: ['number', 'null'], minimum: 1, maximum: 10 } as const;
+const isoTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$' } as const;
+const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+
+/** One graded card side, or a card's final grade. */
+export interface ResultPayload {
+  schema: 'gradebooth.result.v1';
+  messageId: string;
+  /** `side`: one graded side (scanId and side set); `card`: the card's final grade. */
+  kind: 'side' | 'card';
+  barcode: string;
+  jobId: string | null;
+  scanId: string | null;
+  side: 'front' | 'back' | null;
+  gradeId: string | null;
+  grades: { overall: number | null; centering: number | null; corners: number | null; edges: number | null; surface: number | null };
+  score1000: number | null;
+  defects: Array<{
+    side: 'front' | 'back';
+    category: 'corner' | 'edge' | 'surface' | 'centering' | 'cut';
+    kind: string;
+    xMm: number;
+    yMm: number;
+    lengthMm: number | null;
+    widthMm: number | null;
+    depthUm: number | null;
+    severity: number;
+  }>;
+  model: { name: string; version: string; sha256: string } | null;
+  gradedAt: string;
+}
+
+export const resultPayloadSchema = {
+  $id: 'gradebooth.result.v1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['schema', 'messageId', 'kind', 'barcode', 'jobId', 'scanId', 'side', 'gradeId', 'grades', 'score1000', 'defects', 'model', 'gradedAt'],
+  properties: {
+    schema: { const: 'gradebooth.result.v1' },
+    messageId: { type: 'string', minLength: 1, maxLength: 128 },
+    kind: { enum: ['side', 'card'] },
+    barcode: { type: 'string', minLength: 1, maxLength: 128 },
+    jobId: { type: ['string', 'null'] },
+    scanId: { type: ['string', 'null'] },
+    side: { enum: ['front', 'back', null] },
+    gradeId: { type: ['string', 'null'] },
+    grades: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['overall', 'centering', 'corners', 'edges', 'surface'],
+      properties: { overall: grade, centering: grade, corners: grade, edges: grade, surface: grade },
+    },
+    score1000: { type: ['integer', 'null'], minimum: 0, maximum: 1000 },
+    defects: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['side', 'category', 'kind', 'xMm', 'yMm', 'lengthMm', 'widthMm', 'depthUm', 'severity'],
+        properties: {
+          side: { enum: ['front', 'back'] },
+          category: { enum: ['corner', 'edge', 'surface', 'centering', 'cut'] },
+          kind: { type: 'string', minLength: 1 },
+          xMm: { type: 'number' },
+          yMm: { type: 'number' },
+          lengthMm: nullableNumber,
+          widthMm: nullableNumber,
+          depthUm: nullableNumber,
+          severity: { type: 'number', minimum: 0, maximum: 1 },
+        },
+      },
+    },
+    model: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['name', 'version', 'sha256'],
+      properties: { name: { type: 'string' }, version: { type: 'string' }, sha256 },
+    },
+    gradedAt: isoTime,
+  },
+} as const;
+
+/** Periodic booth health (sent with an MQTT message expiry: stale telemetry is useless). */
+export interface TelemetryPayload {
+  schema: 'gradebooth.telemetry.v1';
+  at: string;
+  rigTemperatureC: number | null;
+  link: LinkCounters;
+  calibration: { procedure: string; ageS: number; valid: boolean }[];
+  queue: { rows: number; bytes: number; oldestCreatedAt: string | null; byKind: Record<string, { rows: number; bytes: number }> };
+  disk: { freeBytes: number; totalBytes: number };
+  uptimeS: number;
+}
+
+export interface LinkCounters {
+  connects: number;
+  disconnects: number;
+  published: number;
+  acknowledged: number;
+  failed: number;
+  expired: number;
+  bytesSent: number;
+}
+
+const counter = { type: 'integer', minimum: 0 } as const;
+const linkCountersSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['connects', 'disconnects', 'published', 'acknowledged', 'failed', 'expired', 'bytesSent'],
+  properties: { connects: counter, disconnects: counter, published: counter, acknowledged: counter, failed: counter, expired: counter, bytesSent: counter },
+} as const;
+
+export const telemetryPayloadSchema = {
+  $id: 'gradebooth.telemetry.v1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['schema', 'at', 'rigTemperatureC', 'link', 'calibration', 'queue', 'disk', 'uptimeS'],
+  properties: {
+    schema: { const: 'gradebooth.telemetry.v1' },
+    at: isoTime,
+    rigTemperatureC: nullableNumber,
+    link: linkCountersSchema,
+    calibration: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['procedure', 'ageS', 'valid'],
+        properties: { procedure: { type: 'string' }, ageS: { type: 'number', minimum: 0 }, valid: { type: 'boolean' } },
+      },
+    },
+    queue: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['rows', 'bytes', 'oldestCreatedAt', 'byKind'],
+      properties: {
+        rows: counter,
+        bytes: counter,
+        oldestCreatedAt: { anyOf: [isoTime, { type: 'null' }] },
+        byKind: {
+          type: 'object',
+          additionalProperties: { type: 'object', additionalProperties: false, required: ['rows', 'bytes'], properties: { rows: counter, bytes: counter } },
+        },
+      },
+    },
+    disk: { type: 'object', additionalProperties: false, required: ['freeBytes', 'totalBytes'], properties: { freeBytes: counter, totalBytes: counter } },
+    uptimeS: { type: 'number', minimum: 0 },
+  },
+} as const;
+
+/** A fleet request on `commands/<name>`; the answer goes to the MQTT v5 response topic with the correlation data. */
+export interface CommandRequest {
+  params?: Record<string, unknown>;
+}
+
+export const commandRequestSchema = {
+  $id: 'gradebooth.command.request.v1',
+  type: 'object',
+  additionalProperties: false,
+  properties: { params: { type: 'object' } },
+} as const;
+
+export type CommandResponse = { ok: true; command: string; result: unknown } | { ok: false; command: string; error: { code: string; message: string } };
+
+export const commandResponseSchema = {
+  $id: 'gradebooth.command.response.v1',
+  type: 'object',
+  required: ['ok', 'command'],
+  oneOf: [
+    { properties: { ok: { const: true }, command: { type: 'string' }, result: {} }, required: ['result'], additionalProperties: false },
+    {
+      properties: {
+        ok: { const: false },
+        command: { type: 'string' },
+        error: { type: 'object', additionalProperties: false, required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+      },
+      required: ['error'],
+      additionalProperties: false,
+    },
+  ],
+} as const;
+
+/** `status`: retained, plain UTF-8 text (not JSON) so `mosquitto_sub` shows it as is; `offline` is the last will. */
+export const statusPayloadSchema = { $id: 'gradebooth.status.v1', enum: ['online', 'offline'] } as const;
+
+export const payloadSchemas = [resultPayloadSchema, telemetryPayloadSchema, commandRequestSchema, commandResponseSchema, statusPayloadSchema] as const;
+
+const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
+const validators = new Map<string, ValidateFunction>();
+
+/** Register another payload schema (datasets, models) with the shared validator. */
+export function registerPayloadSchema(schema: { $id: string }): void {
+  if (!validators.has(schema.$id)) validators.set(schema.$id, ajv.compile(schema));
+}
+for (const s of payloadSchemas) registerPayloadSchema(s);
+
+/** Throw GB_VALIDATION naming every problem when `value` does not match the schema `$id`. */
+export function assertPayload<T>(schemaId: string, value: unknown, what = schemaId): T {
+  const validate = validators.get(schemaId);
+  if (!validate) throw createError('GB_INTERNAL', `no payload schema ${schemaId}`);
+  if (!validate(value)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`);
+    throw createError('GB_VALIDATION', `${what}: ${problems.join('; ')}`, { problems });
+  }
+  return value as T;
+}
+
+/** Parse a JSON payload and validate it; GB_VALIDATION for bytes that are not JSON too. */
+export function parsePayload<T>(schemaId: string, bytes: Buffer | Uint8Array, what = schemaId): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw createError('GB_VALIDATION', `${what}: not JSON (${(err as Error).message})`);
+  }
+  return assertPayload<T>(schemaId, value, what);
+}
