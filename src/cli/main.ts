@@ -2,6 +2,7 @@ import { commands } from './registry.ts';
 import { parseCommandArgs, type Command, type CommandContext } from './command.ts';
 import { isGradeboothError } from '../core/errors.ts';
 import { packageVersion } from '../core/version.ts';
+import { escapeTerminal } from './terminal-text.ts';
 
 function topHelp(list: readonly Command[]): string {
   const width = Math.max(...list.map((c) => c.name.length));
@@ -68,7 +69,7 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
       );
       return wantsHelp ? 0 : 2;
     }
-    ctx.stderr.write(`gradebooth: unknown command "${argv[0]}"\n\n${topHelp(commands)}`);
+    ctx.stderr.write(`gradebooth: unknown command "${escapeTerminal(argv[0])}"\n\n${topHelp(commands)}`);
     return 2;
   }
   const { command, rest } = found;
@@ -86,7 +87,8 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
     return await command.run(args, ctx);
   } catch (err) {
     if (isGradeboothError(err)) {
-      ctx.stderr.write(`gradebooth ${command.name}: ${err.code}: ${err.message}\n`);
+      // Messages quote what was given (an id, a barcode, a file name): shown escaped, never raw.
+      ctx.stderr.write(`gradebooth ${command.name}: ${err.code}: ${escapeTerminal(err.message)}\n`);
       return err.code === 'GB_USAGE' ? 2 : 1;
     }
     ctx.stderr.write(`gradebooth ${command.name}: ${(err as Error)?.stack ?? String(err)}\n`);

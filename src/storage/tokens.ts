@@ -27,6 +27,31 @@ interface TokenRow {
   expires_at: string | null;
 }
 
+/** Longest token name, in characters (code points). */
+export const TOKEN_NAME_MAX_CHARS = 64;
+
+// Control characters (an ESC sequence or a newline in `token list`), bidi and other format characters,
+// unassigned and private-use code points, line separators: not a label a person reads. ZWJ (U+200D) is
+// the one format character allowed, because emoji sequences need it.
+const unprintable = /(?!\u200d)[\p{C}\p{Zl}\p{Zp}]/u;
+
+/**
+ * Check a token name: 1..64 printable characters, no leading or trailing space, well-formed Unicode (a
+ * lone surrogate would be stored as invalid UTF-8). Throws GB_VALIDATION saying what is wrong.
+ */
+export function checkTokenName(name: string): void {
+  const chars = [...name].length;
+  let problem: string | undefined;
+  if (chars === 0) problem = 'it is empty';
+  else if (chars > TOKEN_NAME_MAX_CHARS) problem = `it has ${chars} characters, at most ${TOKEN_NAME_MAX_CHARS} are allowed`;
+  else if (/\p{Cs}/u.test(name)) problem = 'it holds a lone surrogate (not valid Unicode)';
+  else if (unprintable.test(name)) {
+    const c = name.match(unprintable)![0].codePointAt(0)!;
+    problem = `it holds the unprintable character U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+  } else if (name.trim() !== name) problem = 'it starts or ends with a space';
+  if (problem) throw createError('GB_VALIDATION', `token name must be 1 to ${TOKEN_NAME_MAX_CHARS} printable characters: ${problem}`);
+}
+
 // Tokens are 256-bit random secrets, so a plain sha256 is a sufficient verifier (no password stretching
 // needed); only the hash is stored, and the secret is shown once at creation.
 const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
@@ -54,6 +79,7 @@ export class TokenRepository {
   /** Create a token, optionally expiring after `expiresInS` seconds; returns the secret (shown once) and its record. */
   create(role: Role, name: string, now = new Date(), expiresInS?: number): { token: string; record: TokenRecord } {
     if (!roles.includes(role)) throw createError('GB_USAGE', `role must be one of ${roles.join(', ')}, got "${role}"`);
+    checkTokenName(name);
     if (expiresInS !== undefined && !(Number.isInteger(expiresInS) && expiresInS > 0)) {
       throw createError('GB_VALIDATION', `token expiry must be a whole number of seconds above 0, got ${expiresInS}`);
     }

@@ -126,3 +126,17 @@ t.test('a request whose body or headers never complete is answered 408 GB_REQUES
   t.match(slowHeaders, /^HTTP\/1\.1 408 /);
   t.match(slowHeaders, /"code":"GB_REQUEST_TIMEOUT"/);
 });
+
+t.test('POST /api/tokens refuses unprintable names (ESC, newline, bidi override, lone surrogate) with 400 GB_VALIDATION (defect 9)', async (t) => {
+  const api = await buildTestApi(t.testdir({}));
+  t.teardown(() => api.close());
+  const count = (): number => (api.db.prepare('SELECT count(*) AS n FROM api_tokens').get() as { n: number }).n;
+  const before = count();
+  // The lone surrogate goes in as a JSON escape, as a client would send it.
+  for (const body of ['{"role":"operator","name":"a\\u001b[2Jb"}', '{"role":"operator","name":"a\\nb"}', '{"role":"operator","name":"a\\u202eb"}', '{"role":"operator","name":"a\\ud800b"}']) {
+    const r = await api.app.inject({ method: 'POST', url: '/api/tokens', headers: { ...bearer(api.technician), 'content-type': 'application/json' }, payload: body });
+    t.equal(r.statusCode, 400, body);
+    t.equal(r.json().code, 'GB_VALIDATION', body);
+  }
+  t.equal(count(), before, 'nothing stored');
+});

@@ -41,7 +41,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
           required: ['role', 'name'],
           properties: {
             role: { enum: ['operator', 'technician'] },
-            name: { type: 'string', minLength: 1, maxLength: 80 },
+            name: { type: 'string', minLength: 1, maxLength: 64 },
             expiresInS: { type: 'integer', minimum: 1, maximum: 10 * 365 * 86400, description: 'the token stops working after this many seconds (default: never)' },
           },
         },

@@ -6,6 +6,7 @@ import { dataDirLayout } from '../../storage/data-dir.ts';
 import { FileStore } from '../../storage/file-store.ts';
 import { CalibrationRepository, checkProcedureName, type CalibrationRecord } from '../../storage/calibrations.ts';
 import { allProcedures, scanProcedures } from '../../calibration/procedures.ts';
+import { escapeTerminal, printTable } from '../terminal-text.ts';
 
 function withCalibrations<T>(args: ParsedArgs, ctx: CommandContext, fn: (repo: CalibrationRepository) => T): T {
   const { settings } = settingsFromArgs(args, ctx.env);
@@ -57,13 +58,15 @@ ${settingsOptionsHelp}`,
       });
       return 0;
     }
+    const rows: string[][] = [];
     for (const s of result.statuses) {
       const r = s.valid ?? s.latest;
       const detail = r ? `v${r.version} ${r.passed ? 'passed' : 'FAILED'} ${r.createdAt}, expires ${r.expiresAt}${Object.keys(r.figures).length > 0 ? `  ${figuresLine(r.figures)}` : ''}` : '';
-      ctx.stdout.write(`${s.procedure.padEnd(8)} ${s.state.padEnd(8)} ${detail}\n`);
-      if (s.state !== 'valid') ctx.stdout.write(`         ${s.message}\n`);
+      rows.push([s.procedure, s.state, detail]);
+      if (s.state !== 'valid') rows.push(['', '', s.message]);
     }
-    ctx.stdout.write(`${result.scan.ok ? 'ready to scan' : 'cannot scan'}: ${result.scan.message}\n`);
+    printTable(ctx.stdout, rows);
+    ctx.stdout.write(`${result.scan.ok ? 'ready to scan' : 'cannot scan'}: ${escapeTerminal(result.scan.message)}\n`);
     return 0;
   },
 };
@@ -91,10 +94,13 @@ ${settingsOptionsHelp}`,
       ctx.stdout.write(`no calibration records${procedure ? ` for ${procedure}` : ''}; run \`gradebooth calibrate run\`\n`);
       return 0;
     }
-    for (const r of records) {
-      const state = !r.passed ? 'FAILED' : r.expiresAt <= now ? 'expired' : 'valid';
-      ctx.stdout.write(`${r.createdAt}  ${r.procedure.padEnd(8)} v${String(r.version).padEnd(4)} ${state.padEnd(7)} expires ${r.expiresAt}  ${r.id}${Object.keys(r.figures).length > 0 ? `  ${figuresLine(r.figures)}` : ''}\n`);
-    }
+    printTable(
+      ctx.stdout,
+      records.map((r) => {
+        const state = !r.passed ? 'FAILED' : r.expiresAt <= now ? 'expired' : 'valid';
+        return [r.createdAt, r.procedure, `v${r.version}`, state, `expires ${r.expiresAt}`, r.id, Object.keys(r.figures).length > 0 ? figuresLine(r.figures) : ''];
+      }),
+    );
     return 0;
   },
 };

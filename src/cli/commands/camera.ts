@@ -5,6 +5,7 @@ import type { PixelFormat } from '../../hardware/camera/camera.ts';
 import { loadAravis } from '../../hardware/camera/genicam/aravis-addon.ts';
 import { GenicamCamera } from '../../hardware/camera/genicam/genicam-camera.ts';
 import { boolOption, intOption, printJson, stringOption, type Command } from '../command.ts';
+import { printTable } from '../terminal-text.ts';
 
 const idHelp = `  --id ID       the camera: Aravis device id (from \`camera list\`), serial number, user id or IP address;
                 default: the first camera found`;
@@ -32,7 +33,7 @@ install) it says why and lists none.
     } else if (cameras.length === 0) {
       ctx.stdout.write(`no GenICam camera found (Aravis ${a.addon.aravisVersion}: GigE Vision discovery on every interface, USB3 Vision)\n`);
     } else {
-      for (const c of cameras) ctx.stdout.write(`${c.id}  ${c.vendor} ${c.model}  serial ${c.serial}  ${c.protocol} ${c.address}\n`);
+      printTable(ctx.stdout, cameras.map((c) => [c.id, `${c.vendor} ${c.model}`, `serial ${c.serial}`, `${c.protocol} ${c.address}`]));
     }
     return 0;
   },
@@ -71,15 +72,13 @@ export const cameraIdentifyCommand: Command = {
       };
       if (boolOption(args, 'json')) printJson(ctx, report);
       else {
-        ctx.stdout.write(
-          [
-            `camera       ${g.vendor} ${g.model}, serial ${g.serial}, firmware ${g.firmware || 'unknown'}`,
-            `link         ${g.protocol} ${g.address}${g.packetSizeBytes ? `, packets ${g.packetSizeBytes} bytes` : ''}`,
-            `sensor       ${g.sensorWidth}×${g.sensorHeight} px (frame ${info.widthPx}×${info.heightPx})`,
-            `formats      camera: ${g.pixelFormats.join(', ')}; delivered: ${info.pixelFormats.join(', ')}`,
-            '',
-          ].join('\n'),
-        );
+        // Vendor, model and serial come from the device over the network: printed escaped.
+        printTable(ctx.stdout, [
+          ['camera', `${g.vendor} ${g.model}, serial ${g.serial}, firmware ${g.firmware || 'unknown'}`],
+          ['link', `${g.protocol} ${g.address}${g.packetSizeBytes ? `, packets ${g.packetSizeBytes} bytes` : ''}`],
+          ['sensor', `${g.sensorWidth}×${g.sensorHeight} px (frame ${info.widthPx}×${info.heightPx})`],
+          ['formats', `camera: ${g.pixelFormats.join(', ')}; delivered: ${info.pixelFormats.join(', ')}`],
+        ]);
       }
       return 0;
     } finally {

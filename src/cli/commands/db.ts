@@ -7,6 +7,7 @@ import { acquireDataDirLock } from '../../storage/data-dir-lock.ts';
 import { backupDatabase, restoreDatabase } from '../../storage/db-backup.ts';
 import { migrations } from '../../storage/migrations/index.ts';
 import { resolve } from 'node:path';
+import { printTable } from '../terminal-text.ts';
 
 export const dbStatusCommand: Command = {
   name: 'db status',
@@ -78,7 +79,7 @@ foreign_key_check. Safe while the daemon runs. Exits 1 with GB_DB_CORRUPT when a
       printJson(ctx, { path: dbPath, integrity: problems.length === 0 ? 'ok' : problems, foreignKeys: dangling.length === 0 ? 'ok' : dangling, ok });
     } else {
       ctx.stdout.write(`${dbPath}: integrity ${problems.length === 0 ? 'ok' : `${problems.length} problem(s)`}, foreign keys ${dangling.length === 0 ? 'ok' : `${dangling.length} dangling`}\n`);
-      for (const line of [...problems, ...dangling].slice(0, 50)) ctx.stdout.write(`  ${JSON.stringify(line).slice(1, -1)}\n`);
+      printTable(ctx.stdout, [...problems, ...dangling].slice(0, 50).map((line) => ['', line]));
     }
     if (!ok) throw damagedError(dbPath, 'integrity_check', [...problems, ...dangling]);
     return 0;

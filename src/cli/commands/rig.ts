@@ -2,6 +2,7 @@ import { createError } from '../../core/errors.ts';
 import { boolOption, intOption, printJson, type Command } from '../command.ts';
 import { CHANNELS, MAX_LEVEL, faultNames } from '../../hardware/rig/messages.ts';
 import { rigOptions, rigOptionsHelp, withRig } from './rig-session.ts';
+import { printTable } from '../terminal-text.ts';
 
 export const rigIdentifyCommand: Command = {
   name: 'rig identify',
@@ -31,18 +32,15 @@ export const rigStatusCommand: Command = {
       if (boolOption(args, 'json')) {
         printJson(ctx, { ...status, faultNames: faultNames(status.faults), health });
       } else {
-        ctx.stdout.write(
-          [
-            `state        ${status.state}`,
-            `faults       ${status.faults ? faultNames(status.faults).join(', ') : 'none'}`,
-            `temperature  ${status.tempC === null ? 'sensor fault' : `${status.tempC.toFixed(2)} °C`} (adc ${status.adcRaw})`,
-            `config       hostTimeoutMs ${status.hostTimeoutMs}, maxOnMs ${status.maxOnMs}, tempLimit ${status.tempLimitC} °C`,
-            `sequence     ${status.stepsLoaded} steps loaded${status.currentStep === null ? '' : `, running step ${status.currentStep}`}`,
-            `levels       ${status.levels.join(' ')}${status.blanked ? ' (blanked)' : ''}`,
-            `link         rto ${health.rtoMs.toFixed(1)} ms, ${Object.entries(health.counters).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-            '',
-          ].join('\n'),
-        );
+        printTable(ctx.stdout, [
+          ['state', `${status.state}`],
+          ['faults', `${status.faults ? faultNames(status.faults).join(', ') : 'none'}`],
+          ['temperature', `${status.tempC === null ? 'sensor fault' : `${status.tempC.toFixed(2)} °C`} (adc ${status.adcRaw})`],
+          ['config', `hostTimeoutMs ${status.hostTimeoutMs}, maxOnMs ${status.maxOnMs}, tempLimit ${status.tempLimitC} °C`],
+          ['sequence', `${status.stepsLoaded} steps loaded${status.currentStep === null ? '' : `, running step ${status.currentStep}`}`],
+          ['levels', `${status.levels.join(' ')}${status.blanked ? ' (blanked)' : ''}`],
+          ['link', `rto ${health.rtoMs.toFixed(1)} ms, ${Object.entries(health.counters).map(([k, v]) => `${k} ${v}`).join(', ')}`],
+        ]);
       }
       return 0;
     });

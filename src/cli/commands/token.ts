@@ -8,6 +8,7 @@ import { AuditLog } from '../../storage/audit-log.ts';
 import { createError } from '../../core/errors.ts';
 import type { ParsedArgs } from '../command.ts';
 import { userInfo } from 'node:os';
+import { escapeTerminal, printTable } from '../terminal-text.ts';
 
 function withTokens<T>(args: ParsedArgs, ctx: CommandContext, fn: (tokens: TokenRepository, audit: AuditLog) => T, readOnly = false): T {
   const { settings } = settingsFromArgs(args, ctx.env);
@@ -60,7 +61,7 @@ Only a hash of the token is stored: copy it now.`,
       return created;
     });
     const expiry = record.expiresAt ? `, expires ${record.expiresAt}` : '';
-    ctx.stdout.write(`created ${record.role} token ${record.id} ("${record.name}"${expiry}); it is shown only once:\n${token}\n`);
+    ctx.stdout.write(`created ${record.role} token ${record.id} ("${escapeTerminal(record.name)}"${expiry}); it is shown only once:\n${token}\n`);
     return 0;
   },
 };
@@ -83,11 +84,15 @@ ${settingsOptionsHelp}`,
       ctx.stdout.write('no tokens; create one with `gradebooth token create --role operator`\n');
       return 0;
     }
-    for (const t of list) {
-      const expired = t.expiresAt !== null && t.expiresAt <= new Date().toISOString();
-      const state = t.revokedAt ? `revoked ${t.revokedAt}` : expired ? `expired ${t.expiresAt}` : `last used ${t.lastUsedAt ?? 'never'}${t.expiresAt ? `, expires ${t.expiresAt}` : ''}`;
-      ctx.stdout.write(`${t.id}  ${t.role.padEnd(10)}  ${t.name.padEnd(20)}  created ${t.createdAt}  ${state}\n`);
-    }
+    const now = new Date().toISOString();
+    printTable(
+      ctx.stdout,
+      list.map((t) => {
+        const expired = t.expiresAt !== null && t.expiresAt <= now;
+        const state = t.revokedAt ? `revoked ${t.revokedAt}` : expired ? `expired ${t.expiresAt}` : `last used ${t.lastUsedAt ?? 'never'}${t.expiresAt ? `, expires ${t.expiresAt}` : ''}`;
+        return [t.id, t.role, t.name, `created ${t.createdAt}`, state];
+      }),
+    );
     return 0;
   },
 };
