@@ -30,7 +30,14 @@ t.test('a token revoked behind the daemon\'s back (CLI) loses its websockets on 
   const wsClosed = closed(ws);
   // The CLI writes to the database directly; the API does not hear of it.
   api.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(new Date().toISOString(), id);
-  t.equal(await wsClosed, 1008);
+  // The re-check timer is unref'd (a daemon's listening server keeps the process alive); an injected
+  // websocket holds no handle, so without this the test process could exit before the re-check ran.
+  const keepAlive = setInterval(() => undefined, 1000);
+  try {
+    t.equal(await wsClosed, 1008);
+  } finally {
+    clearInterval(keepAlive);
+  }
 });
 
 t.test('token guessing is limited per client and audited (issue 12, defect 10)', async (t) => {
