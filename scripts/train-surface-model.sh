@@ -1,36 +1,57 @@
 #!/usr/bin/env bash
-# One command from data to model: render + reconstruct a seeded training set and a disjoint held-out set
-# (`gradebooth sim dataset --maps`), train the surface-defect U-Net (scripts/train/surface.py, Debian's
-# /usr/bin/python3 with python3-torch and python3-onnx), export ONNX, write manifest.json and measure the
-# held-out metrics with the runtime detector (scripts/train/surface-manifest.ts).
+# One command from data to model: render + reconstruct seeded training sets and disjoint held-out sets
+# (`gradebooth sim dataset --maps`, near-field booth LEDs and distant lights as `grade --input` folders
+# have), train the surface-defect U-Net (scripts/train/surface.py, Debian's /usr/bin/python3 with
+# python3-torch and python3-onnx) with a validation split of whole training cards, export ONNX, write
+# manifest.json, calibrate the post-processing threshold on the validation cards with the runtime detector,
+# then measure the held-out metrics with the runtime detector (scripts/train/surface-manifest.ts).
 #
 #   bash scripts/train-surface-model.sh [VERSION] [WORK_DIR]
 #
-# Environment: TRAIN_CARDS (48), HELDOUT_CARDS (12), STEPS (800), SIZE (1250x1707 ≈ 59 µm/px, the
-# scale `grade --um-per-px 60` maps land on). Fixed seeds throughout: the same commit gives the same data;
-# torch on CPU is deterministic for a fixed thread count. CPU only, a shared 2-core machine: it runs niced.
+# Environment: NEAR_CARDS (32), DISTANT_CARDS (20), HELDOUT_NEAR (12), HELDOUT_DISTANT (8), STEPS (3000),
+# MAX_MINUTES (35: training, schedule included, ends within it even before STEPS), SIZE (1250x1707 ≈ 59 µm/px, the scale
+# `grade --um-per-px 60` maps land on), DATA_ONLY=1 stops after the data. Fixed seeds throughout: the
+# same commit gives the same data; torch on CPU is deterministic for a fixed thread count (unless
+# MAX_MINUTES cuts training short, which depends on the machine's load: train.json records the steps run).
+# CPU only, a shared 2-core machine: it runs niced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION="${1:-1.0.0}"
 WORK="${2:-var/train/surface-$VERSION}"
-TRAIN_CARDS="${TRAIN_CARDS:-48}"
-HELDOUT_CARDS="${HELDOUT_CARDS:-12}"
-STEPS="${STEPS:-800}"
+NEAR_CARDS="${NEAR_CARDS:-32}"
+DISTANT_CARDS="${DISTANT_CARDS:-20}"
+HELDOUT_NEAR="${HELDOUT_NEAR:-12}"
+HELDOUT_DISTANT="${HELDOUT_DISTANT:-8}"
+STEPS="${STEPS:-3000}"
+MAX_MINUTES="${MAX_MINUTES:-35}"
 SIZE="${SIZE:-1250x1707}"
 OUT="models/surface-defects/$VERSION"
 PY=/usr/bin/python3
-NICE="nice -n 10"
+NICE="nice -n 5"
 mkdir -p "$WORK" "$OUT"
 
-# Training cards: seeds 1.., every 5th clean, every 3rd foil, exposure and gloss varied per side.
-GEN_TRAIN="gradebooth sim dataset --count $TRAIN_CARDS --first-seed 1 --maps --maps-only --augment --clean-every 5 --size $SIZE"
-# Held-out cards: seeds 100001.. (never trained on), every 4th clean.
-GEN_HELD="gradebooth sim dataset --count $HELDOUT_CARDS --first-seed 100001 --maps --maps-only --augment --clean-every 4 --size $SIZE"
-[ -f "$WORK/train/index.json" ] || $NICE node bin/${GEN_TRAIN/gradebooth /gradebooth.js } --out "$WORK/train"
-[ -f "$WORK/heldout/index.json" ] || $NICE node bin/${GEN_HELD/gradebooth /gradebooth.js } --out "$WORK/heldout"
+# Training cards: near-field seeds 1.., distant-light seeds 301..; every 5th clean, every 3rd foil,
+# exposure and gloss varied per side. Cards whose seed is a multiple of 8 are the validation split
+# (surface.py --val-every 8): never trained on, used to calibrate the threshold.
+COMMON="--maps --maps-only --augment --size $SIZE"
+GEN_NEAR="gradebooth sim dataset --count $NEAR_CARDS --first-seed 1 --clean-every 5 $COMMON"
+GEN_DISTANT="gradebooth sim dataset --count $DISTANT_CARDS --first-seed 301 --clean-every 5 --distant-lights $COMMON"
+# Held-out cards: seeds 100001.. and 100101.. (never trained on nor calibrated on), every 4th clean.
+GEN_HELD_NEAR="gradebooth sim dataset --count $HELDOUT_NEAR --first-seed 100001 --clean-every 4 $COMMON"
+GEN_HELD_DISTANT="gradebooth sim dataset --count $HELDOUT_DISTANT --first-seed 100101 --clean-every 4 --distant-lights $COMMON"
+gen() { [ -f "$2/index.json" ] || $NICE node bin/${1/gradebooth /gradebooth.js } --out "$2"; }
+gen "$GEN_NEAR" "$WORK/train-near"
+gen "$GEN_DISTANT" "$WORK/train-distant"
+gen "$GEN_HELD_NEAR" "$WORK/heldout-near"
+gen "$GEN_HELD_DISTANT" "$WORK/heldout-distant"
+[ "${DATA_ONLY:-0}" = 1 ] && exit 0
 
-$NICE $PY scripts/train/surface.py --data "$WORK/train" --out "$OUT" --steps "$STEPS" --seed 11
+$NICE $PY scripts/train/surface.py --data "$WORK/train-near" --data "$WORK/train-distant" --val-every 8 \
+  --out "$OUT" --steps "$STEPS" --max-minutes "$MAX_MINUTES" --seed 11 | tee "$WORK/train.log"
 mv "$OUT/train.json" "$WORK/train.json"
-$NICE node --import tsx scripts/train/surface-manifest.ts create --dir "$OUT" --train-json "$WORK/train.json" --version "$VERSION" --generator "$GEN_TRAIN"
-$NICE node --import tsx scripts/train/surface-manifest.ts evaluate --dir "$OUT" --data "$WORK/heldout" --write
+$NICE node --import tsx scripts/train/surface-manifest.ts create --dir "$OUT" --train-json "$WORK/train.json" --version "$VERSION" \
+  --generator "$GEN_NEAR; $GEN_DISTANT (validation: seeds % 8 == 0)"
+$NICE node --import tsx scripts/train/surface-manifest.ts calibrate --dir "$OUT" --data "$WORK/train-near" --data "$WORK/train-distant" --val-every 8 --write | tee "$WORK/calibrate.log"
+$NICE node --import tsx scripts/train/surface-manifest.ts evaluate --dir "$OUT" --data "$WORK/heldout-near" --data "$WORK/heldout-distant" --write | tee "$WORK/evaluate.log"
+$NICE node --import tsx scripts/train/surface-manifest.ts card --dir "$OUT"
 echo "model: $OUT"

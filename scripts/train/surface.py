@@ -27,7 +27,7 @@ CLASSES = ["background", "scratch", "dent", "crease", "print-line", "stain"]
 
 def find_sides(root):
     sides = []
-    for dirpath, _dirs, files in sorted(os.walk(root)):
+    for dirpath, _dirs, files in sorted(os.walk(root, followlinks=True)):
         if "maps.json" in files and os.path.basename(dirpath) == "maps":
             sides.append(dirpath)
     return sorted(sides)
@@ -89,10 +89,10 @@ class SmallUNet(nn.Module):
 
 
 class TileSampler:
-    """Random training tiles: half centred near a defect pixel, half anywhere on the card (print, foil, clean)."""
+    """Random training tiles: a fraction centred near a defect pixel, the rest anywhere on the card (print, foil, clean)."""
 
-    def __init__(self, sides, tile, rng):
-        self.sides, self.tile, self.rng = sides, tile, rng
+    def __init__(self, sides, tile, rng, defect_fraction):
+        self.sides, self.tile, self.rng, self.defect_fraction = sides, tile, rng, defect_fraction
         self.defect_px = []
         for _meta, _f, lab in sides:
             ys, xs = np.nonzero(lab)
@@ -101,7 +101,7 @@ class TileSampler:
 
     def sample(self):
         t = self.tile
-        if self.with_defects and self.rng.random() < 0.5:
+        if self.with_defects and self.rng.random() < self.defect_fraction:
             i = self.rng.choice(self.with_defects)
             ys, xs = self.defect_px[i]
             k = self.rng.randrange(len(ys))
@@ -144,17 +144,34 @@ def augment(x, y, rng):
     return x, y
 
 
+def card_seed(path):
+    """The card seed of a side folder (<card>/<side>/maps), from its maps.json."""
+    return json.load(open(os.path.join(path, "maps.json")))["seed"]
+
+
+def lr_at(progress, peak, warmup=0.03):
+    """Linear warm-up over the first 3 % of training, then cosine decay to 2 % of the peak."""
+    if progress < warmup:
+        return peak * (0.05 + 0.95 * progress / warmup)
+    t = min(1.0, (progress - warmup) / (1 - warmup))
+    return peak * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * t)))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", required=True, help="dataset folder (sim dataset --maps)")
+    ap.add_argument("--data", required=True, action="append", help="dataset folder (sim dataset --maps); repeatable")
     ap.add_argument("--out", required=True, help="output folder for model.onnx and train.json")
-    ap.add_argument("--steps", type=int, default=800)
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--tile", type=int, default=96)
+    ap.add_argument("--val-every", type=int, default=8, help="cards whose seed is a multiple of this are the validation split (not trained on)")
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--max-minutes", type=float, default=0, help="end training (schedule included) within this time (0: no limit)")
+    ap.add_argument("--batch", type=int, default=12)
+    ap.add_argument("--tile", type=int, default=64)
     ap.add_argument("--width", type=int, default=8)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--max-class-weight", type=float, default=3.0)
+    ap.add_argument("--defect-tiles", type=float, default=0.35, help="fraction of tiles centred near a defect pixel")
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="1: deterministic, and no spinning OpenMP threads on a shared machine")
     ap.add_argument("--opset", type=int, default=13)
     a = ap.parse_args()
 
@@ -164,28 +181,38 @@ def main():
     torch.set_num_threads(a.threads)
     rng = random.Random(a.seed)
 
-    paths = find_sides(a.data)
-    if not paths:
+    all_paths = sorted(p for d in a.data for p in find_sides(d))
+    if not all_paths:
         raise SystemExit(f"{a.data}: no */maps/maps.json (run gradebooth sim dataset --maps first)")
+    paths = [p for p in all_paths if card_seed(p) % a.val_every != 0]
+    val_paths = [p for p in all_paths if card_seed(p) % a.val_every == 0]
     sides = [load_side(p) for p in paths]
-    data_id = dataset_id(paths)
+    data_id = dataset_id(all_paths)
     counts = np.zeros(len(CLASSES))
     for _m, _f, lab in sides:
         counts += np.bincount(lab.ravel(), minlength=len(CLASSES))[: len(CLASSES)]
-    print(f"{len(sides)} sides, class pixels {dict(zip(CLASSES, counts.astype(int).tolist()))}", flush=True)
+    print(f"{len(sides)} training sides, {len(val_paths)} validation sides; class pixels {dict(zip(CLASSES, counts.astype(int).tolist()))}", flush=True)
 
-    sampler = TileSampler(sides, a.tile, rng)
+    sampler = TileSampler(sides, a.tile, rng, a.defect_tiles)
     model = SmallUNet(w=a.width)
-    # Rare classes weigh more (square-root inverse frequency, capped) so thin scratches are not drowned out.
+    # Rare classes weigh somewhat more (square-root inverse frequency, capped low): strong weights made the
+    # first model call everything a defect (1.0.0 of the i11b branch, weights up to 12, recall 0).
     freq = counts / counts.sum()
-    weights = torch.tensor(np.clip(np.sqrt(freq[0] / np.maximum(freq, 1e-9)), 1, 12), dtype=torch.float32)
+    weights = torch.tensor(np.clip(np.sqrt(freq[0] / np.maximum(freq, 1e-9)), 1, a.max_class_weight), dtype=torch.float32)
     print("class weights", [round(float(v), 2) for v in weights], flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.steps, pct_start=0.15)
+    # Progress is the larger of the step fraction and, with --max-minutes, the time fraction: on a shared
+    # machine the schedule (warm-up, cosine decay) still completes within the time budget. train.json
+    # records the steps run; rerun with --steps N and no --max-minutes to repeat them exactly.
+    budget_s = a.max_minutes * 60
     losses = []
     t0 = time.time()
     model.train()
-    for step in range(a.steps):
+    step = 0
+    progress = 0.0
+    while progress < 1:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(progress, a.lr)
         xs, ys = zip(*(sampler.sample() for _ in range(a.batch)))
         x = torch.from_numpy(np.stack(xs))
         y = torch.from_numpy(np.stack(ys))
@@ -200,12 +227,28 @@ def main():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        sched.step()
         losses.append(float(loss))
-        if step % 50 == 0 or step == a.steps - 1:
-            print(f"step {step} loss {np.mean(losses[-50:]):.4f} ce {float(ce):.4f} dice {float(dice):.3f} {time.time() - t0:.0f}s", flush=True)
+        step += 1
+        progress = max(step / a.steps, (time.time() - t0) / budget_s if budget_s > 0 else 0)
+        if step % 100 == 0 or progress >= 1:
+            print(f"step {step} progress {progress:.3f} loss {np.mean(losses[-100:]):.4f} ce {float(ce):.4f} dice {float(dice):.3f} lr {opt.param_groups[0]['lr']:.5f} {time.time() - t0:.0f}s", flush=True)
 
     model.eval()
+    # Pixel-level figures on the validation cards (whole sides, as the runtime sees them in tiles).
+    val = {"sides": len(val_paths)}
+    if val_paths:
+        tp = fp = fn = 0
+        with torch.no_grad():
+            for vp in val_paths:
+                _m, f, lab = load_side(vp)
+                h, w = lab.shape
+                H, W = (h + 15) // 16 * 16, (w + 15) // 16 * 16
+                x = np.zeros((1, len(CHANNELS), H, W), np.float32)
+                x[0, :, :h, :w] = f.astype(np.float32) / 4096.0
+                fg = (1 - model(torch.from_numpy(x))[0, 0, :h, :w].numpy()) >= 0.5
+                tp += int((fg & (lab > 0)).sum()); fp += int((fg & (lab == 0)).sum()); fn += int((~fg & (lab > 0)).sum())
+        val.update({"pixelPrecisionAt0.5": round(tp / max(1, tp + fp), 3), "pixelRecallAt0.5": round(tp / max(1, tp + fn), 3)})
+        print("validation", val, flush=True)
     os.makedirs(a.out, exist_ok=True)
     onnx_path = os.path.join(a.out, "model.onnx")
     dummy = torch.zeros(1, len(CHANNELS), 128, 128)
@@ -219,10 +262,14 @@ def main():
     info = {
         "recipe": "scripts/train/surface.py",
         "args": vars(a),
+        "stepsRun": step,
         "channels": CHANNELS,
         "classes": CLASSES,
-        "trainingData": {"id": data_id, "sides": len(sides), "cards": len({os.path.dirname(os.path.dirname(p)) for p in paths}),
+        "trainingData": {"id": data_id, "sides": len(sides), "validationSides": len(val_paths),
+                         "cards": len({os.path.dirname(os.path.dirname(p)) for p in paths}),
                          "classPixels": dict(zip(CLASSES, counts.astype(int).tolist()))},
+        "classWeights": [round(float(v), 3) for v in weights],
+        "validation": val,
         "parameters": int(sum(p.numel() for p in model.parameters())),
         "finalLoss": float(np.mean(losses[-100:])),
         "trainSeconds": round(time.time() - t0, 1),
