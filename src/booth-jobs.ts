@@ -16,12 +16,24 @@ import type { FileStore } from './storage/file-store.ts';
 import { FrameRepository } from './storage/frames.ts';
 import { JobRepository } from './storage/jobs.ts';
 import { ScanRepository } from './storage/scans.ts';
+import { GradeRepository } from './storage/grades.ts';
+import { gradeSideStages } from './scan/grade-stage.ts';
+import { gradingMarginMm } from './grading/capture-side.ts';
+import { openSurfaceDetector } from './grading/surface-model.ts';
+import { boothCardFromSettings } from './booth/create-booth.ts';
 import { JobRunner } from './jobs/runner.ts';
 import type { AnyJobKind } from './jobs/stage.ts';
 
 /** Every job kind a booth runs: calibration, scan (one side) and scan-card (front, then back). */
 function boothJobKinds(booth: Booth, db: Db, store: FileStore, repos: Repositories, settings: Settings): AnyJobKind[] {
-  const scanServices = { booth, db, store, calibrations: repos.calibrations, cards: repos.cards, scans: repos.scans, blobs: repos.blobs, cardThicknessMm: settings.booth.card.thickness_mm };
+  const card = boothCardFromSettings(settings);
+  const scanServices = {
+    booth, db, store, calibrations: repos.calibrations, cards: repos.cards, scans: repos.scans, blobs: repos.blobs, cardThicknessMm: card.thicknessMm,
+    // Every scanned side is graded after its reconstruction; its maps keep the tray around the card so that
+    // the outer edge is measured against the background.
+    mapMarginMm: gradingMarginMm,
+    sideStages: gradeSideStages({ card, grades: repos.grades, openDetector: () => openSurfaceDetector() }),
+  };
   return [calibrationJobKind({ booth, repo: repos.calibrations, targets: () => loadSceneConfig() }), scanJobKind(scanServices), scanCardJobKind(scanServices)];
 }
 
@@ -33,6 +45,7 @@ export interface Repositories {
   frames: FrameRepository;
   blobs: BlobRepository;
   calibrations: CalibrationRepository;
+  grades: GradeRepository;
 }
 
 export function createRepositories(db: Db, store: FileStore): Repositories {
@@ -43,6 +56,7 @@ export function createRepositories(db: Db, store: FileStore): Repositories {
     frames: new FrameRepository(db),
     blobs: new BlobRepository(db),
     calibrations: new CalibrationRepository(db, store),
+    grades: new GradeRepository(db, store),
   };
 }
 

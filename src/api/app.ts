@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
+import AjvCompiler from '@fastify/ajv-compiler';
 import { packageVersion } from '../core/version.ts';
 import type { ApiServices } from './services.ts';
 import { registerAuth } from './auth.ts';
@@ -43,6 +44,21 @@ export interface AppOptions {
  * Build the HTTP API: the services are decorated onto the instance, routes are registered explicitly,
  * every route has request and response schemas, and one error handler answers with stable codes.
  */
+/**
+ * JSON bodies are validated as sent (a string "5" is not the number 5), while the path and the query string
+ * are text by nature and are coerced to their schema's types (`?limit=10`, `/api/cards/7`): one Ajv pool
+ * without and one with coercion, chosen by the part of the request.
+ */
+function partAwareValidator(): NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']> {
+  const pool = AjvCompiler();
+  return (externalSchemas, ajvOptions) => {
+    const options = ajvOptions as { customOptions: Record<string, unknown> };
+    const strict = pool(externalSchemas, { ...options, customOptions: { ...options.customOptions, coerceTypes: false } });
+    const coercing = pool(externalSchemas, { ...options, customOptions: { ...options.customOptions, coerceTypes: true } });
+    return (route) => (route.httpPart === 'body' ? strict(route) : coercing(route));
+  };
+}
+
 export async function buildApp(services: ApiServices, options: AppOptions): Promise<FastifyInstance> {
   const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
   const requestTimeoutMs = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeoutMs);
@@ -56,6 +72,7 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
     requestTimeout: requestTimeoutMs,
     http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeoutMs / 4)) },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    schemaController: { compilersFactory: { buildValidator: partAwareValidator() } },
   });
   app.server.removeAllListeners('clientError');
   app.server.on('clientError', clientErrorHandler(app.log));

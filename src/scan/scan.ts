@@ -18,7 +18,7 @@ import type { FileStore } from '../storage/file-store.ts';
 import type { ScanRepository } from '../storage/scans.ts';
 import { normalError } from '../vision/ps.ts';
 import { warpToCanonicalAsync } from '../vision/rectify.ts';
-import { reconstructSide, type SideResult } from '../vision/side.ts';
+import { outlineWithMargin, reconstructSide, type SideResult } from '../vision/side.ts';
 import { validateBarcode } from '../core/barcode.ts';
 
 /** What scan jobs use: the booth the daemon (or the CLI) built, storage and the card's settings. */
@@ -37,6 +37,8 @@ export interface ScanServices {
    * gets the side's state with its maps.
    */
   sideStages?: (side: SideState) => ReadonlyArray<Stage<ScanState>>;
+  /** Background kept around the card in the maps, mm (graders see the outline against the tray; default 0). */
+  mapMarginMm?: number;
 }
 
 export type CardSide = 'front' | 'back';
@@ -85,6 +87,8 @@ export interface ScanState {
   simSeed: number;
   cal: BoothCalibration;
   sides: SideState[];
+  /** The card's grade (or why there is none), set by the grading stage after the last side. */
+  grade?: Record<string, unknown>;
 }
 
 export interface ScanParams {
@@ -182,10 +186,12 @@ function sideStages(s: ScanServices, side: SideState, options: { suffix: string;
       if (options.lastHardwareUse) job.releaseHardware();
       job.progress(0.1, 'photometric stereo');
       const lights = calibratedLights(state.cal, s.cardThicknessMm, W, H);
-      const result = await reconstructSide({ planes, width: W, height: H, lights, umPerPx: state.cal.umPerPx, ps: { saturation } });
+      const canonicalUmPerPx = Math.max(1, Math.round(state.cal.umPerPx));
+      const marginPx = Math.round(((s.mapMarginMm ?? 0) * 1000) / canonicalUmPerPx);
+      const result = await reconstructSide({ planes, width: W, height: H, lights, umPerPx: state.cal.umPerPx, canonicalUmPerPx, marginPx, ps: { saturation } });
       side.reconstruction = result;
       if (side.truthNormal) {
-        const truth = await warpToCanonicalAsync(side.truthNormal, W, H, 3, result.outline, true);
+        const truth = await warpToCanonicalAsync(side.truthNormal, W, H, 3, outlineWithMargin(result.outline, result.marginPx), true);
         // Away from the outline (3 px): the edge wall is not part of the face.
         side.normalErrorDeg = normalError(result.normals, truth, erode(result.mask, result.width, result.height, 3)).meanDeg;
       }
@@ -199,7 +205,7 @@ function sideStages(s: ScanServices, side: SideState, options: { suffix: string;
       ];
       side.timings.reconstruct = performance.now() - t0;
       side.summary = {
-        canonical: { widthPx: cw, heightPx: ch, umPerPx: result.umPerPx },
+        canonical: { widthPx: cw, heightPx: ch, umPerPx: result.umPerPx, marginPx: result.marginPx },
         camera: { widthPx: W, heightPx: H, umPerPx: state.cal.umPerPx },
         cardThicknessMm: s.cardThicknessMm,
         albedoFullScale,
@@ -314,5 +320,5 @@ export function scanCardJobKind(s: ScanServices): JobKindDefinition<ScanParams, 
 
 function scanResult(state: ScanState): Record<string, unknown> {
   const sides = state.sides.map((side) => required(side.result, `${side.side} result`));
-  return { barcode: state.barcode, cardId: state.cardId, sides };
+  return { barcode: state.barcode, cardId: state.cardId, sides, ...(state.grade ? { grade: state.grade } : {}) };
 }

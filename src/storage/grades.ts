@@ -78,8 +78,11 @@ export class GradeRepository {
     this.store = store;
   }
 
-  /** Store a grade: files first (content-addressed, idempotent), then every row in one transaction. */
-  async save(g: NewGrade): Promise<{ id: string; files: SavedFiles; defectImages: (string | null)[] }> {
+  /**
+   * Store a grade: files first (content-addressed, idempotent; through `putFile` when a job writes them),
+   * then every row in one transaction.
+   */
+  async save(g: NewGrade, putFile?: (bytes: Uint8Array) => Promise<{ sha256: string }>): Promise<{ id: string; files: SavedFiles; defectImages: (string | null)[] }> {
     const check = (name: string, v: number | undefined, lo: number, hi: number): void => {
       if (v !== undefined && !(v >= lo && v <= hi)) throw createError('GB_VALIDATION', `grade ${name}: expected ${lo}..${hi}, got ${v}`);
     };
@@ -89,6 +92,8 @@ export class GradeRepository {
     for (const d of g.defects) check(`defect ${d.kind} severity`, d.severity, 0, 1);
     const created: string[] = [];
     const put = async (bytes: Uint8Array): Promise<string> => {
+      // A job's own writer journals the file (the job runner removes it if the job does not commit).
+      if (putFile) return (await putFile(bytes)).sha256;
       const existed = await this.store.has(sha256Hex(bytes));
       const r = await this.store.put(bytes);
       if (!existed) created.push(r.sha256);

@@ -29,6 +29,21 @@ export interface SideInput {
   marginPx?: number;
 }
 
+/**
+ * The outline with its canonical image grown by `m` px of background on every side (a shift of the canonical
+ * frame: canonical (x, y) with margin = (x − m, y − m) without).
+ */
+export function outlineWithMargin(outline: CardOutline, m: number): CardOutline {
+  if (m === 0) return outline;
+  const H = outline.canonicalToImage;
+  return {
+    ...outline,
+    canonicalWidth: outline.canonicalWidth + 2 * m,
+    canonicalHeight: outline.canonicalHeight + 2 * m,
+    canonicalToImage: [H[0], H[1], H[2] - m * (H[0] + H[1]), H[3], H[4], H[5] - m * (H[3] + H[4]), H[6], H[7], H[8] - m * (H[6] + H[7])],
+  };
+}
+
 /** Milliseconds per stage of {@link reconstructSide}. */
 export interface SideTimings { segment: number; ps: number; rectify: number; integrate: number; warp: number; total: number }
 
@@ -101,14 +116,8 @@ export async function reconstructSide(input: SideInput): Promise<SideResult> {
   const c2 = cpuNowMs();
   const cw = outline.canonicalWidth + 2 * marginPx, ch = outline.canonicalHeight + 2 * marginPx;
   // The margin is a shift of the canonical frame: canonical (x, y) with margin = (x − m, y − m) without.
-  const H = outline.canonicalToImage;
   const m = marginPx;
-  const shifted: CardOutline = m === 0 ? outline : {
-    ...outline,
-    canonicalWidth: cw,
-    canonicalHeight: ch,
-    canonicalToImage: [H[0], H[1], H[2] - m * (H[0] + H[1]), H[3], H[4], H[5] - m * (H[3] + H[4]), H[6], H[7], H[8] - m * (H[6] + H[7])],
-  };
+  const shifted = outlineWithMargin(outline, m);
   // One resampling pass for all three (the source position of each canonical pixel is computed once).
   const [normals, albedo, confidence] = await warpImagesToCanonicalAsync([
     { src: ps.normals, channels: 3, normals: true },

@@ -8,7 +8,7 @@ import { AuditLog } from '../../src/storage/audit-log.ts';
 import { OperatorRepository, SessionRepository } from '../../src/storage/operators.ts';
 import type { BoothStatus } from '../../src/api/status.ts';
 import { FileStore } from '../../src/storage/file-store.ts';
-import { createRepositories } from '../../src/booth-jobs.ts';
+import { createRepositories, type Repositories } from '../../src/booth-jobs.ts';
 
 export interface TestApi {
   app: FastifyInstance;
@@ -16,6 +16,7 @@ export interface TestApi {
   bus: EventBus;
   operator: string;
   technician: string;
+  repos: Repositories;
   close(): Promise<void>;
 }
 
@@ -26,6 +27,7 @@ export async function buildTestApi(dir: string, status?: () => Promise<BoothStat
   const tokens = new TokenRepository(db);
   const store = new FileStore(join(dir, 'store'));
   await store.init();
+  const repos = createRepositories(db, store);
   const app = await buildApp(
     {
       bus,
@@ -35,7 +37,7 @@ export async function buildTestApi(dir: string, status?: () => Promise<BoothStat
       sessions: new SessionRepository(db, { idleMs: 300_000, maxMs: 12 * 3_600_000 }),
       status: status ?? (async () => { throw new Error('no status in this test'); }),
       accepting: () => true,
-      repos: createRepositories(db, store),
+      repos,
       store,
       jobs: undefined,
     },
@@ -46,6 +48,7 @@ export async function buildTestApi(dir: string, status?: () => Promise<BoothStat
     app,
     db,
     bus,
+    repos,
     operator: tokens.create('operator', 'op').token,
     technician: tokens.create('technician', 'tech').token,
     async close() {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { authErrorResponses } from '../schemas.ts';
 import { pageQuery } from './jobs.ts';
 import type { ScanRecord } from '../../storage/scans.ts';
+import type { GradeRecord } from '../../storage/grades.ts';
 import type { ApiServices } from '../services.ts';
 
 const mapKinds = ['normals', 'albedo', 'depth'] as const;
@@ -24,6 +25,20 @@ export function scanSummaryView(services: ApiServices, scan: ScanRecord): Record
   };
 }
 
+/** A stored grade as listed under its card: the subgrades, the 1000-point score and the report. */
+export function gradeView(services: ApiServices, g: GradeRecord): Record<string, unknown> {
+  return {
+    id: g.id,
+    jobId: g.jobId,
+    createdAt: g.createdAt,
+    grade: g.overall,
+    score1000: g.score1000,
+    subgrades: { centering: g.centering, corners: g.corners, edges: g.edges, surface: g.surface },
+    defects: g.defects.map((d) => ({ side: d.side, category: d.category, type: d.kind, centerMm: [d.xMm, d.yMm], widthMm: d.widthMm, lengthMm: d.lengthMm, depthUm: d.depthUm, image: d.imageSha256 ? fileView(services, d.imageSha256) : null })),
+    report: g.reportSha256 ? fileView(services, g.reportSha256) : null,
+  };
+}
+
 const fileSchema = { type: 'object', additionalProperties: false, required: ['sha256', 'mediaType', 'sizeBytes', 'url'], properties: { sha256: { type: 'string' }, mediaType: { type: 'string' }, sizeBytes: { type: 'integer' }, url: { type: 'string' } } } as const;
 const mapSchema = { type: 'object', additionalProperties: false, required: ['kind', 'sha256', 'mediaType', 'sizeBytes', 'url'], properties: { kind: { enum: mapKinds }, ...fileSchema.properties } } as const;
 const scanSummarySchema = {
@@ -32,7 +47,41 @@ const scanSummarySchema = {
   required: ['id', 'jobId', 'side', 'createdAt', 'complete', 'maps'],
   properties: { id: { type: 'string' }, jobId: { type: 'string' }, side: { enum: ['front', 'back'] }, createdAt: { type: 'string' }, complete: { type: 'boolean' }, maps: { type: 'array', items: mapSchema } },
 } as const;
+const nullableNumber = { type: ['number', 'null'] } as const;
+const gradeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'jobId', 'createdAt', 'grade', 'score1000', 'subgrades', 'defects', 'report'],
+  properties: {
+    id: { type: 'string' },
+    jobId: { type: ['string', 'null'] },
+    createdAt: { type: 'string' },
+    grade: { type: 'number' },
+    score1000: nullableNumber,
+    subgrades: { type: 'object', additionalProperties: false, required: ['centering', 'corners', 'edges', 'surface'], properties: { centering: nullableNumber, corners: nullableNumber, edges: nullableNumber, surface: nullableNumber } },
+    defects: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['side', 'category', 'type', 'centerMm', 'widthMm', 'lengthMm', 'depthUm', 'image'],
+        properties: { side: { type: 'string' }, category: { type: 'string' }, type: { type: 'string' }, centerMm: { type: 'array', items: { type: 'number' } }, widthMm: nullableNumber, lengthMm: nullableNumber, depthUm: nullableNumber, image: { anyOf: [fileSchema, { type: 'null' }] } },
+      },
+    },
+    report: { anyOf: [fileSchema, { type: 'null' }] },
+  },
+} as const;
 const cardSchema = { type: 'object', additionalProperties: false, required: ['id', 'barcode', 'createdAt'], properties: { id: { type: 'integer' }, barcode: { type: 'string' }, createdAt: { type: 'string' } } } as const;
+/** A card with its scans and its grades (newest first). */
+const cardWithScansSchema = {
+  ...cardSchema,
+  required: [...cardSchema.required, 'scans', 'grades'],
+  properties: { ...cardSchema.properties, scans: { type: 'array', items: scanSummarySchema }, grades: { type: 'array', items: gradeSchema } },
+} as const;
+
+function cardView(services: ApiServices, card: { id: number; barcode: string; createdAt: string }): Record<string, unknown> {
+  return { ...card, scans: services.repos.scans.forCard(card.id).map((s) => scanSummaryView(services, s)), grades: services.repos.grades.listForCard(card.id).map((g) => gradeView(services, g)) };
+}
 
 /** Cards by barcode, a card with its scans, and one scan with its maps, frames, calibrations and timings. */
 export async function cardRoutes(app: FastifyInstance): Promise<void> {
@@ -50,7 +99,7 @@ export async function cardRoutes(app: FastifyInstance): Promise<void> {
             additionalProperties: false,
             required: ['items', 'total', 'limit', 'offset'],
             properties: {
-              items: { type: 'array', items: { ...cardSchema, required: [...cardSchema.required, 'scans'], properties: { ...cardSchema.properties, scans: { type: 'array', items: scanSummarySchema } } } },
+              items: { type: 'array', items: cardWithScansSchema },
               total: { type: 'integer' },
               limit: { type: 'integer' },
               offset: { type: 'integer' },
@@ -64,7 +113,7 @@ export async function cardRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const q = request.query as { barcode?: string; limit: number; offset: number };
       const page = app.services.repos.cards.list(q);
-      return { ...page, items: page.items.map((c) => ({ ...c, scans: app.services.repos.scans.forCard(c.id).map((s) => scanSummaryView(app.services, s)) })) };
+      return { ...page, items: page.items.map((c) => cardView(app.services, c)) };
     },
   );
 
@@ -73,11 +122,12 @@ export async function cardRoutes(app: FastifyInstance): Promise<void> {
     {
       config: { role: 'operator' },
       schema: {
-        summary: 'One card with its scans (grades are listed once grading runs on the booth)',
+        summary: 'One card with its scans and grades',
         tags: ['cards'],
-        params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'integer', minimum: 1 } } },
+        // Path parameters arrive as text and the API does not coerce types: a card id is digits.
+        params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } } },
         response: {
-          200: { ...cardSchema, required: [...cardSchema.required, 'scans'], properties: { ...cardSchema.properties, scans: { type: 'array', items: scanSummarySchema } } },
+          200: cardWithScansSchema,
           ...authErrorResponses,
           400: { $ref: 'Error#' },
           404: { $ref: 'Error#' },
@@ -85,8 +135,8 @@ export async function cardRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const card = app.services.repos.cards.require((request.params as { id: number }).id);
-      return { ...card, scans: app.services.repos.scans.forCard(card.id).map((s) => scanSummaryView(app.services, s)) };
+      const card = app.services.repos.cards.require(Number((request.params as { id: string }).id));
+      return cardView(app.services, card);
     },
   );
 

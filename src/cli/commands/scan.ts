@@ -64,7 +64,7 @@ ${settingsOptionsHelp}`,
 
 /** The scan's result lines (or its JSON), the same whether the job ran here or in the daemon. */
 export function printScanResult(ctx: CommandContext, job: JobRecord, json: boolean): void {
-  const result = job.result as { barcode: string; sides: SideResultSummary[] };
+  const result = job.result as { barcode: string; sides: SideResultSummary[]; grade?: Record<string, unknown> };
   const r = result.sides[0];
   const out = {
     scanId: r.scanId,
@@ -77,6 +77,7 @@ export function printScanResult(ctx: CommandContext, job: JobRecord, json: boole
     normalErrorDeg: r.normalErrorDeg,
     exposureWarnings: r.exposureWarnings,
     timingsMs: r.timingsMs,
+    grade: result.grade ?? null,
   };
   if (json) printJson(ctx, out);
   else {

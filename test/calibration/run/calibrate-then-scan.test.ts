@@ -16,6 +16,8 @@ import { FileStore } from '../../../src/storage/file-store.ts';
 import { createBoothJobs } from '../../../src/booth-jobs.ts';
 import { EventBus } from '../../../src/core/events.ts';
 import type { Camera } from '../../../src/hardware/camera/camera.ts';
+import { openSurfaceDetector } from '../../../src/grading/surface-model.ts';
+import { isGradeboothError } from '../../../src/core/errors.ts';
 
 let skip: string | false = false;
 try {
@@ -72,6 +74,25 @@ t.test('simulated booth: full calibration, then a scan of a card', { skip }, asy
   t.same([row.normals_sha256, row.albedo_sha256, row.depth_sha256], s.files.map((f: any) => f.sha256));
   t.equal(db.prepare('SELECT COUNT(*) FROM frames WHERE scan_id = ?').pluck().get(s.scanId), 25, 'dark + 24 frames stored');
   t.equal(JSON.parse(row.summary_json).normalErrorDeg, s.normalErrorDeg);
+
+  // The scan grades the card after its reconstruction (front only here: the side's measurements).
+  // Grading never runs without its surface model: with none installed the job says so and stores no grade.
+  const modelMissing = await openSurfaceDetector().then(async (d) => { await d.close(); return false; }, (err: unknown) => isGradeboothError(err) && err.code === 'GB_MODEL_MISSING');
+  t.ok(s.grade, 'scan --json carries the grade');
+  // One side: its figures sit at the top level (the `grade --json` shape).
+  const front = s.grade;
+  t.equal(front.side, 'front', 'the front was measured');
+  t.equal(front.centering.leftRight.length, 2, 'left/right centering measured');
+  t.equal(front.corners.length, 4, 'four corners measured');
+  t.equal(front.edges.length, 4, 'four edges measured');
+  const gradeRows = db.prepare('SELECT COUNT(*) FROM grades WHERE job_id = ?').pluck().get(row.job_id);
+  if (modelMissing) {
+    t.match(s.grade.error, /^GB_MODEL_MISSING/, 'no surface model: the grade says why there is none');
+    t.equal(gradeRows, 0, 'and no grade row is stored');
+  } else {
+    t.match(s.grade.gradeId, /./, 'the grade is stored');
+    t.equal(gradeRows, 1);
+  }
 
   // The calibration belongs to the camera size it was made at: another size is refused before any job.
   const jobs = db.prepare('SELECT COUNT(*) FROM jobs').pluck().get();

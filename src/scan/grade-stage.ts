@@ -1,0 +1,79 @@
+import { isGradeboothError } from '../core/errors.ts';
+import type { Stage } from '../jobs/stage.ts';
+import type { CardFrame } from '../grading/card-frame.ts';
+import { sideMapsOf } from '../grading/capture-side.ts';
+import { gradeCard, gradeSide, type SideGrade } from '../grading/grade.ts';
+import { measureSide } from '../grading/measure.ts';
+import { buildReport, reportFiles } from '../grading/report.ts';
+import type { CardSideMaps, SurfaceDetector } from '../grading/types.ts';
+import type { GradeRepository } from '../storage/grades.ts';
+import type { CardSpec } from '../vision/segment.ts';
+import type { ScanState, SideState } from './scan.ts';
+
+/** What the grading stage needs: the card's size, where grades go, and the surface detector. */
+export interface GradingServices {
+  card: CardSpec;
+  grades: GradeRepository;
+  /** Opens the learned surface detector (GB_MODEL_MISSING when none is installed). */
+  openDetector: () => Promise<SurfaceDetector>;
+}
+
+interface Graded { grade: SideGrade; maps: CardSideMaps; frame: CardFrame }
+
+/**
+ * The scan's side stage `grade-<side>`: measures the reconstructed side and runs the surface detector;
+ * after the last side it grades the card, builds the report and stores the grade (rows + report files)
+ * with the job. Without a surface model the side is still measured, the job's result says why there is
+ * no grade (GB_MODEL_MISSING), and no grade row is written: never a grade without its surface.
+ */
+export function gradeSideStages(g: GradingServices): (side: SideState) => ReadonlyArray<Stage<ScanState>> {
+  const graded = new WeakMap<SideState, Graded>();
+  const detectors = new WeakMap<ScanState, Promise<SurfaceDetector>>();
+  return (side) => [{
+    name: `grade-${side.side}`,
+    async run(state, job) {
+      const r = side.reconstruction;
+      if (!r) throw new Error(`grade-${side.side}: no reconstruction`);
+      const t0 = performance.now();
+      const maps = sideMapsOf(r, side.side);
+      const m = measureSide(maps, g.card);
+      job.progress(0.4, 'surface defects');
+      let detector: SurfaceDetector | undefined;
+      let surfaceError: string | undefined;
+      try {
+        let p = detectors.get(state);
+        if (!p) { p = g.openDetector(); detectors.set(state, p); }
+        detector = await p;
+      } catch (err) {
+        surfaceError = isGradeboothError(err) ? `${err.code}: ${err.message}` : String(err);
+      }
+      const surface = detector ? await detector.detect(maps) : undefined;
+      graded.set(side, { grade: gradeSide(side.side, m.frame, m.centering, m.outline, surface, surfaceError), maps, frame: m.frame });
+      side.timings.grade = performance.now() - t0;
+      if (!state.sides.every((s) => graded.has(s))) return;
+      // The last side: the card's grade, its report, and the stored grade.
+      job.progress(0.7, 'report');
+      const sides = state.sides.map((s) => graded.get(s) as Graded);
+      const card = gradeCard(sides.map((s) => s.grade), detector?.model);
+      const report = await buildReport(card, sides.map((s) => ({ maps: s.maps, frame: s.frame })), { title: `${state.barcode} (${state.sides.map((s) => s.side).join(' + ')})` });
+      job.throwIfCancelled();
+      let gradeId: string | undefined;
+      if (card.grade !== undefined && card.score1000 !== undefined) {
+        const files = reportFiles(report, card);
+        const defects = card.sides.flatMap((s, i) => s.defects.map((d, k) => {
+          const cost = s.deductions.filter((x) => x.defect === k).reduce((a, x) => a + x.points, 0);
+          return { side: s.side, category: d.category, kind: d.type, xMm: d.centerMm[0], yMm: d.centerMm[1], widthMm: d.widthMm, lengthMm: d.lengthMm, depthUm: d.depthUm, severity: Math.min(1, cost > 0 ? cost / 5 : d.confidence * 0.1), image: report.images[i].crops[k] };
+        }));
+        const saved = await g.grades.save({
+          cardId: state.cardId, jobId: job.jobId, overall: card.grade, score1000: card.score1000,
+          centering: card.subgrades.centering?.grade, corners: card.subgrades.corners?.grade, edges: card.subgrades.edges?.grade, surface: card.subgrades.surface?.grade,
+          report: files[0], files: files.slice(1), defects, createdBy: job.requestedBy,
+        }, (bytes) => job.putFile(bytes));
+        gradeId = saved.id;
+      }
+      if (detector) await detector.close();
+      state.grade = { ...report.json, ...(gradeId ? { gradeId } : {}), ...(surfaceError ? { error: surfaceError } : {}) };
+      for (const s of state.sides) graded.delete(s);
+    },
+  }];
+}
