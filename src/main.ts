@@ -64,27 +64,35 @@ export async function createDevices(settings: Settings, logger: Logger, bus: Eve
   let simulatedCamera: Camera | undefined;
   let booth: Booth | undefined;
 
-  if (boothAvailable(settings)) {
-    // The simulated booth: the real firmware in simavr (its UART a pty opened through serialport like
-    // /dev/ttyACM0) and the simulated camera watching the rig's trigger pin.
-    const sim = await createBooth(settings, { takeLock: false, log: (line) => logger.warn({ device: 'rig', harness: line }, 'simulated rig') });
-    if (!sim.sim) throw createError('GB_INTERNAL', 'the booth builder gave no simulator for a simulated booth');
-    devices.push(new RigDevice({ kind: 'simulated', driver: sim.rig, bus, backend: sim.sim.rig }));
-    pinSource = sim.sim.rig;
-    simulatedCamera = sim.camera;
-    booth = sim;
-  } else if (rig.kind === 'simulated') {
-    throw createError('GB_CONFIG_INVALID', `hardware.rig.kind = simulated needs hardware.camera.kind = simulated (the simulated camera watches the simulated rig's trigger pin), got ${camera.kind}`);
-  } else if (rig.kind === 'serial') {
-    const driver = new RigDriver({ portFactory: serialPortFactory(rig.port), config: { hostTimeoutMs: rig.host_timeout_ms } });
-    devices.push(new RigDevice({ kind: 'serial', driver, bus }));
+  if (boothAvailable(settings) && rig.kind === 'serial') {
+    // The hardware booth: the rig on its serial port and the GenICam camera; both are the daemon's devices.
+    booth = await createBooth(settings, { takeLock: false, log: (line) => logger.warn({ device: 'booth' }, line) });
+    devices.push(new RigDevice({ kind: 'serial', driver: booth.rig, bus }));
+    devices.push(new CameraDevice(camera.kind, booth.camera));
   } else {
-    devices.push(new AbsentDevice('rig', 'none', 'no LED rig configured (hardware.rig.kind = none)'));
-  }
+    if (boothAvailable(settings)) {
+      // The simulated booth: the real firmware in simavr (its UART a pty opened through serialport like
+      // /dev/ttyACM0) and the simulated camera watching the rig's trigger pin.
+      const sim = await createBooth(settings, { takeLock: false, log: (line) => logger.warn({ device: 'rig', harness: line }, 'simulated rig') });
+      if (!sim.sim) throw createError('GB_INTERNAL', 'the booth builder gave no simulator for a simulated booth');
+      devices.push(new RigDevice({ kind: 'simulated', driver: sim.rig, bus, backend: sim.sim.rig }));
+      pinSource = sim.sim.rig;
+      simulatedCamera = sim.camera;
+      booth = sim;
+    } else if (rig.kind === 'simulated') {
+      throw createError('GB_CONFIG_INVALID', `hardware.rig.kind = simulated needs hardware.camera.kind = simulated (the simulated camera watches the simulated rig's trigger pin), got ${camera.kind}`);
+    } else if (rig.kind === 'serial') {
+      const driver = new RigDriver({ portFactory: serialPortFactory(rig.port), config: { hostTimeoutMs: rig.host_timeout_ms } });
+      devices.push(new RigDevice({ kind: 'serial', driver, bus }));
+    } else {
+      devices.push(new AbsentDevice('rig', 'none', 'no LED rig configured (hardware.rig.kind = none)'));
+    }
 
-  if (camera.kind === 'simulated' && simulatedCamera) devices.push(new CameraDevice('simulated', simulatedCamera));
-  else if (camera.kind === 'replay') devices.push(new CameraDevice('replay', new ReplayCamera({ folder: camera.replay_dir, pinSource })));
-  else devices.push(new AbsentDevice('camera', 'none', 'no camera configured (hardware.camera.kind = none)'));
+    if (camera.kind === 'simulated' && simulatedCamera) devices.push(new CameraDevice('simulated', simulatedCamera));
+    else if (camera.kind === 'replay') devices.push(new CameraDevice('replay', new ReplayCamera({ folder: camera.replay_dir, pinSource })));
+    else if (camera.kind === 'genicam') devices.push(new AbsentDevice('camera', 'genicam', `the GenICam camera is used with a serial LED rig only (hardware.rig.kind = ${rig.kind})`));
+    else devices.push(new AbsentDevice('camera', 'none', 'no camera configured (hardware.camera.kind = none)'));
+  }
 
   devices.push(createScannerDevice(scanner, logger, bus, scannerSource));
   return { devices, booth };

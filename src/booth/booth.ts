@@ -1,4 +1,5 @@
-import type { Camera } from '../hardware/camera/camera.ts';
+import type { Camera, PixelFormat } from '../hardware/camera/camera.ts';
+import type { CaptureTrigger } from '../capture/sequencer.ts';
 import type { Rig } from '../hardware/rig/rig.ts';
 import type { Intrinsics } from '../geometry/intrinsics.ts';
 import type { SimulatedBooth } from './simulated-booth.ts';
@@ -21,6 +22,12 @@ export interface Booth {
   readonly kind: 'simulated' | 'real';
   readonly rig: Rig;
   readonly camera: Camera;
+  /** How exposures start (default 'line': the rig's trigger output); see CaptureTrigger. */
+  readonly cameraTrigger?: CaptureTrigger;
+  /** The booth's longest wait for one frame in a capture, ms (default: the capture's 15 000). */
+  readonly frameTimeoutMs?: number;
+  /** The samples this booth's captures ask for (default Mono16). */
+  readonly pixelFormat?: PixelFormat;
   /** Nominal pinhole intrinsics (px, pixel centres at +0.5) from the lens and sensor datasheet. */
   readonly intrinsics: Intrinsics;
   /** Frame size the camera delivers, px. */

@@ -6,10 +6,25 @@ import type { SequenceStep, StepDoneEvent } from '../hardware/rig/codecs.ts';
 import { Fault, faultNames } from '../hardware/rig/messages.ts';
 import { checkExposure, defaultExposureLimits, exposureStats, fullScaleDn, type ExposureIssue, type ExposureLimits, type ExposureStats } from './exposure.ts';
 
-/** What the sequencer drives: the rig and the camera wired to its trigger output. */
+/**
+ * How a booth starts its exposures. 'line': the rig's trigger output is wired to the camera's trigger
+ * input, and the firmware times LED, trigger and switch-off to the microsecond (the booth as designed).
+ * 'software': the camera has no trigger wire (or it is broken, or it is Aravis' fake camera): the host
+ * latches each step's LEDs, sends the camera a software trigger and keeps the LEDs on until the frame is
+ * in. Slower (round trips per frame), but every frame is still exposed under exactly its step's LEDs.
+ */
+export type CaptureTrigger = 'line' | 'software';
+
+/** What the sequencer drives: the rig and the camera wired to its trigger output, and how they are wired. */
 export interface CaptureHardware {
   rig: Rig;
   camera: Camera;
+  /** Default 'line'. */
+  cameraTrigger?: CaptureTrigger;
+  /** This booth's longest wait for any one frame, ms (a capture's own frameTimeoutMs wins; default 15 000). */
+  frameTimeoutMs?: number;
+  /** This booth's capture pixel format (a capture's own pixelFormat wins; default Mono16). */
+  pixelFormat?: PixelFormat;
 }
 
 export interface CaptureOptions {
@@ -104,15 +119,20 @@ function firmwareDeltaUs(later: number, earlier: number): number {
  */
 export async function captureSide(hw: CaptureHardware, options: CaptureOptions): Promise<SideCapture> {
   const t0 = performance.now();
-  const plan = capturePlan(options);
+  const plan = capturePlan(options, hw);
   const { total } = plan;
   const progress = (done: number, message: string): void => {
     options.onProgress?.(done / total, message);
     if (options.bus && options.jobId) options.bus.emit('job.progress', { jobId: options.jobId, stage: options.stage ?? 'capture', fraction: done / total, message });
   };
-  const config = await armCapture(hw, plan);
-  progress(0, `capturing ${total} frames (dark + ${plan.leds.length} LEDs) at ${plan.exposureUs} µs`);
-  const { frames, events, release } = await runAndCollect(hw, plan, options.signal, (n) => progress(n, n === 1 ? 'dark frame' : `LED ${plan.leds[n - 2]}`));
+  const config = await armCapture(hw, plan).catch(async (err: unknown) => {
+    throw await cameraLostOr(hw.camera, err);
+  });
+  progress(0, `capturing ${total} frames (dark + ${plan.leds.length} LEDs) at ${plan.exposureUs} µs${plan.trigger === 'software' ? ' (software trigger)' : ''}`);
+  const onFrame = (n: number): void => progress(n, n === 1 ? 'dark frame' : `LED ${plan.leds[n - 2]}`);
+  const { frames, events, release } = await (plan.trigger === 'software' ? runSoftwareTriggered(hw, plan, options.signal, onFrame) : runAndCollect(hw, plan, options.signal, onFrame)).catch(async (err: unknown) => {
+    throw await cameraLostOr(hw.camera, err);
+  });
   await hw.camera.stopAcquisition();
   const side = assembleSide(plan, frames, events, release, config.exposureUs, options);
   progress(total, `captured ${total} frames`);
@@ -129,9 +149,11 @@ interface CapturePlan {
   steps: SequenceStep[];
   total: number;
   spacingToleranceUs: number | undefined;
+  trigger: CaptureTrigger;
+  settleUs: number;
 }
 
-function capturePlan(options: CaptureOptions): CapturePlan {
+function capturePlan(options: CaptureOptions, hw: CaptureHardware): CapturePlan {
   const leds = options.leds ?? Array.from({ length: 24 }, (_, i) => i);
   const level = options.level ?? 4095;
   const settleUs = options.settleUs ?? 1000;
@@ -140,20 +162,130 @@ function capturePlan(options: CaptureOptions): CapturePlan {
   if (leds.length < 1) throw createError('GB_VALIDATION', 'capture: expected at least one LED');
   if (!(exposureUs >= 1 && settleUs + exposureUs >= 500)) throw createError('GB_VALIDATION', `capture: exposure ${exposureUs} µs + settle ${settleUs} µs must be ≥ 500 µs`);
   const steps = sideSequence(leds, level, { settleUs, triggerUs, exposureUs });
-  return { leds, level, exposureUs, pixelFormat: options.pixelFormat ?? 'Mono16', frameTimeoutMs: options.frameTimeoutMs ?? 15_000, steps, total: steps.length, spacingToleranceUs: options.spacingToleranceUs };
+  return {
+    leds, level, exposureUs, settleUs, steps, total: steps.length,
+    pixelFormat: options.pixelFormat ?? hw.pixelFormat ?? 'Mono16',
+    frameTimeoutMs: options.frameTimeoutMs ?? hw.frameTimeoutMs ?? 15_000,
+    spacingToleranceUs: options.spacingToleranceUs,
+    trigger: hw.cameraTrigger ?? 'line',
+  };
+}
+
+/**
+ * A camera that dropped off the network fails a capture in many ways (an unacknowledged trigger, a frame
+ * that never came, acquisition stopped under the reader); once the camera itself says it is gone (closed
+ * by its disconnect), the capture says so: GB_CAMERA_LOST, with what the capture saw.
+ */
+async function cameraLostOr(camera: Camera, err: unknown): Promise<unknown> {
+  if (!isGradeboothError(err) || err.code === 'GB_CAMERA_LOST' || err.code === 'GB_JOB_CANCELLED') return err;
+  if (camera.state !== 'closed') return err;
+  return createError('GB_CAMERA_LOST', `capture: the camera dropped off (unplugged, powered off or unreachable); it is reopened when it answers again, then capture again (${err.code}: ${err.message})`, { cause: err.code });
 }
 
 /** Camera in hardware-trigger mode with a buffer per frame, the sequence on the rig, acquisition started. */
 async function armCapture(hw: CaptureHardware, plan: CapturePlan): Promise<{ exposureUs: number }> {
   const { rig, camera } = hw;
+  if (camera.state === 'closed') throw createError('GB_CAMERA_LOST', 'capture: the camera is not connected (dropped off, or still reconnecting); capture again once it is back');
   if (camera.state === 'acquiring') await camera.stopAcquisition();
   await clearLeftoverFaults(rig);
-  let config = await camera.configure({ triggerMode: 'hardware', exposureUs: plan.exposureUs, pixelFormat: plan.pixelFormat, timeoutMs: plan.frameTimeoutMs });
+  let config = await camera.configure({ triggerMode: plan.trigger === 'software' ? 'software' : 'hardware', exposureUs: plan.exposureUs, pixelFormat: plan.pixelFormat, timeoutMs: plan.frameTimeoutMs });
   // Every frame is kept until the caller releases the capture: the stream needs a buffer for each.
   if (config.bufferCount < plan.total) config = await camera.configure({ bufferCount: plan.total });
-  await rig.loadSequence(plan.steps);
+  // The software-triggered capture latches each step itself; the line-triggered one runs the firmware's sequence.
+  if (plan.trigger === 'line') await rig.loadSequence(plan.steps);
   await camera.startAcquisition();
   return config;
+}
+
+const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The software-triggered capture, step by step: latch the step's LEDs (SET_LEVELS), read the firmware
+ * clock (PING), let the driver settle, send the software trigger and wait for the frame; the next latch
+ * switches the LED off (all off after the last). The LEDs stay on until the frame is in, so each frame is
+ * exposed under exactly its step's LEDs whatever the round-trip times. Each frame gets a step record like
+ * the firmware's STEP_DONE: triggerUs is the firmware clock just after the latch, latenessUs the host's
+ * delay from the latch's acknowledgement to the trigger beyond settleUs, onUs the firmware time from this
+ * latch to the next (an upper bound of the LED's on-time). A rig fault or reset, a camera fault, a lost or
+ * out-of-order frame fails the capture; the firmware's own limit (maxOnMs) bounds an LED left on.
+ */
+async function runSoftwareTriggered(hw: CaptureHardware, plan: CapturePlan, signal: AbortSignal | undefined, onFrame: (count: number) => void): Promise<{ frames: CameraFrame[]; events: StepDoneEvent[]; release: () => void }> {
+  const { rig, camera } = hw;
+  const frames: CameraFrame[] = [];
+  const events: StepDoneEvent[] = [];
+  const releaseFrames = (): void => {
+    for (const f of frames) f.release();
+  };
+  let failure: GradeboothError | undefined;
+  const cameraFaults: string[] = [];
+  const faultNote = (): string => (cameraFaults.length > 0 ? `; the camera reported: ${cameraFaults.join('; ')}` : '');
+  const offCameraError = camera.on('error', (err) => {
+    if (err.details?.reason === 'buffer-underrun') failure ??= createError('GB_CAPTURE_FRAME_LOST', `capture: ${err.message}`, { ...err.details, frames: frames.length, steps: plan.total });
+    else if (cameraFaults.length < 3) cameraFaults.push(err.message);
+  });
+  const offRigEvent = rig.onEvent((e) => {
+    if (e.kind === 'fault') failure ??= createError('GB_RIG_FAULT', `capture: the LED rig raised fault ${faultNames(e.raised).join(', ')} during the capture (LEDs off)`, { raised: e.raised, latched: e.latched });
+    else if (e.kind === 'boot') failure ??= createError('GB_RIG_RESET', 'capture: the LED rig firmware reset during the capture', { bootId: e.bootId, resetCause: e.resetCause });
+  });
+  const abortListener = (): void => {
+    failure ??= createError('GB_JOB_CANCELLED', 'capture cancelled');
+    // Wake the frame reader now rather than after its timeout.
+    void camera.stopAcquisition().catch(() => undefined);
+  };
+  if (signal?.aborted) abortListener();
+  signal?.addEventListener('abort', abortListener);
+  const check = (): void => {
+    if (failure) throw failure;
+  };
+  try {
+    let previousLatchUs: number | undefined;
+    for (let i = 0; i < plan.total; i++) {
+      check();
+      const step = plan.steps[i];
+      const levels = new Array<number>(24).fill(0);
+      for (const ch of step.channels) levels[ch] = step.level;
+      await rig.setLevels(levels);
+      const latchedAt = performance.now();
+      const latchUs = await rig.ping();
+      if (previousLatchUs !== undefined) events[i - 1].onUs = firmwareDeltaUs(latchUs, previousLatchUs);
+      previousLatchUs = latchUs;
+      const waitMs = plan.settleUs / 1000 - (performance.now() - latchedAt);
+      if (waitMs > 0) await sleepMs(Math.ceil(waitMs));
+      check();
+      const triggeredAt = performance.now();
+      await camera.softwareTrigger();
+      let frame: CameraFrame;
+      try {
+        frame = await camera.nextFrame(plan.frameTimeoutMs);
+      } catch (err) {
+        check();
+        if (isGradeboothError(err) && err.code === 'GB_CAMERA_TIMEOUT') {
+          throw createError('GB_CAPTURE_FRAME_LOST', `capture: no frame for step ${i} of ${plan.total} within ${plan.frameTimeoutMs} ms of its software trigger${faultNote()}`, { frames: frames.length, steps: plan.total });
+        }
+        throw err;
+      }
+      frames.push(frame);
+      const prev = frames[frames.length - 2];
+      if (prev && frame.frameId !== prev.frameId + 1) {
+        throw createError('GB_CAPTURE_FRAME_LOST', `capture: camera frame ${prev.frameId + 1} is missing (got ${frame.frameId} after ${prev.frameId})${faultNote()}`, { after: prev.frameId, got: frame.frameId });
+      }
+      events.push({ kind: 'stepDone', step: i, triggerUs: latchUs, latenessUs: Math.round((triggeredAt - latchedAt) * 1000 - plan.settleUs), onUs: 0 });
+      onFrame(frames.length);
+    }
+    await rig.allOff();
+    const offUs = await rig.ping();
+    if (previousLatchUs !== undefined) events[events.length - 1].onUs = firmwareDeltaUs(offUs, previousLatchUs);
+    check();
+  } catch (err) {
+    await shutDown(hw);
+    releaseFrames();
+    throw failure ?? err;
+  } finally {
+    signal?.removeEventListener('abort', abortListener);
+    offCameraError();
+    offRigEvent();
+  }
+  return { frames, events, release: releaseFrames };
 }
 
 /**

@@ -7,7 +7,7 @@ import { loadBoothGeometry, withCameraSize } from '../../src/geometry/booth-geom
 import { loadSceneConfig } from '../../src/geometry/targets.ts';
 import { readPng } from '../../src/imaging/png.ts';
 import { toLuminance } from '../../src/calibration/sphere-image.ts';
-import { parseIntrinsics } from '../../src/calibration/camera-file.ts';
+import { parseIntrinsics } from '../../src/geometry/camera-file.ts';
 import { measureSpherePlacement } from '../../src/calibration/sphere-placement.ts';
 import { summariseLedPositions, triangulateLeds, worldToCamera } from '../../src/calibration/led-positions.ts';
 import type { Vec3 } from '../../src/calibration/mirror-sphere.ts';

@@ -36,3 +36,17 @@ t.test('a replay folder that does not exist is a camera fault, not a crash', asy
   await t.rejects(camera.start());
   t.match(camera.status(), { state: 'fault', detail: /camera failed to open/ });
 });
+
+t.test('a serial rig with a GenICam camera is the hardware booth: both are the daemon\'s devices; an absent camera is a fault, not a crash', async (t) => {
+  const dir = t.testdir({ 'camera.json': JSON.stringify({ intrinsicsPx: { fx: 1000, fy: 1000, cx: 320, cy: 240 } }) });
+  const settings = validateSettings({
+    data_dir: join(dir, 'data'),
+    hardware: { rig: { kind: 'serial', port: join(dir, 'no-tty') }, camera: { kind: 'genicam', genicam: { id: 'Aravis-Fake-NOPE', intrinsics_file: join(dir, 'camera.json') } }, scanner: { kind: 'none' } },
+  });
+  const { devices, booth } = await createDevices(settings, pino({ level: 'silent' }), new EventBus());
+  t.equal(booth?.kind, 'real', 'the booth the jobs run on');
+  t.same(devices.map((d) => [d.status().device, d.status().kind]), [['rig', 'serial'], ['camera', 'genicam'], ['scanner', 'none']]);
+  const camera = devices[1];
+  await t.rejects(camera.start(), { code: 'GB_HW_ABSENT' });
+  t.match(camera.status(), { state: 'fault', detail: /camera failed to open/ });
+});

@@ -5,7 +5,7 @@ import { boolOption, printJson, stringOption, requiredStringOption } from '../co
 import { createError } from '../../core/errors.ts';
 import { readPng } from '../../imaging/png.ts';
 import { listChromeFolder, parseDirections } from '../../calibration/chrome-folder.ts';
-import { findFolderIntrinsics, readIntrinsicsFile } from '../../calibration/camera-file.ts';
+import { findFolderIntrinsics, readIntrinsicsFile } from '../../geometry/camera-file.ts';
 import { toLuminance } from '../../calibration/sphere-image.ts';
 import { angleBetweenDeg, prepareDistantLights, sphereImpliedByDirections, type DistantLightResult } from '../../calibration/distant-lights.ts';
 import type { Intrinsics } from '../../calibration/mirror-sphere.ts';

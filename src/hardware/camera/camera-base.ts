@@ -99,6 +99,11 @@ export abstract class QueuedCamera implements Camera {
     return this.currentState;
   }
 
+  /** What open() returned while the camera is open (null when closed or lost). */
+  get openedInfo(): CameraInfo | null {
+    return this.info;
+  }
+
   protected abstract openDevice(): Promise<CameraInfo>;
   protected abstract closeDevice(): Promise<void>;
   /**

@@ -29,6 +29,8 @@ export interface GenicamCameraOptions {
   reconnectMs?: number;
   /** Stream buffers (default 32, as every camera). */
   bufferCount?: number;
+  /** Exposure, gain, pixel format, frame timeout written at every open (and reconnect) until configure() changes them. */
+  config?: Partial<Omit<CameraConfig, 'bufferCount'>>;
   /** The addon (tests inject it; default: native/aravis, GB_HW_ABSENT when not built). */
   addon?: AravisAddon;
 }
@@ -100,6 +102,7 @@ export class GenicamCamera extends QueuedCamera {
   constructor(options: GenicamCameraOptions) {
     super(options.bufferCount);
     this.options = options;
+    if (options.config) this.config = { ...this.config, ...options.config };
   }
 
   /** Vendor, model, serial, firmware, sensor size and the camera's own pixel formats (after open()). */

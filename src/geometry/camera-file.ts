@@ -1,7 +1,7 @@
 import { readFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createError } from '../core/errors.ts';
-import type { Intrinsics } from './mirror-sphere.ts';
+import type { Intrinsics } from './intrinsics.ts';
 
 /**
  * Pinhole intrinsics from a JSON file: `camera.intrinsicsPx` (the simulator's truth.json) or a top-level

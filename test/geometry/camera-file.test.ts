@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { findFolderIntrinsics, parseIntrinsics, readIntrinsicsFile } from '../../src/calibration/camera-file.ts';
+import { findFolderIntrinsics, parseIntrinsics, readIntrinsicsFile } from '../../src/geometry/camera-file.ts';
 
 t.test('intrinsics from the simulator truth.json or a plain camera file; pixel-centre conventions', async (t) => {
   const sim = parseIntrinsics({ camera: { intrinsicsPx: { fx: 3000, fy: 3001, cx: 375, cy: 512, pixelCentreOffset: 0.5 } } }, 'truth.json');
