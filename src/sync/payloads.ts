@@ -37,6 +37,11 @@ export interface ResultPayload {
     severity: number;
   }>;
   model: { name: string; version: string; sha256: string } | null;
+  /**
+   * Why `grades.overall` is null: the card was scanned and measured but not graded (e.g. GB_MODEL_MISSING
+   * while no surface model is installed). null for a graded result. The measured subgrades are still sent.
+   */
+  reason: { code: string; message: string } | null;
   gradedAt: string;
 }
 
@@ -44,7 +49,7 @@ export const resultPayloadSchema = {
   $id: 'gradebooth.result.v1',
   type: 'object',
   additionalProperties: false,
-  required: ['schema', 'messageId', 'kind', 'barcode', 'jobId', 'scanId', 'side', 'gradeId', 'grades', 'score1000', 'defects', 'model', 'gradedAt'],
+  required: ['schema', 'messageId', 'kind', 'barcode', 'jobId', 'scanId', 'side', 'gradeId', 'grades', 'score1000', 'defects', 'model', 'reason', 'gradedAt'],
   properties: {
     schema: { const: 'gradebooth.result.v1' },
     messageId: { type: 'string', minLength: 1, maxLength: 128 },
@@ -85,6 +90,12 @@ export const resultPayloadSchema = {
       additionalProperties: false,
       required: ['name', 'version', 'sha256'],
       properties: { name: { type: 'string' }, version: { type: 'string' }, sha256 },
+    },
+    reason: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['code', 'message'],
+      properties: { code: { type: 'string', pattern: '^GB_[A-Z_]+$' }, message: { type: 'string' } },
     },
     gradedAt: isoTime,
   },

@@ -12,6 +12,8 @@ export interface TelemetrySources {
   startedAtMs: number;
 }
 
+const rigTemperatureFreshMs = 60_000;
+
 /** The newest passed calibration of each procedure: its age and whether it is still valid. */
 function calibrationAges(db: Db, now: Date): TelemetryPayload['calibration'] {
   const rows = db
@@ -27,7 +29,9 @@ function calibrationAges(db: Db, now: Date): TelemetryPayload['calibration'] {
 /** One telemetry sample from the booth's own figures. */
 export async function telemetrySample(s: TelemetrySources, now = new Date()): Promise<TelemetryPayload> {
   const rig = s.devices().find((d) => d.device === 'rig');
-  const temp = rig?.info?.tempC;
+  // The firmware reports every 10 s when idle: a reading older than a minute means the rig went quiet.
+  const tempAt = typeof rig?.info?.tempAt === 'string' ? Date.parse(rig.info.tempAt) : Number.NaN;
+  const temp = now.getTime() - tempAt <= rigTemperatureFreshMs ? rig?.info?.tempC : undefined;
   const queue = outboxFigures(s.db);
   const disk = await s.disk();
   return assertPayload<TelemetryPayload>(

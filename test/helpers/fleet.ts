@@ -85,6 +85,7 @@ export function sideResult(barcode: string, scanId: string): Parameters<typeof e
     score1000: 850,
     defects: [{ side: 'front', category: 'corner', kind: 'whitening', xMm: -30, yMm: 42, lengthMm: 0.6, widthMm: 0.3, depthUm: null, severity: 0.2 }],
     model: null,
+    reason: null,
     gradedAt: new Date().toISOString(),
   };
 }

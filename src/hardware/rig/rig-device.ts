@@ -25,6 +25,9 @@ export interface RigDeviceOptions {
 export class RigDevice implements ManagedDevice {
   private readonly options: RigDeviceOptions;
   private unpublish: (() => void) | undefined;
+  private unlistenTemperature: (() => void) | undefined;
+  /** The firmware's last TEMPERATURE event (every 10 s idle, 1 s with LEDs on): for status and fleet telemetry. */
+  private temperature: { tempC: number | null; at: string } | undefined;
   private started = false;
 
   constructor(options: RigDeviceOptions) {
@@ -41,6 +44,9 @@ export class RigDevice implements ManagedDevice {
     this.started = true;
     await this.options.backend?.start();
     if (this.options.bus) this.unpublish = publishRigStatus(this.options.driver, this.options.bus);
+    this.unlistenTemperature = this.options.driver.onEvent((event) => {
+      if (event.kind === 'temperature') this.temperature = { tempC: event.tempC, at: new Date().toISOString() };
+    });
     await this.options.driver.start();
   }
 
@@ -50,6 +56,9 @@ export class RigDevice implements ManagedDevice {
     await this.options.driver.stop();
     this.unpublish?.();
     this.unpublish = undefined;
+    this.unlistenTemperature?.();
+    this.unlistenTemperature = undefined;
+    this.temperature = undefined;
     await this.options.backend?.stop();
   }
 
@@ -75,6 +84,8 @@ export class RigDevice implements ManagedDevice {
         faults: h.faultNames,
         rtoMs: h.rtoMs,
         counters: h.counters,
+        // null: the sensor is open or shorted; absent: no reading yet.
+        ...(this.temperature ? { tempC: this.temperature.tempC, tempAt: this.temperature.at } : {}),
       },
     };
   }

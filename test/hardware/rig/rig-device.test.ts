@@ -20,6 +20,11 @@ t.test('RigDevice starts the simulated rig and the driver, reports status, publi
   t.match(status, { device: 'rig', kind: 'simulated', state: 'connected', detail: /24 channels/ });
   t.match(status.info, { protocolVersion: 1, firmwareVersion: /^\d+\.\d+\.\d+$/ });
   t.ok(published.includes('rig:connected'), `published: ${published.join(', ')}`);
+  // The firmware's TEMPERATURE events (every second while an LED is on) reach the status, for fleet telemetry.
+  await driver.setLevels(Array.from({ length: 24 }, (_, i) => (i === 0 ? 64 : 0)));
+  t.ok(await eventually(() => typeof device.status().info?.tempC === 'number', 15_000), 'a temperature reading in the status');
+  await driver.allOff();
+  t.match(device.status().info, { tempC: Number, tempAt: /^\d{4}-\d{2}-\d{2}T/ });
   await device.stop();
   t.equal(device.status().state, 'disconnected');
   t.equal(sim.pid, undefined, 'simulator stopped with the device');
