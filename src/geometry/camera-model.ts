@@ -99,3 +99,10 @@ export function footprintUmAtCentre(cam: PinholeCamera): number {
   const height = Math.abs(cam.positionMm[2]);
   return (height / cam.fxPx) * 1000;
 }
+
+/** World point (mm) to the camera frame: R·(p − camera position). */
+export function worldToCamera(pointMm: Vec3, rotationWorldToCamera: readonly number[], cameraPositionMm: Vec3): Vec3 {
+  const r = rotationWorldToCamera;
+  const d = [pointMm[0] - cameraPositionMm[0], pointMm[1] - cameraPositionMm[1], pointMm[2] - cameraPositionMm[2]];
+  return [r[0] * d[0] + r[1] * d[1] + r[2] * d[2], r[3] * d[0] + r[4] * d[1] + r[5] * d[2], r[6] * d[0] + r[7] * d[1] + r[8] * d[2]];
+}

@@ -4,9 +4,8 @@ import { createError } from '../core/errors.ts';
 import type { FloatImage } from '../imaging/image.ts';
 import type { NearFieldRig } from '../vision/lights.ts';
 import type { CameraSpec, Vec3 } from '../geometry/booth-geometry.ts';
-import { pinholeFromSpec, pixelRay } from '../geometry/camera-model.ts';
+import { pinholeFromSpec, pixelRay, worldToCamera } from '../geometry/camera-model.ts';
 import { cameraToViewAxes } from '../geometry/intrinsics.ts';
-import { worldToCamera } from '../calibration/led-positions.ts';
 
 // The near-field geometry that a capture folder written by `gradebooth sim render` (truth.json, format
 // gradebooth-sim-capture/1) carries besides the common files: the camera's pinhole model and pose, and

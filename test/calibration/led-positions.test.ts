@@ -1,6 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { closestPointToRays, cameraToWorld, triangulateLeds, worldToCamera, type SpherePlacement } from '../../src/calibration/led-positions.ts';
+import { closestPointToRays, cameraToWorld, triangulateLeds, type SpherePlacement } from '../../src/calibration/led-positions.ts';
+import { worldToCamera } from '../../src/geometry/camera-model.ts';
 import { sphereFromOutline, type Intrinsics, type Vec3 } from '../../src/calibration/mirror-sphere.ts';
 import { findHighlight } from '../../src/calibration/sphere-image.ts';
 import { measureSpherePlacement } from '../../src/calibration/sphere-placement.ts';

@@ -9,7 +9,7 @@ import { readPng } from '../../src/imaging/png.ts';
 import { toLuminance } from '../../src/calibration/sphere-image.ts';
 import { parseIntrinsics } from '../../src/geometry/camera-file.ts';
 import { ledIntensitiesFromWhite } from '../../src/calibration/led-intensity.ts';
-import { worldToCamera } from '../../src/calibration/led-positions.ts';
+import { worldToCamera } from '../../src/geometry/camera-model.ts';
 import type { Vec3 } from '../../src/calibration/mirror-sphere.ts';
 
 t.test('simulated white target: relative LED intensities against the simulator truth', async (t) => {

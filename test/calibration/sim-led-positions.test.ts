@@ -9,7 +9,8 @@ import { readPng } from '../../src/imaging/png.ts';
 import { toLuminance } from '../../src/calibration/sphere-image.ts';
 import { parseIntrinsics } from '../../src/geometry/camera-file.ts';
 import { measureSpherePlacement } from '../../src/calibration/sphere-placement.ts';
-import { summariseLedPositions, triangulateLeds, worldToCamera } from '../../src/calibration/led-positions.ts';
+import { summariseLedPositions, triangulateLeds } from '../../src/calibration/led-positions.ts';
+import { worldToCamera } from '../../src/geometry/camera-model.ts';
 import type { Vec3 } from '../../src/calibration/mirror-sphere.ts';
 
 // The simulator's chrome sphere under its near-field LEDs (the real firmware-independent renderer), at four
