@@ -173,19 +173,20 @@ function capturePlan(options: CaptureOptions, hw: CaptureHardware): CapturePlan 
 
 /**
  * A camera that dropped off the network fails a capture in many ways (an unacknowledged trigger, a frame
- * that never came, acquisition stopped under the reader); once the camera itself says it is gone (closed
- * by its disconnect), the capture says so: GB_CAMERA_LOST, with what the capture saw.
+ * that never came, acquisition stopped under the reader); once the camera says it is gone (GB_CAMERA_LOST,
+ * or closed by its disconnect), the capture says so in one way: GB_CAMERA_LOST, with what it saw.
  */
 async function cameraLostOr(camera: Camera, err: unknown): Promise<unknown> {
-  if (!isGradeboothError(err) || err.code === 'GB_CAMERA_LOST' || err.code === 'GB_JOB_CANCELLED') return err;
-  if (camera.state !== 'closed') return err;
-  return createError('GB_CAMERA_LOST', `capture: the camera dropped off (unplugged, powered off or unreachable); it is reopened when it answers again, then capture again (${err.code}: ${err.message})`, { cause: err.code });
+  if (!isGradeboothError(err) || err.code === 'GB_JOB_CANCELLED') return err;
+  if (err.code !== 'GB_CAMERA_LOST' && camera.state !== 'closed') return err;
+  if (err.details?.capture === true) return err;
+  return createError('GB_CAMERA_LOST', `capture: the camera dropped off during the capture (unplugged, powered off or unreachable): ${err.message}. The LEDs are off and nothing was stored; the camera is reopened when it answers again, then capture again`, { capture: true, cause: err.code });
 }
 
 /** Camera in hardware-trigger mode with a buffer per frame, the sequence on the rig, acquisition started. */
 async function armCapture(hw: CaptureHardware, plan: CapturePlan): Promise<{ exposureUs: number }> {
   const { rig, camera } = hw;
-  if (camera.state === 'closed') throw createError('GB_CAMERA_LOST', 'capture: the camera is not connected (dropped off, or still reconnecting); capture again once it is back');
+  if (camera.state === 'closed') throw createError('GB_CAMERA_LOST', 'capture: the camera is not connected (it dropped off, or is still reconnecting); capture again once it is back', { capture: true });
   if (camera.state === 'acquiring') await camera.stopAcquisition();
   await clearLeftoverFaults(rig);
   let config = await camera.configure({ triggerMode: plan.trigger === 'software' ? 'software' : 'hardware', exposureUs: plan.exposureUs, pixelFormat: plan.pixelFormat, timeoutMs: plan.frameTimeoutMs });

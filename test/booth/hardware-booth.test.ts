@@ -121,7 +121,7 @@ t.test('the settings pick the booth: genicam with a serial rig only; the camera 
 });
 
 /** A booth, its data directory and the job runner over them, as the daemon builds them. */
-async function boothWithJobs(t: import('tap').Test, serial: string) {
+async function boothWithJobs(t: import('tap').Test, serial: string, genicam: Record<string, unknown> = {}) {
   const { openDatabase } = await import('../../src/storage/database.ts');
   const { FileStore } = await import('../../src/storage/file-store.ts');
   const { EventBus } = await import('../../src/core/events.ts');
@@ -134,7 +134,7 @@ async function boothWithJobs(t: import('tap').Test, serial: string) {
   await fake.start(addon);
   t.teardown(() => fake.kill());
   const dir = privateDir(t, 'hw-booth-jobs');
-  const settings = boothSettings(dir, rigSim.ptyPath, fake.id);
+  const settings = boothSettings(dir, rigSim.ptyPath, fake.id, genicam);
   const booth = await createBooth(settings, { command: 'test' });
   t.teardown(() => booth.stop());
   await booth.start();
@@ -189,4 +189,56 @@ t.test('a calibration job on the hardware booth: the technician confirms each ta
   t.ok(status.levels.every((v) => v === 0), 'LEDs off after the job');
   t.same(storedFiles(join(b.dir, 'store')), [], 'nothing stored');
   t.equal(b.booth.camera.streamStatistics().held, 0, 'every camera buffer given back');
+});
+
+t.test('the camera drops off during a capturing job: GB_CAMERA_LOST, LEDs off, nothing stored; the next job captures once it is back', { skip }, async (t) => {
+  // The booth's default frame timeout (15 s) is longer than Aravis' control-channel retries, so a trigger
+  // nobody acknowledges is reported as the lost camera it is, not as a slow frame.
+  const b = await boothWithJobs(t, 'GB022', { frame_timeout_ms: 15000 });
+  let frames = 0;
+  let killed: Promise<void> | undefined;
+  const offFrame = b.booth.camera.on('frame', () => {
+    // The dark stage takes 2 frames; the white target's probe capture then runs: pull the camera at its 4th.
+    if (++frames === 6) killed = b.fake.kill();
+  });
+  const disconnected = new Promise<string>((resolve) => b.booth.camera.on('disconnected', ({ reason }) => resolve(reason)));
+  const job = await b.runner.submit('calibration', {});
+  t.match(await b.nextPrompt(job.id), /Empty the tray/);
+  b.runner.continue(job.id);
+  t.match(await b.nextPrompt(job.id), /matte white target/);
+  b.runner.continue(job.id);
+  const failed = await b.runner.wait(job.id);
+  offFrame();
+  await killed;
+  t.equal(failed.state, 'failed');
+  t.equal(failed.stage, 'white', 'it failed in the capture that was running');
+  t.match(failed.error, { code: 'GB_CAMERA_LOST', message: /^capture: the camera dropped off during the capture .*The LEDs are off and nothing was stored; the camera is reopened when it answers again/ });
+  t.ok(frames >= 6 && frames < 2 + 25, `the capture was under way (${frames} frames in all) and did not finish`);
+  const status = await b.booth.rig.status();
+  t.ok(status.levels.every((v) => v === 0), 'LEDs off');
+  t.same(storedFiles(join(b.dir, 'store')), [], 'no partial files');
+  t.equal(b.repos.calibrations.latest('dark'), undefined, 'no calibration record');
+  t.match(await disconnected, /./, 'the camera reported itself disconnected');
+  t.equal(b.booth.camera.state, 'closed');
+
+  // While it is away a job refuses at its capture, saying so.
+  const early = await b.runner.submit('calibration', {});
+  await b.nextPrompt(early.id);
+  b.runner.continue(early.id);
+  t.match(await b.runner.wait(early.id), { state: 'failed', error: { code: 'GB_CAMERA_LOST', message: /the camera is not connected/ } });
+
+  // Back on the network: the camera reopens by itself and the next job captures.
+  const reconnected = new Promise((resolve) => b.booth.camera.on('reconnected', resolve));
+  await b.fake.start(b.addon);
+  t.match(await reconnected, { serial: 'GB022', widthPx: 320, heightPx: 240 }, 'reopened with the settings\' region');
+  const next = await b.runner.submit('calibration', {});
+  const sizes: string[] = [];
+  const offNext = b.booth.camera.on('frame', (f) => sizes.push(`${f.width}x${f.height}`));
+  await b.nextPrompt(next.id);
+  b.runner.continue(next.id);
+  t.match(await b.nextPrompt(next.id), /matte white target/, 'the dark stage captured and measured, the job moves on');
+  offNext();
+  t.same(sizes, ['320x240', '320x240'], 'dark + LED 0 from the camera that came back');
+  b.runner.cancel(next.id);
+  t.match(await b.runner.wait(next.id), { state: 'cancelled' });
 });
