@@ -22,17 +22,25 @@ import { gradingMarginMm } from './grading/capture-side.ts';
 import { openSurfaceDetector } from './grading/surface-model.ts';
 import { boothCardFromSettings } from './booth/create-booth.ts';
 import { JobRunner } from './jobs/runner.ts';
+import { enqueueResult } from './sync/results.ts';
+import type { ResultAnnouncer } from './scan/result-messages.ts';
 import type { AnyJobKind } from './jobs/stage.ts';
 
 /** Every job kind a booth runs: calibration, scan (one side) and scan-card (front, then back). */
-function boothJobKinds(booth: Booth, db: Db, store: FileStore, repos: Repositories, settings: Settings): AnyJobKind[] {
+function boothJobKinds(booth: Booth, db: Db, store: FileStore, repos: Repositories, settings: Settings, onResultsQueued: () => void): AnyJobKind[] {
   const card = boothCardFromSettings(settings);
+  // Results always go to the outbox (without \`fleet\` settings they wait there for a fleet joined later).
+  const results: ResultAnnouncer = {
+    enqueue: (inputs) => inputs.map((r) => enqueueResult(db, r).messageId),
+    queued: onResultsQueued,
+  };
   const scanServices = {
     booth, db, store, calibrations: repos.calibrations, cards: repos.cards, scans: repos.scans, blobs: repos.blobs, cardThicknessMm: card.thicknessMm,
     // Every scanned side is graded after its reconstruction; its maps keep the tray around the card so that
     // the outer edge is measured against the background.
     mapMarginMm: gradingMarginMm,
-    sideStages: gradeSideStages({ card, grades: repos.grades, openDetector: () => openSurfaceDetector() }),
+    sideStages: gradeSideStages({ card, grades: repos.grades, openDetector: () => openSurfaceDetector(), results }),
+    results,
   };
   return [calibrationJobKind({ booth, repo: repos.calibrations, targets: () => loadSceneConfig() }), scanJobKind(scanServices), scanCardJobKind(scanServices)];
 }
@@ -65,7 +73,17 @@ export function createRepositories(db: Db, store: FileStore): Repositories {
  * scan, scan-card). The daemon builds one for its booth; a CLI command with no daemon builds one too, so
  * both run the same stages.
  */
-export function createBoothJobs(deps: { booth: Booth | undefined; db: Db; store: FileStore; bus: EventBus; settings: Settings; ownJobsOnly?: boolean; log?: (message: string, detail?: Record<string, unknown>) => void }): { runner: JobRunner; repos: Repositories } {
+export function createBoothJobs(deps: {
+  booth: Booth | undefined;
+  db: Db;
+  store: FileStore;
+  bus: EventBus;
+  settings: Settings;
+  ownJobsOnly?: boolean;
+  log?: (message: string, detail?: Record<string, unknown>) => void;
+  /** A job queued fleet results (the daemon's fleet link sends them at once rather than at its next poll). */
+  onResultsQueued?: () => void;
+}): { runner: JobRunner; repos: Repositories } {
   const { booth, db, store, bus, settings } = deps;
   const repos = createRepositories(db, store);
   const runner = new JobRunner({
@@ -75,7 +93,7 @@ export function createBoothJobs(deps: { booth: Booth | undefined; db: Db; store:
     blobs: repos.blobs,
     bus,
     // Without a booth the runner still recovers what a crash left; it runs no kinds.
-    kinds: booth ? boothJobKinds(booth, db, store, repos, settings) : [],
+    kinds: booth ? boothJobKinds(booth, db, store, repos, settings, () => deps.onResultsQueued?.()) : [],
     lightsOff: async () => {
       await booth?.rig.allOff();
     },

@@ -89,7 +89,7 @@ export class Daemon {
 
     // The job runner on the one booth. It is built before the API so that routes and the control socket
     // can queue jobs; it starts (crash recovery, then the queue) once the hardware has started.
-    const jobs = createBoothJobs({ booth: this.deps.booth, db: this.db, store: this.store, bus: this.bus, settings, log: (msg, detail) => logger.error(detail ?? {}, msg) });
+    const jobs = createBoothJobs({ booth: this.deps.booth, db: this.db, store: this.store, bus: this.bus, settings, log: (msg, detail) => logger.error(detail ?? {}, msg), onResultsQueued: () => this.kickFleet() });
     this.repos = jobs.repos;
     this.runner = this.deps.booth ? jobs.runner : undefined;
 

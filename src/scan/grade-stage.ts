@@ -9,6 +9,7 @@ import type { CardSideMaps, SurfaceDetector } from '../grading/types.ts';
 import type { GradeRepository } from '../storage/grades.ts';
 import type { CardSpec } from '../vision/segment.ts';
 import type { ScanState, SideState } from './scan.ts';
+import { resultMessages, type AnnouncedDefect, type ResultAnnouncer } from './result-messages.ts';
 
 /** What the grading stage needs: the card's size, where grades go, and the surface detector. */
 export interface GradingServices {
@@ -16,6 +17,8 @@ export interface GradingServices {
   grades: GradeRepository;
   /** Opens the learned surface detector (GB_MODEL_MISSING when none is installed). */
   openDetector: () => Promise<SurfaceDetector>;
+  /** The fleet outbox: the card's results are queued in the grade's transaction (absent: not announced). */
+  results?: ResultAnnouncer;
 }
 
 interface Graded { grade: SideGrade; maps: CardSideMaps; frame: CardFrame }
@@ -40,12 +43,16 @@ export function gradeSideStages(g: GradingServices): (side: SideState) => Readon
       job.progress(0.4, 'surface defects');
       let detector: SurfaceDetector | undefined;
       let surfaceError: string | undefined;
+      let surfaceCode: string | undefined;
+      let surfaceMessage: string | undefined;
       try {
         let p = detectors.get(state);
         if (!p) { p = g.openDetector(); detectors.set(state, p); }
         detector = await p;
       } catch (err) {
         surfaceError = isGradeboothError(err) ? `${err.code}: ${err.message}` : String(err);
+        surfaceCode = isGradeboothError(err) ? err.code : 'GB_MODEL_FAILED';
+        surfaceMessage = err instanceof Error ? err.message : String(err);
       }
       const surface = detector ? await detector.detect(maps) : undefined;
       graded.set(side, { grade: gradeSide(side.side, m.frame, m.centering, m.outline, surface, surfaceError), maps, frame: m.frame });
@@ -57,23 +64,41 @@ export function gradeSideStages(g: GradingServices): (side: SideState) => Readon
       const card = gradeCard(sides.map((s) => s.grade), detector?.model);
       const report = await buildReport(card, sides.map((s) => ({ maps: s.maps, frame: s.frame })), { title: `${state.barcode} (${state.sides.map((s) => s.side).join(' + ')})` });
       job.throwIfCancelled();
+      // Every defect as stored (and as announced): severity is what it cost, or a tenth of its confidence.
+      const defects = card.sides.flatMap((s, i) => s.defects.map((d, k) => {
+        const cost = s.deductions.filter((x) => x.defect === k).reduce((a, x) => a + x.points, 0);
+        return { side: s.side, category: d.category, kind: d.type, xMm: d.centerMm[0], yMm: d.centerMm[1], widthMm: d.widthMm, lengthMm: d.lengthMm, depthUm: d.depthUm, severity: Math.min(1, cost > 0 ? cost / 5 : d.confidence * 0.1), image: report.images[i].crops[k] };
+      }));
+      const announced: AnnouncedDefect[] = defects.map(({ image: _image, ...d }) => d);
+      const scans = state.sides.map((s) => ({ side: s.side, scanId: s.scanId }));
       let gradeId: string | undefined;
       if (card.grade !== undefined && card.score1000 !== undefined) {
         const files = reportFiles(report, card);
-        const defects = card.sides.flatMap((s, i) => s.defects.map((d, k) => {
-          const cost = s.deductions.filter((x) => x.defect === k).reduce((a, x) => a + x.points, 0);
-          return { side: s.side, category: d.category, kind: d.type, xMm: d.centerMm[0], yMm: d.centerMm[1], widthMm: d.widthMm, lengthMm: d.lengthMm, depthUm: d.depthUm, severity: Math.min(1, cost > 0 ? cost / 5 : d.confidence * 0.1), image: report.images[i].crops[k] };
-        }));
+        const gradedAt = new Date();
         const saved = await g.grades.save({
           cardId: state.cardId, jobId: job.jobId, overall: card.grade, score1000: card.score1000,
           centering: card.subgrades.centering?.grade, corners: card.subgrades.corners?.grade, edges: card.subgrades.edges?.grade, surface: card.subgrades.surface?.grade,
-          report: files[0], files: files.slice(1), defects, createdBy: job.requestedBy,
-        }, (bytes) => job.putFile(bytes));
+          report: files[0], files: files.slice(1), defects, createdBy: job.requestedBy, now: gradedAt,
+        }, (bytes) => job.putFile(bytes), (id) => {
+          // The grade and the messages announcing it commit together or not at all.
+          if (g.results) state.announced = g.results.enqueue(resultMessages(card, { barcode: state.barcode, jobId: job.jobId, scans, gradeId: id, defects: announced, reason: null, gradedAt }));
+        });
         gradeId = saved.id;
+        if (state.announced) g.results?.queued();
+      } else if (g.results) {
+        // Measured but not graded (no surface model, or a subgrade not measurable): no grade row exists, so the
+        // results go out with the scan's own commit (the last side's publish stage) saying why there is no grade.
+        state.pendingResults = resultMessages(card, { barcode: state.barcode, jobId: job.jobId, scans, gradeId: null, defects: announced, reason: noGradeReason(surfaceCode, surfaceMessage, card.incomplete), gradedAt: new Date() });
       }
       if (detector) await detector.close();
       state.grade = { ...report.json, ...(gradeId ? { gradeId } : {}), ...(surfaceError ? { error: surfaceError } : {}) };
       for (const s of state.sides) graded.delete(s);
     },
   }];
+}
+
+/** Why a measured card has no overall grade, as a coded reason for the fleet. */
+function noGradeReason(surfaceCode: string | undefined, surfaceMessage: string | undefined, incomplete: string | undefined): { code: string; message: string } {
+  if (surfaceCode !== undefined) return { code: surfaceCode, message: surfaceMessage ?? surfaceCode };
+  return { code: 'GB_NOT_GRADED', message: incomplete ?? 'the card could not be graded' };
 }

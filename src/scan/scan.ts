@@ -20,6 +20,8 @@ import { normalError } from '../vision/ps.ts';
 import { warpToCanonicalAsync } from '../vision/rectify.ts';
 import { outlineWithMargin, reconstructSide, type SideResult } from '../vision/side.ts';
 import { validateBarcode } from '../core/barcode.ts';
+import type { ResultInput } from '../sync/results.ts';
+import type { ResultAnnouncer } from './result-messages.ts';
 
 /** What scan jobs use: the booth the daemon (or the CLI) built, storage and the card's settings. */
 export interface ScanServices {
@@ -39,6 +41,8 @@ export interface ScanServices {
   sideStages?: (side: SideState) => ReadonlyArray<Stage<ScanState>>;
   /** Background kept around the card in the maps, mm (graders see the outline against the tray; default 0). */
   mapMarginMm?: number;
+  /** The fleet outbox, for results that have no grade row to commit with (queued with the last side's scan). */
+  results?: ResultAnnouncer;
 }
 
 export type CardSide = 'front' | 'back';
@@ -89,6 +93,10 @@ export interface ScanState {
   sides: SideState[];
   /** The card's grade (or why there is none), set by the grading stage after the last side. */
   grade?: Record<string, unknown>;
+  /** Result messages measured but not graded: queued in the last side's publish transaction. */
+  pendingResults?: ResultInput[];
+  /** Message ids of the fleet results this job queued. */
+  announced?: string[];
 }
 
 export interface ScanParams {
@@ -222,7 +230,7 @@ function sideStages(s: ScanServices, side: SideState, options: { suffix: string;
   };
   const publish: Stage<ScanState> = {
     name: name('publish'),
-    async run(_state, job) {
+    async run(state, job) {
       const t0 = performance.now();
       const maps = required(side.maps, 'maps');
       const stored: StoredMap[] = [];
@@ -236,10 +244,17 @@ function sideStages(s: ScanServices, side: SideState, options: { suffix: string;
       side.timings.storeMaps = performance.now() - t0;
       const timingsMs = { ...side.timings, ...r.timingsMs };
       // The maps' blobs and the scan's completion in one transaction: the scan is whole or not there.
+      const announce = s.results && state.pendingResults && side === state.sides.at(-1) ? state.pendingResults : undefined;
       s.db.transaction(() => {
         maps.forEach((m, i) => s.blobs.register(stored[i].sha256, m.bytes.byteLength, m.mediaType));
         s.scans.complete(side.scanId, { normals: stored[0].sha256, albedo: stored[1].sha256, depth: stored[2].sha256 }, { ...summary, timingsMs });
+        // The card's ungraded results announce these scans: queued with the last one's commit.
+        if (announce) state.announced = s.results?.enqueue(announce);
       }).immediate();
+      if (announce) {
+        state.pendingResults = undefined;
+        s.results?.queued();
+      }
       side.maps = undefined;
       side.result = {
         scanId: side.scanId,
@@ -320,5 +335,5 @@ export function scanCardJobKind(s: ScanServices): JobKindDefinition<ScanParams, 
 
 function scanResult(state: ScanState): Record<string, unknown> {
   const sides = state.sides.map((side) => required(side.result, `${side.side} result`));
-  return { barcode: state.barcode, cardId: state.cardId, sides, ...(state.grade ? { grade: state.grade } : {}) };
+  return { barcode: state.barcode, cardId: state.cardId, sides, ...(state.grade ? { grade: state.grade } : {}), ...(state.announced ? { fleetMessages: state.announced } : {}) };
 }

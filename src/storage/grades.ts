@@ -82,7 +82,15 @@ export class GradeRepository {
    * Store a grade: files first (content-addressed, idempotent; through `putFile` when a job writes them),
    * then every row in one transaction.
    */
-  async save(g: NewGrade, putFile?: (bytes: Uint8Array) => Promise<{ sha256: string }>): Promise<{ id: string; files: SavedFiles; defectImages: (string | null)[] }> {
+  async save(
+    g: NewGrade,
+    putFile?: (bytes: Uint8Array) => Promise<{ sha256: string }>,
+    /**
+     * Runs inside the rows' transaction with the new grade's id: what must commit with the grade or not at
+     * all (the fleet outbox rows announcing it). A throw rolls the grade back.
+     */
+    inTransaction?: (gradeId: string) => void,
+  ): Promise<{ id: string; files: SavedFiles; defectImages: (string | null)[] }> {
     const check = (name: string, v: number | undefined, lo: number, hi: number): void => {
       if (v !== undefined && !(v >= lo && v <= hi)) throw createError('GB_VALIDATION', `grade ${name}: expected ${lo}..${hi}, got ${v}`);
     };
@@ -124,6 +132,7 @@ export class GradeRepository {
         const ins = this.db.prepare(`INSERT INTO defects (grade_id, side, category, kind, x_mm, y_mm, width_mm, length_mm, depth_um, severity, image_sha256)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
         g.defects.forEach((d, k) => ins.run(id, d.side, d.category, d.kind, d.xMm, d.yMm, d.widthMm ?? null, d.lengthMm ?? null, d.depthUm ?? null, d.severity, defectImages[k]));
+        inTransaction?.(id);
       }).immediate();
       created.length = 0;
       return { id, files, defectImages };
