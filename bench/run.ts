@@ -8,9 +8,10 @@ import { visionSuite } from './vision.bench.ts';
 import { calibrationBench } from './calibration.bench.ts';
 import { boothBench } from './booth.bench.ts';
 import { gradingBench } from './grading.bench.ts';
+import { cameraBench } from './camera.bench.ts';
 
 // Suites are listed explicitly; add one by importing it here.
-const suites: BenchSuite[] = [simBench, rigBench, visionSuite, calibrationBench, boothBench, gradingBench];
+const suites: BenchSuite[] = [simBench, rigBench, visionSuite, calibrationBench, boothBench, gradingBench, cameraBench];
 
 const { values } = parseArgs({
   options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' } },
