@@ -101,33 +101,44 @@ export async function createDevices(settings: Settings, logger: Logger, bus: Eve
 /** Build the daemon for these settings. */
 export async function createDaemon(settings: Settings, logger: Logger, bus: EventBus, env: NodeJS.ProcessEnv): Promise<Daemon> {
   const scannerSource = createScannerSource(settings.hardware.scanner);
-  const controls = new Map<string, ControlHandler>([['sim.barcode', simBarcodeHandler(scannerSource, bus, settings.hardware.scanner.kind)]]);
   const { devices, booth } = await createDevices(settings, logger, bus, scannerSource);
+  const controls = new Map<string, ControlHandler>([['sim.barcode', simBarcodeHandler(scannerSource, bus, settings.hardware.scanner.kind, booth !== undefined)]]);
   return new Daemon({ settings, logger, devices, booth, env, bus, controls });
 }
 
 /**
  * `sim.barcode {code}`: the simulated scanner types the code as HID reports into the daemon's scanner;
- * answers what the decoder made of it (accepted, or GB_BARCODE_INVALID, or a debounced double read).
+ * answers what the decoder made of it (accepted, or GB_BARCODE_INVALID, or a debounced double read) and,
+ * on a booth that runs jobs, the grading job the code started (or why none could start).
  */
-function simBarcodeHandler(source: ScannerSource | undefined, bus: EventBus, kind: string): ControlHandler {
+function simBarcodeHandler(source: ScannerSource | undefined, bus: EventBus, kind: string, startsJobs: boolean): ControlHandler {
   return async (params) => {
     const code = params.code;
     if (typeof code !== 'string' || code.length === 0 || code.length > 1024) throw createError('GB_VALIDATION', 'sim.barcode: expected {"code": "<1..1024 characters>"}');
     if (!(source instanceof SimulatedScannerSource)) throw createError('GB_CONFLICT', `the daemon's barcode scanner is "${kind}", not the simulated one (hardware.scanner.kind = simulated)`);
     let accepted: BoothEvents['scanner.barcode'] | undefined;
     let rejected: BoothEvents['scanner.rejected'] | undefined;
-    const off = [bus.on('scanner.barcode', (e) => (accepted = e.data)), bus.on('scanner.rejected', (e) => (rejected = e.data))];
+    // The job the code starts is announced after the read (the submission is asynchronous): listen first.
+    let settle: (outcome: { jobId: string } | { jobError: string }) => void = () => undefined;
+    const jobOutcome = new Promise<{ jobId: string } | { jobError: string }>((resolve) => (settle = resolve));
+    const off = [
+      bus.on('scanner.barcode', (e) => (accepted = e.data)),
+      bus.on('scanner.rejected', (e) => (rejected = e.data)),
+      bus.on('scanner.job', (e) => { if (e.data.code === (accepted?.code ?? code)) settle({ jobId: e.data.jobId }); }),
+      bus.on('scanner.job_refused', (e) => { if (e.data.code === (accepted?.code ?? code)) settle({ jobError: e.data.error }); }),
+    ];
     try {
       await source.scan(code).catch((err: unknown) => {
         if (isGradeboothError(err)) throw err;
         throw createError('GB_BARCODE_INVALID', `the simulated scanner cannot type this code: ${(err as Error).message}`);
       });
+      if (rejected) throw createError('GB_BARCODE_INVALID', rejected.message.replace(/^GB_BARCODE_INVALID: /, ''));
+      if (!accepted) return { outcome: 'duplicate', code };
+      const read = { outcome: 'accepted', code: accepted.code, at: accepted.at };
+      if (!startsJobs) return read;
+      return { ...read, ...(await jobOutcome) };
     } finally {
       for (const o of off) o();
     }
-    if (rejected) throw createError('GB_BARCODE_INVALID', rejected.message.replace(/^GB_BARCODE_INVALID: /, ''));
-    if (accepted) return { outcome: 'accepted', code: accepted.code, at: accepted.at };
-    return { outcome: 'duplicate', code };
   };
 }

@@ -13,6 +13,10 @@ export interface BoothEvents {
   'scanner.barcode': { code: string; symbology?: string; at: string; source: string };
   /** A read that does not parse (GB_BARCODE_INVALID): the UI shows the message. */
   'scanner.rejected': { code: string; message: string; at: string; source: string };
+  /** A barcode started a grading job for its card (front, then the back after the flip). */
+  'scanner.job': { code: string; jobId: string; at: string };
+  /** A barcode was read but no job could start (e.g. GB_NOT_CALIBRATED): the UI shows why. */
+  'scanner.job_refused': { code: string; error: string; at: string };
   'daemon.state': { state: 'starting' | 'ready' | 'stopping' };
   'log.warning': { message: string; code?: string };
   /** The fleet asks the operator to calibrate (fleet command `calibration-reminder`). */

@@ -22,6 +22,7 @@ import type { Booth } from '../booth/booth.ts';
 import { createBoothJobs, type Repositories } from '../booth-jobs.ts';
 import type { JobRunner } from '../jobs/runner.ts';
 import { jobControls } from './job-controls.ts';
+import { startJobsFromBarcodes } from './barcode-jobs.ts';
 import { outboxFigures } from '../storage/outbox.ts';
 import { FleetSync } from '../sync/fleet-sync.ts';
 import type { FleetCommandHandler } from '../sync/fleet-link.ts';
@@ -61,6 +62,7 @@ export class Daemon {
   private fleet: FleetSync | undefined;
   private startedAtMs = 0;
   private stopRunner: () => Promise<void> = async () => undefined;
+  private stopBarcodeJobs: () => void = () => undefined;
   private stopping = false;
   private stopped: Promise<void> | undefined;
 
@@ -92,6 +94,8 @@ export class Daemon {
     const jobs = createBoothJobs({ booth: this.deps.booth, db: this.db, store: this.store, bus: this.bus, settings, log: (msg, detail) => logger.error(detail ?? {}, msg), onResultsQueued: () => this.kickFleet() });
     this.repos = jobs.repos;
     this.runner = this.deps.booth ? jobs.runner : undefined;
+    // A barcode read at the booth starts grading that card (queued until the runner starts below).
+    if (this.runner) this.stopBarcodeJobs = startJobsFromBarcodes({ bus: this.bus, runner: this.runner, log: (msg, detail) => logger.warn(detail, msg) });
 
     const tokens = new TokenRepository(this.db);
     const audit = new AuditLog(this.db);
@@ -295,6 +299,7 @@ export class Daemon {
     this.stallMeter.stop();
     // The running job is interrupted (LEDs off, its partial files removed) before the hardware stops;
     // queued jobs stay queued for the next start.
+    this.stopBarcodeJobs();
     await this.stopRunner().catch((err: unknown) => logger.error({ err }, 'job runner did not stop cleanly'));
     await this.control?.stop();
     // Before the API closes and the database with it: in-flight sends are abandoned (their rows stay) and

@@ -103,6 +103,11 @@ export interface ScanParams {
   barcode: string;
   side: CardSide;
   simSeed: number;
+  /**
+   * scan-card: wait for the operator to confirm the flip even on the simulated booth (whose simulator then
+   * turns the card). Jobs an operator started at the booth (barcode) set it; CLI and API scans default to no.
+   */
+  confirmFlip: boolean;
 }
 
 /** 99.9th percentile of the values inside the mask (albedo full scale that ignores a few hot pixels). */
@@ -121,7 +126,10 @@ function scanParams(params: Record<string, unknown>, sides: 'one' | 'both'): Sca
   if (side !== 'front' && side !== 'back') throw createError('GB_VALIDATION', `side: expected "front" or "back", got ${JSON.stringify(side)}`);
   const simSeed = params.simSeed ?? 1;
   if (typeof simSeed !== 'number' || !Number.isInteger(simSeed) || simSeed < 0 || simSeed >= 2 ** 31) throw createError('GB_VALIDATION', `simSeed: expected an integer 0..2^31-1, got ${JSON.stringify(simSeed)}`);
-  return { barcode, side, simSeed };
+  const confirmFlip = params.confirmFlip ?? false;
+  if (typeof confirmFlip !== 'boolean') throw createError('GB_VALIDATION', `confirmFlip: expected true or false, got ${JSON.stringify(confirmFlip)}`);
+  if (confirmFlip && sides === 'one') throw createError('GB_VALIDATION', 'confirmFlip: only a scan-card job (both sides) has a flip to confirm');
+  return { barcode, side, simSeed, confirmFlip };
 }
 
 /**
@@ -283,10 +291,13 @@ const placeSimulated = (s: ScanServices, side: CardSide) => async (state: ScanSt
   await s.booth.sim?.place({ kind: 'card', seed: state.simSeed, side });
 };
 
-/** Both sides: the simulator turns the card; on a real booth a person does, and confirms it. */
-const flipCard = (s: ScanServices) => async (state: ScanState, job: JobContext): Promise<void> => {
+/**
+ * Both sides: on a real booth a person turns the card and confirms it. The simulator turns it by itself,
+ * unless the job asks for the operator's confirmation first (confirmFlip: an operator at the booth).
+ */
+const flipCard = (s: ScanServices, confirm: boolean) => async (state: ScanState, job: JobContext): Promise<void> => {
+  if (!s.booth.sim || confirm) await job.awaitContinue(`turn card ${state.barcode} over (back side up) and confirm`);
   if (s.booth.sim) await s.booth.sim.place({ kind: 'card', seed: state.simSeed, side: 'back' });
-  else await job.awaitContinue(`turn card ${state.barcode} over (back side up) and confirm`);
 };
 
 function prepareScan(s: ScanServices, params: Record<string, unknown>, sides: 'one' | 'both'): { params: ScanParams; cardId: number } {
@@ -325,7 +336,7 @@ export function scanCardJobKind(s: ScanServices): JobKindDefinition<ScanParams, 
         state,
         stages: [
           ...sideStages(s, front, { suffix: '-front', place: placeSimulated(s, 'front'), lastHardwareUse: false }),
-          ...sideStages(s, back, { suffix: '-back', place: flipCard(s), lastHardwareUse: true }),
+          ...sideStages(s, back, { suffix: '-back', place: flipCard(s, params.confirmFlip), lastHardwareUse: true }),
         ],
       };
     },

@@ -1,4 +1,4 @@
-import { createError } from '../../core/errors.ts';
+import { createError, errorCodes, type ErrorCode } from '../../core/errors.ts';
 import { dataDirLayout } from '../../storage/data-dir.ts';
 import { controlRequest } from '../../daemon/control-socket.ts';
 import { boolOption, printJson, type Command } from '../command.ts';
@@ -10,7 +10,9 @@ export const simBarcodeCommand: Command = {
   usage: 'CODE [--data-dir DIR] [--json]',
   help: `Reaches the daemon serving this data directory over its control socket (DIR/gradebooth.sock) and
 makes its simulated scanner type CODE as USB HID keyboard reports, Enter last. The daemon decodes them
-like a real scanner's; a code that does not parse fails with GB_BARCODE_INVALID.
+like a real scanner's; a code that does not parse fails with GB_BARCODE_INVALID. A code that is read
+starts grading the card (a scan-card job: front, then the back once the flip is confirmed); the job id is
+printed, or why no job could start (e.g. GB_NOT_CALIBRATED, exit 1).
   --json            print the outcome as JSON
 ${settingsOptionsHelp}
 
@@ -21,8 +23,15 @@ Example: gradebooth sim barcode SUB-0100 --data-dir var/data`,
     const { settings } = settingsFromArgs(args, ctx.env);
     const reply = await controlRequest(dataDirLayout(settings.data_dir).controlSocket, 'sim.barcode', { code: args.positionals[0] });
     if (!reply.ok) throw createError(reply.code, reply.message);
-    if (boolOption(args, 'json')) printJson(ctx, reply.result);
-    else ctx.stdout.write(reply.result.outcome === 'accepted' ? `scanned ${String(reply.result.code)}\n` : `read ${String(reply.result.code)} again within the debounce window: one scan\n`);
+    const result = reply.result as { outcome: string; code: string; jobId?: string; jobError?: string };
+    if (boolOption(args, 'json')) printJson(ctx, result);
+    else if (result.outcome !== 'accepted') ctx.stdout.write(`read ${result.code} again within the debounce window: one scan\n`);
+    else ctx.stdout.write(`scanned ${result.code}${result.jobId ? `: grading job ${result.jobId} started` : ''}\n`);
+    // The code was read, but the booth could not start grading it (e.g. not calibrated): say so and fail.
+    if (result.jobError) {
+      const m = /^(GB_[A-Z0-9_]+): ([\s\S]*)$/.exec(result.jobError);
+      throw m && m[1] in errorCodes ? createError(m[1] as ErrorCode, m[2]) : createError('GB_INTERNAL', result.jobError);
+    }
     return 0;
   },
 };
