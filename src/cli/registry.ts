@@ -14,6 +14,7 @@ import { scanCommand } from './commands/scan.ts';
 import { gradeCommand } from './commands/grade.ts';
 import { simBarcodeCommand } from './commands/sim-barcode.ts';
 import { cameraCommands } from './commands/camera.ts';
+import { fleetCollectCommand } from './commands/fleet-collect.ts';
 
 /**
  * Every `gradebooth` command, listed explicitly (no directory autoloading), so `--help` and the README's
@@ -41,4 +42,5 @@ export const commands: readonly Command[] = [
   calibrateRunCommand,
   scanCommand,
   gradeCommand,
+  fleetCollectCommand,
 ];

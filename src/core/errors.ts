@@ -61,6 +61,7 @@ export const errorCodes = {
   GB_MODEL_FAILED: { status: 500, summary: 'model inference failed' },
   // fleet
   GB_NOT_GRADED: { status: 422, summary: 'the card was measured but a subgrade could not be graded (a fleet result\'s reason)' },
+  GB_FLEET_UNREACHABLE: { status: 503, summary: 'the fleet broker could not be reached or refused the connection or subscriptions' },
   GB_FLEET_UNDELIVERED: { status: 503, summary: 'the broker accepted a message no fleet collector subscribes to; it stays queued' },
   // generic
   GB_USAGE: { status: 400, summary: 'command-line usage error' },
