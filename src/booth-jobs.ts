@@ -24,7 +24,13 @@ import { boothCardFromSettings } from './booth/create-booth.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { enqueueResult } from './sync/results.ts';
 import type { ResultAnnouncer } from './scan/result-messages.ts';
+import { SpaceReserve } from './storage/disk-space.ts';
+import { join } from 'node:path';
 import type { AnyJobKind } from './jobs/stage.ts';
+
+/** DATA_DIR/space-reserve: given up on a full disk so a failed job can still be recorded as failed. */
+export const SPACE_RESERVE_FILE = 'space-reserve';
+const SPACE_RESERVE_BYTES = 1 << 20;
 
 /** Every job kind a booth runs: calibration, scan (one side) and scan-card (front, then back). */
 function boothJobKinds(booth: Booth, db: Db, store: FileStore, repos: Repositories, settings: Settings, onResultsQueued: () => void): AnyJobKind[] {
@@ -99,6 +105,8 @@ export function createBoothJobs(deps: {
     },
     log: deps.log,
     ownJobsOnly: deps.ownJobsOnly,
+    dataDir: settings.data_dir,
+    reserve: new SpaceReserve(join(settings.data_dir, SPACE_RESERVE_FILE), SPACE_RESERVE_BYTES),
   });
   return { runner, repos };
 }

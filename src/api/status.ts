@@ -14,7 +14,8 @@ export interface BoothStatus {
   uptimeS: number;
   hardware: DeviceStatus[];
   database: { path: string; journalMode: string; schemaVersion: number; sizeBytes: number; walBytes: number };
-  disk: { path: string; freeBytes: number; totalBytes: number; minFreeBytes: number };
+  /** scanSideBytes: what one scanned side needs on disk with every LED lit (0 without a booth); scans are refused below it. */
+  disk: { path: string; freeBytes: number; totalBytes: number; minFreeBytes: number; scanSideBytes: number };
   events: { websocketClients: number };
   /** Fleet link and outbox figures (the queue also without `fleet` settings). */
   fleet: FleetStatus;
@@ -53,8 +54,8 @@ export const boothStatusSchema = {
     disk: {
       type: 'object',
       additionalProperties: false,
-      required: ['path', 'freeBytes', 'totalBytes', 'minFreeBytes'],
-      properties: { path: { type: 'string' }, freeBytes: { type: 'integer' }, totalBytes: { type: 'integer' }, minFreeBytes: { type: 'integer' } },
+      required: ['path', 'freeBytes', 'totalBytes', 'minFreeBytes', 'scanSideBytes'],
+      properties: { path: { type: 'string' }, freeBytes: { type: 'integer' }, totalBytes: { type: 'integer' }, minFreeBytes: { type: 'integer' }, scanSideBytes: { type: 'integer' } },
     },
     events: { type: 'object', additionalProperties: false, required: ['websocketClients'], properties: { websocketClients: { type: 'integer' } } },
     fleet: fleetStatusProperties,

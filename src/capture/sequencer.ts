@@ -1,4 +1,4 @@
-import { createError, isGradeboothError, type GradeboothError } from '../core/errors.ts';
+import { createError, GradeboothError, isGradeboothError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 import type { Camera, CameraFrame, PixelFormat } from '../hardware/camera/camera.ts';
 import type { Rig } from '../hardware/rig/rig.ts';
@@ -299,7 +299,8 @@ async function runAndCollect(hw: CaptureHardware, plan: CapturePlan, signal: Abo
   const { total, frameTimeoutMs } = plan;
   let failure: GradeboothError | undefined;
   const fail = (err: unknown): GradeboothError => {
-    const e = isGradeboothError(err) ? err : createError('GB_INTERNAL', `capture: ${(err as Error).message ?? String(err)}`);
+    // The cause is kept: the job runner recognises a full disk (SQLITE_FULL from a progress write) by it.
+    const e = isGradeboothError(err) ? err : new GradeboothError('GB_INTERNAL', `capture: ${(err as Error).message ?? String(err)}`, { cause: err });
     failure ??= e;
     return e;
   };

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Settings } from '../config/schema.ts';
 import { EventBus } from '../core/events.ts';
 import { packageVersion } from '../core/version.ts';
-import { openDatabase, schemaVersion, type Db } from '../storage/database.ts';
+import { databaseError, openDatabase, schemaVersion, type Db } from '../storage/database.ts';
+import { diskFullError, isDiskFullError } from '../storage/disk-space.ts';
 import { FileStore } from '../storage/file-store.ts';
 import { TokenRepository } from '../storage/tokens.ts';
 import { AuditLog } from '../storage/audit-log.ts';
@@ -20,6 +21,8 @@ import { ControlSocket, type ControlHandler } from './control-socket.ts';
 import { listenError } from './listen-error.ts';
 import type { Booth } from '../booth/booth.ts';
 import { createBoothJobs, type Repositories } from '../booth-jobs.ts';
+import { sideBytesNeeded } from '../scan/scan.ts';
+import { CHANNELS } from '../hardware/rig/messages.ts';
 import type { JobRunner } from '../jobs/runner.ts';
 import { jobControls } from './job-controls.ts';
 import { startJobsFromBarcodes } from './barcode-jobs.ts';
@@ -255,6 +258,10 @@ export class Daemon {
     const schema = schemaVersion(db);
     const problems: string[] = [];
     if (disk.freeBytes < minFreeBytes) problems.push(`disk: ${Math.round(disk.freeBytes / 1048576)} MB free, below storage.min_free_mb = ${settings.storage.min_free_mb}`);
+    // What one side of a scan needs with every LED of the rig lit (scans refuse to start below it).
+    const booth = this.deps.booth;
+    const scanSideBytes = booth ? sideBytesNeeded(booth.widthPx, booth.heightPx, CHANNELS) : 0;
+    if (booth && disk.freeBytes < scanSideBytes) problems.push(`disk: ${Math.round(disk.freeBytes / 1048576)} MB free, one scan side needs ${Math.round(scanSideBytes / 1048576)} MB: scans are refused (GB_DISK_FULL)`);
     for (const h of hardware) {
       if (h.state === 'fault' || h.state === 'disconnected') problems.push(`${h.device}: ${h.state}: ${h.detail}`);
     }
@@ -278,7 +285,7 @@ export class Daemon {
         sizeBytes: await fileSize(dbPath),
         walBytes: await fileSize(`${dbPath}-wal`),
       },
-      disk: { path: settings.data_dir, freeBytes: disk.freeBytes, totalBytes: disk.totalBytes, minFreeBytes },
+      disk: { path: settings.data_dir, freeBytes: disk.freeBytes, totalBytes: disk.totalBytes, minFreeBytes, scanSideBytes },
       events: { websocketClients: this.app?.websocketServer?.clients.size ?? 0 },
       fleet: this.fleet ? this.fleet.figures() : { configured: false, queue: outboxFigures(db) },
     };
@@ -322,9 +329,21 @@ export class Daemon {
       }
     }
     if (this.db) {
-      // Fold the WAL into the main file so a backup of the data directory is one consistent file.
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-      this.db.close();
+      // Fold the WAL into the main file so a backup of the data directory is one consistent file. On a
+      // full disk the checkpoint fails: the WAL stays (SQLite replays it at the next open), and that is
+      // one log line, not a stack.
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch (err) {
+        const coded = isDiskFullError(err) ? diskFullError(this.deps.settings.data_dir, { cause: err }) : databaseError(err, dataDirLayout(this.deps.settings.data_dir).dbPath);
+        const { code, message } = coded as { code?: string; message: string };
+        logger.warn({ code: code ?? 'GB_INTERNAL' }, `WAL checkpoint at stop failed, the WAL is kept and replayed at the next start: ${message}`);
+      }
+      try {
+        this.db.close();
+      } catch (err) {
+        logger.warn({ code: (err as { code?: string }).code }, `closing the database failed: ${(err as Error).message}`);
+      }
       this.db = undefined;
     }
     // Last: the hardware is stopped and the database closed, so the next owner may start.

@@ -6,6 +6,7 @@ import { sha256Hex } from '../storage/file-store.ts';
 import type { BlobRepository } from '../storage/blobs.ts';
 import { finalStates, type JobKind, type JobRecord, type JobRepository } from '../storage/jobs.ts';
 import type { AnyJobKind, JobContext } from './stage.ts';
+import { diskFullError, isDiskFullError, withSpaceReserve, type SpaceReserve } from '../storage/disk-space.ts';
 
 export interface JobRunnerDeps {
   db: Db;
@@ -24,6 +25,10 @@ export interface JobRunnerDeps {
    * the daemon that will run them); the daemon's runner takes every queued job.
    */
   ownJobsOnly?: boolean;
+  /** The data directory, named in GB_DISK_FULL. */
+  dataDir?: string;
+  /** Given up when the disk is full, so that marking the job failed still fits (see storage/disk-space.ts). */
+  reserve?: SpaceReserve;
 }
 
 interface ActiveJob {
@@ -70,6 +75,7 @@ export class JobRunner {
       this.deps.bus.emit('job.state', { jobId: job.id, kind: job.kind, state: 'interrupted', error: `GB_JOB_INTERRUPTED: ${message}` });
     }
     for (const id of jobs.journaledJobs()) await this.deleteUncommitted(id);
+    this.deps.reserve?.ensure();
     this.started = true;
     this.pump();
     return { interrupted };
@@ -150,11 +156,22 @@ export class JobRunner {
     const active: ActiveJob = { id: queued.id, controller, continueWaiter: undefined, done: Promise.resolve() };
     this.active.set(queued.id, active);
     this.hardwareHolder = queued.id;
-    active.done = this.execute(queued, active).finally(() => {
-      this.active.delete(queued.id);
-      if (this.hardwareHolder === queued.id) this.hardwareHolder = undefined;
-      this.pump();
-    });
+    // Re-made once space is back after a full disk used it up.
+    this.deps.reserve?.ensure();
+    let retryLater = false;
+    active.done = this.execute(queued, active)
+      .catch((err: unknown) => {
+        // Starting the job is a write too (a full disk fails it): log it, never an unhandled rejection,
+        // and try the queue again a little later rather than at once in a loop.
+        retryLater = true;
+        this.deps.log?.('job could not start', { jobId: queued.id, err: String(err) });
+      })
+      .finally(() => {
+        this.active.delete(queued.id);
+        if (this.hardwareHolder === queued.id) this.hardwareHolder = undefined;
+        if (retryLater) setTimeout(() => this.pump(), 5000).unref();
+        else this.pump();
+      });
   }
 
   private async execute(queued: JobRecord, active: ActiveJob): Promise<void> {
@@ -229,15 +246,26 @@ export class JobRunner {
   private async failed(job: JobRecord, err: unknown, signal: AbortSignal): Promise<JobRecord> {
     const { jobs } = this.deps;
     await this.deps.lightsOff().catch((e: unknown) => this.deps.log?.('could not turn the LEDs off after a job stopped', { jobId: job.id, err: String(e) }));
-    await this.deleteUncommitted(job.id);
-    if (signal.aborted) {
-      const reason = this.reasonOf(signal);
-      if (reason.kind === 'cancel') return jobs.finish(job.id, 'cancelled');
-      return jobs.finish(job.id, 'interrupted', { error: { code: reason.error.code, message: reason.error.message } });
-    }
+    // A full disk shows up as ENOSPC from a file write or SQLITE_FULL from a row: one clear code for both.
+    if (isDiskFullError(err) && this.deps.dataDir) err = diskFullError(this.deps.dataDir, { cause: err });
+    const reason = signal.aborted ? this.reasonOf(signal) : undefined;
     const code = isGradeboothError(err) ? err.code : 'GB_INTERNAL';
-    if (code === 'GB_INTERNAL') this.deps.log?.('job failed with an internal error', { jobId: job.id, err: (err as Error)?.stack ?? String(err) });
-    return jobs.finish(job.id, 'failed', { error: { code, message: (err as Error)?.message ?? String(err) } });
+    if (!reason && code === 'GB_INTERNAL') this.deps.log?.('job failed with an internal error', { jobId: job.id, err: (err as Error)?.stack ?? String(err) });
+    const error = reason ? { code: reason.error.code, message: reason.error.message } : { code, message: (err as Error)?.message ?? String(err) };
+    const state = reason?.kind === 'cancel' ? 'cancelled' : reason ? 'interrupted' : 'failed';
+    try {
+      // Deleting the job's files usually frees the space; when the disk is full for another reason the
+      // reserve is given up, so the job never stays `running` because recording its end did not fit.
+      return await withSpaceReserve(this.deps.reserve, async () => {
+        await this.deleteUncommitted(job.id);
+        return state === 'cancelled' ? jobs.finish(job.id, 'cancelled') : jobs.finish(job.id, state, { error });
+      });
+    } catch (writeErr) {
+      // Not even that fits: the row stays `running` and the next start marks it interrupted. Waiters
+      // hear the real outcome now.
+      this.deps.log?.('could not record the end of a job', { jobId: job.id, state, error: error.message, err: String(writeErr) });
+      return { ...job, state, error: state === 'cancelled' ? null : error, finishedAt: new Date().toISOString() } as JobRecord;
+    }
   }
 
   private finished(job: JobRecord): void {

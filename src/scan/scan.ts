@@ -146,6 +146,21 @@ async function boothCalibration(s: ScanServices): Promise<BoothCalibration> {
   return cal;
 }
 
+/**
+ * Bytes one scanned side may need on disk at `widthPx`×`heightPx` with `leds` lit frames: a 16-bit frame
+ * per LED plus the dark frame (PNG, never much above the raw size), the normals (16-bit RGB), albedo
+ * (16-bit) and depth (float) maps, 2% for PNG overhead, and 4 MiB for database rows and the WAL.
+ */
+export function sideBytesNeeded(widthPx: number, heightPx: number, leds: number): number {
+  const px = widthPx * heightPx;
+  return Math.ceil(((leds + 1) * px * 2 + px * (6 + 2 + 4)) * 1.02) + 4 * 1048576;
+}
+
+/** Refuse (GB_DISK_FULL) to capture `sides` sides when the data disk has less free space than they need. */
+async function assertSpaceForSides(s: ScanServices, cal: BoothCalibration, sides: number): Promise<void> {
+  await s.store.assertSpaceFor(sides * sideBytesNeeded(s.booth.widthPx, s.booth.heightPx, cal.leds.length), sides === 1 ? 'one side of a scan' : `a scan of ${sides} sides`);
+}
+
 const timed = async <T>(timings: Record<string, number>, name: string, f: () => Promise<T>): Promise<T> => {
   const t0 = performance.now();
   try {
@@ -164,6 +179,8 @@ function sideStages(s: ScanServices, side: SideState, options: { suffix: string;
   const capture: Stage<ScanState> = {
     name: name('capture'),
     async run(state, job) {
+      // Checked again here, not only at submission: other scans may have used the space meanwhile.
+      await assertSpaceForSides(s, state.cal, 1);
       await timed(side.timings, 'place', () => options.place(state, job));
       job.throwIfCancelled();
       side.capture = await timed(side.timings, 'capture', () =>
@@ -311,7 +328,11 @@ function prepareScan(s: ScanServices, params: Record<string, unknown>, sides: 'o
 export function scanJobKind(s: ScanServices): JobKindDefinition<ScanParams, ScanState> {
   return {
     kind: 'scan',
-    check: async (params) => void (await boothCalibration(s), scanParams(params, 'one')),
+    check: async (params) => {
+      const cal = await boothCalibration(s);
+      scanParams(params, 'one');
+      await assertSpaceForSides(s, cal, 1);
+    },
     prepare: (params) => prepareScan(s, params, 'one'),
     async plan(params) {
       const side = newSide(params.side);
@@ -326,7 +347,11 @@ export function scanJobKind(s: ScanServices): JobKindDefinition<ScanParams, Scan
 export function scanCardJobKind(s: ScanServices): JobKindDefinition<ScanParams, ScanState> {
   return {
     kind: 'scan-card',
-    check: async (params) => void (await boothCalibration(s), scanParams(params, 'both')),
+    check: async (params) => {
+      const cal = await boothCalibration(s);
+      scanParams(params, 'both');
+      await assertSpaceForSides(s, cal, 2);
+    },
     prepare: (params) => prepareScan(s, params, 'both'),
     async plan(params) {
       const front = newSide('front');

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, statfs, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { diskFullError, isDiskFullError } from './disk-space.ts';
 import { createError } from '../core/errors.ts';
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
@@ -45,20 +46,22 @@ export class FileStore {
     const dir = join(this.root, sha256.slice(0, 2));
     await mkdir(dir, { recursive: true });
     const tmp = join(this.tmpDir, `${sha256}.${randomBytes(6).toString('hex')}`);
-    const fh = await open(tmp, 'wx', 0o640);
     try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
+      const fh = await open(tmp, 'wx', 0o640);
+      try {
+        await fh.writeFile(bytes);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, path);
+      await fsyncDir(dir);
     } catch (err) {
+      // A partial temporary file (the disk filled up mid-write) must not stay behind taking space.
       await rm(tmp, { force: true });
+      if (isDiskFullError(err)) throw diskFullError(dirname(this.root), { cause: err, needBytes: bytes.byteLength, what: 'the file being stored' });
       throw err;
     }
-    await fsyncDir(dir);
     return { sha256, path, sizeBytes: bytes.byteLength };
   }
 
@@ -89,6 +92,15 @@ export class FileStore {
   /** Remove a stored file (retention); absent files are fine. */
   async delete(sha256: string): Promise<void> {
     await rm(this.pathOf(sha256), { force: true });
+  }
+
+  /**
+   * Refuse work that would fill the disk: GB_DISK_FULL (naming the data directory, the free and the
+   * needed space) when less than `needBytes` is free.
+   */
+  async assertSpaceFor(needBytes: number, what: string): Promise<void> {
+    const { freeBytes } = await this.diskSpace();
+    if (freeBytes < needBytes) throw diskFullError(dirname(this.root), { needBytes, what });
   }
 
   /** Free and total bytes of the filesystem holding the store. */

@@ -34,7 +34,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
             simSeed: { type: 'integer', minimum: 0, maximum: 2147483647, description: 'simulated booth only: which simulated card to place' },
           },
         },
-        response: { 202: accepted, ...authErrorResponses, 400: { $ref: 'Error#' }, 409: { $ref: 'Error#' }, 422: { $ref: 'Error#' }, 503: { $ref: 'Error#' } },
+        response: { 202: accepted, ...authErrorResponses, 400: { $ref: 'Error#' }, 409: { $ref: 'Error#' }, 422: { $ref: 'Error#' }, 503: { $ref: 'Error#' }, 507: { $ref: 'Error#' } },
       },
     },
     async (request, reply) => {
