@@ -149,11 +149,12 @@ async function boothCalibration(s: ScanServices): Promise<BoothCalibration> {
 /**
  * Bytes one scanned side may need on disk at `widthPx`×`heightPx` with `leds` lit frames: a 16-bit frame
  * per LED plus the dark frame (PNG, never much above the raw size), the normals (16-bit RGB), albedo
- * (16-bit) and depth (float) maps, 2% for PNG overhead, and 4 MiB for database rows and the WAL.
+ * (16-bit) and depth (float) maps, the grade report's images (about 12 bytes a pixel: overlay, relief,
+ * normal map, crops), 2% for PNG overhead, and 4 MiB for database rows and the WAL.
  */
 export function sideBytesNeeded(widthPx: number, heightPx: number, leds: number): number {
   const px = widthPx * heightPx;
-  return Math.ceil(((leds + 1) * px * 2 + px * (6 + 2 + 4)) * 1.02) + 4 * 1048576;
+  return Math.ceil(((leds + 1) * px * 2 + px * (6 + 2 + 4) + px * 12) * 1.02) + 4 * 1048576;
 }
 
 /** Refuse (GB_DISK_FULL) to capture `sides` sides when the data disk has less free space than they need. */
