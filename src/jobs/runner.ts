@@ -158,20 +158,31 @@ export class JobRunner {
     this.hardwareHolder = queued.id;
     // Re-made once space is back after a full disk used it up.
     this.deps.reserve?.ensure();
-    let retryLater = false;
-    active.done = this.execute(queued, active)
-      .catch((err: unknown) => {
+    const after = (retryLater: boolean): void => {
+      this.active.delete(queued.id);
+      if (this.hardwareHolder === queued.id) this.hardwareHolder = undefined;
+      if (retryLater) setTimeout(() => this.pumpLogged(), 5000).unref();
+      else this.pump();
+    };
+    active.done = this.execute(queued, active).then(
+      () => after(false),
+      (err: unknown) => {
         // Starting the job is a write too (a full disk fails it): log it, never an unhandled rejection,
         // and try the queue again a little later rather than at once in a loop.
-        retryLater = true;
         this.deps.log?.('job could not start', { jobId: queued.id, err: String(err) });
-      })
-      .finally(() => {
-        this.active.delete(queued.id);
-        if (this.hardwareHolder === queued.id) this.hardwareHolder = undefined;
-        if (retryLater) setTimeout(() => this.pump(), 5000).unref();
-        else this.pump();
-      });
+        after(true);
+      },
+    );
+  }
+
+  /** pump() from a timer: the runner may have stopped (its database closed) meanwhile. */
+  private pumpLogged(): void {
+    if (this.stopping) return;
+    try {
+      this.pump();
+    } catch (err) {
+      this.deps.log?.('job queue could not be read', { err: String(err) });
+    }
   }
 
   private async execute(queued: JobRecord, active: ActiveJob): Promise<void> {
