@@ -23,6 +23,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { cardRoutes } from './routes/cards.ts';
 import { fileRoutes } from './routes/files.ts';
 import { calibrationRoutes } from './routes/calibrations.ts';
+import { cameraRoutes } from './routes/camera.ts';
 import { jobSchema } from './job-view.ts';
 
 export interface AppOptions {
@@ -124,6 +125,7 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
   await app.register(cardRoutes);
   await app.register(fileRoutes);
   await app.register(calibrationRoutes);
+  await app.register(cameraRoutes);
   app.get(
     '/api/openapi.json',
     {

@@ -11,6 +11,7 @@ import type { FileStore } from '../storage/file-store.ts';
 import type { JobRecord } from '../storage/jobs.ts';
 import type { JobView } from './job-view.ts';
 import { createError } from '../core/errors.ts';
+import type { CameraPreview, PreviewOptions } from '../capture/preview.ts';
 
 /** What routes may use. Routes never touch hardware or SQL directly: they call these. */
 export interface ApiServices {
@@ -28,6 +29,8 @@ export interface ApiServices {
   store: FileStore;
   /** The booth's job runner; undefined when no booth is configured (job submissions answer GB_HW_ABSENT). */
   jobs: JobRunner | undefined;
+  /** One camera preview through the booth (while no job holds the hardware); absent without a booth. */
+  cameraPreview?: (options: PreviewOptions) => Promise<CameraPreview>;
 }
 
 /** A job as the API shows it: the record and, if it waits for a person, what for. */

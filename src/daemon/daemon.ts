@@ -28,6 +28,8 @@ import { jobControls } from './job-controls.ts';
 import { startJobsFromBarcodes } from './barcode-jobs.ts';
 import { outboxFigures } from '../storage/outbox.ts';
 import { FleetSync } from '../sync/fleet-sync.ts';
+import { capturePreview } from '../capture/preview.ts';
+import type { ApiServices } from '../api/services.ts';
 import type { FleetCommandHandler } from '../sync/fleet-link.ts';
 
 export interface DaemonDeps {
@@ -105,7 +107,7 @@ export class Daemon {
     const operators = new OperatorRepository(this.db);
     const sessions = new SessionRepository(this.db, { idleMs: settings.ui.idle_lock_s * 1000, maxMs: settings.ui.session_max_h * 3_600_000 });
     this.app = await buildApp(
-      { bus: this.bus, tokens, audit, operators, sessions, status: () => this.status(), accepting: () => !this.stopping, repos: jobs.repos, store: this.store, jobs: this.runner },
+      { bus: this.bus, tokens, audit, operators, sessions, status: () => this.status(), accepting: () => !this.stopping, repos: jobs.repos, store: this.store, jobs: this.runner, cameraPreview: this.previewService() },
       { bodyLimitBytes: settings.http.body_limit_bytes, headersTimeoutMs: settings.http.headers_timeout_ms, requestTimeoutMs: settings.http.request_timeout_ms, logger },
     );
     try {
@@ -181,6 +183,14 @@ export class Daemon {
   }
 
   /** What the fleet may ask this booth (MQTT v5 request/response on `commands/<name>`). */
+  /** The technician's camera preview on this daemon's booth, taken while no job holds the hardware. */
+  private previewService(): ApiServices['cameraPreview'] {
+    const booth = this.deps.booth;
+    const runner = this.runner;
+    if (!booth || !runner) return undefined;
+    return (options) => runner.withHardware('camera preview', () => capturePreview(booth, options));
+  }
+
   private fleetCommands(): Map<string, FleetCommandHandler> {
     return new Map<string, FleetCommandHandler>([
       ['status', async () => this.status()],

@@ -108,6 +108,28 @@ export class JobRunner {
     return this.deps.jobs.require(id);
   }
 
+  /**
+   * Use the booth's hardware outside a job (the technician's camera preview): runs `use` while no job
+   * holds the hardware, and holds it meanwhile so that no job starts capturing under it (queued jobs
+   * start after). GB_CONFLICT naming the job when one holds it, GB_SHUTTING_DOWN while stopping.
+   */
+  async withHardware<T>(what: string, use: () => Promise<T>): Promise<T> {
+    if (this.stopping) throw createError('GB_SHUTTING_DOWN', `the booth is stopping: no ${what} now`);
+    const holder = this.hardwareHolder;
+    if (holder !== undefined) {
+      const job = this.deps.jobs.get(holder);
+      throw createError('GB_CONFLICT', `the booth's hardware is in use${job ? ` by ${job.kind} job ${holder}${job.stage ? ` (stage ${job.stage})` : ''}` : ` by ${holder}`}: no ${what} until it is done`, { holder });
+    }
+    const token = `(${what})`;
+    this.hardwareHolder = token;
+    try {
+      return await use();
+    } finally {
+      if (this.hardwareHolder === token) this.hardwareHolder = undefined;
+      this.pump();
+    }
+  }
+
   /** Confirm the manual step a running job waits for; GB_CONFLICT if it waits for none. */
   continue(id: string): JobRecord {
     const job = this.deps.jobs.require(id);

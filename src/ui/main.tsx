@@ -6,12 +6,13 @@ import { strings } from './strings.ts';
 import { SignIn } from './screens/sign-in.tsx';
 import { reduceScanEvent, ScanScreen, type ScanView } from './screens/scan.tsx';
 import { OperatorsPage, StatusPage, TechniciansOnly } from './screens/tech.tsx';
+import { CameraPage } from './screens/camera.tsx';
 
-type Route = 'scan' | 'tech/status' | 'tech/operators';
+type Route = 'scan' | 'tech/status' | 'tech/camera' | 'tech/operators';
 
 function currentRoute(): Route {
   const h = location.hash.replace(/^#\/?/, '');
-  return h === 'tech/status' || h === 'tech/operators' ? h : 'scan';
+  return h === 'tech/status' || h === 'tech/camera' || h === 'tech/operators' ? h : 'scan';
 }
 
 /** The signed-in booth: navigation, live events, and the screen for the route. */
@@ -66,6 +67,7 @@ function Booth(props: { session: Session; onSignOut: (notice?: string) => void }
   if (route === 'scan') screen = <ScanScreen view={view} live={live} />;
   else if (!isTech) screen = <TechniciansOnly />;
   else if (route === 'tech/status') screen = <StatusPage />;
+  else if (route === 'tech/camera') screen = <CameraPage />;
   else screen = <OperatorsPage />;
 
   return (
@@ -73,6 +75,7 @@ function Booth(props: { session: Session; onSignOut: (notice?: string) => void }
       <nav class="topbar">
         <button type="button" class={`tab ${route === 'scan' ? 'on' : ''}`} onClick={() => go('scan')}>{strings.nav.scan}</button>
         {isTech && <button type="button" class={`tab ${route === 'tech/status' ? 'on' : ''}`} onClick={() => go('tech/status')}>{strings.nav.status}</button>}
+        {isTech && <button type="button" class={`tab ${route === 'tech/camera' ? 'on' : ''}`} onClick={() => go('tech/camera')}>{strings.nav.camera}</button>}
         {isTech && <button type="button" class={`tab ${route === 'tech/operators' ? 'on' : ''}`} onClick={() => go('tech/operators')}>{strings.nav.operators}</button>}
         <span class="spacer" />
         <span class="who" data-testid="who">{strings.nav.signedInAs(session.name, session.role)}</span>

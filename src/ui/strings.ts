@@ -15,6 +15,7 @@ export const strings = {
   nav: {
     scan: 'Scan',
     status: 'Booth status',
+    camera: 'Camera',
     operators: 'Operators',
     signOut: 'Sign out',
     signedInAs: (name: string, role: string) => `${name} · ${role}`,
@@ -56,6 +57,12 @@ export const strings = {
     roleTechnician: 'technician',
     remove: 'Remove',
     created: (name: string) => `${name} can now sign in`,
+    cameraTitle: 'Camera live view',
+    cameraHint: 'A capture about once a second, lit by one LED (dark frame subtracted, brightness stretched). Paused while a job uses the booth.',
+    cameraLed: (led: number) => `LED ${led}`,
+    cameraStart: 'Start',
+    cameraStop: 'Stop',
+    cameraFrame: (frame: string, binning: string, saturated: string) => `frame ${frame}, binned ${binning}×, ${saturated}% saturated`,
   },
   lock: {
     lockedIdle: 'Signed out after inactivity',

@@ -7,6 +7,7 @@ import { TokenRepository } from '../../src/storage/tokens.ts';
 import { AuditLog } from '../../src/storage/audit-log.ts';
 import { OperatorRepository, SessionRepository } from '../../src/storage/operators.ts';
 import type { BoothStatus } from '../../src/api/status.ts';
+import type { ApiServices } from '../../src/api/services.ts';
 import { FileStore } from '../../src/storage/file-store.ts';
 import { createRepositories, type Repositories } from '../../src/booth-jobs.ts';
 
@@ -21,7 +22,7 @@ export interface TestApi {
 }
 
 /** The real API over a real SQLite file in `dir`, with one operator and one technician token. */
-export async function buildTestApi(dir: string, status?: () => Promise<BoothStatus>, options: Partial<AppOptions> = {}): Promise<TestApi> {
+export async function buildTestApi(dir: string, status?: () => Promise<BoothStatus>, options: Partial<AppOptions> = {}, services: Partial<ApiServices> = {}): Promise<TestApi> {
   const db = openDatabase(join(dir, 'gb.sqlite'));
   const bus = new EventBus();
   const tokens = new TokenRepository(db);
@@ -40,6 +41,7 @@ export async function buildTestApi(dir: string, status?: () => Promise<BoothStat
       repos,
       store,
       jobs: undefined,
+      ...services,
     },
     { bodyLimitBytes: 4096, logger: false, ...options },
   );

@@ -263,3 +263,25 @@ t.test('JobRepository refuses with coded errors', async (t) => {
   t.equal(page.total, 1);
   t.equal(page.items[0].id, j.id);
 });
+
+t.test('hardware used outside a job (camera preview): refused while a job holds it; a job submitted meanwhile waits for it', async (t) => {
+  const s = await setup(t);
+  const hold = gate();
+  s.plans.set('a', { gateAfterWrite: hold });
+  const runner = s.make();
+  await runner.start();
+  const a = await runner.submit('grade', { name: 'a' });
+  await hold.reached;
+  await t.rejects(runner.withHardware('camera preview', async () => 'x'), { code: 'GB_CONFLICT', message: new RegExp(`in use by grade job ${a.id} \\(stage capture\\): no camera preview until it is done`) });
+  hold.open();
+  await runner.wait(a.id);
+  // The runner gives the hardware back right after the job's end is announced (same turn of the loop).
+  await new Promise((resolve) => setImmediate(resolve));
+  let release!: () => void;
+  const using = runner.withHardware('camera preview', () => new Promise<string>((resolve) => (release = () => resolve('frame'))));
+  const b = await runner.submit('grade', { name: 'b' });
+  t.equal(s.jobs.require(b.id).state, 'queued', 'the job waits while the preview holds the hardware');
+  release();
+  t.equal(await using, 'frame');
+  t.equal((await runner.wait(b.id)).state, 'done', 'and runs once it is given back');
+});

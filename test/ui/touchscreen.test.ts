@@ -123,6 +123,11 @@ t.test('the touchscreen in headless chromium against a real daemon with the simu
     await page.getByTestId('operators-page').locator('.opname', { hasText: 'Ana' }).waitFor();
     await shot(page, 'tech-operators');
     t.same(await smallTargets(page), [], `${size}: technician pages touch targets ≥ 48 px`);
+    // The camera live view: this daemon has no booth, and the page says so (the API answers GB_HW_ABSENT).
+    await page.getByRole('button', { name: 'Camera' }).click();
+    await page.getByTestId('camera-message').filter({ hasText: 'GB_HW_ABSENT' }).waitFor();
+    await shot(page, 'tech-camera');
+    t.same(await smallTargets(page), [], `${size}: camera page touch targets ≥ 48 px`);
 
     t.same(external, [], `${size}: nothing is fetched from outside the booth`);
     await context.close();
