@@ -72,18 +72,21 @@ export function gradeSideStages(g: GradingServices): (side: SideState) => Readon
       const announced: AnnouncedDefect[] = defects.map(({ image: _image, ...d }) => d);
       const scans = state.sides.map((s) => ({ side: s.side, scanId: s.scanId }));
       let gradeId: string | undefined;
+      let files: Record<string, { sha256: string; mediaType: string }> | undefined;
       if (card.grade !== undefined && card.score1000 !== undefined) {
-        const files = reportFiles(report, card);
+        const toStore = reportFiles(report, card);
         const gradedAt = new Date();
         const saved = await g.grades.save({
           cardId: state.cardId, jobId: job.jobId, overall: card.grade, score1000: card.score1000,
           centering: card.subgrades.centering?.grade, corners: card.subgrades.corners?.grade, edges: card.subgrades.edges?.grade, surface: card.subgrades.surface?.grade,
-          report: files[0], files: files.slice(1), defects, createdBy: job.requestedBy, now: gradedAt,
+          report: toStore[0], files: toStore.slice(1), defects, createdBy: job.requestedBy, now: gradedAt,
         }, (bytes) => job.putFile(bytes), (id) => {
           // The grade and the messages announcing it commit together or not at all.
           if (g.results) state.announced = g.results.enqueue(resultMessages(card, { barcode: state.barcode, jobId: job.jobId, scans, gradeId: id, defects: announced, reason: null, gradedAt }));
         });
         gradeId = saved.id;
+        // The report's files by name (report.html, overlays, crops): the result screen links them.
+        files = saved.files;
         if (state.announced) g.results?.queued();
       } else if (g.results) {
         // Measured but not graded (no surface model, or a subgrade not measurable): no grade row exists, so the
@@ -91,7 +94,7 @@ export function gradeSideStages(g: GradingServices): (side: SideState) => Readon
         state.pendingResults = resultMessages(card, { barcode: state.barcode, jobId: job.jobId, scans, gradeId: null, defects: announced, reason: noGradeReason(surfaceCode, surfaceMessage, card.incomplete), gradedAt: new Date() });
       }
       if (detector) await detector.close();
-      state.grade = { ...report.json, ...(gradeId ? { gradeId } : {}), ...(surfaceError ? { error: surfaceError } : {}) };
+      state.grade = { ...report.json, ...(gradeId ? { gradeId } : {}), ...(files ? { files } : {}), ...(surfaceError ? { error: surfaceError } : {}) };
       for (const s of state.sides) graded.delete(s);
     },
   }];

@@ -4,7 +4,8 @@ import { api, type BoothStatus, type Session } from './api.ts';
 import { subscribeEvents } from './events.ts';
 import { strings } from './strings.ts';
 import { SignIn } from './screens/sign-in.tsx';
-import { reduceScanEvent, ScanScreen, type ScanView } from './screens/scan.tsx';
+import { reduceScanEvent, ScanScreen, type ScanActions, type ScanView } from './screens/scan.tsx';
+import { jobEnded, jobFromApi, type ApiJob } from './grading-job.ts';
 import { OperatorsPage, StatusPage, TechniciansOnly } from './screens/tech.tsx';
 import { CameraPage } from './screens/camera.tsx';
 
@@ -36,8 +37,33 @@ function Booth(props: { session: Session; onSignOut: (notice?: string) => void }
       },
       () => undefined,
     );
+    // A grading job already running (the screen was reloaded, or another session started it) is shown too.
+    api<{ items: ApiJob[] }>('GET', '/api/jobs?kind=scan-card&state=running&limit=1').then(
+      (page) => {
+        const running = page.items[0];
+        if (running) setView((v) => (v.job ? v : { ...v, job: jobFromApi(running) }));
+      },
+      () => undefined,
+    );
     return subscribeEvents((e) => setView((v) => reduceScanEvent(v, e)), setLive);
   }, []);
+
+  // A job that ended: fetch its record for the result (the events carry the state, not the grade).
+  const jobId = view.job?.id;
+  const ended = view.job ? jobEnded(view.job.state) : false;
+  useEffect(() => {
+    if (!jobId || !ended) return;
+    api<ApiJob>('GET', `/api/jobs/${jobId}`).then(
+      (j) => setView((v) => (v.job?.id === j.id ? { ...v, job: jobFromApi(j) } : v)),
+      () => undefined,
+    );
+  }, [jobId, ended]);
+
+  const actions: ScanActions = {
+    confirmFlip: (job) => void api('POST', `/api/jobs/${job.id}/continue`, {}).catch(() => undefined),
+    cancel: (job) => void api('POST', `/api/jobs/${job.id}/cancel`, {}).catch(() => undefined),
+    next: () => setView((v) => ({ ...v, job: undefined, refused: undefined, rejected: undefined })),
+  };
 
   // Lock after inactivity: the daemon ends idle sessions too; this returns the screen to sign-in in time.
   useEffect(() => {
@@ -64,7 +90,7 @@ function Booth(props: { session: Session; onSignOut: (notice?: string) => void }
     location.hash = `#/${r}`;
   };
   let screen;
-  if (route === 'scan') screen = <ScanScreen view={view} live={live} />;
+  if (route === 'scan') screen = <ScanScreen view={view} live={live} actions={actions} />;
   else if (!isTech) screen = <TechniciansOnly />;
   else if (route === 'tech/status') screen = <StatusPage />;
   else if (route === 'tech/camera') screen = <CameraPage />;

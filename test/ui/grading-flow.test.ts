@@ -1,0 +1,130 @@
+// The operator's grading flow in headless chromium against a real daemon on the simulated booth (real
+// firmware in simavr, rendered camera): a barcode from the simulated scanner starts the job, the screen
+// shows its progress, asks for the flip, and shows the result; a second card is cancelled from the screen.
+import t from 'tap';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { exited, runCli, startServe } from '../cli/run-cli.ts';
+import { ensureSimBuilt } from '../../src/sim/rig/simulated-rig.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const artefacts = fileURLToPath(new URL('../../artefacts/ui/', import.meta.url));
+
+let skip: string | false = existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt install chromium)`;
+try {
+  await ensureSimBuilt();
+} catch (err) {
+  skip = `simulated rig unavailable (needs simavr and the built firmware): ${(err as Error).message}`;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  const v = page.viewportSize()!;
+  await page.screenshot({ path: join(artefacts, `${name}-${v.width}x${v.height}.png`) });
+}
+
+/** The same screen at the small display too (the booth's UI must stay usable at 800×480). */
+async function shotBoth(page: Page, name: string): Promise<string[]> {
+  await shot(page, name);
+  await page.setViewportSize({ width: 800, height: 480 });
+  await shot(page, name);
+  const small = await page.$$eval('button', (buttons) =>
+    buttons
+      .map((b) => ({ text: b.textContent ?? '', r: b.getBoundingClientRect() }))
+      .filter(({ r }) => r.width > 0 && r.height > 0 && (r.width < 48 || r.height < 48))
+      .map(({ text, r }) => `"${text}" ${r.width.toFixed(0)}×${r.height.toFixed(0)}`),
+  );
+  await page.setViewportSize({ width: 1280, height: 800 });
+  return small;
+}
+
+async function signIn(page: Page, name: string, pin: string): Promise<void> {
+  await page.getByTestId('name-field').click();
+  for (const ch of name) await page.locator('.osk .key', { hasText: new RegExp(`^${ch}$`) }).click();
+  await page.getByRole('button', { name: 'Done' }).click();
+  for (const d of pin) await page.locator('.pinpad .key', { hasText: new RegExp(`^${d}$`) }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+t.test('scan a barcode, watch the job, flip the card, read the result; cancel the next one', { skip }, async (t) => {
+  mkdirSync(artefacts, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'gb-uiflow-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const config = join(dataDir, 'booth.json');
+  writeFileSync(config, JSON.stringify({ hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'simulated', pattern: 'SUB-[0-9]{4}' } } }));
+  const token = (await runCli(['token', 'create', '--role', 'technician', '--data-dir', dataDir])).stdout.trim().split('\n').at(-1) ?? '';
+  const { child, port } = await startServe(['--config', config, '--data-dir', dataDir, '--port', '0']);
+  t.teardown(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const call = async (method: string, path: string, body?: unknown): Promise<any> =>
+    (await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })).json();
+  t.match(await call('POST', '/api/operators', { name: 'Ana', pin: '2468', role: 'operator' }), { name: 'Ana' });
+  const cal = await call('POST', '/api/calibrations', {});
+  for (;;) {
+    const j = await call('GET', `/api/jobs/${cal.jobId}`);
+    if (j.state !== 'queued' && j.state !== 'running') {
+      t.equal(j.state, 'done', 'the booth is calibrated');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  t.teardown(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto(base);
+  await signIn(page, 'Ana', '2468');
+  await page.getByTestId('scan-ready').waitFor();
+  await page.locator('.statusline', { hasText: 'Live' }).waitFor();
+
+  const read = await runCli(['sim', 'barcode', 'SUB-0100', '--data-dir', dataDir]);
+  t.equal(read.code, 0, read.stderr);
+  await page.getByTestId('scan-progress').filter({ hasText: 'SUB-0100' }).waitFor();
+  await page.getByTestId('scan-step').filter({ hasText: /Capturing|Storing|Reconstructing|Grading|Saving/ }).waitFor();
+  t.same(await shotBoth(page, 'grading-progress'), [], 'progress: touch targets ≥ 48 px at both sizes');
+
+  await page.getByTestId('scan-flip').waitFor({ timeout: 120_000 });
+  t.match(await page.getByTestId('scan-flip').textContent(), /Turn the card over/);
+  t.same(await shotBoth(page, 'grading-flip'), [], 'flip prompt: touch targets ≥ 48 px at both sizes');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByTestId('scan-progress').filter({ hasText: 'back' }).waitFor();
+
+  await page.getByTestId('scan-result').waitFor({ timeout: 120_000 });
+  const job = (await call('GET', '/api/jobs?kind=scan-card&limit=1')).items[0];
+  t.equal(job.state, 'done');
+  const grade = job.result.grade;
+  if (grade.grade === null) {
+    // No surface model installed: the screen says why there is no grade, and shows what was measured.
+    t.match(await page.getByTestId('result-nograde').textContent(), /No grade: the surface-defect model is not installed on this booth \(GB_MODEL_MISSING\)/);
+  } else {
+    t.match(await page.getByTestId('result-grade').textContent(), String(grade.grade));
+    await page.getByTestId('overlay').locator('img').waitFor();
+  }
+  const subgrades = await page.getByTestId('result-subgrades').textContent();
+  t.match(subgrades, /Centering/);
+  t.match(subgrades, new RegExp(`Centering${grade.subgrades.centering ?? '—'}`), 'the centering subgrade the job computed');
+  t.match(await page.getByTestId('scan-result').textContent(), /Centering, front.*L\/R.*Centering, back/, 'centering figures for both sides');
+  t.same(await shotBoth(page, 'grading-result'), [], 'result: touch targets ≥ 48 px at both sizes');
+
+  // The next card: cancelled from the screen while it captures.
+  await page.getByRole('button', { name: 'Next card' }).click();
+  await page.getByTestId('scan-ready').waitFor();
+  t.equal((await runCli(['sim', 'barcode', 'SUB-0101', '--data-dir', dataDir])).code, 0);
+  await page.getByTestId('scan-progress').filter({ hasText: 'SUB-0101' }).waitFor();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByTestId('scan-ended').filter({ hasText: 'Grading cancelled' }).waitFor({ timeout: 60_000 });
+  await shot(page, 'grading-cancelled');
+  const cancelled = (await call('GET', '/api/jobs?kind=scan-card&limit=1')).items[0];
+  t.equal(cancelled.state, 'cancelled', 'the job was cancelled');
+  await page.getByRole('button', { name: 'Next card' }).click();
+  await page.getByTestId('scan-ready').waitFor();
+  await context.close();
+});
