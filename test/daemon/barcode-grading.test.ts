@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import Database from 'better-sqlite3';
 import { exited, runCli, startServe } from '../cli/run-cli.ts';
 import { ensureSimBuilt } from '../../src/sim/rig/simulated-rig.ts';
 import { simSeedOfBarcode } from '../../src/daemon/barcode-jobs.ts';
@@ -91,6 +92,17 @@ t.test('a scanned barcode grades the card: front, the flip prompt, the back', { 
     t.equal(card.grades.length, 1, 'the card is graded');
     t.equal(card.grades[0].grade, grade.grade);
   }
+
+  // No `fleet` settings: the booth runs offline, and the card's fleet results wait in its outbox — the front's
+  // and the back's side results and the card's, each naming the scan it comes from, never a grade not made.
+  const outbox = new Database(join(dataDir, 'gradebooth.sqlite'), { readonly: true });
+  const queued = (outbox.prepare("SELECT message_id, payload FROM outbox WHERE kind = 'result' ORDER BY id").all() as Array<{ message_id: string; payload: Buffer }>).map((r) => ({ id: r.message_id, ...JSON.parse(r.payload.toString()) }));
+  outbox.close();
+  t.same(queued.map((m) => m.id), done.result.fleetMessages, 'the job lists the results it queued');
+  t.same(queued.map((m) => [m.kind, m.side, m.barcode, m.jobId]), [['side', 'front', 'SUB-0100', out.jobId], ['side', 'back', 'SUB-0100', out.jobId], ['card', null, 'SUB-0100', out.jobId]]);
+  t.same(queued.slice(0, 2).map((m) => m.scanId).sort(), card.scans.map((s: any) => s.id).sort(), 'each side result names its scan');
+  t.equal(queued[2].grades.overall, grade.error ? null : grade.grade, 'the card result carries the grade the booth made, or none');
+  if (grade.error) t.match(queued[2].reason, { code: 'GB_MODEL_MISSING' });
 
   serve.child.kill('SIGTERM');
   t.equal(await exited(serve.child), 0, 'SIGTERM: exit 0');
