@@ -72,6 +72,7 @@ async function createGenicamBooth(settings: Settings): Promise<Booth> {
     packetSizeBytes: g.packet_size_bytes,
     packetDelayNs: g.packet_delay_ns,
     reconnectMs: g.reconnect_ms,
+    retryAbsentAtOpen: true,
     config: {
       exposureUs: g.exposure_us,
       gain: 10 ** (g.gain_db / 20),

@@ -66,6 +66,8 @@ export function createHardwareBooth(parts: HardwareBoothParts): Booth {
         await parts.rig.ready(10_000, { failFast: true });
         lastInfo = await parts.camera.open();
       } catch (err) {
+        // Closed too: a camera still being looked for must not turn up later with nobody to use it.
+        await parts.camera.close().catch(() => undefined);
         await parts.rig.stop().catch(() => undefined);
         throw err;
       }

@@ -146,7 +146,10 @@ async function boothWithJobs(t: import('tap').Test, serial: string, genicam: Rec
   const { runner, repos } = createBoothJobs({ booth, db, store, bus, settings });
   await runner.start();
   t.teardown(() => runner.stop());
-  /** Resolves with the prompt when the job waits for a person at its next step. */
+  /**
+   * Resolves with the prompt when the job waits for a person at its next step, or with how it ended if it
+   * ends first (so an unexpected failure fails the assertion instead of hanging the test).
+   */
   const nextPrompt = (jobId: string): Promise<string> =>
     new Promise((resolve) => {
       const off = bus.on('job.progress', (e) => {
@@ -154,6 +157,10 @@ async function boothWithJobs(t: import('tap').Test, serial: string, genicam: Rec
           off();
           resolve(e.data.message);
         }
+      });
+      void runner.wait(jobId).then((job) => {
+        off();
+        resolve(`ended ${job.state}: ${JSON.stringify(job.error)}`);
       });
     });
   return { rigSim, fake, addon, dir, settings, booth, db, store, bus, runner, repos, nextPrompt };
@@ -241,4 +248,34 @@ t.test('the camera drops off during a capturing job: GB_CAMERA_LOST, LEDs off, n
   t.same(sizes, ['320x240', '320x240'], 'dark + LED 0 from the camera that came back');
   b.runner.cancel(next.id);
   t.match(await b.runner.wait(next.id), { state: 'cancelled' });
+});
+
+t.test('the daemon\'s booth started before its camera: the camera device is a fault saying so, then connected once the camera answers, and captures', { skip }, async (t) => {
+  const { CameraDevice } = await import('../../src/hardware/camera/camera-device.ts');
+  const addon = loadAravis().addon!;
+  const rigSim = new SimulatedRig();
+  await rigSim.start();
+  t.teardown(() => rigSim.stop());
+  const fake = new FakeGenicam('GB023');
+  t.teardown(() => fake.kill());
+  const dir = privateDir(t, 'hw-booth-late');
+  // As main.ts builds it: the booth from the builder, its camera a daemon device started with the daemon.
+  const booth = await createBooth(boothSettings(dir, rigSim.ptyPath, fake.id), { takeLock: false });
+  const device = new CameraDevice('genicam', booth.camera);
+  t.teardown(async () => {
+    await device.stop();
+    await booth.rig.stop();
+  });
+  await t.rejects(device.start(), { code: 'GB_HW_ABSENT', message: /cannot open GenICam camera "Aravis-Fake-GB023"/ });
+  t.match(device.status(), { state: 'fault', detail: /camera failed to open/ });
+  const found = new Promise((resolve) => booth.camera.on('reconnected', resolve));
+  await fake.start(addon);
+  t.match(await found, { serial: 'GB023', widthPx: 320, heightPx: 240 }, 'found once it answers');
+  t.match(device.status(), { state: 'connected', detail: /Aravis Fake, serial GB023, 320×240/ });
+  await booth.rig.start();
+  await booth.rig.ready(10_000);
+  const cap = await captureSide(booth, { exposureUs: 2000, leds: [7], failOnExposureError: false });
+  t.equal(cap.frames.length, 1);
+  t.equal(cap.frames[0].data.length, 320 * 240);
+  cap.release();
 });

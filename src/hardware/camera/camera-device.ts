@@ -23,7 +23,9 @@ export class CameraDevice implements ManagedDevice {
       this.disconnected = reason;
     });
     const offBack = this.camera.on('reconnected', (info) => {
+      // Back after a drop, or found at last after failing to open at start.
       this.disconnected = undefined;
+      this.lastError = undefined;
       this.info = info;
     });
     this.unsubscribe = () => {

@@ -27,6 +27,12 @@ export interface GenicamCameraOptions {
   packetDelayNs?: number;
   /** After the camera drops off, try to open it again this often, ms (0: never). */
   reconnectMs?: number;
+  /**
+   * A camera that cannot be found at open() is looked for again every reconnectMs too (`reconnected`
+   * when it comes): the daemon's booth, powered up before its camera or started while it is unplugged.
+   * open() still rejects at once, so its caller reports the camera absent meanwhile. Default false.
+   */
+  retryAbsentAtOpen?: boolean;
   /** Stream buffers (default 32, as every camera). */
   bufferCount?: number;
   /** Exposure, gain, pixel format, frame timeout written at every open (and reconnect) until configure() changes them. */
@@ -341,7 +347,15 @@ export class GenicamCamera extends QueuedCamera {
   override async open(): Promise<CameraInfo> {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    return super.open();
+    try {
+      return await super.open();
+    } catch (err) {
+      if (this.options.retryAbsentAtOpen && !this.closing && isGradeboothError(err) && err.code === 'GB_HW_ABSENT' && this.state === 'closed') {
+        this.lostReason = err.message;
+        this.scheduleReconnect();
+      }
+      throw err;
+    }
   }
 
   override streamStatistics(): CameraStreamStatistics {
@@ -446,7 +460,8 @@ export class GenicamCamera extends QueuedCamera {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.closing || this.state !== 'closed' || this.lostReason === undefined) return;
-      this.open().then(
+      // super.open(): a failure here is rescheduled below, not by open()'s own retry.
+      super.open().then(
         (info) => this.emitEvent('reconnected', info),
         () => this.scheduleReconnect(),
       );
