@@ -4,16 +4,17 @@ import { api, type BoothStatus, type Session } from './api.ts';
 import { subscribeEvents } from './events.ts';
 import { strings } from './strings.ts';
 import { SignIn } from './screens/sign-in.tsx';
+import { HistoryScreen } from './screens/history.tsx';
 import { reduceScanEvent, ScanScreen, type ScanActions, type ScanView } from './screens/scan.tsx';
 import { jobEnded, jobFromApi, type ApiJob } from './grading-job.ts';
 import { OperatorsPage, StatusPage, TechniciansOnly } from './screens/tech.tsx';
 import { CameraPage } from './screens/camera.tsx';
 
-type Route = 'scan' | 'tech/status' | 'tech/camera' | 'tech/operators';
+type Route = 'scan' | 'history' | 'tech/status' | 'tech/camera' | 'tech/operators';
 
 function currentRoute(): Route {
   const h = location.hash.replace(/^#\/?/, '');
-  return h === 'tech/status' || h === 'tech/camera' || h === 'tech/operators' ? h : 'scan';
+  return h === 'history' || h === 'tech/status' || h === 'tech/camera' || h === 'tech/operators' ? h : 'scan';
 }
 
 /** The signed-in booth: navigation, live events, and the screen for the route. */
@@ -91,6 +92,7 @@ function Booth(props: { session: Session; onSignOut: (notice?: string) => void }
   };
   let screen;
   if (route === 'scan') screen = <ScanScreen view={view} live={live} actions={actions} />;
+  else if (route === 'history') screen = <HistoryScreen />;
   else if (!isTech) screen = <TechniciansOnly />;
   else if (route === 'tech/status') screen = <StatusPage />;
   else if (route === 'tech/camera') screen = <CameraPage />;
@@ -100,6 +102,7 @@ function Booth(props: { session: Session; onSignOut: (notice?: string) => void }
     <div class="booth">
       <nav class="topbar">
         <button type="button" class={`tab ${route === 'scan' ? 'on' : ''}`} onClick={() => go('scan')}>{strings.nav.scan}</button>
+        <button type="button" class={`tab ${route === 'history' ? 'on' : ''}`} onClick={() => go('history')}>{strings.nav.history}</button>
         {isTech && <button type="button" class={`tab ${route === 'tech/status' ? 'on' : ''}`} onClick={() => go('tech/status')}>{strings.nav.status}</button>}
         {isTech && <button type="button" class={`tab ${route === 'tech/camera' ? 'on' : ''}`} onClick={() => go('tech/camera')}>{strings.nav.camera}</button>}
         {isTech && <button type="button" class={`tab ${route === 'tech/operators' ? 'on' : ''}`} onClick={() => go('tech/operators')}>{strings.nav.operators}</button>}

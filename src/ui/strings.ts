@@ -14,6 +14,7 @@ export const strings = {
   },
   nav: {
     scan: 'Scan',
+    history: 'History',
     status: 'Booth status',
     camera: 'Camera',
     operators: 'Operators',
@@ -65,6 +66,18 @@ export const strings = {
     noDeductions: 'No deductions.',
     model: (name: string, version: string) => `Surface model ${name} ${version}`,
     overlay: { 'albedo-overlay': 'Defects', 'shaded-relief': 'Relief', normals: 'Normals' },
+  },
+  history: {
+    search: 'Barcode (part of it)',
+    periods: { all: 'All', today: 'Today', week: '7 days', month: '30 days' },
+    bands: { all: 'Any grade', high: '9–10', mid: '7–8.5', low: '1–6.5', none: 'No grade' },
+    found: (n: number) => (n === 1 ? '1 card' : `${n} cards`),
+    loading: 'Loading…',
+    notGraded: 'This card has no grade.',
+    incomplete: 'incomplete',
+    back: 'Back',
+    previous: 'Previous',
+    next: 'Next',
   },
   tech: {
     only: 'Technicians only',

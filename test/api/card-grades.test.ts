@@ -82,3 +82,36 @@ t.test('paging parameters come as text in the query string and are read as numbe
   t.equal(body.statusCode, 400, body.body);
   t.equal(body.json().code, 'GB_VALIDATION');
 });
+
+t.test('history filters: part of a barcode, a date range, a grade range, graded or not', async (t) => {
+  const api = await buildTestApi(privateDir(t, 'card-history'));
+  t.teardown(() => api.close());
+  const auth = { authorization: `Bearer ${api.operator}` };
+  const day = (d: string): Date => new Date(`${d}T12:00:00.000Z`);
+  const a = api.repos.cards.ensure('SUB-0100', day('2026-12-01'));
+  const b = api.repos.cards.ensure('SUB-0200', day('2026-12-03'));
+  api.repos.cards.ensure('XYZ_50%', day('2026-12-05'));
+  const grade = (cardId: number, overall: number, d: string) =>
+    api.repos.grades.save({ cardId, overall, score1000: overall * 100 - 50, report: { name: 'report.json', mediaType: 'application/json', bytes: Buffer.from(`{"g":${overall}}`) }, defects: [], now: day(d) });
+  await grade(a, 9.5, '2026-12-02');
+  await grade(b, 6, '2026-12-03');
+  const barcodes = async (query: string): Promise<string[]> => {
+    const r = await api.app.inject({ method: 'GET', url: `/api/cards?${query}`, headers: auth });
+    t.equal(r.statusCode, 200, `${query}: ${r.body}`);
+    return r.json().items.map((c: any) => c.barcode);
+  };
+  t.same(await barcodes(''), ['XYZ_50%', 'SUB-0200', 'SUB-0100'], 'most recent first');
+  t.same(await barcodes('search=sub-0'), ['SUB-0200', 'SUB-0100'], 'part of a barcode, any case');
+  t.same(await barcodes('search=_5'), ['XYZ_50%'], 'LIKE wildcards in the text match only themselves');
+  t.same(await barcodes(`search=${encodeURIComponent('%')}`), ['XYZ_50%']);
+  t.same(await barcodes('from=2026-12-02&to=2026-12-04'), ['SUB-0200', 'SUB-0100'], 'worked on within the dates (the grade on 12-02 counts)');
+  t.same(await barcodes('from=2026-12-04'), ['XYZ_50%']);
+  t.same(await barcodes('minGrade=9'), ['SUB-0100'], 'the latest grade at least 9');
+  t.same(await barcodes('maxGrade=7'), ['SUB-0200']);
+  t.same(await barcodes('graded=false'), ['XYZ_50%'], 'not graded yet');
+  for (const bad of ['from=2026-02-31', 'from=yesterday', 'minGrade=11', 'graded=maybe', 'search=']) {
+    const r = await api.app.inject({ method: 'GET', url: `/api/cards?${bad}`, headers: auth });
+    t.equal(r.statusCode, 400, `${bad} is refused`);
+    t.equal(r.json().code, 'GB_VALIDATION');
+  }
+});

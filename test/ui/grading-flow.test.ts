@@ -126,5 +126,27 @@ t.test('scan a barcode, watch the job, flip the card, read the result; cancel th
   t.equal(cancelled.state, 'cancelled', 'the job was cancelled');
   await page.getByRole('button', { name: 'Next card' }).click();
   await page.getByTestId('scan-ready').waitFor();
+
+  // History: find the first card again by part of its barcode, typed on the on-screen keyboard.
+  await page.getByRole('button', { name: 'History' }).click();
+  await page.getByTestId('history-page').waitFor();
+  await page.getByTestId('history-count').filter({ hasText: '2 cards' }).waitFor();
+  await page.getByTestId('history-search').click();
+  for (const ch of '0100') await page.locator('.osk .key', { hasText: new RegExp(`^${ch}$`) }).click();
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.getByTestId('history-count').filter({ hasText: '1 card' }).waitFor();
+  t.same(await page.getByTestId('history-row').locator('.cb').allTextContents(), ['SUB-0100']);
+  t.same(await shotBoth(page, 'history'), [], 'history: touch targets ≥ 48 px at both sizes');
+  await page.getByTestId('history-row').click();
+  if (grade.grade === null) {
+    await page.getByTestId('history-card').filter({ hasText: 'This card has no grade.' }).waitFor();
+    t.match(await page.getByTestId('history-card').textContent(), /front.*back|back.*front/, 'its scanned sides are listed');
+  } else {
+    await page.getByTestId('result-grade').filter({ hasText: String(grade.grade) }).waitFor();
+  }
+  await shot(page, 'history-card');
+  await page.getByRole('button', { name: 'Back' }).click();
+  await page.getByRole('button', { name: 'No grade' }).click();
+  await page.getByTestId('history-count').waitFor();
   await context.close();
 });

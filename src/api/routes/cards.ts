@@ -1,3 +1,4 @@
+import { createError } from '../../core/errors.ts';
 import type { FastifyInstance } from 'fastify';
 import { authErrorResponses } from '../schemas.ts';
 import { pageQuery } from './jobs.ts';
@@ -83,6 +84,9 @@ function cardView(services: ApiServices, card: { id: number; barcode: string; cr
   return { ...card, scans: services.repos.scans.forCard(card.id).map((s) => scanSummaryView(services, s)), grades: services.repos.grades.listForCard(card.id).map((g) => gradeView(services, g)) };
 }
 
+/** An ISO 8601 date or UTC time as the booth writes them (2026-12-06 or 2026-12-06T10:00:00Z / .000Z). */
+const isoTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?Z)?$' } as const;
+
 /** Cards by barcode, a card with its scans, and one scan with its maps, frames, calibrations and timings. */
 export async function cardRoutes(app: FastifyInstance): Promise<void> {
   app.get(
@@ -90,9 +94,22 @@ export async function cardRoutes(app: FastifyInstance): Promise<void> {
     {
       config: { role: 'operator' },
       schema: {
-        summary: 'Cards, newest first (paged); ?barcode= finds one',
+        summary: 'Cards, most recently scanned or graded first (paged); ?barcode= finds one, ?search= part of a barcode; from/to (ISO date or time) and minGrade/maxGrade/graded filter the history',
         tags: ['cards'],
-        querystring: { type: 'object', additionalProperties: false, properties: { barcode: { type: 'string', minLength: 1, maxLength: 128 }, ...pageQuery } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            barcode: { type: 'string', minLength: 1, maxLength: 128 },
+            search: { type: 'string', minLength: 1, maxLength: 64 },
+            from: isoTime,
+            to: isoTime,
+            minGrade: { type: 'number', minimum: 1, maximum: 10 },
+            maxGrade: { type: 'number', minimum: 1, maximum: 10 },
+            graded: { type: 'boolean' },
+            ...pageQuery,
+          },
+        },
         response: {
           200: {
             type: 'object',
@@ -111,8 +128,16 @@ export async function cardRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const q = request.query as { barcode?: string; limit: number; offset: number };
-      const page = app.services.repos.cards.list(q);
+      const q = request.query as { barcode?: string; search?: string; from?: string; to?: string; minGrade?: number; maxGrade?: number; graded?: boolean; limit: number; offset: number };
+      // A date alone means its start (UTC), so that from=2026-12-06&to=2026-12-07 is that day.
+      const at = (name: string, v: string | undefined): string | undefined => {
+        if (v === undefined) return undefined;
+        const t = new Date(v);
+        // The pattern lets 2026-02-31 through; the calendar does not.
+        if (Number.isNaN(t.getTime()) || !t.toISOString().startsWith(v.slice(0, 10))) throw createError('GB_VALIDATION', `${name}: not a calendar date: ${v}`);
+        return t.toISOString();
+      };
+      const page = app.services.repos.cards.list({ ...q, from: at('from', q.from), to: at('to', q.to) });
       return { ...page, items: page.items.map((c) => cardView(app.services, c)) };
     },
   );

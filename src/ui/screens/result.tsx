@@ -36,7 +36,7 @@ function Centering(props: { side: SideResult }) {
  * figures, every deduction with what caused it, and the report's images. With no grade (e.g. no surface
  * model installed) it says why and shows what was measured — never a grade that was not computed.
  */
-export function ResultPanel(props: { barcode: string; grade: GradeResult; onNext: () => void }) {
+export function ResultPanel(props: { barcode: string; grade: GradeResult; onNext: () => void; nextLabel?: string }) {
   const g = props.grade;
   const sides = sidesOf(g);
   const [side, setSide] = useState<'front' | 'back'>(sides[0]?.side ?? 'front');
@@ -56,7 +56,7 @@ export function ResultPanel(props: { barcode: string; grade: GradeResult; onNext
             <p class="nograde" data-testid="result-nograde">{strings.result.noGrade(reasonText(g.error ?? Object.values(g.notGraded).join('; ')))}</p>
           )}
         </div>
-        <button type="button" class="primary big" onClick={props.onNext}>{strings.scan.nextCard}</button>
+        <button type="button" class="primary big" onClick={props.onNext}>{props.nextLabel ?? strings.scan.nextCard}</button>
       </div>
       <div class="result-body">
         <div class="result-figures">
