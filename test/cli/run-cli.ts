@@ -23,7 +23,11 @@ export function startServe(args: string[], env: NodeJS.ProcessEnv = {}, wrapper:
     const argv = [process.execPath, binPath, 'serve', ...args];
     const child = spawn(wrapper[0] ?? argv[0], [...wrapper.slice(1), ...(wrapper.length ? argv : argv.slice(1))], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start within 30 s:\n${out}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Not left running: an orphaned daemon would keep the test process (and its data directory) alive.
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start within 30 s:\n${out}`));
+    }, 30_000);
     const onData = (d: Buffer): void => {
       out += d.toString();
       const m = /"port":(\d+)[^\n]*"msg":"gradebooth listening"/.exec(out);
