@@ -20,17 +20,22 @@ export function fakeCameraUnavailable(): string | undefined {
 
 /**
  * Run this test file in its own network namespace: the first call re-executes the file under
- * `unshare -rn` with loopback up, relays its TAP output and exit code, and never returns; inside the
+ * `unshare -rn` with loopback up (and a second interface when asked), relays its TAP output and exit code, and never returns; inside the
  * namespace (or where user namespaces are not allowed, in place) it returns and the caller runs its tests.
  */
-export async function inOwnNetworkNamespace(testFileUrl: string): Promise<void> {
+export async function inOwnNetworkNamespace(testFileUrl: string, options: { secondInterface?: boolean } = {}): Promise<void> {
   if (process.env[insideFlag] === '1') return;
   const probe = spawnSync('unshare', ['-rn', 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'ignore' });
   if (probe.status !== 0) {
     process.env[insideFlag] = 'host';
     return;
   }
-  const child = spawn('unshare', ['-rn', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, ...process.execArgv, fileURLToPath(testFileUrl)], {
+  // A second interface (a veth pair, 192.0.2.1/24 from TEST-NET-1) as a booth PC has besides the camera's:
+  // discovery broadcasts go out on it too.
+  const setup = options.secondInterface
+    ? 'ip link set lo up && ip link add gb0 type veth peer name gb1 && ip addr add 192.0.2.1/24 brd 192.0.2.255 dev gb0 && ip link set gb0 up && ip link set gb1 up'
+    : 'ip link set lo up';
+  const child = spawn('unshare', ['-rn', 'sh', '-c', `${setup} && exec "$@"`, 'sh', process.execPath, ...process.execArgv, fileURLToPath(testFileUrl)], {
     stdio: 'inherit',
     env: { ...process.env, [insideFlag]: '1' },
   });

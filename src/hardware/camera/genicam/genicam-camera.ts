@@ -2,7 +2,7 @@ import { createError, isGradeboothError, type GradeboothError } from '../../../c
 import { QueuedCamera, type TriggerInfo } from '../camera-base.ts';
 import type { CameraConfig, CameraInfo, CameraStreamStatistics } from '../camera.ts';
 import type { FrameBufferLease } from '../frame-buffer-pool.ts';
-import { requireAravis, type AravisAddon, type CameraHandle, type NativeStatistics, type OpenedCameraInfo } from './aravis-addon.ts';
+import { requireAravis, type AravisAddon, type CameraHandle, type DiscoveredCamera, type NativeStatistics, type OpenedCameraInfo } from './aravis-addon.ts';
 import { chooseWireFormat, deliverableFormats, deliveredBits, wireFormatBits } from './pixel-formats.ts';
 
 export interface GenicamRegion {
@@ -140,9 +140,24 @@ export class GenicamCamera extends QueuedCamera {
     return this.handle;
   }
 
+  /**
+   * What to hand Aravis' open: a GigE Vision camera by its own IP address. Opened by device id or serial,
+   * Aravis streams to the address of the interface the discovery broadcast was answered on, which need not
+   * be the one that reaches the camera: on a host with eth0 and a camera on 127.0.0.1 the frames went to
+   * eth0's address and never arrived (GB_CAMERA_TIMEOUT). By address it asks that camera directly, through
+   * the interface that routes to it.
+   */
+  private async openId(addon: { list(): Promise<DiscoveredCamera[]> }): Promise<string> {
+    const id = this.options.id;
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(id)) return id;
+    const found = await addon.list().catch(() => [] as DiscoveredCamera[]);
+    const camera = id === '' ? found[0] : found.find((c) => c.id === id || c.serial === id);
+    return camera && camera.protocol === 'GigEVision' && camera.address !== '' ? camera.address : id;
+  }
+
   protected override async openDevice(): Promise<CameraInfo> {
     const addon = this.addonOf();
-    const [handle, opened] = addon.open(this.options.id, {
+    const [handle, opened] = addon.open(await this.openId(addon), {
       onFrame: (...args) => this.onFrame(handle, ...args),
       onLost: () => this.lose(handle, 'the camera stopped answering its heartbeat (unplugged, powered off or its process killed)'),
     });
