@@ -102,8 +102,30 @@ export async function createDevices(settings: Settings, logger: Logger, bus: Eve
 export async function createDaemon(settings: Settings, logger: Logger, bus: EventBus, env: NodeJS.ProcessEnv): Promise<Daemon> {
   const scannerSource = createScannerSource(settings.hardware.scanner);
   const { devices, booth } = await createDevices(settings, logger, bus, scannerSource);
-  const controls = new Map<string, ControlHandler>([['sim.barcode', simBarcodeHandler(scannerSource, bus, settings.hardware.scanner.kind, booth !== undefined)]]);
+  const controls = new Map<string, ControlHandler>([
+    ['sim.barcode', simBarcodeHandler(scannerSource, bus, settings.hardware.scanner.kind, booth !== undefined)],
+    ['sim.rig', simRigFaultHandler(booth)],
+  ]);
   return new Daemon({ settings, logger, devices, booth, env, bus, controls });
+}
+
+/**
+ * `sim.rig {action}`: a fault of the simulated rig, as a technician would cause it by hand: `unplug` (the
+ * USB device vanishes), `replug` (it comes back; resolves once the firmware is up), `reset` (the MCU
+ * resets, as a DTR pulse or a brown-out). For the fault suite (npm run faults); GB_CONFLICT without the
+ * simulated booth.
+ */
+function simRigFaultHandler(booth: Booth | undefined): ControlHandler {
+  return async (params) => {
+    const rig = booth?.sim?.rig;
+    if (!rig) throw createError('GB_CONFLICT', 'sim.rig: this daemon does not run the simulated booth');
+    const action = params.action;
+    if (action === 'unplug') rig.unplug();
+    else if (action === 'replug') await rig.replug();
+    else if (action === 'reset') rig.reset();
+    else throw createError('GB_VALIDATION', `sim.rig: expected {"action": "unplug" | "replug" | "reset"}, got ${JSON.stringify(action)}`);
+    return { action };
+  };
 }
 
 /**

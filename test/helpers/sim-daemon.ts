@@ -4,7 +4,7 @@
 // nothing outlives the daemon; the test reaches its files through /proc/PID/root.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, startServe } from '../cli/run-cli.ts';
 
@@ -64,9 +64,10 @@ async function tokenFor(dataDir: string, role: string): Promise<string> {
  * Start the daemon on the simulated booth at 375×512 px. With `tmpfsMb`, the data directory is first
  * copied onto a tmpfs of that size mounted over it in the daemon's own mount namespace.
  */
-export async function startSimDaemon(dataDir: string, options: { tmpfsMb?: number; env?: NodeJS.ProcessEnv; tokens?: { technician: string; operator: string } } = {}): Promise<SimDaemon> {
+export async function startSimDaemon(dataDir: string, options: { tmpfsMb?: number; env?: NodeJS.ProcessEnv; tokens?: { technician: string; operator: string }; http?: Record<string, number> } = {}): Promise<SimDaemon> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const config = join(dataDir, 'booth.json');
-  writeFileSync(config, JSON.stringify({ hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'none' } } }));
+  writeFileSync(config, JSON.stringify({ hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'none' } }, ...(options.http ? { http: options.http } : {}) }));
   const technician = options.tokens?.technician ?? (await tokenFor(dataDir, 'technician'));
   const operator = options.tokens?.operator ?? (await tokenFor(dataDir, 'operator'));
   const wrapper = options.tmpfsMb
