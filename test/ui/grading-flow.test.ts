@@ -5,13 +5,10 @@ import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { exited, runCli, startServe } from '../cli/run-cli.ts';
+import { artefacts, CHROMIUM, shot, signIn, smallTargets, typeOnScreen } from './browser.ts';
 import { ensureSimBuilt } from '../../src/sim/rig/simulated-rig.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const artefacts = fileURLToPath(new URL('../../artefacts/ui/', import.meta.url));
 
 let skip: string | false = existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt install chromium)`;
 try {
@@ -20,32 +17,14 @@ try {
   skip = `simulated rig unavailable (needs simavr and the built firmware): ${(err as Error).message}`;
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  const v = page.viewportSize()!;
-  await page.screenshot({ path: join(artefacts, `${name}-${v.width}x${v.height}.png`) });
-}
-
 /** The same screen at the small display too (the booth's UI must stay usable at 800×480). */
 async function shotBoth(page: Page, name: string): Promise<string[]> {
   await shot(page, name);
   await page.setViewportSize({ width: 800, height: 480 });
   await shot(page, name);
-  const small = await page.$$eval('button', (buttons) =>
-    buttons
-      .map((b) => ({ text: b.textContent ?? '', r: b.getBoundingClientRect() }))
-      .filter(({ r }) => r.width > 0 && r.height > 0 && (r.width < 48 || r.height < 48))
-      .map(({ text, r }) => `"${text}" ${r.width.toFixed(0)}×${r.height.toFixed(0)}`),
-  );
+  const small = await smallTargets(page);
   await page.setViewportSize({ width: 1280, height: 800 });
   return small;
-}
-
-async function signIn(page: Page, name: string, pin: string): Promise<void> {
-  await page.getByTestId('name-field').click();
-  for (const ch of name) await page.locator('.osk .key', { hasText: new RegExp(`^${ch}$`) }).click();
-  await page.getByRole('button', { name: 'Done' }).click();
-  for (const d of pin) await page.locator('.pinpad .key', { hasText: new RegExp(`^${d}$`) }).click();
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 t.test('scan a barcode, watch the job, flip the card, read the result; cancel the next one', { skip }, async (t) => {
@@ -132,7 +111,7 @@ t.test('scan a barcode, watch the job, flip the card, read the result; cancel th
   await page.getByTestId('history-page').waitFor();
   await page.getByTestId('history-count').filter({ hasText: '2 cards' }).waitFor();
   await page.getByTestId('history-search').click();
-  for (const ch of '0100') await page.locator('.osk .key', { hasText: new RegExp(`^${ch}$`) }).click();
+  await typeOnScreen(page, '0100');
   await page.getByRole('button', { name: 'Done' }).click();
   await page.getByTestId('history-count').filter({ hasText: '1 card' }).waitFor();
   t.same(await page.getByTestId('history-row').locator('.cb').allTextContents(), ['SUB-0100']);

@@ -2,46 +2,14 @@ import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { exited, runCli, startServe } from '../cli/run-cli.ts';
-
-// Debian's chromium; never a downloaded browser.
-const CHROMIUM = '/usr/bin/chromium';
-const artefacts = fileURLToPath(new URL('../../artefacts/ui/', import.meta.url));
+import { artefacts, CHROMIUM, shot, signIn, smallTargets } from './browser.ts';
 
 const sizes = [
   { width: 1280, height: 800 },
   { width: 800, height: 480 },
 ] as const;
-
-async function shot(page: Page, name: string): Promise<void> {
-  const v = page.viewportSize()!;
-  await page.screenshot({ path: join(artefacts, `${name}-${v.width}x${v.height}.png`) });
-}
-
-/** Type on the on-screen keyboard (the keyboard starts shifted for the first letter). */
-async function typeOnScreen(page: Page, text: string): Promise<void> {
-  for (const ch of text) await page.locator('.osk .key', { hasText: new RegExp(`^${ch}$`) }).click();
-}
-
-async function signIn(page: Page, name: string, pin: string): Promise<void> {
-  await page.getByTestId('name-field').click();
-  await typeOnScreen(page, name);
-  await page.getByRole('button', { name: 'Done' }).click();
-  for (const d of pin) await page.locator('.pinpad .key', { hasText: new RegExp(`^${d}$`) }).click();
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-}
-
-/** Every visible button is a touch target of at least 48 × 48 CSS px. */
-async function smallTargets(page: Page): Promise<string[]> {
-  return page.$$eval('button', (buttons) =>
-    buttons
-      .map((b) => ({ text: b.textContent ?? '', r: b.getBoundingClientRect() }))
-      .filter(({ r }) => r.width > 0 && r.height > 0 && (r.width < 48 || r.height < 48))
-      .map(({ text, r }) => `"${text}" ${r.width.toFixed(0)}×${r.height.toFixed(0)}`),
-  );
-}
 
 t.test('the touchscreen in headless chromium against a real daemon with the simulated scanner', { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt install chromium)` }, async (t) => {
   mkdirSync(artefacts, { recursive: true });
