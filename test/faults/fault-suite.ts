@@ -119,7 +119,8 @@ export async function runFaultSuite(scale: FaultScale, log: (line: string) => vo
     const tokens = { technician: d.technician, operator: d.operator };
     const cal = await d.calibrate();
     if (cal.state !== 'done') throw new Error(`calibration failed before the faults: ${JSON.stringify(cal.error)}`);
-    let doneScans = 0;
+    // Finished scans per data directory: their count may never go down (the disk-full phase has its own).
+    const doneScans = new Map<string, number>();
 
     /** The checks after every fault: integrity, files, stuck jobs, serving. */
     const check = async (what: string, daemon: SimDaemon): Promise<DataDirReport> => {
@@ -134,11 +135,12 @@ export async function runFaultSuite(scale: FaultScale, log: (line: string) => vo
       if (r.missing.length || r.orphans.length || r.stuckJobs.length || r.tmpFiles.length) figures.problems.push(`${what}: ${JSON.stringify({ missing: r.missing.length, orphans: r.orphans.length, stuck: r.stuckJobs, tmp: r.tmpFiles.length })}`);
       const page = (await (await daemon.api('GET', '/api/jobs?state=done&kind=scan&limit=1')).json()) as { total: number };
       const nowDone = page.total;
-      if (nowDone < doneScans) {
-        figures.dataLost += doneScans - nowDone;
-        figures.problems.push(`${what}: ${doneScans - nowDone} finished scans disappeared`);
+      const before = doneScans.get(daemon.dataDir) ?? 0;
+      if (nowDone < before) {
+        figures.dataLost += before - nowDone;
+        figures.problems.push(`${what}: ${before - nowDone} finished scans disappeared`);
       }
-      doneScans = Math.max(doneScans, nowDone);
+      doneScans.set(daemon.dataDir, Math.max(before, nowDone));
       const health = await daemon.api('GET', '/api/health').catch(() => undefined);
       if (health?.status !== 200) figures.problems.push(`${what}: /api/health answered ${health?.status ?? 'nothing'}`);
       return r;
