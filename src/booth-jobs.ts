@@ -45,6 +45,7 @@ function boothJobKinds(booth: Booth, db: Db, store: FileStore, repos: Repositori
     // Every scanned side is graded after its reconstruction; its maps keep the tray around the card so that
     // the outer edge is measured against the background.
     mapMarginMm: gradingMarginMm,
+    simFlipWaitMs: settings.booth.sim_flip_wait_s * 1000,
     sideStages: gradeSideStages({ card, grades: repos.grades, openDetector: () => openSurfaceDetector(), results }),
     results,
   };

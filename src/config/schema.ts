@@ -17,6 +17,7 @@ export interface Settings {
   booth: {
     id: string;
     card: { width_mm: number; height_mm: number; corner_radius_mm: number; thickness_mm: number };
+    sim_flip_wait_s: number;
   };
   hardware: {
     rig: { kind: 'simulated' | 'serial' | 'none'; port: string; host_timeout_ms: number };
@@ -152,6 +153,7 @@ export const settingsSchema = {
       properties: {
         id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', default: 'booth-sim', description: 'booth identifier used in reports and fleet topics' },
         card: cardSchema,
+        sim_flip_wait_s: { type: 'integer', minimum: 0, maximum: 3600, default: 20, description: 'simulated booth: how long a grading job started by a barcode waits for the operator to confirm the flip before the simulator turns the card itself, s (0 = until confirmed)' },
       },
     },
     hardware: {

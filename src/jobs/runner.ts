@@ -235,19 +235,33 @@ export class JobRunner {
         this.hardwareHolder = undefined;
         this.pump();
       },
-      awaitContinue: (prompt) =>
-        new Promise<void>((resolve, reject) => {
-          const onAbort = (): void => reject(this.reasonOf(signal).error);
+      awaitContinue: (prompt, options = {}) =>
+        new Promise<'confirmed' | 'timed-out'>((resolve, reject) => {
+          let timer: NodeJS.Timeout | undefined;
+          const settle = (): void => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', onAbort);
+            active.continueWaiter = undefined;
+          };
+          const onAbort = (): void => {
+            settle();
+            reject(this.reasonOf(signal).error);
+          };
           if (signal.aborted) return onAbort();
           signal.addEventListener('abort', onAbort, { once: true });
           active.continueWaiter = {
             prompt,
             resolve: () => {
-              signal.removeEventListener('abort', onAbort);
-              active.continueWaiter = undefined;
-              resolve();
+              settle();
+              resolve('confirmed');
             },
           };
+          if (options.timeoutMs !== undefined) {
+            timer = setTimeout(() => {
+              settle();
+              resolve('timed-out');
+            }, options.timeoutMs);
+          }
           jobs.setProgress(job.id, stageName, stageIndex / stageCount, `waiting: ${prompt}`);
           bus.emit('job.progress', { jobId: job.id, stage: stageName, fraction: stageIndex / stageCount, message: `waiting: ${prompt}` });
         }),

@@ -16,8 +16,11 @@ export interface JobContext {
   putFile(bytes: Uint8Array): Promise<{ sha256: string; path: string; sizeBytes: number }>;
   /** This job is done with the rig and camera (its frames are copied out): the next job may capture. */
   releaseHardware(): void;
-  /** Wait until a person confirms a manual step (`POST /api/jobs/{id}/continue`), e.g. a card flip. */
-  awaitContinue(prompt: string): Promise<void>;
+  /**
+   * Wait until a person confirms a manual step (`POST /api/jobs/{id}/continue`), e.g. a card flip; with
+   * `timeoutMs`, at most that long (then it resolves 'timed-out' and the job no longer waits).
+   */
+  awaitContinue(prompt: string, options?: { timeoutMs?: number }): Promise<'confirmed' | 'timed-out'>;
   /** Throws the cancel reason if the job was cancelled. */
   throwIfCancelled(): void;
 }

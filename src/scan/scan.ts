@@ -41,6 +41,8 @@ export interface ScanServices {
   sideStages?: (side: SideState) => ReadonlyArray<Stage<ScanState>>;
   /** Background kept around the card in the maps, mm (graders see the outline against the tray; default 0). */
   mapMarginMm?: number;
+  /** Simulated booth: how long a confirmFlip job waits for the operator before the simulator turns the card, ms (0/absent = until confirmed). */
+  simFlipWaitMs?: number;
   /** The fleet outbox, for results that have no grade row to commit with (queued with the last side's scan). */
   results?: ResultAnnouncer;
 }
@@ -311,11 +313,17 @@ const placeSimulated = (s: ScanServices, side: CardSide) => async (state: ScanSt
 
 /**
  * Both sides: on a real booth a person turns the card and confirms it. The simulator turns it by itself,
- * unless the job asks for the operator's confirmation first (confirmFlip: an operator at the booth).
+ * after the operator's confirmation when the job asks for it (confirmFlip: an operator at the booth) or
+ * once `simFlipWaitMs` has passed without one (so that a simulated booth nobody watches still finishes).
  */
 const flipCard = (s: ScanServices, confirm: boolean) => async (state: ScanState, job: JobContext): Promise<void> => {
-  if (!s.booth.sim || confirm) await job.awaitContinue(`turn card ${state.barcode} over (back side up) and confirm`);
-  if (s.booth.sim) await s.booth.sim.place({ kind: 'card', seed: state.simSeed, side: 'back' });
+  const prompt = `turn card ${state.barcode} over (back side up) and confirm`;
+  if (!s.booth.sim) {
+    await job.awaitContinue(prompt);
+    return;
+  }
+  if (confirm) await job.awaitContinue(prompt, s.simFlipWaitMs ? { timeoutMs: s.simFlipWaitMs } : {});
+  await s.booth.sim.place({ kind: 'card', seed: state.simSeed, side: 'back' });
 };
 
 function prepareScan(s: ScanServices, params: Record<string, unknown>, sides: 'one' | 'both'): { params: ScanParams; cardId: number } {

@@ -27,7 +27,7 @@ t.test('a scanned barcode grades the card: front, the flip prompt, the back', { 
   const dataDir = mkdtempSync(join(tmpdir(), 'gb-bcjob-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const config = join(dataDir, 'booth.json');
-  writeFileSync(config, JSON.stringify({ hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'simulated', pattern: 'SUB-[0-9]{4}' } } }));
+  writeFileSync(config, JSON.stringify({ booth: { sim_flip_wait_s: 0 }, hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'simulated', pattern: 'SUB-[0-9]{4}' } } }));
   const token = async (role: string): Promise<string> => (await runCli(['token', 'create', '--role', role, '--name', role, '--data-dir', dataDir])).stdout.trim().split('\n').at(-1) ?? '';
   const technician = await token('technician');
   const operator = await token('operator');

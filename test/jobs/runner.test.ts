@@ -42,6 +42,7 @@ interface Plan {
   gateInProcessing?: ReturnType<typeof gate>;
   fail?: boolean;
   confirm?: boolean;
+  confirmTimeoutMs?: number;
 }
 
 function testKind(db: Db, blobs: BlobRepository, plans: Map<string, Plan>, order: string[]): JobKindDefinition<{ name: string }, { name: string }> {
@@ -65,7 +66,7 @@ function testKind(db: Db, blobs: BlobRepository, plans: Map<string, Plan>, order
                 if (p.commit) db.transaction(() => blobs.register(put.sha256, put.sizeBytes, 'text/plain'))();
               }
               if (p.gateAfterWrite) await p.gateAfterWrite.wait(job.signal);
-              if (p.confirm) await job.awaitContinue('turn the card over');
+              if (p.confirm) order.push(`${state.name}:${await job.awaitContinue('turn the card over', p.confirmTimeoutMs === undefined ? {} : { timeoutMs: p.confirmTimeoutMs })}`);
               if (p.releaseAfterFirst) job.releaseHardware();
             },
           },
@@ -204,6 +205,23 @@ t.test('a job waiting for a person continues on confirmation; continue elsewhere
   runner.continue(job.id);
   t.equal((await runner.wait(job.id)).state, 'done');
   t.throws(() => runner.continue(job.id), { code: 'GB_CONFLICT', message: /waits for no confirmation/ });
+});
+
+t.test('a confirmation with a time limit: confirmed in time, or the job goes on without it once the limit passes', async (t) => {
+  const s = await setup(t);
+  s.plans.set('quick', { confirm: true, confirmTimeoutMs: 60_000 });
+  s.plans.set('unattended', { confirm: true, confirmTimeoutMs: 50 });
+  const runner = s.make();
+  await runner.start();
+  const quick = await runner.submit('grade', { name: 'quick' });
+  while (runner.waitingFor(quick.id) === undefined) await new Promise((r) => setImmediate(r));
+  runner.continue(quick.id);
+  t.equal((await runner.wait(quick.id)).state, 'done');
+  const unattended = await runner.submit('grade', { name: 'unattended' });
+  t.equal((await runner.wait(unattended.id)).state, 'done', 'nobody confirmed: the job went on after the limit');
+  t.same(s.order.filter((o) => /:(confirmed|timed-out)$/.test(o)), ['quick:confirmed', 'unattended:timed-out']);
+  t.equal(runner.waitingFor(unattended.id), undefined, 'it no longer waits');
+  t.throws(() => runner.continue(unattended.id), { code: 'GB_CONFLICT' }, 'a late confirmation finds nothing to confirm');
 });
 
 t.test('after a crash: running jobs become interrupted, their uncommitted files go, queued jobs then run', async (t) => {

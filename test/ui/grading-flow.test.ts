@@ -32,7 +32,7 @@ t.test('scan a barcode, watch the job, flip the card, read the result; cancel th
   const dataDir = mkdtempSync(join(tmpdir(), 'gb-uiflow-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const config = join(dataDir, 'booth.json');
-  writeFileSync(config, JSON.stringify({ hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'simulated', pattern: 'SUB-[0-9]{4}' } } }));
+  writeFileSync(config, JSON.stringify({ booth: { sim_flip_wait_s: 0 }, hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'simulated', pattern: 'SUB-[0-9]{4}' } } }));
   const token = (await runCli(['token', 'create', '--role', 'technician', '--data-dir', dataDir])).stdout.trim().split('\n').at(-1) ?? '';
   const { child, port } = await startServe(['--config', config, '--data-dir', dataDir, '--port', '0']);
   t.teardown(async () => {
