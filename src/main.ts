@@ -8,6 +8,7 @@ import { serialPortFactory } from './hardware/rig/serial-port.ts';
 import { CameraDevice } from './hardware/camera/camera-device.ts';
 import { boothAvailable, createBooth } from './booth/create-booth.ts';
 import type { Booth } from './booth/booth.ts';
+import { SimulatedCamera } from './sim/camera/simulated-camera.ts';
 import { ReplayCamera } from './hardware/camera/replay-camera.ts';
 import type { Camera } from './hardware/camera/camera.ts';
 import type { RigPinSource } from './hardware/rig/pins.ts';
@@ -105,6 +106,7 @@ export async function createDaemon(settings: Settings, logger: Logger, bus: Even
   const controls = new Map<string, ControlHandler>([
     ['sim.barcode', simBarcodeHandler(scannerSource, bus, settings.hardware.scanner.kind, booth !== undefined)],
     ['sim.rig', simRigFaultHandler(booth)],
+    ['sim.camera', simCameraFaultHandler(booth)],
   ]);
   return new Daemon({ settings, logger, devices, booth, env, bus, controls });
 }
@@ -125,6 +127,22 @@ function simRigFaultHandler(booth: Booth | undefined): ControlHandler {
     else if (action === 'reset') rig.reset();
     else throw createError('GB_VALIDATION', `sim.rig: expected {"action": "unplug" | "replug" | "reset"}, got ${JSON.stringify(action)}`);
     return { action };
+  };
+}
+
+/**
+ * `sim.camera {withhold}`: the simulated camera delivers no frame for the next `withhold` triggers (1..100), as
+ * a camera whose data link stalls: the capture waiting for it times out. For the fault suite; GB_CONFLICT
+ * without the simulated booth.
+ */
+function simCameraFaultHandler(booth: Booth | undefined): ControlHandler {
+  return async (params) => {
+    const camera = booth?.sim ? booth.camera : undefined;
+    if (!(camera instanceof SimulatedCamera)) throw createError('GB_CONFLICT', 'sim.camera: this daemon does not run the simulated booth');
+    const n = params.withhold;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 100) throw createError('GB_VALIDATION', `sim.camera: expected {"withhold": 1..100}, got ${JSON.stringify(n)}`);
+    camera.withholdFrames(n);
+    return { withhold: n };
   };
 }
 

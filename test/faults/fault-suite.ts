@@ -206,6 +206,33 @@ export async function runFaultSuite(scale: FaultScale, log: (line: string) => vo
       phase(`rig ${fault === 'unplug' ? 'USB gone mid-capture and back' : 'firmware reset mid-sequence'}: job ${ended?.state ?? 'not ended'} ${ended?.error?.code ?? ''}, next scan ${nextState}`);
     }
 
+    // A camera timeout: the simulated camera delivers nothing for one trigger (its data link stalls) and the
+    // capture waiting for that frame times out. The job must fail with a code, LEDs off and nothing stored,
+    // and the next scan must work. Injected before the scan, so that it cannot miss the capture.
+    {
+      const withheld = await within(controlRequest(dataDirLayout(dataDir).controlSocket, 'sim.camera', { withhold: 1 }, 30_000));
+      if (withheld === undefined) figures.problems.push('camera timeout: the sim.camera control did not answer');
+      figures.faultsInjected++;
+      const posted = await d.api('POST', '/api/scans', d.operator, { barcode: 'CAM-timeout' });
+      let outcome = `refused ${posted.status}`;
+      if (posted.status === 202) {
+        const id = ((await posted.json()) as { jobId: string }).jobId;
+        const ended = await within(d.until(id, (j) => endedStates.includes(j.state)));
+        outcome = ended ? `${ended.state} ${ended.error?.code ?? ''}` : 'not ended';
+        if (!ended) figures.problems.push(`camera timeout: the job did not end within ${WAIT_BOUND_MS} ms`);
+        else if (ended.state !== 'failed' || !/^GB_/.test(ended.error?.code ?? '')) figures.problems.push(`camera timeout: the job ended ${outcome}, expected failed with a GB_ code`);
+      } else figures.problems.push(`camera timeout: the scan was refused with ${posted.status}`);
+      const next = await d.api('POST', '/api/scans', d.operator, { barcode: 'CAM-timeout-after' });
+      let nextState = `refused ${next.status}`;
+      if (next.status === 202) {
+        const nextJob = await within(d.until(((await next.json()) as { jobId: string }).jobId, (j) => endedStates.includes(j.state)));
+        nextState = nextJob ? `${nextJob.state} ${nextJob.error?.code ?? ''}` : 'not ended';
+      }
+      if (!nextState.startsWith('done')) figures.problems.push(`camera timeout: the next scan: ${nextState}`);
+      await check('camera timeout', d);
+      phase(`camera timeout: job ${outcome.trim()}, next scan ${nextState.trim()}`);
+    }
+
     const fdRig1 = await settledFds(pid(), fdRig0);
     if (fdRig1 > fdRig0) figures.problems.push(`rig faults: ${fdRig1 - fdRig0} more open fds after the unplug/replug and reset (${fdRig0} → ${fdRig1}; ${JSON.stringify(kinds0)} → ${JSON.stringify(fdKinds(pid()))})`);
     figures.fdsLeaked += Math.max(0, fdRig1 - fdRig0);

@@ -32,10 +32,19 @@ export class SimulatedCamera extends QueuedCamera {
   private unsubscribe: (() => void) | null = null;
   private exposureEndUs = -Infinity;
   private triggersSeen = 0;
+  private framesToWithhold = 0;
 
   constructor(options: SimulatedCameraOptions) {
     super(options.bufferCount);
     this.options = options;
+  }
+
+  /**
+   * A fault for the fault suite: the next `count` triggers expose nothing and deliver no frame, silently, as a
+   * camera whose data link stalls while its trigger input still fires (the capture then times out).
+   */
+  withholdFrames(count: number): void {
+    this.framesToWithhold = Math.max(0, Math.floor(count));
   }
 
   /** Rising trigger edges seen since acquisition started (including dropped ones). */
@@ -84,6 +93,10 @@ export class SimulatedCamera extends QueuedCamera {
   private onPin(event: RigPinEvent): void {
     if (event.kind !== 'trigger' || !event.high) return;
     this.triggersSeen++;
+    if (this.framesToWithhold > 0) {
+      this.framesToWithhold--;
+      return;
+    }
     if (event.timeUs < this.exposureEndUs) {
       this.emitError(createError('GB_CAMERA_FAULT', `simulated camera: trigger at ${event.timeUs} µs ignored, exposure runs until ${this.exposureEndUs} µs`, { timeUs: event.timeUs }));
       return;
