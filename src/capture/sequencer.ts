@@ -183,11 +183,18 @@ async function cameraLostOr(camera: Camera, err: unknown): Promise<unknown> {
   return createError('GB_CAMERA_LOST', `capture: the camera dropped off during the capture (unplugged, powered off or unreachable): ${err.message}. The LEDs are off and nothing was stored; the camera is reopened when it answers again, then capture again`, { capture: true, cause: err.code });
 }
 
+/** How long a capture waits for a rig that is (re)connecting, ms. */
+const RIG_READY_WAIT_MS = 5000;
+
 /** Camera in hardware-trigger mode with a buffer per frame, the sequence on the rig, acquisition started. */
 async function armCapture(hw: CaptureHardware, plan: CapturePlan): Promise<{ exposureUs: number }> {
   const { rig, camera } = hw;
   if (camera.state === 'closed') throw createError('GB_CAMERA_LOST', 'capture: the camera is not connected (it dropped off, or is still reconnecting); capture again once it is back', { capture: true });
   if (camera.state === 'acquiring') await camera.stopAcquisition();
+  // A rig that is re-applying its state after a firmware reset, or reconnecting, is waited for briefly:
+  // right after a reset the operator's next scan should work, not fail at once (GB_RIG_DISCONNECTED if
+  // it does not come back within the wait).
+  await rig.ready(RIG_READY_WAIT_MS, { failFast: true });
   await clearLeftoverFaults(rig);
   let config = await camera.configure({ triggerMode: plan.trigger === 'software' ? 'software' : 'hardware', exposureUs: plan.exposureUs, pixelFormat: plan.pixelFormat, timeoutMs: plan.frameTimeoutMs });
   // Every frame is kept until the caller releases the capture: the stream needs a buffer for each.

@@ -403,7 +403,10 @@ export class RigDriver implements Rig {
       this.bootSeen = event.bootId;
       const up = this.state === 'connected' || this.state === 'fault';
       if (up && this.identity?.bootId !== event.bootId && link === this.link) {
-        // Re-identify and re-apply our state; if that fails the link is torn down and reconnected.
+        // Re-identify and re-apply our state; if that fails the link is torn down and reconnected. Until then
+        // the rig is not ready: `connecting`, so that status says so and ready() waits for the re-apply
+        // instead of a capture racing it (its commands would meet a half-configured rig).
+        this.setState('connecting');
         this.initialize(link).then(
           () => this.setState(this.faults & BLOCKING_FAULTS ? 'fault' : 'connected'),
           (err) => {
