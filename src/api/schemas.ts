@@ -33,3 +33,13 @@ export const deviceStatusSchema = {
     info: { type: 'object', additionalProperties: true },
   },
 } as const;
+
+/** A page of a list (GET /api/jobs, /api/cards): its items, how many matched in all, and the window. */
+export function pageSchema<T extends object>(items: T) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['items', 'total', 'limit', 'offset'],
+    properties: { items: { type: 'array', items }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } },
+  } as const;
+}

@@ -1,3 +1,5 @@
+import { mqttConnectOptions } from '../sync/connect-options.ts';
+import type { FleetSettings } from '../config/schema.ts';
 import { connect, type MqttClient, type IPublishPacket, type IClientOptions } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Db } from '../storage/database.ts';
@@ -225,4 +227,9 @@ export class Collector {
     this.client = undefined;
     if (client) await client.endAsync();
   }
+}
+
+/** A collector for these fleet settings (the fleet user's broker url, credentials and topic prefix). */
+export function collectorFromSettings(fleet: FleetSettings, o: Pick<CollectorOptions, 'group' | 'name' | 'index' | 'logger' | 'sessionExpiryS'>): Collector {
+  return new Collector({ ...o, url: fleet.url, connectOptions: mqttConnectOptions(fleet, { clientId: `collector-${o.name}` }), prefix: fleet.topic_prefix });
 }

@@ -1,20 +1,11 @@
+import type { NewDefect } from '../storage/grades.ts';
 import type { CardGrade, SideGrade } from '../grading/grade.ts';
 import type { ResultInput } from '../sync/results.ts';
 import type { ResultPayload } from '../sync/payloads.ts';
 import type { CardSide } from './scan.ts';
 
-/** A defect as stored in `defects` and sent in a result (severity as the grade stage computed it). */
-export interface AnnouncedDefect {
-  side: CardSide;
-  category: ResultPayload['defects'][number]['category'];
-  kind: string;
-  xMm: number;
-  yMm: number;
-  widthMm?: number;
-  lengthMm?: number;
-  depthUm?: number;
-  severity: number;
-}
+/** A defect as stored in `defects` and sent in a result (severity as the grade stage computed it), without its crop. */
+export type AnnouncedDefect = Omit<NewDefect, 'image'>;
 
 export interface ResultContext {
   barcode: string;

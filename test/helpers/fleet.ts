@@ -10,7 +10,7 @@ import type { FleetSettings } from '../../src/config/schema.ts';
 import { openDatabase, type Db } from '../../src/storage/database.ts';
 import { FleetLink, type FleetCommandHandler } from '../../src/sync/fleet-link.ts';
 import { enqueueResult } from '../../src/sync/results.ts';
-import { Collector } from '../../src/fleet/collector.ts';
+import { collectorFromSettings, type Collector } from '../../src/fleet/collector.ts';
 import { openFleetIndex } from '../../src/fleet/index-db.ts';
 import { mqttConnectOptions } from '../../src/sync/connect-options.ts';
 import type { Broker } from './mosquitto.ts';
@@ -93,16 +93,7 @@ export function sideResult(barcode: string, scanId: string): Parameters<typeof e
 /** A collector as the fleet user; its session ends with it (sessionExpiryS 0) so no later test's messages queue for it. */
 export async function startCollector(t: Test, broker: Broker, indexPath: string, name: string, group = 'collectors', sessionExpiryS = 0): Promise<Collector> {
   const fleet = fleetSettings(broker, 'fleet');
-  const collector = new Collector({
-    url: fleet.url,
-    connectOptions: mqttConnectOptions(fleet, { clientId: `collector-${name}` }),
-    prefix: fleet.topic_prefix,
-    group,
-    name,
-    index: openFleetIndex(indexPath),
-    logger: silent,
-    sessionExpiryS,
-  });
+  const collector = collectorFromSettings(fleet, { group, name, index: openFleetIndex(indexPath), logger: silent, sessionExpiryS });
   await collector.start();
   t.teardown(() => collector.stop());
   return collector;

@@ -1,6 +1,6 @@
 import { createError } from '../../core/errors.ts';
 import type { FastifyInstance } from 'fastify';
-import { authErrorResponses } from '../schemas.ts';
+import { authErrorResponses, pageSchema } from '../schemas.ts';
 import { pageQuery } from './jobs.ts';
 import type { ScanRecord } from '../../storage/scans.ts';
 import type { GradeRecord } from '../../storage/grades.ts';
@@ -111,17 +111,7 @@ export async function cardRoutes(app: FastifyInstance): Promise<void> {
           },
         },
         response: {
-          200: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['items', 'total', 'limit', 'offset'],
-            properties: {
-              items: { type: 'array', items: cardWithScansSchema },
-              total: { type: 'integer' },
-              limit: { type: 'integer' },
-              offset: { type: 'integer' },
-            },
-          },
+          200: pageSchema(cardWithScansSchema),
           ...authErrorResponses,
           400: { $ref: 'Error#' },
         },

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { authErrorResponses } from '../schemas.ts';
+import { authErrorResponses, pageSchema } from '../schemas.ts';
 import { jobKinds, jobStates, type JobKind, type JobState } from '../../storage/jobs.ts';
 import { boothServices, jobView } from '../services.ts';
 
@@ -77,7 +77,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
         summary: 'Jobs, newest first (paged)',
         tags: ['jobs'],
         querystring: { type: 'object', additionalProperties: false, properties: { state: { enum: jobStates }, kind: { enum: jobKinds }, ...pageQuery } },
-        response: { 200: { type: 'object', additionalProperties: false, required: ['items', 'total', 'limit', 'offset'], properties: { items: { type: 'array', items: { $ref: 'Job#' } }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } } }, ...authErrorResponses, 400: { $ref: 'Error#' } },
+        response: { 200: pageSchema({ $ref: 'Job#' }), ...authErrorResponses, 400: { $ref: 'Error#' } },
       },
     },
     async (request) => {

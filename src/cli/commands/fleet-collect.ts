@@ -2,9 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pino from 'pino';
 import { createError } from '../../core/errors.ts';
-import { Collector } from '../../fleet/collector.ts';
+import { collectorFromSettings } from '../../fleet/collector.ts';
 import { openFleetIndex } from '../../fleet/index-db.ts';
-import { mqttConnectOptions } from '../../sync/connect-options.ts';
 import { boolOption, intOption, printJson, requiredStringOption, stringOption, type Command } from '../command.ts';
 import { settingsFromArgs } from './common-options.ts';
 
@@ -60,16 +59,7 @@ Example: gradebooth fleet collect --config /etc/gradebooth/fleet.yaml --index /v
     mkdirSync(dirname(indexPath), { recursive: true });
     const index = openFleetIndex(indexPath);
     const logger = pino({ level: 'warn' }, pino.destination(2));
-    const collector = new Collector({
-      url: fleet.url,
-      connectOptions: mqttConnectOptions(fleet, { clientId: `collector-${name}` }),
-      prefix: fleet.topic_prefix,
-      group,
-      name,
-      index,
-      logger,
-      sessionExpiryS,
-    });
+    const collector = collectorFromSettings(fleet, { group, name, index, logger, sessionExpiryS });
     if (json) collector.onMessage((e) => printJson(ctx, { event: e.kind, topic: e.topic, ...(e.messageId ? { messageId: e.messageId } : {}) }));
     try {
       try {

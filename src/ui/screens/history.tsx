@@ -76,17 +76,20 @@ function CardDetail(props: { id: number; onBack: () => void }) {
 
 /** History: find any earlier card by (part of) its barcode, when it was worked on, or its grade. */
 export function HistoryScreen() {
-  const [search, setSearch] = useState('');
+  const [search, setSearchText] = useState('');
   const [typing, setTyping] = useState(false);
-  const [period, setPeriod] = useState<Period>('all');
-  const [band, setBand] = useState<GradeBand>('all');
+  const [period, setPeriodOnly] = useState<Period>('all');
+  const [band, setBandOnly] = useState<GradeBand>('all');
   const [offset, setOffset] = useState(0);
+  // A changed filter starts again at its first page.
+  const setSearch = (f: (s: string) => string): void => { setSearchText(f); setOffset(0); };
+  const setPeriod = (p: Period): void => { setPeriodOnly(p); setOffset(0); };
+  const setBand = (b: GradeBand): void => { setBandOnly(b); setOffset(0); };
   const [page, setPage] = useState<{ items: Card[]; total: number } | undefined>();
   const [open, setOpen] = useState<number | undefined>();
   useEffect(() => {
     api<{ items: Card[]; total: number }>('GET', `/api/cards?${query(search, period, band, offset)}`).then(setPage, () => setPage({ items: [], total: 0 }));
   }, [search, period, band, offset]);
-  useEffect(() => setOffset(0), [search, period, band]);
   if (open !== undefined) return <main class="scan"><CardDetail id={open} onBack={() => setOpen(undefined)} /></main>;
   return (
     <main class="history" data-testid="history-page">
