@@ -24,6 +24,7 @@ import { cardRoutes } from './routes/cards.ts';
 import { fileRoutes } from './routes/files.ts';
 import { calibrationRoutes } from './routes/calibrations.ts';
 import { cameraRoutes } from './routes/camera.ts';
+import { rigRoutes } from './routes/rig.ts';
 import { jobSchema } from './job-view.ts';
 
 export interface AppOptions {
@@ -126,6 +127,7 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
   await app.register(fileRoutes);
   await app.register(calibrationRoutes);
   await app.register(cameraRoutes);
+  await app.register(rigRoutes);
   app.get(
     '/api/openapi.json',
     {

@@ -12,6 +12,7 @@ import type { JobRecord } from '../storage/jobs.ts';
 import type { JobView } from './job-view.ts';
 import { createError } from '../core/errors.ts';
 import type { CameraPreview, PreviewOptions } from '../capture/preview.ts';
+import type { RigDiagnostics } from '../hardware/rig/diagnostics.ts';
 
 /** What routes may use. Routes never touch hardware or SQL directly: they call these. */
 export interface ApiServices {
@@ -31,6 +32,8 @@ export interface ApiServices {
   jobs: JobRunner | undefined;
   /** One camera preview through the booth (while no job holds the hardware); absent without a booth. */
   cameraPreview?: (options: PreviewOptions) => Promise<CameraPreview>;
+  /** The technician's rig diagnostics through the real driver (while no job holds the hardware); absent without a booth. */
+  rigDiagnostics?: RigDiagnostics;
 }
 
 /** A job as the API shows it: the record and, if it waits for a person, what for. */

@@ -29,6 +29,7 @@ import { startJobsFromBarcodes } from './barcode-jobs.ts';
 import { outboxFigures } from '../storage/outbox.ts';
 import { FleetSync } from '../sync/fleet-sync.ts';
 import { capturePreview } from '../capture/preview.ts';
+import { RigDiagnostics } from '../hardware/rig/diagnostics.ts';
 import type { ApiServices } from '../api/services.ts';
 import type { FleetCommandHandler } from '../sync/fleet-link.ts';
 
@@ -67,6 +68,7 @@ export class Daemon {
   private fleet: FleetSync | undefined;
   private startedAtMs = 0;
   private stopRunner: () => Promise<void> = async () => undefined;
+  private diagnostics: RigDiagnostics | undefined;
   private stopBarcodeJobs: () => void = () => undefined;
   private stopping = false;
   private stopped: Promise<void> | undefined;
@@ -107,7 +109,7 @@ export class Daemon {
     const operators = new OperatorRepository(this.db);
     const sessions = new SessionRepository(this.db, { idleMs: settings.ui.idle_lock_s * 1000, maxMs: settings.ui.session_max_h * 3_600_000 });
     this.app = await buildApp(
-      { bus: this.bus, tokens, audit, operators, sessions, status: () => this.status(), accepting: () => !this.stopping, repos: jobs.repos, store: this.store, jobs: this.runner, cameraPreview: this.previewService() },
+      { bus: this.bus, tokens, audit, operators, sessions, status: () => this.status(), accepting: () => !this.stopping, repos: jobs.repos, store: this.store, jobs: this.runner, cameraPreview: this.previewService(), rigDiagnostics: this.rigDiagnostics() },
       { bodyLimitBytes: settings.http.body_limit_bytes, headersTimeoutMs: settings.http.headers_timeout_ms, requestTimeoutMs: settings.http.request_timeout_ms, logger },
     );
     try {
@@ -189,6 +191,15 @@ export class Daemon {
     const runner = this.runner;
     if (!booth || !runner) return undefined;
     return (options) => runner.withHardware('camera preview', () => capturePreview(booth, options));
+  }
+
+  /** The technician's rig diagnostics on this daemon's booth, through the real driver, while no job holds the hardware. */
+  private rigDiagnostics(): RigDiagnostics | undefined {
+    const booth = this.deps.booth;
+    const runner = this.runner;
+    if (!booth || !runner) return undefined;
+    this.diagnostics = new RigDiagnostics(booth.rig, (what, use) => runner.withHardware(what, use));
+    return this.diagnostics;
   }
 
   private fleetCommands(): Map<string, FleetCommandHandler> {
@@ -317,6 +328,8 @@ export class Daemon {
     // The running job is interrupted (LEDs off, its partial files removed) before the hardware stops;
     // queued jobs stay queued for the next start.
     this.stopBarcodeJobs();
+    // A technician's lit LED goes off and gives the hardware back before the runner stops.
+    await this.diagnostics?.stop();
     await this.stopRunner().catch((err: unknown) => logger.error({ err }, 'job runner did not stop cleanly'));
     await this.control?.stop();
     // Before the API closes and the database with it: in-flight sends are abandoned (their rows stay) and

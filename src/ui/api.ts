@@ -57,3 +57,20 @@ export interface Operator {
   role: 'operator' | 'technician';
   createdAt: string;
 }
+
+export interface RigReading {
+  state: string;
+  firmwareVersion: string | null;
+  protocolVersion: number | null;
+  serial: string | null;
+  bootId: number | null;
+  channels: number;
+  rig: { state: string; tempC: number | null; adcRaw: number; tempLimitC: number; maxOnMs: number; hostTimeoutMs: number; levels: number[]; blanked: boolean } | null;
+  statusError: { code: string; message: string } | null;
+  faults: string[];
+  lit: { led: number; level: number; offAt: string } | null;
+  counters: Record<string, number>;
+  rtoMs: number;
+  srttMs: number | null;
+  at: string;
+}

@@ -9,13 +9,26 @@ import { reduceScanEvent, ScanScreen, type ScanActions, type ScanView } from './
 import { jobEnded, jobFromApi, type ApiJob } from './grading-job.ts';
 import { OperatorsPage, StatusPage, TechniciansOnly } from './screens/tech.tsx';
 import { CameraPage } from './screens/camera.tsx';
+import { RigPage } from './screens/rig.tsx';
 
-type Route = 'scan' | 'history' | 'tech/status' | 'tech/camera' | 'tech/operators';
+/** Technician pages, in the order of their tabs. */
+const techPages = ['status', 'camera', 'rig', 'operators'] as const;
+type TechPage = (typeof techPages)[number];
+type Route = 'scan' | 'history' | `tech/${TechPage}`;
 
 function currentRoute(): Route {
   const h = location.hash.replace(/^#\/?/, '');
-  return h === 'history' || h === 'tech/status' || h === 'tech/camera' || h === 'tech/operators' ? h : 'scan';
+  if (h === 'history') return h;
+  const tech = techPages.find((p) => h === `tech/${p}`);
+  return tech ? `tech/${tech}` : 'scan';
 }
+
+const techLabels: Record<TechPage, string> = {
+  status: strings.nav.status,
+  camera: strings.nav.camera,
+  rig: strings.nav.rig,
+  operators: strings.nav.operators,
+};
 
 /** The signed-in booth: navigation, live events, and the screen for the route. */
 function Booth(props: { session: Session; onSignOut: (notice?: string) => void }) {
@@ -96,20 +109,27 @@ function Booth(props: { session: Session; onSignOut: (notice?: string) => void }
   else if (!isTech) screen = <TechniciansOnly />;
   else if (route === 'tech/status') screen = <StatusPage />;
   else if (route === 'tech/camera') screen = <CameraPage />;
+  else if (route === 'tech/rig') screen = <RigPage />;
   else screen = <OperatorsPage />;
+  const onTech = route.startsWith('tech/');
 
   return (
     <div class="booth">
       <nav class="topbar">
         <button type="button" class={`tab ${route === 'scan' ? 'on' : ''}`} onClick={() => go('scan')}>{strings.nav.scan}</button>
         <button type="button" class={`tab ${route === 'history' ? 'on' : ''}`} onClick={() => go('history')}>{strings.nav.history}</button>
-        {isTech && <button type="button" class={`tab ${route === 'tech/status' ? 'on' : ''}`} onClick={() => go('tech/status')}>{strings.nav.status}</button>}
-        {isTech && <button type="button" class={`tab ${route === 'tech/camera' ? 'on' : ''}`} onClick={() => go('tech/camera')}>{strings.nav.camera}</button>}
-        {isTech && <button type="button" class={`tab ${route === 'tech/operators' ? 'on' : ''}`} onClick={() => go('tech/operators')}>{strings.nav.operators}</button>}
+        {isTech && <button type="button" class={`tab ${onTech ? 'on' : ''}`} onClick={() => go(onTech ? route : 'tech/status')}>{strings.nav.technician}</button>}
         <span class="spacer" />
         <span class="who" data-testid="who">{strings.nav.signedInAs(session.name, session.role)}</span>
         <button type="button" class="tab" onClick={() => void api('DELETE', '/api/session').finally(() => props.onSignOut())}>{strings.nav.signOut}</button>
       </nav>
+      {isTech && onTech && (
+        <nav class="subbar" data-testid="tech-tabs">
+          {techPages.map((p) => (
+            <button type="button" class={`tab ${route === `tech/${p}` ? 'on' : ''}`} onClick={() => go(`tech/${p}`)}>{techLabels[p]}</button>
+          ))}
+        </nav>
+      )}
       {screen}
     </div>
   );

@@ -85,6 +85,7 @@ t.test('the touchscreen in headless chromium against a real daemon with the simu
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await signIn(page, 'Tom', '1357');
+    await page.getByRole('button', { name: 'Technician' }).click();
     await page.getByRole('button', { name: 'Booth status' }).click();
     await page.getByTestId('status-page').locator('td', { hasText: 'simulated keyboard-wedge scanner' }).waitFor();
     await shot(page, 'tech-status');

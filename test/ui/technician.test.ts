@@ -1,0 +1,109 @@
+// The technician's pages in headless chromium against a real daemon on the simulated booth (the real
+// firmware in simavr, the rendered camera): rig diagnostics (an LED lit from the screen, the counters
+// moving); an operator reaches none of these pages nor their API. Screenshots of each at both sizes.
+import t from 'tap';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { exited, runCli, startServe } from '../cli/run-cli.ts';
+import { artefacts, CHROMIUM, shot, signIn, smallTargets } from './browser.ts';
+import { ensureSimBuilt } from '../../src/sim/rig/simulated-rig.ts';
+
+let skip: string | false = existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt install chromium)`;
+try {
+  await ensureSimBuilt();
+} catch (err) {
+  skip = `simulated rig unavailable (needs simavr and the built firmware): ${(err as Error).message}`;
+}
+
+/** The same screen at the small display too; the buttons under 48 px at either size. */
+async function shotBoth(page: Page, name: string): Promise<string[]> {
+  await shot(page, name);
+  const small = await smallTargets(page);
+  await page.setViewportSize({ width: 800, height: 480 });
+  await shot(page, name);
+  small.push(...(await smallTargets(page)));
+  await page.setViewportSize({ width: 1280, height: 800 });
+  return small;
+}
+
+/** A link counter as the rig page shows it. */
+async function counter(page: Page, key: string): Promise<number> {
+  return Number(await page.getByTestId('rig-counters').locator(`[data-counter="${key}"] .num`).textContent());
+}
+
+t.test('technician pages on the simulated booth; operators refused', { skip }, async (t) => {
+  mkdirSync(artefacts, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'gb-uitech-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const config = join(dataDir, 'booth.json');
+  writeFileSync(config, JSON.stringify({ hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'simulated', pattern: 'SUB-[0-9]{4}' } } }));
+  const token = (await runCli(['token', 'create', '--role', 'technician', '--data-dir', dataDir])).stdout.trim().split('\n').at(-1) ?? '';
+  const { child, port } = await startServe(['--config', config, '--data-dir', dataDir, '--port', '0']);
+  t.teardown(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const call = async (method: string, path: string, body?: unknown): Promise<any> =>
+    (await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })).json();
+  t.match(await call('POST', '/api/operators', { name: 'Tom', pin: '1357', role: 'technician' }), { name: 'Tom' });
+  t.match(await call('POST', '/api/operators', { name: 'Ana', pin: '2468', role: 'operator' }), { name: 'Ana' });
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  t.teardown(() => browser.close());
+
+  t.test('an operator reaches no technician page nor its API', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true });
+    t.teardown(() => context.close());
+    const page = await context.newPage();
+    await page.goto(base);
+    await signIn(page, 'Ana', '2468');
+    await page.getByTestId('scan-ready').waitFor();
+    t.equal(await page.getByRole('button', { name: 'Technician' }).count(), 0, 'no technician tab');
+    for (const p of ['status', 'camera', 'rig', 'operators']) {
+      await page.goto(`${base}/#/tech/${p}`);
+      await page.getByTestId('tech-only').waitFor();
+      t.equal(await page.getByTestId('tech-tabs').count(), 0, `#/tech/${p}: the page refuses, no technician tabs`);
+    }
+    const answers = await page.evaluate(async () => {
+      const out: Record<string, number> = {};
+      for (const [method, url, body] of [
+        ['GET', '/api/rig/diagnostics'], ['POST', '/api/rig/leds', { led: 1 }], ['DELETE', '/api/rig/leds'], ['POST', '/api/rig/faults/clear'],
+        ['GET', '/api/operators'], ['GET', '/api/camera/preview'],
+      ] as Array<[string, string, unknown?]>) {
+        const res = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+        out[`${method} ${url}`] = res.status;
+      }
+      return out;
+    });
+    t.same(Object.values(answers), Object.values(answers).map(() => 403), `every technician route answers 403 to an operator session: ${JSON.stringify(answers)}`);
+  });
+
+  t.test('rig diagnostics: light an LED from the screen, see the counters move', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true });
+    t.teardown(() => context.close());
+    const page = await context.newPage();
+    await page.goto(base);
+    await signIn(page, 'Tom', '1357');
+    await page.getByRole('button', { name: 'Technician' }).click();
+    await page.getByTestId('tech-tabs').getByRole('button', { name: 'Rig' }).click();
+    await page.getByTestId('rig-firmware').filter({ hasText: /\d+\.\d+\.\d+/ }).waitFor();
+    t.match(await page.getByTestId('rig-temp').textContent(), /°C \(limit 70 °C\)/, 'the thermistor temperature and its limit');
+    const sentBefore = await counter(page, 'txFrames');
+    await page.getByTestId('rig-leds').getByRole('button', { name: '5', exact: true }).click();
+    await page.getByTestId('rig-lit').filter({ hasText: 'LED 5 at 4095/4095' }).waitFor();
+    t.equal(await page.getByTestId('rig-leds').locator('.ledkey.lit').count(), 1, 'one LED lit, as the firmware reports its levels');
+    await page.waitForFunction(([before]) => Number(document.querySelector('[data-testid="rig-counters"] [data-counter="txFrames"] .num')?.textContent) > before, [sentBefore]);
+    t.ok((await counter(page, 'txFrames')) > sentBefore, 'frames sent counts up');
+    t.same(await shotBoth(page, 'tech-rig'), [], 'rig page: touch targets ≥ 48 px at both sizes');
+    await page.getByRole('button', { name: 'All off' }).click();
+    await page.getByTestId('rig-lit').filter({ hasText: 'nothing' }).waitFor();
+    t.equal(await page.getByTestId('rig-leds').locator('.ledkey.lit').count(), 0, 'all off');
+    const audit = (await call('GET', '/api/rig/diagnostics')) as { lit: unknown };
+    t.equal(audit.lit, null);
+  });
+});
