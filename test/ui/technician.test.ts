@@ -97,7 +97,7 @@ t.test('technician pages on the simulated booth; operators refused', { skip }, a
     await page.getByTestId('rig-leds').getByRole('button', { name: '5', exact: true }).click();
     await page.getByTestId('rig-lit').filter({ hasText: 'LED 5 at 4095/4095' }).waitFor();
     t.equal(await page.getByTestId('rig-leds').locator('.ledkey.lit').count(), 1, 'one LED lit, as the firmware reports its levels');
-    await page.waitForFunction(([before]) => Number(document.querySelector('[data-testid="rig-counters"] [data-counter="txFrames"] .num')?.textContent) > before, [sentBefore]);
+    await page.waitForFunction(`Number(document.querySelector('[data-testid="rig-counters"] [data-counter="txFrames"] .num')?.textContent) > ${sentBefore}`);
     t.ok((await counter(page, 'txFrames')) > sentBefore, 'frames sent counts up');
     t.same(await shotBoth(page, 'tech-rig'), [], 'rig page: touch targets ≥ 48 px at both sizes');
     await page.getByRole('button', { name: 'All off' }).click();
