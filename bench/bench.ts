@@ -13,7 +13,8 @@ export interface BenchResult {
 /** A suite of benchmarks; `run` yields results as they are measured. */
 export interface BenchSuite {
   name: string;
-  run(options: { quick: boolean }): AsyncIterable<BenchResult>;
+  /** `modelsDir`: where the grading bench looks for the surface model (default: the repository's models/). */
+  run(options: { quick: boolean; modelsDir?: string }): AsyncIterable<BenchResult>;
 }
 
 /** Median of `runs` timed calls of `fn` after one warm-up call, in milliseconds. */

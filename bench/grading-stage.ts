@@ -1,0 +1,122 @@
+// One stage of the grading bench in a process of its own (spawned by grading.bench.ts), so that its peak
+// RSS is the stage's own (on top of the side's maps, which every stage holds) and not the capture's or
+// the reconstruction's, which ran in the parent. Reads the maps the parent wrote, times `runs` calls after
+// one warm-up, prints one JSON line: {ms, cpuMs, baseRssMb, peakRssMb, ...stage figures}: the median
+// wall and CPU time (all threads: sharp's and onnxruntime's too), RSS before the stage (the maps and what
+// the stage is given) and the peak while it ran.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { measureSide } from '../src/grading/measure.ts';
+import { gradeCard, gradeSide } from '../src/grading/grade.ts';
+import { buildReport } from '../src/grading/report.ts';
+import { renderReportHtml } from '../src/grading/report-html.ts';
+import { gradeJson } from '../src/grading/report-json.ts';
+import { resampleSideMaps } from '../src/grading/surface/resample.ts';
+import { surfaceFeatures } from '../src/grading/surface/features.ts';
+import { probabilitiesToDefects } from '../src/grading/surface/postprocess.ts';
+import { loadSurfaceDetector } from '../src/grading/surface/load.ts';
+import { standardCard } from '../src/vision/segment.ts';
+import type { CardSideMaps } from '../src/grading/types.ts';
+
+/** Stages this script runs (the grading bench's lines). */
+export const gradingStages = ['measure', 'resample', 'features', 'onnx', 'postprocess', 'report', 'report-html'] as const;
+export type GradingStage = (typeof gradingStages)[number];
+
+/** The scale the surface model recipe trains at (scripts/train/surface-manifest.ts), when no model is installed. */
+export const recipeUmPerPx = 60;
+
+/** Write a side's maps as raw files for the stage processes. */
+export function mapsFiles(maps: CardSideMaps): Record<string, Uint8Array | string> {
+  const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  return {
+    'maps.json': JSON.stringify({ side: maps.side, widthPx: maps.widthPx, heightPx: maps.heightPx, umPerPx: maps.umPerPx }),
+    'mask.bin': maps.mask, 'normals.bin': bytes(maps.normals), 'albedo.bin': bytes(maps.albedo), 'relief.bin': bytes(maps.reliefUm),
+  };
+}
+
+async function readMaps(dir: string): Promise<CardSideMaps> {
+  const meta = JSON.parse(await readFile(join(dir, 'maps.json'), 'utf8')) as Pick<CardSideMaps, 'side' | 'widthPx' | 'heightPx' | 'umPerPx'>;
+  const f32 = async (name: string): Promise<Float32Array> => { const b = await readFile(join(dir, name)); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
+  return { ...meta, mask: new Uint8Array(await readFile(join(dir, 'mask.bin'))), normals: await f32('normals.bin'), albedo: await f32('albedo.bin'), reliefUm: await f32('relief.bin') };
+}
+
+const mb = (bytes: number): number => Math.round(bytes / 1048576);
+
+/**
+ * Peak RSS of this process since the last {@link resetPeakRss}, bytes: Linux's VmHWM (getrusage's maxrss
+ * is no use here, it keeps the parent's peak across fork + exec). Elsewhere the peak since start.
+ */
+function peakRssBytes(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/** Start the peak RSS again from the current RSS (Linux: "5" to /proc/self/clear_refs), so the stage's own peak is seen. */
+function resetPeakRss(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // not Linux, or not permitted: the peak then includes the setup
+  }
+}
+
+async function main(): Promise<void> {
+  const [stage, dir, runsArg, modelsDir] = process.argv.slice(2) as [GradingStage, string, string, string | undefined];
+  const runs = Number(runsArg);
+  const maps = await readMaps(dir);
+  const card = { widthMm: standardCard.widthMm, heightMm: standardCard.heightMm, cornerRadiusMm: standardCard.cornerRadiusMm };
+  const extra: Record<string, number | string> = {};
+  // What the stage needs from the stages before it (not timed).
+  const detector = stage === 'onnx' || stage === 'postprocess' ? await loadSurfaceDetector(modelsDir) : undefined;
+  const modelUm = detector?.manifest.input.umPerPx ?? recipeUmPerPx;
+  let fn: () => unknown;
+  if (stage === 'measure') {
+    fn = () => measureSide(maps, card);
+  } else if (stage === 'resample') {
+    fn = () => resampleSideMaps(maps, modelUm);
+    const s = resampleSideMaps(maps, modelUm);
+    Object.assign(extra, { toUmPerPx: modelUm, toPx: `${s.widthPx}x${s.heightPx}` });
+  } else if (stage === 'features') {
+    const small = resampleSideMaps(maps, modelUm);
+    fn = () => surfaceFeatures(small);
+  } else if (stage === 'onnx' || stage === 'postprocess') {
+    if (!detector) throw new Error('no detector');
+    const small = resampleSideMaps(maps, modelUm);
+    const features = surfaceFeatures(small);
+    const probs = await detector.probabilities(features, small.widthPx, small.heightPx);
+    fn = stage === 'onnx' ? () => detector.probabilities(features, small.widthPx, small.heightPx) : () => probabilitiesToDefects(probs, maps, small.mask, detector.manifest.postprocess);
+    Object.assign(extra, { model: `${detector.model.name} ${detector.model.version}`, tilePx: 256 });
+  } else {
+    const m = measureSide(maps, card);
+    const g = gradeCard([gradeSide('front', m.frame, m.centering, m.outline, [])]);
+    const report = await buildReport(g, [{ maps, frame: m.frame }], { title: 'bench' });
+    if (stage === 'report') {
+      fn = () => buildReport(g, [{ maps, frame: m.frame }], { title: 'bench' });
+      Object.assign(extra, { pngKb: Math.round(report.images.reduce((s, im) => s + im.albedoOverlay.length + im.shadedRelief.length + im.normalMap.length, 0) / 1024), htmlKb: Math.round(report.html.length / 1024) });
+    } else {
+      fn = () => ({ json: JSON.stringify(gradeJson(g)), html: renderReportHtml(g, report.images, { title: 'bench', createdAt: new Date().toISOString() }) });
+    }
+  }
+  const baseRss = process.memoryUsage.rss();
+  resetPeakRss();
+  await fn();
+  const times: number[] = [], cpus: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage(), t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpus.push((c.user + c.system) / 1000);
+  }
+  await detector?.close();
+  const med = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];
+  process.stdout.write(`${JSON.stringify({ ms: med(times), cpuMs: med(cpus), baseRssMb: mb(baseRss), peakRssMb: mb(peakRssBytes()), ...extra })}\n`);
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() as string)) await main();
