@@ -232,7 +232,7 @@ async function modelCard(): Promise<void> {
   (the manifest's \`normalisation\` must match it or the model is refused). **Output**: \`${m.output.name}\` [N, ${m.output.classes.length}, H, W], softmax.
 - **Training data** (id \`${m.trainingData.id.slice(0, 16)}…\`, ${m.trainingData.sides} sides of ${m.trainingData.cards} cards): \`${m.trainingData.generator}\`.
   Near-field booth LEDs and distant lights (as \`gradebooth grade --input\` folders have), photometric stereo by the booth's own code,
-  every 3rd card holo foil, every 5th clean, exposure 0.45–1.25× and gloss α 0.03–0.13 varied; on the tiles: flips/transposes
+  every 2nd training card holo foil (every 3rd held out), every 5th clean, exposure 0.45–1.25× and gloss α 0.03–0.13 varied; on the tiles: flips/transposes
   with the slopes turned along, slope/relief gain and noise.
 - **Recipe**: \`bash ${m.code.recipe} ${m.version}\` at commit \`${m.code.commit}\`: ${tr.stepsRun ?? '?'} steps of ${tr.args?.batch ?? '?'} tiles of ${tr.args?.tile ?? '?'} px,
   AdamW, warm-up + cosine, class weights ${JSON.stringify(tr.classWeights ?? [])}, seed ${tr.args?.seed ?? '?'}, CPU, ${Math.round((tr.trainSeconds ?? 0) / 60)} min.

@@ -4,7 +4,7 @@
 Input: the dataset folders' <card>/<side>/maps/{features.i16,labels.u8,maps.json} — reconstructed normals,
 albedo and relief turned into the runtime's features (src/grading/surface/features.ts), with per-pixel
 classes rasterised from the simulator's truth on the same canonical card frame.
-Output: model.onnx (input "features" [N, 5, H, W] float32, H and W multiples of 16; output "probabilities"
+Output: model.onnx (input "features" [N, 6, H, W] float32, H and W multiples of 16; output "probabilities"
 [N, 6, H, W] softmax over the classes) and train.json (recipe, seeds, losses, data id).
 
 Run with Debian's /usr/bin/python3 (python3-torch, python3-onnx); see scripts/train-surface-model.sh.
@@ -21,7 +21,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-CHANNELS = ["slope-x", "slope-y", "relief", "log-albedo", "mask"]
+CHANNELS = ["slope-x", "slope-y", "relief", "log-albedo", "ps-misfit", "mask"]
+MASK = CHANNELS.index("mask")
+MISFIT = CHANNELS.index("ps-misfit")
 CLASSES = ["background", "scratch", "dent", "crease", "print-line", "stain"]
 
 
@@ -35,7 +37,7 @@ def find_sides(root):
 
 def load_side(d):
     meta = json.load(open(os.path.join(d, "maps.json")))
-    if meta["format"] != "gradebooth-surface-maps/1" or meta["channels"] != CHANNELS or meta["classes"] != CLASSES:
+    if meta["format"] != "gradebooth-surface-maps/2" or meta["channels"] != CHANNELS or meta["classes"] != CLASSES:
         raise SystemExit(f"{d}: unexpected maps format/channels/classes")
     w, h = meta["widthPx"], meta["heightPx"]
     f = np.fromfile(os.path.join(d, "features.i16"), dtype=np.int16).reshape(len(CHANNELS), h, w)
@@ -89,23 +91,45 @@ class SmallUNet(nn.Module):
 
 
 class TileSampler:
-    """Random training tiles: a fraction centred near a defect pixel, the rest anywhere on the card (print, foil, clean)."""
+    """Random training tiles: a fraction centred near a defect pixel (each defect class equally often, so the
+    thin scratches are not outnumbered by creases and stains), a fraction of hard negatives (tiles centred
+    where the PS fit is poor without a defect: holo foil, glossy highlights; and tiles of clean cards), the
+    rest anywhere on the card."""
 
-    def __init__(self, sides, tile, rng, defect_fraction):
-        self.sides, self.tile, self.rng, self.defect_fraction = sides, tile, rng, defect_fraction
-        self.defect_px = []
-        for _meta, _f, lab in sides:
-            ys, xs = np.nonzero(lab)
-            self.defect_px.append((ys, xs))
-        self.with_defects = [i for i, (ys, _) in enumerate(self.defect_px) if len(ys) > 0]
+    def __init__(self, sides, tile, rng, defect_fraction, hard_fraction):
+        self.sides, self.tile, self.rng = sides, tile, rng
+        self.defect_fraction, self.hard_fraction = defect_fraction, hard_fraction
+        self.by_class = {}  # class -> list of (side index, ys, xs)
+        self.hard = []  # (side index, ys, xs) of misfit pixels away from defects
+        self.clean = []
+        for i, (meta, f, lab) in enumerate(sides):
+            for c in range(1, len(CLASSES)):
+                ys, xs = np.nonzero(lab == c)
+                if len(ys):
+                    self.by_class.setdefault(c, []).append((i, ys, xs))
+            ys, xs = np.nonzero((f[MISFIT] > 0.6 * 4096) & (lab == 0))
+            if len(ys):
+                self.hard.append((i, ys, xs))
+            if meta.get("clean"):
+                self.clean.append(i)
+        self.classes = sorted(self.by_class)
 
     def sample(self):
         t = self.tile
-        if self.with_defects and self.rng.random() < self.defect_fraction:
-            i = self.rng.choice(self.with_defects)
-            ys, xs = self.defect_px[i]
+        r = self.rng.random()
+        if self.classes and r < self.defect_fraction:
+            c = self.rng.choice(self.classes)
+            i, ys, xs = self.rng.choice(self.by_class[c])
             k = self.rng.randrange(len(ys))
             cy, cx = ys[k] + self.rng.randint(-t // 3, t // 3), xs[k] + self.rng.randint(-t // 3, t // 3)
+        elif self.hard and r < self.defect_fraction + self.hard_fraction:
+            i, ys, xs = self.rng.choice(self.hard)
+            k = self.rng.randrange(len(ys))
+            cy, cx = ys[k], xs[k]
+        elif self.clean and r < self.defect_fraction + 1.5 * self.hard_fraction:
+            i = self.rng.choice(self.clean)
+            _m, f, _l = self.sides[i]
+            cy, cx = self.rng.randrange(f.shape[1]), self.rng.randrange(f.shape[2])
         else:
             i = self.rng.randrange(len(self.sides))
             _m, f, _l = self.sides[i]
@@ -133,7 +157,7 @@ def augment(x, y, rng):
         x[[0, 1]] = -x[[1, 0]]
     x = np.ascontiguousarray(x)
     y = np.ascontiguousarray(y)
-    on = x[4] > 0
+    on = x[MASK] > 0
     # Physical-domain jitter: deviations rescaled (steeper/shallower relief, other lighting), then noise.
     for c, sigma in ((0, 0.35), (1, 0.35), (2, 0.15)):
         v = np.sinh(x[c]) * np.exp(rng.gauss(0, 0.25))
@@ -141,6 +165,8 @@ def augment(x, y, rng):
         x[c] = np.where(on, np.arcsinh(v), 0)
     la = np.sinh(x[3]) * np.exp(rng.gauss(0, 0.2))
     x[3] = np.where(on, np.arcsinh(la), 0)
+    # The misfit's level depends on exposure, noise and gloss: a mild gain, kept in 0..1.
+    x[MISFIT] = np.where(on, np.clip(x[MISFIT] * np.exp(rng.gauss(0, 0.15)), 0, 1), 0)
     return x, y
 
 
@@ -168,8 +194,10 @@ def main():
     ap.add_argument("--tile", type=int, default=64)
     ap.add_argument("--width", type=int, default=8)
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--max-class-weight", type=float, default=3.0)
-    ap.add_argument("--defect-tiles", type=float, default=0.35, help="fraction of tiles centred near a defect pixel")
+    ap.add_argument("--max-class-weight", type=float, default=5.0)
+    ap.add_argument("--defect-tiles", type=float, default=0.45, help="fraction of tiles centred near a defect pixel (classes equally often)")
+    ap.add_argument("--hard-tiles", type=float, default=0.25, help="fraction of tiles centred on pixels without a defect where the PS misfit is over 0.6 (holo foil: over 0.8 on it, under 0.01 of a plain card); half as many again from clean cards")
+    ap.add_argument("--focal-gamma", type=float, default=2.0)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--threads", type=int, default=1, help="1: deterministic, and no spinning OpenMP threads on a shared machine")
     ap.add_argument("--opset", type=int, default=13)
@@ -193,10 +221,12 @@ def main():
         counts += np.bincount(lab.ravel(), minlength=len(CLASSES))[: len(CLASSES)]
     print(f"{len(sides)} training sides, {len(val_paths)} validation sides; class pixels {dict(zip(CLASSES, counts.astype(int).tolist()))}", flush=True)
 
-    sampler = TileSampler(sides, a.tile, rng, a.defect_tiles)
+    sampler = TileSampler(sides, a.tile, rng, a.defect_tiles, a.hard_tiles)
+    print(f"hard-negative sides {len(sampler.hard)}, clean sides {len(sampler.clean)}, defect classes {[CLASSES[c] for c in sampler.classes]}", flush=True)
     model = SmallUNet(w=a.width)
-    # Rare classes weigh somewhat more (square-root inverse frequency, capped low): strong weights made the
-    # first model call everything a defect (1.0.0 of the i11b branch, weights up to 12, recall 0).
+    # Rare classes weigh somewhat more (square-root inverse frequency, capped): plain cross-entropy with
+    # weights up to 12 made the first model call everything a defect (1.0.0 of the i11b branch, recall 0);
+    # with the focal term (easy background px weigh ~0) and the per-class dice below, a cap of 5 is safe.
     freq = counts / counts.sum()
     weights = torch.tensor(np.clip(np.sqrt(freq[0] / np.maximum(freq, 1e-9)), 1, a.max_class_weight), dtype=torch.float32)
     print("class weights", [round(float(v), 2) for v in weights], flush=True)
@@ -217,13 +247,26 @@ def main():
         x = torch.from_numpy(np.stack(xs))
         y = torch.from_numpy(np.stack(ys))
         logits = model.logits(x)
-        ce = F.cross_entropy(logits, y, weight=weights)
-        # Soft dice on the defect classes together: the defect-vs-surface boundary matters at the defect level.
-        p = torch.softmax(logits, 1)
+        # Focal cross-entropy: scratch is 0.1 % of the pixels; (1 − p)^γ takes the ~99 % easy background
+        # pixels out of the sum so the rare classes and the hard negatives (foil) drive the gradient.
+        logp = F.log_softmax(logits, 1)
+        logp_t = logp.gather(1, y[:, None])[:, 0]
+        pt = logp_t.exp()
+        ce = -(weights[y] * (1 - pt) ** a.focal_gamma * logp_t).sum() / weights[y].sum()
+        # Soft dice per defect class present in the batch plus defect-vs-surface: the defect level (found
+        # or not, false or not) is what counts, whatever the pixel count of a thin scratch.
+        p = logp.exp()
+        dices = []
         fg_p = 1 - p[:, 0]
         fg_t = (y > 0).float()
-        dice = 1 - (2 * (fg_p * fg_t).sum() + 1) / (fg_p.sum() + fg_t.sum() + 1)
-        loss = ce + 0.5 * dice
+        dices.append(1 - (2 * (fg_p * fg_t).sum() + 1) / (fg_p.sum() + fg_t.sum() + 1))
+        for c in range(1, len(CLASSES)):
+            tc = (y == c).float()
+            if tc.sum() > 0:
+                pc = p[:, c]
+                dices.append(1 - (2 * (pc * tc).sum() + 1) / (pc.sum() + tc.sum() + 1))
+        dice = torch.stack(dices).mean()
+        loss = 10 * ce + dice
         opt.zero_grad()
         loss.backward()
         opt.step()

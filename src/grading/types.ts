@@ -22,6 +22,12 @@ export interface CardSideMaps {
   albedo: Float32Array;
   /** Height relative to the undamaged surface, µm, warp removed, 1 per px (0 off the card). */
   reliefUm: Float32Array;
+  /**
+   * Photometric-stereo fit confidence 0..1, 1 per px (vision/ps-kernel.ts: Lambertian residual and lit
+   * readings rejected as highlights). Holo foil and other non-Lambertian print read low; relief (a dent)
+   * is still Lambertian. The surface model takes it as an input; absent for maps that no PS solve made.
+   */
+  confidence?: Float32Array;
 }
 
 /** Surface defect kinds (GRADING.md "Surface"). */

@@ -77,5 +77,5 @@ export function syntheticMaps(o: SyntheticCard): CardSideMaps {
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) mask[y * w + x] = inside((x - left) / px, (y - top) / px) ? 1 : 0;
   const normals = new Float32Array(3 * w * h);
   for (let i = 0; i < w * h; i++) normals[3 * i + 2] = 1;
-  return { side: 'front', widthPx: w, heightPx: h, umPerPx: o.umPerPx, mask, normals, albedo, reliefUm: new Float32Array(w * h) };
+  return { side: 'front', widthPx: w, heightPx: h, umPerPx: o.umPerPx, mask, normals, albedo, reliefUm: new Float32Array(w * h), confidence: new Float32Array(w * h).fill(1) };
 }

@@ -39,10 +39,10 @@ function progressReporter(ctx: CommandContext, total: number): (done: number, la
 export const simDatasetCommand: Command = {
   name: 'sim dataset',
   summary: 'render many seeded simulated cards (front and back) with their ground truth',
-  usage: '--count N --out DIR [--first-seed S] [--size WxH] [--distant-lights] [--maps [--maps-only] [--clean-every N] [--augment]]',
+  usage: '--count N --out DIR [--first-seed S] [--size WxH] [--distant-lights] [--foil-every N] [--maps [--maps-only] [--clean-every N] [--augment]]',
   help: `Writes DIR/card_<seed>/{front,back}/ capture folders (see gradebooth sim render --help) and
-DIR/index.json listing every card with its centering and defect counts. Every third card carries a foil
-pattern unless --foil (all) is given. Progress goes to stderr (a bar on a terminal).
+DIR/index.json listing every card with its centering and defect counts. Every third card (or every Nth
+with --foil-every N) carries a foil pattern unless --foil (all) is given. Progress goes to stderr (a bar on a terminal).
   --count N          number of cards (1..100000)
   --first-seed S     seed of the first card (default 1); card i has seed S + i
   --out DIR          output folder (created)
@@ -54,6 +54,7 @@ pattern unless --foil (all) is given. Progress goes to stderr (a bar on a termin
   --maps-only        with --maps: skip the frame PNGs and truth files (reconstruct the frames in memory)
   --maps-um-per-px X canonical map scale, µm per px (default 60, the surface model's scale)
   --clean-every N    every Nth card (seed % N == 0) has no defects at all
+  --foil-every N     every Nth card (seed % N == 0) has holo foil (default 3)
   --augment          vary exposure (0.45–1.25×) and gloss (GGX α 0.03–0.13) per card, seeded
 ${simSharedHelp}`,
   options: {
@@ -65,6 +66,7 @@ ${simSharedHelp}`,
     'maps-only': { type: 'boolean' },
     'maps-um-per-px': { type: 'string' },
     'clean-every': { type: 'string' },
+    'foil-every': { type: 'string' },
     augment: { type: 'boolean' },
     ...simSharedOptions,
   },
@@ -85,6 +87,7 @@ ${simSharedHelp}`,
     const mapsUmPerPx = Number(umText);
     if (!(mapsUmPerPx >= 5 && mapsUmPerPx <= 500)) throw createError('GB_USAGE', `--maps-um-per-px: expected a number 5..500, got "${umText}"`);
     const cleanEvery = intOption(args, 'clean-every', 1, 1000000);
+    const foilEvery = intOption(args, 'foil-every', 1, 1000000) ?? 3;
     const augment = boolOption(args, 'augment');
     const progress = progressReporter(ctx, count * sides.length);
     // One renderer (and its workers) for the whole dataset.
@@ -96,7 +99,7 @@ ${simSharedHelp}`,
       for (let i = 0; i < count; i++) {
         if (ctx.stopSignal.aborted) break;
         const seed = first + i;
-        const foil = boolOption(args, 'foil') || seed % 3 === 0;
+        const foil = boolOption(args, 'foil') || seed % foilEvery === 0;
         const entry: Record<string, unknown> = { seed, foil, dir: `card_${seed}` };
         const clean = cleanEvery !== undefined && seed % cleanEvery === 0;
         if (clean) entry.clean = true;

@@ -43,8 +43,8 @@ export class OnnxSurfaceDetector implements SurfaceDetector {
   async detect(maps: CardSideMaps): Promise<SurfaceDefect[]> {
     if (this.closed) throw createError('GB_INTERNAL', 'surface detector is closed');
     const n = maps.widthPx * maps.heightPx;
-    if (maps.mask.length !== n || maps.albedo.length !== n || maps.reliefUm.length !== n || maps.normals.length !== 3 * n || !(maps.umPerPx > 0)) {
-      throw createError('GB_VALIDATION', `surface detector: maps of ${maps.widthPx}×${maps.heightPx} px need mask/albedo/relief of ${n} and normals of ${3 * n} values and umPerPx > 0`);
+    if (maps.mask.length !== n || maps.albedo.length !== n || maps.reliefUm.length !== n || maps.confidence?.length !== n || maps.normals.length !== 3 * n || !(maps.umPerPx > 0)) {
+      throw createError('GB_VALIDATION', `surface detector: maps of ${maps.widthPx}×${maps.heightPx} px need mask/albedo/relief/confidence of ${n} and normals of ${3 * n} values and umPerPx > 0`);
     }
     const t0 = performance.now();
     const small = resampleSideMaps(maps, this.manifest.input.umPerPx);

@@ -1,3 +1,4 @@
+import { createError } from '../../core/errors.ts';
 import type { CardSideMaps } from '../types.ts';
 
 /**
@@ -6,12 +7,16 @@ import type { CardSideMaps } from '../types.ts';
  *   0, 1  surface slope (−nx/nz, −ny/nz) minus its local mean (bow and residual tilt removed), x right, y up
  *   2     relief minus its local mean, µm (dents and creases as depth, not as slope)
  *   3     log albedo minus its local mean (stains and print lines; gain-invariant)
- *   4     card mask (1 on the card)
+ *   4     photometric-stereo misfit, 1 − confidence (0..1, not compressed): holo foil and other
+ *         non-Lambertian print turn the view-dependent glint into false slope and relief that look like a
+ *         dent; their readings do not fit a Lambertian surface (highlights rejected, residual), while a
+ *         dent's do. Without it model 1.0.0-r1 reported dents on 14 of 14 held-out foil sides.
+ *   5     card mask (1 on the card)
  * Each deviation is compressed with asinh(x / s) so faint and deep defects both fit the net's range; 0 off
  * the card. Training (scripts/train/surface.py) reads exactly these maps, written by `sim dataset --maps`.
  */
 export const surfaceFeatureSpec = {
-  channels: ['slope-x', 'slope-y', 'relief', 'log-albedo', 'mask'] as const,
+  channels: ['slope-x', 'slope-y', 'relief', 'log-albedo', 'ps-misfit', 'mask'] as const,
   /** asinh scale per deviation channel: slope (dimensionless), relief (µm), log albedo. */
   scales: { slope: 0.01, reliefUm: 5, logAlbedo: 0.1 },
   /** Local-mean window half-widths, mm. */
@@ -49,8 +54,11 @@ export function maskedBoxMean(values: Float32Array, mask: Uint8Array, w: number,
 
 /** Feature planes (channel-major, C × H × W) of a side at its own scale. */
 export function surfaceFeatures(maps: CardSideMaps): Float32Array {
-  const { widthPx: w, heightPx: h, mask } = maps;
+  const { widthPx: w, heightPx: h, mask, confidence } = maps;
   const n = w * h;
+  if (!confidence || confidence.length !== n) {
+    throw createError('GB_VALIDATION', `surface features: the maps carry no photometric-stereo confidence of ${n} values (CardSideMaps.confidence), which the surface model reads`);
+  }
   const gx = new Float32Array(n), gy = new Float32Array(n), la = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     if (!mask[i]) continue;
@@ -73,7 +81,8 @@ export function surfaceFeatures(maps: CardSideMaps): Float32Array {
     out[n + i] = Math.asinh((gy[i] - mgy[i]) / s.slope);
     out[2 * n + i] = Math.asinh((maps.reliefUm[i] - mr[i]) / s.reliefUm);
     out[3 * n + i] = Math.asinh((la[i] - mla[i]) / s.logAlbedo);
-    out[4 * n + i] = 1;
+    out[4 * n + i] = Math.min(1, Math.max(0, 1 - confidence[i]));
+    out[5 * n + i] = 1;
   }
   return out;
 }

@@ -27,6 +27,8 @@ export function resampleSideMaps(maps: CardSideMaps, umPerPx: number): CardSideM
   const w = Math.max(1, Math.round(maps.widthPx / f));
   const h = Math.max(1, Math.round(maps.heightPx / f));
   const out: CardSideMaps = { side: maps.side, widthPx: w, heightPx: h, umPerPx, mask: new Uint8Array(w * h), normals: new Float32Array(3 * w * h), albedo: new Float32Array(w * h), reliefUm: new Float32Array(w * h) };
+  // The PS confidence rides along (averaged like the albedo): the surface model reads it.
+  if (maps.confidence) out.confidence = new Float32Array(w * h);
   if (f >= 1) areaAverageRows(maps, out, 0, h);
   else bilinear(maps, out);
   return out;
@@ -36,13 +38,14 @@ export function resampleSideMaps(maps: CardSideMaps, umPerPx: number): CardSideM
 export function areaAverageRows(src: CardSideMaps, dst: CardSideMaps, y0: number, y1: number): void {
   const sw = src.widthPx, sh = src.heightPx, w = dst.widthPx, h = dst.heightPx;
   const { mask, normals, albedo, reliefUm } = src;
+  const conf = dst.confidence ? src.confidence : undefined;
   const cols = footprints(sw, w), rows = footprints(sh, h);
-  // Per output column: weight, on-card weight, normal x/y/z, albedo, relief.
+  // Per output column: weight, on-card weight, normal x/y/z, albedo, relief, PS confidence.
   const n = new Float64Array(w), on = new Float64Array(w), nx = new Float64Array(w), ny = new Float64Array(w), nz = new Float64Array(w);
-  const a = new Float64Array(w), r = new Float64Array(w);
+  const a = new Float64Array(w), r = new Float64Array(w), c = new Float64Array(w);
   const { lo, hi } = cols;
   for (let y = y0; y < y1; y++) {
-    n.fill(0); on.fill(0); nx.fill(0); ny.fill(0); nz.fill(0); a.fill(0); r.fill(0);
+    n.fill(0); on.fill(0); nx.fill(0); ny.fill(0); nz.fill(0); a.fill(0); r.fill(0); c.fill(0);
     for (let yy = rows.lo[y]; yy < rows.hi[y]; yy++) {
       const row = yy * sw;
       for (let x = 0; x < w; x++) {
@@ -54,18 +57,24 @@ export function areaAverageRows(src: CardSideMaps, dst: CardSideMaps, y0: number
           sa += albedo[i]; sr += reliefUm[i];
         }
         n[x] = sn; on[x] = son; nx[x] = sx; ny[x] = sy; nz[x] = sz; a[x] = sa; r[x] = sr;
+        if (conf) {
+          let sc = c[x];
+          for (let i = row + lo[x], e = row + hi[x]; i < e; i++) sc += conf[i];
+          c[x] = sc;
+        }
       }
     }
-    for (let x = 0; x < w; x++) store(dst, y * w + x, n[x], on[x], nx[x], ny[x], nz[x], a[x], r[x]);
+    for (let x = 0; x < w; x++) store(dst, y * w + x, n[x], on[x], nx[x], ny[x], nz[x], a[x], r[x], c[x]);
   }
 }
 
 /** Write one output pixel from its weighted sums. */
-function store(dst: CardSideMaps, o: number, n: number, on: number, nx: number, ny: number, nz: number, a: number, r: number): void {
+function store(dst: CardSideMaps, o: number, n: number, on: number, nx: number, ny: number, nz: number, a: number, r: number, c: number): void {
   const len = Math.hypot(nx, ny, nz) || 1;
   dst.normals[3 * o] = nx / len; dst.normals[3 * o + 1] = ny / len; dst.normals[3 * o + 2] = nz / len;
   dst.albedo[o] = a / n;
   dst.reliefUm[o] = r / n;
+  if (dst.confidence) dst.confidence[o] = c / n;
   dst.mask[o] = on * 2 >= n ? 1 : 0;
 }
 
@@ -83,15 +92,16 @@ function bilinear(src: CardSideMaps, dst: CardSideMaps): void {
       const i00 = iy * sw + ix;
       const idx = [i00, i00 + 1, i00 + sw, i00 + sw + 1];
       const wts = [(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty];
-      let n = 0, on = 0, nx = 0, ny = 0, nz = 0, a = 0, r = 0;
+      let n = 0, on = 0, nx = 0, ny = 0, nz = 0, a = 0, r = 0, c = 0;
       for (let k = 0; k < 4; k++) {
         const i = idx[k], wt = wts[k];
         n += wt;
         if (mask[i]) on += wt;
         nx += wt * normals[3 * i]; ny += wt * normals[3 * i + 1]; nz += wt * normals[3 * i + 2];
         a += wt * albedo[i]; r += wt * reliefUm[i];
+        if (src.confidence) c += wt * src.confidence[i];
       }
-      store(dst, y * w + x, n, on, nx, ny, nz, a, r);
+      store(dst, y * w + x, n, on, nx, ny, nz, a, r, c);
     }
   }
 }

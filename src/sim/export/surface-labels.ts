@@ -9,6 +9,8 @@ export interface CanonicalFrame {
   umPerPx: number;
   cardWidthMm: number;
   cardHeightMm: number;
+  /** Background px around the card on every side (vision/side.ts marginPx; default 0). */
+  marginPx?: number;
 }
 
 /**
@@ -23,6 +25,7 @@ export function canonicalSurfaceLabels(maps: SurfaceMaps, defects: readonly Defe
   for (const d of defects) classOfId[d.id] = classOfSimDefectKind(d.kind);
   const { widthPx: w, heightPx: h } = frame;
   const s = frame.umPerPx / 1000;
+  const m = frame.marginPx ?? 0;
   const out = new Uint8Array(w * h);
   const p = maps.pitchMm;
   const sub = [-1 / 3, 0, 1 / 3];
@@ -31,8 +34,8 @@ export function canonicalSurfaceLabels(maps: SurfaceMaps, defects: readonly Defe
       let cls = 0;
       for (const dy of sub) {
         for (const dx of sub) {
-          const u = (x + 0.5 + dx) * s - frame.cardWidthMm / 2;
-          const v = frame.cardHeightMm / 2 - (y + 0.5 + dy) * s;
+          const u = (x - m + 0.5 + dx) * s - frame.cardWidthMm / 2;
+          const v = frame.cardHeightMm / 2 - (y - m + 0.5 + dy) * s;
           const mx = Math.round(u / p + maps.widthPx / 2 - 0.5);
           const my = Math.round(maps.heightPx / 2 - v / p - 0.5);
           if (mx < 0 || my < 0 || mx >= maps.widthPx || my >= maps.heightPx) continue;

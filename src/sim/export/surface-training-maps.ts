@@ -16,20 +16,35 @@ import { reconstructSide } from '../../vision/side.ts';
 import type { CardTruth } from '../scenes/card.ts';
 import type { SurfaceMaps } from '../scenes/surface-maps.ts';
 import { canonicalSurfaceLabels } from './surface-labels.ts';
+import { gradingMarginMm } from '../../grading/capture-side.ts';
 
 // What `sim dataset --maps` adds beside each capture: the side as the booth's reconstruction sees it
 // (photometric stereo on the rendered frames, rectified to the canonical card frame), the surface model's
 // input features computed by the runtime's own code, and per-pixel defect classes rasterised from the
 // card's truth maps onto the same canonical frame. The model trains on reconstructions, never on truth maps.
 
-export const surfaceMapsFormat = 'gradebooth-surface-maps/1';
+// Format 2: side.bin carries the PS confidence, the maps keep the grade path's background margin.
+export const surfaceMapsFormat = 'gradebooth-surface-maps/2';
 /** Features are stored as int16 = round(value × featureScale). */
 export const featureScale = 4096;
 
-/** Reconstruct one side from frames already in memory (16-bit linear, black level removed). */
+/** The background margin of training maps, px at their scale: the grade path's (capture-side.ts). */
+export function trainingMarginPx(umPerPx: number): number {
+  return Math.round((gradingMarginMm * 1000) / umPerPx);
+}
+
+/**
+ * Reconstruct one side from frames already in memory (16-bit linear, black level removed) the way the grade
+ * path does (grading/capture-side.ts): the same background margin and the 16-bit saturation level, so
+ * the model trains on the maps it will be given (the margin changes the segmentation's crop, and
+ * saturated readings are left out of the solve and lower its confidence).
+ */
 export async function reconstructCardSide(planes: Plane[], width: number, height: number, lights: LightField, cameraUmPerPx: number, canonicalUmPerPx: number, side: 'front' | 'back'): Promise<CardSideMaps> {
-  const r = await reconstructSide({ planes, width, height, lights, umPerPx: cameraUmPerPx, canonicalUmPerPx });
-  return { side, widthPx: r.width, heightPx: r.height, umPerPx: r.umPerPx, mask: r.mask, normals: r.normals, albedo: r.albedo, reliefUm: r.reliefUm };
+  const marginPx = trainingMarginPx(canonicalUmPerPx);
+  const p0 = planes[0];
+  const saturation = p0 instanceof Uint16Array ? 65535 : p0 instanceof Uint8Array ? 255 : Infinity;
+  const r = await reconstructSide({ planes, width, height, lights, umPerPx: cameraUmPerPx, canonicalUmPerPx, marginPx, ps: { saturation } });
+  return { side, widthPx: r.width, heightPx: r.height, umPerPx: r.umPerPx, mask: r.mask, normals: r.normals, albedo: r.albedo, reliefUm: r.reliefUm, confidence: r.confidence };
 }
 
 /** Render one frame per LED in memory (16-bit linear, as a capture folder holds them) and reconstruct the side. */
@@ -74,7 +89,8 @@ export async function writeSurfaceTrainingMaps(dir: string, maps: CardSideMaps, 
   await mkdir(out, { recursive: true });
   const { widthPx: w, heightPx: h } = maps;
   const n = w * h;
-  const labels = canonicalSurfaceLabels(cardMaps, card.defects, { widthPx: w, heightPx: h, umPerPx: maps.umPerPx, cardWidthMm: card.widthMm, cardHeightMm: card.heightMm });
+  const marginPx = trainingMarginPx(maps.umPerPx);
+  const labels = canonicalSurfaceLabels(cardMaps, card.defects, { widthPx: w, heightPx: h, umPerPx: maps.umPerPx, cardWidthMm: card.widthMm, cardHeightMm: card.heightMm, marginPx });
   const features = surfaceFeatures(maps);
   const q = new Int16Array(features.length);
   for (let i = 0; i < q.length; i++) q[i] = Math.max(-32767, Math.min(32767, Math.round(features[i] * featureScale)));
@@ -89,22 +105,25 @@ export async function writeSurfaceTrainingMaps(dir: string, maps: CardSideMaps, 
     widthPx: w,
     heightPx: h,
     umPerPx: maps.umPerPx,
+    marginPx,
     channels: surfaceFeatureSpec.channels,
     featureScale,
     classes: surfaceModelClasses,
     classPixels: Object.fromEntries([...pixels].map(([k, v]) => [surfaceModelClasses[k], v])),
     ...extra,
     glossRoughness: card.glossRoughness,
+    foilRegion: card.foil,
     defects: card.defects.map((d) => ({ id: d.id, kind: d.kind, class: classOfSimDefectKind(d.kind), centerMm: d.centerMm, lengthMm: d.lengthMm, widthMm: d.widthMm, depthUm: d.depthUm, detail: d.detail })),
   };
   await writeFile(join(out, 'maps.json'), `${JSON.stringify(meta, null, 1)}\n`);
   return meta;
 }
 
-/** CardSideMaps as bytes: a 16-byte header (w, h, µm/px as f64) then normals (int16 × 32767), albedo, relief (f32), mask. */
+/** CardSideMaps as bytes: a 16-byte header (w, h, µm/px as f64) then normals (int16 × 32767), albedo, relief, PS confidence (f32), mask. */
 export function encodeSideMaps(m: CardSideMaps): Uint8Array {
   const n = m.widthPx * m.heightPx;
-  const buf = new ArrayBuffer(16 + 6 * n + 8 * n + n + 8);
+  if (m.confidence?.length !== n) throw createError('GB_INTERNAL', 'encodeSideMaps: maps without their PS confidence');
+  const buf = new ArrayBuffer(16 + 6 * n + 12 * n + n + 8);
   const head = new DataView(buf);
   head.setUint32(0, m.widthPx, true);
   head.setUint32(4, m.heightPx, true);
@@ -114,8 +133,9 @@ export function encodeSideMaps(m: CardSideMaps): Uint8Array {
   const off = 16 + 6 * n + ((16 + 6 * n) % 4 === 0 ? 0 : 2);
   new Float32Array(buf, off, n).set(m.albedo);
   new Float32Array(buf, off + 4 * n, n).set(m.reliefUm);
-  new Uint8Array(buf, off + 8 * n, n).set(m.mask);
-  return new Uint8Array(buf, 0, off + 9 * n);
+  new Float32Array(buf, off + 8 * n, n).set(m.confidence);
+  new Uint8Array(buf, off + 12 * n, n).set(m.mask);
+  return new Uint8Array(buf, 0, off + 13 * n);
 }
 
 /** Read a side written by {@link writeSurfaceTrainingMaps}. */
@@ -126,7 +146,7 @@ export async function readSideMaps(mapsDir: string, side: 'front' | 'back'): Pro
   const w = head.getUint32(0, true), h = head.getUint32(4, true), um = head.getFloat64(8, true);
   const n = w * h;
   const off = 16 + 6 * n + ((16 + 6 * n) % 4 === 0 ? 0 : 2);
-  if (buf.byteLength !== off + 9 * n) throw createError('GB_DATASET_INVALID', `${mapsDir}/side.bin: ${buf.byteLength} bytes, expected ${off + 9 * n} for ${w}×${h}`);
+  if (buf.byteLength !== off + 13 * n) throw createError('GB_DATASET_INVALID', `${mapsDir}/side.bin: ${buf.byteLength} bytes, expected ${off + 13 * n} for ${w}×${h} (${surfaceMapsFormat}: older maps have no PS confidence; make them again)`);
   const nq = new Int16Array(buf, 16, 3 * n);
   const normals = new Float32Array(3 * n);
   for (let i = 0; i < 3 * n; i++) normals[i] = nq[i] / 32767;
@@ -134,6 +154,7 @@ export async function readSideMaps(mapsDir: string, side: 'front' | 'back'): Pro
     side, widthPx: w, heightPx: h, umPerPx: um, normals,
     albedo: new Float32Array(buf.slice(off, off + 4 * n)),
     reliefUm: new Float32Array(buf.slice(off + 4 * n, off + 8 * n)),
-    mask: new Uint8Array(buf.slice(off + 8 * n, off + 9 * n)),
+    confidence: new Float32Array(buf.slice(off + 8 * n, off + 12 * n)),
+    mask: new Uint8Array(buf.slice(off + 12 * n, off + 13 * n)),
   };
 }

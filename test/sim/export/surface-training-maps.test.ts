@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../cli/run-cli.ts';
-import { readSideMaps } from '../../../src/sim/export/surface-training-maps.ts';
+import { readSideMaps, trainingMarginPx } from '../../../src/sim/export/surface-training-maps.ts';
 import { surfaceModelClasses } from '../../../src/grading/surface/classes.ts';
 
 const args = ['sim', 'dataset', '--count', '1', '--sides', 'front', '--size', '400x546', '--maps', '--maps-um-per-px', '185'];
@@ -20,7 +20,7 @@ t.test('maps from the written capture and from frames kept in memory are the sam
   const dirA = join(out, 'folder', 'card_200008', 'front', 'maps'), dirB = join(out, 'memory', 'card_200008', 'front', 'maps');
   t.ok((await readFile(join(dirA, 'features.i16'))).equals(await readFile(join(dirB, 'features.i16'))), 'same features either way');
   const meta = JSON.parse(await readFile(join(dirA, 'maps.json'), 'utf8'));
-  t.equal(meta.format, 'gradebooth-surface-maps/1');
+  t.equal(meta.format, 'gradebooth-surface-maps/2');
   t.same(meta.classes, surfaceModelClasses);
   t.equal(meta.umPerPx, 185);
   const labels = await readFile(join(dirA, 'labels.u8'));
@@ -28,8 +28,13 @@ t.test('maps from the written capture and from frames kept in memory are the sam
   t.equal(labels.length, maps.widthPx * maps.heightPx);
   // The dent's labelled pixels are the low part of the reconstructed relief: truth and reconstruction align.
   const dent = meta.defects.find((d: { kind: string }) => d.kind === 'dent');
+  // The grade path's background margin (grading/capture-side.ts) around the card, labels shifted with it.
+  const m = trainingMarginPx(185);
+  t.equal(meta.marginPx, m);
+  t.equal(maps.widthPx, Math.round(63.5 / 0.185) + 2 * m, 'card plus margin wide');
+  t.equal(maps.mask[2 * maps.widthPx + 2], 0, 'background in the margin');
   const s = 0.185, w = maps.widthPx;
-  const cx = Math.round((dent.centerMm[0] + 31.75) / s - 0.5), cy = Math.round((44.45 - dent.centerMm[1]) / s - 0.5);
+  const cx = Math.round((dent.centerMm[0] + 31.75) / s - 0.5) + m, cy = Math.round((44.45 - dent.centerMm[1]) / s - 0.5) + m;
   t.equal(labels[cy * w + cx], surfaceModelClasses.indexOf('dent'), 'truth centre labelled dent');
   let inside = 0, ni = 0, ring = 0, nr = 0;
   const rPx = dent.lengthMm / 2 / s;
@@ -43,6 +48,34 @@ t.test('maps from the written capture and from frames kept in memory are the sam
   for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
   t.ok((counts.get(surfaceModelClasses.indexOf('crease')) ?? 0) > 100, 'crease labelled');
   t.ok((counts.get(surfaceModelClasses.indexOf('scratch')) ?? 0) > 10, 'scratches labelled');
+  t.equal(maps.confidence?.length, maps.widthPx * maps.heightPx, 'the PS confidence is kept');
+});
+
+t.test('holo foil fits the Lambertian model worse than the dented card around it: the PS confidence the model reads', async (t) => {
+  const out = await mkdtemp(join(tmpdir(), 'gb-sim-maps-'));
+  t.teardown(() => rm(out, { recursive: true, force: true }));
+  // Seed 200010 with --foil-every 2 carries foil; the card's own dent is elsewhere.
+  const r = await runCli([...args, '--first-seed', '200010', '--maps-only', '--foil-every', '2', '--out', out]);
+  t.equal(r.code, 0, r.stderr);
+  const dir = join(out, 'card_200010', 'front', 'maps');
+  const meta = JSON.parse(await readFile(join(dir, 'maps.json'), 'utf8'));
+  t.equal(meta.foil, true);
+  const maps = await readSideMaps(dir, 'front');
+  const m = meta.marginPx, s = 0.185, w = maps.widthPx;
+  const mean = (inside: (u: number, v: number) => boolean): number => {
+    let sum = 0, n = 0;
+    for (let y = 0; y < maps.heightPx; y++) for (let x = 0; x < w; x++) {
+      const u = (x - m + 0.5) * s - 31.75, v = 44.45 - (y - m + 0.5) * s;
+      if (maps.mask[y * w + x] && inside(u, v)) { sum += maps.confidence![y * w + x]; n++; }
+    }
+    return sum / n;
+  };
+  const f = meta.foilRegion;
+  const inFoil = (u: number, v: number): boolean => Math.abs(u - f.centerMm[0]) < f.halfSizeMm[0] - 0.5 && Math.abs(v - f.centerMm[1]) < f.halfSizeMm[1] - 0.5;
+  const dent = meta.defects.find((d: { kind: string }) => d.kind === 'dent');
+  const inDent = (u: number, v: number): boolean => Math.hypot(u - dent.centerMm[0], v - dent.centerMm[1]) < dent.lengthMm / 2 && !inFoil(u, v);
+  const foil = mean(inFoil), dented = mean(inDent);
+  t.ok(foil < dented - 0.2, `mean PS confidence on the foil ${foil.toFixed(2)}, on the dent ${dented.toFixed(2)}`);
 });
 
 t.test('--clean-every makes defect-free cards with no labels; --maps-only needs --maps', async (t) => {
