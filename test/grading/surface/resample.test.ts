@@ -14,16 +14,18 @@ function reference(maps: CardSideMaps, umPerPx: number): CardSideMaps {
   const albedo = new Float32Array(w * h);
   const reliefUm = new Float32Array(w * h);
   const mask = new Uint8Array(w * h);
+  const confidence = new Float32Array(w * h);
   const fx = sw / w, fy = sh / h;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const o = y * w + x;
-      let n = 0, on = 0, nx = 0, ny = 0, nz = 0, a = 0, r = 0;
+      let n = 0, on = 0, nx = 0, ny = 0, nz = 0, a = 0, r = 0, c = 0;
       const add = (i: number, wt: number): void => {
         n += wt;
         if (maps.mask[i]) on += wt;
         nx += wt * maps.normals[3 * i]; ny += wt * maps.normals[3 * i + 1]; nz += wt * maps.normals[3 * i + 2];
         a += wt * maps.albedo[i]; r += wt * maps.reliefUm[i];
+        c += wt * maps.confidence![i];
       };
       if (f >= 1) {
         const x0 = Math.floor(x * fx), x1 = Math.max(x0 + 1, Math.min(sw, Math.floor((x + 1) * fx)));
@@ -40,10 +42,11 @@ function reference(maps: CardSideMaps, umPerPx: number): CardSideMaps {
       normals[3 * o] = nx / len; normals[3 * o + 1] = ny / len; normals[3 * o + 2] = nz / len;
       albedo[o] = a / n;
       reliefUm[o] = r / n;
+      confidence[o] = c / n;
       mask[o] = on * 2 >= n ? 1 : 0;
     }
   }
-  return { side: maps.side, widthPx: w, heightPx: h, umPerPx, mask, normals, albedo, reliefUm };
+  return { side: maps.side, widthPx: w, heightPx: h, umPerPx, mask, normals, albedo, reliefUm, confidence };
 }
 
 /** Random maps: tilted unit normals, albedo and relief noise, a mask with a ragged edge. */
@@ -51,7 +54,7 @@ function randomMaps(w: number, h: number, umPerPx: number, seed: number): CardSi
   let s = seed;
   const rnd = (): number => { s = (s * 1103515245 + 12345) >>> 0; return s / 4294967296; };
   const n = w * h;
-  const maps: CardSideMaps = { side: 'back', widthPx: w, heightPx: h, umPerPx, mask: new Uint8Array(n), normals: new Float32Array(3 * n), albedo: new Float32Array(n), reliefUm: new Float32Array(n) };
+  const maps: CardSideMaps = { side: 'back', widthPx: w, heightPx: h, umPerPx, mask: new Uint8Array(n), normals: new Float32Array(3 * n), albedo: new Float32Array(n), reliefUm: new Float32Array(n), confidence: new Float32Array(n) };
   for (let i = 0; i < n; i++) {
     const x = i % w, y = Math.floor(i / w);
     maps.mask[i] = x > 3 + 3 * rnd() && y > 2 + 3 * rnd() && x < w - 4 ? 1 : 0;
@@ -59,6 +62,7 @@ function randomMaps(w: number, h: number, umPerPx: number, seed: number): CardSi
     maps.normals[3 * i] = nx / len; maps.normals[3 * i + 1] = ny / len; maps.normals[3 * i + 2] = 1 / len;
     maps.albedo[i] = 0.2 + 0.6 * rnd();
     maps.reliefUm[i] = 40 * (rnd() - 0.5);
+    maps.confidence![i] = rnd();
   }
   return maps;
 }
@@ -69,10 +73,10 @@ t.test('resampling equals the per-pixel definition exactly, coarser and finer', 
   for (const um of [60, 75, 27.5, 10]) {
     const got = resampleSideMaps(src, um), want = reference(src, um);
     t.same([got.widthPx, got.heightPx, got.umPerPx, got.side], [want.widthPx, want.heightPx, want.umPerPx, want.side], `${um} µm/px: size`);
-    for (const k of ['mask', 'normals', 'albedo', 'reliefUm'] as const) {
+    for (const k of ['mask', 'normals', 'albedo', 'reliefUm', 'confidence'] as const) {
       let diff = 0;
-      for (let i = 0; i < want[k].length; i++) if (got[k][i] !== want[k][i]) diff++;
-      t.equal(diff, 0, `${um} µm/px: ${k} identical (${want[k].length} values)`);
+      for (let i = 0; i < want[k]!.length; i++) if (got[k]![i] !== want[k]![i]) diff++;
+      t.equal(diff, 0, `${um} µm/px: ${k} identical (${want[k]!.length} values)`);
     }
   }
   t.equal(resampleSideMaps(src, 25), src, 'same scale: the maps themselves');
