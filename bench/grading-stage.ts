@@ -6,11 +6,13 @@
 // the stage is given) and the peak while it ran.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
 import { join } from 'node:path';
 import { measureSide } from '../src/grading/measure.ts';
 import { gradeCard, gradeSide } from '../src/grading/grade.ts';
 import { buildReport } from '../src/grading/report.ts';
 import { renderReportHtml } from '../src/grading/report-html.ts';
+import { drawSidePictures, encodeSidePictures } from '../src/grading/report-images.ts';
 import { gradeJson } from '../src/grading/report-json.ts';
 import { resampleSideMaps } from '../src/grading/surface/resample.ts';
 import { surfaceFeatures } from '../src/grading/surface/features.ts';
@@ -20,7 +22,9 @@ import { standardCard } from '../src/vision/segment.ts';
 import type { CardSideMaps } from '../src/grading/types.ts';
 
 /** Stages this script runs (the grading bench's lines). */
-export const gradingStages = ['measure', 'resample', 'features', 'onnx', 'postprocess', 'report', 'report-html'] as const;
+export const gradingStages = ['measure', 'resample', 'features', 'onnx', 'postprocess', 'report', 'report-pixels', 'report-png', 'report-html'] as const;
+/** Parts of `report`, timed on their own too (not added to the total). */
+export const reportParts: readonly GradingStage[] = ['report-pixels', 'report-png', 'report-html'];
 export type GradingStage = (typeof gradingStages)[number];
 
 /** The scale the surface model recipe trains at (scripts/train/surface-manifest.ts), when no model is installed. */
@@ -98,7 +102,14 @@ async function main(): Promise<void> {
     const report = await buildReport(g, [{ maps, frame: m.frame }], { title: 'bench' });
     if (stage === 'report') {
       fn = () => buildReport(g, [{ maps, frame: m.frame }], { title: 'bench' });
-      Object.assign(extra, { pngKb: Math.round(report.images.reduce((s, im) => s + im.albedoOverlay.length + im.shadedRelief.length + im.normalMap.length, 0) / 1024), htmlKb: Math.round(report.html.length / 1024) });
+      const im = report.images[0];
+      const meta = await sharp(im.albedoOverlay).metadata();
+      Object.assign(extra, { overviewPx: `${meta.width}x${meta.height}`, overviewUmPerPx: im.overviewUmPerPx, pngKb: Math.round((im.albedoOverlay.length + im.shadedRelief.length + im.normalMap.length) / 1024), htmlKb: Math.round(report.html.length / 1024) });
+    } else if (stage === 'report-pixels') {
+      fn = () => drawSidePictures(maps, m.frame, g.sides[0]);
+    } else if (stage === 'report-png') {
+      const pictures = drawSidePictures(maps, m.frame, g.sides[0]);
+      fn = () => encodeSidePictures(pictures);
     } else {
       fn = () => ({ json: JSON.stringify(gradeJson(g)), html: renderReportHtml(g, report.images, { title: 'bench', createdAt: new Date().toISOString() }) });
     }

@@ -30,7 +30,7 @@ function sideSection(s: SideGrade, img: SideImages | undefined): string {
   <h3>Corners</h3><table><tr><th>corner</th><th>radius mm</th><th>fray µm</th><th>fill %</th><th>whitening %</th><th>ding µm</th></tr>${corners}</table>
   <h3>Edges</h3><table><tr><th>edge</th><th>chips</th><th>deepest chip µm</th><th>whitening %</th><th>roughness µm</th><th>dent µm</th></tr>${edges}</table>
   <h3>Defects</h3>${s.defects.length ? `<table><tr><th>#</th><th>type</th><th>centre mm (x right, y up)</th><th>length mm</th><th>width mm</th><th>depth µm</th><th>confidence</th><th>picture</th></tr>${defects}</table>` : '<p>none found</p>'}
-  ${img ? `<h3>Images</h3><div class="imgs"><figure><img alt="albedo with defects" src="${png(img.albedoOverlay)}"><figcaption>print (albedo), defects outlined</figcaption></figure>
+  ${img ? `<h3>Images</h3><p>Whole side at ${num(img.overviewUmPerPx, 0)} µm per pixel; the defect pictures above are at full resolution.</p><div class="imgs"><figure><img alt="albedo with defects" src="${png(img.albedoOverlay)}"><figcaption>print (albedo), defects outlined</figcaption></figure>
   <figure><img alt="shaded relief" src="${png(img.shadedRelief)}"><figcaption>relief, shaded</figcaption></figure>
   <figure><img alt="normal map" src="${png(img.normalMap)}"><figcaption>surface normals</figcaption></figure></div>` : ''}
   </section>`;

@@ -1,33 +1,62 @@
 import sharp from 'sharp';
-import { encodePng } from '../imaging/png.ts';
 import { toMapPx, type CardFrame } from './card-frame.ts';
 import type { ReportDefect, SideGrade } from './grade.ts';
+import { resampleSideMaps } from './surface/resample.ts';
 import type { CardSideMaps } from './types.ts';
 
 // The report's pictures of one side, 8-bit sRGB for people (not measurement data): the albedo with every
 // defect outlined and labelled, the relief shaded by a low light from the top left, the normal map, and a
 // crop of each defect.
+//
+// Resolution: the three whole-side pictures are drawn from the maps area-averaged by a whole factor to at
+// most `overviewUmPerPx` (80 µm/px: a 12 MP side at 25 µm/px becomes 887 × 1225 px, 1.1 MP). That is
+// ≥ 318 dpi at the card's size, sharper than the booth's 800-px-high screen or a phone shows a whole card,
+// and still sharp at 2× zoom there; what a collector looks at closely is the defects, and their crops are
+// cut from the maps at full resolution. Drawing and encoding 12 MP pictures cost seconds per side (three
+// PNGs of 30 MB raw each, an SVG rendered at 12 MP) and made report pages of 12 MB.
+
+/** Whole-side pictures are at most this coarse (µm per px); see above for why. */
+export const overviewUmPerPx = 80;
 
 /** The pictures of one side, PNG bytes. */
 export interface SideImages {
   albedoOverlay: Buffer;
   shadedRelief: Buffer;
   normalMap: Buffer;
-  /** One crop per defect of the side (same order as SideGrade.defects). */
+  /** One crop per defect of the side (same order as SideGrade.defects), at the maps' full resolution. */
   crops: Buffer[];
+  /** Scale of albedoOverlay, shadedRelief and normalMap, µm per px. */
+  overviewUmPerPx: number;
 }
 
-/** Albedo as 8-bit grey: 0 at 0, 255 at the 99.5th percentile of the card. */
-function albedo8(maps: CardSideMaps): Uint8Array {
+/** One raw 8-bit picture (channels interleaved), with an optional SVG drawn over it when encoded. */
+export interface RawPicture {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  data: Uint8Array;
+  svg?: string;
+  /** Enlarge (nearest neighbour) to at least this width when encoding (small crops). */
+  minWidth?: number;
+}
+
+/** A side's pictures before PNG encoding (the pixel work, synchronous; encoding is {@link encodeSidePictures}). */
+export interface SidePictures {
+  albedoOverlay: RawPicture;
+  shadedRelief: RawPicture;
+  normalMap: RawPicture;
+  crops: RawPicture[];
+  overviewUmPerPx: number;
+}
+
+/** The 99.5th percentile of the card's albedo (from ~100 k samples): the grey scale's white. */
+function albedoWhite(maps: CardSideMaps): number {
   const { albedo, mask } = maps;
   const vals: number[] = [];
   const step = Math.max(1, Math.floor(albedo.length / 100_000));
   for (let i = 0; i < albedo.length; i += step) if (mask[i]) vals.push(albedo[i]);
   vals.sort((a, b) => a - b);
-  const top = vals[Math.floor(0.995 * (vals.length - 1))] || 1;
-  const out = new Uint8Array(albedo.length);
-  for (let i = 0; i < albedo.length; i++) out[i] = Math.max(0, Math.min(255, Math.round((255 * albedo[i]) / top)));
-  return out;
+  return vals[Math.floor(0.995 * (vals.length - 1))] || 1;
 }
 
 /** Box of a defect in map px: the detector's box, else its size around its centre (at least 1.5 mm). */
@@ -40,49 +69,119 @@ export function defectBoxPx(f: CardFrame, d: ReportDefect): [number, number, num
 
 const colours: Record<ReportDefect['category'], string> = { corner: '#ff8c00', edge: '#ffd400', surface: '#ff2d55' };
 
+function rgbOf(hex: string): [number, number, number] {
+  return [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16)];
+}
+
 function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** Render the side's pictures. */
-export async function renderSideImages(maps: CardSideMaps, f: CardFrame, g: SideGrade): Promise<SideImages> {
-  const w = maps.widthPx, h = maps.heightPx;
-  const grey = albedo8(maps);
-  const rgb = new Uint8Array(3 * w * h);
-  for (let i = 0; i < w * h; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = grey[i];
-  const base = await encodePng({ width: w, height: h, channels: 3, bitDepth: 8, data: rgb });
+/** Grey albedo (scaled so `white` is 255) as RGB. */
+function albedoRgb(maps: CardSideMaps, white: number): Uint8Array {
+  const { albedo } = maps;
+  const n = albedo.length, k = 255 / white;
+  const rgb = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    const v = Math.round(albedo[i] * k);
+    rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return rgb;
+}
+
+/** The whole side's pictures and each defect's crop, as raw pixels. */
+export function drawSidePictures(maps: CardSideMaps, f: CardFrame, g: SideGrade): SidePictures {
+  const white = albedoWhite(maps);
+  const factor = Math.max(1, Math.floor(overviewUmPerPx / maps.umPerPx + 1e-9));
+  const small = resampleSideMaps(maps, factor * maps.umPerPx);
+  const w = small.widthPx, h = small.heightPx;
+  // Map px → overview px (the resampling's footprints: source width / overview width).
+  const sx = w / maps.widthPx, sy = h / maps.heightPx;
   const stroke = Math.max(2, Math.round(w / 400));
   const font = Math.max(10, Math.round(w / 60));
   const shapes = g.defects.map((d, k) => {
     const [x0, y0, x1, y1] = defectBoxPx(f, d);
     const c = colours[d.category];
-    return `<rect x="${x0}" y="${y0}" width="${x1 - x0}" height="${y1 - y0}" fill="none" stroke="${c}" stroke-width="${stroke}"/>` +
-      `<text x="${x0}" y="${Math.max(font, y0 - stroke)}" font-family="sans-serif" font-size="${font}" fill="${c}">${k + 1} ${escapeXml(d.type)}</text>`;
+    const X0 = x0 * sx, Y0 = y0 * sy, X1 = x1 * sx, Y1 = y1 * sy;
+    return `<rect x="${X0.toFixed(1)}" y="${Y0.toFixed(1)}" width="${(X1 - X0).toFixed(1)}" height="${(Y1 - Y0).toFixed(1)}" fill="none" stroke="${c}" stroke-width="${stroke}"/>` +
+      `<text x="${X0.toFixed(1)}" y="${Math.max(font, Y0 - stroke).toFixed(1)}" font-family="sans-serif" font-size="${font}" fill="${c}">${k + 1} ${escapeXml(d.type)}</text>`;
   }).join('');
-  const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${shapes}</svg>`);
-  const albedoOverlay = await sharp(base).composite([{ input: svg, top: 0, left: 0 }]).png().toBuffer();
+  const albedoOverlay: RawPicture = { width: w, height: h, channels: 3, data: albedoRgb(small, white), svg: shapes ? `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${shapes}</svg>` : undefined };
   // Shaded relief: slopes exaggerated ×8, lit from the top left at 35° elevation.
   const shade = new Uint8Array(w * h);
   const el = (35 * Math.PI) / 180;
-  const L = [-Math.cos(el) / Math.SQRT2, Math.cos(el) / Math.SQRT2, Math.sin(el)];
-  const k = 8;
+  const L0 = -Math.cos(el) / Math.SQRT2, L1 = Math.cos(el) / Math.SQRT2, L2 = Math.sin(el);
+  const k8 = 8;
+  const N = small.normals, M = small.mask;
   for (let i = 0; i < w * h; i++) {
-    const nx = maps.normals[3 * i] * k, ny = maps.normals[3 * i + 1] * k, nz = maps.normals[3 * i + 2];
-    const len = Math.hypot(nx, ny, nz) || 1;
-    const s = (nx * L[0] + ny * L[1] + nz * L[2]) / len;
-    shade[i] = maps.mask[i] ? Math.max(0, Math.min(255, Math.round(255 * s))) : 40;
+    const nx = N[3 * i] * k8, ny = N[3 * i + 1] * k8, nz = N[3 * i + 2];
+    const len = Math.sqrt(nx * nx + ny * ny + nz * nz) || 1;
+    const v = Math.round((255 * (nx * L0 + ny * L1 + nz * L2)) / len);
+    shade[i] = M[i] ? (v < 0 ? 0 : v > 255 ? 255 : v) : 40;
   }
-  const shadedRelief = await encodePng({ width: w, height: h, channels: 1, bitDepth: 8, data: shade });
   const nrm = new Uint8Array(3 * w * h);
-  for (let i = 0; i < 3 * w * h; i++) nrm[i] = Math.max(0, Math.min(255, Math.round(((maps.normals[i] + 1) / 2) * 255)));
-  const normalMap = await encodePng({ width: w, height: h, channels: 3, bitDepth: 8, data: nrm });
-  const crops: Buffer[] = [];
-  for (const d of g.defects) {
-    const [x0, y0, x1, y1] = defectBoxPx(f, d);
-    const pad = Math.round(1 * f.pxPerMm);
-    const left = Math.max(0, x0 - pad), top = Math.max(0, y0 - pad);
-    const width = Math.max(1, Math.min(w, x1 + pad) - left), height = Math.max(1, Math.min(h, y1 + pad) - top);
-    crops.push(await sharp(albedoOverlay).extract({ left, top, width, height }).resize({ width: Math.max(width, 160), kernel: 'nearest' }).png().toBuffer());
+  for (let i = 0; i < 3 * w * h; i++) {
+    const v = Math.round(((N[i] + 1) / 2) * 255);
+    nrm[i] = v < 0 ? 0 : v > 255 ? 255 : v;
   }
-  return { albedoOverlay, shadedRelief, normalMap, crops };
+  return {
+    albedoOverlay,
+    shadedRelief: { width: w, height: h, channels: 1, data: shade },
+    normalMap: { width: w, height: h, channels: 3, data: nrm },
+    crops: g.defects.map((d) => defectCrop(maps, f, d, white)),
+    overviewUmPerPx: small.umPerPx,
+  };
+}
+
+/** A defect's crop at full resolution: its box and 1 mm around it, the box outlined in its colour. */
+function defectCrop(maps: CardSideMaps, f: CardFrame, d: ReportDefect, white: number): RawPicture {
+  const W = maps.widthPx, H = maps.heightPx;
+  const [x0, y0, x1, y1] = defectBoxPx(f, d);
+  const pad = Math.round(1 * f.pxPerMm);
+  const left = Math.min(W - 1, Math.max(0, x0 - pad)), top = Math.min(H - 1, Math.max(0, y0 - pad));
+  const width = Math.max(1, Math.min(W, x1 + pad) - left), height = Math.max(1, Math.min(H, y1 + pad) - top);
+  const data = new Uint8Array(3 * width * height);
+  const k = 255 / white;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = Math.round(maps.albedo[(top + y) * W + left + x] * k);
+      const o = 3 * (y * width + x);
+      data[o] = data[o + 1] = data[o + 2] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  // The box's outline, about 50 µm wide, inside the crop.
+  const t = Math.max(1, Math.round(0.05 * f.pxPerMm));
+  const [r, gg, b] = rgbOf(colours[d.category]);
+  const bx0 = x0 - left, by0 = y0 - top, bx1 = x1 - left, by1 = y1 - top;
+  for (let y = Math.max(0, by0); y < Math.min(height, by1); y++) {
+    for (let x = Math.max(0, bx0); x < Math.min(width, bx1); x++) {
+      if (x - bx0 >= t && bx1 - 1 - x >= t && y - by0 >= t && by1 - 1 - y >= t) continue;
+      const o = 3 * (y * width + x);
+      data[o] = r; data[o + 1] = gg; data[o + 2] = b;
+    }
+  }
+  return { width, height, channels: 3, data, minWidth: 160 };
+}
+
+/** Encode one raw picture as PNG (deflate level 1 without filter search: these pictures are rebuilt, not archived for their bytes). */
+async function encodePicture(p: RawPicture): Promise<Buffer> {
+  let s = sharp(p.data, { raw: { width: p.width, height: p.height, channels: p.channels } });
+  if (p.channels === 1) s = s.toColourspace('b-w');
+  if (p.svg) s = s.composite([{ input: Buffer.from(p.svg), top: 0, left: 0 }]).removeAlpha();
+  if (p.minWidth && p.width < p.minWidth) {
+    // Resizing and compositing in one pipeline would enlarge after the overlay; crops carry no SVG.
+    s = s.resize({ width: p.minWidth, kernel: 'nearest' });
+  }
+  return s.png({ compressionLevel: 1, adaptiveFiltering: false, palette: false }).toBuffer();
+}
+
+/** Encode a side's pictures (sharp's threads, all pictures at once). */
+export async function encodeSidePictures(p: SidePictures): Promise<SideImages> {
+  const [albedoOverlay, shadedRelief, normalMap, ...crops] = await Promise.all([p.albedoOverlay, p.shadedRelief, p.normalMap, ...p.crops].map(encodePicture));
+  return { albedoOverlay, shadedRelief, normalMap, crops, overviewUmPerPx: p.overviewUmPerPx };
+}
+
+/** Render the side's pictures. */
+export async function renderSideImages(maps: CardSideMaps, f: CardFrame, g: SideGrade): Promise<SideImages> {
+  return encodeSidePictures(drawSidePictures(maps, f, g));
 }

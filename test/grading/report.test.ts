@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { measureSide } from '../../src/grading/measure.ts';
 import { gradeCard, gradeSide } from '../../src/grading/grade.ts';
 import { buildReport, reportFiles } from '../../src/grading/report.ts';
+import { defectBoxPx } from '../../src/grading/report-images.ts';
 import { syntheticMaps } from './synthetic-maps.ts';
 
 const card = { widthMm: 63.5, heightMm: 88.9, cornerRadiusMm: 3.2 };
@@ -32,4 +33,58 @@ t.test('report: JSON in the issue shape, overlays, and one self-contained HTML p
   t.match(r.html, /What cost points/, 'deductions explained');
   const names = reportFiles(r, g).map((f) => f.name);
   t.ok(['report.json', 'report.html', 'front-albedo-overlay.png', 'front-shaded-relief.png', 'front-normals.png'].every((n) => names.includes(n)), 'report files');
+});
+
+t.test('report pictures of a fine map: whole side at ≤ 80 µm/px (area average of the full-size picture), defect crops at full resolution', async (t) => {
+  // 40 µm/px: the whole-side pictures are the maps halved.
+  const maps = syntheticMaps({ umPerPx: 40, marginMm: 1.5, radiiMm: [3.2, 4.6, 3.2, 3.2], bites: [{ xMm: -8, yMm: 44.45, rMm: 0.4 }] });
+  const m = measureSide(maps, card);
+  const side = gradeSide('front', m.frame, m.centering, m.outline, []);
+  t.ok(side.defects.length >= 2, `defects to crop (${side.defects.length})`);
+  const g = gradeCard([side]);
+  const r = await buildReport(g, [{ maps, frame: m.frame }], { title: 'fine' });
+  const im = r.images[0];
+  t.equal(im.overviewUmPerPx, 80, 'overview scale');
+  const w = Math.round(maps.widthPx / 2), h = Math.round(maps.heightPx / 2);
+  for (const [name, png, ch] of [['albedo overlay', im.albedoOverlay, 3], ['shaded relief', im.shadedRelief, 1], ['normal map', im.normalMap, 3]] as const) {
+    const meta = await sharp(png).metadata();
+    t.same([meta.width, meta.height, meta.channels], [w, h, ch], `${name}: ${w}×${h}, ${ch} channel(s)`);
+  }
+  // The full-size grey picture the report used to draw (0 at 0, 255 at the card's 99.5th percentile),
+  // averaged over 2×2: the overview must match it within a grey level, away from the drawn outlines.
+  const vals: number[] = [];
+  const step = Math.max(1, Math.floor(maps.albedo.length / 100_000));
+  for (let i = 0; i < maps.albedo.length; i += step) if (maps.mask[i]) vals.push(maps.albedo[i]);
+  vals.sort((a, b) => a - b);
+  const white = vals[Math.floor(0.995 * (vals.length - 1))];
+  const full = (x: number, y: number): number => Math.max(0, Math.min(255, Math.round((255 * maps.albedo[y * maps.widthPx + x]) / white)));
+  // Each overview pixel's footprint in the maps: [floor(i·f), floor((i+1)·f)) with f = map size / overview size.
+  const span = (i: number, src: number, dst: number): [number, number] => { const f = src / dst, lo = Math.floor(i * f); return [lo, Math.max(lo + 1, Math.min(src, Math.floor((i + 1) * f)))]; };
+  const { data } = await sharp(im.albedoOverlay).raw().toBuffer({ resolveWithObject: true });
+  let worst = 0, compared = 0;
+  for (let y = 0; y < h; y++) {
+    const [y0, y1] = span(y, maps.heightPx, h);
+    for (let x = 0; x < w; x++) {
+      const o = 3 * (y * w + x);
+      if (data[o] !== data[o + 1] || data[o] !== data[o + 2]) continue; // an outline or a label
+      const [x0, x1] = span(x, maps.widthPx, w);
+      let sum = 0;
+      for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) sum += full(xx, yy);
+      const mean = sum / ((y1 - y0) * (x1 - x0));
+      worst = Math.max(worst, Math.abs(data[o] - mean));
+      compared++;
+    }
+  }
+  t.ok(compared > 0.95 * w * h, `compared ${compared} of ${w * h} px`);
+  t.ok(worst <= 1, `overview within ${worst.toFixed(2)} ≤ 1 grey level of the full-size picture averaged`);
+  // Crops: the defect's box and 1 mm around it (within the maps) at the maps' own scale, enlarged to at
+  // least 160 px wide.
+  const pad = Math.round(m.frame.pxPerMm);
+  for (const [k, d] of side.defects.entries()) {
+    const [x0, y0, x1, y1] = defectBoxPx(m.frame, d);
+    const cw = Math.min(maps.widthPx, x1 + pad) - Math.max(0, x0 - pad), ch = Math.min(maps.heightPx, y1 + pad) - Math.max(0, y0 - pad);
+    const meta = await sharp(im.crops[k]).metadata();
+    const want = cw >= 160 ? [cw, ch] : [160, Math.round((ch * 160) / cw)];
+    t.same([meta.width, meta.height], want, `crop ${k + 1} (${d.type}): ${cw}×${ch} px of map → ${want.join('×')}`);
+  }
 });
