@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
  */
 export interface BoothEvents {
   'hardware.status': { device: string; state: string; detail?: string };
-  'job.progress': { jobId: string; stage: string; fraction: number; message?: string };
+  /** `figures`: what the stage measured so far (e.g. a calibration step's figures), flat name → value. */
+  'job.progress': { jobId: string; stage: string; fraction: number; message?: string; figures?: Record<string, number | string | boolean> };
   'job.state': { jobId: string; kind?: string; state: string; error?: string };
   /** A barcode was read and validated (the scan that starts a grading job). */
   'scanner.barcode': { code: string; symbology?: string; at: string; source: string };

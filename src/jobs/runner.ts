@@ -220,10 +220,10 @@ export class JobRunner {
       jobId: job.id,
       requestedBy: job.requestedBy ?? undefined,
       signal,
-      progress: (fraction, message) => {
+      progress: (fraction, message, figures) => {
         const overall = (stageIndex + Math.min(1, Math.max(0, fraction))) / stageCount;
         jobs.setProgress(job.id, stageName, overall, message);
-        bus.emit('job.progress', { jobId: job.id, stage: stageName, fraction: overall, ...(message === undefined ? {} : { message }) });
+        bus.emit('job.progress', { jobId: job.id, stage: stageName, fraction: overall, ...(message === undefined ? {} : { message }), ...(figures === undefined ? {} : { figures }) });
       },
       putFile: async (bytes) => {
         const sha = sha256Hex(bytes);

@@ -1,5 +1,8 @@
 import type { JobKind } from '../storage/jobs.ts';
 
+/** Figures a stage reports with its progress: flat name → number (or a short text / flag). */
+export type ProgressFigures = Record<string, number | string | boolean>;
+
 /** What a running stage may do besides its own work; the runner implements it for each job. */
 export interface JobContext {
   readonly jobId: string;
@@ -7,8 +10,11 @@ export interface JobContext {
   readonly requestedBy: string | undefined;
   /** Aborted when the job is cancelled or the daemon stops; long stages pass it on and check it. */
   readonly signal: AbortSignal;
-  /** Progress within the current stage, 0..1, and a line for people. */
-  progress(fraction: number, message?: string): void;
+  /**
+   * Progress within the current stage, 0..1, a line for people, and figures measured so far (published
+   * with the job.progress event, e.g. a calibration step's figures for the technician's wizard).
+   */
+  progress(fraction: number, message?: string, figures?: ProgressFigures): void;
   /**
    * Write bytes into the content-addressed store, journaled first: until a committed `blobs` row takes
    * the file over, a failure, a cancel or a crash deletes it again.

@@ -74,3 +74,41 @@ export interface RigReading {
   srttMs: number | null;
   at: string;
 }
+
+export interface FigureCheck {
+  figure: string;
+  label: string;
+  unit: string;
+  op: '<=' | '>=' | 'abs<=';
+  limit: number;
+}
+
+export interface CalibrationGuide {
+  steps: Array<{ id: string; instruction: string; target: string; feeds: string[] }>;
+  procedures: Array<{ procedure: string; steps: string[]; checks: FigureCheck[]; validForS: number; neededToScan: boolean }>;
+}
+
+export interface CalibrationRecordView {
+  id: string;
+  version: number;
+  passed: boolean;
+  createdAt: string;
+  expiresAt: string;
+  createdBy: string | null;
+  figures: Record<string, unknown>;
+}
+
+export interface CalibrationCurrent {
+  readyToScan: boolean;
+  message: string;
+  procedures: Array<{
+    procedure: string;
+    state: 'valid' | 'expired' | 'failed' | 'missing';
+    neededToScan: boolean;
+    expiresAt: string | null;
+    valid: CalibrationRecordView | null;
+    latest: CalibrationRecordView | null;
+    message: string;
+    checks: Array<FigureCheck & { value: number | null; passed: boolean }>;
+  }>;
+}

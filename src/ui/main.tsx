@@ -10,9 +10,10 @@ import { jobEnded, jobFromApi, type ApiJob } from './grading-job.ts';
 import { OperatorsPage, StatusPage, TechniciansOnly } from './screens/tech.tsx';
 import { CameraPage } from './screens/camera.tsx';
 import { RigPage } from './screens/rig.tsx';
+import { CalibrationPage } from './screens/calibration.tsx';
 
 /** Technician pages, in the order of their tabs. */
-const techPages = ['status', 'camera', 'rig', 'operators'] as const;
+const techPages = ['status', 'camera', 'rig', 'calibration', 'operators'] as const;
 type TechPage = (typeof techPages)[number];
 type Route = 'scan' | 'history' | `tech/${TechPage}`;
 
@@ -27,6 +28,7 @@ const techLabels: Record<TechPage, string> = {
   status: strings.nav.status,
   camera: strings.nav.camera,
   rig: strings.nav.rig,
+  calibration: strings.nav.calibration,
   operators: strings.nav.operators,
 };
 
@@ -110,6 +112,7 @@ function Booth(props: { session: Session; onSignOut: (notice?: string) => void }
   else if (route === 'tech/status') screen = <StatusPage />;
   else if (route === 'tech/camera') screen = <CameraPage />;
   else if (route === 'tech/rig') screen = <RigPage />;
+  else if (route === 'tech/calibration') screen = <CalibrationPage />;
   else screen = <OperatorsPage />;
   const onTech = route.startsWith('tech/');
 

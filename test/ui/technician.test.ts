@@ -1,6 +1,6 @@
 // The technician's pages in headless chromium against a real daemon on the simulated booth (the real
 // firmware in simavr, the rendered camera): rig diagnostics (an LED lit from the screen, the counters
-// moving); an operator reaches none of these pages nor their API. Screenshots of each at both sizes.
+// moving); the calibration wizard (a run followed live to pass); an operator reaches none of these pages nor their API. Screenshots of each at both sizes.
 import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,5 +105,46 @@ t.test('technician pages on the simulated booth; operators refused', { skip }, a
     t.equal(await page.getByTestId('rig-leds').locator('.ledkey.lit').count(), 0, 'all off');
     const audit = (await call('GET', '/api/rig/diagnostics')) as { lit: unknown };
     t.equal(audit.lit, null);
+  });
+
+  t.test('calibration wizard: each procedure with its steps and limits; a run followed live to pass', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true });
+    t.teardown(() => context.close());
+    const page = await context.newPage();
+    await page.goto(base);
+    await signIn(page, 'Tom', '1357');
+    await page.getByRole('button', { name: 'Technician' }).click();
+    await page.getByTestId('tech-tabs').getByRole('button', { name: 'Calibration' }).click();
+    await page.getByTestId('calib-state-dark').filter({ hasText: 'never run' }).waitFor();
+    await page.locator('.procrow[data-procedure="lights"]').click();
+    const detail = page.getByTestId('calib-detail');
+    await detail.filter({ hasText: 'Place: the mirror sphere' }).waitFor();
+    t.match(await detail.textContent(), /Largest ray residual.*≤ 0\.5 mm/, 'the limits shown are the ones the booth applies');
+    t.same(await shotBoth(page, 'tech-calibration'), [], 'calibration page: touch targets ≥ 48 px at both sizes');
+
+    await page.getByRole('button', { name: 'Run calibration' }).click();
+    await page.getByTestId('calib-place').waitFor();
+    // Live figures from the job's websocket events (the first step's, the dark frame's, at the latest).
+    await page.getByTestId('calib-live').locator('dd').first().waitFor({ timeout: 120_000 });
+    t.ok((await page.getByTestId('calib-live').locator('dt').count()) > 0, 'figures of a finished step while the next runs');
+    t.same(await shotBoth(page, 'tech-calibration-running'), [], 'running calibration: touch targets ≥ 48 px at both sizes');
+    await page.getByTestId('calib-result').waitFor({ timeout: 600_000 });
+    t.match(await page.getByTestId('calib-result').textContent(), /Calibration passed/);
+    for (const p of ['dark', 'flat', 'lights', 'scale', 'verify']) t.match(await page.getByTestId(`calib-state-${p}`).textContent(), 'pass', `${p} saved and passed, shown as it was saved`);
+    t.same(await shotBoth(page, 'tech-calibration-passed'), [], 'calibration result: touch targets ≥ 48 px at both sizes');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.locator('.procrow[data-procedure="verify"]').click();
+    await page.getByTestId('calib-record').filter({ hasText: /v1 · calibrated \d+ s ago/ }).waitFor();
+    const rows = page.getByTestId('calib-checks').locator('tbody tr');
+    t.equal(await rows.count(), 2);
+    t.same(await rows.locator('td:last-child').allTextContents(), ['pass', 'pass'], 'each figure passes its limit');
+    await shot(page, 'tech-calibration-record');
+
+    const current = await call('GET', '/api/calibrations/current');
+    t.equal(current.readyToScan, true);
+    for (const p of current.procedures) {
+      t.equal(p.state, 'valid', `${p.procedure} valid`);
+      t.ok(p.checks.length > 0 && p.checks.every((c: { passed: boolean }) => c.passed) === p.latest.passed, `${p.procedure}: the checks shown agree with the record's pass`);
+    }
   });
 });

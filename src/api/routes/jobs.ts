@@ -65,6 +65,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const job = await boothServices(app).submit('calibration', (request.body ?? {}) as Record<string, unknown>, by(request));
+      app.services.audit.record(by(request) ?? 'unknown', 'calibration.start', job.id);
       return reply.code(202).header('location', `/api/jobs/${job.id}`).send({ jobId: job.id, state: job.state });
     },
   );

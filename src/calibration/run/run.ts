@@ -2,7 +2,7 @@ import type { Booth } from '../../booth/booth.ts';
 import { psPlanes } from '../../capture/ps-planes.ts';
 import { captureSide, type SideCapture } from '../../capture/sequencer.ts';
 import { createError } from '../../core/errors.ts';
-import type { JobContext, JobKindDefinition, Stage } from '../../jobs/stage.ts';
+import type { JobContext, JobKindDefinition, ProgressFigures, Stage } from '../../jobs/stage.ts';
 import type { SimulatedBooth } from '../../booth/simulated-booth.ts';
 import type { SceneKind } from '../../sim/scenes/scene.ts';
 import type { FloatImage } from '../../imaging/image.ts';
@@ -23,26 +23,10 @@ import { offsetPlane, type CameraPlane } from './plane.ts';
 import { verifyRelief } from './relief-verify.ts';
 import { guidedSteps, SPHERE_PLACEMENTS } from './steps.ts';
 import { withRadialDistortion } from './distortion.ts';
+import { calibrationThresholds } from './thresholds.ts';
+import { figuresPass } from './checks.ts';
 
-/** Pass/fail thresholds of the procedures. */
-export const calibrationThresholds = {
-  /** Dark frame: mean above the black level, as a fraction of full scale. */
-  darkMaxMeanFraction: 0.02,
-  /** Flat: every LED's relative intensity within this factor of the mean (rings differ by design; a dead LED does not). */
-  flatIntensityFactor: 10,
-  /** Flat: robust spread of one LED's intensity estimate over the target, percent (dust, a tilted target). */
-  flatMaxSpreadPercent: 25,
-  /** Lights: rays of one LED must meet within this, mm. */
-  lightsMaxResidualMm: 0.5,
-  /** Lights: largest reported 1σ position uncertainty, mm. */
-  lightsMaxUncertaintyMm: 2,
-  /** Scale: homography fit RMS after the radial distortion is removed, px (more: a lens model is missing). */
-  scaleMaxRmsResidualPx: 0.3,
-  /** Verify: mean normal error on the relief target, degrees. */
-  verifyMaxNormalErrorDeg: 1,
-  /** Verify: sphere-cap height error, mm. */
-  verifyMaxHeightErrorMm: 0.05,
-} as const;
+export { calibrationThresholds } from './thresholds.ts';
 
 export interface ProcedureOutcome {
   procedure: ProcedureName;
@@ -127,7 +111,7 @@ function consume<T>(cap: SideCapture, use: (c: SideCapture) => T): T {
  * One guided step as a stage: the simulator places the target (a real booth waits until the technician
  * confirms it is there), then the booth captures and the step measures what it needs.
  */
-function guidedStage(s: CalibrationServices, id: string, place: SceneKind, seed: number, measure: (state: CalibrationState, job: JobContext, shoot: Shoot) => Promise<void>): Stage<CalibrationState> {
+function guidedStage(s: CalibrationServices, id: string, place: SceneKind, seed: number, measure: (state: CalibrationState, job: JobContext, shoot: Shoot) => Promise<ProgressFigures>): Stage<CalibrationState> {
   const step = guidedSteps.find((g) => g.id === id);
   if (!step) throw createError('GB_INTERNAL', `no guided calibration step ${id}`);
   return {
@@ -139,9 +123,9 @@ function guidedStage(s: CalibrationServices, id: string, place: SceneKind, seed:
       else await job.awaitContinue(step.instruction);
       job.throwIfCancelled();
       const shoot: Shoot = (exposureUs, extra = {}) => captureSide(s.booth, { exposureUs, level: state.level, leds: state.leds, signal: job.signal, ...extra });
-      await measure(state, job, shoot);
+      const figures = await measure(state, job, shoot);
       state.timings[id] = performance.now() - t0;
-      job.progress(1, `${id}: done in ${(state.timings[id] / 1000).toFixed(1)} s`);
+      job.progress(1, `${id}: done in ${(state.timings[id] / 1000).toFixed(1)} s`, figures);
     },
   };
 }
@@ -162,6 +146,7 @@ export function calibrationStages(s: CalibrationServices): Array<Stage<Calibrati
     guidedStage(s, 'dark', 'tray', 1, async (state, _job, shoot) => {
       const cap = await shoot(state.exposureUs, { leds: [0], failOnExposureError: false });
       state.dark = { figures: consume(cap, darkFrameFigures), widthPx: cap.width, heightPx: cap.height, exposureUs: cap.exposureUs };
+      return { ...state.dark.figures };
     }),
     // 2. White target: auto-exposure (probe, then scale to the aim), then the flat-field capture.
     guidedStage(s, 'white', 'white', 1, async (state, job, shoot) => {
@@ -175,11 +160,14 @@ export function calibrationStages(s: CalibrationServices): Array<Stage<Calibrati
       const white = await shoot(state.exposureUs);
       state.whiteIssues = white.issues.length;
       state.white = { images: consume(white, linearImages), widthPx: white.width, heightPx: white.height };
+      return { probeExposureUs: e, brightestP99Fraction: brightest, exposureUs: state.exposureUs, exposureWarnings: state.whiteIssues };
     }),
     // 3. Dot grid → radial distortion, grid plane, tray plane (grid thickness below), scale.
     guidedStage(s, 'dot-grid', 'dot-grid', 1, async (state, _job, shoot) => {
       const cap = await shoot(state.exposureUs);
-      state.grid = measureDotGrid(s.booth.intrinsics, meanImage(consume(cap, linearImages).slice(16)), state.targets.dotGrid.pitchMm);
+      const grid = measureDotGrid(s.booth.intrinsics, meanImage(consume(cap, linearImages).slice(16)), state.targets.dotGrid.pitchMm);
+      state.grid = grid;
+      return { dots: grid.dots, rmsResidualPx: grid.rmsResidualPx, umPerPxAtGrid: grid.umPerPx, radialK1: grid.radialK1, tiltDeg: grid.tiltDeg };
     }),
     // 4. Mirror sphere at several placements → LED positions (with the distortion-aware camera model).
     ...Array.from({ length: SPHERE_PLACEMENTS }, (_, p) =>
@@ -188,7 +176,9 @@ export function calibrationStages(s: CalibrationServices): Array<Stage<Calibrati
         const cap = await shoot(state.exposureUs, { exposureLimits: { maxSaturatedFraction: 0.05 } });
         const images = consume(cap, linearImages);
         const k = withRadialDistortion(s.booth.intrinsics, required(state.grid, 'dot grid').radialK1);
-        state.placements.push(measureSpherePlacement(k, sphereMask(images), images, state.targets.chromeSphere.radiusMm));
+        const placed = measureSpherePlacement(k, sphereMask(images), images, state.targets.chromeSphere.radiusMm);
+        state.placements.push(placed);
+        return { highlightsFound: placed.highlights.filter((h) => h !== null).length, leds: placed.highlights.length, outlineRmsResidualPx: placed.circle.rmsResidualPx, sphereDistanceMm: placed.location.centreMm[2] };
       }),
     ),
     // 5. The relief target, for the verification.
@@ -198,6 +188,7 @@ export function calibrationStages(s: CalibrationServices): Array<Stage<Calibrati
       const { plate, planes, saturation } = consume(cap, (c) => ({ plate: plateMask(linearImages(c), W, H), ...psPlanes(c) }));
       const truthNormal = sim() ? Float32Array.from((await required(sim(), 'sim').renderer.groundTruth()).normal) : undefined;
       state.relief = { plate, planes, saturation, widthPx: W, heightPx: H, truthNormal };
+      return { platePixels: plate.reduce((n, v) => n + v, 0) };
     }),
     { name: 'solve', run: async (state, job) => solveAndVerify(s, state, job) },
     { name: 'publish', run: async (state, job) => saveRecords(s, state, job) },
@@ -273,6 +264,11 @@ async function solveAndVerify(s: CalibrationServices, state: CalibrationState, j
   state.relief = undefined;
   state.white = undefined;
   state.solved = { cal, k, trayPlane, intensity, ledSummary, lightPositionErrorMm, lightPositionMaxErrorMm, sphereHeights, verify, verifyTruthNormalErrorDeg };
+  job.progress(1, 'model solved and verified', {
+    leds: ledSummary.leds, maxResidualMm: ledSummary.maxResidualMm, maxUncertaintyMm: ledSummary.maxUncertaintyMm,
+    relativeIntensityMin: Math.min(...intensity.relative), relativeIntensityMax: Math.max(...intensity.relative), maxSpreadPercent: Math.max(...intensity.spreadPercent),
+    normalErrorMeanDeg: verify.normalErrorMeanDeg, capHeightErrorMm: verify.capHeightErrorMm,
+  });
 }
 
 /** Records: one per procedure, each with its figures, thresholds and pass/fail. */
@@ -290,9 +286,10 @@ async function saveRecords(s: CalibrationServices, state: CalibrationState, job:
     job.throwIfCancelled();
     const record = await repo.save({ procedure, passed, figures, data, validForMs: defaultValidityMs[procedure], createdBy: state.createdBy, now }, (b) => job.putFile(b));
     state.outcomes.push({ procedure, passed, figures, record });
-    job.progress(state.outcomes.length / 5, `saved ${procedure} v${record.version}`);
+    const numbers = Object.fromEntries(Object.entries(figures).filter(([, v]) => typeof v === 'number' && Number.isFinite(v))) as Record<string, number>;
+    job.progress(state.outcomes.length / 5, `saved ${procedure} v${record.version}: ${passed ? 'pass' : 'FAIL'}`, { procedure, passed, ...numbers });
   };
-  await save('dark', dark.figures.meanAboveBlackFraction <= T.darkMaxMeanFraction, { ...dark.figures, maxMeanFraction: T.darkMaxMeanFraction }, { widthPx: dark.widthPx, heightPx: dark.heightPx, exposureUs: dark.exposureUs });
+  await save('dark', figuresPass('dark', dark.figures), { ...dark.figures, maxMeanFraction: T.darkMaxMeanFraction }, { widthPx: dark.widthPx, heightPx: dark.heightPx, exposureUs: dark.exposureUs });
   const relMin = Math.min(...intensity.relative), relMax = Math.max(...intensity.relative);
   const flatFigures: Record<string, unknown> = {
     exposureUs: state.exposureUs, level: state.level, relativeIntensityMin: relMin, relativeIntensityMax: relMax,
@@ -305,12 +302,11 @@ async function saveRecords(s: CalibrationServices, state: CalibrationState, job:
     flatFigures.truthIntensityErrorPercent = mean(intensity.relative.map((r, i) => Math.abs(r / (truth[i] / tm) - 1) * 100));
   }
   const flatData: FlatData = { exposureUs: state.exposureUs, level: state.level, leds: state.leds, relative: intensity.relative, gainMaps: gainMapsForRecord(cal.gainMaps) };
-  const flatPass = relMin >= 1 / T.flatIntensityFactor && relMax <= T.flatIntensityFactor && Math.max(...intensity.spreadPercent) <= T.flatMaxSpreadPercent;
-  await save('flat', flatPass, flatFigures, flatData);
+  await save('flat', figuresPass('flat', flatFigures), flatFigures, flatData);
   const lightsFigures: Record<string, unknown> = { ...ledSummary, placements: state.placements.length, maxResidualLimitMm: T.lightsMaxResidualMm, maxUncertaintyLimitMm: T.lightsMaxUncertaintyMm };
   if (lightPositionErrorMm !== undefined) Object.assign(lightsFigures, { truthMeanErrorMm: lightPositionErrorMm, truthMaxErrorMm: lightPositionMaxErrorMm });
   const lightsData: LightsData = { intrinsics: { fxPx: k0.fxPx, fyPx: k0.fyPx, cxPx: k0.cxPx, cyPx: k0.cyPx }, radialK1: grid.radialK1, widthPx: cal.widthPx, heightPx: cal.heightPx, ledPositionsMm: cal.ledPositionsMm };
-  await save('lights', ledSummary.leds === 24 && ledSummary.maxResidualMm <= T.lightsMaxResidualMm && ledSummary.maxUncertaintyMm <= T.lightsMaxUncertaintyMm, lightsFigures, lightsData);
+  await save('lights', figuresPass('lights', lightsFigures), lightsFigures, lightsData);
   const trayUmPerPx = cal.umPerPx;
   const scaleFigures: Record<string, unknown> = {
     umPerPxAtTray: trayUmPerPx, umPerPxAtGrid: grid.umPerPx, dots: grid.dots, radialK1: grid.radialK1,
@@ -327,14 +323,14 @@ async function saveRecords(s: CalibrationServices, state: CalibrationState, job:
     scaleFigures.truthRadialK1 = cam.k1;
   }
   const scaleData: ScaleData = { trayPlane, umPerPx: trayUmPerPx, radialK1: grid.radialK1 };
-  await save('scale', grid.dots >= 100 && grid.rmsResidualPx <= T.scaleMaxRmsResidualPx, scaleFigures, scaleData);
+  await save('scale', figuresPass('scale', scaleFigures), scaleFigures, scaleData);
   const verifyFigures: Record<string, unknown> = {
     normalErrorMeanDeg: ver.normalErrorMeanDeg, normalErrorMedianDeg: ver.normalErrorMedianDeg, pixels: ver.pixels,
     capHeightMm: ver.capHeightMm, capHeightErrorMm: ver.capHeightErrorMm, plateRotationDeg: ver.pose.rotationDeg,
     maxNormalErrorDeg: T.verifyMaxNormalErrorDeg, maxHeightErrorMm: T.verifyMaxHeightErrorMm,
   };
   if (verifyTruthNormalErrorDeg !== undefined) verifyFigures.truthNormalErrorMeanDeg = verifyTruthNormalErrorDeg;
-  await save('verify', ver.normalErrorMeanDeg <= T.verifyMaxNormalErrorDeg && Math.abs(ver.capHeightErrorMm) <= T.verifyMaxHeightErrorMm, verifyFigures, { pose: ver.pose });
+  await save('verify', figuresPass('verify', verifyFigures), verifyFigures, { pose: ver.pose });
 }
 
 /** The result of a finished run. */
