@@ -10,6 +10,8 @@ export interface OperatorRecord {
   role: OperatorRole;
   createdAt: string;
   createdBy: string;
+  /** When a technician disabled them (no sign-in until enabled again); null = enabled. */
+  disabledAt: string | null;
 }
 
 interface OperatorRow {
@@ -22,6 +24,7 @@ interface OperatorRow {
   created_at: string;
   created_by: string;
   removed_at: string | null;
+  disabled_at: string | null;
 }
 
 /** scrypt cost: N = 2^15, r = 8 (32 MiB, tens of ms here): a 4–8 digit PIN must be slow to guess offline. */
@@ -56,7 +59,7 @@ export function validatePin(pin: unknown): string {
   return pin;
 }
 
-const toRecord = (r: OperatorRow): OperatorRecord => ({ id: r.id, name: r.name, role: r.role, createdAt: r.created_at, createdBy: r.created_by });
+const toRecord = (r: OperatorRow): OperatorRecord => ({ id: r.id, name: r.name, role: r.role, createdAt: r.created_at, createdBy: r.created_by, disabledAt: r.disabled_at });
 
 /** Booth operators and technicians who sign in at the touchscreen. */
 export class OperatorRepository {
@@ -80,7 +83,7 @@ export class OperatorRepository {
     this.db
       .prepare('INSERT INTO operators (id, name, role, pin_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)')
       .run(id, trimmed, role, pinHash, now.toISOString(), createdBy);
-    return { id, name: trimmed, role, createdAt: now.toISOString(), createdBy };
+    return { id, name: trimmed, role, createdAt: now.toISOString(), createdBy, disabledAt: null };
   }
 
   list(): OperatorRecord[] {
@@ -103,6 +106,37 @@ export class OperatorRepository {
   }
 
   /**
+   * Disable (no sign-in, their sessions end) or enable an operator again; the record, or undefined when
+   * there is none. Disabling an operator who is disabled keeps the first time.
+   */
+  setDisabled(id: string, disabled: boolean, now = new Date()): OperatorRecord | undefined {
+    const at = now.toISOString();
+    return this.db.transaction(() => {
+      const changed = disabled
+        ? this.db.prepare('UPDATE operators SET disabled_at = coalesce(disabled_at, ?) WHERE id = ? AND removed_at IS NULL').run(at, id).changes
+        : this.db.prepare('UPDATE operators SET disabled_at = NULL WHERE id = ? AND removed_at IS NULL').run(id).changes;
+      if (changed === 0) return undefined;
+      if (disabled) this.db.prepare('UPDATE ui_sessions SET ended_at = ? WHERE operator_id = ? AND ended_at IS NULL').run(at, id);
+      return this.get(id);
+    })();
+  }
+
+  /**
+   * Set a new PIN (kept as a slow hash like every PIN), clear the wrong-PIN count and lock, and end the
+   * operator's sessions; false when there is no such operator.
+   */
+  async resetPin(id: string, pin: string, now = new Date()): Promise<boolean> {
+    validatePin(pin);
+    const pinHash = await hashPin(pin);
+    const at = now.toISOString();
+    return this.db.transaction(() => {
+      const changed = this.db.prepare('UPDATE operators SET pin_hash = ?, failed_pins = 0, locked_until = NULL WHERE id = ? AND removed_at IS NULL').run(pinHash, id).changes;
+      if (changed > 0) this.db.prepare('UPDATE ui_sessions SET ended_at = ? WHERE operator_id = ? AND ended_at IS NULL').run(at, id);
+      return changed > 0;
+    })();
+  }
+
+  /**
    * Check name + PIN. Wrong PINs count up; at PIN_ATTEMPTS the name is locked for PIN_LOCK_MS (GB_AUTH_INVALID
    * says so). The answer for an unknown name is the same as for a wrong PIN.
    */
@@ -119,6 +153,8 @@ export class OperatorRepository {
     }
     if (await verifyPin(pin, row.pin_hash)) {
       this.db.prepare('UPDATE operators SET failed_pins = 0, locked_until = NULL WHERE id = ?').run(row.id);
+      // Said only to whoever knows the PIN, so it tells a guesser nothing.
+      if (row.disabled_at !== null) throw createError('GB_AUTH_INVALID', `"${row.name}" is disabled: a technician can enable them again`);
       return toRecord(row);
     }
     const failed = row.failed_pins + 1;
@@ -167,7 +203,7 @@ export class SessionRepository {
     const row = this.db
       .prepare('SELECT s.last_seen_at, s.expires_at, s.ended_at, o.* FROM ui_sessions s JOIN operators o ON o.id = s.operator_id WHERE s.secret_sha256 = ?')
       .get(sha256(secret)) as (OperatorRow & { last_seen_at: string; expires_at: string; ended_at: string | null }) | undefined;
-    if (!row || row.ended_at !== null || row.removed_at !== null) return undefined;
+    if (!row || row.ended_at !== null || row.removed_at !== null || row.disabled_at !== null) return undefined;
     const at = now.toISOString();
     if (row.expires_at <= at || new Date(row.last_seen_at).getTime() + this.idleMs <= now.getTime()) {
       this.db.prepare('UPDATE ui_sessions SET ended_at = ? WHERE secret_sha256 = ?').run(at, sha256(secret));
@@ -180,9 +216,9 @@ export class SessionRepository {
   /** Whether the session is still live, without counting this as use (open websockets are re-checked with it). */
   isLive(secret: string, now = new Date()): boolean {
     const row = this.db
-      .prepare('SELECT s.last_seen_at, s.expires_at, s.ended_at, o.removed_at FROM ui_sessions s JOIN operators o ON o.id = s.operator_id WHERE s.secret_sha256 = ?')
-      .get(sha256(secret)) as { last_seen_at: string; expires_at: string; ended_at: string | null; removed_at: string | null } | undefined;
-    if (!row || row.ended_at !== null || row.removed_at !== null) return false;
+      .prepare('SELECT s.last_seen_at, s.expires_at, s.ended_at, o.removed_at, o.disabled_at FROM ui_sessions s JOIN operators o ON o.id = s.operator_id WHERE s.secret_sha256 = ?')
+      .get(sha256(secret)) as { last_seen_at: string; expires_at: string; ended_at: string | null; removed_at: string | null; disabled_at: string | null } | undefined;
+    if (!row || row.ended_at !== null || row.removed_at !== null || row.disabled_at !== null) return false;
     return row.expires_at > now.toISOString() && new Date(row.last_seen_at).getTime() + this.idleMs > now.getTime();
   }
 

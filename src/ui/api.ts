@@ -56,6 +56,18 @@ export interface Operator {
   name: string;
   role: 'operator' | 'technician';
   createdAt: string;
+  /** When a technician disabled them; null = enabled. */
+  disabledAt: string | null;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  role: 'operator' | 'technician' | 'fleet';
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  expiresAt: string | null;
 }
 
 export interface RigReading {

@@ -10,10 +10,11 @@ import { jobEnded, jobFromApi, type ApiJob } from './grading-job.ts';
 import { OperatorsPage, StatusPage, TechniciansOnly } from './screens/tech.tsx';
 import { CameraPage } from './screens/camera.tsx';
 import { RigPage } from './screens/rig.tsx';
+import { TokensPage } from './screens/tokens.tsx';
 import { CalibrationPage } from './screens/calibration.tsx';
 
 /** Technician pages, in the order of their tabs. */
-const techPages = ['status', 'camera', 'rig', 'calibration', 'operators'] as const;
+const techPages = ['status', 'camera', 'rig', 'calibration', 'operators', 'tokens'] as const;
 type TechPage = (typeof techPages)[number];
 type Route = 'scan' | 'history' | `tech/${TechPage}`;
 
@@ -30,6 +31,7 @@ const techLabels: Record<TechPage, string> = {
   rig: strings.nav.rig,
   calibration: strings.nav.calibration,
   operators: strings.nav.operators,
+  tokens: strings.nav.tokens,
 };
 
 /** The signed-in booth: navigation, live events, and the screen for the route. */
@@ -113,6 +115,7 @@ function Booth(props: { session: Session; onSignOut: (notice?: string) => void }
   else if (route === 'tech/camera') screen = <CameraPage />;
   else if (route === 'tech/rig') screen = <RigPage />;
   else if (route === 'tech/calibration') screen = <CalibrationPage />;
+  else if (route === 'tech/tokens') screen = <TokensPage />;
   else screen = <OperatorsPage />;
   const onTech = route.startsWith('tech/');
 

@@ -1,13 +1,13 @@
 // The technician's pages in headless chromium against a real daemon on the simulated booth (the real
 // firmware in simavr, the rendered camera): rig diagnostics (an LED lit from the screen, the counters
-// moving); the calibration wizard (a run followed live to pass); an operator reaches none of these pages nor their API. Screenshots of each at both sizes.
+// moving); the calibration wizard (a run followed live to pass); tokens and operators; an operator reaches none of these pages nor their API. Screenshots of each at both sizes.
 import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { exited, runCli, startServe } from '../cli/run-cli.ts';
-import { artefacts, CHROMIUM, shot, signIn, smallTargets } from './browser.ts';
+import { artefacts, CHROMIUM, shot, signIn, smallTargets, typeOnScreen } from './browser.ts';
 import { ensureSimBuilt } from '../../src/sim/rig/simulated-rig.ts';
 
 let skip: string | false = existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt install chromium)`;
@@ -64,7 +64,7 @@ t.test('technician pages on the simulated booth; operators refused', { skip }, a
     await signIn(page, 'Ana', '2468');
     await page.getByTestId('scan-ready').waitFor();
     t.equal(await page.getByRole('button', { name: 'Technician' }).count(), 0, 'no technician tab');
-    for (const p of ['status', 'camera', 'rig', 'operators']) {
+    for (const p of ['status', 'camera', 'rig', 'calibration', 'operators', 'tokens']) {
       await page.goto(`${base}/#/tech/${p}`);
       await page.getByTestId('tech-only').waitFor();
       t.equal(await page.getByTestId('tech-tabs').count(), 0, `#/tech/${p}: the page refuses, no technician tabs`);
@@ -73,7 +73,8 @@ t.test('technician pages on the simulated booth; operators refused', { skip }, a
       const out: Record<string, number> = {};
       for (const [method, url, body] of [
         ['GET', '/api/rig/diagnostics'], ['POST', '/api/rig/leds', { led: 1 }], ['DELETE', '/api/rig/leds'], ['POST', '/api/rig/faults/clear'],
-        ['GET', '/api/operators'], ['GET', '/api/camera/preview'],
+        ['GET', '/api/operators'], ['GET', '/api/camera/preview'], ['GET', '/api/tokens'], ['POST', '/api/tokens', { name: 'x', role: 'operator' }],
+        ['POST', '/api/operators/000000000000/disable'], ['POST', '/api/operators/000000000000/pin', { pin: '1234' }], ['GET', '/api/calibrations/guide'], ['POST', '/api/calibrations', {}],
       ] as Array<[string, string, unknown?]>) {
         const res = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
         out[`${method} ${url}`] = res.status;
@@ -146,5 +147,61 @@ t.test('technician pages on the simulated booth; operators refused', { skip }, a
       t.equal(p.state, 'valid', `${p.procedure} valid`);
       t.ok(p.checks.length > 0 && p.checks.every((c: { passed: boolean }) => c.passed) === p.latest.passed, `${p.procedure}: the checks shown agree with the record's pass`);
     }
+  });
+
+  t.test('tokens and operators: create a token (shown once), revoke it; add, disable, enable and re-PIN an operator', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true });
+    t.teardown(() => context.close());
+    const page = await context.newPage();
+    await page.goto(base);
+    await signIn(page, 'Tom', '1357');
+    await page.getByRole('button', { name: 'Technician' }).click();
+    await page.getByTestId('tech-tabs').getByRole('button', { name: 'Tokens' }).click();
+    await page.getByTestId('tokens-page').waitFor();
+    await typeOnScreen(page, 'Kiosk2');
+    await page.getByRole('button', { name: 'technician', exact: true }).click();
+    await page.getByRole('button', { name: '30 days' }).click();
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await page.getByTestId('token-secret').textContent()) ?? '';
+    t.match(secret, /^gb_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/, 'the new token, shown once');
+    const status = await fetch(`${base}/api/rig/diagnostics`, { headers: { authorization: `Bearer ${secret}` } });
+    t.equal(status.status, 200, 'it works as a technician token');
+    t.same(await shotBoth(page, 'tech-tokens-new'), [], 'new token: touch targets ≥ 48 px at both sizes');
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    const id = secret.slice(3, 15);
+    const row = page.locator(`li[data-token="${id}"]`);
+    await row.filter({ hasText: /Kiosk2.*technician.*expires/ }).waitFor();
+    t.notMatch(await page.getByTestId('tokens-page').textContent(), secret.slice(16), 'the secret is not shown again');
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await row.getByRole('button', { name: 'Revoke now?' }).click();
+    await row.filter({ hasText: 'revoked' }).waitFor();
+    t.equal((await fetch(`${base}/api/rig/diagnostics`, { headers: { authorization: `Bearer ${secret}` } })).status, 401, 'revoked: it no longer works');
+    t.same(await shotBoth(page, 'tech-tokens'), [], 'tokens: touch targets ≥ 48 px at both sizes');
+
+    await page.getByTestId('tech-tabs').getByRole('button', { name: 'Operators' }).click();
+    await page.getByTestId('operators-page').waitFor();
+    await page.getByRole('button', { name: /^Name/ }).click();
+    await typeOnScreen(page, 'Lee');
+    await page.getByRole('button', { name: 'Done' }).click();
+    for (const d of '1122') await page.locator('.pinpad .key', { hasText: new RegExp(`^${d}$`) }).click();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByTestId('operators-message').filter({ hasText: 'Lee can now sign in' }).waitFor();
+    const lee = page.locator('li[data-operator="Lee"]');
+    const signInAs = async (pin: string): Promise<number> => (await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Lee', pin }) })).status;
+    t.equal(await signInAs('1122'), 200, 'Lee signs in');
+    await lee.getByRole('button', { name: 'Disable' }).click();
+    await lee.filter({ hasText: 'disabled' }).waitFor();
+    t.equal(await signInAs('1122'), 401, 'disabled: Lee cannot sign in');
+    t.same(await shotBoth(page, 'tech-operators'), [], 'operators: touch targets ≥ 48 px at both sizes');
+    await lee.getByRole('button', { name: 'Enable' }).click();
+    await lee.getByRole('button', { name: 'Disable' }).waitFor();
+    await lee.getByRole('button', { name: 'New PIN' }).click();
+    await page.getByTestId('pin-for').filter({ hasText: 'New PIN for Lee' }).waitFor();
+    for (const d of '3344') await page.locator('.pinpad .key', { hasText: new RegExp(`^${d}$`) }).click();
+    await shot(page, 'tech-operators-pin');
+    await page.getByRole('button', { name: 'Set PIN' }).click();
+    await page.getByTestId('operators-message').filter({ hasText: 'Lee has a new PIN' }).waitFor();
+    t.equal(await signInAs('1122'), 401, 'the old PIN is gone');
+    t.equal(await signInAs('3344'), 200, 'the new PIN works');
   });
 });

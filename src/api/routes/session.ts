@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authErrorResponses } from '../schemas.ts';
 import { createError } from '../../core/errors.ts';
 import { SESSION_COOKIE, sessionSecret } from '../auth.ts';
@@ -7,8 +7,11 @@ import { validatePin } from '../../storage/operators.ts';
 const operatorSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'name', 'role', 'createdAt', 'createdBy'],
-  properties: { id: { type: 'string' }, name: { type: 'string' }, role: { enum: ['operator', 'technician'] }, createdAt: { type: 'string' }, createdBy: { type: 'string' } },
+  required: ['id', 'name', 'role', 'createdAt', 'createdBy', 'disabledAt'],
+  properties: {
+    id: { type: 'string' }, name: { type: 'string' }, role: { enum: ['operator', 'technician'] }, createdAt: { type: 'string' }, createdBy: { type: 'string' },
+    disabledAt: { type: ['string', 'null'], description: 'when a technician disabled them (no sign-in); null = enabled' },
+  },
 } as const;
 
 const sessionSchema = {
@@ -22,6 +25,14 @@ function setSessionCookie(reply: FastifyReply, secret: string, maxAgeS: number):
   // httpOnly: page scripts never see it; SameSite=Strict: no other site can make the browser send it.
   reply.header('set-cookie', `${SESSION_COOKIE}=${secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}`);
 }
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9a-f]{12}$' } } } as const;
+
+/** Who acts, as the audit log names them: a touchscreen session's operator or a token. */
+const actorOf = (request: FastifyRequest): string => {
+  const id = request.principal!.id;
+  return id.startsWith('op:') ? `operator:${id.slice(3)}` : `token:${id}`;
+};
 
 /** Touchscreen sign-in (name + PIN → session cookie), sign-out, and technician operator management. */
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
@@ -122,6 +133,51 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       if (!app.services.operators.remove(id)) throw createError('GB_NOT_FOUND', `no operator with id ${id}`);
       const actor = request.principal!.id.startsWith('op:') ? `operator:${request.principal!.id.slice(3)}` : `token:${request.principal!.id}`;
       app.services.audit.record(actor, 'operator.remove', id);
+      return reply.code(204).send();
+    },
+  );
+
+  for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
+    app.post(
+      `/api/operators/:id/${action}`,
+      {
+        config: { role: 'technician' },
+        schema: {
+          summary: disabled ? 'Disable an operator: no sign-in and their sessions end, until enabled again' : 'Enable a disabled operator again',
+          tags: ['auth'],
+          params: idParams,
+          response: { 200: operatorSchema, ...authErrorResponses, 400: { $ref: 'Error#' }, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' } },
+        },
+      },
+      async (request) => {
+        const { id } = request.params as { id: string };
+        // A technician at the touchscreen would lock themselves out mid-task.
+        if (disabled && request.principal!.id === `op:${id}`) throw createError('GB_CONFLICT', 'you cannot disable yourself; another technician (or a technician token) can');
+        const record = app.services.operators.setDisabled(id, disabled);
+        if (!record) throw createError('GB_NOT_FOUND', `no operator with id ${id}`);
+        app.services.audit.record(actorOf(request), `operator.${action}`, id, { name: record.name });
+        return record;
+      },
+    );
+  }
+
+  app.post(
+    '/api/operators/:id/pin',
+    {
+      config: { role: 'technician' },
+      schema: {
+        summary: "Set an operator's new PIN (kept as an scrypt hash; clears a wrong-PIN lock; their sessions end)",
+        tags: ['auth'],
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, required: ['pin'], properties: { pin: { type: 'string', pattern: '^[0-9]{4,8}$' } } },
+        response: { 204: { type: 'null' }, ...authErrorResponses, 400: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const { pin } = request.body as { pin: string };
+      if (!(await app.services.operators.resetPin(id, pin))) throw createError('GB_NOT_FOUND', `no operator with id ${id}`);
+      app.services.audit.record(actorOf(request), 'operator.pin_reset', id);
       return reply.code(204).send();
     },
   );

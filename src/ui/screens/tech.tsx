@@ -53,30 +53,75 @@ export function StatusPage() {
   );
 }
 
-/** Operator management: list, add (name on the on-screen keyboard, PIN on the keypad), remove. */
+/**
+ * Operator management: list (disabled ones marked), add (name on the on-screen keyboard, PIN on the
+ * keypad, role), disable / enable, a new PIN (keypad; it clears a wrong-PIN lock and ends their sessions),
+ * and remove with a second touch to confirm.
+ */
 export function OperatorsPage() {
   const [list, setList] = useState<Operator[]>([]);
   const [name, setName] = useState('');
   const [pin, setPin] = useState('');
   const [role, setRole] = useState<'operator' | 'technician'>('operator');
   const [field, setField] = useState<'name' | 'pin'>('name');
+  /** The operator whose PIN is being reset; undefined: the form adds a new one. */
+  const [pinFor, setPinFor] = useState<Operator | undefined>();
+  const [confirm, setConfirm] = useState<string | undefined>();
   const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>();
   const load = (): void => void api<Operator[]>('GET', '/api/operators').then(setList, () => undefined);
   useEffect(load, []);
+  const fail = (err: unknown): void => setMessage({ ok: false, text: err instanceof ApiError ? `${err.code}: ${err.message}` : String(err) });
   const add = async (): Promise<void> => {
     try {
       const created = await api<Operator>('POST', '/api/operators', { name: name.trim(), pin, role });
       setMessage({ ok: true, text: strings.tech.created(created.name) });
       setName('');
       setPin('');
+      setField('name');
       load();
     } catch (err) {
-      setMessage({ ok: false, text: err instanceof ApiError ? err.message : String(err) });
+      fail(err);
     }
   };
-  const remove = async (id: string): Promise<void> => {
-    await api('DELETE', `/api/operators/${id}`).catch((err: unknown) => setMessage({ ok: false, text: String(err) }));
+  const setNewPin = async (o: Operator): Promise<void> => {
+    try {
+      await api('POST', `/api/operators/${o.id}/pin`, { pin });
+      setMessage({ ok: true, text: strings.tech.pinSet(o.name) });
+      setPin('');
+      setPinFor(undefined);
+      setField('name');
+    } catch (err) {
+      fail(err);
+    }
+  };
+  const toggle = async (o: Operator): Promise<void> => {
+    try {
+      const r = await api<Operator>('POST', `/api/operators/${o.id}/${o.disabledAt ? 'enable' : 'disable'}`, {});
+      setMessage({ ok: true, text: r.disabledAt ? strings.tech.disabledMsg(r.name) : strings.tech.enabledMsg(r.name) });
+    } catch (err) {
+      fail(err);
+    }
     load();
+  };
+  const remove = async (o: Operator): Promise<void> => {
+    if (confirm !== o.id) {
+      setConfirm(o.id);
+      return;
+    }
+    setConfirm(undefined);
+    try {
+      await api('DELETE', `/api/operators/${o.id}`);
+      setMessage({ ok: true, text: strings.tech.removedMsg(o.name) });
+    } catch (err) {
+      fail(err);
+    }
+    load();
+  };
+  const startPin = (o: Operator): void => {
+    setPinFor(o);
+    setPin('');
+    setField('pin');
+    setMessage(undefined);
   };
   return (
     <main class="tech" data-testid="operators-page">
@@ -84,30 +129,52 @@ export function OperatorsPage() {
       <div class="operators">
         <ul class="oplist">
           {list.map((o) => (
-            <li>
-              <span class="opname">{o.name}</span>
-              <span class="oprole">{o.role}</span>
-              <button type="button" class="small danger" onClick={() => void remove(o.id)}>{strings.tech.remove}</button>
+            <li data-operator={o.name} class={o.disabledAt ? 'gone' : ''}>
+              <span class="opmain">
+                <span class="opname">{o.name}</span>
+                <span class="oprole">{o.role}{o.disabledAt ? ` · ${strings.tech.disabled}` : ''}</span>
+              </span>
+              <span class="opbuttons">
+                <button type="button" class="small" onClick={() => void toggle(o)}>{o.disabledAt ? strings.tech.enable : strings.tech.disable}</button>
+                <button type="button" class="small" onClick={() => startPin(o)}>{strings.tech.resetPin}</button>
+                <button type="button" class={`small danger ${confirm === o.id ? 'primary' : ''}`} onClick={() => void remove(o)}>{confirm === o.id ? strings.tech.confirmRemove : strings.tech.remove}</button>
+              </span>
             </li>
           ))}
         </ul>
         <div class="opform">
-          <button type="button" class={`field ${field === 'name' ? 'active' : ''}`} onClick={() => setField('name')}>
-            <span class="label">{strings.tech.newName}</span><span class="value">{name || ' '}</span>
-          </button>
-          <button type="button" class={`field ${field === 'pin' ? 'active' : ''}`} onClick={() => setField('pin')}>
-            <span class="label">{strings.tech.newPin}</span><span class="value">{'●'.repeat(pin.length) || ' '}</span>
-          </button>
-          <div class="segmented">
-            <button type="button" class={role === 'operator' ? 'on' : ''} onClick={() => setRole('operator')}>{strings.tech.roleOperator}</button>
-            <button type="button" class={role === 'technician' ? 'on' : ''} onClick={() => setRole('technician')}>{strings.tech.roleTechnician}</button>
-          </div>
-          {message && <p class={message.ok ? 'okmsg' : 'error'}>{message.text}</p>}
-          <button type="button" class="big primary" disabled={name.trim() === '' || pin.length < 4} onClick={() => void add()}>{strings.tech.addOperator}</button>
-          {field === 'name' ? (
-            <OnScreenKeyboard onKey={(ch) => setName((n) => n + ch)} onBackspace={() => setName((n) => n.slice(0, -1))} onDone={() => setField('pin')} />
+          {pinFor ? (
+            <>
+              <div class="field active" data-testid="pin-for">
+                <span class="label">{strings.tech.newPinFor(pinFor.name)}</span><span class="value">{'●'.repeat(pin.length) || ' '}</span>
+              </div>
+              {message && <p class={message.ok ? 'okmsg' : 'error'} data-testid="operators-message">{message.text}</p>}
+              <div class="segmented">
+                <button type="button" onClick={() => { setPinFor(undefined); setPin(''); setField('name'); }}>{strings.tech.backToAdd}</button>
+                <button type="button" class="primary" disabled={pin.length < 4} onClick={() => void setNewPin(pinFor)}>{strings.tech.setPin}</button>
+              </div>
+              <PinPad onDigit={(d) => setPin((p) => (p.length < 8 ? p + d : p))} onBackspace={() => setPin((p) => p.slice(0, -1))} onClear={() => setPin('')} />
+            </>
           ) : (
-            <PinPad onDigit={(d) => setPin((p) => (p.length < 8 ? p + d : p))} onBackspace={() => setPin((p) => p.slice(0, -1))} onClear={() => setPin('')} />
+            <>
+              <button type="button" class={`field ${field === 'name' ? 'active' : ''}`} onClick={() => setField('name')}>
+                <span class="label">{strings.tech.newName}</span><span class="value">{name || ' '}</span>
+              </button>
+              <button type="button" class={`field ${field === 'pin' ? 'active' : ''}`} onClick={() => setField('pin')}>
+                <span class="label">{strings.tech.newPin}</span><span class="value">{'●'.repeat(pin.length) || ' '}</span>
+              </button>
+              <div class="segmented">
+                <button type="button" class={role === 'operator' ? 'on' : ''} onClick={() => setRole('operator')}>{strings.tech.roleOperator}</button>
+                <button type="button" class={role === 'technician' ? 'on' : ''} onClick={() => setRole('technician')}>{strings.tech.roleTechnician}</button>
+              </div>
+              {message && <p class={message.ok ? 'okmsg' : 'error'} data-testid="operators-message">{message.text}</p>}
+              <button type="button" class="big primary" disabled={name.trim() === '' || pin.length < 4} onClick={() => void add()}>{strings.tech.addOperator}</button>
+              {field === 'name' ? (
+                <OnScreenKeyboard onKey={(ch) => setName((n) => n + ch)} onBackspace={() => setName((n) => n.slice(0, -1))} onDone={() => setField('pin')} />
+              ) : (
+                <PinPad onDigit={(d) => setPin((p) => (p.length < 8 ? p + d : p))} onBackspace={() => setPin((p) => p.slice(0, -1))} onClear={() => setPin('')} />
+              )}
+            </>
           )}
         </div>
       </div>
