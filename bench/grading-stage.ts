@@ -1,9 +1,10 @@
 // One stage of the grading bench in a process of its own (spawned by grading.bench.ts), so that its peak
 // RSS is the stage's own (on top of the side's maps, which every stage holds) and not the capture's or
 // the reconstruction's, which ran in the parent. Reads the maps the parent wrote, times `runs` calls after
-// one warm-up, prints one JSON line: {ms, cpuMs, baseRssMb, peakRssMb, ...stage figures}: the median
-// wall and CPU time (all threads: sharp's and onnxruntime's too), RSS before the stage (the maps and what
-// the stage is given) and the peak while it ran.
+// one warm-up, prints one JSON line: {ms, cpuMs, minMs, minCpuMs, baseRssMb, peakRssMb, ...stage figures}:
+// the median and the fastest wall and CPU time (all threads: sharp's and onnxruntime's too; on a shared
+// machine the fastest run is the one least disturbed), RSS before the stage (the maps and what the stage is
+// given) and the peak while it ran.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
@@ -14,7 +15,7 @@ import { buildReport } from '../src/grading/report.ts';
 import { renderReportHtml } from '../src/grading/report-html.ts';
 import { drawSidePictures, encodeSidePictures } from '../src/grading/report-images.ts';
 import { gradeJson } from '../src/grading/report-json.ts';
-import { resampleSideMaps } from '../src/grading/surface/resample.ts';
+import { resampleSideMapsAsync } from '../src/grading/surface/resample.ts';
 import { surfaceFeatures } from '../src/grading/surface/features.ts';
 import { probabilitiesToDefects } from '../src/grading/surface/postprocess.ts';
 import { loadSurfaceDetector } from '../src/grading/surface/load.ts';
@@ -36,13 +37,15 @@ export function mapsFiles(maps: CardSideMaps): Record<string, Uint8Array | strin
   return {
     'maps.json': JSON.stringify({ side: maps.side, widthPx: maps.widthPx, heightPx: maps.heightPx, umPerPx: maps.umPerPx }),
     'mask.bin': maps.mask, 'normals.bin': bytes(maps.normals), 'albedo.bin': bytes(maps.albedo), 'relief.bin': bytes(maps.reliefUm),
+    ...(maps.confidence ? { 'confidence.bin': bytes(maps.confidence) } : {}),
   };
 }
 
 async function readMaps(dir: string): Promise<CardSideMaps> {
   const meta = JSON.parse(await readFile(join(dir, 'maps.json'), 'utf8')) as Pick<CardSideMaps, 'side' | 'widthPx' | 'heightPx' | 'umPerPx'>;
   const f32 = async (name: string): Promise<Float32Array> => { const b = await readFile(join(dir, name)); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
-  return { ...meta, mask: new Uint8Array(await readFile(join(dir, 'mask.bin'))), normals: await f32('normals.bin'), albedo: await f32('albedo.bin'), reliefUm: await f32('relief.bin') };
+  const confidence = await f32('confidence.bin').catch(() => undefined);
+  return { ...meta, mask: new Uint8Array(await readFile(join(dir, 'mask.bin'))), normals: await f32('normals.bin'), albedo: await f32('albedo.bin'), reliefUm: await f32('relief.bin'), confidence };
 }
 
 const mb = (bytes: number): number => Math.round(bytes / 1048576);
@@ -83,15 +86,15 @@ async function main(): Promise<void> {
   if (stage === 'measure') {
     fn = () => measureSide(maps, card);
   } else if (stage === 'resample') {
-    fn = () => resampleSideMaps(maps, modelUm);
-    const s = resampleSideMaps(maps, modelUm);
+    fn = () => resampleSideMapsAsync(maps, modelUm);
+    const s = await resampleSideMapsAsync(maps, modelUm);
     Object.assign(extra, { toUmPerPx: modelUm, toPx: `${s.widthPx}x${s.heightPx}` });
   } else if (stage === 'features') {
-    const small = resampleSideMaps(maps, modelUm);
+    const small = await resampleSideMapsAsync(maps, modelUm);
     fn = () => surfaceFeatures(small);
   } else if (stage === 'onnx' || stage === 'postprocess') {
     if (!detector) throw new Error('no detector');
-    const small = resampleSideMaps(maps, modelUm);
+    const small = await resampleSideMapsAsync(maps, modelUm);
     const features = surfaceFeatures(small);
     const probs = await detector.probabilities(features, small.widthPx, small.heightPx);
     fn = stage === 'onnx' ? () => detector.probabilities(features, small.widthPx, small.heightPx) : () => probabilitiesToDefects(probs, maps, small.mask, detector.manifest.postprocess);
@@ -108,7 +111,7 @@ async function main(): Promise<void> {
     } else if (stage === 'report-pixels') {
       fn = () => drawSidePictures(maps, m.frame, g.sides[0]);
     } else if (stage === 'report-png') {
-      const pictures = drawSidePictures(maps, m.frame, g.sides[0]);
+      const pictures = await drawSidePictures(maps, m.frame, g.sides[0]);
       fn = () => encodeSidePictures(pictures);
     } else {
       fn = () => ({ json: JSON.stringify(gradeJson(g)), html: renderReportHtml(g, report.images, { title: 'bench', createdAt: new Date().toISOString() }) });
@@ -127,7 +130,7 @@ async function main(): Promise<void> {
   }
   await detector?.close();
   const med = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];
-  process.stdout.write(`${JSON.stringify({ ms: med(times), cpuMs: med(cpus), baseRssMb: mb(baseRss), peakRssMb: mb(peakRssBytes()), ...extra })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms: med(times), cpuMs: med(cpus), minMs: Math.min(...times), minCpuMs: Math.min(...cpus), baseRssMb: mb(baseRss), peakRssMb: mb(peakRssBytes()), ...extra })}\n`);
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() as string)) await main();

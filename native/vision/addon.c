@@ -7,9 +7,10 @@
 
 typedef struct {
   JobHead head;  // first: the shared glue sees a job as its JobHead
-  int kind;  // 0 ps, 1 poisson, 2 warp
+  int kind;  // 0 ps, 1 poisson, 2 warp, 3 area resampling
   PsParams ps;
   WarpParams warp;
+  ResampleParams resample;
   int w, h, maxIt, iterations, solver;
   double tol;
   const float* normals;
@@ -23,6 +24,7 @@ static void execute(napi_env env, void* data) {
   Job* j = (Job*)data;
   if (j->kind == 0) psRun(&j->ps);
   else if (j->kind == 2) warpRun(&j->warp);
+  else if (j->kind == 3) resampleAreaRun(&j->resample);
   else j->iterations = integrateRun(j->w, j->h, j->normals, j->mask, j->minNz, j->z, j->tol, j->maxIt, &j->solver);
 }
 
@@ -157,6 +159,37 @@ static napi_value WarpSolve(napi_env env, napi_callback_info info) {
   return queue(env, j, argc, argv, "gradebooth.warpSolve");
 }
 
+// resampleArea(params: Float64Array [srcW, srcH, dstW, dstH, y0, y1], mask, normals, albedo, relief,
+//              confidence|null, outMask, outNormals, outAlbedo, outRelief, outConfidence|null)
+static napi_value ResampleArea(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Job* j = (Job*)calloc(1, sizeof(Job));
+  if (argc != 11) return failJob(env, j, "resampleArea: expected 11 arguments");
+  j->kind = 3;
+  size_t np = 0, nm = 0, nn = 0, na = 0, nr = 0, nc = 0, om = 0, on = 0, oa = 0, orl = 0, oc = 0;
+  const double* prm = (const double*)typedData(env, argv[0], &np);
+  if (!prm || np < 6) return failJob(env, j, "resampleArea: params must be a Float64Array of 6");
+  ResampleParams* p = &j->resample;
+  p->srcW = (int)prm[0]; p->srcH = (int)prm[1]; p->dstW = (int)prm[2]; p->dstH = (int)prm[3]; p->y0 = (int)prm[4]; p->y1 = (int)prm[5];
+  p->mask = (const uint8_t*)typedData(env, argv[1], &nm);
+  p->normals = (const float*)typedData(env, argv[2], &nn);
+  p->albedo = (const float*)typedData(env, argv[3], &na);
+  p->relief = (const float*)typedData(env, argv[4], &nr);
+  p->confidence = (const float*)typedData(env, argv[5], &nc);
+  p->outMask = (uint8_t*)typedData(env, argv[6], &om);
+  p->outNormals = (float*)typedData(env, argv[7], &on);
+  p->outAlbedo = (float*)typedData(env, argv[8], &oa);
+  p->outRelief = (float*)typedData(env, argv[9], &orl);
+  p->outConfidence = (float*)typedData(env, argv[10], &oc);
+  const size_t sn = (size_t)p->srcW * p->srcH, dn = (size_t)p->dstW * p->dstH;
+  if (p->srcW < 1 || p->srcH < 1 || p->dstW < 1 || p->dstH < 1 || p->dstW > p->srcW || p->dstH > p->srcH || p->y0 < 0 || p->y1 > p->dstH || p->y0 > p->y1) return failJob(env, j, "resampleArea: sizes do not match (coarser only)");
+  if (!p->mask || !p->normals || !p->albedo || !p->relief || !p->outMask || !p->outNormals || !p->outAlbedo || !p->outRelief || (!p->confidence) != (!p->outConfidence)) return failJob(env, j, "resampleArea: missing buffers");
+  if (nm != sn || nn != 3 * sn || na != sn || nr != sn || (p->confidence && nc != sn) || om != dn || on != 3 * dn || oa != dn || orl != dn || (p->outConfidence && oc != dn)) return failJob(env, j, "resampleArea: buffer sizes do not match");
+  return queue(env, j, argc, argv, "gradebooth.resampleArea");
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "psSolve", NAPI_AUTO_LENGTH, PsSolve, NULL, &fn);
@@ -165,6 +198,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "integrateSolve", fn);
   napi_create_function(env, "warpSolve", NAPI_AUTO_LENGTH, WarpSolve, NULL, &fn);
   napi_set_named_property(env, exports, "warpSolve", fn);
+  napi_create_function(env, "resampleArea", NAPI_AUTO_LENGTH, ResampleArea, NULL, &fn);
+  napi_set_named_property(env, exports, "resampleArea", fn);
   napi_value dct;
   napi_get_boolean(env, dctPoissonAvailable() != 0, &dct);
   napi_set_named_property(env, exports, "dct", dct);

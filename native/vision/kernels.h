@@ -65,4 +65,16 @@ typedef struct {
 
 void warpRun(const WarpParams* j);
 
+/** Output rows [y0, y1) of an area-average resampling of a side's maps to dstW × dstH (coarser); see
+ *  src/grading/surface/resample.ts. confidence/outConfidence (the PS fit) may both be NULL. */
+typedef struct {
+  int srcW, srcH, dstW, dstH, y0, y1;
+  const uint8_t* mask;
+  const float *normals, *albedo, *relief, *confidence;
+  uint8_t* outMask;
+  float *outNormals, *outAlbedo, *outRelief, *outConfidence;
+} ResampleParams;
+
+void resampleAreaRun(const ResampleParams* p);
+
 #endif

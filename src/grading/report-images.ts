@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { toMapPx, type CardFrame } from './card-frame.ts';
 import type { ReportDefect, SideGrade } from './grade.ts';
-import { resampleSideMaps } from './surface/resample.ts';
+import { resampleSideMapsAsync } from './surface/resample.ts';
 import type { CardSideMaps } from './types.ts';
 
 // The report's pictures of one side, 8-bit sRGB for people (not measurement data): the albedo with every
@@ -40,7 +40,7 @@ export interface RawPicture {
   minWidth?: number;
 }
 
-/** A side's pictures before PNG encoding (the pixel work, synchronous; encoding is {@link encodeSidePictures}). */
+/** A side's pictures before PNG encoding (the pixel work; encoding is {@link encodeSidePictures}). */
 export interface SidePictures {
   albedoOverlay: RawPicture;
   shadedRelief: RawPicture;
@@ -89,11 +89,12 @@ function albedoRgb(maps: CardSideMaps, white: number): Uint8Array {
   return rgb;
 }
 
-/** The whole side's pictures and each defect's crop, as raw pixels. */
-export function drawSidePictures(maps: CardSideMaps, f: CardFrame, g: SideGrade): SidePictures {
+/** The whole side's pictures and each defect's crop, as raw pixels (the area average off the event loop, the rest on it: ~1 MP). */
+export async function drawSidePictures(maps: CardSideMaps, f: CardFrame, g: SideGrade): Promise<SidePictures> {
   const white = albedoWhite(maps);
   const factor = Math.max(1, Math.floor(overviewUmPerPx / maps.umPerPx + 1e-9));
-  const small = resampleSideMaps(maps, factor * maps.umPerPx);
+  // The pictures need no PS confidence: leave it out of the average.
+  const small = await resampleSideMapsAsync({ ...maps, confidence: undefined }, factor * maps.umPerPx);
   const w = small.widthPx, h = small.heightPx;
   // Map px → overview px (the resampling's footprints: source width / overview width).
   const sx = w / maps.widthPx, sy = h / maps.heightPx;
@@ -183,5 +184,5 @@ export async function encodeSidePictures(p: SidePictures): Promise<SideImages> {
 
 /** Render the side's pictures. */
 export async function renderSideImages(maps: CardSideMaps, f: CardFrame, g: SideGrade): Promise<SideImages> {
-  return encodeSidePictures(drawSidePictures(maps, f, g));
+  return encodeSidePictures(await drawSidePictures(maps, f, g));
 }

@@ -14,7 +14,7 @@ export interface GradeReport {
 
 /** Build the report of a graded card from the maps its sides were graded on (same order as grade.sides). */
 export async function buildReport(grade: CardGrade, sides: { maps: CardSideMaps; frame: CardFrame }[], meta: { title: string; createdAt?: string }): Promise<GradeReport> {
-  // Each side's pixels are drawn in turn (synchronous); their PNG encodings run together on sharp's threads.
+  // Sides together: their area averages (native pool) and PNG encodings (sharp's threads) overlap.
   const images: SideImages[] = await Promise.all(grade.sides.map((s, i) => renderSideImages(sides[i].maps, sides[i].frame, s)));
   const createdAt = meta.createdAt ?? new Date().toISOString();
   return { json: { ...gradeJson(grade), title: meta.title, createdAt }, html: renderReportHtml(grade, images, { title: meta.title, createdAt }), images };

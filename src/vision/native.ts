@@ -30,6 +30,7 @@ interface RawAddon {
   /** Built with FFTW: integration has the DCT Poisson solver. */
   dct?: boolean;
   warpSolve(params: Float64Array, srcs: Float32Array[], dsts: Float32Array[], chans: Int32Array): Promise<void>;
+  resampleArea(params: Float64Array, mask: Uint8Array, normals: Float32Array, albedo: Float32Array, relief: Float32Array, confidence: Float32Array | null, outMask: Uint8Array, outNormals: Float32Array, outAlbedo: Float32Array, outRelief: Float32Array, outConfidence: Float32Array | null): Promise<void>;
 }
 
 /** How a height field was solved: DCT alone (near-full mask), DCT as PCG's initial guess, or PCG alone. */
@@ -60,6 +61,28 @@ export interface VisionNative {
   integrateSolve(width: number, height: number, normals: Float32Array, mask: Uint8Array, out: Float32Array, tolerance: number, maxIterations: number, minNz: number): Promise<{ iterations: number; solver: IntegrateSolver }>;
   /** Resample rows [y0, y1) of each image's dst (dstW × dstH × channels) from its src through H, in one pass. */
   warp(job: NativeWarpJob): Promise<void>;
+  /** Output rows [y0, y1) of an area-average resampling of a side's maps to a coarser size (src/grading/surface/resample.ts); undefined in an addon built before it existed. */
+  resampleArea?(job: NativeResampleJob): Promise<void>;
+}
+
+/** Single-channel maps and 3-channel normals of one card side (the grading contract's layout). */
+export interface NativeSideMaps {
+  widthPx: number;
+  heightPx: number;
+  mask: Uint8Array;
+  normals: Float32Array;
+  albedo: Float32Array;
+  reliefUm: Float32Array;
+  /** Photometric-stereo confidence, 1 per px, when the maps carry it. */
+  confidence?: Float32Array;
+}
+
+/** One band of an area-average resampling: `dst` rows [y0, y1) from `src` (dst no larger than src). */
+export interface NativeResampleJob {
+  src: NativeSideMaps;
+  dst: NativeSideMaps;
+  y0: number;
+  y1: number;
 }
 
 /** One image of a {@link NativeWarpJob}: `channels` interleaved floats per pixel. */
@@ -129,6 +152,9 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
         ]);
         return raw.warpSolve(params, j.images.map((i) => i.src), j.images.map((i) => i.dst), Int32Array.from(j.images.map((i) => i.channels)));
       },
+      resampleArea: typeof raw.resampleArea === 'function'
+        ? ({ src, dst, y0, y1 }) => raw.resampleArea(Float64Array.from([src.widthPx, src.heightPx, dst.widthPx, dst.heightPx, y0, y1]), src.mask, src.normals, src.albedo, src.reliefUm, dst.confidence ? src.confidence ?? null : null, dst.mask, dst.normals, dst.albedo, dst.reliefUm, src.confidence ? dst.confidence ?? null : null)
+        : undefined,
       dct: raw.dct === true,
       async integrateSolve(width, height, normals, mask, out, tolerance, maxIterations, minNz) {
         const r = await raw.integrateSolve(Float64Array.from([width, height, tolerance, maxIterations, minNz]), normals, mask, out);

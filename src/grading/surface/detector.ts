@@ -4,7 +4,7 @@ import type { CardSideMaps, ModelIdentity, SurfaceDefect, SurfaceDetector } from
 import { surfaceFeatureChannels, surfaceFeatures } from './features.ts';
 import type { SurfaceModelManifest } from './manifest.ts';
 import { probabilitiesToDefects, type ProbabilityMap } from './postprocess.ts';
-import { resampleSideMaps } from './resample.ts';
+import { resampleSideMapsAsync } from './resample.ts';
 
 /** Tiles the model sees: edge and overlap in model px (the overlap's outer half is discarded). */
 export interface TilingOptions {
@@ -47,7 +47,7 @@ export class OnnxSurfaceDetector implements SurfaceDetector {
       throw createError('GB_VALIDATION', `surface detector: maps of ${maps.widthPx}×${maps.heightPx} px need mask/albedo/relief/confidence of ${n} and normals of ${3 * n} values and umPerPx > 0`);
     }
     const t0 = performance.now();
-    const small = resampleSideMaps(maps, this.manifest.input.umPerPx);
+    const small = await resampleSideMapsAsync(maps, this.manifest.input.umPerPx);
     const t1 = performance.now();
     const features = surfaceFeatures(small);
     const t2 = performance.now();

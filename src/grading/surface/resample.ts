@@ -1,3 +1,5 @@
+import { createError } from '../../core/errors.ts';
+import { loadVisionNative } from '../../vision/native.ts';
 import type { CardSideMaps } from '../types.ts';
 
 /** Source pixel ranges [x0[i], x1[i]) of each output column (or row) of an area-average resampling. */
@@ -23,14 +25,52 @@ function footprints(src: number, dst: number): { lo: Int32Array; hi: Int32Array 
  */
 export function resampleSideMaps(maps: CardSideMaps, umPerPx: number): CardSideMaps {
   if (Math.abs(maps.umPerPx - umPerPx) < 1e-6 * umPerPx) return maps;
+  const out = emptyMapsAt(maps, umPerPx);
+  if (umPerPx >= maps.umPerPx) areaAverageRows(maps, out, 0, out.heightPx);
+  else bilinear(maps, out);
+  return out;
+}
+
+/** Empty maps of `maps`' side at another scale (the size resampling gives). */
+function emptyMapsAt(maps: CardSideMaps, umPerPx: number): CardSideMaps {
   const f = umPerPx / maps.umPerPx;
   const w = Math.max(1, Math.round(maps.widthPx / f));
   const h = Math.max(1, Math.round(maps.heightPx / f));
   const out: CardSideMaps = { side: maps.side, widthPx: w, heightPx: h, umPerPx, mask: new Uint8Array(w * h), normals: new Float32Array(3 * w * h), albedo: new Float32Array(w * h), reliefUm: new Float32Array(w * h) };
   // The PS confidence rides along (averaged like the albedo): the surface model reads it.
   if (maps.confidence) out.confidence = new Float32Array(w * h);
-  if (f >= 1) areaAverageRows(maps, out, 0, h);
-  else bilinear(maps, out);
+  return out;
+}
+
+/** Rows per slice of the TypeScript fallback between turns of the event loop. */
+const TS_SLICE_ROWS = 64;
+
+/**
+ * {@link resampleSideMaps} off the event loop: coarser scales run in the native kernel
+ * (native/vision/resample.c, one band per core on libuv's pool; albedo, relief, confidence and mask
+ * identical to the TypeScript, normals within a float's last bit), or without it in TypeScript slices
+ * between which the event loop turns. `backend` forces one ('native' fails when the addon is not built).
+ */
+export async function resampleSideMapsAsync(maps: CardSideMaps, umPerPx: number, options: { backend?: 'auto' | 'native' | 'ts' } = {}): Promise<CardSideMaps> {
+  if (Math.abs(maps.umPerPx - umPerPx) < 1e-6 * umPerPx) return maps;
+  // Finer than the maps (a camera coarser than the model's scale) is bilinear and rare: TypeScript.
+  if (umPerPx < maps.umPerPx) return resampleSideMaps(maps, umPerPx);
+  const out = emptyMapsAt(maps, umPerPx);
+  const h = out.heightPx;
+  const native = options.backend === 'ts' ? undefined : await loadVisionNative();
+  if (options.backend === 'native' && !native?.resampleArea) throw createError('GB_VISION_FAILED', 'native resampling is not built (run `node native/vision/build.mjs`)');
+  if (native?.resampleArea) {
+    const bands = Math.max(1, Math.min(native.threads, h));
+    const step = Math.ceil(h / bands);
+    const jobs: Promise<void>[] = [];
+    for (let y0 = 0; y0 < h; y0 += step) jobs.push(native.resampleArea({ src: maps, dst: out, y0, y1: Math.min(h, y0 + step) }));
+    await Promise.all(jobs);
+    return out;
+  }
+  for (let y0 = 0; y0 < h; y0 += TS_SLICE_ROWS) {
+    areaAverageRows(maps, out, y0, Math.min(h, y0 + TS_SLICE_ROWS));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   return out;
 }
 

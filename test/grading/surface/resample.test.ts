@@ -1,5 +1,6 @@
 import t from 'tap';
-import { resampleSideMaps } from '../../../src/grading/surface/resample.ts';
+import { resampleSideMaps, resampleSideMapsAsync } from '../../../src/grading/surface/resample.ts';
+import { loadVisionNative } from '../../../src/vision/native.ts';
 import type { CardSideMaps } from '../../../src/grading/types.ts';
 
 // The row-pass resampling must give what the per-pixel definition gives (each output pixel's footprint
@@ -80,4 +81,35 @@ t.test('resampling equals the per-pixel definition exactly, coarser and finer', 
     }
   }
   t.equal(resampleSideMaps(src, 25), src, 'same scale: the maps themselves');
+});
+
+t.test('off the event loop: the TypeScript slices and the native kernel give what resampleSideMaps gives', async (t) => {
+  const src = randomMaps(301, 233, 25, 11);
+  const withoutConfidence: CardSideMaps = { ...src, confidence: undefined };
+  const native = await loadVisionNative();
+  if (!native?.resampleArea) t.comment('native/vision not built with resampleArea: only the TypeScript path is compared');
+  for (const maps of [src, withoutConfidence]) {
+    for (const um of [60, 75, 27.5]) {
+      const want = resampleSideMaps(maps, um);
+      for (const backend of native?.resampleArea ? (['ts', 'native'] as const) : (['ts'] as const)) {
+        const got = await resampleSideMapsAsync(maps, um, { backend });
+        const label = `${backend}, ${um} µm/px${maps.confidence ? '' : ', no confidence'}`;
+        t.same([got.widthPx, got.heightPx, got.umPerPx, got.confidence === undefined], [want.widthPx, want.heightPx, want.umPerPx, want.confidence === undefined], `${label}: size`);
+        for (const k of ['mask', 'albedo', 'reliefUm', 'confidence'] as const) {
+          const a = got[k], b = want[k];
+          if (!a || !b) continue;
+          let diff = 0;
+          for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) diff++;
+          t.equal(diff, 0, `${label}: ${k} identical`);
+        }
+        // Normals: C renormalises with sqrt, TypeScript with Math.hypot (either may round the last bit differently).
+        let worst = 0;
+        for (let i = 0; i < want.normals.length; i++) worst = Math.max(worst, Math.abs(got.normals[i] - want.normals[i]));
+        t.ok(worst <= 1.2e-7, `${label}: normals within a float's last bit (worst ${worst})`);
+      }
+    }
+  }
+  t.equal(await resampleSideMapsAsync(src, 25), src, 'same scale: the maps themselves');
+  const finer = await resampleSideMapsAsync(src, 10);
+  t.same(finer.albedo, resampleSideMaps(src, 10).albedo, 'finer: bilinear, as resampleSideMaps');
 });
