@@ -52,12 +52,46 @@ export function sample(values: Float32Array, w: number, h: number, x: number, y:
   return (values[i] * (1 - fx) + values[i + 1] * fx) * (1 - fy) + (values[i + w] * (1 - fx) + values[i + w + 1] * fx) * fy;
 }
 
-/** Median of numbers (copy; NaN for none). */
+/**
+ * Rearrange `a` so that a[k] is the value a full sort would put there, everything before it ≤ and
+ * everything after it ≥ (Hoare's selection, median-of-three pivot): O(n) instead of a sort's O(n log n).
+ */
+function selectKth(a: Float64Array, k: number): number {
+  let lo = 0, hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    // Median of three as the pivot (sorted, NaN-free input as median() gives it).
+    if (a[mid] < a[lo]) { const t = a[mid]; a[mid] = a[lo]; a[lo] = t; }
+    if (a[hi] < a[lo]) { const t = a[hi]; a[hi] = a[lo]; a[lo] = t; }
+    if (a[hi] < a[mid]) { const t = a[hi]; a[hi] = a[mid]; a[mid] = t; }
+    const pivot = a[mid];
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) { const t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+/** Median of numbers (copy; NaN for none). By selection, not a sort: the outline's levels take medians of ~10⁵ samples. */
 export function median(values: ArrayLike<number>): number {
-  const s = Float64Array.from(values).sort();
-  if (s.length === 0) return NaN;
-  const k = s.length >> 1;
-  return s.length % 2 ? s[k] : 0.5 * (s[k - 1] + s[k]);
+  const s = Float64Array.from(values);
+  const n = s.length;
+  if (n === 0) return NaN;
+  // NaN has no place in an order; a sort puts it last, so leave such input to the sort.
+  for (let i = 0; i < n; i++) if (s[i] !== s[i]) { s.sort(); const k = n >> 1; return n % 2 ? s[k] : 0.5 * (s[k - 1] + s[k]); }
+  const k = n >> 1;
+  const upper = selectKth(s, k);
+  if (n % 2) return upper;
+  // Even count: the other middle value is the largest of the lower part (all ≤ s[k] after selection).
+  let lower = -Infinity;
+  for (let i = 0; i < k; i++) if (s[i] > lower) lower = s[i];
+  return 0.5 * (lower + upper);
 }
 
 /** Quantile q ∈ [0, 1] of numbers (linear interpolation; NaN for none). */
@@ -118,6 +152,23 @@ export function firstCrossing(profile: ArrayLike<number>, level: number, from: n
     const a = profile[k] - level, b = profile[k + dir] - level;
     if (a === 0) return k;
     if ((a > 0) !== (b > 0)) return k + (dir * a) / (a - b);
+  }
+  return undefined;
+}
+
+/**
+ * {@link firstCrossing} of a profile computed on demand: `valueAt(k)` is called only for the samples
+ * the search reaches (each once), so a long profile whose crossing lies near `from` costs a few samples.
+ * Same arithmetic, same result.
+ */
+export function firstCrossingOf(valueAt: (k: number) => number, level: number, from: number, to: number): number | undefined {
+  const dir = to >= from ? 1 : -1;
+  let a = from !== to ? valueAt(from) - level : 0;
+  for (let k = from; k !== to; k += dir) {
+    const b = valueAt(k + dir) - level;
+    if (a === 0) return k;
+    if ((a > 0) !== (b > 0)) return k + (dir * a) / (a - b);
+    a = b;
   }
   return undefined;
 }

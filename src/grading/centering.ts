@@ -1,5 +1,5 @@
-import { firstCrossing, median, robustLine, robustSigma, sample, sideNames, type CardFrame, type EdgeName } from './card-frame.ts';
-import { edgePoint, type OutlineMeasurement } from './outline.ts';
+import { firstCrossing, median, robustLine, robustSigma, sideNames, type CardFrame, type EdgeName } from './card-frame.ts';
+import { sampleAcross, type OutlineMeasurement } from './outline.ts';
 import type { CardSideMaps } from './types.ts';
 
 // Centering: the print frame's edge (the border's inner edge) found inward from the measured outer edge on
@@ -67,7 +67,7 @@ function measureBorder(maps: CardSideMaps, f: CardFrame, outline: OutlineMeasure
     const e = outer(t);
     let filled = 0;
     const at = (k: number): number => {
-      while (filled <= k) { prof[filled] = sample(albedo, w, h, ...edgePoint(f, edge, t, e + filled)); filled++; }
+      while (filled <= k) { prof[filled] = sampleAcross(albedo, w, h, f, edge, t, e + filled); filled++; }
       return prof[k];
     };
     const band: number[] = [];
