@@ -107,8 +107,10 @@ class TileSampler:
                 ys, xs = np.nonzero(lab == c)
                 if len(ys):
                     self.by_class.setdefault(c, []).append((i, ys, xs))
+            # Foil-like misfit: over 0.6 on more than 0.5 % of the card (a foil patch is 3–8 % of it at
+            # over 0.8; a plain card has a few such px along its outline and at scratches).
             ys, xs = np.nonzero((f[MISFIT] > 0.6 * 4096) & (lab == 0))
-            if len(ys):
+            if len(ys) > 0.005 * int((f[MASK] > 0).sum()):
                 self.hard.append((i, ys, xs))
             if meta.get("clean"):
                 self.clean.append(i)
