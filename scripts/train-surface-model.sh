@@ -8,8 +8,8 @@
 #
 #   bash scripts/train-surface-model.sh [VERSION] [WORK_DIR]
 #
-# Environment: NEAR_CARDS (24), DISTANT_CARDS (120), HELDOUT_NEAR (8), HELDOUT_DISTANT (16), STEPS (12000),
-# MAX_MINUTES (40: training, schedule included, ends within it even before STEPS), THREADS (2: torch threads,
+# Environment: NEAR_CARDS (24), DISTANT_CARDS (49), HELDOUT_NEAR (8), HELDOUT_DISTANT (16), STEPS (20000),
+# MAX_MINUTES (45: training, schedule included, ends within it even before STEPS), THREADS (2: torch threads,
 # the free cores), SIZE (1250x1707 ≈ 59 µm/px, the scale
 # `grade --um-per-px 60` maps land on), DATA_ONLY=1 stops after the data. Fixed seeds throughout: the
 # same commit gives the same data; torch on CPU is deterministic for a fixed thread count (unless
@@ -20,11 +20,11 @@ cd "$(dirname "$0")/.."
 VERSION="${1:-1.0.0}"
 WORK="${2:-var/train/surface-$VERSION}"
 NEAR_CARDS="${NEAR_CARDS:-24}"
-DISTANT_CARDS="${DISTANT_CARDS:-120}"
+DISTANT_CARDS="${DISTANT_CARDS:-49}"
 HELDOUT_NEAR="${HELDOUT_NEAR:-8}"
 HELDOUT_DISTANT="${HELDOUT_DISTANT:-16}"
-STEPS="${STEPS:-12000}"
-MAX_MINUTES="${MAX_MINUTES:-40}"
+STEPS="${STEPS:-20000}"
+MAX_MINUTES="${MAX_MINUTES:-45}"
 THREADS="${THREADS:-2}"
 SIZE="${SIZE:-1250x1707}"
 OUT="models/surface-defects/$VERSION"
@@ -50,7 +50,7 @@ gen "$GEN_HELD_DISTANT" "$WORK/heldout-distant"
 [ "${DATA_ONLY:-0}" = 1 ] && exit 0
 
 $NICE $PY scripts/train/surface.py --data "$WORK/train-near" --data "$WORK/train-distant" --val-every 8 \
-  --out "$OUT" --steps "$STEPS" --max-minutes "$MAX_MINUTES" --threads "$THREADS" --tile 96 --batch 12 --seed 11 | tee "$WORK/train.log"
+  --out "$OUT" --steps "$STEPS" --max-minutes "$MAX_MINUTES" --threads "$THREADS" --tile 64 --batch 10 --seed 11 | tee "$WORK/train.log"
 mv "$OUT/train.json" "$WORK/train.json"
 $NICE node --import tsx scripts/train/surface-manifest.ts create --dir "$OUT" --train-json "$WORK/train.json" --version "$VERSION" \
   --generator "$GEN_NEAR; $GEN_DISTANT (validation: seeds % 8 == 0)"
