@@ -15,6 +15,7 @@ import { gradeCommand } from './commands/grade.ts';
 import { simBarcodeCommand } from './commands/sim-barcode.ts';
 import { cameraCommands } from './commands/camera.ts';
 import { fleetCollectCommand } from './commands/fleet-collect.ts';
+import { fleetDatasetPullCommand, fleetDatasetsCommand } from './commands/fleet-datasets.ts';
 
 /**
  * Every `gradebooth` command, listed explicitly (no directory autoloading), so `--help` and the README's
@@ -43,4 +44,6 @@ export const commands: readonly Command[] = [
   scanCommand,
   gradeCommand,
   fleetCollectCommand,
+  fleetDatasetPullCommand,
+  fleetDatasetsCommand,
 ];

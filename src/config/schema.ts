@@ -44,6 +44,17 @@ export interface Settings {
   fleet?: FleetSettings;
 }
 
+/** `fleet.datasets`: uploading datasets for retraining (docs/fleet.md "Datasets"). */
+export interface DatasetUploadSettings {
+  /** off: never; on-request: when the fleet asks (`dataset-pull`); every-scan: each finished scan too. */
+  upload: 'off' | 'on-request' | 'every-scan';
+  chunk_bytes: number;
+  /** Distinct chunk bytes in the outbox at once: the rest wait as references to stored files, not copies. */
+  window_bytes: number;
+  /** Offer a dataset again when the fleet has neither answered nor confirmed it for this long, s. */
+  reoffer_s: number;
+}
+
 /** Fleet sync over MQTT v5 (docs/fleet.md). File paths are relative to the settings file. */
 export interface FleetSettings {
   url: string;
@@ -62,6 +73,8 @@ export interface FleetSettings {
   in_flight_max: number;
   telemetry_interval_s: number;
   telemetry_expiry_s: number;
+  /** Datasets for retraining (docs/fleet.md "Datasets"). */
+  datasets: DatasetUploadSettings;
 }
 
 /** `hardware.camera.genicam`: the GenICam camera (GigE Vision / USB3 Vision through Aravis) of a real booth. */
@@ -243,6 +256,18 @@ export const settingsSchema = {
         in_flight_max: { type: 'integer', minimum: 1, maximum: 1000, default: 16, description: 'QoS 1 messages awaiting their PUBACK at once' },
         telemetry_interval_s: { type: 'integer', minimum: 0, maximum: 86400, default: 60, description: 'telemetry period (0 = none), s' },
         telemetry_expiry_s: { type: 'integer', minimum: 1, maximum: 604800, default: 600, description: 'a telemetry message not sent within this long is dropped (MQTT message expiry), s' },
+        datasets: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'datasets for retraining: a scan side\'s frames, maps, calibration and labels, uploaded in sha256-addressed chunks',
+          properties: {
+            upload: { enum: ['off', 'on-request', 'every-scan'], default: 'off', description: 'off: never upload; on-request: when the fleet asks (dataset-pull); every-scan: every finished scan as well' },
+            chunk_bytes: { type: 'integer', minimum: 65536, maximum: 4194304, default: 1048576, description: 'size of one transferred chunk, bytes' },
+            window_bytes: { type: 'integer', minimum: 65536, maximum: 268435456, default: 8388608, description: 'chunk bytes queued in the outbox at once (the rest wait as references to stored files), bytes' },
+            reoffer_s: { type: 'integer', minimum: 5, maximum: 86400, default: 120, description: 'offer a dataset again when the fleet has neither answered nor confirmed it for this long, s' },
+          },
+        },
       },
     },
     shutdown: {

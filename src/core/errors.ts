@@ -63,6 +63,7 @@ export const errorCodes = {
   GB_NOT_GRADED: { status: 422, summary: 'the card was measured but a subgrade could not be graded (a fleet result\'s reason)' },
   GB_FLEET_UNREACHABLE: { status: 503, summary: 'the fleet broker could not be reached or refused the connection or subscriptions' },
   GB_FLEET_UNDELIVERED: { status: 503, summary: 'the broker accepted a message no fleet collector subscribes to; it stays queued' },
+  GB_DATASETS_DISABLED: { status: 403, summary: 'the booth\'s fleet settings do not allow uploading datasets' },
   // generic
   GB_USAGE: { status: 400, summary: 'command-line usage error' },
   GB_SHUTTING_DOWN: { status: 503, summary: 'daemon is shutting down' },

@@ -66,6 +66,7 @@ export class Daemon {
   private runner: JobRunner | undefined;
   private repos: Repositories | undefined;
   private fleet: FleetSync | undefined;
+  private stopDatasetSweep: () => void = () => undefined;
   private startedAtMs = 0;
   private stopRunner: () => Promise<void> = async () => undefined;
   private diagnostics: RigDiagnostics | undefined;
@@ -162,10 +163,20 @@ export class Daemon {
         logger: logger.child({ component: 'fleet' }),
         commands: this.fleetCommands(),
         telemetry: { devices: () => this.deps.devices.map((d) => d.status()), disk: () => store.diskSpace(), startedAtMs: this.startedAtMs },
+        ...(store ? { store } : {}),
       });
       try {
         fleet.start();
         this.fleet = fleet;
+        const datasets = fleet.datasets;
+        if (datasets && settings.fleet.datasets.upload === 'every-scan') {
+          // Each finished job's scans, and (at start) the last day's scans a crash kept from being offered.
+          const sweep = (): void => void datasets.offerFinished(new Date(Date.now() - 86_400_000).toISOString());
+          this.stopDatasetSweep = this.bus.on('job.state', (e) => {
+            if (e.data.state === 'done') sweep();
+          });
+          sweep();
+        }
       } catch (err) {
         logger.error({ err }, 'fleet sync not started; results stay queued in the outbox');
       }
@@ -334,6 +345,7 @@ export class Daemon {
     await this.control?.stop();
     // Before the API closes and the database with it: in-flight sends are abandoned (their rows stay) and
     // the retained status reads `offline`.
+    this.stopDatasetSweep();
     try {
       await this.fleet?.stop();
     } catch (err) {

@@ -3,7 +3,7 @@ import type { FleetSettings } from '../config/schema.ts';
 import { connect, type MqttClient, type IPublishPacket, type IClientOptions } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Db } from '../storage/database.ts';
-import { isGradeboothError } from '../core/errors.ts';
+import { createError, isGradeboothError } from '../core/errors.ts';
 import { boothIdOf, boothIdPattern, topicMatches } from '../sync/topics.ts';
 import { parsePayload, resultPayloadSchema, telemetryPayloadSchema, type ResultPayload, type TelemetryPayload } from '../sync/payloads.ts';
 
@@ -222,6 +222,16 @@ export class Collector {
     this.emit(stored ? 'stored' : 'duplicate', topic, messageId);
   }
 
+  /**
+   * Publish on the collector's connection (answers to booths); resolves on PUBACK. Do not await it inside a
+   * handler: mqtt.js reads the PUBACK only after the handler's message is acknowledged, so it would wait forever.
+   */
+  async publish(topic: string, payload: string, options: { qos: 1; retain: boolean }): Promise<void> {
+    const client = this.client;
+    if (!client) throw createError('GB_SHUTTING_DOWN', 'collector is not connected');
+    await client.publishAsync(topic, payload, { qos: options.qos, retain: options.retain, properties: { contentType: 'application/json' } });
+  }
+
   async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
@@ -230,6 +240,6 @@ export class Collector {
 }
 
 /** A collector for these fleet settings (the fleet user's broker url, credentials and topic prefix). */
-export function collectorFromSettings(fleet: FleetSettings, o: Pick<CollectorOptions, 'group' | 'name' | 'index' | 'logger' | 'sessionExpiryS'>): Collector {
+export function collectorFromSettings(fleet: FleetSettings, o: Pick<CollectorOptions, 'group' | 'name' | 'index' | 'logger' | 'sessionExpiryS' | 'handlers'>): Collector {
   return new Collector({ ...o, url: fleet.url, connectOptions: mqttConnectOptions(fleet, { clientId: `collector-${o.name}` }), prefix: fleet.topic_prefix });
 }

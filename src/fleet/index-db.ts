@@ -72,7 +72,34 @@ const m0001FleetIndex: Migration = {
   },
 };
 
-export const fleetIndexMigrations: readonly Migration[] = [m0001FleetIndex];
+// Dataset transfer: each manifest's chunks in order, and which chunks the content store holds (the store's
+// index, so that "is this dataset complete?" is one query instead of a look at every file).
+const m0002DatasetChunks: Migration = {
+  version: 2,
+  name: 'dataset-chunks',
+  up(db) {
+    db.exec(`
+      CREATE TABLE dataset_chunks (
+        dataset_sha256 TEXT NOT NULL REFERENCES datasets(sha256),
+        seq            INTEGER NOT NULL CHECK (seq >= 0),
+        chunk_sha256   TEXT NOT NULL CHECK (length(chunk_sha256) = 64),
+        PRIMARY KEY (dataset_sha256, seq)
+      ) STRICT;
+      CREATE INDEX dataset_chunks_by_chunk ON dataset_chunks(chunk_sha256);
+
+      CREATE TABLE chunks (
+        sha256     TEXT PRIMARY KEY CHECK (length(sha256) = 64),
+        size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),
+        booth_id   TEXT NOT NULL,
+        stored_at  TEXT NOT NULL
+      ) STRICT;
+
+      ALTER TABLE datasets ADD COLUMN offers INTEGER NOT NULL DEFAULT 1;
+    `);
+  },
+};
+
+export const fleetIndexMigrations: readonly Migration[] = [m0001FleetIndex, m0002DatasetChunks];
 
 export function openFleetIndex(path: string): Db {
   return openDatabase(path, { list: fleetIndexMigrations });

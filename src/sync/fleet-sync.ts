@@ -4,6 +4,8 @@ import type { Db } from '../storage/database.ts';
 import { outboxFigures } from '../storage/outbox.ts';
 import { FleetLink, type FleetCommandHandler, type FleetFigures, type FleetSubscription } from './fleet-link.ts';
 import { TelemetryReporter, type TelemetrySources } from './telemetry.ts';
+import { DatasetUploader } from './dataset-uploader.ts';
+import type { FileStore } from '../storage/file-store.ts';
 
 export interface FleetSyncDeps {
   fleet: FleetSettings;
@@ -12,6 +14,8 @@ export interface FleetSyncDeps {
   commands: ReadonlyMap<string, FleetCommandHandler>;
   subscriptions?: FleetSubscription[];
   telemetry: Omit<TelemetrySources, 'db' | 'link'>;
+  /** The booth's file store: datasets are read from it (no dataset upload without it). */
+  store?: FileStore;
 }
 
 /** What /api/status shows about the fleet; without `fleet` settings only the queue. */
@@ -22,10 +26,29 @@ export class FleetSync {
   private readonly deps: FleetSyncDeps;
   readonly link: FleetLink;
   private readonly telemetry: TelemetryReporter;
+  /** Dataset upload (absent without a file store). */
+  readonly datasets: DatasetUploader | undefined;
 
   constructor(deps: FleetSyncDeps) {
     this.deps = deps;
-    this.link = new FleetLink({ fleet: deps.fleet, db: deps.db, logger: deps.logger, commands: deps.commands, ...(deps.subscriptions ? { subscriptions: deps.subscriptions } : {}) });
+    const root = `${deps.fleet.topic_prefix}/${deps.fleet.booth_id}`;
+    const datasets = deps.store
+      ? new DatasetUploader({
+          db: deps.db,
+          store: deps.store,
+          boothId: deps.fleet.booth_id,
+          topicRoot: root,
+          settings: deps.fleet.datasets,
+          logger: deps.logger.child({ part: 'datasets' }),
+          kick: () => this.link.kick(),
+          publishNow: (topic, payload, options) => this.link.publishNow(topic, payload, options),
+        })
+      : undefined;
+    this.datasets = datasets;
+    const commands = new Map(deps.commands);
+    if (datasets) commands.set('dataset-pull', (params) => datasets.pull(params));
+    const subscriptions = [...(deps.subscriptions ?? []), ...(datasets ? [datasets.subscription()] : [])];
+    this.link = new FleetLink({ fleet: deps.fleet, db: deps.db, logger: deps.logger, commands, subscriptions });
     this.telemetry = new TelemetryReporter({
       sources: { ...deps.telemetry, db: deps.db, link: () => this.link.counters },
       intervalS: deps.fleet.telemetry_interval_s,
@@ -38,6 +61,7 @@ export class FleetSync {
   start(): void {
     this.link.start();
     this.telemetry.start();
+    this.datasets?.start();
   }
 
   /** A stage queued something: send it now rather than at the next poll. */
@@ -51,6 +75,7 @@ export class FleetSync {
 
   async stop(): Promise<void> {
     this.telemetry.stop();
+    await this.datasets?.stop();
     await this.link.stop();
   }
 }

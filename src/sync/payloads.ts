@@ -201,10 +201,121 @@ export const commandResponseSchema = {
   ],
 } as const;
 
+/**
+ * A dataset's manifest (`datasets/<id>/manifest`, booth → fleet; id = sha256 of these bytes): one scanned
+ * card side with its files as sha256-addressed chunks and its labels. Built by src/sync/dataset-manifest.ts.
+ */
+const chunkList = { type: 'array', items: sha256, maxItems: 1_000_000 } as const;
+export const datasetManifestSchema = {
+  $id: 'gradebooth.dataset.v1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['schema', 'boothId', 'scan', 'chunkBytes', 'totalBytes', 'calibrations', 'labels', 'files'],
+  properties: {
+    schema: { const: 'gradebooth.dataset.v1' },
+    boothId: { type: 'string', minLength: 1, maxLength: 64 },
+    scan: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'jobId', 'side', 'barcode', 'createdAt', 'summary'],
+      properties: {
+        id: { type: 'string', minLength: 1, maxLength: 128 },
+        jobId: { type: 'string', minLength: 1, maxLength: 128 },
+        side: { enum: ['front', 'back'] },
+        barcode: { type: ['string', 'null'], maxLength: 128 },
+        createdAt: { type: 'string' },
+        summary: { type: ['object', 'null'] },
+      },
+    },
+    chunkBytes: { type: 'integer', minimum: 1024, maximum: 8388608 },
+    totalBytes: { type: 'integer', minimum: 0 },
+    calibrations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['procedure', 'id', 'version', 'passed', 'createdAt'],
+        properties: { procedure: { type: 'string' }, id: { type: 'string' }, version: { type: 'integer' }, passed: { type: 'boolean' }, createdAt: { type: 'string' } },
+      },
+    },
+    labels: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['grade', 'defects', 'overrides'],
+      properties: {
+        grade: { type: ['object', 'null'] },
+        defects: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['category', 'kind', 'xMm', 'yMm', 'widthMm', 'lengthMm', 'depthUm', 'severity'],
+            properties: {
+              category: { type: 'string' },
+              kind: { type: 'string' },
+              xMm: { type: 'number' },
+              yMm: { type: 'number' },
+              widthMm: nullableNumber,
+              lengthMm: nullableNumber,
+              depthUm: nullableNumber,
+              severity: { type: 'number', minimum: 0, maximum: 1 },
+            },
+          },
+        },
+        overrides: { type: 'array', items: { type: 'object' } },
+      },
+    },
+    files: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'role', 'mediaType', 'sizeBytes', 'sha256', 'chunks'],
+        properties: {
+          name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$', maxLength: 200 },
+          role: { enum: ['frame', 'normals', 'albedo', 'depth', 'calibration', 'grade-report'] },
+          mediaType: { type: 'string', minLength: 1, maxLength: 100 },
+          sizeBytes: { type: 'integer', minimum: 0 },
+          sha256,
+          chunks: chunkList,
+          meta: { type: 'object' },
+        },
+      },
+    },
+  },
+} as const;
+
+/**
+ * The fleet's answer to a manifest (`datasets/<id>/need`, fleet → booth, retained until the booth clears
+ * it): the chunks the fleet does not hold yet. `complete: true` (and no chunk missing) ends the transfer.
+ */
+export interface DatasetNeedPayload {
+  schema: 'gradebooth.dataset.need.v1';
+  datasetId: string;
+  missing: string[];
+  complete: boolean;
+  at: string;
+}
+
+export const datasetNeedSchema = {
+  $id: 'gradebooth.dataset.need.v1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['schema', 'datasetId', 'missing', 'complete', 'at'],
+  properties: {
+    schema: { const: 'gradebooth.dataset.need.v1' },
+    datasetId: sha256,
+    missing: chunkList,
+    complete: { type: 'boolean' },
+    at: isoTime,
+  },
+} as const;
+
 /** `status`: retained, plain UTF-8 text (not JSON) so `mosquitto_sub` shows it as is; `offline` is the last will. */
 export const statusPayloadSchema = { $id: 'gradebooth.status.v1', enum: ['online', 'offline'] } as const;
 
-export const payloadSchemas = [resultPayloadSchema, telemetryPayloadSchema, commandRequestSchema, commandResponseSchema, statusPayloadSchema] as const;
+export const payloadSchemas = [resultPayloadSchema, telemetryPayloadSchema, commandRequestSchema, commandResponseSchema, statusPayloadSchema, datasetManifestSchema, datasetNeedSchema] as const;
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
 const validators = new Map<string, ValidateFunction>();

@@ -4,6 +4,8 @@ import pino from 'pino';
 import { createError } from '../../core/errors.ts';
 import { collectorFromSettings } from '../../fleet/collector.ts';
 import { openFleetIndex } from '../../fleet/index-db.ts';
+import { FilesystemContentStore } from '../../fleet/content-store.ts';
+import { DatasetCollector } from '../../fleet/dataset-collector.ts';
 import { boolOption, intOption, printJson, requiredStringOption, stringOption, type Command } from '../command.ts';
 import { settingsFromArgs } from './common-options.ts';
 
@@ -17,7 +19,7 @@ const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const fleetCollectCommand: Command = {
   name: 'fleet collect',
   summary: "collect every booth's results, telemetry and status from the broker into the fleet index (fleet side)",
-  usage: '--config FILE --index FILE [--group NAME] [--name NAME] [--session-expiry-s N] [--json]',
+  usage: '--config FILE --index FILE [--store DIR] [--group NAME] [--name NAME] [--session-expiry-s N] [--json]',
   help: `Subscribes to gradebooth/v1/+/results and …/telemetry through the shared subscription
 $share/GROUP/…, so several collectors in one group split the booths' messages, and to …/+/status
 (retained). Each message is stored in the fleet index (SQLite) under its message id before the broker
@@ -26,6 +28,8 @@ then prints its figures. See docs/fleet.md.
   --config FILE          settings file whose \`fleet\` section names the broker (url, ca_file,
                          username + password_file or cert_file + key_file, topic_prefix)
   --index FILE           the fleet index (SQLite; created with its folder when absent)
+  --store DIR            also receive datasets (…/+/datasets/…) into this content-addressed store (created when
+                         absent); collectors of one group share one index and one store
   --group NAME           shared-subscription group (default collectors)
   --name NAME            this collector's name, also its MQTT client id collector-NAME (default: the host's pid)
   --session-expiry-s N   how long the broker keeps this collector's session and its share of messages while
@@ -37,6 +41,7 @@ Example: gradebooth fleet collect --config /etc/gradebooth/fleet.yaml --index /v
   options: {
     config: { type: 'string' },
     index: { type: 'string' },
+    store: { type: 'string' },
     group: { type: 'string' },
     name: { type: 'string' },
     'session-expiry-s': { type: 'string' },
@@ -59,7 +64,14 @@ Example: gradebooth fleet collect --config /etc/gradebooth/fleet.yaml --index /v
     mkdirSync(dirname(indexPath), { recursive: true });
     const index = openFleetIndex(indexPath);
     const logger = pino({ level: 'warn' }, pino.destination(2));
-    const collector = collectorFromSettings(fleet, { group, name, index, logger, sessionExpiryS });
+    const storeDir = stringOption(args, 'store');
+    let datasets: DatasetCollector | undefined;
+    let collector: ReturnType<typeof collectorFromSettings> | undefined = undefined;
+    if (storeDir !== undefined) {
+      const store = await FilesystemContentStore.open(resolve(storeDir));
+      datasets = new DatasetCollector({ index, store, prefix: fleet.topic_prefix, logger, publish: (topic, payload, options) => (collector as NonNullable<typeof collector>).publish(topic, payload, options) });
+    }
+    collector = collectorFromSettings(fleet, { group, name, index, logger, sessionExpiryS, ...(datasets ? { handlers: datasets.handlers() } : {}) });
     if (json) collector.onMessage((e) => printJson(ctx, { event: e.kind, topic: e.topic, ...(e.messageId ? { messageId: e.messageId } : {}) }));
     try {
       try {
@@ -75,8 +87,8 @@ Example: gradebooth fleet collect --config /etc/gradebooth/fleet.yaml --index /v
       index.close();
     }
     const figures = collector.figures;
-    if (json) printJson(ctx, { event: 'stopped', figures });
-    else ctx.stdout.write(`stopped: ${figures.received} received, ${figures.stored} stored, ${figures.duplicates} duplicates, ${figures.invalid} invalid (results: ${figures.results.stored} stored, ${figures.results.duplicates} duplicates)\n`);
+    if (json) printJson(ctx, { event: 'stopped', figures, ...(datasets ? { datasets: datasets.figures } : {}) });
+    else ctx.stdout.write(`stopped: ${figures.received} received, ${figures.stored} stored, ${figures.duplicates} duplicates, ${figures.invalid} invalid (results: ${figures.results.stored} stored, ${figures.results.duplicates} duplicates)${datasets ? `; datasets: ${datasets.figures.datasetsComplete} complete, ${datasets.figures.chunksStored} chunks stored (${datasets.figures.chunkBytesStored} bytes), ${datasets.figures.chunksDuplicate} repeated` : ''}\n`);
     return 0;
   },
 };

@@ -1,0 +1,142 @@
+// Datasets for retraining, end to end (issue 15): `gradebooth serve` on the simulated booth with
+// fleet.datasets.upload every-scan, a real mosquitto (TLS, password file, ACL) and a `gradebooth fleet collect
+// --store` process. A scanned card's side arrives as a complete dataset; `fleet dataset-pull` of the same card
+// finds it already there (nothing sent again); `fleet datasets --out` writes it as a folder whose frames and
+// maps are byte for byte the booth's stored files.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { privateDir } from '../calibration/temp-dir.ts';
+import { binPath, runCli, startServe, exited } from '../cli/run-cli.ts';
+import { ensureSimBuilt } from '../../src/sim/rig/simulated-rig.ts';
+import { startBroker, mosquittoAvailable, type Broker } from '../helpers/mosquitto.ts';
+import { waitFor } from '../helpers/fleet.ts';
+
+let skip: string | false = false;
+try {
+  await ensureSimBuilt();
+} catch (err) {
+  skip = `simulated rig unavailable (needs simavr and the built firmware): ${(err as Error).message}`;
+}
+if (!skip && !mosquittoAvailable) skip = 'mosquitto is not installed (apt-get install mosquitto, see scripts/apt-packages.txt)';
+
+interface Job { id: string; state: string; error: { code: string; message: string } | null; result: any }
+const ended = ['done', 'failed', 'cancelled', 'interrupted'];
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+t.test('a scanned side goes to the fleet as a dataset and comes out as the same files', { skip }, async (t) => {
+  const broker: Broker = await startBroker({ users: { 'booth-ds': 'pw-ds-1', fleet: 'pw-fleet-2' } });
+  t.teardown(() => broker.close());
+  const dir = privateDir(t, 'daemon-datasets');
+  const dataDir = join(dir, 'booth');
+  const fleetConfig = join(dir, 'fleet.json');
+  writeFileSync(fleetConfig, JSON.stringify({ fleet: { url: broker.url, ca_file: broker.caFile, username: 'fleet', password_file: broker.passwordFile('fleet') } }));
+  const indexPath = join(dir, 'fleet', 'index.sqlite');
+  const storeDir = join(dir, 'fleet', 'store');
+  const collector = spawn(process.execPath, [binPath, 'fleet', 'collect', '--config', fleetConfig, '--index', indexPath, '--store', storeDir, '--name', 'ds1', '--session-expiry-s', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let collected = '';
+  collector.stdout.on('data', (d: Buffer) => (collected += d.toString()));
+  collector.stderr.on('data', (d: Buffer) => (collected += d.toString()));
+  t.teardown(() => {
+    if (collector.exitCode === null && collector.signalCode === null) collector.kill('SIGKILL');
+  });
+  await waitFor(() => collected.includes('"event":"started"'), 'the collector subscribed', 60_000);
+
+  const config = join(dir, 'booth.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      booth: { id: 'booth-ds' },
+      hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'none' } },
+      fleet: {
+        url: broker.url, ca_file: broker.caFile, username: 'booth-ds', password_file: broker.passwordFile('booth-ds'), keepalive_s: 5, reconnect_ms: 200, backoff_max_ms: 1000,
+        telemetry_interval_s: 0, bandwidth_bytes_per_s: 0, datasets: { upload: 'every-scan', chunk_bytes: 65_536 },
+      },
+    }),
+  );
+  const token = async (role: string): Promise<string> => {
+    const r = await runCli(['token', 'create', '--role', role, '--name', role, '--data-dir', dataDir]);
+    t.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split('\n').at(-1) ?? '';
+  };
+  const technician = await token('technician');
+  const operator = await token('operator');
+  const serve = await startServe(['--config', config, '--data-dir', dataDir, '--port', '0']);
+  t.teardown(() => {
+    if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGKILL');
+  });
+  const api = async (method: string, path: string, bearer: string, body?: unknown): Promise<Response> =>
+    fetch(`http://127.0.0.1:${serve.port}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const until = async (id: string): Promise<Job> => {
+    for (;;) {
+      const j = (await (await api('GET', `/api/jobs/${id}`, operator)).json()) as Job;
+      if (ended.includes(j.state)) return j;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const calibrated = await until(((await (await api('POST', '/api/calibrations', technician, {})).json()) as { jobId: string }).jobId);
+  t.equal(calibrated.state, 'done', JSON.stringify(calibrated.error));
+  const posted = await api('POST', '/api/scans', operator, { barcode: 'SUB-D001' });
+  t.equal(posted.status, 202);
+  const job = await until(((await posted.json()) as { jobId: string }).jobId);
+  t.equal(job.state, 'done', JSON.stringify(job.error));
+  const scanId = job.result.sides[0].scanId as string;
+
+  // The dataset of the scanned side, complete at the fleet.
+  const fleetIndex = (): Database.Database => new Database(indexPath, { readonly: true, fileMustExist: true });
+  await waitFor(() => {
+    try {
+      const ix = fleetIndex();
+      try {
+        return ix.prepare('SELECT count(*) FROM datasets WHERE scan_id = ? AND complete = 1').pluck().get(scanId) === 1;
+      } finally {
+        ix.close();
+      }
+    } catch {
+      return false;
+    }
+  }, 'the scan side complete at the fleet', 180_000);
+
+  // Pulling the same card again: the booth has this dataset already; it is complete, nothing is sent.
+  const pull = await runCli(['fleet', 'dataset-pull', '--config', fleetConfig, '--booth', 'booth-ds', '--barcode', 'SUB-D001', '--json']);
+  t.equal(pull.code, 0, pull.stderr);
+  const pulled = JSON.parse(pull.stdout.trim()) as { datasets: Array<{ scanId: string; created: boolean; state: string }> };
+  t.match(pulled.datasets, [{ scanId, created: false, state: 'complete' }], 'already complete: not offered again');
+  const refused = await runCli(['fleet', 'dataset-pull', '--config', fleetConfig, '--booth', 'booth-ds', '--barcode', 'SUB-NONE']);
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /GB_NOT_FOUND/);
+
+  // Export: the files as the booth stored them.
+  const out = join(dir, 'export');
+  const exported = await runCli(['fleet', 'datasets', '--index', indexPath, '--store', storeDir, '--out', out, '--json']);
+  t.equal(exported.code, 0, exported.stderr);
+  const row = JSON.parse(exported.stdout.trim().split('\n')[0]) as { dir: string; written: boolean; barcode: string; complete: boolean };
+  t.match(row, { barcode: 'SUB-D001', complete: true, written: true });
+  const booth = new Database(join(dataDir, 'gradebooth.sqlite'), { readonly: true, fileMustExist: true });
+  t.teardown(() => booth.close());
+  const frames = booth.prepare('SELECT light_index, sha256 FROM frames WHERE scan_id = ? ORDER BY light_index, id').all(scanId) as Array<{ light_index: number; sha256: string }>;
+  t.ok(frames.length >= 6, `${frames.length} frames`);
+  const files = readdirSync(join(row.dir, 'frames')).sort();
+  t.equal(files.length, frames.length, 'every frame exported');
+  t.same(files.map((f) => sha256(readFileSync(join(row.dir, 'frames', f)))).sort(), frames.map((f) => f.sha256).sort(), 'each exported frame is the booth\'s file');
+  const lit = frames.find((f) => f.light_index === 3);
+  t.equal(lit && sha256(readFileSync(join(row.dir, 'frames', 'light-03.png'))), lit?.sha256, 'named by its light');
+  const maps = booth.prepare('SELECT normals_sha256 AS n, albedo_sha256 AS a, depth_sha256 AS d FROM scans WHERE id = ?').get(scanId) as { n: string; a: string; d: string };
+  t.same([sha256(readFileSync(join(row.dir, 'maps', 'normals.png'))), sha256(readFileSync(join(row.dir, 'maps', 'albedo.png'))), sha256(readFileSync(join(row.dir, 'maps', 'depth.pfm')))], [maps.n, maps.a, maps.d], 'the maps too');
+  const labels = JSON.parse(readFileSync(join(row.dir, 'labels.json'), 'utf8')) as { barcode: string; side: string };
+  t.match(labels, { barcode: 'SUB-D001', side: 'front' });
+  const again = await runCli(['fleet', 'datasets', '--index', indexPath, '--store', storeDir, '--out', out]);
+  t.match(again.stdout, /0 dataset\(s\) exported, 1 already there/);
+
+  collector.kill('SIGTERM');
+  t.equal(await exited(collector), 0, collected);
+  const last = JSON.parse(collected.trim().split('\n').at(-1) ?? '{}') as { datasets?: { datasetsComplete: number; chunksDuplicate: number } };
+  t.match(last.datasets, { datasetsComplete: 1, chunksDuplicate: 0 });
+});
