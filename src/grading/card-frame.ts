@@ -55,12 +55,13 @@ export function sample(values: Float32Array, w: number, h: number, x: number, y:
 /**
  * Rearrange `a` so that a[k] is the value a full sort would put there, everything before it ≤ and
  * everything after it ≥ (Hoare's selection, median-of-three pivot): O(n) instead of a sort's O(n log n).
+ * The values must not be NaN (it has no rank).
  */
-function selectKth(a: Float64Array, k: number): number {
+export function selectKth(a: Float64Array, k: number): number {
   let lo = 0, hi = a.length - 1;
   while (hi > lo) {
     const mid = (lo + hi) >> 1;
-    // Median of three as the pivot (sorted, NaN-free input as median() gives it).
+    // Median of three as the pivot.
     if (a[mid] < a[lo]) { const t = a[mid]; a[mid] = a[lo]; a[lo] = t; }
     if (a[hi] < a[lo]) { const t = a[hi]; a[hi] = a[lo]; a[lo] = t; }
     if (a[hi] < a[mid]) { const t = a[hi]; a[hi] = a[mid]; a[mid] = t; }

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { toMapPx, type CardFrame } from './card-frame.ts';
+import { selectKth, toMapPx, type CardFrame } from './card-frame.ts';
 import type { ReportDefect, SideGrade } from './grade.ts';
 import { resampleSideMapsAsync } from './surface/resample.ts';
 import type { CardSideMaps } from './types.ts';
@@ -49,14 +49,15 @@ export interface SidePictures {
   overviewUmPerPx: number;
 }
 
-/** The 99.5th percentile of the card's albedo (from ~100 k samples): the grey scale's white. */
+/** The 99.5th percentile of the card's albedo (from ~100 k samples, by selection, not a sort): the grey scale's white. */
 function albedoWhite(maps: CardSideMaps): number {
   const { albedo, mask } = maps;
-  const vals: number[] = [];
   const step = Math.max(1, Math.floor(albedo.length / 100_000));
-  for (let i = 0; i < albedo.length; i += step) if (mask[i]) vals.push(albedo[i]);
-  vals.sort((a, b) => a - b);
-  return vals[Math.floor(0.995 * (vals.length - 1))] || 1;
+  const vals = new Float64Array(Math.ceil(albedo.length / step));
+  let n = 0;
+  for (let i = 0; i < albedo.length; i += step) if (mask[i] && albedo[i] === albedo[i]) vals[n++] = albedo[i]; // NaN has no rank
+  if (n === 0) return 1;
+  return selectKth(vals.subarray(0, n), Math.floor(0.995 * (n - 1))) || 1;
 }
 
 /** Box of a defect in map px: the detector's box, else its size around its centre (at least 1.5 mm). */
@@ -77,15 +78,47 @@ function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+// The per-pixel loops write through Uint8ClampedArray views: the store clamps to 0..255 and rounds (half
+// to even; Math.round rounds halves up, a grey level apart at most on exact halves), so no Math.round or
+// clamp per pixel. Each loop is its own small function so V8 optimises it on its own.
+
 /** Grey albedo (scaled so `white` is 255) as RGB. */
 function albedoRgb(maps: CardSideMaps, white: number): Uint8Array {
   const { albedo } = maps;
   const n = albedo.length, k = 255 / white;
   const rgb = new Uint8Array(3 * n);
+  const c = new Uint8ClampedArray(rgb.buffer);
   for (let i = 0; i < n; i++) {
-    const v = Math.round(albedo[i] * k);
-    rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = v < 0 ? 0 : v > 255 ? 255 : v;
+    const v = albedo[i] * k;
+    c[3 * i] = v; c[3 * i + 1] = v; c[3 * i + 2] = v;
   }
+  return rgb;
+}
+
+/** Relief shaded by a low light from the top left (35° elevation), slopes exaggerated ×8; 40 off the card. */
+function shadedRelief(maps: CardSideMaps): Uint8Array {
+  const n = maps.widthPx * maps.heightPx;
+  const shade = new Uint8Array(n);
+  const c = new Uint8ClampedArray(shade.buffer);
+  const el = (35 * Math.PI) / 180;
+  const L0 = -Math.cos(el) / Math.SQRT2, L1 = Math.cos(el) / Math.SQRT2, L2 = Math.sin(el);
+  const k8 = 8;
+  const N = maps.normals, M = maps.mask;
+  for (let i = 0; i < n; i++) {
+    if (!M[i]) { c[i] = 40; continue; }
+    const nx = N[3 * i] * k8, ny = N[3 * i + 1] * k8, nz = N[3 * i + 2];
+    const len = Math.sqrt(nx * nx + ny * ny + nz * nz) || 1;
+    c[i] = (255 * (nx * L0 + ny * L1 + nz * L2)) / len;
+  }
+  return shade;
+}
+
+/** Normals as colours: (n + 1) / 2 of full scale per channel. */
+function normalColours(maps: CardSideMaps): Uint8Array {
+  const N = maps.normals;
+  const rgb = new Uint8Array(N.length);
+  const c = new Uint8ClampedArray(rgb.buffer);
+  for (let i = 0; i < N.length; i++) c[i] = (N[i] + 1) * 127.5;
   return rgb;
 }
 
@@ -108,27 +141,10 @@ export async function drawSidePictures(maps: CardSideMaps, f: CardFrame, g: Side
       `<text x="${X0.toFixed(1)}" y="${Math.max(font, Y0 - stroke).toFixed(1)}" font-family="sans-serif" font-size="${font}" fill="${c}">${k + 1} ${escapeXml(d.type)}</text>`;
   }).join('');
   const albedoOverlay: RawPicture = { width: w, height: h, channels: 3, data: albedoRgb(small, white), svg: shapes ? `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${shapes}</svg>` : undefined };
-  // Shaded relief: slopes exaggerated ×8, lit from the top left at 35° elevation.
-  const shade = new Uint8Array(w * h);
-  const el = (35 * Math.PI) / 180;
-  const L0 = -Math.cos(el) / Math.SQRT2, L1 = Math.cos(el) / Math.SQRT2, L2 = Math.sin(el);
-  const k8 = 8;
-  const N = small.normals, M = small.mask;
-  for (let i = 0; i < w * h; i++) {
-    const nx = N[3 * i] * k8, ny = N[3 * i + 1] * k8, nz = N[3 * i + 2];
-    const len = Math.sqrt(nx * nx + ny * ny + nz * nz) || 1;
-    const v = Math.round((255 * (nx * L0 + ny * L1 + nz * L2)) / len);
-    shade[i] = M[i] ? (v < 0 ? 0 : v > 255 ? 255 : v) : 40;
-  }
-  const nrm = new Uint8Array(3 * w * h);
-  for (let i = 0; i < 3 * w * h; i++) {
-    const v = Math.round(((N[i] + 1) / 2) * 255);
-    nrm[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-  }
   return {
     albedoOverlay,
-    shadedRelief: { width: w, height: h, channels: 1, data: shade },
-    normalMap: { width: w, height: h, channels: 3, data: nrm },
+    shadedRelief: { width: w, height: h, channels: 1, data: shadedRelief(small) },
+    normalMap: { width: w, height: h, channels: 3, data: normalColours(small) },
     crops: g.defects.map((d) => defectCrop(maps, f, d, white)),
     overviewUmPerPx: small.umPerPx,
   };
@@ -142,12 +158,13 @@ function defectCrop(maps: CardSideMaps, f: CardFrame, d: ReportDefect, white: nu
   const left = Math.min(W - 1, Math.max(0, x0 - pad)), top = Math.min(H - 1, Math.max(0, y0 - pad));
   const width = Math.max(1, Math.min(W, x1 + pad) - left), height = Math.max(1, Math.min(H, y1 + pad) - top);
   const data = new Uint8Array(3 * width * height);
+  const grey = new Uint8ClampedArray(data.buffer);
   const k = 255 / white;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const v = Math.round(maps.albedo[(top + y) * W + left + x] * k);
+      const v = maps.albedo[(top + y) * W + left + x] * k;
       const o = 3 * (y * width + x);
-      data[o] = data[o + 1] = data[o + 2] = v < 0 ? 0 : v > 255 ? 255 : v;
+      grey[o] = v; grey[o + 1] = v; grey[o + 2] = v;
     }
   }
   // The box's outline, about 50 µm wide, inside the crop.
