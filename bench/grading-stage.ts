@@ -133,4 +133,12 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ ms: med(times), cpuMs: med(cpus), minMs: Math.min(...times), minCpuMs: Math.min(...cpus), baseRssMb: mb(baseRss), peakRssMb: mb(peakRssBytes()), ...extra })}\n`);
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() as string)) await main();
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() as string)) {
+  try {
+    await main();
+  } catch (err) {
+    // The parent prints why the stage did not run (e.g. GB_MODEL_INVALID for a model of other inputs).
+    const e = err as { code?: string; message?: string };
+    process.stdout.write(`${JSON.stringify({ failed: `${e.code ?? 'error'}: ${e.message ?? String(err)}` })}\n`);
+  }
+}

@@ -41,7 +41,9 @@ interface StageFigures { ms: number; cpuMs: number; minMs: number; minCpuMs: num
 /** Run one stage in a child process (same Node flags as this one, so tsx loads the TypeScript). */
 async function runStage(stage: GradingStage, dir: string, runs: number, modelsDir: string | undefined): Promise<StageFigures> {
   const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, stageScript, stage, dir, String(runs), ...(modelsDir ? [modelsDir] : [])], { maxBuffer: 1 << 20 });
-  return JSON.parse(stdout.trim().split('\n').pop() as string) as StageFigures;
+  const r = JSON.parse(stdout.trim().split('\n').pop() as string) as StageFigures & { failed?: string };
+  if (typeof r.failed === 'string') throw new Error(r.failed);
+  return r;
 }
 
 export const gradingBench: BenchSuite = {
@@ -74,7 +76,17 @@ export const gradingBench: BenchSuite = {
           continue;
         }
         const load = loadavg()[0];
-        const f = await runStage(stage, dir, runs, model);
+        let f: StageFigures;
+        try {
+          f = await runStage(stage, dir, runs, model);
+        } catch (err) {
+          // A model that does not load (GB_MODEL_INVALID: e.g. trained for other input channels) or a stage
+          // that fails: say so on its line; the other stages still run.
+          const why = (err as Error).message.split('\n')[0];
+          yield { name: `grade ${stage}`, ms: NaN, extra: { failed: why.slice(0, 300), loadAverage: load.toFixed(2) } };
+          if (needsModel) { model = undefined; modelError = why.split(":")[0]; }
+          continue;
+        }
         const { ms, cpuMs, minMs, minCpuMs, baseRssMb, peakRssMb, ...rest } = f;
         // The report's parts are inside `report`; the other stages add up.
         if (!reportParts.includes(stage)) { total.ms += ms; total.cpuMs += cpuMs; total.minMs += minMs; total.peakRssMb = Math.max(total.peakRssMb, peakRssMb); parts.push(stage); }
