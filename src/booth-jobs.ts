@@ -17,6 +17,7 @@ import { FrameRepository } from './storage/frames.ts';
 import { JobRepository } from './storage/jobs.ts';
 import { ScanRepository } from './storage/scans.ts';
 import { GradeRepository } from './storage/grades.ts';
+import { GradeOverrideRepository } from './storage/grade-overrides.ts';
 import { gradeSideStages } from './scan/grade-stage.ts';
 import { gradingMarginMm } from './grading/capture-side.ts';
 import { openSurfaceDetector } from './grading/surface-model.ts';
@@ -61,6 +62,8 @@ export interface Repositories {
   blobs: BlobRepository;
   calibrations: CalibrationRepository;
   grades: GradeRepository;
+  /** Operators' overrides of a subgrade, beside the machine's grades. */
+  overrides: GradeOverrideRepository;
 }
 
 export function createRepositories(db: Db, store: FileStore): Repositories {
@@ -72,6 +75,7 @@ export function createRepositories(db: Db, store: FileStore): Repositories {
     blobs: new BlobRepository(db),
     calibrations: new CalibrationRepository(db, store),
     grades: new GradeRepository(db, store),
+    overrides: new GradeOverrideRepository(db),
   };
 }
 

@@ -25,6 +25,7 @@ import { fileRoutes } from './routes/files.ts';
 import { calibrationRoutes } from './routes/calibrations.ts';
 import { cameraRoutes } from './routes/camera.ts';
 import { rigRoutes } from './routes/rig.ts';
+import { overrideRoutes } from './routes/overrides.ts';
 import { jobSchema } from './job-view.ts';
 
 export interface AppOptions {
@@ -128,6 +129,7 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
   await app.register(calibrationRoutes);
   await app.register(cameraRoutes);
   await app.register(rigRoutes);
+  await app.register(overrideRoutes);
   app.get(
     '/api/openapi.json',
     {

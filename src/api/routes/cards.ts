@@ -5,6 +5,7 @@ import { pageQuery } from './jobs.ts';
 import type { ScanRecord } from '../../storage/scans.ts';
 import type { GradeRecord } from '../../storage/grades.ts';
 import type { ApiServices } from '../services.ts';
+import { overrideSchema } from './overrides.ts';
 
 const mapKinds = ['normals', 'albedo', 'depth'] as const;
 
@@ -37,6 +38,8 @@ export function gradeView(services: ApiServices, g: GradeRecord): Record<string,
     subgrades: { centering: g.centering, corners: g.corners, edges: g.edges, surface: g.surface },
     defects: g.defects.map((d) => ({ side: d.side, category: d.category, type: d.kind, centerMm: [d.xMm, d.yMm], widthMm: d.widthMm, lengthMm: d.lengthMm, depthUm: d.depthUm, image: d.imageSha256 ? fileView(services, d.imageSha256) : null })),
     report: g.reportSha256 ? fileView(services, g.reportSha256) : null,
+    // People's overrides beside the machine's subgrades (the grade above is the machine's, unchanged).
+    overrides: services.repos.overrides.forGrade(g.id),
   };
 }
 
@@ -52,7 +55,7 @@ const nullableNumber = { type: ['number', 'null'] } as const;
 const gradeSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'jobId', 'createdAt', 'grade', 'score1000', 'subgrades', 'defects', 'report'],
+  required: ['id', 'jobId', 'createdAt', 'grade', 'score1000', 'subgrades', 'defects', 'report', 'overrides'],
   properties: {
     id: { type: 'string' },
     jobId: { type: ['string', 'null'] },
@@ -70,6 +73,7 @@ const gradeSchema = {
       },
     },
     report: { anyOf: [fileSchema, { type: 'null' }] },
+    overrides: { type: 'array', items: overrideSchema, description: "operators' overrides of a subgrade, oldest first, beside the machine's grade" },
   },
 } as const;
 const cardSchema = { type: 'object', additionalProperties: false, required: ['id', 'barcode', 'createdAt'], properties: { id: { type: 'integer' }, barcode: { type: 'string' }, createdAt: { type: 'string' } } } as const;

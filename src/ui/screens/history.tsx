@@ -59,7 +59,7 @@ function CardDetail(props: { id: number; onBack: () => void }) {
   }, [props.id]);
   if (error) return <section class="panel bad" role="alert"><p class="message">{error}</p><button type="button" class="big" onClick={props.onBack}>{strings.history.back}</button></section>;
   if (!card || report === undefined) return <section class="panel busy"><h2>{strings.history.loading}</h2></section>;
-  if (report) return <ResultPanel barcode={card.barcode} grade={report} onNext={props.onBack} nextLabel={strings.history.back} />;
+  if (report) return <ResultPanel barcode={card.barcode} grade={report} gradeId={card.grades[0]?.id} onNext={props.onBack} nextLabel={strings.history.back} />;
   return (
     <section class="panel" data-testid="history-card">
       <p class="barcode">{card.barcode}</p>

@@ -1,4 +1,6 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api.ts';
+import { currentOverrides, OverridePanel, type Override } from './override.tsx';
 import { strings } from '../strings.ts';
 import { sidesOf, subgradeNames, type GradeResult, type SideResult } from '../grading-job.ts';
 
@@ -36,8 +38,18 @@ function Centering(props: { side: SideResult }) {
  * figures, every deduction with what caused it, and the report's images. With no grade (e.g. no surface
  * model installed) it says why and shows what was measured — never a grade that was not computed.
  */
-export function ResultPanel(props: { barcode: string; grade: GradeResult; onNext: () => void; nextLabel?: string }) {
+export function ResultPanel(props: { barcode: string; grade: GradeResult; onNext: () => void; nextLabel?: string; gradeId?: string }) {
   const g = props.grade;
+  // The stored machine grade (a job's result names it; the history passes it): overrides go beside it.
+  const gradeId = props.gradeId ?? g.gradeId;
+  const [overrides, setOverrides] = useState<Override[]>([]);
+  const [overriding, setOverriding] = useState(false);
+  const [saved, setSaved] = useState<string | undefined>();
+  useEffect(() => {
+    if (!gradeId || g.grade === null) return;
+    api<Override[]>('GET', `/api/grades/${gradeId}/overrides`).then(setOverrides, () => undefined);
+  }, [gradeId]);
+  const current = currentOverrides(overrides);
   const sides = sidesOf(g);
   const [side, setSide] = useState<'front' | 'back'>(sides[0]?.side ?? 'front');
   const [kind, setKind] = useState<OverlayKind>('albedo-overlay');
@@ -56,8 +68,24 @@ export function ResultPanel(props: { barcode: string; grade: GradeResult; onNext
             <p class="nograde" data-testid="result-nograde">{strings.result.noGrade(reasonText(g.error ?? Object.values(g.notGraded).join('; ')))}</p>
           )}
         </div>
-        <button type="button" class="primary big" onClick={props.onNext}>{props.nextLabel ?? strings.scan.nextCard}</button>
+        <div class="actions-row">
+          {gradeId && g.grade !== null && !overriding && <button type="button" class="big" onClick={() => { setOverriding(true); setSaved(undefined); }}>{strings.result.override}</button>}
+          <button type="button" class="primary big" onClick={props.onNext}>{props.nextLabel ?? strings.scan.nextCard}</button>
+        </div>
       </div>
+      {saved && <p class="okmsg" data-testid="override-saved">{saved}</p>}
+      {overriding && gradeId ? (
+        <OverridePanel
+          gradeId={gradeId}
+          machine={g.subgrades}
+          onCancel={() => setOverriding(false)}
+          onSaved={(o) => {
+            setOverrides((list) => [...list, o]);
+            setOverriding(false);
+            setSaved(strings.result.overrideSaved(strings.result.subgrade[o.subgrade], o.value));
+          }}
+        />
+      ) : (
       <div class="result-body">
         <div class="result-figures">
           <table class="subgrades" data-testid="result-subgrades">
@@ -68,6 +96,9 @@ export function ResultPanel(props: { barcode: string; grade: GradeResult; onNext
                   <td class="num">{g.subgrades[n] ?? '—'}</td>
                   <td class="num muted">{g.subscores1000[n] !== undefined ? `${g.subscores1000[n]}` : ''}</td>
                   <td class="muted">{g.notGraded[n] ? reasonText(g.notGraded[n]) : ''}</td>
+                  <td class="override-cell" data-testid={`override-${n}`}>
+                    {current[n] ? strings.result.overrideBy(current[n].value, current[n].createdByName, [strings.result.overrideReasons[current[n].reason] ?? current[n].reason, current[n].note].filter(Boolean).join(' — ')) : ''}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -110,6 +141,7 @@ export function ResultPanel(props: { barcode: string; grade: GradeResult; onNext
           </div>
         )}
       </div>
+      )}
     </section>
   );
 }
