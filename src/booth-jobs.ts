@@ -28,13 +28,14 @@ import type { ResultAnnouncer } from './scan/result-messages.ts';
 import { SpaceReserve } from './storage/disk-space.ts';
 import { join } from 'node:path';
 import type { AnyJobKind } from './jobs/stage.ts';
+import type { ModelRollout, ShadowContext } from './sync/model-rollout.ts';
 
 /** DATA_DIR/space-reserve: given up on a full disk so a failed job can still be recorded as failed. */
 export const SPACE_RESERVE_FILE = 'space-reserve';
 const SPACE_RESERVE_BYTES = 1 << 20;
 
 /** Every job kind a booth runs: calibration, scan (one side) and scan-card (front, then back). */
-function boothJobKinds(booth: Booth, db: Db, store: FileStore, repos: Repositories, settings: Settings, onResultsQueued: () => void): AnyJobKind[] {
+function boothJobKinds(booth: Booth, db: Db, store: FileStore, repos: Repositories, settings: Settings, onResultsQueued: () => void, models: ModelRollout | undefined): AnyJobKind[] {
   const card = boothCardFromSettings(settings);
   // Results always go to the outbox (without \`fleet\` settings they wait there for a fleet joined later).
   const results: ResultAnnouncer = {
@@ -47,7 +48,14 @@ function boothJobKinds(booth: Booth, db: Db, store: FileStore, repos: Repositori
     // the outer edge is measured against the background.
     mapMarginMm: gradingMarginMm,
     simFlipWaitMs: settings.booth.sim_flip_wait_s * 1000,
-    sideStages: gradeSideStages({ card, grades: repos.grades, openDetector: () => openSurfaceDetector(), results }),
+    // The grading model: the rolled-out active one (model rollout), else the one shipped in models/.
+    sideStages: gradeSideStages({
+      card,
+      grades: repos.grades,
+      openDetector: () => (models ? models.openDetector() : openSurfaceDetector()),
+      results,
+      ...(models ? { compareModels: (ctx: ShadowContext) => models.compare(ctx) } : {}),
+    }),
     results,
   };
   return [calibrationJobKind({ booth, repo: repos.calibrations, targets: () => loadSceneConfig() }), scanJobKind(scanServices), scanCardJobKind(scanServices)];
@@ -94,6 +102,8 @@ export function createBoothJobs(deps: {
   log?: (message: string, detail?: Record<string, unknown>) => void;
   /** A job queued fleet results (the daemon's fleet link sends them at once rather than at its next poll). */
   onResultsQueued?: () => void;
+  /** Model rollout: which model grades, and shadow runs beside it (absent: the shipped model only). */
+  models?: ModelRollout;
 }): { runner: JobRunner; repos: Repositories } {
   const { booth, db, store, bus, settings } = deps;
   const repos = createRepositories(db, store);
@@ -104,7 +114,7 @@ export function createBoothJobs(deps: {
     blobs: repos.blobs,
     bus,
     // Without a booth the runner still recovers what a crash left; it runs no kinds.
-    kinds: booth ? boothJobKinds(booth, db, store, repos, settings, () => deps.onResultsQueued?.()) : [],
+    kinds: booth ? boothJobKinds(booth, db, store, repos, settings, () => deps.onResultsQueued?.(), deps.models) : [],
     lightsOff: async () => {
       await booth?.rig.allOff();
     },

@@ -26,6 +26,7 @@ import { calibrationRoutes } from './routes/calibrations.ts';
 import { cameraRoutes } from './routes/camera.ts';
 import { rigRoutes } from './routes/rig.ts';
 import { overrideRoutes } from './routes/overrides.ts';
+import { modelRoutes } from './routes/models.ts';
 import { jobSchema } from './job-view.ts';
 
 export interface AppOptions {
@@ -127,6 +128,7 @@ export async function buildApp(services: ApiServices, options: AppOptions): Prom
   await app.register(cardRoutes);
   await app.register(fileRoutes);
   await app.register(calibrationRoutes);
+  await app.register(modelRoutes);
   await app.register(cameraRoutes);
   await app.register(rigRoutes);
   await app.register(overrideRoutes);

@@ -1,3 +1,4 @@
+import type { ModelsStatePayload } from '../sync/payloads.ts';
 import type { EventBus } from '../core/events.ts';
 import type { TokenRepository, TokenRecord, Role } from '../storage/tokens.ts';
 import type { AuditLog } from '../storage/audit-log.ts';
@@ -34,6 +35,8 @@ export interface ApiServices {
   cameraPreview?: (options: PreviewOptions) => Promise<CameraPreview>;
   /** The technician's rig diagnostics through the real driver (while no job holds the hardware); absent without a booth. */
   rigDiagnostics?: RigDiagnostics;
+  /** Model rollout states (GET /api/models); absent in apps built without it. */
+  models?: () => ModelsStatePayload;
 }
 
 /** A job as the API shows it: the record and, if it waits for a person, what for. */

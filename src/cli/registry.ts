@@ -16,6 +16,7 @@ import { simBarcodeCommand } from './commands/sim-barcode.ts';
 import { cameraCommands } from './commands/camera.ts';
 import { fleetCollectCommand } from './commands/fleet-collect.ts';
 import { fleetDatasetPullCommand, fleetDatasetsCommand } from './commands/fleet-datasets.ts';
+import { fleetKeygenCommand, fleetModelCommand, fleetPublishModelCommand } from './commands/fleet-models.ts';
 
 /**
  * Every `gradebooth` command, listed explicitly (no directory autoloading), so `--help` and the README's
@@ -46,4 +47,7 @@ export const commands: readonly Command[] = [
   fleetCollectCommand,
   fleetDatasetPullCommand,
   fleetDatasetsCommand,
+  fleetKeygenCommand,
+  fleetPublishModelCommand,
+  fleetModelCommand,
 ];

@@ -3,6 +3,7 @@ import { resolve, dirname, isAbsolute } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { createError } from '../core/errors.ts';
+import { readModelKeys } from '../core/model-signing.ts';
 import { MIN_GEV_PACKET_BYTES, settingsSchema, type Settings } from './schema.ts';
 
 const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: true, strictTypes: false });
@@ -161,6 +162,10 @@ export function loadSettings(options: {
       for (const key of ['ca_file', 'cert_file', 'key_file', 'password_file'] as const) {
         if (fleet[key] !== '' && !isAbsolute(fleet[key])) fleet[key] = resolve(dirname(file), fleet[key]);
       }
+      const base = dirname(file);
+      fleet.model_keys = fleet.model_keys.map((k) => (isAbsolute(k) ? k : resolve(base, k)));
+      // Read now: a key file that is missing or not an ed25519 public key is a settings error, not a refused model later.
+      readModelKeys(fleet.model_keys);
     }
   } else {
     settings = validateSettings({});

@@ -75,6 +75,9 @@ export interface FleetSettings {
   telemetry_expiry_s: number;
   /** Datasets for retraining (docs/fleet.md "Datasets"). */
   datasets: DatasetUploadSettings;
+  /** PEM ed25519 public keys whose signatures on model releases this booth trusts (none: every release is refused). */
+  model_keys: string[];
+  model_download_bytes_per_s: number;
 }
 
 /** `hardware.camera.genicam`: the GenICam camera (GigE Vision / USB3 Vision through Aravis) of a real booth. */
@@ -268,6 +271,15 @@ export const settingsSchema = {
             reoffer_s: { type: 'integer', minimum: 5, maximum: 86400, default: 120, description: 'offer a dataset again when the fleet has neither answered nor confirmed it for this long, s' },
           },
         },
+        model_keys: {
+          type: 'array',
+          maxItems: 16,
+          uniqueItems: true,
+          items: { type: 'string', minLength: 1 },
+          default: [],
+          description: 'PEM files of the ed25519 public keys whose model releases this booth accepts (gradebooth fleet keygen); none = every model release is refused',
+        },
+        model_download_bytes_per_s: { type: 'integer', minimum: 0, default: 0, description: 'cap on model download bytes per second (0 = no cap)' },
       },
     },
     shutdown: {

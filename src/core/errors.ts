@@ -59,6 +59,10 @@ export const errorCodes = {
   GB_MODEL_MISSING: { status: 503, summary: 'model file or manifest is missing' },
   GB_MODEL_INVALID: { status: 503, summary: 'model does not match its manifest (sha256, schema or input/output spec)' },
   GB_MODEL_FAILED: { status: 500, summary: 'model inference failed' },
+  GB_MODEL_UNSIGNED: { status: 422, summary: 'a model release carries no signature' },
+  GB_MODEL_SIGNATURE: { status: 422, summary: 'a model release is signed by an untrusted key or its signature does not verify' },
+  GB_MODEL_CORRUPT: { status: 422, summary: 'downloaded model bytes do not match the signed sha256 (a chunk or the whole file)' },
+  GB_MODEL_REGRESSED: { status: 422, summary: 'a model disagreed with its reference model beyond the rollout\'s limits' },
   // fleet
   GB_NOT_GRADED: { status: 422, summary: 'the card was measured but a subgrade could not be graded (a fleet result\'s reason)' },
   GB_FLEET_UNREACHABLE: { status: 503, summary: 'the fleet broker could not be reached or refused the connection or subscriptions' },

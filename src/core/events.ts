@@ -22,6 +22,8 @@ export interface BoothEvents {
   'log.warning': { message: string; code?: string };
   /** The fleet asks the operator to calibrate (fleet command `calibration-reminder`). */
   'fleet.calibration_reminder': { message: string; at: string };
+  /** A model rollout state changed (GET /api/models has the whole state). */
+  'models.state': { active: { sha256: string; version: string } | null; models: Array<{ sha256: string; version: string | null; state: string; reason: string | null }> };
 }
 
 export type BoothEventName = keyof BoothEvents;

@@ -32,6 +32,12 @@ import { capturePreview } from '../capture/preview.ts';
 import { RigDiagnostics } from '../hardware/rig/diagnostics.ts';
 import type { ApiServices } from '../api/services.ts';
 import type { FleetCommandHandler } from '../sync/fleet-link.ts';
+import { ModelRollout } from '../sync/model-rollout.ts';
+import { ModelStore } from '../sync/model-store.ts';
+import { readModelKeys } from '../core/model-signing.ts';
+import { loadSurfaceDetector } from '../grading/surface/load.ts';
+import { openSurfaceDetector } from '../grading/surface-model.ts';
+import { join } from 'node:path';
 
 export interface DaemonDeps {
   settings: Settings;
@@ -67,6 +73,7 @@ export class Daemon {
   private repos: Repositories | undefined;
   private fleet: FleetSync | undefined;
   private stopDatasetSweep: () => void = () => undefined;
+  private models: ModelRollout | undefined;
   private startedAtMs = 0;
   private stopRunner: () => Promise<void> = async () => undefined;
   private diagnostics: RigDiagnostics | undefined;
@@ -99,7 +106,25 @@ export class Daemon {
 
     // The job runner on the one booth. It is built before the API so that routes and the control socket
     // can queue jobs; it starts (crash recovery, then the queue) once the hardware has started.
-    const jobs = createBoothJobs({ booth: this.deps.booth, db: this.db, store: this.store, bus: this.bus, settings, log: (msg, detail) => logger.error(detail ?? {}, msg), onResultsQueued: () => this.kickFleet() });
+    // Model rollout: which model grades (the active one survives restarts in SQLite) and what the fleet offers.
+    const models = new ModelRollout({
+      db: this.db,
+      boothId: settings.fleet?.booth_id ?? settings.booth.id,
+      prefix: settings.fleet?.topic_prefix ?? 'gradebooth/v1',
+      store: new ModelStore(join(settings.data_dir, 'models')),
+      trustedKeys: readModelKeys(settings.fleet?.model_keys ?? []),
+      logger: logger.child({ component: 'models' }),
+      downloadBytesPerS: settings.fleet?.model_download_bytes_per_s ?? 0,
+      loadModel: (dir) => loadSurfaceDetector(dir),
+      openShipped: () => openSurfaceDetector(),
+      onChange: (s) => this.bus.emit('models.state', {
+        active: s.active ? { sha256: s.active.sha256, version: s.active.version } : null,
+        models: s.models.slice(0, 5).map((m) => ({ sha256: m.sha256, version: m.version, state: m.state, reason: m.reason?.code ?? null })),
+      }),
+    });
+    await models.start();
+    this.models = models;
+    const jobs = createBoothJobs({ booth: this.deps.booth, db: this.db, store: this.store, bus: this.bus, settings, log: (msg, detail) => logger.error(detail ?? {}, msg), onResultsQueued: () => this.kickFleet(), models });
     this.repos = jobs.repos;
     this.runner = this.deps.booth ? jobs.runner : undefined;
     // A barcode read at the booth starts grading that card (queued until the runner starts below).
@@ -110,7 +135,7 @@ export class Daemon {
     const operators = new OperatorRepository(this.db);
     const sessions = new SessionRepository(this.db, { idleMs: settings.ui.idle_lock_s * 1000, maxMs: settings.ui.session_max_h * 3_600_000 });
     this.app = await buildApp(
-      { bus: this.bus, tokens, audit, operators, sessions, status: () => this.status(), accepting: () => !this.stopping, repos: jobs.repos, store: this.store, jobs: this.runner, cameraPreview: this.previewService(), rigDiagnostics: this.rigDiagnostics() },
+      { bus: this.bus, tokens, audit, operators, sessions, status: () => this.status(), accepting: () => !this.stopping, repos: jobs.repos, store: this.store, jobs: this.runner, cameraPreview: this.previewService(), rigDiagnostics: this.rigDiagnostics(), models: () => models.state() },
       { bodyLimitBytes: settings.http.body_limit_bytes, headersTimeoutMs: settings.http.headers_timeout_ms, requestTimeoutMs: settings.http.request_timeout_ms, logger },
     );
     try {
@@ -162,6 +187,8 @@ export class Daemon {
         db,
         logger: logger.child({ component: 'fleet' }),
         commands: this.fleetCommands(),
+        subscriptions: models.subscriptions(),
+        onConnected: () => models.onConnected(),
         telemetry: { devices: () => this.deps.devices.map((d) => d.status()), disk: () => store.diskSpace(), startedAtMs: this.startedAtMs },
         ...(store ? { store } : {}),
       });
@@ -177,6 +204,7 @@ export class Daemon {
           });
           sweep();
         }
+        models.attach(fleet.link);
       } catch (err) {
         logger.error({ err }, 'fleet sync not started; results stay queued in the outbox');
       }
@@ -215,6 +243,7 @@ export class Daemon {
 
   private fleetCommands(): Map<string, FleetCommandHandler> {
     return new Map<string, FleetCommandHandler>([
+      ...(this.models?.commands() ?? []),
       ['status', async () => this.status()],
       [
         'calibration-reminder',
@@ -351,6 +380,7 @@ export class Daemon {
     } catch (err) {
       logger.error({ err }, 'fleet link did not stop cleanly');
     }
+    await this.models?.stop().catch((err: unknown) => logger.error({ err }, 'model rollout did not stop cleanly'));
     if (this.app) {
       // Websocket clients would hold the server open; tell them we are going away (1001).
       for (const client of this.app.websocketServer?.clients ?? []) client.close(1001, 'daemon stopping');

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../storage/database.ts';
 import { createError, isGradeboothError } from '../core/errors.ts';
 import { boothIdOf, boothIdPattern, topicMatches } from '../sync/topics.ts';
-import { parsePayload, resultPayloadSchema, telemetryPayloadSchema, type ResultPayload, type TelemetryPayload } from '../sync/payloads.ts';
+import { modelsStatePayloadSchema, parsePayload, resultPayloadSchema, telemetryPayloadSchema, type ModelsStatePayload, type ResultPayload, type TelemetryPayload } from '../sync/payloads.ts';
 
 /** A topic handler beyond results/telemetry/status (datasets, model states); may be async (stored before PUBACK). */
 export interface CollectorHandler {
@@ -103,6 +103,8 @@ export class Collector {
       [share('+/telemetry')]: { qos: 1 },
       // Retained messages are never sent to shared subscriptions, and status is retained: every collector reads it.
       [`${prefix}/+/status`]: { qos: 1 },
+      // Retained too (each booth's model rollout state): a plain subscription for the same reason.
+      [`${prefix}/+/models/state`]: { qos: 1 },
     };
     for (const h of this.o.handlers ?? []) filters[h.shared ? share(h.filter) : `${prefix}/${h.filter}`] = { qos: 1 };
     const granted = await client.subscribeAsync(filters);
@@ -132,6 +134,7 @@ export class Collector {
       if (sub === 'status') this.storeStatus(boothId, payload);
       else if (sub === 'results') this.storeResult(boothId, topic, payload, messageId);
       else if (sub === 'telemetry') this.storeTelemetry(boothId, topic, payload, messageId);
+      else if (sub === 'models/state') this.storeModelsState(boothId, topic, payload, messageId);
       else {
         const h = (this.o.handlers ?? []).find((x) => topicMatches(x.filter, `${boothId}/${sub}`));
         if (!h) {
@@ -230,6 +233,21 @@ export class Collector {
     const client = this.client;
     if (!client) throw createError('GB_SHUTTING_DOWN', 'collector is not connected');
     await client.publishAsync(topic, payload, { qos: options.qos, retain: options.retain, properties: { contentType: 'application/json' } });
+  }
+
+  /** A booth's model rollout state (retained): the newest by its `at` is kept on the booth's row. */
+  private storeModelsState(boothId: string, topic: string, payload: Buffer, messageId: string | undefined): void {
+    const m = parsePayload<ModelsStatePayload>(modelsStatePayloadSchema.$id, payload, `models/state from ${boothId}`);
+    const now = new Date().toISOString();
+    const stored = this.o.index.transaction(() => {
+      this.touchBooth(boothId, now);
+      if (messageId !== undefined && !this.claim(messageId, boothId, topic, now)) return false;
+      this.o.index
+        .prepare("UPDATE booths SET models_json = ? WHERE id = ? AND (models_json IS NULL OR json_extract(models_json, '$.at') <= ?)")
+        .run(payload.toString('utf8'), boothId, m.at);
+      return true;
+    })();
+    this.emit(stored ? 'stored' : 'duplicate', topic, messageId);
   }
 
   async stop(): Promise<void> {

@@ -10,6 +10,7 @@ import type { GradeRepository } from '../storage/grades.ts';
 import type { CardSpec } from '../vision/segment.ts';
 import type { ScanState, SideState } from './scan.ts';
 import { resultMessages, type AnnouncedDefect, type ResultAnnouncer } from './result-messages.ts';
+import type { ShadowContext } from '../sync/model-rollout.ts';
 
 /** What the grading stage needs: the card's size, where grades go, and the surface detector. */
 export interface GradingServices {
@@ -19,6 +20,12 @@ export interface GradingServices {
   openDetector: () => Promise<SurfaceDetector>;
   /** The fleet outbox: the card's results are queued in the grade's transaction (absent: not announced). */
   results?: ResultAnnouncer;
+  /**
+   * Model rollout (src/sync/model-rollout.ts): after the grading model ran on a side, a candidate model runs
+   * in shadow beside it (or the previous model during a new one's probation). Must not throw; the grade is
+   * the grading model's whatever it records.
+   */
+  compareModels?: (ctx: ShadowContext) => Promise<void>;
 }
 
 interface Graded { grade: SideGrade; maps: CardSideMaps; frame: CardFrame }
@@ -54,7 +61,18 @@ export function gradeSideStages(g: GradingServices): (side: SideState) => Readon
         surfaceCode = isGradeboothError(err) ? err.code : 'GB_MODEL_FAILED';
         surfaceMessage = err instanceof Error ? err.message : String(err);
       }
+      const tDetect = performance.now();
       const surface = detector ? await detector.detect(maps) : undefined;
+      const detectMs = performance.now() - tDetect;
+      if (g.compareModels) {
+        await g.compareModels({
+          maps,
+          side: side.side,
+          scanId: side.scanId,
+          graded: detector && surface ? { model: detector.model, defects: surface, ms: detectMs } : undefined,
+          surfaceGrade: (defects) => gradeSide(side.side, m.frame, m.centering, m.outline, defects).subgrades.surface?.grade ?? null,
+        });
+      }
       graded.set(side, { grade: gradeSide(side.side, m.frame, m.centering, m.outline, surface, surfaceError), maps, frame: m.frame });
       side.timings.grade = performance.now() - t0;
       if (!state.sides.every((s) => graded.has(s))) return;

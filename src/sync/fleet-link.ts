@@ -16,6 +16,12 @@ export type FleetCommandHandler = (params: Record<string, unknown>) => Promise<u
 export interface FleetSubscription {
   filter: string;
   onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void;
+  /**
+   * false: only route messages matching `filter` here; the feature subscribes to the exact topics it wants with
+   * subscribe() (model chunks: one retained topic per missing chunk, a few at a time). Default true: subscribed
+   * on every connection.
+   */
+  subscribeOnConnect?: boolean;
 }
 
 export interface FleetLinkDeps {
@@ -26,6 +32,8 @@ export interface FleetLinkDeps {
   subscriptions?: FleetSubscription[];
   /** Longest a command may take before the fleet gets GB_INTERNAL instead of silence, ms. */
   commandTimeoutMs?: number;
+  /** Called after each (re)connection once the subscriptions stand (a model download resumes here). */
+  onConnected?: () => void;
 }
 
 export type FleetLinkState = 'stopped' | 'connecting' | 'connected' | 'disconnected';
@@ -126,9 +134,10 @@ export class FleetLink {
   private async afterConnect(client: MqttClient, drain: OutboxDrain): Promise<void> {
     try {
       await client.publishAsync(this.topics.status, 'online', { qos: 1, retain: true });
-      const filters = [this.topics.commandsFilter, ...(this.deps.subscriptions ?? []).map((s) => s.filter)];
+      const filters = [this.topics.commandsFilter, ...(this.deps.subscriptions ?? []).filter((s) => s.subscribeOnConnect !== false).map((s) => s.filter)];
       await client.subscribeAsync(filters.map((f) => f), { qos: 1 });
       drain.setConnected(true);
+      this.deps.onConnected?.();
     } catch (err) {
       this.lastError = (err as Error).message;
       this.deps.logger.warn({ err: (err as Error).message }, 'fleet link: announcing online failed; retrying on the next connection');
@@ -157,6 +166,26 @@ export class FleetLink {
       retain: options.retain ?? false,
       properties: options.correlationData ? { correlationData: options.correlationData, contentType: 'application/json' } : { contentType: 'application/json' },
     });
+  }
+
+  get connected(): boolean {
+    return this.client?.connected === true && this.state === 'connected';
+  }
+
+  /** Subscribe to more topics now (QoS 1); false when not connected (the caller retries on onConnected). */
+  async subscribe(topics: string[]): Promise<boolean> {
+    const client = this.client;
+    if (!client || !client.connected || topics.length === 0) return false;
+    const granted = await client.subscribeAsync(topics, { qos: 1 });
+    const refused = granted.filter((g) => g.qos >= 0x80);
+    if (refused.length > 0) throw createError('GB_FLEET_UNREACHABLE', `broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
+    return true;
+  }
+
+  async unsubscribe(topics: string[]): Promise<void> {
+    const client = this.client;
+    if (!client || !client.connected || topics.length === 0) return;
+    await client.unsubscribeAsync(topics);
   }
 
   /** Something was queued: send it now rather than at the next poll. */

@@ -13,6 +13,7 @@ export interface FleetSyncDeps {
   logger: Logger;
   commands: ReadonlyMap<string, FleetCommandHandler>;
   subscriptions?: FleetSubscription[];
+  onConnected?: () => void;
   telemetry: Omit<TelemetrySources, 'db' | 'link'>;
   /** The booth's file store: datasets are read from it (no dataset upload without it). */
   store?: FileStore;
@@ -48,7 +49,7 @@ export class FleetSync {
     const commands = new Map(deps.commands);
     if (datasets) commands.set('dataset-pull', (params) => datasets.pull(params));
     const subscriptions = [...(deps.subscriptions ?? []), ...(datasets ? [datasets.subscription()] : [])];
-    this.link = new FleetLink({ fleet: deps.fleet, db: deps.db, logger: deps.logger, commands, subscriptions });
+    this.link = new FleetLink({ fleet: deps.fleet, db: deps.db, logger: deps.logger, commands, subscriptions, ...(deps.onConnected ? { onConnected: deps.onConnected } : {}) });
     this.telemetry = new TelemetryReporter({
       sources: { ...deps.telemetry, db: deps.db, link: () => this.link.counters },
       intervalS: deps.fleet.telemetry_interval_s,

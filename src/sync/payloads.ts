@@ -315,7 +315,182 @@ export const datasetNeedSchema = {
 /** `status`: retained, plain UTF-8 text (not JSON) so `mosquitto_sub` shows it as is; `offline` is the last will. */
 export const statusPayloadSchema = { $id: 'gradebooth.status.v1', enum: ['online', 'offline'] } as const;
 
-export const payloadSchemas = [resultPayloadSchema, telemetryPayloadSchema, commandRequestSchema, commandResponseSchema, statusPayloadSchema, datasetManifestSchema, datasetNeedSchema] as const;
+/**
+ * A model release, as the fleet signs it (`gradebooth fleet publish-model`): which model (its manifest, whose
+ * sha256 names the file), where its bytes are (retained chunks, each named by its sha256) and how booths roll
+ * it out. The booth verifies the signature over this document's exact bytes before it reads any of it.
+ */
+export interface ModelRelease {
+  schema: 'gradebooth.model.release.v1';
+  releaseId: string;
+  publishedAt: string;
+  model: { name: string; version: string; sha256: string; sizeBytes: number };
+  /** The model folder's manifest.json (src/grading/surface/manifest.ts); its sha256 is model.sha256. */
+  manifest: Record<string, unknown>;
+  transfer: { chunkBytes: number; chunks: string[] };
+  rollout: {
+    /** null: every booth; else only these. */
+    booths: string[] | null;
+    /** Booths that activate on their own once the canary rule passes; the others wait for `model-activate`. */
+    canary: string[];
+    /** Scans the new model runs in shadow beside the active one before the rule is judged. */
+    shadowScans: number;
+    /** The rule: this share of shadowed sides must agree (same defects within toleranceMm) … */
+    minAgreement: number;
+    toleranceMm: number;
+    /** … and the surface subgrade may differ by at most this much on average (grade points). */
+    maxSurfaceDelta: number;
+    /** After activation, scans on which the previous model runs beside it; a regression rolls back. */
+    probationScans: number;
+  };
+}
+
+const boothList = { type: 'array', maxItems: 10000, uniqueItems: true, items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' } } as const;
+
+export const modelReleaseSchema = {
+  $id: 'gradebooth.model.release.v1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['schema', 'releaseId', 'publishedAt', 'model', 'manifest', 'transfer', 'rollout'],
+  properties: {
+    schema: { const: 'gradebooth.model.release.v1' },
+    releaseId: { type: 'string', pattern: '^[A-Za-z0-9-]{8,64}$' },
+    publishedAt: isoTime,
+    model: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'version', 'sha256', 'sizeBytes'],
+      properties: { name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }, version: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$' }, sha256, sizeBytes: { type: 'integer', minimum: 1, maximum: 1000000000 } },
+    },
+    manifest: { type: 'object' },
+    transfer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['chunkBytes', 'chunks'],
+      properties: { chunkBytes: { type: 'integer', minimum: 1024, maximum: 8388608 }, chunks: { type: 'array', minItems: 1, maxItems: 100000, items: sha256 } },
+    },
+    rollout: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['booths', 'canary', 'shadowScans', 'minAgreement', 'toleranceMm', 'maxSurfaceDelta', 'probationScans'],
+      properties: {
+        booths: { anyOf: [boothList, { type: 'null' }] },
+        canary: boothList,
+        shadowScans: { type: 'integer', minimum: 0, maximum: 10000 },
+        minAgreement: { type: 'number', minimum: 0, maximum: 1 },
+        toleranceMm: { type: 'number', minimum: 0, maximum: 50 },
+        maxSurfaceDelta: { type: 'number', minimum: 0, maximum: 10 },
+        probationScans: { type: 'integer', minimum: 0, maximum: 10000 },
+      },
+    },
+  },
+} as const;
+
+/** What travels on `_all/models/offer` (retained): the release's exact text and its signature. */
+export interface ModelOffer {
+  schema: 'gradebooth.model.offer.v1';
+  /** The release (gradebooth.model.release.v1) as JSON text: the signed bytes. */
+  release: string;
+  keyId: string | null;
+  /** ed25519 over the UTF-8 bytes of `release`, base64; null = unsigned (refused by every booth). */
+  signature: string | null;
+}
+
+export const modelOfferSchema = {
+  $id: 'gradebooth.model.offer.v1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['schema', 'release', 'keyId', 'signature'],
+  properties: {
+    schema: { const: 'gradebooth.model.offer.v1' },
+    release: { type: 'string', minLength: 2, maxLength: 8388608 },
+    keyId: { type: ['string', 'null'], pattern: '^[0-9a-f]{16}$' },
+    signature: { type: ['string', 'null'], maxLength: 200 },
+  },
+} as const;
+
+export type ModelStateName = 'downloading' | 'refused' | 'shadow' | 'passed' | 'failed' | 'active' | 'retired' | 'rolled-back' | 'superseded';
+export const modelStateNames: readonly ModelStateName[] = ['downloading', 'refused', 'shadow', 'passed', 'failed', 'active', 'retired', 'rolled-back', 'superseded'];
+
+/** One model a booth knows of, as `models/state` and GET /api/models show it. */
+export interface ModelStateEntry {
+  sha256: string;
+  name: string | null;
+  version: string | null;
+  releaseId: string | null;
+  state: ModelStateName;
+  canary: boolean;
+  reason: { code: string; message: string } | null;
+  transfer: { chunks: number; have: number; resumedChunks: number };
+  /** Scanned sides compared (a scan is one side); agreement = agreed / scans. */
+  shadow: { scans: number; needed: number; agreed: number; agreement: number | null; meanSurfaceDelta: number | null; errors: number };
+  probation: { scans: number; needed: number } | null;
+  updatedAt: string;
+}
+
+/** `models/state` (retained): the booth's active model and every model it was offered, newest first. */
+export interface ModelsStatePayload {
+  schema: 'gradebooth.models.state.v1';
+  boothId: string;
+  at: string;
+  active: { sha256: string; name: string; version: string; since: string } | null;
+  models: ModelStateEntry[];
+}
+
+const nullableStr = { type: ['string', 'null'] } as const;
+const count = { type: 'integer', minimum: 0 } as const;
+
+export const modelsStatePayloadSchema = {
+  $id: 'gradebooth.models.state.v1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['schema', 'boothId', 'at', 'active', 'models'],
+  properties: {
+    schema: { const: 'gradebooth.models.state.v1' },
+    boothId: { type: 'string' },
+    at: isoTime,
+    active: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['sha256', 'name', 'version', 'since'],
+      properties: { sha256, name: { type: 'string' }, version: { type: 'string' }, since: isoTime },
+    },
+    models: {
+      type: 'array',
+      maxItems: 50,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['sha256', 'name', 'version', 'releaseId', 'state', 'canary', 'reason', 'transfer', 'shadow', 'probation', 'updatedAt'],
+        properties: {
+          sha256,
+          name: nullableStr,
+          version: nullableStr,
+          releaseId: nullableStr,
+          state: { enum: modelStateNames },
+          canary: { type: 'boolean' },
+          reason: {
+            type: ['object', 'null'],
+            additionalProperties: false,
+            required: ['code', 'message'],
+            properties: { code: { type: 'string', pattern: '^GB_[A-Z_]+$' }, message: { type: 'string' } },
+          },
+          transfer: { type: 'object', additionalProperties: false, required: ['chunks', 'have', 'resumedChunks'], properties: { chunks: count, have: count, resumedChunks: count } },
+          shadow: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['scans', 'needed', 'agreed', 'agreement', 'meanSurfaceDelta', 'errors'],
+            properties: { scans: count, needed: count, agreed: count, agreement: { type: ['number', 'null'], minimum: 0, maximum: 1 }, meanSurfaceDelta: { type: ['number', 'null'], minimum: 0 }, errors: count },
+          },
+          probation: { type: ['object', 'null'], additionalProperties: false, required: ['scans', 'needed'], properties: { scans: count, needed: count } },
+          updatedAt: isoTime,
+        },
+      },
+    },
+  },
+} as const;
+
+export const payloadSchemas = [resultPayloadSchema, telemetryPayloadSchema, commandRequestSchema, commandResponseSchema, statusPayloadSchema, datasetManifestSchema, datasetNeedSchema, modelOfferSchema, modelReleaseSchema, modelsStatePayloadSchema] as const;
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
 const validators = new Map<string, ValidateFunction>();

@@ -150,3 +150,24 @@ t.test('fleet: absent = offline; url, credentials and paths checked; files relat
   t.equal(loaded.settings.fleet?.ca_file, join(dir, 'certs/ca.pem'), 'relative to the settings file');
   t.equal(loaded.settings.fleet?.password_file, '/etc/gradebooth/pw');
 });
+
+t.test('fleet.model_keys: ed25519 public keys, read when the settings load, relative to the settings file', async (t) => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { generateModelKeyPair } = await import('../../src/core/model-signing.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'gb-model-keys-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'fleet.pub'), generateModelKeyPair().publicPem);
+  writeFileSync(join(dir, 'rsa.pub'), generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  writeFileSync(join(dir, 'junk.pub'), 'not a key');
+  const file = (keys: string[]): string => {
+    const p = join(dir, 'gb.yaml');
+    writeFileSync(p, `fleet:\n  url: mqtt://broker:1883\n  model_keys: ${JSON.stringify(keys)}\n`);
+    return p;
+  };
+  t.same(parseSettings('fleet:\n  url: mqtt://broker:1883\n', 'b.yaml').fleet?.model_keys, [], 'none by default: every model release is refused');
+  t.same(loadSettings({ file: file(['fleet.pub']), env: {} }).settings.fleet?.model_keys, [join(dir, 'fleet.pub')], 'resolved beside the settings file');
+  t.throws(() => loadSettings({ file: file(['missing.pub']), env: {} }), { code: 'GB_CONFIG_UNREADABLE', message: /"fleet.model_keys" .*missing.pub: cannot read/ });
+  t.throws(() => loadSettings({ file: file(['rsa.pub']), env: {} }), { code: 'GB_CONFIG_INVALID', message: /an rsa key; model releases are signed with ed25519/ });
+  t.throws(() => loadSettings({ file: file(['junk.pub']), env: {} }), { code: 'GB_CONFIG_INVALID', message: /not a PEM public key/ });
+  t.throws(() => parseSettings('fleet:\n  url: mqtt://broker:1883\n  model_keys: [a.pub, a.pub]\n', 'b.yaml'), { code: 'GB_CONFIG_INVALID', message: /model_keys/ });
+});

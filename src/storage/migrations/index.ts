@@ -7,6 +7,7 @@ import { m0005OutboxDelivery } from './0005-outbox-delivery.ts';
 import { m0006OperatorDisable } from './0006-operator-disable.ts';
 import { m0007Datasets } from './0007-datasets.ts';
 import { m0008GradeOverrides } from './0008-grade-overrides.ts';
+import { m0009ModelRollout } from './0009-model-rollout.ts';
 
 /** One schema step: `up` runs inside a transaction opened by migrate(); never await inside it. */
 export interface Migration {
@@ -21,4 +22,4 @@ export interface Migration {
 }
 
 /** Every migration in order; versions are consecutive from 1. */
-export const migrations: readonly Migration[] = [m0001Initial, m0002Operators, m0003Jobs, m0004TokenExpiry, m0005OutboxDelivery, m0006OperatorDisable, m0007Datasets, m0008GradeOverrides];
+export const migrations: readonly Migration[] = [m0001Initial, m0002Operators, m0003Jobs, m0004TokenExpiry, m0005OutboxDelivery, m0006OperatorDisable, m0007Datasets, m0008GradeOverrides, m0009ModelRollout];
