@@ -43,12 +43,18 @@ export function toMapPx(f: CardFrame, xMm: number, yMm: number): [number, number
   return [f.centreXPx + xMm * f.pxPerMm, f.centreYPx - yMm * f.pxPerMm];
 }
 
-/** Bilinear sample of a single-channel map at (x, y), clamped to the map. */
+/**
+ * Bilinear sample of a single-channel map at (x, y), clamped to the map. On a whole-pixel column or row
+ * (profiles across the top and bottom edges sample whole columns, across the sides whole rows) the
+ * neighbour with weight 0 is not read: for finite maps the result is the same to the bit (v·1 + u·0 = v).
+ */
 export function sample(values: Float32Array, w: number, h: number, x: number, y: number): number {
   const xc = Math.min(Math.max(x, 0), w - 1.000001), yc = Math.min(Math.max(y, 0), h - 1.000001);
   const x0 = Math.floor(xc), y0 = Math.floor(yc);
   const fx = xc - x0, fy = yc - y0;
   const i = y0 * w + x0;
+  if (fx === 0) return values[i] * (1 - fy) + values[i + w] * fy;
+  if (fy === 0) return values[i] * (1 - fx) + values[i + 1] * fx;
   return (values[i] * (1 - fx) + values[i + 1] * fx) * (1 - fy) + (values[i + w] * (1 - fx) + values[i + w + 1] * fx) * fy;
 }
 

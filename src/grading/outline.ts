@@ -262,6 +262,25 @@ function edgeOffset(edges: EdgeMeasurement[], edge: EdgeName, t: number): number
   return l ? l.fit.a + l.fit.b * t : 0;
 }
 
+/**
+ * Steps of CORNER_STEP a ray from (rs, rs) along (dx, dy) takes before it leaves the map (α or β below
+ * `limit`) or reaches `maxLen`: the k at which stepping one at a time would stop, found by bisection
+ * (k·CORNER_STEP is exact, and each bound is monotone along the ray).
+ */
+function rayStepsInside(rs: number, dx: number, dy: number, limit: number, maxLen: number): number {
+  const out = (k: number): boolean => rs + dx * (k * CORNER_STEP) < limit || rs + dy * (k * CORNER_STEP) < limit;
+  // The first k with k·CORNER_STEP ≥ maxLen (CORNER_STEP is a power of two: the division is exact).
+  const kMax = Math.ceil(maxLen / CORNER_STEP);
+  if (out(0)) return 0;
+  if (!out(kMax)) return kMax;
+  let lo = 0, hi = kMax; // out(lo) false, out(hi) true
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (out(mid)) hi = mid; else lo = mid;
+  }
+  return hi;
+}
+
 function measureCorner(maps: CardSideMaps, f: CardFrame, corner: CornerName, edges: EdgeMeasurement[], bg: number, marginPx: number): CornerMeasurement {
   const { widthPx: w, heightPx: h, albedo, reliefUm, mask } = maps;
   const px = f.pxPerMm;
@@ -295,12 +314,7 @@ function measureCorner(maps: CardSideMaps, f: CardFrame, corner: CornerName, edg
     const phi = ((-20 + (130 * k) / nRays) * Math.PI) / 180;
     const dx = -Math.cos(phi), dy = -Math.sin(phi);
     // The ray from (rs, rs) outwards, as far as the tray beyond the card (leave one px of the map).
-    let len = 0;
-    for (; len < 3 * rs; len += CORNER_STEP) {
-      const al = rs + dx * len, be = rs + dy * len;
-      if (al < -(marginPx - 1) || be < -(marginPx - 1)) break;
-    }
-    const n = Math.floor(len / CORNER_STEP);
+    const n = rayStepsInside(rs, dx, dy, -(marginPx - 1), 3 * rs);
     if (n < 8) continue;
     // From the tray inwards, sampled only as far as the crossing.
     const c = firstCrossingOf((i) => albedoAt(rs + dx * i * CORNER_STEP, rs + dy * i * CORNER_STEP), mid, n - 1, 0);
@@ -319,9 +333,21 @@ function measureCorner(maps: CardSideMaps, f: CardFrame, corner: CornerName, edg
   const dist = (R: number, al: number, be: number): number => (al < R && be < R ? R - Math.hypot(R - al, R - be) : Math.min(al, be));
   const clip = 0.15 * px;
   let bestR = rNom, bestCost = Infinity;
+  // Each point's cost outside the rounded part (the straight sides: distance min(α, β)) does not depend
+  // on R: computed once. Summed in the same order as before, so the costs are the same to the bit.
+  const np = pts.length, clip2 = clip * clip;
+  const AL = new Float64Array(np), BE = new Float64Array(np), straight = new Float64Array(np);
+  for (let i = 0; i < np; i++) {
+    const [al, be] = pts[i];
+    const d = Math.min(al, be);
+    AL[i] = al; BE[i] = be; straight[i] = Math.min(d * d, clip2);
+  }
   for (let R = 0.05 * px; R <= rs - 0.3 * px; R += 0.01 * px) {
     let cost = 0;
-    for (const [al, be] of pts) { const d = dist(R, al, be); cost += Math.min(d * d, clip * clip); }
+    for (let i = 0; i < np; i++) {
+      const al = AL[i], be = BE[i];
+      if (al < R && be < R) { const d = R - Math.hypot(R - al, R - be); cost += Math.min(d * d, clip2); } else cost += straight[i];
+    }
     if (cost < bestCost) { bestCost = cost; bestR = R; }
   }
   const arcRes = pts.filter(([al, be]) => al < bestR && be < bestR).map(([al, be]) => dist(bestR, al, be));

@@ -61,3 +61,24 @@ t.test('sampling across an edge equals sampling at its edge point', async (t) =>
     }
   }
 });
+
+t.test('bilinear sampling on whole-pixel columns and rows equals the four-neighbour formula', async (t) => {
+  const w = 23, h = 19;
+  const r = rng(11);
+  const v = Float32Array.from({ length: w * h }, () => r() * 4 - 2);
+  // The general formula, reading all four neighbours.
+  const general = (x: number, y: number): number => {
+    const xc = Math.min(Math.max(x, 0), w - 1.000001), yc = Math.min(Math.max(y, 0), h - 1.000001);
+    const x0 = Math.floor(xc), y0 = Math.floor(yc), fx = xc - x0, fy = yc - y0, i = y0 * w + x0;
+    return (v[i] * (1 - fx) + v[i + 1] * fx) * (1 - fy) + (v[i + w] * (1 - fx) + v[i + w + 1] * fx) * fy;
+  };
+  let n = 0;
+  for (let k = 0; k < 400; k++) {
+    const whole = Math.floor(r() * (w + 4)) - 2, frac = r() * (h + 4) - 2;
+    for (const [x, y] of [[whole, frac], [frac * (w / h), Math.floor(r() * (h + 4)) - 2], [whole, Math.floor(r() * h)]]) {
+      if (sample(v, w, h, x, y) !== general(x, y)) t.fail(`(${x}, ${y}): ${sample(v, w, h, x, y)} ≠ ${general(x, y)}`);
+      n++;
+    }
+  }
+  t.equal(n, 1200, 'whole columns, whole rows, whole pixels (and outside the map, clamped): all equal');
+});
