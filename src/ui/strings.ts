@@ -183,6 +183,7 @@ export const strings = {
     } as Record<string, string>,
     calibTitle: 'Calibration',
     calibRun: 'Run calibration',
+    calibRunDark: 'Run dark frame only',
     calibRunHint: 'Runs every procedure in order (each needs the ones before it); the booth asks for each target.',
     calibReady: 'Scans may run',
     calibProcedures: {

@@ -147,6 +147,19 @@ t.test('technician pages on the simulated booth; operators refused', { skip }, a
       t.equal(p.state, 'valid', `${p.procedure} valid`);
       t.ok(p.checks.length > 0 && p.checks.every((c: { passed: boolean }) => c.passed) === p.latest.passed, `${p.procedure}: the checks shown agree with the record's pass`);
     }
+
+    // The dark frame expires daily and needs no other procedure: it runs alone, and only it gets a new record.
+    await page.locator('.procrow[data-procedure="dark"]').click();
+    await page.getByRole('button', { name: 'Run dark frame only' }).click();
+    await page.getByTestId('calib-result').filter({ hasText: 'Calibration passed' }).waitFor({ timeout: 300_000 });
+    t.same(await page.getByTestId('calib-result').locator('.savedlist li').allTextContents(), ['pass Dark frame'], 'only the dark frame ran');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByTestId('calib-record').filter({ hasText: /^v2 ·/ }).waitFor();
+    const after = await call('GET', '/api/calibrations/current');
+    t.same(after.procedures.map((p: { procedure: string; latest: { version: number } }) => `${p.procedure} v${p.latest.version}`), ['dark v2', 'flat v1', 'lights v1', 'scale v1', 'verify v1']);
+    t.equal(after.readyToScan, true);
+    const bad = await fetch(`${base}/api/calibrations`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ only: 'flat' }) });
+    t.equal(bad.status, 400, 'the other procedures do not run alone');
   });
 
   t.test('tokens and operators: create a token (shown once), revoke it; add, disable, enable and re-PIN an operator', async (t) => {

@@ -50,7 +50,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
     {
       config: { role: 'technician' },
       schema: {
-        summary: 'Run the full booth calibration (every procedure) → 202 with the job id',
+        summary: 'Run the booth calibration (every procedure, or only the dark frame) → 202 with the job id',
         tags: ['jobs', 'calibration'],
         body: {
           type: 'object',
@@ -58,6 +58,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
           properties: {
             probeExposureUs: { type: 'integer', minimum: 100, maximum: 1000000 },
             targetP99Fraction: { type: 'number', exclusiveMinimum: 0.05, exclusiveMaximum: 0.95 },
+            only: { enum: ['dark'], description: 'only the dark frame (valid a day; the other procedures need each other and run together)' },
           },
         },
         response: { 202: accepted, ...authErrorResponses, 400: { $ref: 'Error#' }, 503: { $ref: 'Error#' } },

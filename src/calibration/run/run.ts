@@ -59,11 +59,18 @@ export interface CalibrationParams {
   probeExposureUs: number;
   /** Aim of auto-exposure: 99th-percentile white signal under the brightest LED, fraction of full scale. */
   targetP99Fraction: number;
+  /**
+   * 'dark': only the dark frame (valid for a day, the others for a week or a month, and it needs no
+   * other procedure); absent: every procedure (each of the others needs the ones before it).
+   */
+  only?: 'dark';
 }
 
 /** What the calibration stages measure, step by step, until the records are saved. */
 export interface CalibrationState {
   targets: SceneConfig;
+  /** Only these procedures run (CalibrationParams.only). */
+  only?: 'dark';
   /** Who the records name as their creator (the job's requester). */
   createdBy?: string;
   exposureUs: number;
@@ -139,15 +146,39 @@ type Shoot = (exposureUs: number, extra?: Partial<Parameters<typeof captureSide>
  * procedure is saved as a versioned, expiring record with its figures and pass/fail. In the simulated
  * booth the targets are placed by the simulator and the figures include the error against its truth.
  */
+/** 1. Dark frame on the empty tray (one LED step keeps the sequence shape; only its dark frame counts). */
+function darkStage(s: CalibrationServices): Stage<CalibrationState> {
+  return guidedStage(s, 'dark', 'tray', 1, async (state, _job, shoot) => {
+    const cap = await shoot(state.exposureUs, { leds: [0], failOnExposureError: false });
+    state.dark = { figures: consume(cap, darkFrameFigures), widthPx: cap.width, heightPx: cap.height, exposureUs: cap.exposureUs };
+    return { ...state.dark.figures };
+  });
+}
+
+/** The dark frame alone: its capture, then its record. */
+export function darkOnlyStages(s: CalibrationServices): Array<Stage<CalibrationState>> {
+  return [
+    darkStage(s),
+    {
+      name: 'publish',
+      run: async (state, job) => {
+        job.releaseHardware();
+        const dark = required(state.dark, 'dark frame');
+        const figures = { ...dark.figures, maxMeanFraction: calibrationThresholds.darkMaxMeanFraction };
+        const passed = figuresPass('dark', dark.figures);
+        const record = await s.repo.save({ procedure: 'dark', passed, figures, data: { widthPx: dark.widthPx, heightPx: dark.heightPx, exposureUs: dark.exposureUs }, validForMs: defaultValidityMs.dark, createdBy: state.createdBy, now: new Date() }, (b) => job.putFile(b));
+        state.outcomes.push({ procedure: 'dark', passed, figures, record });
+        const numbers = Object.fromEntries(Object.entries(figures).filter(([, v]) => typeof v === 'number' && Number.isFinite(v))) as Record<string, number>;
+        job.progress(1, `saved dark v${record.version}: ${passed ? 'pass' : 'FAIL'}`, { procedure: 'dark', passed, ...numbers });
+      },
+    },
+  ];
+}
+
 export function calibrationStages(s: CalibrationServices): Array<Stage<CalibrationState>> {
   const sim = (): SimulatedBooth | undefined => s.booth.sim;
   return [
-    // 1. Dark frame on the empty tray (one LED step keeps the sequence shape; only its dark frame counts).
-    guidedStage(s, 'dark', 'tray', 1, async (state, _job, shoot) => {
-      const cap = await shoot(state.exposureUs, { leds: [0], failOnExposureError: false });
-      state.dark = { figures: consume(cap, darkFrameFigures), widthPx: cap.width, heightPx: cap.height, exposureUs: cap.exposureUs };
-      return { ...state.dark.figures };
-    }),
+    darkStage(s),
     // 2. White target: auto-exposure (probe, then scale to the aim), then the flat-field capture.
     guidedStage(s, 'white', 'white', 1, async (state, job, shoot) => {
       const e = state.exposureUs;
@@ -353,13 +384,16 @@ export function calibrationJobKind(s: CalibrationServices): JobKindDefinition<Ca
     prepare(params) {
       const probe = params.probeExposureUs ?? 10_000;
       const aim = params.targetP99Fraction ?? 0.6;
+      const only = params.only;
+      if (only !== undefined && only !== 'dark') throw createError('GB_VALIDATION', `only: expected "dark" (the one procedure that needs no other) or nothing, got ${JSON.stringify(only)}`);
       if (typeof probe !== 'number' || !(probe >= 100 && probe <= 1_000_000)) throw createError('GB_VALIDATION', `probeExposureUs: expected 100..1000000 µs, got ${JSON.stringify(probe)}`);
       if (typeof aim !== 'number' || !(aim > 0.05 && aim < 0.95)) throw createError('GB_VALIDATION', `targetP99Fraction: expected a fraction between 0.05 and 0.95, got ${JSON.stringify(aim)}`);
-      return { params: { probeExposureUs: probe, targetP99Fraction: aim } };
+      return { params: { probeExposureUs: probe, targetP99Fraction: aim, ...(only ? { only } : {}) } };
     },
     async plan(params, job) {
       const state: CalibrationState = {
         targets: await s.targets(),
+        ...(params.only ? { only: params.only } : {}),
         createdBy: job.requestedBy,
         exposureUs: params.probeExposureUs,
         aim: params.targetP99Fraction,
@@ -370,9 +404,11 @@ export function calibrationJobKind(s: CalibrationServices): JobKindDefinition<Ca
         placements: [],
         outcomes: [],
       };
-      return { state, stages: calibrationStages(s) };
+      return { state, stages: params.only === 'dark' ? darkOnlyStages(s) : calibrationStages(s) };
     },
     result: (state) => {
+      const view = (p: ProcedureOutcome) => ({ procedure: p.procedure, passed: p.passed, id: p.record.id, version: p.record.version, expiresAt: p.record.expiresAt, figures: p.figures });
+      if (state.only === 'dark') return { pass: state.outcomes.length === 1 && state.outcomes[0].passed, only: 'dark', procedures: state.outcomes.map(view), timingsMs: state.timings };
       const r = calibrationResult(state);
       return { ...r, procedures: r.procedures.map((p) => ({ procedure: p.procedure, passed: p.passed, id: p.record.id, version: p.record.version, expiresAt: p.record.expiresAt, figures: p.figures })) };
     },

@@ -46,6 +46,8 @@ interface CalibrationRun {
   error: string | null;
   /** The finished job's verdict (every procedure saved and passed), from its record. */
   pass: boolean | null;
+  /** Only the dark frame runs. */
+  only: 'dark' | null;
 }
 
 const ended = (state: string): boolean => ['done', 'failed', 'cancelled', 'interrupted'].includes(state);
@@ -67,6 +69,7 @@ function reduceRun(run: CalibrationRun, e: BoothEvent): CalibrationRun {
 
 const fromJob = (j: ApiJob & { kind?: string }): CalibrationRun => ({
   jobId: j.id, state: j.state, stage: j.stage, fraction: j.progress ?? 0, message: j.message ?? null, waiting: j.waitingFor ?? null, figures: {}, saved: {}, error: j.error ? `${j.error.code}: ${j.error.message}` : null, pass: null,
+  only: (j.params as { only?: string }).only === 'dark' ? 'dark' : null,
 });
 
 const errorText = (err: unknown): string => (err instanceof ApiError ? `${err.code}: ${err.message}` : String(err));
@@ -112,10 +115,10 @@ export function CalibrationPage() {
     reload();
   }, [run?.jobId, runEnded]);
 
-  const start = async (): Promise<void> => {
+  const start = async (only?: 'dark'): Promise<void> => {
     try {
-      const { jobId } = await api<{ jobId: string }>('POST', '/api/calibrations', {});
-      setRun({ jobId, state: 'queued', stage: null, fraction: 0, message: null, waiting: null, figures: {}, saved: {}, error: null, pass: null });
+      const { jobId } = await api<{ jobId: string }>('POST', '/api/calibrations', only ? { only } : {});
+      setRun({ jobId, state: 'queued', stage: null, fraction: 0, message: null, waiting: null, figures: {}, saved: {}, error: null, pass: null, only: only ?? null });
       setMessage(undefined);
     } catch (err) {
       setMessage(errorText(err));
@@ -153,20 +156,24 @@ export function CalibrationPage() {
             );
           })}
         </ul>
-        {run ? <RunPanel run={run} guide={guide} onContinue={() => act(`/api/jobs/${run.jobId}/continue`)} onCancel={() => act(`/api/jobs/${run.jobId}/cancel`)} onDone={() => setRun(undefined)} /> : <ProcedureDetail procedure={selected} guide={guide} current={current} now={now} />}
+        {run ? <RunPanel run={run} guide={guide} onContinue={() => act(`/api/jobs/${run.jobId}/continue`)} onCancel={() => act(`/api/jobs/${run.jobId}/cancel`)} onDone={() => setRun(undefined)} /> : <ProcedureDetail procedure={selected} guide={guide} current={current} now={now} onRunDark={() => void start('dark')} />}
       </div>
     </main>
   );
 }
 
-function ProcedureDetail(props: { procedure: string; guide: CalibrationGuide | undefined; current: CalibrationCurrent | undefined; now: number }) {
+function ProcedureDetail(props: { procedure: string; guide: CalibrationGuide | undefined; current: CalibrationCurrent | undefined; now: number; onRunDark: () => void }) {
   const p = props.current?.procedures.find((x) => x.procedure === props.procedure);
   const g = props.guide?.procedures.find((x) => x.procedure === props.procedure);
   const steps = props.guide?.steps.filter((s) => g?.steps.includes(s.id)) ?? [];
   const checks = p?.checks.length ? p.checks : (g?.checks ?? []).map((c) => ({ ...c, value: null, passed: false }));
   return (
     <section class="procdetail" data-testid="calib-detail">
-      <h2>{S.calibProcedures[props.procedure] ?? props.procedure}</h2>
+      <div class="tech-head">
+        <h2>{S.calibProcedures[props.procedure] ?? props.procedure}</h2>
+        {/* The dark frame needs no other procedure and expires daily: it runs alone too. */}
+        {props.procedure === 'dark' && <button type="button" class="big" onClick={props.onRunDark}>{S.calibRunDark}</button>}
+      </div>
       <p class="hint">{S.calibAbout[props.procedure]}</p>
       {p?.latest && (
         <p data-testid="calib-record">
@@ -197,7 +204,7 @@ function ProcedureDetail(props: { procedure: string; guide: CalibrationGuide | u
 
 function RunPanel(props: { run: CalibrationRun; guide: CalibrationGuide | undefined; onContinue: () => void; onCancel: () => void; onDone: () => void }) {
   const { run } = props;
-  const steps = props.guide?.steps ?? [];
+  const steps = (props.guide?.steps ?? []).filter((s) => run.only === null || s.feeds.includes(run.only));
   const index = steps.findIndex((s) => s.id === run.stage);
   const step = index >= 0 ? steps[index] : undefined;
   const title = step ? S.calibStep(index + 1, steps.length) : run.stage === 'solve' ? S.calibSolve : run.stage === 'publish' ? S.calibPublish : S.calibRunning;
