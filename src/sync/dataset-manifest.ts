@@ -34,6 +34,17 @@ export interface DatasetDefectLabel {
   severity: number;
 }
 
+/** An operator's override of one subgrade (grade_overrides), as a label. */
+export interface DatasetOverrideLabel {
+  subgrade: 'centering' | 'corners' | 'edges' | 'surface';
+  machineValue: number | null;
+  value: number;
+  reason: string;
+  note: string;
+  createdBy: string;
+  createdAt: string;
+}
+
 export interface DatasetManifest {
   schema: 'gradebooth.dataset.v1';
   boothId: string;
@@ -47,7 +58,7 @@ export interface DatasetManifest {
     /** This side's defects as the machine found them. */
     defects: DatasetDefectLabel[];
     /** Operators' corrections of the machine's grade (training labels), oldest first. */
-    overrides: Array<Record<string, unknown>>;
+    overrides: DatasetOverrideLabel[];
   };
   files: DatasetFile[];
 }
@@ -87,11 +98,6 @@ function mediaTypeOf(db: Db, sha256: string): { mediaType: string; sizeBytes: nu
   const row = db.prepare('SELECT media_type AS mediaType, size_bytes AS sizeBytes FROM blobs WHERE sha256 = ?').get(sha256) as { mediaType: string; sizeBytes: number } | undefined;
   if (!row) throw createError('GB_STORE_MISSING', `dataset: file ${sha256} is not registered in the database`);
   return row;
-}
-
-/** Does the database have a table (a later migration's overrides)? */
-function hasTable(db: Db, name: string): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(name) === 1;
 }
 
 /**
@@ -139,9 +145,11 @@ export async function buildScanDataset(db: Db, store: FileStore, scanId: string,
         .all(grade.id, scan.side) as DatasetDefectLabel[])
     : [];
   if (grade?.reportSha256) planned.push({ name: 'grade/report.json', role: 'grade-report', sha256: grade.reportSha256 });
-  // Operators' overrides, where this booth's schema has them (a later migration): every row about this grade.
-  const overrides = grade && hasTable(db, 'grade_overrides')
-    ? (db.prepare('SELECT * FROM grade_overrides WHERE grade_id = ? ORDER BY rowid').all(grade.id) as Array<Record<string, unknown>>)
+  // Operators' overrides of this grade (training labels); the operator by id, not by name.
+  const overrides = grade
+    ? (db
+        .prepare('SELECT subgrade, machine_value AS machineValue, value, reason, note, created_by AS createdBy, created_at AS createdAt FROM grade_overrides WHERE grade_id = ? ORDER BY created_at, rowid')
+        .all(grade.id) as DatasetOverrideLabel[])
     : [];
 
   const files: DatasetFile[] = [];

@@ -262,7 +262,23 @@ export const datasetManifestSchema = {
             },
           },
         },
-        overrides: { type: 'array', items: { type: 'object' } },
+        overrides: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['subgrade', 'machineValue', 'value', 'reason', 'note', 'createdBy', 'createdAt'],
+            properties: {
+              subgrade: { enum: ['centering', 'corners', 'edges', 'surface'] },
+              machineValue: grade,
+              value: { type: 'number', minimum: 1, maximum: 10 },
+              reason: { type: 'string' },
+              note: { type: 'string', maxLength: 500 },
+              createdBy: { type: 'string' },
+              createdAt: { type: 'string' },
+            },
+          },
+        },
       },
     },
     files: {

@@ -44,6 +44,18 @@ t.test('the manifest: deterministic id, chunks that fit the files, no dataset fr
   const other = await buildScanDataset(db, store, a.scanId, { boothId: 'b2', chunkBytes: 65_536 });
   t.not(other.id, one.id, 'another booth name is another manifest');
 
+  // An operator's override is a label: the dataset with it is a new one, whose files are the same chunks.
+  const gradeId = m.labels.grade?.id as string;
+  db.prepare("INSERT INTO grade_overrides (id, grade_id, card_id, subgrade, machine_value, value, reason, note, created_by, created_by_name, created_at) VALUES ('o1', ?, (SELECT card_id FROM grades WHERE id = ?), 'surface', 8.5, 7, 'missed-defect', 'scratch by the top edge', 'op-1', 'Ada', ?)")
+    .run(gradeId, gradeId, new Date().toISOString());
+  const relabelled = await buildScanDataset(db, store, a.scanId, { boothId: 'b1', chunkBytes: 65_536 });
+  t.not(relabelled.id, one.id, 'new labels, new dataset');
+  t.match(relabelled.manifest.labels.overrides, [{ subgrade: 'surface', machineValue: 8.5, value: 7, reason: 'missed-defect', note: 'scratch by the top edge', createdBy: 'op-1' }]);
+  t.notOk(JSON.stringify(relabelled.manifest).includes('Ada'), 'the operator by id, not by name');
+  t.same(relabelled.manifest.files.map((f) => f.chunks), m.files.map((f) => f.chunks), 'the same chunks: nothing to send again');
+  const { assertPayload, datasetManifestSchema } = await import('../../src/sync/payloads.ts');
+  t.doesNotThrow(() => assertPayload(datasetManifestSchema.$id, relabelled.manifest), 'the manifest passes its schema');
+
   await t.rejects(buildScanDataset(db, store, 'no-such-scan', { boothId: 'b1' }), { code: 'GB_NOT_FOUND' });
   const jobId = randomUUID();
   db.prepare("INSERT INTO jobs (id, kind, state, created_at, updated_at) VALUES (?, 'scan', 'running', ?, ?)").run(jobId, new Date().toISOString(), new Date().toISOString());
