@@ -34,8 +34,10 @@ mkdir -p "$WORK" "$OUT"
 
 # Training cards: near-field seeds 1.., distant-light seeds 301..; every 5th clean, every 2nd holo foil
 # (foil is what model 1.0.0-r1 mistook for dents: more of it, and clean foil cards at seeds % 10 == 0),
-# exposure and gloss varied per side. Distant lights dominate: `grade --input` folders have them. Cards whose seed is a multiple of 8 are the validation split
-# (surface.py --val-every 8): never trained on, used to calibrate the threshold.
+# exposure and gloss varied per side. Distant lights dominate: `grade --input` folders have them.
+# Cards whose seed is a multiple of 7 are the validation split (surface.py --val-every 7): never trained
+# on, used to calibrate the threshold. Not 8: with foil on every 2nd card, multiples of 8 are all foil
+# and the validation split had no plain card.
 COMMON="--maps --maps-only --augment --size $SIZE"
 GEN_NEAR="gradebooth sim dataset --count $NEAR_CARDS --first-seed 1 --clean-every 5 --foil-every 2 $COMMON"
 GEN_DISTANT="gradebooth sim dataset --count $DISTANT_CARDS --first-seed 301 --clean-every 5 --foil-every 2 --distant-lights $COMMON"
@@ -49,12 +51,12 @@ gen "$GEN_HELD_NEAR" "$WORK/heldout-near"
 gen "$GEN_HELD_DISTANT" "$WORK/heldout-distant"
 [ "${DATA_ONLY:-0}" = 1 ] && exit 0
 
-$NICE $PY scripts/train/surface.py --data "$WORK/train-near" --data "$WORK/train-distant" --val-every 8 \
+$NICE $PY scripts/train/surface.py --data "$WORK/train-near" --data "$WORK/train-distant" --val-every 7 \
   --out "$OUT" --steps "$STEPS" --max-minutes "$MAX_MINUTES" --threads "$THREADS" --tile 64 --batch 10 --seed 11 | tee "$WORK/train.log"
 mv "$OUT/train.json" "$WORK/train.json"
 $NICE node --import tsx scripts/train/surface-manifest.ts create --dir "$OUT" --train-json "$WORK/train.json" --version "$VERSION" \
-  --generator "$GEN_NEAR; $GEN_DISTANT (validation: seeds % 8 == 0)"
-$NICE node --import tsx scripts/train/surface-manifest.ts calibrate --dir "$OUT" --data "$WORK/train-near" --data "$WORK/train-distant" --val-every 8 --write | tee "$WORK/calibrate.log"
+  --generator "$GEN_NEAR; $GEN_DISTANT (validation: seeds % 7 == 0)"
+$NICE node --import tsx scripts/train/surface-manifest.ts calibrate --dir "$OUT" --data "$WORK/train-near" --data "$WORK/train-distant" --val-every 7 --write | tee "$WORK/calibrate.log"
 $NICE node --import tsx scripts/train/surface-manifest.ts evaluate --dir "$OUT" --data "$WORK/heldout-near" --data "$WORK/heldout-distant" --write | tee "$WORK/evaluate.log"
 $NICE node --import tsx scripts/train/surface-manifest.ts card --dir "$OUT"
 echo "model: $OUT"

@@ -189,7 +189,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True, action="append", help="dataset folder (sim dataset --maps); repeatable")
     ap.add_argument("--out", required=True, help="output folder for model.onnx and train.json")
-    ap.add_argument("--val-every", type=int, default=8, help="cards whose seed is a multiple of this are the validation split (not trained on)")
+    ap.add_argument("--val-every", type=int, default=7, help="cards whose seed is a multiple of this are the validation split (not trained on)")
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--max-minutes", type=float, default=0, help="end training (schedule included) within this time (0: no limit)")
     ap.add_argument("--batch", type=int, default=12)
