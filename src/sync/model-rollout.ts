@@ -63,6 +63,8 @@ interface Download {
 const modelName = 'surface-defects';
 const sha256Hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 const codeOf = (err: unknown): string => (isGradeboothError(err) ? err.code : 'GB_MODEL_FAILED');
+/** The model's own fault (it cannot load or run), as opposed to bad input maps or a closed session at shutdown. */
+const modelFault = (err: unknown): boolean => !isGradeboothError(err) || err.code.startsWith('GB_MODEL_');
 const reasonOf = (err: unknown): { code: string; message: string } => ({ code: codeOf(err), message: (err instanceof Error ? err.message : String(err)).slice(0, 1000) });
 
 /**
@@ -453,6 +455,7 @@ export class ModelRollout {
       try {
         detector = await this.deps.loadModel(this.deps.store.modelDir(active.sha256));
       } catch (err) {
+        if (!modelFault(err)) throw err;
         this.rollback(active.sha256, reasonOf(err));
         continue;
       }
@@ -468,7 +471,7 @@ export class ModelRollout {
         try {
           return await inner.detect(maps);
         } catch (err) {
-          if (this.records.get(sha)?.state === 'active') this.rollback(sha, reasonOf(err));
+          if (modelFault(err) && this.records.get(sha)?.state === 'active') this.rollback(sha, reasonOf(err));
           throw err;
         }
       },
@@ -506,6 +509,10 @@ export class ModelRollout {
     try {
       run = await this.timedDetect(candidate.sha256, ctx.maps);
     } catch (err) {
+      if (!modelFault(err)) {
+        this.deps.logger.warn({ sha256: candidate.sha256, err: (err as Error).message }, 'shadow run skipped: not the model\'s fault');
+        return;
+      }
       const reason = reasonOf(err);
       this.commit((now) => {
         this.records.addComparison({ modelSha256: candidate.sha256, phase: 'shadow', referenceSha256: ctx.graded?.model.sha256 ?? null, scanId: ctx.scanId, side: ctx.side, agreed: null, matched: 0, onlyReference: 0, onlyModel: 0, surfaceDelta: null, modelMs: null, referenceMs: ctx.graded?.ms ?? null, error: reason }, now);

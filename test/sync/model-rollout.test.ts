@@ -256,6 +256,11 @@ if (!mosquittoAvailable) {
     t.equal(await gradedBy('s6'), A, 'the scan is graded by A');
     t.equal(stateOf(b4, C), 'rolled-back', 'C rolled back');
     t.equal(b4.rollout.records.get(C)?.reasonCode, 'GB_MODEL_INVALID', 'because it no longer matches its manifest');
+
+    // Bad input is not the model's fault: a side without its photometric-stereo confidence fails, A stays.
+    const noConfidence = { ...dents, confidence: undefined };
+    t.same(await b4.scan(noConfidence, 's7'), { error: 'GB_VALIDATION' }, 'maps the detector cannot take fail the scan');
+    t.equal(b4.rollout.records.active()?.sha256, A, 'and roll nothing back');
   });
 
   t.test('a booth killed mid-download resumes from its chunks; 0 lost, 0 duplicated', async (t) => {
