@@ -11,7 +11,10 @@
 # Environment: NEAR_CARDS (24), DISTANT_CARDS (49), HELDOUT_NEAR (8), HELDOUT_DISTANT (16), STEPS (20000),
 # MAX_MINUTES (45: training, schedule included, ends within it even before STEPS), THREADS (2: torch threads,
 # the free cores), SIZE (1250x1707 ≈ 59 µm/px, the scale
-# `grade --um-per-px 60` maps land on), DATA_ONLY=1 stops after the data. Fixed seeds throughout: the
+# `grade --um-per-px 60` maps land on), DATA_ONLY=1 stops after the data, FIELD_DATA (a folder of converted
+# field datasets: `node --import tsx scripts/train/field-to-training.ts --in EXPORT_DIR --out FIELD_DATA`,
+# trained on beside the simulated cards; their labels are the machine's detections as corrected by operators,
+# with the same loss as the simulated ones for now). Fixed seeds throughout: the
 # same commit gives the same data; torch on CPU is deterministic for a fixed thread count (unless
 # MAX_MINUTES cuts training short, which depends on the machine's load: train.json records the steps run).
 # CPU only, a shared 2-core machine: it runs niced.
@@ -51,7 +54,12 @@ gen "$GEN_HELD_NEAR" "$WORK/heldout-near"
 gen "$GEN_HELD_DISTANT" "$WORK/heldout-distant"
 [ "${DATA_ONLY:-0}" = 1 ] && exit 0
 
-$NICE $PY scripts/train/surface.py --data "$WORK/train-near" --data "$WORK/train-distant" --val-every 7 \
+FIELD_ARGS=()
+if [ -n "${FIELD_DATA:-}" ]; then
+  [ -d "$FIELD_DATA" ] || { echo "GB_USAGE: FIELD_DATA=$FIELD_DATA is not a folder (scripts/train/field-to-training.ts writes it)" >&2; exit 2; }
+  FIELD_ARGS=(--data "$FIELD_DATA")
+fi
+$NICE $PY scripts/train/surface.py --data "$WORK/train-near" --data "$WORK/train-distant" "${FIELD_ARGS[@]}" --val-every 7 \
   --out "$OUT" --steps "$STEPS" --max-minutes "$MAX_MINUTES" --threads "$THREADS" --tile 64 --batch 10 --seed 11 | tee "$WORK/train.log"
 mv "$OUT/train.json" "$WORK/train.json"
 $NICE node --import tsx scripts/train/surface-manifest.ts create --dir "$OUT" --train-json "$WORK/train.json" --version "$VERSION" \

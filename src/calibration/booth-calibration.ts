@@ -48,20 +48,28 @@ export async function loadBoothCalibration(repo: CalibrationRepository, now = ne
   const lights = await doc<LightsData>('lights');
   const scale = await doc<ScaleData>('scale');
   const dark = repo.latestValid('dark', now);
+  return boothCalibrationOf(flat.data, lights.data, scale.data, { dark: dark?.id ?? '', flat: flat.id, lights: lights.id, scale: scale.id });
+}
+
+/**
+ * The booth calibration from the records' data (the same documents a dataset carries under calibration/),
+ * so a field dataset is reconstructed from its own calibration exactly as the booth did.
+ */
+export function boothCalibrationOf(flat: FlatData, lights: LightsData, scale: ScaleData, recordIds: Record<string, string>): BoothCalibration {
   return {
-    intrinsics: withRadialDistortion(lights.data.intrinsics, lights.data.radialK1 ?? 0),
-    radialK1: lights.data.radialK1 ?? 0,
-    widthPx: lights.data.widthPx,
-    heightPx: lights.data.heightPx,
-    exposureUs: flat.data.exposureUs,
-    level: flat.data.level,
-    leds: flat.data.leds,
-    trayPlane: scale.data.trayPlane,
-    umPerPx: scale.data.umPerPx,
-    ledPositionsMm: lights.data.ledPositionsMm,
-    ledIntensities: flat.data.relative,
-    gainMaps: flat.data.gainMaps.map((g) => ({ width: g.width, height: g.height, data: Float32Array.from(g.values) })),
-    recordIds: { dark: dark?.id ?? '', flat: flat.id, lights: lights.id, scale: scale.id },
+    intrinsics: withRadialDistortion(lights.intrinsics, lights.radialK1 ?? 0),
+    radialK1: lights.radialK1 ?? 0,
+    widthPx: lights.widthPx,
+    heightPx: lights.heightPx,
+    exposureUs: flat.exposureUs,
+    level: flat.level,
+    leds: flat.leds,
+    trayPlane: scale.trayPlane,
+    umPerPx: scale.umPerPx,
+    ledPositionsMm: lights.ledPositionsMm,
+    ledIntensities: flat.relative,
+    gainMaps: flat.gainMaps.map((g) => ({ width: g.width, height: g.height, data: Float32Array.from(g.values) })),
+    recordIds,
   };
 }
 

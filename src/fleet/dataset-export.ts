@@ -34,7 +34,8 @@ export function listDatasets(index: Db, boothId?: string): FleetDatasetRow[] {
   return rows.map((r) => ({ ...r, complete: r.complete === 1 }));
 }
 
-const extensionOf: Record<string, string> = { 'image/png': '.png', 'image/x-portable-floatmap': '.pfm', 'application/json': '.json' };
+/** The extension exportDataset adds to a file's manifest name, by media type (the converter reads them back). */
+export const extensionOf: Record<string, string> = { 'image/png': '.png', 'image/x-portable-floatmap': '.pfm', 'application/json': '.json' };
 
 /** A name safe as a path part: barcodes are operator input. */
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_').slice(0, 80) || '_';

@@ -2,11 +2,13 @@
 // fleet.datasets.upload every-scan, a real mosquitto (TLS, password file, ACL) and a `gradebooth fleet collect
 // --store` process. A scanned card's side arrives as a complete dataset; `fleet dataset-pull` of the same card
 // finds it already there (nothing sent again); `fleet datasets --out` writes it as a folder whose frames and
-// maps are byte for byte the booth's stored files.
+// maps are byte for byte the booth's stored files. The exported folder converted to training input
+// (scripts/train/field-to-training.ts): the side reconstructed again from its frames and calibration records
+// as the booth did, labels rasterised where the defect labels say, operators' overrides applied, bad input refused.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { privateDir } from '../calibration/temp-dir.ts';
@@ -14,6 +16,10 @@ import { binPath, runCli, startServe, exited } from '../cli/run-cli.ts';
 import { ensureSimBuilt } from '../../src/sim/rig/simulated-rig.ts';
 import { startBroker, mosquittoAvailable, type Broker } from '../helpers/mosquitto.ts';
 import { waitFor } from '../helpers/fleet.ts';
+import { convertExportedDataset } from '../../src/fleet/dataset-training.ts';
+import { readSideMaps } from '../../src/sim/export/surface-training-maps.ts';
+import { decodePng } from '../../src/imaging/png.ts';
+import { surfaceFeatureChannels } from '../../src/grading/surface/features.ts';
 
 let skip: string | false = false;
 try {
@@ -134,6 +140,82 @@ t.test('a scanned side goes to the fleet as a dataset and comes out as the same 
   t.match(labels, { barcode: 'SUB-D001', side: 'front' });
   const again = await runCli(['fleet', 'datasets', '--index', indexPath, '--store', storeDir, '--out', out]);
   t.match(again.stdout, /0 dataset\(s\) exported, 1 already there/);
+
+
+  // Training input from the exported folder: reconstructed from the frames and the calibration records as
+  // the booth did (same canonical size, normals as the booth's normals.png).
+  const training = join(dir, 'training');
+  const converted = await convertExportedDataset(row.dir, training);
+  t.ok(converted.out, 'written');
+  const side = await readSideMaps(converted.out!, 'front');
+  const meta = JSON.parse(readFileSync(join(converted.out!, 'maps.json'), 'utf8')) as Record<string, any>;
+  const manifest = JSON.parse(readFileSync(join(row.dir, 'manifest.json'), 'utf8')) as { scan: { summary: { canonical: { widthPx: number; heightPx: number } } } };
+  t.same([side.widthPx, side.heightPx], [manifest.scan.summary.canonical.widthPx, manifest.scan.summary.canonical.heightPx], 'the booth\'s canonical frame');
+  t.match(meta, { format: 'gradebooth-surface-maps/2', source: 'field', labelQuality: { kind: 'field-machine-corrected' }, widthPx: side.widthPx, heightPx: side.heightPx });
+  const n = side.widthPx * side.heightPx;
+  t.equal(readFileSync(join(converted.out!, 'features.i16')).byteLength, 2 * surfaceFeatureChannels * n, 'features: C × H × W int16');
+  t.ok(side.confidence?.some((c) => c > 0), 'the PS confidence the stored maps lack');
+  const boothNormals = await decodePng(readFileSync(join(row.dir, 'maps', 'normals.png')));
+  let sumDeg = 0, count = 0;
+  for (let i = 0; i < n; i++) {
+    if (!side.mask[i]) continue;
+    let dot = 0;
+    for (let k = 0; k < 3; k++) dot += side.normals[3 * i + k] * ((boothNormals.data[3 * i + k] / 65535) * 2 - 1);
+    sumDeg += (Math.acos(Math.max(-1, Math.min(1, dot))) * 180) / Math.PI;
+    count++;
+  }
+  t.ok(count > n / 2, 'the card covers the frame');
+  t.ok(sumDeg / count < 0.5, `normals as the booth reconstructed them: mean ${(sumDeg / count).toFixed(3)}° apart`);
+
+  // Labels land where the defect labels say (card mm, origin at the centre, y up).
+  const labelled = join(dir, 'labelled', 'booth-ds', 'one');
+  mkdirSync(join(dir, 'labelled', 'booth-ds'), { recursive: true });
+  cpSync(row.dir, labelled, { recursive: true });
+  const labelsJson = JSON.parse(readFileSync(join(labelled, 'labels.json'), 'utf8')) as { defects: unknown[]; overrides: unknown[] };
+  const scratch = { category: 'surface', kind: 'scratch', xMm: 8, yMm: -12, widthMm: 0.1, lengthMm: 3, depthUm: 6, severity: 0.5 };
+  const stain = { category: 'surface', kind: 'stain', xMm: -10, yMm: 20, widthMm: 2, lengthMm: 2, depthUm: 0, severity: 0.3 };
+  writeFileSync(join(labelled, 'labels.json'), JSON.stringify({ ...labelsJson, defects: [scratch, stain], overrides: [] }));
+  const withLabels = await convertExportedDataset(labelled, join(dir, 'training-labelled'));
+  const lab = readFileSync(join(withLabels.out!, 'labels.u8'));
+  const s = side.umPerPx / 1000, m = meta.marginPx as number;
+  const px = (xMm: number, yMm: number): number => {
+    const x = Math.round((xMm + ((side.widthPx - 2 * m) * s) / 2) / s + m - 0.5), y = Math.round(((side.heightPx - 2 * m) * s) / 2 / s - yMm / s + m - 0.5);
+    return y * side.widthPx + x;
+  };
+  t.equal(lab[px(8, -12)], 1, 'scratch (class 1) at its centre');
+  t.equal(lab[px(-10, 20)], 5, 'stain (class 5) at its centre');
+  t.equal(lab[px(0, 0)], 0, 'background elsewhere');
+  t.equal(withLabels.labelledDefects, 2);
+  // An operator's 'not-a-defect' on surface: the machine's surface defects are cleared.
+  writeFileSync(join(labelled, 'labels.json'), JSON.stringify({ ...labelsJson, defects: [scratch, stain], overrides: [{ subgrade: 'surface', machine_value: 7, value: 9.5, reason: 'not-a-defect' }] }));
+  const cleared = await convertExportedDataset(labelled, join(dir, 'training-cleared'));
+  t.ok(readFileSync(join(cleared.out!, 'labels.u8')).every((v) => v === 0), 'not-a-defect: no defect pixels');
+  t.match(JSON.parse(readFileSync(join(cleared.out!, 'maps.json'), 'utf8')), { clean: true, labelQuality: { surfaceClearedByOperator: true, machineSurfaceDefects: 2 } });
+  // 'missed-defect': the side has a defect nobody located: excluded, nothing written.
+  writeFileSync(join(labelled, 'labels.json'), JSON.stringify({ ...labelsJson, defects: [scratch], overrides: [{ subgrade: 'surface', machine_value: 9, value: 7, reason: 'missed-defect' }] }));
+  const missed = await convertExportedDataset(labelled, join(dir, 'training-missed'));
+  t.match(missed, { out: undefined, excluded: /missed defect/ });
+  t.notOk(existsSync(join(dir, 'training-missed')), 'nothing written for it');
+
+  // Bad input: a damaged frame, and a folder that is no export (through the recipe's script).
+  const frame = join(labelled, 'frames', 'light-03.png');
+  const damaged = readFileSync(frame);
+  damaged[damaged.length >> 1] ^= 0xff;
+  writeFileSync(frame, damaged);
+  writeFileSync(join(labelled, 'labels.json'), JSON.stringify({ ...labelsJson, overrides: [] }));
+  await t.rejects(convertExportedDataset(labelled, join(dir, 'training-damaged')), { code: 'GB_DATASET_INVALID', message: /light-03\.png is damaged/ });
+  const notExport = join(dir, 'not-an-export');
+  mkdirSync(join(notExport, 'x', 'y'), { recursive: true });
+  const script = spawn(process.execPath, ['--import', 'tsx', new URL('../../scripts/train/field-to-training.ts', import.meta.url).pathname, '--in', notExport, '--out', join(dir, 'training-none')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let scriptErr = '';
+  script.stderr.on('data', (d: Buffer) => (scriptErr += d.toString()));
+  t.equal(await exited(script), 1);
+  t.match(scriptErr, /GB_DATASET_INVALID: .*no dataset folders/);
+  const scriptOk = spawn(process.execPath, ['--import', 'tsx', new URL('../../scripts/train/field-to-training.ts', import.meta.url).pathname, '--in', out, '--out', join(dir, 'training-cli')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let scriptOut = '';
+  scriptOk.stdout.on('data', (d: Buffer) => (scriptOut += d.toString()));
+  t.equal(await exited(scriptOk), 0);
+  t.match(scriptOut, /1 side\(s\) written, 0 excluded/);
 
   collector.kill('SIGTERM');
   t.equal(await exited(collector), 0, collected);
