@@ -33,6 +33,12 @@ SIZE="${SIZE:-1250x1707}"
 OUT="models/surface-defects/$VERSION"
 PY=/usr/bin/python3
 NICE="nice -n 5"
+# Checked before the simulated data is made: a mistyped FIELD_DATA fails now, not after the data's minutes.
+FIELD_ARGS=()
+if [ -n "${FIELD_DATA:-}" ]; then
+  [ -d "$FIELD_DATA" ] || { echo "GB_USAGE: FIELD_DATA=$FIELD_DATA is not a folder (scripts/train/field-to-training.ts writes it)" >&2; exit 2; }
+  FIELD_ARGS=(--data "$FIELD_DATA")
+fi
 mkdir -p "$WORK" "$OUT"
 
 # Training cards: near-field seeds 1.., distant-light seeds 301..; every 5th clean, every 2nd holo foil
@@ -54,11 +60,6 @@ gen "$GEN_HELD_NEAR" "$WORK/heldout-near"
 gen "$GEN_HELD_DISTANT" "$WORK/heldout-distant"
 [ "${DATA_ONLY:-0}" = 1 ] && exit 0
 
-FIELD_ARGS=()
-if [ -n "${FIELD_DATA:-}" ]; then
-  [ -d "$FIELD_DATA" ] || { echo "GB_USAGE: FIELD_DATA=$FIELD_DATA is not a folder (scripts/train/field-to-training.ts writes it)" >&2; exit 2; }
-  FIELD_ARGS=(--data "$FIELD_DATA")
-fi
 $NICE $PY scripts/train/surface.py --data "$WORK/train-near" --data "$WORK/train-distant" "${FIELD_ARGS[@]}" --val-every 7 \
   --out "$OUT" --steps "$STEPS" --max-minutes "$MAX_MINUTES" --threads "$THREADS" --tile 64 --batch 10 --seed 11 | tee "$WORK/train.log"
 mv "$OUT/train.json" "$WORK/train.json"
