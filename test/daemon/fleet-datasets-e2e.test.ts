@@ -12,7 +12,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { privateDir } from '../calibration/temp-dir.ts';
-import { binPath, runCli, startServe, exited } from '../cli/run-cli.ts';
+import { binPath, runCli, exited } from '../cli/run-cli.ts';
+import { endedStates, startSimDaemon } from '../helpers/sim-daemon.ts';
 import { ensureSimBuilt } from '../../src/sim/rig/simulated-rig.ts';
 import { startBroker, mosquittoAvailable, type Broker } from '../helpers/mosquitto.ts';
 import { waitFor } from '../helpers/fleet.ts';
@@ -29,8 +30,6 @@ try {
 }
 if (!skip && !mosquittoAvailable) skip = 'mosquitto is not installed (apt-get install mosquitto, see scripts/apt-packages.txt)';
 
-interface Job { id: string; state: string; error: { code: string; message: string } | null; result: any }
-const ended = ['done', 'failed', 'cancelled', 'interrupted'];
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 t.test('a scanned side goes to the fleet as a dataset and comes out as the same files', { skip }, async (t) => {
@@ -51,47 +50,23 @@ t.test('a scanned side goes to the fleet as a dataset and comes out as the same 
   });
   await waitFor(() => collected.includes('"event":"started"'), 'the collector subscribed', 60_000);
 
-  const config = join(dir, 'booth.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
+  const booth = await startSimDaemon(dataDir, {
+    settings: {
       booth: { id: 'booth-ds' },
-      hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'none' } },
       fleet: {
         url: broker.url, ca_file: broker.caFile, username: 'booth-ds', password_file: broker.passwordFile('booth-ds'), keepalive_s: 5, reconnect_ms: 200, backoff_max_ms: 1000,
         telemetry_interval_s: 0, bandwidth_bytes_per_s: 0, datasets: { upload: 'every-scan', chunk_bytes: 65_536 },
       },
-    }),
-  );
-  const token = async (role: string): Promise<string> => {
-    const r = await runCli(['token', 'create', '--role', role, '--name', role, '--data-dir', dataDir]);
-    t.equal(r.code, 0, r.stderr);
-    return r.stdout.trim().split('\n').at(-1) ?? '';
-  };
-  const technician = await token('technician');
-  const operator = await token('operator');
-  const serve = await startServe(['--config', config, '--data-dir', dataDir, '--port', '0']);
-  t.teardown(() => {
-    if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGKILL');
+    },
   });
-  const api = async (method: string, path: string, bearer: string, body?: unknown): Promise<Response> =>
-    fetch(`http://127.0.0.1:${serve.port}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  const until = async (id: string): Promise<Job> => {
-    for (;;) {
-      const j = (await (await api('GET', `/api/jobs/${id}`, operator)).json()) as Job;
-      if (ended.includes(j.state)) return j;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const calibrated = await until(((await (await api('POST', '/api/calibrations', technician, {})).json()) as { jobId: string }).jobId);
+  t.teardown(() => {
+    if (booth.child.exitCode === null && booth.child.signalCode === null) booth.child.kill('SIGKILL');
+  });
+  const calibrated = await booth.calibrate();
   t.equal(calibrated.state, 'done', JSON.stringify(calibrated.error));
-  const posted = await api('POST', '/api/scans', operator, { barcode: 'SUB-D001' });
+  const posted = await booth.api('POST', '/api/scans', booth.operator, { barcode: 'SUB-D001' });
   t.equal(posted.status, 202);
-  const job = await until(((await posted.json()) as { jobId: string }).jobId);
+  const job = await booth.until(((await posted.json()) as { jobId: string }).jobId, (j) => endedStates.includes(j.state));
   t.equal(job.state, 'done', JSON.stringify(job.error));
   const scanId = job.result.sides[0].scanId as string;
 
@@ -125,16 +100,16 @@ t.test('a scanned side goes to the fleet as a dataset and comes out as the same 
   t.equal(exported.code, 0, exported.stderr);
   const row = JSON.parse(exported.stdout.trim().split('\n')[0]) as { dir: string; written: boolean; barcode: string; complete: boolean };
   t.match(row, { barcode: 'SUB-D001', complete: true, written: true });
-  const booth = new Database(join(dataDir, 'gradebooth.sqlite'), { readonly: true, fileMustExist: true });
-  t.teardown(() => booth.close());
-  const frames = booth.prepare('SELECT light_index, sha256 FROM frames WHERE scan_id = ? ORDER BY light_index, id').all(scanId) as Array<{ light_index: number; sha256: string }>;
+  const boothDb = new Database(join(dataDir, 'gradebooth.sqlite'), { readonly: true, fileMustExist: true });
+  t.teardown(() => boothDb.close());
+  const frames = boothDb.prepare('SELECT light_index, sha256 FROM frames WHERE scan_id = ? ORDER BY light_index, id').all(scanId) as Array<{ light_index: number; sha256: string }>;
   t.ok(frames.length >= 6, `${frames.length} frames`);
   const files = readdirSync(join(row.dir, 'frames')).sort();
   t.equal(files.length, frames.length, 'every frame exported');
   t.same(files.map((f) => sha256(readFileSync(join(row.dir, 'frames', f)))).sort(), frames.map((f) => f.sha256).sort(), 'each exported frame is the booth\'s file');
   const lit = frames.find((f) => f.light_index === 3);
   t.equal(lit && sha256(readFileSync(join(row.dir, 'frames', 'light-03.png'))), lit?.sha256, 'named by its light');
-  const maps = booth.prepare('SELECT normals_sha256 AS n, albedo_sha256 AS a, depth_sha256 AS d FROM scans WHERE id = ?').get(scanId) as { n: string; a: string; d: string };
+  const maps = boothDb.prepare('SELECT normals_sha256 AS n, albedo_sha256 AS a, depth_sha256 AS d FROM scans WHERE id = ?').get(scanId) as { n: string; a: string; d: string };
   t.same([sha256(readFileSync(join(row.dir, 'maps', 'normals.png'))), sha256(readFileSync(join(row.dir, 'maps', 'albedo.png'))), sha256(readFileSync(join(row.dir, 'maps', 'depth.pfm')))], [maps.n, maps.a, maps.d], 'the maps too');
   const labels = JSON.parse(readFileSync(join(row.dir, 'labels.json'), 'utf8')) as { barcode: string; side: string };
   t.match(labels, { barcode: 'SUB-D001', side: 'front' });

@@ -5,10 +5,10 @@
 // two more cards are scanned and, once it is back, both cards' results arrive once each; telemetry carries
 // the rig's temperature; kill -9 of the daemon makes the status read `offline` (the last will).
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { privateDir } from '../calibration/temp-dir.ts';
-import { exited, runCli, startServe } from '../cli/run-cli.ts';
+import { exited } from '../cli/run-cli.ts';
+import { endedStates, startSimDaemon, type Job } from '../helpers/sim-daemon.ts';
 import { ensureSimBuilt } from '../../src/sim/rig/simulated-rig.ts';
 import { startBroker, mosquittoAvailable, type Broker } from '../helpers/mosquitto.ts';
 import { observer, startCollector, waitFor } from '../helpers/fleet.ts';
@@ -23,9 +23,6 @@ try {
 }
 if (!skip && !mosquittoAvailable) skip = 'mosquitto is not installed (apt-get install mosquitto, see scripts/apt-packages.txt)';
 
-interface Job { id: string; state: string; error: { code: string; message: string } | null; result: any }
-const ended = ['done', 'failed', 'cancelled', 'interrupted'];
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 t.test('a daemon with fleet settings: online, results once each across a broker outage, offline after kill -9', { skip }, async (t) => {
   const broker: Broker = await startBroker({ users: { 'booth-e2e': 'pw-e2e-1', fleet: 'pw-fleet-2' } });
@@ -34,40 +31,17 @@ t.test('a daemon with fleet settings: online, results once each across a broker 
   const indexPath = join(dataDir, 'fleet-index.sqlite');
   const collector = await startCollector(t, broker, indexPath, 'c1', 'collectors', 3600);
 
-  const config = join(dataDir, 'booth.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
+  const serve = await startSimDaemon(dataDir, {
+    settings: {
       booth: { id: 'booth-e2e' },
-      hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'none' } },
       fleet: { url: broker.url, ca_file: broker.caFile, username: 'booth-e2e', password_file: broker.passwordFile('booth-e2e'), keepalive_s: 5, reconnect_ms: 200, backoff_max_ms: 1000, telemetry_interval_s: 2 },
-    }),
-  );
-  const token = async (role: string): Promise<string> => {
-    const r = await runCli(['token', 'create', '--role', role, '--name', role, '--data-dir', dataDir]);
-    t.equal(r.code, 0, r.stderr);
-    return r.stdout.trim().split('\n').at(-1) ?? '';
-  };
-  const technician = await token('technician');
-  const operator = await token('operator');
-
-  const serve = await startServe(['--config', config, '--data-dir', dataDir, '--port', '0']);
+    },
+  });
   t.teardown(() => {
     if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGKILL');
   });
-  const api = async (method: string, path: string, bearer: string, body?: unknown): Promise<Response> =>
-    fetch(`http://127.0.0.1:${serve.port}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  const until = async (id: string): Promise<Job> => {
-    for (;;) {
-      const j = (await (await api('GET', `/api/jobs/${id}`, operator)).json()) as Job;
-      if (ended.includes(j.state)) return j;
-      await sleep(50);
-    }
-  };
+  const { api, technician, operator } = serve;
+  const until = (id: string): Promise<Job> => serve.until(id, (j) => endedStates.includes(j.state));
   const fleetStatus = async (): Promise<{ state?: string; queue: { rows: number; byKind: Record<string, { rows: number }> } }> =>
     ((await (await api('GET', '/api/status', technician)).json()) as { fleet: { state?: string; queue: { rows: number; byKind: Record<string, { rows: number }> } } }).fleet;
 

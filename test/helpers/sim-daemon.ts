@@ -61,13 +61,17 @@ async function tokenFor(dataDir: string, role: string): Promise<string> {
 }
 
 /**
- * Start the daemon on the simulated booth at 375×512 px. With `tmpfsMb`, the data directory is first
+ * Start the daemon on the simulated booth at 375×512 px (again with the same `tokens` after a stop). With `tmpfsMb`, the data directory is first
  * copied onto a tmpfs of that size mounted over it in the daemon's own mount namespace.
  */
-export async function startSimDaemon(dataDir: string, options: { tmpfsMb?: number; env?: NodeJS.ProcessEnv; tokens?: { technician: string; operator: string }; http?: Record<string, number> } = {}): Promise<SimDaemon> {
+export async function startSimDaemon(
+  dataDir: string,
+  options: { tmpfsMb?: number; env?: NodeJS.ProcessEnv; tokens?: { technician: string; operator: string }; http?: Record<string, number>; settings?: Record<string, unknown> } = {},
+): Promise<SimDaemon> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const config = join(dataDir, 'booth.json');
-  writeFileSync(config, JSON.stringify({ hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'none' } }, ...(options.http ? { http: options.http } : {}) }));
+  // `settings` adds sections (booth, fleet, …) to the simulated booth's small camera and no scanner.
+  writeFileSync(config, JSON.stringify({ hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'none' } }, ...(options.http ? { http: options.http } : {}), ...options.settings }));
   const technician = options.tokens?.technician ?? (await tokenFor(dataDir, 'technician'));
   const operator = options.tokens?.operator ?? (await tokenFor(dataDir, 'operator'));
   const wrapper = options.tmpfsMb
