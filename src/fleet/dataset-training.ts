@@ -104,7 +104,7 @@ export function rasteriseDefectLabels(defects: readonly DatasetDefectLabel[], wi
 /** Reconstruct the side of an exported dataset folder from its frames and calibration records. */
 export async function reconstructExportedSide(dir: string, m: DatasetManifest): Promise<CardSideMaps> {
   const cal = async <T>(p: string): Promise<T> => {
-    const doc = JSON.parse((await datasetFile(dir, m, `calibration/${p}.json`)).toString('utf8')) as { data?: T };
+    const doc = JSON.parse((await datasetFile(dir, m, `calibration/${p}`)).toString('utf8')) as { data?: T };
     if (!doc.data) throw bad(dir, `calibration/${p}.json has no data`);
     return doc.data;
   };

@@ -11,7 +11,10 @@ import { createError } from '../core/errors.ts';
  * calibration record shared by many scans, a file of an earlier version of the dataset) is never sent again.
  */
 export interface DatasetFile {
-  /** Path inside the dataset, e.g. `frames/03.png`, `maps/normals.png`, `calibration/lights.json`. */
+  /**
+   * Path inside the dataset without an extension, e.g. `frames/light-03`, `maps/normals`, `calibration/lights`;
+   * an export adds the one its media type has (`.png`, `.pfm`, `.json`).
+   */
   name: string;
   role: 'frame' | 'normals' | 'albedo' | 'depth' | 'calibration' | 'grade-report';
   mediaType: string;
@@ -134,7 +137,7 @@ export async function buildScanDataset(db: Db, store: FileStore, scanId: string,
        FROM scan_calibrations sc JOIN calibrations c ON c.id = sc.calibration_id WHERE sc.scan_id = ? ORDER BY c.procedure`,
     )
     .all(scanId) as Array<{ procedure: string; id: string; version: number; passed: number; createdAt: string; recordSha256: string | null }>;
-  for (const c of calibrations) if (c.recordSha256) planned.push({ name: `calibration/${c.procedure}.json`, role: 'calibration', sha256: c.recordSha256 });
+  for (const c of calibrations) if (c.recordSha256) planned.push({ name: `calibration/${c.procedure}`, role: 'calibration', sha256: c.recordSha256 });
 
   const grade = db
     .prepare('SELECT id, overall, centering, corners, edges, surface, score_1000 AS score1000, report_sha256 AS reportSha256, created_at AS createdAt FROM grades WHERE job_id = ? AND override_of IS NULL ORDER BY created_at DESC, rowid DESC LIMIT 1')
@@ -144,7 +147,7 @@ export async function buildScanDataset(db: Db, store: FileStore, scanId: string,
         .prepare('SELECT category, kind, x_mm AS xMm, y_mm AS yMm, width_mm AS widthMm, length_mm AS lengthMm, depth_um AS depthUm, severity FROM defects WHERE grade_id = ? AND side = ? ORDER BY id')
         .all(grade.id, scan.side) as DatasetDefectLabel[])
     : [];
-  if (grade?.reportSha256) planned.push({ name: 'grade/report.json', role: 'grade-report', sha256: grade.reportSha256 });
+  if (grade?.reportSha256) planned.push({ name: 'grade/report', role: 'grade-report', sha256: grade.reportSha256 });
   // Operators' overrides of this grade (training labels); the operator by id, not by name.
   const overrides = grade
     ? (db

@@ -111,6 +111,7 @@ t.test('a scanned side goes to the fleet as a dataset and comes out as the same 
   t.equal(lit && sha256(readFileSync(join(row.dir, 'frames', 'light-03.png'))), lit?.sha256, 'named by its light');
   const maps = boothDb.prepare('SELECT normals_sha256 AS n, albedo_sha256 AS a, depth_sha256 AS d FROM scans WHERE id = ?').get(scanId) as { n: string; a: string; d: string };
   t.same([sha256(readFileSync(join(row.dir, 'maps', 'normals.png'))), sha256(readFileSync(join(row.dir, 'maps', 'albedo.png'))), sha256(readFileSync(join(row.dir, 'maps', 'depth.pfm')))], [maps.n, maps.a, maps.d], 'the maps too');
+  t.same(readdirSync(join(row.dir, 'calibration')).sort(), ['dark.json', 'flat.json', 'lights.json', 'scale.json'], 'the calibration records, one extension each');
   const labels = JSON.parse(readFileSync(join(row.dir, 'labels.json'), 'utf8')) as { barcode: string; side: string };
   t.match(labels, { barcode: 'SUB-D001', side: 'front' });
   const again = await runCli(['fleet', 'datasets', '--index', indexPath, '--store', storeDir, '--out', out]);
