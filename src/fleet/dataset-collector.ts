@@ -14,8 +14,11 @@ export interface DatasetCollectorDeps {
   store: ContentStore;
   prefix: string;
   logger: Logger;
-  /** Publish to the broker (the collector's own connection), resolving on PUBACK (never awaited in a handler). */
-  publish: (topic: string, payload: string, options: { qos: 1; retain: boolean }) => Promise<void>;
+}
+
+/** Where answers go: the collector's own connection (resolves on PUBACK; never awaited in a handler). */
+export interface AnswerPublisher {
+  publish(topic: string, payload: string, options: { qos: 1; retain: boolean }): Promise<void>;
 }
 
 export interface DatasetCollectorFigures {
@@ -38,10 +41,16 @@ export interface DatasetCollectorFigures {
  */
 export class DatasetCollector {
   private readonly d: DatasetCollectorDeps;
+  private publisher: AnswerPublisher | undefined;
   readonly figures: DatasetCollectorFigures = { manifests: 0, chunksStored: 0, chunksDuplicate: 0, chunksInvalid: 0, chunkBytesStored: 0, datasetsComplete: 0 };
 
   constructor(deps: DatasetCollectorDeps) {
     this.d = deps;
+  }
+
+  /** Answer booths through this connection (the collector whose handlers these are). */
+  answerThrough(publisher: AnswerPublisher): void {
+    this.publisher = publisher;
   }
 
   handlers(): CollectorHandler[] {
@@ -63,7 +72,8 @@ export class DatasetCollector {
     const need: DatasetNeedPayload = { schema: 'gradebooth.dataset.need.v1', datasetId, missing, complete: missing.length === 0, at: new Date().toISOString() };
     assertPayload(datasetNeedSchema.$id, need, 'dataset answer');
     // Retained: a booth that went offline meanwhile reads it when it is back; the booth clears it once read.
-    this.d.publish(this.needTopic(boothId, datasetId), JSON.stringify(need), { qos: 1, retain: true }).catch((err: unknown) => {
+    if (!this.publisher) throw createError('GB_INTERNAL', 'dataset collector has no connection to answer through (answerThrough)');
+    this.publisher.publish(this.needTopic(boothId, datasetId), JSON.stringify(need), { qos: 1, retain: true }).catch((err: unknown) => {
       this.d.logger.warn({ err: (err as Error).message, datasetId }, 'dataset answer not sent; the booth will offer the dataset again');
     });
   }

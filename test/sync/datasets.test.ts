@@ -95,15 +95,15 @@ async function startDatasetCollector(t: Test, broker: Broker, indexPath: string,
   const fleet = fleetSettings(broker, 'fleet');
   const index = openFleetIndex(indexPath);
   const store = await FilesystemContentStore.open(storeDir);
-  let collector: Collector | undefined;
-  const datasets = new DatasetCollector({ index, store, prefix: fleet.topic_prefix, logger: silent, publish: (topic, payload, o) => (collector as Collector).publish(topic, payload, o) });
-  collector = collectorFromSettings(fleet, { group: 'collectors', name, index, logger: silent, sessionExpiryS: 0, handlers: datasets.handlers() });
+  const datasets = new DatasetCollector({ index, store, prefix: fleet.topic_prefix, logger: silent });
+  const collector = collectorFromSettings(fleet, { group: 'collectors', name, index, logger: silent, sessionExpiryS: 0, handlers: datasets.handlers() });
+  datasets.answerThrough(collector);
   await collector.start();
   let stopped = false;
   t.teardown(async () => {
     if (stopped) return;
     stopped = true;
-    await collector?.stop();
+    await collector.stop();
     index.close();
   });
   return { collector, datasets, store };

@@ -65,13 +65,9 @@ Example: gradebooth fleet collect --config /etc/gradebooth/fleet.yaml --index /v
     const index = openFleetIndex(indexPath);
     const logger = pino({ level: 'warn' }, pino.destination(2));
     const storeDir = stringOption(args, 'store');
-    let datasets: DatasetCollector | undefined;
-    let collector: ReturnType<typeof collectorFromSettings> | undefined = undefined;
-    if (storeDir !== undefined) {
-      const store = await FilesystemContentStore.open(resolve(storeDir));
-      datasets = new DatasetCollector({ index, store, prefix: fleet.topic_prefix, logger, publish: (topic, payload, options) => (collector as NonNullable<typeof collector>).publish(topic, payload, options) });
-    }
-    collector = collectorFromSettings(fleet, { group, name, index, logger, sessionExpiryS, ...(datasets ? { handlers: datasets.handlers() } : {}) });
+    const datasets = storeDir === undefined ? undefined : new DatasetCollector({ index, store: await FilesystemContentStore.open(resolve(storeDir)), prefix: fleet.topic_prefix, logger });
+    const collector = collectorFromSettings(fleet, { group, name, index, logger, sessionExpiryS, ...(datasets ? { handlers: datasets.handlers() } : {}) });
+    datasets?.answerThrough(collector);
     if (json) collector.onMessage((e) => printJson(ctx, { event: e.kind, topic: e.topic, ...(e.messageId ? { messageId: e.messageId } : {}) }));
     try {
       try {
