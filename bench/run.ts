@@ -9,9 +9,10 @@ import { calibrationBench } from './calibration.bench.ts';
 import { boothBench } from './booth.bench.ts';
 import { gradingBench } from './grading.bench.ts';
 import { cameraBench } from './camera.bench.ts';
+import { datasetsBench } from './datasets.bench.ts';
 
 // Suites are listed explicitly; add one by importing it here.
-const suites: BenchSuite[] = [simBench, rigBench, visionSuite, calibrationBench, boothBench, gradingBench, cameraBench];
+const suites: BenchSuite[] = [simBench, rigBench, visionSuite, calibrationBench, boothBench, gradingBench, cameraBench, datasetsBench];
 
 const { values } = parseArgs({
   options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' }, models: { type: 'string' } },
