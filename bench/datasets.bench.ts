@@ -47,7 +47,7 @@ export const datasetsBench: BenchSuite = {
       let windows = 0;
       for (;;) {
         uploader.pump();
-        await uploader.stop(); // waits for the pass in flight
+        await uploader.settled();
         windows += 1;
         db.prepare("DELETE FROM outbox WHERE kind = 'dataset'").run();
         uploader.repo.markAcknowledged((sha) => `chunk:${sha}`);

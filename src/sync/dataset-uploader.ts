@@ -45,6 +45,7 @@ export class DatasetUploader {
   private timer: NodeJS.Timeout | undefined;
   private pumping: Promise<void> | undefined;
   private again = false;
+  private stopped = false;
 
   constructor(deps: DatasetUploaderDeps) {
     this.d = deps;
@@ -60,14 +61,23 @@ export class DatasetUploader {
     return { filter: this.needFilter, onMessage: (topic, payload, packet) => this.onNeed(topic, payload, packet) };
   }
 
+  /** Pump once a second while datasets may be uploaded (a booth set to off only answers dataset-pull's refusal). */
   start(): void {
-    if (this.timer) return;
+    if (this.timer || this.d.settings.upload === 'off') return;
+    this.stopped = false;
     this.timer = setInterval(() => this.pump(), this.d.pumpMs ?? 1000);
     this.timer.unref();
     this.pump();
   }
 
+  /** The pass in flight (if any) has finished. */
+  async settled(): Promise<void> {
+    while (this.pumping) await this.pumping;
+  }
+
+  /** No pass starts after this; the one in flight is awaited (the database may close next). */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.pumping;
@@ -169,6 +179,7 @@ export class DatasetUploader {
 
   /** Refill the send window and offer stalled datasets again; serialised (one pass at a time). */
   pump(): void {
+    if (this.stopped) return;
     if (this.pumping) {
       this.again = true;
       return;
