@@ -37,7 +37,10 @@ if (!mosquittoAvailable) {
     };
     const a = collect('a');
     const b = collect('b');
-    await waitFor(() => a.out().includes('"event":"started"') && b.out().includes('"event":"started"'), 'both collectors subscribed', 60_000);
+    // On a timeout, say what each collector printed (it failed in a loaded full suite once, passing alone).
+    await waitFor(() => a.out().includes('"event":"started"') && b.out().includes('"event":"started"'), 'both collectors subscribed', 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}; a: ${a.out()}${a.err()} (exit ${a.child.exitCode}); b: ${b.out()}${b.err()} (exit ${b.child.exitCode})`);
+    });
 
     const booth = startBooth(t, broker, 'booth-c');
     const sent: string[] = [];
