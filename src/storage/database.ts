@@ -65,6 +65,20 @@ export function damagedError(path: string, check: string, problems: readonly str
  * GB_DB_CORRUPT rather than written into) and pending migrations.
  */
 export function openDatabase(path: string, options: { migrate?: boolean; list?: readonly Migration[]; quickCheck?: boolean } = {}): Db {
+  // Processes that create one file together (collectors of one fleet index start at once) can meet SQLITE_BUSY
+  // that the busy timeout does not cover (the switch to WAL, the first WAL recovery): try again a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return openDatabaseOnce(path, options);
+    } catch (err) {
+      const busy = String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
+      if (!busy || attempt >= 8) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 * attempt);
+    }
+  }
+}
+
+function openDatabaseOnce(path: string, options: { migrate?: boolean; list?: readonly Migration[]; quickCheck?: boolean }): Db {
   let db: Db | undefined;
   try {
     // SQLite gives the -wal and -shm files the main file's mode, so 0600 here covers them too.
@@ -144,6 +158,9 @@ export function migrate(db: Db, list: readonly Migration[] = migrations): { from
   for (const m of list) {
     if (m.version <= from) continue;
     const apply = db.transaction(() => {
+      // Another process sharing the file (collectors of one fleet index start together) may have applied
+      // this step between our version check and this write lock: read the version again under the lock.
+      if (schemaVersion(db) >= m.version) return;
       m.up(db);
       if (m.rebuildsTables) {
         const dangling = db.pragma('foreign_key_check') as Array<{ table: string; parent: string }>;
