@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { boothCalibrationOf, calibratedLights, type FlatData, type LightsData, type ScaleData } from '../calibration/booth-calibration.ts';
 import { fullScaleDn } from '../capture/exposure.ts';
 import { createError } from '../core/errors.ts';
-import { classOfSimDefectKind, surfaceModelClasses } from '../grading/surface/classes.ts';
-import { surfaceFeatures, surfaceFeatureSpec } from '../grading/surface/features.ts';
+import { classOfSimDefectKind } from '../grading/surface/classes.ts';
 import type { CardSideMaps } from '../grading/types.ts';
 import { decodePng } from '../imaging/png.ts';
-import { encodeSideMaps, featureScale, surfaceMapsFormat, trainingMarginPx } from '../sim/export/surface-training-maps.ts';
+import { trainingMarginPx, writeSideMapsFiles } from '../sim/export/surface-training-maps.ts';
 import { extensionOf } from './dataset-export.ts';
 import type { DatasetDefectLabel, DatasetManifest } from '../sync/dataset-manifest.ts';
 import { reconstructSide } from '../vision/side.ts';
@@ -165,31 +164,13 @@ export async function convertExportedDataset(dir: string, outRoot: string): Prom
   const { widthPx: w, heightPx: h } = maps;
   const marginPx = trainingMarginPx(maps.umPerPx);
   const lab = rasteriseDefectLabels(kept, w, h, maps.umPerPx, marginPx);
-  const features = surfaceFeatures(maps);
-  const q = new Int16Array(features.length);
-  for (let i = 0; i < q.length; i++) q[i] = Math.max(-32767, Math.min(32767, Math.round(features[i] * featureScale)));
-  const pixels = new Map<number, number>();
-  for (let i = 0; i < lab.length; i++) if (lab[i]) pixels.set(lab[i], (pixels.get(lab[i]) ?? 0) + 1);
   const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80) || '_';
   const card = join(outRoot, `${safe(m.boothId)}-${safe(m.scan.barcode ?? m.scan.id)}-${datasetId.slice(0, 8)}`);
   const out = join(card, m.scan.side, 'maps');
   const tmp = join(card, `.${m.scan.side}.partial`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  await writeFile(join(tmp, 'features.i16'), new Uint8Array(q.buffer));
-  await writeFile(join(tmp, 'labels.u8'), lab);
-  await writeFile(join(tmp, 'side.bin'), encodeSideMaps(maps));
-  const meta = {
-    format: surfaceMapsFormat,
-    side: maps.side,
-    widthPx: w,
-    heightPx: h,
-    umPerPx: maps.umPerPx,
-    marginPx,
-    channels: surfaceFeatureSpec.channels,
-    featureScale,
-    classes: surfaceModelClasses,
-    classPixels: Object.fromEntries([...pixels].map(([k, v]) => [surfaceModelClasses[k], v])),
+  await writeSideMapsFiles(tmp, maps, lab, marginPx, {
     // surface.py splits validation by seed % --val-every: a field side's seed comes from its dataset id.
     seed: parseInt(datasetId.slice(0, 7), 16),
     clean: kept.length === 0,
@@ -207,8 +188,7 @@ export async function convertExportedDataset(dir: string, outRoot: string): Prom
     grade: (m.labels?.grade ?? null),
     overrides,
     defects: kept.map((d) => ({ kind: d.kind, class: classOfSimDefectKind(d.kind), centerMm: [d.xMm, d.yMm], lengthMm: d.lengthMm, widthMm: d.widthMm, depthUm: d.depthUm })),
-  };
-  await writeFile(join(tmp, 'maps.json'), `${JSON.stringify(meta, null, 1)}\n`);
+  });
   await rm(out, { recursive: true, force: true });
   await mkdir(join(card, m.scan.side), { recursive: true });
   await rename(tmp, out);

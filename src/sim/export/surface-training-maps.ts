@@ -88,9 +88,23 @@ export async function writeSurfaceTrainingMaps(dir: string, maps: CardSideMaps, 
   const out = join(dir, 'maps');
   await mkdir(out, { recursive: true });
   const { widthPx: w, heightPx: h } = maps;
-  const n = w * h;
   const marginPx = trainingMarginPx(maps.umPerPx);
   const labels = canonicalSurfaceLabels(cardMaps, card.defects, { widthPx: w, heightPx: h, umPerPx: maps.umPerPx, cardWidthMm: card.widthMm, cardHeightMm: card.heightMm, marginPx });
+  return writeSideMapsFiles(out, maps, labels, marginPx, {
+    ...extra,
+    glossRoughness: card.glossRoughness,
+    foilRegion: card.foil,
+    defects: card.defects.map((d) => ({ id: d.id, kind: d.kind, class: classOfSimDefectKind(d.kind), centerMm: d.centerMm, lengthMm: d.lengthMm, widthMm: d.widthMm, depthUm: d.depthUm, detail: d.detail })),
+  });
+}
+
+/**
+ * The files of one side's maps folder in `out` (which must exist): features.i16 (the runtime's features,
+ * int16 = round(value × featureScale)), labels.u8, side.bin and maps.json (the layout, then `extra`). The
+ * simulated sets and the field datasets (src/fleet/dataset-training.ts) write through here alike.
+ */
+export async function writeSideMapsFiles(out: string, maps: CardSideMaps, labels: Uint8Array, marginPx: number, extra: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { widthPx: w, heightPx: h } = maps;
   const features = surfaceFeatures(maps);
   const q = new Int16Array(features.length);
   for (let i = 0; i < q.length; i++) q[i] = Math.max(-32767, Math.min(32767, Math.round(features[i] * featureScale)));
@@ -98,7 +112,7 @@ export async function writeSurfaceTrainingMaps(dir: string, maps: CardSideMaps, 
   await writeFile(join(out, 'labels.u8'), labels);
   await writeFile(join(out, 'side.bin'), encodeSideMaps(maps));
   const pixels = new Map<number, number>();
-  for (let i = 0; i < n; i++) if (labels[i]) pixels.set(labels[i], (pixels.get(labels[i]) ?? 0) + 1);
+  for (let i = 0; i < labels.length; i++) if (labels[i]) pixels.set(labels[i], (pixels.get(labels[i]) ?? 0) + 1);
   const meta = {
     format: surfaceMapsFormat,
     side: maps.side,
@@ -111,9 +125,6 @@ export async function writeSurfaceTrainingMaps(dir: string, maps: CardSideMaps, 
     classes: surfaceModelClasses,
     classPixels: Object.fromEntries([...pixels].map(([k, v]) => [surfaceModelClasses[k], v])),
     ...extra,
-    glossRoughness: card.glossRoughness,
-    foilRegion: card.foil,
-    defects: card.defects.map((d) => ({ id: d.id, kind: d.kind, class: classOfSimDefectKind(d.kind), centerMm: d.centerMm, lengthMm: d.lengthMm, widthMm: d.widthMm, depthUm: d.depthUm, detail: d.detail })),
   };
   await writeFile(join(out, 'maps.json'), `${JSON.stringify(meta, null, 1)}\n`);
   return meta;
