@@ -16,7 +16,7 @@ import { renderReportHtml } from '../src/grading/report-html.ts';
 import { drawSidePictures, encodeSidePictures } from '../src/grading/report-images.ts';
 import { gradeJson } from '../src/grading/report-json.ts';
 import { resampleSideMapsAsync } from '../src/grading/surface/resample.ts';
-import { surfaceFeatures } from '../src/grading/surface/features.ts';
+import { misfitPlane, surfaceFeatures } from '../src/grading/surface/features.ts';
 import { probabilitiesToDefects } from '../src/grading/surface/postprocess.ts';
 import { loadSurfaceDetector } from '../src/grading/surface/load.ts';
 import { standardCard } from '../src/vision/segment.ts';
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     const small = await resampleSideMapsAsync(maps, modelUm);
     const features = surfaceFeatures(small);
     const probs = await detector.probabilities(features, small.widthPx, small.heightPx);
-    fn = stage === 'onnx' ? () => detector.probabilities(features, small.widthPx, small.heightPx) : () => probabilitiesToDefects(probs, maps, small.mask, detector.manifest.postprocess);
+    fn = stage === 'onnx' ? () => detector.probabilities(features, small.widthPx, small.heightPx) : () => probabilitiesToDefects(probs, maps, small.mask, detector.manifest.postprocess, misfitPlane(features, small.widthPx, small.heightPx));
     Object.assign(extra, { model: `${detector.model.name} ${detector.model.version}`, tilePx: 256 });
   } else {
     const m = measureSide(maps, card);

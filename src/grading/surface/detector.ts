@@ -1,7 +1,7 @@
 import ort from 'onnxruntime-node';
 import { createError } from '../../core/errors.ts';
 import type { CardSideMaps, ModelIdentity, SurfaceDefect, SurfaceDetector } from '../types.ts';
-import { surfaceFeatureChannels, surfaceFeatures } from './features.ts';
+import { misfitPlane, surfaceFeatureChannels, surfaceFeatures } from './features.ts';
 import type { SurfaceModelManifest } from './manifest.ts';
 import { probabilitiesToDefects, type ProbabilityMap } from './postprocess.ts';
 import { resampleSideMapsAsync } from './resample.ts';
@@ -53,7 +53,7 @@ export class OnnxSurfaceDetector implements SurfaceDetector {
     const t2 = performance.now();
     const probs = await this.probabilities(features, small.widthPx, small.heightPx);
     const t3 = performance.now();
-    const defects = probabilitiesToDefects(probs, maps, small.mask, this.manifest.postprocess);
+    const defects = probabilitiesToDefects(probs, maps, small.mask, this.manifest.postprocess, misfitPlane(features, small.widthPx, small.heightPx));
     const t4 = performance.now();
     this.lastTimingsMs = { resample: t1 - t0, features: t2 - t1, inference: t3 - t2, postprocess: t4 - t3, total: t4 - t0 };
     return defects;

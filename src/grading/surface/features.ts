@@ -25,6 +25,13 @@ export const surfaceFeatureSpec = {
 
 export const surfaceFeatureChannels = surfaceFeatureSpec.channels.length;
 
+const misfitChannel = surfaceFeatureSpec.channels.indexOf('ps-misfit');
+
+/** The photometric-stereo misfit plane (0..1) of a feature stack of w × h px: a view, not a copy. */
+export function misfitPlane(features: Float32Array, w: number, h: number): Float32Array {
+  return features.subarray(misfitChannel * w * h, (misfitChannel + 1) * w * h);
+}
+
 /** Mean of `values` over the mask in a (2r+1)² window around each pixel (integral images, O(1) per px). */
 export function maskedBoxMean(values: Float32Array, mask: Uint8Array, w: number, h: number, r: number): Float32Array {
   const W = w + 1;

@@ -22,6 +22,14 @@ export interface SurfacePostprocess {
   bridgeMm: number;
   /** Square corner zone: a defect whose centre is within this of both edges of a corner names that corner, mm. */
   cornerZoneMm: number;
+  /**
+   * A relief defect (scratch, dent, crease: not the albedo-only kinds) whose pixels' mean photometric-stereo
+   * misfit is above this is dropped. Its relief is then the integral of readings no Lambertian surface
+   * explains (holo foil's view-dependent glint), not a measured dent: model 1.1.0-r3 read whole foil
+   * patches under distant lights as dents of mean misfit 0.47–0.71 and hundreds of µm. Chosen on the
+   * validation cards (scripts/train/surface-manifest.ts calibrate); absent: no such gate.
+   */
+  maxReliefMisfit?: number;
 }
 
 export interface SurfaceModelManifest {
@@ -106,6 +114,7 @@ export function validateSurfaceManifest(raw: unknown, where: string): SurfaceMod
   num(pp, 'edgeMarginMm', `${where} postprocess`, 0, 10);
   num(pp, 'bridgeMm', `${where} postprocess`, 0, 5);
   num(pp, 'cornerZoneMm', `${where} postprocess`, 0, 30);
+  if (pp.maxReliefMisfit !== undefined) num(pp, 'maxReliefMisfit', `${where} postprocess`, 0, 1);
   const td = raw.trainingData;
   if (!isObj(td)) fail(where, '"trainingData" must be an object');
   str(td, 'id', `${where} trainingData`);

@@ -1,3 +1,4 @@
+import { createError } from '../../core/errors.ts';
 import type { CardSideMaps, CornerName, SurfaceDefect } from '../types.ts';
 import { defectTypeOfClass } from './classes.ts';
 import type { SurfacePostprocess } from './manifest.ts';
@@ -133,12 +134,18 @@ export function defectDepthUm(maps: CardSideMaps, inside: (x: number, y: number)
  * outline), bridged over small gaps and grouped in 8-connected components; each component's type is the
  * class with the largest summed probability over its pixels; its length and width are its extent along
  * and across its principal axis, mm; depth from the side's relief (defectDepthUm); position in the card
- * frame (origin at the card centre, x right, y up, mm) and its box in the side's own pixels.
+ * frame (origin at the card centre, x right, y up, mm) and its box in the side's own pixels. With
+ * `pp.maxReliefMisfit`, a relief defect whose pixels' mean `misfit` (the photometric-stereo misfit on the
+ * model's grid, 0..1: the features' ps-misfit plane) is above it is dropped as foil, not surface.
  */
-export function probabilitiesToDefects(p: ProbabilityMap, maps: CardSideMaps, modelMask: Uint8Array, pp: SurfacePostprocess): SurfaceDefect[] {
+export function probabilitiesToDefects(p: ProbabilityMap, maps: CardSideMaps, modelMask: Uint8Array, pp: SurfacePostprocess, misfit?: Float32Array): SurfaceDefect[] {
   const { width: w, height: h, classes: C, data } = p;
   const n = w * h;
   const s = p.umPerPx / 1000;
+  const gate = pp.maxReliefMisfit;
+  if (gate !== undefined && misfit?.length !== n) {
+    throw createError('GB_INTERNAL', `surface postprocess: the manifest gates relief defects on the misfit, but ${misfit?.length ?? 0} misfit values came for a ${w}×${h} map`);
+  }
   const inner = erodeSquare(modelMask, w, h, Math.round(pp.edgeMarginMm / s));
   const fg = new Uint8Array(n);
   for (let i = 0; i < n; i++) if (inner[i] && 1 - data[i] >= pp.threshold) fg[i] = 1;
@@ -146,6 +153,7 @@ export function probabilitiesToDefects(p: ProbabilityMap, maps: CardSideMaps, mo
   const { labels, count } = components(bridged, w, h);
   // Per component: pixel count, probability sums per class, moments for the principal axis, box.
   const cnt = new Float64Array(count + 1);
+  const misfitSum = new Float64Array(count + 1);
   const psum = new Float64Array((count + 1) * C);
   const sx = new Float64Array(count + 1), sy = new Float64Array(count + 1);
   const sxx = new Float64Array(count + 1), syy = new Float64Array(count + 1), sxy = new Float64Array(count + 1);
@@ -155,6 +163,7 @@ export function probabilitiesToDefects(p: ProbabilityMap, maps: CardSideMaps, mo
     const k = labels[i];
     const x = i % w, y = (i - x) / w;
     cnt[k]++;
+    if (misfit) misfitSum[k] += misfit[i];
     for (let c = 0; c < C; c++) psum[k * C + c] += data[c * n + i];
     sx[k] += x; sy[k] += y; sxx[k] += x * x; syy[k] += y * y; sxy[k] += x * y;
     if (x < bx0[k]) bx0[k] = x; if (y < by0[k]) by0[k] = y;
@@ -176,6 +185,7 @@ export function probabilitiesToDefects(p: ProbabilityMap, maps: CardSideMaps, mo
     for (let c = 2; c < C; c++) if (psum[k * C + c] > psum[k * C + best]) best = c;
     const type = defectTypeOfClass(best);
     if (!type) continue;
+    if (gate !== undefined && !albedoOnly.has(type) && misfitSum[k] / m > gate) continue;
     const mx = sx[k] / m, my = sy[k] / m;
     const cxx = sxx[k] / m - mx * mx, cyy = syy[k] / m - my * my, cxy = sxy[k] / m - mx * my;
     const theta = 0.5 * Math.atan2(2 * cxy, cxx - cyy);

@@ -81,3 +81,20 @@ t.test('small, faint and edge components are dropped; corner zones are named', a
   t.equal(cornerOf([30, -42], 31.8, 44.4, 6), 'br');
   t.equal(cornerOf([0, -42], 31.8, 44.4, 6), undefined);
 });
+
+t.test('foil gate: a relief defect on pixels the photometric fit does not explain is dropped, an albedo kind is kept', async (t) => {
+  const maps = cardWithDent(0, 0, 0.001, 0);
+  const n = 1060 * 1480;
+  // Misfit 0.7 over a 2 mm-radius patch at (300, 300) (foil), 0.1 elsewhere.
+  const misfit = new Float32Array(n).fill(0.1);
+  for (let y = 0; y < 1480; y++) for (let x = 0; x < 1060; x++) if (Math.hypot(x - 300, y - 300) < 34) misfit[y * 1060 + x] = 0.7;
+  const onFoil = (cls: number): ProbabilityMap => probs(1060, 1480, cls, (x, y) => Math.hypot(x - 300, y - 300) < 20);
+  const gated = { ...pp, maxReliefMisfit: 0.5 };
+  t.same(probabilitiesToDefects(onFoil(2), maps, maps.mask, gated, misfit), [], 'a "dent" of mean misfit 0.7 is foil');
+  t.equal(probabilitiesToDefects(onFoil(2), maps, maps.mask, { ...pp, maxReliefMisfit: 0.75 }, misfit).length, 1, 'kept under a gate above its misfit');
+  t.equal(probabilitiesToDefects(onFoil(2), maps, maps.mask, pp, misfit).length, 1, 'no gate in the manifest: kept');
+  t.equal(probabilitiesToDefects(onFoil(5), maps, maps.mask, gated, misfit)[0]?.type, 'stain', 'albedo kinds are not gated: the albedo is read, not the relief');
+  const elsewhere = probs(1060, 1480, 2, (x, y) => Math.hypot(x - 700, y - 700) < 20);
+  t.equal(probabilitiesToDefects(elsewhere, maps, maps.mask, gated, misfit).length, 1, 'a dent where the fit holds is kept');
+  t.throws(() => probabilitiesToDefects(onFoil(2), maps, maps.mask, gated), { code: 'GB_INTERNAL' }, 'a gate without the misfit plane is an error, not a silent pass');
+});
