@@ -17,7 +17,7 @@ import { loadSurfaceDetector } from '../../src/grading/surface/load.ts';
 import { modelManifestFormat, type SurfaceModelManifest } from '../../src/grading/surface/manifest.ts';
 import type { CardSideMaps, SurfaceDefect } from '../../src/grading/types.ts';
 import { misfitPlane, surfaceFeatures } from '../../src/grading/surface/features.ts';
-import { probabilitiesToDefects, type ProbabilityMap } from '../../src/grading/surface/postprocess.ts';
+import { defectCandidates, passesGates, type ProbabilityMap } from '../../src/grading/surface/postprocess.ts';
 import { resampleSideMaps } from '../../src/grading/surface/resample.ts';
 import { readSideMaps } from '../../src/sim/export/surface-training-maps.ts';
 
@@ -156,12 +156,16 @@ async function calibrate(): Promise<void> {
   const { maxReliefMisfit: _previousGate, ...base } = detector.manifest.postprocess;
   type Point = { threshold: number; minAreaMm2: number; maxReliefMisfit: number | null; recall: number; precision: number; f1: number; cleanWithReports: number; foilWithFalseReports: number };
   const results: Point[] = [];
+  const areas = [0.15, 0.3, 0.6, 1.0];
+  const gates = [null, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3];
   for (const threshold of [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]) {
-    for (const minAreaMm2 of [0.05, 0.15, 0.3, 0.6, 1.0]) {
-      for (const maxReliefMisfit of [null, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3]) {
+    // Components measured once per threshold (at the smallest area), then every area and gate tried on them.
+    const candidates = prepared.map((p) => defectCandidates(p.probs, p.maps, p.mask, { ...base, threshold, minConfidence: threshold, minAreaMm2: areas[0] }, p.misfit));
+    for (const minAreaMm2 of areas) {
+      for (const maxReliefMisfit of gates) {
         const pp = { ...base, threshold, minConfidence: threshold, minAreaMm2, ...(maxReliefMisfit === null ? {} : { maxReliefMisfit }) };
         const sc = new Scorer();
-        for (const p of prepared) sc.add(p.c, probabilitiesToDefects(p.probs, p.maps, p.mask, pp, p.misfit));
+        prepared.forEach((p, i) => sc.add(p.c, candidates[i].filter((c) => passesGates(c, pp)).map((c) => c.defect)));
         const tot = sc.total();
         const recall = tot.truths ? tot.found / tot.truths : 0, precision = tot.reported ? tot.reportedTrue / tot.reported : 0;
         const f1 = recall + precision > 0 ? (2 * recall * precision) / (recall + precision) : 0;

@@ -139,11 +139,32 @@ export function defectDepthUm(maps: CardSideMaps, inside: (x: number, y: number)
  * model's grid, 0..1: the features' ps-misfit plane) is above it is dropped as foil, not surface.
  */
 export function probabilitiesToDefects(p: ProbabilityMap, maps: CardSideMaps, modelMask: Uint8Array, pp: SurfacePostprocess, misfit?: Float32Array): SurfaceDefect[] {
+  return defectCandidates(p, maps, modelMask, pp, misfit).filter((c) => passesGates(c, pp)).map((c) => c.defect);
+}
+
+/** A component that reached the threshold, confidence and minimum area, before the foil gate. */
+export interface DefectCandidate {
+  defect: SurfaceDefect;
+  /** Mean photometric-stereo misfit over its pixels (0 without a misfit plane). */
+  meanMisfit: number;
+}
+
+/**
+ * The gates applied after the components are measured: the minimum area and the foil gate. Separate so the
+ * calibration (scripts/train/surface-manifest.ts) measures the components once per threshold and tries
+ * every area and gate on them.
+ */
+export function passesGates(c: DefectCandidate, pp: SurfacePostprocess): boolean {
+  if (c.defect.areaMm2 < pp.minAreaMm2) return false;
+  return pp.maxReliefMisfit === undefined || albedoOnly.has(c.defect.type) || c.meanMisfit <= pp.maxReliefMisfit;
+}
+
+/** probabilitiesToDefects without its last gates (passesGates): every measured component with its misfit. */
+export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMask: Uint8Array, pp: SurfacePostprocess, misfit?: Float32Array): DefectCandidate[] {
   const { width: w, height: h, classes: C, data } = p;
   const n = w * h;
   const s = p.umPerPx / 1000;
-  const gate = pp.maxReliefMisfit;
-  if (gate !== undefined && misfit?.length !== n) {
+  if (pp.maxReliefMisfit !== undefined && misfit?.length !== n) {
     throw createError('GB_INTERNAL', `surface postprocess: the manifest gates relief defects on the misfit, but ${misfit?.length ?? 0} misfit values came for a ${w}×${h} map`);
   }
   const inner = erodeSquare(modelMask, w, h, Math.round(pp.edgeMarginMm / s));
@@ -175,7 +196,7 @@ export function probabilitiesToDefects(p: ProbabilityMap, maps: CardSideMaps, mo
   const cardCx = (card[0] + card[2]) / 2, cardCy = (card[1] + card[3]) / 2;
   const halfWmm = ((card[2] - card[0]) * sm) / 2, halfHmm = ((card[3] - card[1]) * sm) / 2;
   const f = p.umPerPx / maps.umPerPx; // side px per model px
-  const out: SurfaceDefect[] = [];
+  const out: DefectCandidate[] = [];
   for (let k = 1; k <= count; k++) {
     const m = cnt[k];
     if (m === 0 || m * s * s < pp.minAreaMm2) continue;
@@ -185,7 +206,6 @@ export function probabilitiesToDefects(p: ProbabilityMap, maps: CardSideMaps, mo
     for (let c = 2; c < C; c++) if (psum[k * C + c] > psum[k * C + best]) best = c;
     const type = defectTypeOfClass(best);
     if (!type) continue;
-    if (gate !== undefined && !albedoOnly.has(type) && misfitSum[k] / m > gate) continue;
     const mx = sx[k] / m, my = sy[k] / m;
     const cxx = sxx[k] / m - mx * mx, cyy = syy[k] / m - my * my, cxy = sxy[k] / m - mx * my;
     const theta = 0.5 * Math.atan2(2 * cxy, cxx - cyy);
@@ -222,9 +242,9 @@ export function probabilitiesToDefects(p: ProbabilityMap, maps: CardSideMaps, mo
     };
     const corner = cornerOf(centerMm, halfWmm, halfHmm, pp.cornerZoneMm);
     if (corner) defect.corner = corner;
-    out.push(defect);
+    out.push({ defect, meanMisfit: misfitSum[k] / m });
   }
-  out.sort((a, b) => b.confidence - a.confidence);
+  out.sort((a, b) => b.defect.confidence - a.defect.confidence);
   return out;
 }
 
