@@ -9,7 +9,7 @@
 #   bash scripts/train-surface-model.sh [VERSION] [WORK_DIR]
 #
 # Environment: NEAR_CARDS (24), DISTANT_CARDS (49), HELDOUT_NEAR (8), HELDOUT_DISTANT (16), STEPS (20000),
-# MAX_MINUTES (45: training, schedule included, ends within it even before STEPS), THREADS (2: torch threads,
+# MAX_MINUTES (80: training, schedule included, ends within it even before STEPS), THREADS (2: torch threads,
 # the free cores), SIZE (1250x1707 ≈ 59 µm/px, the scale
 # `grade --um-per-px 60` maps land on), DATA_ONLY=1 stops after the data, FIELD_DATA (a folder of converted
 # field datasets: `node --import tsx scripts/train/field-to-training.ts --in EXPORT_DIR --out FIELD_DATA`,
@@ -27,7 +27,7 @@ DISTANT_CARDS="${DISTANT_CARDS:-49}"
 HELDOUT_NEAR="${HELDOUT_NEAR:-8}"
 HELDOUT_DISTANT="${HELDOUT_DISTANT:-16}"
 STEPS="${STEPS:-20000}"
-MAX_MINUTES="${MAX_MINUTES:-45}"
+MAX_MINUTES="${MAX_MINUTES:-80}"
 THREADS="${THREADS:-2}"
 SIZE="${SIZE:-1250x1707}"
 OUT="models/surface-defects/$VERSION"
@@ -61,7 +61,8 @@ gen "$GEN_HELD_DISTANT" "$WORK/heldout-distant"
 [ "${DATA_ONLY:-0}" = 1 ] && exit 0
 
 $NICE $PY scripts/train/surface.py --data "$WORK/train-near" --data "$WORK/train-distant" "${FIELD_ARGS[@]}" --val-every 7 \
-  --out "$OUT" --steps "$STEPS" --max-minutes "$MAX_MINUTES" --threads "$THREADS" --tile 64 --batch 10 --seed 11 | tee "$WORK/train.log"
+  --out "$OUT" --steps "$STEPS" --max-minutes "$MAX_MINUTES" --threads "$THREADS" --tile 128 --batch 4 \
+  --max-class-weight 3 --focal-gamma 1 --defect-tiles 0.3 --hard-tiles 0.3 --seed 11 | tee "$WORK/train.log"
 mv "$OUT/train.json" "$WORK/train.json"
 $NICE node --import tsx scripts/train/surface-manifest.ts create --dir "$OUT" --train-json "$WORK/train.json" --version "$VERSION" \
   --generator "$GEN_NEAR; $GEN_DISTANT (validation: seeds % 7 == 0)"
