@@ -32,6 +32,7 @@ import { capturePreview } from '../capture/preview.ts';
 import { RigDiagnostics } from '../hardware/rig/diagnostics.ts';
 import type { ApiServices } from '../api/services.ts';
 import type { FleetCommandHandler } from '../sync/fleet-link.ts';
+import { ModelDownload } from '../sync/model-download.ts';
 import { ModelRollout } from '../sync/model-rollout.ts';
 import { ModelStore } from '../sync/model-store.ts';
 import { readModelKeys } from '../core/model-signing.ts';
@@ -107,16 +108,26 @@ export class Daemon {
     // The job runner on the one booth. It is built before the API so that routes and the control socket
     // can queue jobs; it starts (crash recovery, then the queue) once the hardware has started.
     // Model rollout: which model grades (the active one survives restarts in SQLite) and what the fleet offers.
+    const boothId = settings.fleet?.booth_id ?? settings.booth.id;
+    const modelStore = new ModelStore(join(settings.data_dir, 'models'));
+    const modelLogger = logger.child({ component: 'models' });
+    const modelDownload = new ModelDownload({
+      boothId,
+      prefix: settings.fleet?.topic_prefix ?? 'gradebooth/v1',
+      store: modelStore,
+      trustedKeys: readModelKeys(settings.fleet?.model_keys ?? []),
+      logger: modelLogger,
+      downloadBytesPerS: settings.fleet?.model_download_bytes_per_s ?? 0,
+    });
     const models = new ModelRollout({
       db: this.db,
-      boothId: settings.fleet?.booth_id ?? settings.booth.id,
-      prefix: settings.fleet?.topic_prefix ?? 'gradebooth/v1',
-      store: new ModelStore(join(settings.data_dir, 'models')),
-      trustedKeys: readModelKeys(settings.fleet?.model_keys ?? []),
-      logger: logger.child({ component: 'models' }),
-      downloadBytesPerS: settings.fleet?.model_download_bytes_per_s ?? 0,
+      boothId,
+      download: modelDownload,
+      store: modelStore,
+      logger: modelLogger,
       loadModel: (dir) => loadSurfaceDetector(dir),
       openShipped: () => openSurfaceDetector(),
+      onQueued: () => this.kickFleet(),
       onChange: (s) => this.bus.emit('models.state', {
         active: s.active ? { sha256: s.active.sha256, version: s.active.version } : null,
         models: s.models.slice(0, 5).map((m) => ({ sha256: m.sha256, version: m.version, state: m.state, reason: m.reason?.code ?? null })),
@@ -187,8 +198,8 @@ export class Daemon {
         db,
         logger: logger.child({ component: 'fleet' }),
         commands: this.fleetCommands(),
-        subscriptions: models.subscriptions(),
-        onConnected: () => models.onConnected(),
+        subscriptions: modelDownload.subscriptions(),
+        onConnected: () => modelDownload.onConnected(),
         telemetry: { devices: () => this.deps.devices.map((d) => d.status()), disk: () => store.diskSpace(), startedAtMs: this.startedAtMs },
         ...(store ? { store } : {}),
       });
@@ -204,7 +215,7 @@ export class Daemon {
           });
           sweep();
         }
-        models.attach(fleet.link);
+        modelDownload.attach(fleet.link);
       } catch (err) {
         logger.error({ err }, 'fleet sync not started; results stay queued in the outbox');
       }

@@ -1,26 +1,15 @@
-import { createHash, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createError, isGradeboothError } from '../core/errors.ts';
 import type { CardSideMaps, ModelIdentity, SurfaceDefect, SurfaceDetector } from '../grading/types.ts';
-import { validateSurfaceManifest } from '../grading/surface/manifest.ts';
 import type { Db } from '../storage/database.ts';
 import { enqueueOutbox, outboxPriority } from '../storage/outbox.ts';
-import type { FleetCommandHandler, FleetSubscription } from './fleet-link.ts';
+import type { FleetCommandHandler } from './fleet-link.ts';
 import { matchDefects } from './model-compare.ts';
+import { rolledOutModelName, type ClaimedRelease, type ModelDownload, type VerifiedOffer } from './model-download.ts';
 import { ModelRecords, type ModelRecord } from './model-records.ts';
-import { verifyBody } from '../core/model-signing.ts';
 import type { ModelStore } from './model-store.ts';
-import { assertPayload, modelOfferSchema, modelReleaseSchema, parsePayload, type ModelOffer, type ModelRelease, type ModelsStatePayload } from './payloads.ts';
-import { TokenBucket } from './token-bucket.ts';
+import type { ModelRelease, ModelsStatePayload } from './payloads.ts';
 import { outboxTopics } from './topics.ts';
-
-/** The part of the fleet link a model download needs. */
-export interface ModelLink {
-  readonly connected: boolean;
-  subscribe(topics: string[]): Promise<boolean>;
-  unsubscribe(topics: string[]): Promise<void>;
-  kick(): void;
-}
 
 /** One graded side, handed to the rollout after the grading model ran (src/scan/grade-stage.ts). */
 export interface ShadowContext {
@@ -36,48 +25,34 @@ export interface ShadowContext {
 export interface ModelRolloutDeps {
   db: Db;
   boothId: string;
-  /** fleet.topic_prefix: offers and chunks live under `<prefix>/_all/models/`. */
-  prefix: string;
-  store: ModelStore;
-  trustedKeys: ReadonlyMap<string, KeyObject>;
+  /** Gets offered models onto the booth (verified, downloaded, installed in `store`); it reports here. */
+  download: ModelDownload;
+  /** Where installed models are; only the download writes to it. */
+  store: Pick<ModelStore, 'modelDir'>;
   logger: Logger;
-  downloadBytesPerS: number;
   /** Load a model folder (manifest, sha256 and the network checked): loadSurfaceDetector. */
   loadModel: (dir: string) => Promise<SurfaceDetector>;
   /** The model when none rolled out is active: the one shipped in models/ (GB_MODEL_MISSING when none). */
   openShipped: () => Promise<SurfaceDetector>;
-  /** Chunks requested at once (each a retained topic subscribed until it arrives). */
-  chunkWindow?: number;
+  /** A `models/state` message was queued in the outbox: send it now (the fleet link's kick). */
+  onQueued?: () => void;
   /** The state changed (the daemon forwards it to websocket clients). */
   onChange?: (state: ModelsStatePayload) => void;
 }
 
-interface Download {
-  release: ModelRelease;
-  text: string;
-  held: Set<number>;
-  requested: Set<number>;
-  done: boolean;
-}
-
-const modelName = 'surface-defects';
-const sha256Hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 const codeOf = (err: unknown): string => (isGradeboothError(err) ? err.code : 'GB_MODEL_FAILED');
 /** The model's own fault (it cannot load or run), as opposed to bad input maps or a closed session at shutdown. */
 const modelFault = (err: unknown): boolean => !isGradeboothError(err) || err.code.startsWith('GB_MODEL_');
 const reasonOf = (err: unknown): { code: string; message: string } => ({ code: codeOf(err), message: (err instanceof Error ? err.message : String(err)).slice(0, 1000) });
 
 /**
- * The booth's side of model rollout (docs/fleet.md, "Model rollout"):
- * - an offer (retained on `_all/models/offer`) is verified against `fleet.model_keys` before anything in it is
- *   believed; an unsigned, wrongly signed or malformed one is refused and reported, never downloaded;
- * - the model's bytes come as retained chunks (`_all/models/<sha256>/chunks/<i>`), a few subscribed at a time,
- *   each checked against its signed sha256 and stored atomically, so a booth killed mid-download resumes
- *   from what it has, and a booth offline during the publish fetches them when it is back;
- * - the joined file is checked against the signed sha256, installed content-addressed, and loaded once;
- * - it then runs in shadow beside the active model on the next N scanned sides (the active model's answer is
- *   the one graded), each comparison recorded; when the rule holds, a canary booth activates it, the others
- *   wait for the fleet's `model-activate`;
+ * A rolled-out model's life on the booth (docs/fleet.md, "Model rollout"); getting it onto the booth (verified
+ * offer, chunked download, install) is ModelDownload's, which reports each step here:
+ * - a refused offer or download is recorded and reported, never loaded; an accepted offer becomes the one
+ *   candidate (superseding an older one) and is downloaded;
+ * - the installed model is loaded once, then runs in shadow beside the active model on the next N scanned sides
+ *   (the active model's answer is the one graded), each comparison recorded; when the rule holds, a canary booth
+ *   activates it, the others wait for the fleet's `model-activate`;
  * - the active model is one row in SQLite (state 'active'), switched in one transaction: a scan is graded
  *   wholly by the model it opened; after activation the previous model runs beside it for probationScans,
  *   and a load failure, a run-time error or a regression rolls back to the previous model on its own.
@@ -86,59 +61,31 @@ const reasonOf = (err: unknown): { code: string; message: string } => ({ code: c
 export class ModelRollout {
   private readonly deps: ModelRolloutDeps;
   readonly records: ModelRecords;
-  private link: ModelLink | undefined;
-  private readonly downloads = new Map<string, Download>();
-  private readonly bucket: TokenBucket;
   private readonly loaded = new Map<string, Promise<SurfaceDetector>>();
-  /** Chunk and offer handling one at a time (file writes, then the row). */
-  private chain: Promise<void> = Promise.resolve();
-  private pumpTimer: NodeJS.Timeout | undefined;
   private stateSeq = 0;
-  private stopped = false;
-  /** Chunk deliveries: received, stored (each chunk once), dropped as already held (retained redelivery). */
-  readonly figures = { chunksReceived: 0, chunksStored: 0, chunksDuplicate: 0 };
 
   constructor(deps: ModelRolloutDeps) {
     this.deps = deps;
     this.records = new ModelRecords(deps.db);
-    this.bucket = new TokenBucket(deps.downloadBytesPerS);
   }
 
-  get offerTopic(): string {
-    return `${this.deps.prefix}/_all/models/offer`;
-  }
-
-  chunkTopic(sha256: string, index: number): string {
-    return `${this.deps.prefix}/_all/models/${sha256}/chunks/${index}`;
-  }
-
-  /** Clear what a crash left half-made, pick up downloads in progress. Call before the link starts. */
+  /** Hear the download (clearing what a crash left half-made), pick up downloads in progress. Call before the link starts. */
   async start(): Promise<void> {
-    await this.deps.store.sweep();
+    const { download } = this.deps;
+    await download.start({
+      offered: (offer) => this.offered(offer),
+      refused: (sha256, claimed, err) => this.refuse(sha256, claimed, err),
+      resumed: (sha256, held) => this.commit((now) => this.records.setTransfer(sha256, held, held, now)),
+      // Not announced: `models/state` says how far a download got when its state changes, not per chunk.
+      stored: (sha256, have) => this.records.setTransfer(sha256, have, undefined, new Date().toISOString()),
+      failed: (sha256, err) => this.downloadFailed(sha256, err),
+      installed: (release) => this.installed(release),
+    });
     for (const m of this.records.inState('downloading')) {
       if (!m.releaseJson) continue;
       const release = JSON.parse(m.releaseJson) as ModelRelease;
-      await this.beginDownload(release, m.releaseJson);
+      await download.fetch(release, m.releaseJson);
     }
-  }
-
-  /** The fleet link's subscriptions for model rollout. */
-  subscriptions(): FleetSubscription[] {
-    return [
-      { filter: this.offerTopic, onMessage: (_topic, payload) => this.enqueue(() => this.onOffer(payload)) },
-      { filter: `${this.deps.prefix}/_all/models/+/chunks/+`, subscribeOnConnect: false, onMessage: (topic, payload) => this.enqueue(() => this.onChunk(topic, payload)) },
-    ];
-  }
-
-  /** Attach the fleet link (after it was built with subscriptions()). */
-  attach(link: ModelLink): void {
-    this.link = link;
-  }
-
-  /** The link (re)connected: ask again for every chunk still missing. */
-  onConnected(): void {
-    for (const d of this.downloads.values()) d.requested.clear();
-    this.pump();
   }
 
   /** Fleet commands: model-state, model-activate, model-rollback. */
@@ -171,15 +118,6 @@ export class ModelRollout {
     return this.records.statePayload(this.deps.boothId, new Date().toISOString());
   }
 
-  private enqueue(task: () => Promise<void>): void {
-    this.chain = this.chain.then(task).catch((err: unknown) => this.deps.logger.error({ err }, 'model rollout'));
-  }
-
-  /** Wait until offers and chunks received so far are handled (tests, shutdown). */
-  async settled(): Promise<void> {
-    await this.chain;
-  }
-
   /** Run `change` and queue the new `models/state` (retained) in one transaction; only the newest state stays queued. */
   private commit(change: (now: string) => void): void {
     const now = new Date().toISOString();
@@ -199,12 +137,12 @@ export class ModelRollout {
         messageId: `models-state:${this.deps.boothId}:${Date.now()}:${this.stateSeq}`,
       });
     })();
-    this.link?.kick();
+    this.deps.onQueued?.();
     if (state) this.deps.onChange?.(state);
   }
 
   /** Record a refused offer (never downloaded, never loaded). A refusal never downgrades a model already accepted. */
-  private refuse(sha256: string, info: { name?: string; version?: string; releaseId?: string; keyId?: string | null }, err: unknown): void {
+  private refuse(sha256: string, info: ClaimedRelease, err: unknown): void {
     const reason = reasonOf(err);
     this.deps.logger.warn({ sha256, ...info, code: reason.code, err: reason.message }, 'model offer refused');
     const existing = this.records.get(sha256);
@@ -229,44 +167,8 @@ export class ModelRollout {
     );
   }
 
-  private async onOffer(payload: Buffer): Promise<void> {
-    if (payload.length === 0) return; // a cleared retained offer
-    let offer: ModelOffer;
-    try {
-      offer = parsePayload<ModelOffer>(modelOfferSchema.$id, payload, 'model offer');
-    } catch (err) {
-      this.refuse(sha256Hex(payload), {}, err);
-      return;
-    }
-    // Read the release's identity only to report a refusal; nothing else of it is believed before the signature.
-    let claimed: Partial<ModelRelease> = {};
-    try {
-      claimed = JSON.parse(offer.release) as Partial<ModelRelease>;
-    } catch {
-      claimed = {};
-    }
-    const claimedSha = typeof claimed.model?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(claimed.model.sha256) ? claimed.model.sha256 : sha256Hex(payload);
-    const info = { name: typeof claimed.model?.name === 'string' ? claimed.model.name : undefined, version: typeof claimed.model?.version === 'string' ? claimed.model.version : undefined, releaseId: typeof claimed.releaseId === 'string' ? claimed.releaseId : undefined, keyId: offer.keyId };
-    let release: ModelRelease;
-    try {
-      verifyBody(offer.release, offer.keyId, offer.signature, this.deps.trustedKeys);
-      release = assertPayload<ModelRelease>(modelReleaseSchema.$id, JSON.parse(offer.release), 'model release');
-      const manifest = validateSurfaceManifest(release.manifest, `release ${release.releaseId} manifest`);
-      if (manifest.sha256 !== release.model.sha256 || manifest.sizeBytes !== release.model.sizeBytes || manifest.name !== release.model.name || manifest.version !== release.model.version) {
-        throw createError('GB_MODEL_INVALID', `release ${release.releaseId}: the manifest describes ${manifest.name} ${manifest.version} ${manifest.sha256} (${manifest.sizeBytes} bytes), the release ${release.model.name} ${release.model.version} ${release.model.sha256} (${release.model.sizeBytes} bytes)`);
-      }
-      if (manifest.name !== modelName) throw createError('GB_MODEL_INVALID', `release ${release.releaseId}: model "${manifest.name}", this booth rolls out "${modelName}"`);
-      const expectChunks = Math.ceil(release.model.sizeBytes / release.transfer.chunkBytes);
-      if (release.transfer.chunks.length !== expectChunks) throw createError('GB_MODEL_INVALID', `release ${release.releaseId}: ${release.transfer.chunks.length} chunks listed, ${release.model.sizeBytes} bytes in ${release.transfer.chunkBytes}-byte chunks are ${expectChunks}`);
-    } catch (err) {
-      this.refuse(claimedSha, info, err);
-      return;
-    }
-    const targeted = release.rollout.booths === null || release.rollout.booths.includes(this.deps.boothId);
-    if (!targeted) {
-      this.deps.logger.info({ sha256: release.model.sha256, releaseId: release.releaseId }, 'model offer is for other booths');
-      return;
-    }
+  /** A verified offer for this booth: recorded as the candidate (superseding an older one) and downloaded. */
+  private async offered({ release, text, keyId }: VerifiedOffer): Promise<void> {
     const existing = this.records.get(release.model.sha256);
     // The retained offer comes again on every connection: an offer already taken up is not started again.
     if (existing && existing.state !== 'refused' && existing.state !== 'superseded') return;
@@ -283,8 +185,8 @@ export class ModelRollout {
         releaseId: release.releaseId,
         state: 'downloading',
         canary,
-        releaseJson: offer.release,
-        keyId: offer.keyId,
+        releaseJson: text,
+        keyId,
         reasonCode: null,
         reasonMessage: null,
         chunks: release.transfer.chunks.length,
@@ -293,118 +195,19 @@ export class ModelRollout {
         offeredAt: now,
       });
     });
-    for (const [sha, d] of this.downloads) {
-      if (sha === release.model.sha256) continue;
-      d.done = true;
-      this.downloads.delete(sha);
-      await this.unsubscribe([...d.requested].map((i) => this.chunkTopic(sha, i)));
-    }
     for (const sha of [...this.loaded.keys()]) if (this.records.get(sha)?.state === 'superseded') await this.unload(sha);
     this.deps.logger.info({ sha256: release.model.sha256, version: release.model.version, canary }, 'model offer accepted; downloading');
-    await this.beginDownload(release, offer.release);
+    await this.deps.download.fetch(release, text);
   }
 
-  private async beginDownload(release: ModelRelease, text: string): Promise<void> {
-    const sha = release.model.sha256;
-    if (await this.deps.store.installed(sha)) {
-      await this.installed(release, text);
-      return;
-    }
-    const held = await this.deps.store.heldChunks(release);
-    const d: Download = { release, text, held, requested: new Set(), done: false };
-    this.downloads.set(sha, d);
-    this.commit((now) => this.records.setTransfer(sha, held.size, held.size, now));
-    if (held.size === release.transfer.chunks.length) {
-      await this.finishDownload(d);
-      return;
-    }
-    this.pump();
-  }
-
-  /** Ask for more missing chunks, within the window and the download bandwidth cap. */
-  private pump(): void {
-    if (this.stopped || !this.link?.connected) return;
-    const window = this.deps.chunkWindow ?? 4;
-    for (const [sha, d] of this.downloads) {
-      if (d.done) continue;
-      const want: number[] = [];
-      for (let i = 0; i < d.release.transfer.chunks.length && d.requested.size + want.length < window; i++) {
-        if (d.held.has(i) || d.requested.has(i)) continue;
-        const wait = this.bucket.waitMs(d.release.transfer.chunkBytes);
-        if (wait > 0) {
-          if (!this.pumpTimer) this.pumpTimer = setTimeout(() => { this.pumpTimer = undefined; this.pump(); }, wait);
-          break;
-        }
-        this.bucket.spend(d.release.transfer.chunkBytes);
-        want.push(i);
-      }
-      if (want.length === 0) continue;
-      for (const i of want) d.requested.add(i);
-      this.link.subscribe(want.map((i) => this.chunkTopic(sha, i))).catch((err: unknown) => {
-        for (const i of want) d.requested.delete(i);
-        this.deps.logger.warn({ err: (err as Error).message }, 'model chunk subscription failed; retrying on the next connection');
-      });
-    }
-  }
-
-  private async unsubscribe(topics: string[]): Promise<void> {
-    await this.link?.unsubscribe(topics).catch(() => undefined);
-  }
-
-  private async onChunk(topic: string, payload: Buffer): Promise<void> {
-    const m = /\/_all\/models\/([0-9a-f]{64})\/chunks\/(\d+)$/.exec(topic);
-    if (!m) return;
-    const sha = m[1];
-    const index = Number(m[2]);
-    const d = this.downloads.get(sha);
-    this.figures.chunksReceived += 1;
-    if (!d || d.done || d.held.has(index)) {
-      this.figures.chunksDuplicate += 1;
-      await this.unsubscribe([topic]);
-      return;
-    }
-    try {
-      await this.deps.store.putChunk(d.release, index, payload);
-    } catch (err) {
-      await this.failDownload(d, err);
-      return;
-    }
-    d.held.add(index);
-    d.requested.delete(index);
-    this.figures.chunksStored += 1;
-    await this.unsubscribe([topic]);
-    this.records.setTransfer(sha, d.held.size, undefined, new Date().toISOString());
-    if (d.held.size === d.release.transfer.chunks.length) await this.finishDownload(d);
-    else this.pump();
-  }
-
-  private async failDownload(d: Download, err: unknown): Promise<void> {
-    const sha = d.release.model.sha256;
-    d.done = true;
-    this.downloads.delete(sha);
-    await this.unsubscribe([...d.requested].map((i) => this.chunkTopic(sha, i)));
-    await this.deps.store.dropPartial(sha);
+  /** A chunk or the joined file did not match its signed sha256 (or installing failed): refused, never loaded. */
+  private downloadFailed(sha: string, err: unknown): void {
     const reason = reasonOf(err);
     this.deps.logger.error({ sha256: sha, code: reason.code, err: reason.message }, 'model download refused');
     this.commit((now) => this.records.setState(sha, 'refused', reason, now));
   }
-
-  private async finishDownload(d: Download): Promise<void> {
-    const sha = d.release.model.sha256;
-    d.done = true;
-    this.downloads.delete(sha);
-    try {
-      await this.deps.store.install(d.release, d.text);
-    } catch (err) {
-      const reason = reasonOf(err);
-      this.commit((now) => this.records.setState(sha, 'refused', reason, now));
-      return;
-    }
-    await this.installed(d.release, d.text);
-  }
-
   /** The model folder is in place: load it once (manifest, sha256, network); it shadows from the next scan. */
-  private async installed(release: ModelRelease, _text: string): Promise<void> {
+  private async installed(release: ModelRelease): Promise<void> {
     const sha = release.model.sha256;
     try {
       const detector = await this.deps.loadModel(this.deps.store.modelDir(sha));
@@ -577,7 +380,7 @@ export class ModelRollout {
       this.deps.logger.warn({ previous, err: (err as Error).message }, 'previous model could not run beside the new one');
       return;
     }
-    const reference = { model: { name: active.name ?? modelName, version: '', sha256: previous }, defects: ref.defects, ms: ref.ms };
+    const reference = { model: { name: active.name ?? rolledOutModelName, version: '', sha256: previous }, defects: ref.defects, ms: ref.ms };
     this.record(active.sha256, 'probation', release, ctx, { defects: ctx.graded.defects, ms: ctx.graded.ms }, reference);
     const f = this.records.figures(active.sha256, 'probation', active.activatedAt);
     const broken = this.ruleBroken(f, release);
@@ -621,9 +424,7 @@ export class ModelRollout {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.pumpTimer) clearTimeout(this.pumpTimer);
-    await this.chain;
+    await this.deps.download.stop();
     for (const sha of [...this.loaded.keys()]) await this.unload(sha);
   }
 }

@@ -1,5 +1,5 @@
 // GET /api/models: the booth's model rollout states as the operator sees them (the same document as the
-// retained `models/state`). The offers and chunks are handed to the rollout as the fleet link would.
+// retained `models/state`). The offers and chunks are handed to the download as the fleet link would.
 import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { createError } from '../../src/core/errors.ts';
 import { generateModelKeyPair, readModelKeys } from '../../src/core/model-signing.ts';
 import { buildRelease, defaultRollout } from '../../src/fleet/publish-model.ts';
 import { loadSurfaceDetector } from '../../src/grading/surface/load.ts';
+import { ModelDownload } from '../../src/sync/model-download.ts';
 import { ModelRollout } from '../../src/sync/model-rollout.ts';
 import { ModelStore } from '../../src/sync/model-store.ts';
 import { dentSensitive, writeSurfaceModel } from '../helpers/onnx-model.ts';
@@ -26,29 +27,30 @@ t.test('GET /api/models shows a verified model shadowing and a refused one with 
   const rolloutRef: { r?: ModelRollout } = {};
   api = await buildTestApi(dir, undefined, {}, { models: () => rolloutRef.r!.state() });
   t.teardown(() => api?.close());
+  const store = new ModelStore(join(dir, 'models'));
+  const logger = pino({ level: 'silent' });
+  const download = new ModelDownload({ boothId: 'booth-api', prefix: 'gradebooth/v1', store, trustedKeys: readModelKeys([join(dir, 'trusted.pub')]), logger, downloadBytesPerS: 0 });
   const rollout = new ModelRollout({
     db: api.db,
     boothId: 'booth-api',
-    prefix: 'gradebooth/v1',
-    store: new ModelStore(join(dir, 'models')),
-    trustedKeys: readModelKeys([join(dir, 'trusted.pub')]),
-    logger: pino({ level: 'silent' }),
-    downloadBytesPerS: 0,
+    download,
+    store,
+    logger,
     loadModel: (d) => loadSurfaceDetector(d),
     openShipped: () => Promise.reject(createError('GB_MODEL_MISSING', 'none')),
   });
   rolloutRef.r = rollout;
   await rollout.start();
   t.teardown(() => rollout.stop());
-  const [offerSub, chunkSub] = rollout.subscriptions();
+  const [offerSub, chunkSub] = download.subscriptions();
 
   const good = await buildRelease({ dir: writeSurfaceModel(dir, '1.0.0', { ...dentSensitive, salt: 1 }).dir, keyFile: join(dir, 'trusted.key'), rollout: { ...defaultRollout, shadowScans: 3 }, chunkBytes: 1024 });
-  offerSub.onMessage(rollout.offerTopic, Buffer.from(JSON.stringify(good.offer)), {} as never);
-  good.chunks.forEach((c, i) => chunkSub.onMessage(rollout.chunkTopic(good.release.model.sha256, i), c, {} as never));
+  offerSub.onMessage(download.offerTopic, Buffer.from(JSON.stringify(good.offer)), {} as never);
+  good.chunks.forEach((c, i) => chunkSub.onMessage(download.chunkTopic(good.release.model.sha256, i), c, {} as never));
   const bad = await buildRelease({ dir: writeSurfaceModel(dir, '2.0.0', { ...dentSensitive, salt: 2 }).dir, keyFile: join(dir, 'stranger.key'), rollout: defaultRollout, chunkBytes: 1024 });
-  await rollout.settled();
-  offerSub.onMessage(rollout.offerTopic, Buffer.from(JSON.stringify(bad.offer)), {} as never);
-  await rollout.settled();
+  await download.settled();
+  offerSub.onMessage(download.offerTopic, Buffer.from(JSON.stringify(bad.offer)), {} as never);
+  await download.settled();
 
   t.equal((await api.app.inject({ method: 'GET', url: '/api/models' })).statusCode, 401, 'needs a token');
   const res = await api.app.inject({ method: 'GET', url: '/api/models', headers: { authorization: `Bearer ${api.operator}` } });

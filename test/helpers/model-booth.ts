@@ -6,6 +6,7 @@ import { loadSurfaceDetector } from '../../src/grading/surface/load.ts';
 import type { CardSideMaps, SurfaceDefect } from '../../src/grading/types.ts';
 import { openDatabase, type Db } from '../../src/storage/database.ts';
 import { FleetLink } from '../../src/sync/fleet-link.ts';
+import { ModelDownload } from '../../src/sync/model-download.ts';
 import { ModelRollout } from '../../src/sync/model-rollout.ts';
 import { ModelStore } from '../../src/sync/model-store.ts';
 import type { FleetSettings } from '../../src/config/schema.ts';
@@ -42,6 +43,7 @@ export interface ModelBooth {
   db: Db;
   fleet: FleetSettings;
   link: FleetLink;
+  download: ModelDownload;
   rollout: ModelRollout;
   /** Grade one side as the grade stage does: the grading model, then the comparison. */
   scan(maps: CardSideMaps, scanId: string): Promise<{ model: string | null; defects: SurfaceDefect[] } | { error: string }>;
@@ -53,21 +55,31 @@ export async function startModelBooth(t: Test, broker: Broker, id: string, o: { 
   const dir = o.dir ?? tempDir(t, `gb-models-${id}-`);
   const db = openDatabase(join(dir, 'booth.sqlite'));
   const fleet = fleetSettings(broker, id, { model_keys: o.keys, model_download_bytes_per_s: o.downloadBytesPerS ?? 0 });
-  const rollout = new ModelRollout({
-    db,
+  const store = new ModelStore(join(dir, 'models'));
+  const download = new ModelDownload({
     boothId: id,
     prefix: fleet.topic_prefix,
-    store: new ModelStore(join(dir, 'models')),
+    store,
     trustedKeys: readModelKeys(fleet.model_keys),
     logger: silent,
     downloadBytesPerS: fleet.model_download_bytes_per_s,
     chunkWindow: o.chunkWindow ?? 4,
+  });
+  const linkRef: { link?: FleetLink } = {};
+  const rollout = new ModelRollout({
+    db,
+    boothId: id,
+    download,
+    store,
+    logger: silent,
     loadModel: (d) => loadSurfaceDetector(d, { tiling: testTiling, threads: 1 }),
     openShipped: () => Promise.reject(createError('GB_MODEL_MISSING', 'no model ships in these tests')),
+    onQueued: () => linkRef.link?.kick(),
   });
   await rollout.start();
-  const link = new FleetLink({ fleet, db, logger: silent, commands: rollout.commands(), subscriptions: rollout.subscriptions(), onConnected: () => rollout.onConnected() });
-  rollout.attach(link);
+  const link = new FleetLink({ fleet, db, logger: silent, commands: rollout.commands(), subscriptions: download.subscriptions(), onConnected: () => download.onConnected() });
+  linkRef.link = link;
+  download.attach(link);
   link.start();
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -84,6 +96,7 @@ export async function startModelBooth(t: Test, broker: Broker, id: string, o: { 
     db,
     fleet,
     link,
+    download,
     rollout,
     stop,
     async scan(maps, scanId) {

@@ -108,7 +108,7 @@ if (!mosquittoAvailable) {
     await waitState(b2, B, 'shadow');
     for (const booth of [b1, b2]) {
       t.equal(booth.rollout.records.get(B)?.chunksHave, b.chunks.length, `${booth.id}: every chunk stored`);
-      t.equal(booth.rollout.figures.chunksStored, a.chunks.length + b.chunks.length, `${booth.id}: lost 0, duplicated 0 (each chunk stored once)`);
+      t.equal(booth.download.figures.chunksStored, a.chunks.length + b.chunks.length, `${booth.id}: lost 0, duplicated 0 (each chunk stored once)`);
     }
 
     for (const [i, booth] of [b1, b2].entries()) {
@@ -147,7 +147,7 @@ if (!mosquittoAvailable) {
     b2 = await startModelBooth(t, broker, 'b2', { keys: [k.pub], dir: b2dir });
     t.equal(b2.rollout.records.active()?.sha256, B, 'after a restart b2 still has B active');
     t.same(await b2.scan(dents, 'scan-b2-after-restart').then((r) => ('model' in r ? r.model : r)), B, 'and grades with it');
-    t.equal(b2.rollout.figures.chunksReceived, 0, 'nothing downloaded again after the restart');
+    t.equal(b2.download.figures.chunksReceived, 0, 'nothing downloaded again after the restart');
   });
 
   t.test('unsigned, wrongly signed, altered and corrupt models are refused and reported, never loaded', async (t) => {
@@ -294,7 +294,7 @@ if (!mosquittoAvailable) {
     await waitState(b5, P, 'shadow');
     const rec = b5.rollout.records.get(P);
     t.ok((rec?.resumedChunks ?? 0) >= atKill, `resumed from ${rec?.resumedChunks} chunks`);
-    t.equal(b5.rollout.figures.chunksStored + (rec?.resumedChunks ?? 0), total, 'lost 0: every chunk stored, once, across both runs');
+    t.equal(b5.download.figures.chunksStored + (rec?.resumedChunks ?? 0), total, 'lost 0: every chunk stored, once, across both runs');
     t.equal(rec?.chunksHave, total);
     t.ok(existsSync(join(dir, 'models', P, 'model.onnx')), 'installed content-addressed');
     t.notOk(existsSync(partial), 'the partial chunks are gone');
@@ -312,7 +312,7 @@ if (!mosquittoAvailable) {
     const O = o.release.model.sha256;
     const b6 = await startModelBooth(t, broker, 'b6', { keys: [k.pub], dir });
     await waitState(b6, O, 'shadow');
-    t.equal(b6.rollout.figures.chunksStored, o.chunks.length, 'every chunk fetched once: lost 0, duplicated 0');
+    t.equal(b6.download.figures.chunksStored, o.chunks.length, 'every chunk fetched once: lost 0, duplicated 0');
     const r = await b6.scan(dents, 'b6-1');
     t.same(r, { model: null, defects: [] }, 'nothing active yet: the first scan is not graded by the candidate');
     t.equal(stateOf(b6, O), 'active', 'the canary rule passed on its shadow scan (no reference: no run-time errors) and activated it');
