@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeFolderAtomic } from '../storage/atomic-write.ts';
 import type { Db } from '../storage/database.ts';
 import { createError } from '../core/errors.ts';
 import type { DatasetManifest } from '../sync/dataset-manifest.ts';
@@ -52,23 +53,23 @@ export async function exportDataset(index: Db, store: ContentStore, datasetId: s
   const m = JSON.parse(row.manifest) as DatasetManifest;
   const dir = join(outRoot, safe(row.boothId), `${safe(m.scan.barcode ?? m.scan.id)}-${m.scan.side}-${datasetId.slice(0, 8)}`);
   if (await stat(dir).then(() => true, () => false)) return { dir, written: false };
-  const tmp = join(dirname(dir), `.${datasetId}.partial`);
-  await rm(tmp, { recursive: true, force: true });
-  try {
-    for (const f of m.files) {
-      const bytes = Buffer.concat(await Promise.all(f.chunks.map((c) => store.get(c))));
-      const actual = createHash('sha256').update(bytes).digest('hex');
-      if (actual !== f.sha256) throw createError('GB_STORE_CORRUPT', `dataset ${datasetId}: ${f.name} reassembles to ${actual}, not ${f.sha256}`);
-      const path = join(tmp, `${f.name}${extensionOf[f.mediaType] ?? ''}`);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, bytes);
-    }
-    await writeFile(join(tmp, 'manifest.json'), `${JSON.stringify(m, null, 1)}\n`);
-    await writeFile(join(tmp, 'labels.json'), `${JSON.stringify({ datasetId, boothId: row.boothId, barcode: m.scan.barcode, side: m.scan.side, ...m.labels }, null, 1)}\n`);
-    await rename(tmp, dir);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  // Not durable: an export is a copy of the fleet's store, made again by running the export again.
+  await writeFolderAtomic(
+    dir,
+    join(dirname(dir), `.${datasetId}.partial`),
+    async (tmp) => {
+      for (const f of m.files) {
+        const bytes = Buffer.concat(await Promise.all(f.chunks.map((c) => store.get(c))));
+        const actual = createHash('sha256').update(bytes).digest('hex');
+        if (actual !== f.sha256) throw createError('GB_STORE_CORRUPT', `dataset ${datasetId}: ${f.name} reassembles to ${actual}, not ${f.sha256}`);
+        const path = join(tmp, `${f.name}${extensionOf[f.mediaType] ?? ''}`);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, bytes);
+      }
+      await writeFile(join(tmp, 'manifest.json'), `${JSON.stringify(m, null, 1)}\n`);
+      await writeFile(join(tmp, 'labels.json'), `${JSON.stringify({ datasetId, boothId: row.boothId, barcode: m.scan.barcode, side: m.scan.side, ...m.labels }, null, 1)}\n`);
+    },
+    { durable: false, replace: false },
+  );
   return { dir, written: true };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { boothCalibrationOf, calibratedLights, type FlatData, type LightsData, type ScaleData } from '../calibration/booth-calibration.ts';
 import { fullScaleDn } from '../capture/exposure.ts';
@@ -7,6 +7,7 @@ import { createError } from '../core/errors.ts';
 import { classOfSimDefectKind } from '../grading/surface/classes.ts';
 import type { CardSideMaps } from '../grading/types.ts';
 import { decodePng } from '../imaging/png.ts';
+import { writeFolderAtomic } from '../storage/atomic-write.ts';
 import { trainingMarginPx, writeSideMapsFiles } from '../sim/export/surface-training-maps.ts';
 import { extensionOf } from './dataset-export.ts';
 import type { DatasetDefectLabel, DatasetManifest } from '../sync/dataset-manifest.ts';
@@ -167,31 +168,33 @@ export async function convertExportedDataset(dir: string, outRoot: string): Prom
   const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80) || '_';
   const card = join(outRoot, `${safe(m.boothId)}-${safe(m.scan.barcode ?? m.scan.id)}-${datasetId.slice(0, 8)}`);
   const out = join(card, m.scan.side, 'maps');
-  const tmp = join(card, `.${m.scan.side}.partial`);
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  await writeSideMapsFiles(tmp, maps, lab, marginPx, {
-    // surface.py splits validation by seed % --val-every: a field side's seed comes from its dataset id.
-    seed: parseInt(datasetId.slice(0, 7), 16),
-    clean: kept.length === 0,
-    source: 'field',
-    labelQuality: {
-      kind: 'field-machine-corrected',
-      note: 'the machine\'s surface detections as corrected by operators, rasterised as discs of each defect\'s length: not pixel truth',
-      surfaceClearedByOperator: surfaceCleared,
-      machineSurfaceDefects: surfaceDefects.length,
+  // Not durable: a converted side is made again from its export by running the conversion again.
+  await writeFolderAtomic(
+    out,
+    join(card, `.${m.scan.side}.partial`),
+    async (tmp) => {
+      await writeSideMapsFiles(tmp, maps, lab, marginPx, {
+        // surface.py splits validation by seed % --val-every: a field side's seed comes from its dataset id.
+        seed: parseInt(datasetId.slice(0, 7), 16),
+        clean: kept.length === 0,
+        source: 'field',
+        labelQuality: {
+          kind: 'field-machine-corrected',
+          note: 'the machine\'s surface detections as corrected by operators, rasterised as discs of each defect\'s length: not pixel truth',
+          surfaceClearedByOperator: surfaceCleared,
+          machineSurfaceDefects: surfaceDefects.length,
+        },
+        datasetId,
+        boothId: m.boothId,
+        barcode: m.scan.barcode,
+        scanId: m.scan.id,
+        grade: (m.labels?.grade ?? null),
+        overrides,
+        defects: kept.map((d) => ({ kind: d.kind, class: classOfSimDefectKind(d.kind), centerMm: [d.xMm, d.yMm], lengthMm: d.lengthMm, widthMm: d.widthMm, depthUm: d.depthUm })),
+      });
     },
-    datasetId,
-    boothId: m.boothId,
-    barcode: m.scan.barcode,
-    scanId: m.scan.id,
-    grade: (m.labels?.grade ?? null),
-    overrides,
-    defects: kept.map((d) => ({ kind: d.kind, class: classOfSimDefectKind(d.kind), centerMm: [d.xMm, d.yMm], lengthMm: d.lengthMm, widthMm: d.widthMm, depthUm: d.depthUm })),
-  });
-  await rm(out, { recursive: true, force: true });
-  await mkdir(join(card, m.scan.side), { recursive: true });
-  await rename(tmp, out);
+    { durable: false, replace: true },
+  );
   return { dir, datasetId, out, labelledDefects: kept.length };
 }
 

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, statfs, readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, stat, statfs, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from './atomic-write.ts';
 import { diskFullError, isDiskFullError } from './disk-space.ts';
 import { createError } from '../core/errors.ts';
 
@@ -45,20 +46,10 @@ export class FileStore {
     if (await this.has(sha256)) return { sha256, path, sizeBytes: bytes.byteLength };
     const dir = join(this.root, sha256.slice(0, 2));
     await mkdir(dir, { recursive: true });
-    const tmp = join(this.tmpDir, `${sha256}.${randomBytes(6).toString('hex')}`);
     try {
-      const fh = await open(tmp, 'wx', 0o640);
-      try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, path);
-      await fsyncDir(dir);
+      // Durable: a stored frame or map is the only copy of what the booth measured.
+      await writeFileAtomic(path, bytes, { durable: true, mode: 0o640, tmpDir: this.tmpDir });
     } catch (err) {
-      // A partial temporary file (the disk filled up mid-write) must not stay behind taking space.
-      await rm(tmp, { force: true });
       if (isDiskFullError(err)) throw diskFullError(dirname(this.root), { cause: err, needBytes: bytes.byteLength, what: 'the file being stored' });
       throw err;
     }
@@ -107,14 +98,5 @@ export class FileStore {
   async diskSpace(): Promise<{ freeBytes: number; totalBytes: number }> {
     const s = await statfs(this.root);
     return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

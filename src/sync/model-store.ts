@@ -1,32 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createError } from '../core/errors.ts';
+import { writeFileAtomic, writeFolderAtomic } from '../storage/atomic-write.ts';
 import type { ModelRelease } from './payloads.ts';
 
 const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
-/** Write `bytes` to `path` so that a crash leaves either the old file or the whole new one: temp, fsync, rename. */
-async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /**
  * The booth's model store, content-addressed under DATA_DIR/models/:
@@ -81,7 +60,9 @@ export class ModelStore {
     if (got !== want) throw createError('GB_MODEL_CORRUPT', `chunk ${index} of ${release.model.name} ${release.model.version}: sha256 ${got}, the signed release says ${want}`);
     const dir = this.partialDir(release.model.sha256);
     await mkdir(dir, { recursive: true });
-    await writeAtomic(join(dir, String(index)), bytes);
+    // Not durable: heldChunks checks every chunk against its signed sha256 on resume, so one a power cut tore
+    // is fetched again; atomic, so a chunk under its name is never half-written by a kill.
+    await writeFileAtomic(join(dir, String(index)), bytes, { durable: false, mode: 0o600 });
   }
 
   /**
@@ -105,17 +86,18 @@ export class ModelStore {
       throw createError('GB_MODEL_CORRUPT', `${release.model.name} ${release.model.version}: the joined file has sha256 ${got} (${bytes.byteLength} bytes), the signed release says ${sha} (${release.model.sizeBytes} bytes)`);
     }
     const file = typeof release.manifest.file === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(release.manifest.file) ? release.manifest.file : 'model.onnx';
-    const staging = join(this.root, `${sha}.staging-${process.pid}`);
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, { recursive: true });
-    await writeAtomic(join(staging, file), bytes);
-    await writeAtomic(join(staging, 'manifest.json'), `${JSON.stringify(release.manifest, null, 2)}\n`);
-    await writeAtomic(join(staging, 'release.json'), releaseText);
-    await syncDir(staging);
     const target = this.modelDir(sha);
-    await rm(target, { recursive: true, force: true });
-    await rename(staging, target);
-    await syncDir(this.root);
+    // Durable: once the chunks below are gone and the database says shadow or active, this folder is the only copy.
+    await writeFolderAtomic(
+      target,
+      join(this.root, `${sha}.staging-${process.pid}`),
+      async (dir) => {
+        await writeFile(join(dir, file), bytes, { mode: 0o600 });
+        await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(release.manifest, null, 2)}\n`, { mode: 0o600 });
+        await writeFile(join(dir, 'release.json'), releaseText, { mode: 0o600 });
+      },
+      { durable: true, replace: true },
+    );
     await rm(partial, { recursive: true, force: true });
     return target;
   }
