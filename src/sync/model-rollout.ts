@@ -206,6 +206,7 @@ export class ModelRollout {
     this.deps.logger.error({ sha256: sha, code: reason.code, err: reason.message }, 'model download refused');
     this.commit((now) => this.records.setState(sha, 'refused', reason, now));
   }
+
   /** The model folder is in place: load it once (manifest, sha256, network); it shadows from the next scan. */
   private async installed(release: ModelRelease): Promise<void> {
     const sha = release.model.sha256;
