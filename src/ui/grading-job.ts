@@ -48,6 +48,8 @@ export interface Deduction {
   side: 'front' | 'back';
   points: number;
   reason: string;
+  /** The side's defect that caused it (index into its defects; the overlay labels it index + 1). */
+  defect?: number;
 }
 
 export interface SideResult {

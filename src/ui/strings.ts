@@ -68,6 +68,8 @@ export const strings = {
     notMeasurable: (why: string) => `not measurable (${why})`,
     deductions: 'Deductions',
     noDeductions: 'No deductions.',
+    /** A deduction's defect, numbered as the defects overlay of that side labels it. */
+    defectNumber: (side: string, n: number) => `defect ${n} on the ${side}`,
     model: (name: string, version: string) => `Surface model ${name} ${version}`,
     overlay: { 'albedo-overlay': 'Defects', 'shaded-relief': 'Relief', normals: 'Normals' },
     override: 'Override a subgrade',

@@ -11,6 +11,8 @@ import Database from 'better-sqlite3';
 import { exited, runCli, startServe } from '../cli/run-cli.ts';
 import { ensureSimBuilt } from '../../src/sim/rig/simulated-rig.ts';
 import { simSeedOfBarcode } from '../../src/daemon/barcode-jobs.ts';
+import { shippedSurfaceModel } from '../helpers/shipped-model.ts';
+import { assertPayload } from '../../src/sync/payloads.ts';
 
 let skip: string | false = false;
 try {
@@ -85,12 +87,19 @@ t.test('a scanned barcode grades the card: front, the flip prompt, the back', { 
   t.same(card.scans.map((s: any) => s.side).sort(), ['back', 'front'], 'both sides are stored under the barcode');
   const grade = done.result.grade;
   t.equal(grade.sides.length, 2, 'both sides were measured');
+  // With a surface model in models/ the card must end graded; without one, measured with the reason.
+  const model = await shippedSurfaceModel();
+  t.equal(grade.error === undefined, model !== null, model ? `surface model ${model.version} installed: graded (${grade.error ?? 'no error'})` : 'no surface model: not graded');
   if (grade.error) {
     t.match(grade.error, /^GB_MODEL_MISSING/, 'no surface model: the job says why there is no grade');
     t.same(card.grades, []);
   } else {
-    t.equal(card.grades.length, 1, 'the card is graded');
-    t.equal(card.grades[0].grade, grade.grade);
+    t.type(grade.grade, 'number', `graded ${grade.grade} (${grade.score1000} / 1000)`);
+    t.match(grade.model, { name: model?.name, version: model?.version }, 'by the installed model');
+    t.match(card.grades, [{ id: grade.gradeId, jobId: out.jobId, grade: grade.grade, score1000: grade.score1000, subgrades: grade.subgrades }], "the card's grade in the API is the job's");
+    t.equal(card.grades.length, 1, 'one grade');
+    t.same(card.grades[0].defects.map((d: any) => [d.side, d.type]), grade.defects.map((d: any) => [d.side, d.type]), "the card's defects are the report's");
+    for (const n of Object.keys(grade.files)) t.ok((await fetch(`http://127.0.0.1:${serve.port}/api/files/${grade.files[n].sha256}`, { headers: { authorization: `Bearer ${operator}` } })).ok, `report file ${n} is served`);
   }
 
   // No `fleet` settings: the booth runs offline, and the card's fleet results wait in its outbox — the front's
@@ -103,6 +112,16 @@ t.test('a scanned barcode grades the card: front, the flip prompt, the back', { 
   t.same(queued.slice(0, 2).map((m) => m.scanId).sort(), card.scans.map((s: any) => s.id).sort(), 'each side result names its scan');
   t.equal(queued[2].grades.overall, grade.error ? null : grade.grade, 'the card result carries the grade the booth made, or none');
   if (grade.error) t.match(queued[2].reason, { code: 'GB_MODEL_MISSING' });
+  else {
+    t.match(queued[2], { gradeId: grade.gradeId, score1000: grade.score1000, reason: null, model: { name: model?.name, version: model?.version }, grades: { overall: grade.grade, ...grade.subgrades } }, 'the card result is the stored grade');
+    t.equal(queued[2].defects.length, card.grades[0].defects.length, 'with every defect of the card');
+    for (const [i, side] of (['front', 'back'] as const).entries()) {
+      const measured = grade.sides.find((s: any) => s.side === side);
+      t.match(queued[i], { gradeId: grade.gradeId, grades: { overall: null, ...measured.subgrades } }, `the ${side} result carries that side's subgrades`);
+      t.same(queued[i].defects.map((d: any) => d.kind), measured.defects.map((d: any) => d.type), `and its defects`);
+    }
+    for (const { id: _id, ...m } of queued) t.doesNotThrow(() => assertPayload('gradebooth.result.v1', m), `${m.kind} ${m.side ?? ''}: a valid result payload`);
+  }
 
   serve.child.kill('SIGTERM');
   t.equal(await exited(serve.child), 0, 'SIGTERM: exit 0');

@@ -13,7 +13,8 @@ import { ensureSimBuilt } from '../../src/sim/rig/simulated-rig.ts';
 import { startBroker, mosquittoAvailable, type Broker } from '../helpers/mosquitto.ts';
 import { observer, startCollector, waitFor } from '../helpers/fleet.ts';
 import { openFleetIndex } from '../../src/fleet/index-db.ts';
-import type { ResultPayload, TelemetryPayload } from '../../src/sync/payloads.ts';
+import { assertPayload, type ResultPayload, type TelemetryPayload } from '../../src/sync/payloads.ts';
+import { shippedSurfaceModel } from '../helpers/shipped-model.ts';
 
 let skip: string | false = false;
 try {
@@ -69,7 +70,9 @@ t.test('a daemon with fleet settings: online, results once each across a broker 
     return job;
   };
   /** The card's result message says what the job's grade says, and never a grade the booth did not make. */
-  const checkCardResult = (job: Job, barcode: string): void => {
+  // With a surface model in models/ every card must be graded; without one, measured with the reason.
+  const model = await shippedSurfaceModel();
+  const checkCardResult = async (job: Job, barcode: string): Promise<void> => {
     const ids = job.result.fleetMessages as string[];
     t.equal(ids.length, 2, `${barcode}: one side result + one card result queued`);
     const messages = stored(ids);
@@ -86,8 +89,16 @@ t.test('a daemon with fleet settings: online, results once each across a broker 
       edges: grade.subgrades.edges ?? null,
       surface: grade.subgrades.surface ?? null,
     }, `${barcode}: the card's grades as the booth graded them`);
+    for (const m of messages) t.doesNotThrow(() => assertPayload('gradebooth.result.v1', m), `${barcode} ${m.kind}: a valid result payload`);
+    t.equal(grade.gradeId !== undefined, model !== null, model ? `${barcode}: graded by surface model ${model.version} (${grade.error ?? 'no error'})` : `${barcode}: no surface model, not graded`);
     if (grade.gradeId) {
-      t.match(card, { gradeId: grade.gradeId, score1000: grade.score1000, reason: null });
+      t.match(card, { gradeId: grade.gradeId, score1000: grade.score1000, reason: null, model: { name: model?.name, version: model?.version } });
+      t.type(card?.grades.overall, 'number', `${barcode}: overall ${card?.grades.overall}`);
+      // The card's stored grade (the API) is the one announced, with the same defects.
+      const stored = ((await (await api('GET', `/api/cards?barcode=${barcode}`, operator)).json()) as { items: Array<{ grades: Array<{ id: string; grade: number; defects: Array<{ side: string; type: string }> }> }> }).items[0].grades;
+      t.match(stored, [{ id: grade.gradeId, grade: card?.grades.overall }], `${barcode}: the announced grade is the stored one`);
+      t.same(card?.defects.map((d) => [d.side, d.kind]), stored[0].defects.map((d) => [d.side, d.type]), `${barcode}: with its defects (${stored[0].defects.length})`);
+      t.match(side, { gradeId: grade.gradeId, grades: { overall: null, ...(job.result.grade.sides?.[0]?.subgrades ?? job.result.grade.subgrades) } }, `${barcode}: the side result carries the side's subgrades`);
     } else {
       // No surface model ships in this checkout: measured subgrades, no overall, and why.
       t.match(card, { gradeId: null, score1000: null, reason: { code: /^GB_/ } });
@@ -98,7 +109,7 @@ t.test('a daemon with fleet settings: online, results once each across a broker 
   // 2. A scanned card's results arrive on …/results with its barcode and grade.
   const first = await scan('SUB-F001');
   await waitFor(() => stored(first.result.fleetMessages).length === 2, 'the first card results stored by the collector');
-  checkCardResult(first, 'SUB-F001');
+  await checkCardResult(first, 'SUB-F001');
 
   // 3. The broker stops; two more cards are scanned; their results wait in the outbox; the broker starts again.
   await broker.stop();
@@ -111,8 +122,8 @@ t.test('a daemon with fleet settings: online, results once each across a broker 
   const later = [...second.result.fleetMessages, ...third.result.fleetMessages] as string[];
   await waitFor(() => stored(later).length === 4, 'both cards results stored after the outage', 120_000);
   await waitFor(async () => ((await fleetStatus()).queue.byKind.result?.rows ?? 0) === 0, 'no result left in the outbox');
-  checkCardResult(second, 'SUB-F002');
-  checkCardResult(third, 'SUB-F003');
+  await checkCardResult(second, 'SUB-F002');
+  await checkCardResult(third, 'SUB-F003');
 
   const all = [...first.result.fleetMessages, ...later] as string[];
   const lost = all.filter((id) => stored([id]).length === 0).length;

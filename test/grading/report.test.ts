@@ -1,4 +1,5 @@
 import t from 'tap';
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { measureSide } from '../../src/grading/measure.ts';
 import { gradeCard, gradeSide } from '../../src/grading/grade.ts';
@@ -33,6 +34,13 @@ t.test('report: JSON in the issue shape, overlays, and one self-contained HTML p
   t.match(r.html, /What cost points/, 'deductions explained');
   const names = reportFiles(r, g).map((f) => f.name);
   t.ok(['report.json', 'report.html', 'front-albedo-overlay.png', 'front-shaded-relief.png', 'front-normals.png'].every((n) => names.includes(n)), 'report files');
+  // The stored report.json alone leads to the other files (the history opens an earlier card from it): each by
+  // the sha256 the content-addressed store files it under.
+  const files = reportFiles(r, g);
+  const stored = JSON.parse(files[0].bytes.toString()) as { files: Record<string, { sha256: string; mediaType: string }>; grade: number };
+  t.equal(stored.grade, j.grade, 'report.json is the report');
+  t.same(Object.keys(stored.files).sort(), names.filter((n) => n !== 'report.json').sort(), 'report.json names every other file');
+  for (const f of files.slice(1)) t.same(stored.files[f.name], { sha256: createHash('sha256').update(f.bytes).digest('hex'), mediaType: f.mediaType }, `${f.name} by its sha256`);
 });
 
 t.test('report pictures of a fine map: whole side at ≤ 80 µm/px (area average of the full-size picture), defect crops at full resolution', async (t) => {

@@ -108,7 +108,7 @@ t.test('an operator overrides a subgrade with a reason; it is kept beside the ma
   t.match(audit, [{ actor: /^operator:/, target: card.grades[0].overrides[0].id }], 'audited');
 
   // The history shows it when the card is opened again.
-  await page.getByRole('button', { name: 'Back' }).click();
+  await page.getByRole('button', { name: 'Back', exact: true }).click();
   await page.getByTestId('history-row').filter({ hasText: 'SUB-0300' }).click();
   await page.getByTestId('override-corners').filter({ hasText: '→ 7 by Ana' }).waitFor();
   await shot(page, 'history-override');

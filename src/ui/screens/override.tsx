@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { OnScreenKeyboard } from '../keyboard.tsx';
 import { strings } from '../strings.ts';
@@ -41,6 +41,11 @@ export function OverridePanel(props: { gradeId: string; machine: Partial<Record<
   const [note, setNote] = useState('');
   const [typing, setTyping] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  // On a small display the form scrolls: the note and the keyboard under it are brought into view together.
+  const noteField = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (typing) noteField.current?.scrollIntoView({ block: 'start' });
+  }, [typing]);
   const machineValue = props.machine[subgrade] ?? null;
   const setSubgrade = (n: SubgradeName): void => {
     setSubgradeOnly(n);
@@ -74,7 +79,7 @@ export function OverridePanel(props: { gradeId: string; machine: Partial<Record<
         <span class="stepvalue" data-testid="override-value">{value}</span>
         <button type="button" class="big" aria-label={R.overrideHigher} disabled={value >= 10} onClick={() => step(0.5)}>{R.overrideHigher}</button>
       </div>
-      <button type="button" class={`field ${typing ? 'active' : ''}`} data-testid="override-note" onClick={() => setTyping(!typing)}>
+      <button type="button" ref={noteField} class={`field ${typing ? 'active' : ''}`} data-testid="override-note" onClick={() => setTyping(!typing)}>
         <span class="label">{R.overrideNote}</span>
         <span class="value">{note || '\u00a0'}</span>
       </button>

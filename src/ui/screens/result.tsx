@@ -57,8 +57,9 @@ export function ResultPanel(props: { barcode: string; grade: GradeResult; onNext
   const file = g.files?.[`${side}-${kind}.png`];
   return (
     <section class="panel result" data-testid="scan-result">
+      <div class="result-main">
       <div class="result-head">
-        <div>
+        <div class="result-title">
           <p class="barcode">{props.barcode}</p>
           {g.grade !== null ? (
             <p class="grade" data-testid="result-grade">
@@ -68,10 +69,13 @@ export function ResultPanel(props: { barcode: string; grade: GradeResult; onNext
             <p class="nograde" data-testid="result-nograde">{strings.result.noGrade(reasonText(g.error ?? Object.values(g.notGraded).join('; ')))}</p>
           )}
         </div>
-        <div class="actions-row">
-          {gradeId && g.grade !== null && !overriding && <button type="button" class="big" onClick={() => { setOverriding(true); setSaved(undefined); }}>{strings.result.override}</button>}
-          <button type="button" class="primary big" onClick={props.onNext}>{props.nextLabel ?? strings.scan.nextCard}</button>
-        </div>
+        {/* While overriding, the form's own Save and Cancel are the way out (and the small display needs the room). */}
+        {!overriding && (
+          <div class="actions-row">
+            {gradeId && g.grade !== null && <button type="button" class="big" onClick={() => { setOverriding(true); setSaved(undefined); }}>{strings.result.override}</button>}
+            <button type="button" class="primary big" onClick={props.onNext}>{props.nextLabel ?? strings.scan.nextCard}</button>
+          </div>
+        )}
       </div>
       {saved && <p class="okmsg" data-testid="override-saved">{saved}</p>}
       {overriding && gradeId ? (
@@ -86,7 +90,6 @@ export function ResultPanel(props: { barcode: string; grade: GradeResult; onNext
           }}
         />
       ) : (
-      <div class="result-body">
         <div class="result-figures">
           <table class="subgrades" data-testid="result-subgrades">
             <tbody>
@@ -116,31 +119,43 @@ export function ResultPanel(props: { barcode: string; grade: GradeResult; onNext
             <p class="muted">{strings.result.noDeductions}</p>
           ) : (
             <ul class="deductions" data-testid="result-deductions">
-              {deductions.map((d, i) => (
-                <li key={i}>
-                  <span class="points">−{d.points}</span> {strings.result.subgrade[d.subgrade]} · {strings.scan.sides[d.side]}: {d.reason}
-                </li>
-              ))}
+              {deductions.map((d, i) => {
+                // The defect that caused it: its number as the defects overlay labels it, and its crop; a tap shows
+                // that side's defects overlay.
+                const crop = d.defect !== undefined ? g.files?.[`${d.side}-defect-${d.defect + 1}.png`] : undefined;
+                const show = d.defect !== undefined && g.files ? (): void => { setSide(d.side); setKind('albedo-overlay'); } : undefined;
+                return (
+                  <li key={i} class={show ? 'has-defect' : ''} onClick={show} data-testid="deduction">
+                    <span class="points">−{d.points}</span>
+                    <span class="why">
+                      {strings.result.subgrade[d.subgrade]}
+                      {d.reason.startsWith(d.side) ? '' : ` · ${strings.scan.sides[d.side]}`}: {d.reason}
+                      {d.defect !== undefined && <span class="defect-no" data-testid="deduction-defect">{strings.result.defectNumber(strings.scan.sides[d.side], d.defect + 1)}</span>}
+                    </span>
+                    {crop && <img class="crop" src={`/api/files/${crop.sha256}`} alt={strings.result.defectNumber(strings.scan.sides[d.side], d.defect! + 1)} draggable={false} />}
+                  </li>
+                );
+              })}
             </ul>
           )}
           {g.model && <p class="muted">{strings.result.model(g.model.name, g.model.version)}</p>}
         </div>
-        {g.files && (
-          <div class="result-images">
-            <div class="segmented">
-              {sides.map((s) => (
-                <button type="button" key={s.side} class={side === s.side ? 'on' : ''} onClick={() => setSide(s.side)}>{strings.scan.sides[s.side]}</button>
-              ))}
-            </div>
-            <div class="segmented">
-              {overlayKinds.map((k) => (
-                <button type="button" key={k} class={kind === k ? 'on' : ''} onClick={() => setKind(k)}>{strings.result.overlay[k]}</button>
-              ))}
-            </div>
-            {file && <Overlay url={`/api/files/${file.sha256}`} alt={`${strings.scan.sides[side]} ${strings.result.overlay[kind]}`} />}
-          </div>
-        )}
+      )}
       </div>
+      {!overriding && g.files && (
+        <div class="result-images">
+          <div class="segmented">
+            {sides.map((s) => (
+              <button type="button" key={s.side} class={side === s.side ? 'on' : ''} onClick={() => setSide(s.side)}>{strings.scan.sides[s.side]}</button>
+            ))}
+          </div>
+          <div class="segmented">
+            {overlayKinds.map((k) => (
+              <button type="button" key={k} class={kind === k ? 'on' : ''} onClick={() => setKind(k)}>{strings.result.overlay[k]}</button>
+            ))}
+          </div>
+          {file && <Overlay url={`/api/files/${file.sha256}`} alt={`${strings.scan.sides[side]} ${strings.result.overlay[kind]}`} />}
+        </div>
       )}
     </section>
   );
