@@ -21,6 +21,7 @@ import { convertExportedDataset } from '../../src/fleet/dataset-training.ts';
 import { readSideMaps } from '../../src/sim/export/surface-training-maps.ts';
 import { decodePng } from '../../src/imaging/png.ts';
 import { surfaceFeatureChannels } from '../../src/grading/surface/features.ts';
+import { shippedSurfaceModel } from '../helpers/shipped-model.ts';
 
 let skip: string | false = false;
 try {
@@ -112,8 +113,20 @@ t.test('a scanned side goes to the fleet as a dataset and comes out as the same 
   const maps = boothDb.prepare('SELECT normals_sha256 AS n, albedo_sha256 AS a, depth_sha256 AS d FROM scans WHERE id = ?').get(scanId) as { n: string; a: string; d: string };
   t.same([sha256(readFileSync(join(row.dir, 'maps', 'normals.png'))), sha256(readFileSync(join(row.dir, 'maps', 'albedo.png'))), sha256(readFileSync(join(row.dir, 'maps', 'depth.pfm')))], [maps.n, maps.a, maps.d], 'the maps too');
   t.same(readdirSync(join(row.dir, 'calibration')).sort(), ['dark.json', 'flat.json', 'lights.json', 'scale.json'], 'the calibration records, one extension each');
-  const labels = JSON.parse(readFileSync(join(row.dir, 'labels.json'), 'utf8')) as { barcode: string; side: string };
+  const labels = JSON.parse(readFileSync(join(row.dir, 'labels.json'), 'utf8')) as { barcode: string; side: string; grade: { id: string; overall: number } | null; defects: Array<{ kind: string }> };
   t.match(labels, { barcode: 'SUB-D001', side: 'front' });
+  // With a surface model in models/ the side was graded: its labels are the machine's grade and this side's defects.
+  const gradeRow = boothDb.prepare('SELECT id, overall, report_sha256 AS report FROM grades WHERE job_id = ?').get(job.id) as { id: string; overall: number; report: string } | undefined;
+  if (await shippedSurfaceModel()) {
+    t.ok(gradeRow, 'graded');
+    t.match(labels.grade, { id: gradeRow?.id, overall: gradeRow?.overall }, "the machine's grade is the label");
+    const kinds = boothDb.prepare("SELECT kind FROM defects WHERE grade_id = ? AND side = 'front' ORDER BY id").pluck().all(gradeRow?.id) as string[];
+    t.same(labels.defects.map((d) => d.kind), kinds, `with the side's defects (${kinds.length})`);
+    t.equal(sha256(readFileSync(join(row.dir, 'grade', 'report.json'))), gradeRow?.report, 'and the grade report');
+  } else {
+    t.equal(gradeRow, undefined, 'no surface model: not graded');
+    t.same([labels.grade, labels.defects], [null, []], 'no machine grade to label with');
+  }
   const again = await runCli(['fleet', 'datasets', '--index', indexPath, '--store', storeDir, '--out', out]);
   t.match(again.stdout, /0 dataset\(s\) exported, 1 already there/);
 

@@ -18,6 +18,7 @@ import { buildRelease, defaultRollout, publishRelease } from '../../src/fleet/pu
 import { openFleetIndex } from '../../src/fleet/index-db.ts';
 import { mqttConnectOptions } from '../../src/sync/connect-options.ts';
 import type { ModelsStatePayload, ResultPayload } from '../../src/sync/payloads.ts';
+import { shippedSurfaceModel } from '../helpers/shipped-model.ts';
 
 let skip: string | false = false;
 try {
@@ -103,7 +104,12 @@ t.test('a daemon verifies, shadows, activates and keeps a published model; the n
   t.teardown(() => index.close());
   const stored = (job: Job): ResultPayload[] => (job.result.fleetMessages as string[]).flatMap((id) => (index.prepare('SELECT payload_json FROM results WHERE message_id = ?').all(id) as Array<{ payload_json: string }>).map((r) => JSON.parse(r.payload_json) as ResultPayload));
   await waitFor(() => stored(shadowed).length === 2, 'the shadow scan results at the collector');
-  t.not(stored(shadowed).find((m) => m.kind === 'card')?.model?.sha256, model.sha256, 'the shadow scan was not graded by the candidate');
+  const shadowCard = stored(shadowed).find((m) => m.kind === 'card');
+  t.not(shadowCard?.model?.sha256, model.sha256, 'the shadow scan was not graded by the candidate');
+  // It was graded by the model in models/ when one is installed, else not at all (and says why).
+  const shipped = await shippedSurfaceModel();
+  if (shipped) t.match(shadowCard, { model: { name: shipped.name, version: shipped.version }, reason: null, grades: { overall: Number } }, `the shadow scan graded by the installed model ${shipped.version}`);
+  else t.match(shadowCard, { model: null, gradeId: null, grades: { overall: null }, reason: { code: 'GB_MODEL_MISSING' } }, 'no installed model: the shadow scan is not graded');
 
   const graded = await scan('SUB-M002');
   await waitFor(() => stored(graded).length === 2, 'the graded card results at the collector');
