@@ -16,7 +16,7 @@ import { renderReportHtml } from '../src/grading/report-html.ts';
 import { drawSidePictures, encodeSidePictures } from '../src/grading/report-images.ts';
 import { gradeJson } from '../src/grading/report-json.ts';
 import { resampleSideMapsAsync } from '../src/grading/surface/resample.ts';
-import { misfitPlane, surfaceFeatures } from '../src/grading/surface/features.ts';
+import { misfitPlane, surfaceFeaturesAsync } from '../src/grading/surface/features.ts';
 import { probabilitiesToDefects } from '../src/grading/surface/postprocess.ts';
 import { loadSurfaceDetector } from '../src/grading/surface/load.ts';
 import { standardCard } from '../src/vision/segment.ts';
@@ -91,11 +91,11 @@ async function main(): Promise<void> {
     Object.assign(extra, { toUmPerPx: modelUm, toPx: `${s.widthPx}x${s.heightPx}` });
   } else if (stage === 'features') {
     const small = await resampleSideMapsAsync(maps, modelUm);
-    fn = () => surfaceFeatures(small);
+    fn = () => surfaceFeaturesAsync(small);
   } else if (stage === 'onnx' || stage === 'postprocess') {
     if (!detector) throw new Error('no detector');
     const small = await resampleSideMapsAsync(maps, modelUm);
-    const features = surfaceFeatures(small);
+    const features = await surfaceFeaturesAsync(small);
     const probs = await detector.probabilities(features, small.widthPx, small.heightPx);
     fn = stage === 'onnx' ? () => detector.probabilities(features, small.widthPx, small.heightPx) : () => probabilitiesToDefects(probs, maps, small.mask, detector.manifest.postprocess, misfitPlane(features, small.widthPx, small.heightPx));
     Object.assign(extra, { model: `${detector.model.name} ${detector.model.version}`, tilePx: 256 });

@@ -7,10 +7,12 @@
 
 typedef struct {
   JobHead head;  // first: the shared glue sees a job as its JobHead
-  int kind;  // 0 ps, 1 poisson, 2 warp, 3 area resampling
+  int kind;  // 0 ps, 1 poisson, 2 warp, 3 area resampling, 4 surface features
   PsParams ps;
   WarpParams warp;
   ResampleParams resample;
+  FeaturesParams features;
+  int failed;
   int w, h, maxIt, iterations, solver;
   double tol;
   const float* normals;
@@ -25,6 +27,7 @@ static void execute(napi_env env, void* data) {
   if (j->kind == 0) psRun(&j->ps);
   else if (j->kind == 2) warpRun(&j->warp);
   else if (j->kind == 3) resampleAreaRun(&j->resample);
+  else if (j->kind == 4) j->failed = surfaceFeaturesRun(&j->features);
   else j->iterations = integrateRun(j->w, j->h, j->normals, j->mask, j->minNz, j->z, j->tol, j->maxIt, &j->solver);
 }
 
@@ -39,6 +42,9 @@ static void complete(napi_env env, napi_status status, void* data) {
     napi_create_int32(env, j->solver, &solver);
     napi_set_named_property(env, v, "iterations", it);
     napi_set_named_property(env, v, "solver", solver);
+  } else if (status == napi_ok && j->kind == 4) {
+    // surfaceFeatures resolves to whether it ran (false: out of memory for its integral images)
+    napi_get_boolean(env, j->failed == 0, &v);
   }
   settleJob(env, status, &j->head, v, "vision work was cancelled");
   free(j);
@@ -190,6 +196,36 @@ static napi_value ResampleArea(napi_env env, napi_callback_info info) {
   return queue(env, j, argc, argv, "gradebooth.resampleArea");
 }
 
+// surfaceFeatures(params: Float64Array [w, h, channels, rSlope, rRelief, rAlbedo, sSlope, sRelief, sAlbedo],
+//                 mask, normals, albedo, relief, confidence, out: Float32Array (6 × w × h))
+static napi_value SurfaceFeatures(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Job* j = (Job*)calloc(1, sizeof(Job));
+  if (argc != 7) return failJob(env, j, "surfaceFeatures: expected 7 arguments");
+  j->kind = 4;
+  size_t np = 0, nm = 0, nn = 0, na = 0, nr = 0, nc = 0, no = 0;
+  const double* prm = (const double*)typedData(env, argv[0], &np);
+  if (!prm || np < 9) return failJob(env, j, "surfaceFeatures: params must be a Float64Array of 9");
+  FeaturesParams* p = &j->features;
+  p->w = (int)prm[0]; p->h = (int)prm[1]; p->channels = (int)prm[2];
+  p->rSlope = (int)prm[3]; p->rRelief = (int)prm[4]; p->rAlbedo = (int)prm[5];
+  p->sSlope = prm[6]; p->sRelief = prm[7]; p->sAlbedo = prm[8];
+  p->mask = (const uint8_t*)typedData(env, argv[1], &nm);
+  p->normals = (const float*)typedData(env, argv[2], &nn);
+  p->albedo = (const float*)typedData(env, argv[3], &na);
+  p->relief = (const float*)typedData(env, argv[4], &nr);
+  p->confidence = (const float*)typedData(env, argv[5], &nc);
+  p->out = (float*)typedData(env, argv[6], &no);
+  const size_t n = (size_t)p->w * p->h;
+  if (p->w < 1 || p->h < 1 || p->channels < 0 || p->channels > 63 || p->rSlope < 1 || p->rRelief < 1 || p->rAlbedo < 1) return failJob(env, j, "surfaceFeatures: bad sizes, channels or radii");
+  if (!p->mask || !p->normals || !p->albedo || !p->relief || !p->confidence || !p->out) return failJob(env, j, "surfaceFeatures: missing buffers");
+  if (nm != n || nn != 3 * n || na != n || nr != n || nc != n || no != 6 * n) return failJob(env, j, "surfaceFeatures: buffer sizes do not match");
+  adviseHuge(p->out, no * sizeof(float));  // 40 MB written once at the model's scale: fewer first-touch faults
+  return queue(env, j, argc, argv, "gradebooth.surfaceFeatures");
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "psSolve", NAPI_AUTO_LENGTH, PsSolve, NULL, &fn);
@@ -200,6 +236,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "warpSolve", fn);
   napi_create_function(env, "resampleArea", NAPI_AUTO_LENGTH, ResampleArea, NULL, &fn);
   napi_set_named_property(env, exports, "resampleArea", fn);
+  napi_create_function(env, "surfaceFeatures", NAPI_AUTO_LENGTH, SurfaceFeatures, NULL, &fn);
+  napi_set_named_property(env, exports, "surfaceFeatures", fn);
   napi_value dct;
   napi_get_boolean(env, dctPoissonAvailable() != 0, &dct);
   napi_set_named_property(env, exports, "dct", dct);

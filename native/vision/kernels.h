@@ -77,4 +77,18 @@ typedef struct {
 
 void resampleAreaRun(const ResampleParams* p);
 
+/** The surface model's feature planes (src/grading/surface/features.ts), channel-major 6 × h × w into
+ *  `out`; only the channels whose bit is set in `channels` (0, 1 slope, 2 relief, 3 log albedo, 4 misfit,
+ *  5 mask), so two calls can share a side. Radii in px, asinh scales as in surfaceFeatureSpec. */
+typedef struct {
+  int w, h, channels, rSlope, rRelief, rAlbedo;
+  double sSlope, sRelief, sAlbedo;
+  const uint8_t* mask;
+  const float *normals, *albedo, *relief, *confidence;
+  float* out;
+} FeaturesParams;
+
+/** 0, or 1 when its scratch (the integral images' rows in reach of a window) could not be allocated. */
+int surfaceFeaturesRun(const FeaturesParams* p);
+
 #endif

@@ -16,7 +16,7 @@ import { surfaceFeatureSpec } from '../../src/grading/surface/features.ts';
 import { loadSurfaceDetector } from '../../src/grading/surface/load.ts';
 import { modelManifestFormat, type SurfaceModelManifest } from '../../src/grading/surface/manifest.ts';
 import type { CardSideMaps, SurfaceDefect } from '../../src/grading/types.ts';
-import { misfitPlane, surfaceFeatures } from '../../src/grading/surface/features.ts';
+import { misfitPlane, surfaceFeaturesAsync } from '../../src/grading/surface/features.ts';
 import { defectCandidates, passesGates, type ProbabilityMap } from '../../src/grading/surface/postprocess.ts';
 import { resampleSideMaps } from '../../src/grading/surface/resample.ts';
 import { readSideMaps } from '../../src/sim/export/surface-training-maps.ts';
@@ -148,7 +148,7 @@ async function calibrate(): Promise<void> {
   for (const c of cases) {
     const maps = await readSideMaps(c.path, c.meta.side);
     const small = resampleSideMaps(maps, detector.manifest.input.umPerPx);
-    const features = surfaceFeatures(small);
+    const features = await surfaceFeaturesAsync(small);
     const probs = await detector.probabilities(features, small.widthPx, small.heightPx);
     prepared.push({ c, maps, probs, mask: small.mask, misfit: misfitPlane(features, small.widthPx, small.heightPx) });
   }

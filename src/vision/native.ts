@@ -31,6 +31,7 @@ interface RawAddon {
   dct?: boolean;
   warpSolve(params: Float64Array, srcs: Float32Array[], dsts: Float32Array[], chans: Int32Array): Promise<void>;
   resampleArea(params: Float64Array, mask: Uint8Array, normals: Float32Array, albedo: Float32Array, relief: Float32Array, confidence: Float32Array | null, outMask: Uint8Array, outNormals: Float32Array, outAlbedo: Float32Array, outRelief: Float32Array, outConfidence: Float32Array | null): Promise<void>;
+  surfaceFeatures?(params: Float64Array, mask: Uint8Array, normals: Float32Array, albedo: Float32Array, relief: Float32Array, confidence: Float32Array, out: Float32Array): Promise<boolean>;
 }
 
 /** How a height field was solved: DCT alone (near-full mask), DCT as PCG's initial guess, or PCG alone. */
@@ -63,6 +64,20 @@ export interface VisionNative {
   warp(job: NativeWarpJob): Promise<void>;
   /** Output rows [y0, y1) of an area-average resampling of a side's maps to a coarser size (src/grading/surface/resample.ts); undefined in an addon built before it existed. */
   resampleArea?(job: NativeResampleJob): Promise<void>;
+  /** The channels in `job.channels` of a side's surface-model features into `job.out` (src/grading/surface/features.ts); resolves to false when its scratch could not be allocated; undefined in an addon built before it existed. */
+  surfaceFeatures?(job: NativeFeaturesJob): Promise<boolean>;
+}
+
+/** Some channels of a side's surface-model features (6 × h × w, channel-major) at the side's own scale. */
+export interface NativeFeaturesJob {
+  maps: NativeSideMaps & { confidence: Float32Array };
+  out: Float32Array;
+  /** Bit c set: write channel c (0, 1 slope, 2 relief, 3 log albedo, 4 misfit, 5 mask). */
+  channels: number;
+  /** Local-mean window radii, px. */
+  radiiPx: { slope: number; relief: number; albedo: number };
+  /** asinh scales (surfaceFeatureSpec.scales). */
+  scales: { slope: number; reliefUm: number; logAlbedo: number };
 }
 
 /** Single-channel maps and 3-channel normals of one card side (the grading contract's layout). */
@@ -154,6 +169,9 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
       },
       resampleArea: typeof raw.resampleArea === 'function'
         ? ({ src, dst, y0, y1 }) => raw.resampleArea(Float64Array.from([src.widthPx, src.heightPx, dst.widthPx, dst.heightPx, y0, y1]), src.mask, src.normals, src.albedo, src.reliefUm, dst.confidence ? src.confidence ?? null : null, dst.mask, dst.normals, dst.albedo, dst.reliefUm, src.confidence ? dst.confidence ?? null : null)
+        : undefined,
+      surfaceFeatures: typeof raw.surfaceFeatures === 'function'
+        ? ({ maps, out, channels, radiiPx: r, scales: s }) => raw.surfaceFeatures!(Float64Array.from([maps.widthPx, maps.heightPx, channels, r.slope, r.relief, r.albedo, s.slope, s.reliefUm, s.logAlbedo]), maps.mask, maps.normals, maps.albedo, maps.reliefUm, maps.confidence, out)
         : undefined,
       dct: raw.dct === true,
       async integrateSolve(width, height, normals, mask, out, tolerance, maxIterations, minNz) {

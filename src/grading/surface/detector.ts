@@ -1,7 +1,7 @@
 import ort from 'onnxruntime-node';
 import { createError } from '../../core/errors.ts';
 import type { CardSideMaps, ModelIdentity, SurfaceDefect, SurfaceDetector } from '../types.ts';
-import { misfitPlane, surfaceFeatureChannels, surfaceFeatures } from './features.ts';
+import { misfitPlane, surfaceFeatureChannels, surfaceFeaturesAsync } from './features.ts';
 import type { SurfaceModelManifest } from './manifest.ts';
 import { probabilitiesToDefects, type ProbabilityMap } from './postprocess.ts';
 import { resampleSideMapsAsync } from './resample.ts';
@@ -49,7 +49,7 @@ export class OnnxSurfaceDetector implements SurfaceDetector {
     const t0 = performance.now();
     const small = await resampleSideMapsAsync(maps, this.manifest.input.umPerPx);
     const t1 = performance.now();
-    const features = surfaceFeatures(small);
+    const features = await surfaceFeaturesAsync(small);
     const t2 = performance.now();
     const probs = await this.probabilities(features, small.widthPx, small.heightPx);
     const t3 = performance.now();

@@ -1,4 +1,5 @@
 import { createError } from '../../core/errors.ts';
+import { loadVisionNative } from '../../vision/native.ts';
 import type { CardSideMaps } from '../types.ts';
 
 /**
@@ -59,13 +60,31 @@ export function maskedBoxMean(values: Float32Array, mask: Uint8Array, w: number,
   return out;
 }
 
-/** Feature planes (channel-major, C × H × W) of a side at its own scale. */
-export function surfaceFeatures(maps: CardSideMaps): Float32Array {
-  const { widthPx: w, heightPx: h, mask, confidence } = maps;
-  const n = w * h;
-  if (!confidence || confidence.length !== n) {
+/** The side's PS confidence, checked: the surface model reads it (its ps-misfit channel). */
+function confidenceOf(maps: CardSideMaps): Float32Array {
+  const n = maps.widthPx * maps.heightPx;
+  if (!maps.confidence || maps.confidence.length !== n) {
     throw createError('GB_VALIDATION', `surface features: the maps carry no photometric-stereo confidence of ${n} values (CardSideMaps.confidence), which the surface model reads`);
   }
+  return maps.confidence;
+}
+
+/** Local-mean window half-widths in the side's px (at least 1). */
+function windowRadiiPx(umPerPx: number): { slope: number; relief: number; albedo: number } {
+  const px = (mm: number): number => Math.max(1, Math.round((mm * 1000) / umPerPx));
+  const { slope, relief, albedo } = surfaceFeatureSpec.windowsMm;
+  return { slope: px(slope), relief: px(relief), albedo: px(albedo) };
+}
+
+/**
+ * Feature planes (channel-major, C × H × W) of a side at its own scale, in TypeScript on the calling
+ * thread: the reference the model was trained on (the simulated training maps are written through it)
+ * and what {@link surfaceFeaturesAsync} runs without the native addon.
+ */
+export function surfaceFeatures(maps: CardSideMaps): Float32Array {
+  const { widthPx: w, heightPx: h, mask } = maps;
+  const confidence = confidenceOf(maps);
+  const n = w * h;
   const gx = new Float32Array(n), gy = new Float32Array(n), la = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     if (!mask[i]) continue;
@@ -74,12 +93,11 @@ export function surfaceFeatures(maps: CardSideMaps): Float32Array {
     gy[i] = -maps.normals[3 * i + 1] / nz;
     la[i] = Math.log(Math.max(1e-4, maps.albedo[i]));
   }
-  const px = (mm: number): number => Math.max(1, Math.round((mm * 1000) / maps.umPerPx));
-  const { slope, relief, albedo } = surfaceFeatureSpec.windowsMm;
-  const mgx = maskedBoxMean(gx, mask, w, h, px(slope));
-  const mgy = maskedBoxMean(gy, mask, w, h, px(slope));
-  const mr = maskedBoxMean(maps.reliefUm, mask, w, h, px(relief));
-  const mla = maskedBoxMean(la, mask, w, h, px(albedo));
+  const r = windowRadiiPx(maps.umPerPx);
+  const mgx = maskedBoxMean(gx, mask, w, h, r.slope);
+  const mgy = maskedBoxMean(gy, mask, w, h, r.slope);
+  const mr = maskedBoxMean(maps.reliefUm, mask, w, h, r.relief);
+  const mla = maskedBoxMean(la, mask, w, h, r.albedo);
   const s = surfaceFeatureSpec.scales;
   const out = new Float32Array(surfaceFeatureChannels * n);
   for (let i = 0; i < n; i++) {
@@ -91,5 +109,26 @@ export function surfaceFeatures(maps: CardSideMaps): Float32Array {
     out[4 * n + i] = Math.min(1, Math.max(0, 1 - confidence[i]));
     out[5 * n + i] = 1;
   }
+  return out;
+}
+
+/**
+ * {@link surfaceFeatures} off the event loop: in the native kernel (native/vision/features.c, the same
+ * integral images in the same order, so the local means are identical and the features agree with the
+ * TypeScript to a float's last bit or two: test/grading/surface/features-native.test.ts), as two jobs on
+ * libuv's pool (slope x + relief + misfit + mask, slope y + log albedo: two window sums each), or
+ * without the addon in TypeScript. `backend` forces one ('native' fails when the addon is not built).
+ */
+export async function surfaceFeaturesAsync(maps: CardSideMaps, options: { backend?: 'auto' | 'native' | 'ts' } = {}): Promise<Float32Array> {
+  const confidence = confidenceOf(maps);
+  const native = options.backend === 'ts' ? undefined : await loadVisionNative();
+  if (options.backend === 'native' && !native?.surfaceFeatures) throw createError('GB_VISION_FAILED', 'native surface features are not built (run `node native/vision/build.mjs`)');
+  if (!native?.surfaceFeatures) return surfaceFeatures(maps);
+  const out = new Float32Array(surfaceFeatureChannels * maps.widthPx * maps.heightPx);
+  const job = { maps: { ...maps, confidence }, out, radiiPx: windowRadiiPx(maps.umPerPx), scales: surfaceFeatureSpec.scales };
+  // Channel bits: 0 slope x, 1 slope y, 2 relief, 3 log albedo, 4 misfit, 5 mask.
+  const groups = native.threads > 1 ? [0b110101, 0b001010] : [0b111111];
+  const ran = await Promise.all(groups.map((channels) => native.surfaceFeatures!({ ...job, channels })));
+  if (ran.includes(false)) throw createError('GB_VISION_FAILED', `surface features: no memory for the integral images of a ${maps.widthPx}×${maps.heightPx} side`);
   return out;
 }

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createError } from '../../core/errors.ts';
 import { surfaceModelClasses, classOfSimDefectKind } from '../../grading/surface/classes.ts';
-import { surfaceFeatures, surfaceFeatureSpec } from '../../grading/surface/features.ts';
+import { surfaceFeaturesAsync, surfaceFeatureSpec } from '../../grading/surface/features.ts';
 import type { CardSideMaps } from '../../grading/types.ts';
 import { readPhotometricFolder } from '../../io/photometric-folder.ts';
 import { distantLights, nearFieldLights, type LightField } from '../../vision/lights.ts';
@@ -105,7 +105,7 @@ export async function writeSurfaceTrainingMaps(dir: string, maps: CardSideMaps, 
  */
 export async function writeSideMapsFiles(out: string, maps: CardSideMaps, labels: Uint8Array, marginPx: number, extra: Record<string, unknown>): Promise<Record<string, unknown>> {
   const { widthPx: w, heightPx: h } = maps;
-  const features = surfaceFeatures(maps);
+  const features = await surfaceFeaturesAsync(maps);
   const q = new Int16Array(features.length);
   for (let i = 0; i < q.length; i++) q[i] = Math.max(-32767, Math.min(32767, Math.round(features[i] * featureScale)));
   await writeFile(join(out, 'features.i16'), new Uint8Array(q.buffer));
