@@ -132,13 +132,20 @@ export async function drawSidePictures(maps: CardSideMaps, f: CardFrame, g: Side
   // Map px → overview px (the resampling's footprints: source width / overview width).
   const sx = w / maps.widthPx, sy = h / maps.heightPx;
   const stroke = Math.max(2, Math.round(w / 400));
-  const font = Math.max(10, Math.round(w / 60));
+  // Each defect labelled by its number only (the report's table, the deductions and the touchscreen name it by
+  // that number), large enough to read where the picture is shown a third of its size: a badge on a dark
+  // backing that is not grey, so it reads on the white card and is never taken for print.
+  const font = Math.max(12, Math.ceil(w / 24));
   const shapes = g.defects.map((d, k) => {
     const [x0, y0, x1, y1] = defectBoxPx(f, d);
     const c = colours[d.category];
     const X0 = x0 * sx, Y0 = y0 * sy, X1 = x1 * sx, Y1 = y1 * sy;
+    const label = String(k + 1);
+    const bw = Math.round(font * (0.62 * label.length + 0.5)), bh = Math.round(font * 1.25);
+    const bx = Math.min(Math.max(0, X0), w - bw), by = Math.min(Math.max(0, Y0 - bh - stroke), h - bh);
     return `<rect x="${X0.toFixed(1)}" y="${Y0.toFixed(1)}" width="${(X1 - X0).toFixed(1)}" height="${(Y1 - Y0).toFixed(1)}" fill="none" stroke="${c}" stroke-width="${stroke}"/>` +
-      `<text x="${X0.toFixed(1)}" y="${Math.max(font, Y0 - stroke).toFixed(1)}" font-family="sans-serif" font-size="${font}" fill="${c}">${k + 1} ${escapeXml(d.type)}</text>`;
+      `<rect x="${bx.toFixed(1)}" y="${by.toFixed(1)}" width="${bw}" height="${bh}" rx="${Math.round(font / 5)}" fill="#101a2c" stroke="${c}" stroke-width="${Math.max(1, Math.round(stroke / 2))}"/>` +
+      `<text x="${(bx + bw / 2).toFixed(1)}" y="${(by + font * 0.98).toFixed(1)}" text-anchor="middle" font-family="sans-serif" font-weight="bold" font-size="${font}" fill="${c}">${escapeXml(label)}</text>`;
   }).join('');
   const albedoOverlay: RawPicture = { width: w, height: h, channels: 3, data: albedoRgb(small, white), svg: shapes ? `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${shapes}</svg>` : undefined };
   return {

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { measureSide } from '../../src/grading/measure.ts';
 import { gradeCard, gradeSide } from '../../src/grading/grade.ts';
 import { buildReport, reportFiles } from '../../src/grading/report.ts';
-import { defectBoxPx } from '../../src/grading/report-images.ts';
+import { defectBoxPx, drawSidePictures } from '../../src/grading/report-images.ts';
 import { syntheticMaps } from './synthetic-maps.ts';
 
 const card = { widthMm: 63.5, heightMm: 88.9, cornerRadiusMm: 3.2 };
@@ -95,4 +95,18 @@ t.test('report pictures of a fine map: whole side at ≤ 80 µm/px (area average
     const want = cw >= 160 ? [cw, ch] : [160, Math.round((ch * 160) / cw)];
     t.same([meta.width, meta.height], want, `crop ${k + 1} (${d.type}): ${cw}×${ch} px of map → ${want.join('×')}`);
   }
+});
+
+t.test('defects on the albedo overlay are numbered as the report and the touchscreen number them, legibly', async (t) => {
+  // The touchscreen shows the whole side at about a third of its size (800×480: a 250 px tall box): a label of
+  // w/60 px (the type written beside the number) was 5 px there; the number alone on a badge is w/24.
+  const maps = syntheticMaps({ umPerPx: 120, marginMm: 1.5, radiiMm: [3.2, 4.6, 3.2, 3.2], bites: [{ xMm: -8, yMm: 44.45, rMm: 0.4 }] });
+  const m = measureSide(maps, card);
+  const side = gradeSide('front', m.frame, m.centering, m.outline, []);
+  t.ok(side.defects.length >= 2, `defects to label (${side.defects.length})`);
+  const p = await drawSidePictures(maps, m.frame, side);
+  const svg = p.albedoOverlay.svg ?? '';
+  const labels = [...svg.matchAll(/<text [^>]*font-size="(\d+)"[^>]*>([^<]*)<\/text>/g)].map((x) => ({ size: Number(x[1]), text: x[2] }));
+  t.same(labels.map((l) => l.text), side.defects.map((_, k) => String(k + 1)), 'one number per defect, in the order of the defect list');
+  t.ok(labels.every((l) => l.size >= p.albedoOverlay.width / 24), `label size ${labels[0]?.size} px ≥ ${(p.albedoOverlay.width / 24).toFixed(1)} (picture ${p.albedoOverlay.width} px wide)`);
 });
