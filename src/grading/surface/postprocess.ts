@@ -18,72 +18,108 @@ const albedoOnly = new Set(['stain', 'print-line', 'print-spot']);
 /** Pixels of `mask` at least `r` px (square distance) inside its outline. */
 function erodeSquare(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
   if (r <= 0) return mask;
-  // Separable: a run of 2r+1 ones along x, then along y.
+  // Separable: a run of 2r+1 ones along x, then along y (runs per column, kept while the rows go by, so
+  // both passes read in memory order).
+  const k = 2 * r + 1;
   const tmp = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
+    const row = y * w;
     let run = 0;
     for (let x = 0; x < w; x++) {
-      run = mask[y * w + x] ? run + 1 : 0;
-      if (run >= 2 * r + 1) tmp[y * w + x - r] = 1;
+      run = mask[row + x] ? run + 1 : 0;
+      if (run >= k) tmp[row + x - r] = 1;
     }
   }
   const out = new Uint8Array(w * h);
-  for (let x = 0; x < w; x++) {
-    let run = 0;
-    for (let y = 0; y < h; y++) {
-      run = tmp[y * w + x] ? run + 1 : 0;
-      if (run >= 2 * r + 1) out[(y - r) * w + x] = 1;
+  const runs = new Int32Array(w);
+  for (let y = 0; y < h; y++) {
+    const row = y * w, back = row - r * w;
+    for (let x = 0; x < w; x++) {
+      const run = tmp[row + x] ? runs[x] + 1 : 0;
+      runs[x] = run;
+      if (run >= k) out[back + x] = 1;
     }
   }
   return out;
 }
 
-/** Dilate by a (2r+1)² square. */
+/** Dilate by a (2r+1)² square: a pixel is set when any pixel of its window (clipped to the map) is. */
 function dilateSquare(m: Uint8Array, w: number, h: number, r: number): Uint8Array {
   if (r <= 0) return m;
-  const inv = new Uint8Array(w * h);
-  for (let i = 0; i < inv.length; i++) inv[i] = m[i] ? 0 : 1;
-  // Dilation of m = complement of the erosion of its complement (borders count as background).
-  const padded = erodeSquare(inv, w, h, r);
-  const out = new Uint8Array(w * h);
+  // Separable: along x (the last set pixel seen r px ahead), then along y (the last set row per column).
+  const tmp = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      const nearBorder = x < r || y < r || x >= w - r || y >= h - r;
-      out[i] = nearBorder ? (m[i] ? 1 : nearAny(m, w, h, x, y, r)) : padded[i] ? 0 : 1;
+    const row = y * w;
+    let last = -r - 1;
+    for (let p = 0; p < w + r; p++) {
+      if (p < w && m[row + p]) last = p;
+      const x = p - r;
+      if (x >= 0 && last >= x - r) tmp[row + x] = 1;
     }
+  }
+  const out = new Uint8Array(w * h);
+  const lastRow = new Int32Array(w).fill(-r - 1);
+  for (let p = 0; p < h + r; p++) {
+    if (p < h) {
+      const row = p * w;
+      for (let x = 0; x < w; x++) if (tmp[row + x]) lastRow[x] = p;
+    }
+    const y = p - r;
+    if (y < 0) continue;
+    const row = y * w;
+    for (let x = 0; x < w; x++) if (lastRow[x] >= y - r) out[row + x] = 1;
   }
   return out;
 }
 
-function nearAny(m: Uint8Array, w: number, h: number, x: number, y: number, r: number): number {
-  for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r); yy++) for (let xx = Math.max(0, x - r); xx <= Math.min(w - 1, x + r); xx++) if (m[yy * w + xx]) return 1;
-  return 0;
-}
-
-/** 8-connected components of `m`: labels 1..n (0 = none). */
+/**
+ * 8-connected components of `m`: labels 1..n (0 = none), numbered in the raster order of their first pixel
+ * (as a flood fill from each unlabelled pixel in raster order numbers them). On runs: each row's runs of set
+ * pixels get provisional numbers in raster order and are joined (union-find, the smaller number the root)
+ * to the runs of the row above they touch, diagonals included; a component's root is then its first run,
+ * so numbering the roots in order gives the raster order of first pixels.
+ */
 function components(m: Uint8Array, w: number, h: number): { labels: Int32Array; count: number } {
   const labels = new Int32Array(w * h);
-  const stack: number[] = [];
-  let count = 0;
-  for (let s = 0; s < m.length; s++) {
-    if (!m[s] || labels[s]) continue;
-    labels[s] = ++count;
-    stack.push(s);
-    while (stack.length > 0) {
-      const i = stack.pop()!;
-      const x = i % w, y = (i - x) / w;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w) continue;
-          const j = yy * w + xx;
-          if (m[j] && !labels[j]) { labels[j] = count; stack.push(j); }
-        }
+  // Runs: row, start, end (exclusive); at most ⌈w/2⌉ per row.
+  let cap = 1024;
+  let runY = new Int32Array(cap), runX0 = new Int32Array(cap), runX1 = new Int32Array(cap), parent = new Int32Array(cap);
+  let runs = 0;
+  const find = (r: number): number => {
+    while (parent[r] !== r) { parent[r] = parent[parent[r]]; r = parent[r]; }
+    return r;
+  };
+  let prevStart = 0, prevEnd = 0; // the runs of the row above: [prevStart, prevEnd)
+  for (let y = 0; y < h; y++) {
+    const row = y * w, rowStart = runs;
+    let p = prevStart;
+    for (let x = 0; x < w; ) {
+      if (!m[row + x]) { x++; continue; }
+      const x0 = x;
+      while (x < w && m[row + x]) x++;
+      if (runs === cap) {
+        cap *= 2;
+        const grow = (a: Int32Array): Int32Array<ArrayBuffer> => { const b = new Int32Array(cap); b.set(a); return b; };
+        runY = grow(runY); runX0 = grow(runX0); runX1 = grow(runX1); parent = grow(parent);
+      }
+      const r = runs++;
+      runY[r] = y; runX0[r] = x0; runX1[r] = x; parent[r] = r;
+      // Runs above touching [x0 − 1, x] (8-connected): skip those ending before x0 − 1.
+      while (p < prevEnd && runX1[p] < x0) p++;
+      for (let q = p; q < prevEnd && runX0[q] <= x; q++) {
+        const a = find(q), b = find(r);
+        if (a < b) parent[b] = a;
+        else if (b < a) parent[a] = b;
       }
     }
+    prevStart = rowStart; prevEnd = runs;
+  }
+  const number = new Int32Array(runs);
+  let count = 0;
+  for (let r = 0; r < runs; r++) {
+    const root = find(r);
+    number[r] = root === r ? ++count : number[root];
+    labels.fill(number[r], runY[r] * w + runX0[r], runY[r] * w + runX1[r]);
   }
   return { labels, count };
 }
@@ -91,7 +127,19 @@ function components(m: Uint8Array, w: number, h: number): { labels: Int32Array; 
 /** The card's pixel box on a map (maps may extend past the card: the mask says where it is). */
 export function cardBoxPx(mask: Uint8Array, w: number, h: number): [number, number, number, number] {
   let x0 = w, y0 = h, x1 = -1, y1 = -1;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (mask[y * w + x]) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y; }
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    // The first set pixel from the left and from the right: rows are scanned only up to the card's edges.
+    let a = 0;
+    while (a < w && !mask[row + a]) a++;
+    if (a === w) continue;
+    let b = w - 1;
+    while (!mask[row + b]) b--;
+    if (a < x0) x0 = a;
+    if (b > x1) x1 = b;
+    if (y < y0) y0 = y;
+    y1 = y;
+  }
   return x1 < 0 ? [0, 0, w, h] : [x0, y0, x1 + 1, y1 + 1];
 }
 
@@ -109,11 +157,18 @@ function median(v: number[]): number {
  * residual bow or a slope nearby does not add to it.
  */
 export function defectDepthUm(maps: CardSideMaps, inside: (x: number, y: number) => boolean, box: [number, number, number, number], gapPx: number, bandPx: number): number {
-  const { widthPx: w, heightPx: h, reliefUm, mask } = maps;
+  const { widthPx: w, reliefUm, mask } = maps;
   let lowest = Infinity;
   for (let y = box[1]; y < box[3]; y++) for (let x = box[0]; x < box[2]; x++) if (mask[y * w + x] && inside(x, y)) lowest = Math.min(lowest, reliefUm[y * w + x]);
+  return depthBelowSurroundingsUm(maps, lowest, box, gapPx, bandPx);
+}
+
+/** {@link defectDepthUm} once the lowest relief inside the defect is known (Infinity: no pixel inside). */
+function depthBelowSurroundingsUm(maps: CardSideMaps, lowest: number, box: [number, number, number, number], gapPx: number, bandPx: number): number {
+  const { widthPx: w, heightPx: h, reliefUm, mask } = maps;
   if (!Number.isFinite(lowest)) return 0;
   const ring: number[] = [];
+  let hasNaN = false;
   const ox0 = Math.max(0, box[0] - gapPx - bandPx), ox1 = Math.min(w, box[2] + gapPx + bandPx);
   const oy0 = Math.max(0, box[1] - gapPx - bandPx), oy1 = Math.min(h, box[3] + gapPx + bandPx);
   // Sparse sampling keeps long defects cheap: the band of a 80 mm crease has ~10⁵ px.
@@ -123,10 +178,17 @@ export function defectDepthUm(maps: CardSideMaps, inside: (x: number, y: number)
       const dx = Math.max(box[0] - 1 - x, x - box[2], 0), dy = Math.max(box[1] - 1 - y, y - box[3], 0);
       const d = Math.max(dx, dy);
       if (d < gapPx || !mask[y * w + x]) continue;
-      ring.push(reliefUm[y * w + x]);
+      const v = reliefUm[y * w + x];
+      if (v !== v) hasNaN = true;
+      ring.push(v);
     }
   }
-  return Math.max(0, median(ring) - lowest);
+  // A typed array sorts numerically in native code, to the same order statistic as the comparator sort
+  // (±0 aside, which the difference below cannot tell apart); a NaN has no place in either order, so a ring
+  // with one keeps the comparator sort's answer.
+  if (hasNaN || ring.length === 0) return Math.max(0, median(ring) - lowest);
+  const sorted = new Float64Array(ring).sort();
+  return Math.max(0, sorted[sorted.length >> 1] - lowest);
 }
 
 /**
@@ -179,16 +241,34 @@ export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMas
   const sx = new Float64Array(count + 1), sy = new Float64Array(count + 1);
   const sxx = new Float64Array(count + 1), syy = new Float64Array(count + 1), sxy = new Float64Array(count + 1);
   const bx0 = new Int32Array(count + 1).fill(w), by0 = new Int32Array(count + 1).fill(h), bx1 = new Int32Array(count + 1), by1 = new Int32Array(count + 1);
-  for (let i = 0; i < n; i++) {
-    if (!fg[i]) continue;
-    const k = labels[i];
-    const x = i % w, y = (i - x) / w;
-    cnt[k]++;
-    if (misfit) misfitSum[k] += misfit[i];
-    for (let c = 0; c < C; c++) psum[k * C + c] += data[c * n + i];
-    sx[k] += x; sy[k] += y; sxx[k] += x * x; syy[k] += y * y; sxy[k] += x * y;
-    if (x < bx0[k]) bx0[k] = x; if (y < by0[k]) by0[k] = y;
-    if (x + 1 > bx1[k]) bx1[k] = x + 1; if (y + 1 > by1[k]) by1[k] = y + 1;
+  // Run by run along each row (a run of foreground pixels is one component's: they touch). The float sums
+  // add pixel by pixel in raster order, as before (their rounding depends on the order); the count, moments
+  // and box are integers, exact in float64 whether added per pixel or per run.
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; ) {
+      if (!fg[row + x]) { x++; continue; }
+      const a = x;
+      while (x < w && fg[row + x]) x++;
+      const i0 = row + a, i1 = row + x, len = x - a;
+      const k = labels[i0];
+      cnt[k] += len;
+      if (misfit) {
+        let acc = misfitSum[k];
+        for (let i = i0; i < i1; i++) acc += misfit[i];
+        misfitSum[k] = acc;
+      }
+      for (let c = 0, o = k * C, plane = 0; c < C; c++, plane += n) {
+        let acc = psum[o + c];
+        for (let i = plane + i0, e = plane + i1; i < e; i++) acc += data[i];
+        psum[o + c] = acc;
+      }
+      // Σx and Σx² over a..x−1 in closed form (exact integers).
+      const sumX = (len * (a + x - 1)) / 2, sumXX = ((x - 1) * x * (2 * x - 1) - (a - 1) * a * (2 * a - 1)) / 6;
+      sx[k] += sumX; sy[k] += len * y; sxx[k] += sumXX; syy[k] += len * y * y; sxy[k] += sumX * y;
+      if (a < bx0[k]) bx0[k] = a; if (y < by0[k]) by0[k] = y;
+      if (x > bx1[k]) bx1[k] = x; if (y + 1 > by1[k]) by1[k] = y + 1;
+    }
   }
   // Card frame from the side's own mask (the map may extend past the card).
   const card = cardBoxPx(maps.mask, maps.widthPx, maps.heightPx);
@@ -230,12 +310,34 @@ export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMas
     ];
     let depthUm = 0;
     if (!albedoOnly.has(type)) {
-      const inside = (x: number, y: number): boolean => {
-        const j = Math.min(h - 1, Math.floor((y + 0.5) / f)) * w + Math.min(w - 1, Math.floor((x + 0.5) / f));
-        return fg[j] === 1 && labels[j] === k;
-      };
+      // The lowest relief on the side's pixels whose model pixel is the component's (defectDepthUm's
+      // `inside`, with the model column of each side column and the model row of each side row looked up).
+      // The model column is non-decreasing along a side row, so the side columns of each model column are
+      // one run [runStart[c], runStart[c + 1]) and only the runs of the component's pixels are visited (the
+      // minimum does not depend on the order).
+      const sideW = maps.widthPx, relief = maps.reliefUm, sideMask = maps.mask;
+      const firstCol = Math.min(w - 1, Math.floor((boxPx[0] + 0.5) / f));
+      const lastCol = boxPx[2] > boxPx[0] ? Math.min(w - 1, Math.floor((boxPx[2] - 1 + 0.5) / f)) : firstCol - 1;
+      const runStart = new Int32Array(Math.max(0, lastCol - firstCol + 2)).fill(-1);
+      for (let x = boxPx[2] - 1; x >= boxPx[0]; x--) runStart[Math.min(w - 1, Math.floor((x + 0.5) / f)) - firstCol] = x;
+      runStart[runStart.length - 1] = boxPx[2];
+      // A model column no side column falls in (a model finer than the side): an empty run.
+      for (let c = runStart.length - 2; c >= 0; c--) if (runStart[c] < 0) runStart[c] = runStart[c + 1];
+      let lowest = Infinity;
+      for (let y = boxPx[1]; y < boxPx[3]; y++) {
+        const modelRow = Math.min(h - 1, Math.floor((y + 0.5) / f)) * w, row = y * sideW;
+        for (let c = firstCol; c <= lastCol; ) {
+          const j = modelRow + c;
+          if (fg[j] !== 1 || labels[j] !== k) { c++; continue; }
+          // The component's model columns c..d−1 of this row: one run of side columns.
+          let d = c + 1;
+          while (d <= lastCol && fg[modelRow + d] === 1 && labels[modelRow + d] === k) d++;
+          for (let x = row + runStart[c - firstCol], e = row + runStart[d - firstCol]; x < e; x++) if (sideMask[x]) lowest = Math.min(lowest, relief[x]);
+          c = d;
+        }
+      }
       const gapPx = Math.round(Math.max(0.3, 0.4 * widthMm) / sm);
-      depthUm = defectDepthUm(maps, inside, boxPx, gapPx, Math.round(1 / sm));
+      depthUm = depthBelowSurroundingsUm(maps, lowest, boxPx, gapPx, Math.round(1 / sm));
     }
     const defect: SurfaceDefect = {
       type, side: maps.side, centerMm, lengthMm, widthMm, depthUm, areaMm2: m * s * s, confidence, boxPx,
