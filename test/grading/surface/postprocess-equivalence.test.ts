@@ -31,8 +31,13 @@ function sideMaps(wMm: number, hMm: number, umPerPx: number, seed: number): Card
       reliefUm[i] = 20 * Math.sin(u / 7) * Math.cos(v / 9) - 30 * Math.exp(-((u - wMm / 3) ** 2 + (v - hMm / 2) ** 2) / 4) + 4 * (r() - 0.5);
     }
   }
-  // A few relief readings that are not numbers (a ring or an inside holding one must give what it gave).
+  // Relief readings that are not numbers, single and in patches of 1 mm (a ring or an inside holding one
+  // must give what it gave: NaN has no place in a sort's order).
   for (let k = 0; k < 20; k++) reliefUm[Math.floor(r() * n)] = NaN;
+  for (let k = 0; k < 12; k++) {
+    const px = Math.round(1 / s), x0 = Math.floor(r() * (w - px)), y0 = Math.floor(r() * (h - px));
+    for (let y = y0; y < y0 + px; y++) for (let x = x0; x < x0 + px; x++) reliefUm[y * w + x] = NaN;
+  }
   return { side: 'back', widthPx: w, heightPx: h, umPerPx, mask, normals: new Float32Array(3 * n), albedo: new Float32Array(n), reliefUm };
 }
 
