@@ -56,7 +56,8 @@ function compare(t: Test, got: Float32Array, want: Float32Array, w: number, h: n
   for (let c = 0; c < surfaceFeatureChannels; c++) {
     let worst = 0, differ = 0;
     for (let i = 0; i < n; i++) {
-      const d = Math.abs(got[c * n + i] - want[c * n + i]);
+      const a = got[c * n + i], b = want[c * n + i];
+      const d = Number.isNaN(a) && Number.isNaN(b) ? 0 : Math.abs(a - b);
       if (!(d <= worst)) worst = d; // NaN would show
       if (d !== 0) differ++;
     }
@@ -80,6 +81,18 @@ t.test('native surface features equal the TypeScript ones', async (t) => {
   const strip = cardWithSurface(60, 13, 3, 2, 0.5);
   t.ok(strip.widthPx < 2 * 50 + 1 && strip.heightPx < 2 * 50 + 1, `strip ${strip.widthPx}×${strip.heightPx} px is inside one window`);
   for (const backend of backends) compare(t, await surfaceFeaturesAsync(strip, { backend }), surfaceFeatures(strip), strip.widthPx, strip.heightPx, `${backend}, strip`);
+  // Readings that are not numbers or infinite (a broken reconstruction): NaN and ±∞ spread through the
+  // windows that hold them alike on both paths (libm's log and asinh answer those in the kernel).
+  const broken = cardWithSurface(250, 21);
+  const bw = broken.widthPx, mid = Math.floor(broken.heightPx / 2) * bw + Math.floor(bw / 2);
+  broken.reliefUm[mid] = NaN; broken.reliefUm[mid + 5 * bw] = Infinity; broken.reliefUm[mid + 40 * bw] = -3e38;
+  broken.albedo[mid + 20] = NaN; broken.albedo[mid + 40] = Infinity; broken.albedo[mid - 30] = -1;
+  broken.normals[3 * (mid - 60 * bw)] = NaN; broken.normals[3 * (mid + 60 * bw) + 2] = NaN; broken.normals[3 * (mid + 70 * bw) + 2] = -Infinity;
+  broken.confidence![mid + 3] = NaN;
+  const brokenWant = surfaceFeatures(broken), bn = bw * broken.heightPx;
+  const nanIn = (c: number): number => brokenWant.subarray(c * bn, (c + 1) * bn).filter((v) => Number.isNaN(v)).length;
+  t.ok(nanIn(0) > 0 && nanIn(1) > 0 && nanIn(2) > 0 && nanIn(3) > 0 && nanIn(4) === 1, `NaN features to compare: ${[0, 1, 2, 3, 4].map(nanIn)}`);
+  for (const backend of backends) compare(t, await surfaceFeaturesAsync(broken, { backend }), brokenWant, bw, broken.heightPx, `${backend}, NaN and ∞ readings`);
   // A single pixel, and a side with no card at all (every plane 0).
   const one: CardSideMaps = { side: 'front', widthPx: 1, heightPx: 1, umPerPx: 60, mask: Uint8Array.of(1), normals: Float32Array.of(0.1, -0.2, 0.97), albedo: Float32Array.of(0.5), reliefUm: Float32Array.of(3), confidence: Float32Array.of(0.4) };
   const none: CardSideMaps = { ...one, widthPx: 3, heightPx: 2, mask: new Uint8Array(6), normals: new Float32Array(18).fill(0.5), albedo: new Float32Array(6).fill(0.3), reliefUm: new Float32Array(6).fill(7), confidence: new Float32Array(6).fill(0.5) };
