@@ -22,6 +22,8 @@ export interface BoothEvents {
   'log.warning': { message: string; code?: string };
   /** The fleet asks the operator to calibrate (fleet command `calibration-reminder`). */
   'fleet.calibration_reminder': { message: string; at: string };
+  /** An operator overrode a subgrade of a stored grade (a new training label for that card's datasets). */
+  'grade.override': { overrideId: string; gradeId: string; cardId: number; subgrade: string; value: number };
   /** A model rollout state changed (GET /api/models has the whole state). */
   'models.state': { active: { sha256: string; version: string } | null; models: Array<{ sha256: string; version: string | null; state: string; reason: string | null }> };
 }

@@ -208,11 +208,17 @@ export class Daemon {
         this.fleet = fleet;
         const datasets = fleet.datasets;
         if (datasets && settings.fleet.datasets.upload === 'every-scan') {
-          // Each finished job's scans, and (at start) the last day's scans a crash kept from being offered.
+          // Each finished job's scans, and (at start) the last day's scans a crash kept from being offered; an
+          // operator's override offers its card's scans again with the new label.
           const sweep = (): void => void datasets.offerFinished(new Date(Date.now() - 86_400_000).toISOString());
-          this.stopDatasetSweep = this.bus.on('job.state', (e) => {
+          const stopJobs = this.bus.on('job.state', (e) => {
             if (e.data.state === 'done') sweep();
           });
+          const stopOverrides = this.bus.on('grade.override', () => sweep());
+          this.stopDatasetSweep = () => {
+            stopJobs();
+            stopOverrides();
+          };
           sweep();
         }
         modelDownload.attach(fleet.link);

@@ -205,6 +205,24 @@ export class DatasetRepository {
     return this.db.prepare('SELECT offers FROM datasets WHERE id = ?').pluck().get(id) as number;
   }
 
+  /**
+   * Scans offered before whose labels changed since: an operator overrode their grade after their latest dataset
+   * was made (overrides made since `sinceIso`). Offered again, they are a new dataset (the same chunks).
+   */
+  scansWithNewOverrides(sinceIso: string, limit = 100): string[] {
+    return this.db
+      .prepare(
+        `SELECT s.id FROM scans s
+         JOIN (SELECT scan_id, max(created_at) AS offered FROM datasets GROUP BY scan_id) d ON d.scan_id = s.id
+         WHERE s.normals_sha256 IS NOT NULL
+           AND EXISTS (SELECT 1 FROM grades g JOIN grade_overrides o ON o.grade_id = g.id
+                       WHERE g.job_id = s.job_id AND o.created_at >= ? AND o.created_at > d.offered)
+         ORDER BY s.created_at LIMIT ?`,
+      )
+      .pluck()
+      .all(sinceIso, limit) as string[];
+  }
+
   /** Scans that finished (have maps) since `sinceIso` and have no dataset yet, oldest first. */
   scansWithoutDataset(sinceIso: string, limit = 100): string[] {
     return this.db

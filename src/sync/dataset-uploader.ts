@@ -137,11 +137,15 @@ export class DatasetUploader {
     return { datasets };
   }
 
-  /** every-scan: offer the finished scans of a job that just ended, and any a crash kept from being offered. */
+  /**
+   * every-scan: offer the finished scans of a job that just ended, and any a crash kept from being offered; and
+   * again those whose grade an operator overrode since their dataset was made (an override is a label, and it is
+   * always made after the job, so after its first offer).
+   */
   async offerFinished(sinceIso: string): Promise<number> {
     if (this.d.settings.upload !== 'every-scan') return 0;
     let n = 0;
-    for (const id of this.repo.scansWithoutDataset(sinceIso)) {
+    for (const id of [...this.repo.scansWithoutDataset(sinceIso), ...this.repo.scansWithNewOverrides(sinceIso)]) {
       try {
         if ((await this.offerScan(id, 'every-scan')).created) n += 1;
       } catch (err) {

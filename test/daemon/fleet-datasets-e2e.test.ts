@@ -206,8 +206,27 @@ t.test('a scanned side goes to the fleet as a dataset and comes out as the same 
   t.equal(await exited(scriptOk), 0);
   t.match(scriptOut, /1 side\(s\) written, 0 excluded/);
 
+  // A graded side: an operator's override at the touchscreen (after the upload) reaches the fleet as a new
+  // dataset of the same scan with the override among its labels; its files were all sent already.
+  if (gradeRow) {
+    const surface = boothDb.prepare('SELECT surface FROM grades WHERE id = ?').pluck().get(gradeRow.id) as number;
+    const value = surface >= 10 ? 9.5 : surface + 0.5;
+    const overridden = await booth.api('POST', `/api/grades/${gradeRow.id}/overrides`, booth.operator, { subgrade: 'surface', value, reason: 'not-a-defect' });
+    t.equal(overridden.status, 201);
+    const relabelled = (): Array<{ labels: { overrides: unknown[] } }> => {
+      const ix = fleetIndex();
+      try {
+        return (ix.prepare('SELECT manifest_json FROM datasets WHERE scan_id = ? AND complete = 1').pluck().all(scanId) as string[]).map((j) => JSON.parse(j) as { labels: { overrides: unknown[] } }).filter((m) => m.labels.overrides.length > 0);
+      } finally {
+        ix.close();
+      }
+    };
+    await waitFor(() => relabelled().length === 1, 'the relabelled dataset complete at the fleet', 60_000);
+    t.match(relabelled()[0].labels.overrides, [{ subgrade: 'surface', machineValue: surface, value, reason: 'not-a-defect' }], "the operator's override is a label at the fleet");
+  }
+
   collector.kill('SIGTERM');
   t.equal(await exited(collector), 0, collected);
   const last = JSON.parse(collected.trim().split('\n').at(-1) ?? '{}') as { datasets?: { datasetsComplete: number; chunksDuplicate: number } };
-  t.match(last.datasets, { datasetsComplete: 1, chunksDuplicate: 0 });
+  t.match(last.datasets, { datasetsComplete: gradeRow ? 2 : 1, chunksDuplicate: 0 }, gradeRow ? 'the scan and its relabelled dataset, no chunk twice' : 'the scan');
 });

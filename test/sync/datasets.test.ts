@@ -17,6 +17,7 @@ import { parsePayload, commandResponseSchema, type CommandResponse } from '../..
 import { startBroker, mosquittoAvailable, type Broker } from '../helpers/mosquitto.ts';
 import { fleetSettings, observer, silent, tempDir, waitFor } from '../helpers/fleet.ts';
 import { storeFinishedScan } from './dataset-fixture.ts';
+import { GradeOverrideRepository } from '../../src/storage/grade-overrides.ts';
 
 const skip = mosquittoAvailable ? false : 'mosquitto is not installed (apt-get install mosquitto, see scripts/apt-packages.txt)';
 
@@ -178,6 +179,50 @@ t.test('two scans sharing a calibration: both datasets complete, files reassembl
   await new Promise((r) => setTimeout(r, 500));
   t.same(retained, [], 'no retained dataset answer left behind');
   t.equal(booth.db.prepare("SELECT count(*) FROM outbox WHERE kind = 'dataset'").pluck().get(), 0, 'the outbox is empty');
+});
+
+t.test('every-scan: an operator override after the upload goes to the fleet as a new dataset, and no chunk again', { skip }, async (t) => {
+  // Overrides are made on a stored grade, so always after the job ended and its scans were offered: without a
+  // second offer the fleet never saw an operator's label.
+  const broker = await startBroker({ users: { 'booth-ov': 'pw-ov', fleet: 'pw-fleet' } });
+  t.teardown(() => broker.close());
+  const dir = tempDir(t, 'gb-ds-override-');
+  const indexPath = join(dir, 'index.sqlite');
+  const { datasets: fleetSide } = await startDatasetCollector(t, broker, indexPath, join(dir, 'fleet-store'));
+  const watch = await observer(t, broker);
+  const chunkDeliveries = new Map<string, number>();
+  watch.on('message', (topic) => {
+    const m = /\/datasets\/chunks\/([0-9a-f]{64})$/.exec(topic);
+    if (m) chunkDeliveries.set(m[1], (chunkDeliveries.get(m[1]) ?? 0) + 1);
+  });
+  await watch.subscribeAsync('gradebooth/v1/+/datasets/chunks/+', { qos: 1 });
+  const booth = await startBoothSync(t, broker, 'booth-ov', join(dir, 'booth'), { upload: 'every-scan', chunk_bytes: 65_536, reoffer_s: 60 });
+  const uploader = booth.sync.datasets;
+  if (!uploader) throw new Error('no uploader');
+  await waitFor(() => booth.sync.figures().state === 'connected', 'booth connected');
+  const since = new Date(Date.now() - 60_000).toISOString();
+  const scan = await storeFinishedScan(booth.db, booth.store, { barcode: 'SUB-0700', frames: 3, frameBytes: 100_000 });
+  const gradeId = booth.db.prepare('SELECT id FROM grades WHERE job_id = ?').pluck().get(scan.jobId) as string;
+  const datasetsOf = (): Array<{ id: string; state: string }> => booth.db.prepare('SELECT id, state FROM datasets WHERE scan_id = ? ORDER BY created_at, rowid').all(scan.scanId) as Array<{ id: string; state: string }>;
+
+  t.equal(await uploader.offerFinished(since), 1, 'the finished scan is offered');
+  await waitFor(() => datasetsOf()[0]?.state === 'complete', 'its dataset complete at the fleet');
+  t.equal(await uploader.offerFinished(since), 0, 'nothing new: nothing offered again');
+  const sentBefore = chunkDeliveries.size;
+
+  // The operator disagrees with the machine's surface subgrade.
+  await new Promise((r) => setTimeout(r, 5)); // the override is made after the dataset (ISO times, ms)
+  new GradeOverrideRepository(booth.db).add({ gradeId, subgrade: 'surface', value: 7, reason: 'missed-defect', note: 'scratch by the top edge', createdBy: 'operator:op-1', createdByName: 'Ada' });
+  t.equal(await uploader.offerFinished(since), 1, 'the overridden scan is offered again');
+  await waitFor(() => datasetsOf().length === 2 && datasetsOf().every((d) => d.state === 'complete'), 'the relabelled dataset complete at the fleet');
+  const [first, relabelled] = datasetsOf();
+  const manifestOf = (id: string): DatasetManifest => JSON.parse((uploader.repo.manifest(id) as Buffer).toString('utf8')) as DatasetManifest;
+  t.same(manifestOf(first.id).labels.overrides, [], 'the first dataset had no override');
+  t.match(manifestOf(relabelled.id).labels.overrides, [{ subgrade: 'surface', machineValue: 8.5, value: 7, reason: 'missed-defect', note: 'scratch by the top edge' }], 'the new one carries it');
+  t.equal(chunkDeliveries.size, sentBefore, 'its files are the same chunks: none sent again');
+  t.same([...chunkDeliveries.values()].filter((n) => n > 1), [], 'no chunk was sent twice');
+  t.equal(fleetSide.figures.datasetsComplete, 2, 'the fleet completed both');
+  t.equal(await uploader.offerFinished(since), 0, 'offered once per new label');
 });
 
 t.test('a broker restart without persistence and a booth restart mid-upload: the dataset resumes and completes', { skip }, async (t) => {

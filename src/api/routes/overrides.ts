@@ -63,6 +63,7 @@ export async function overrideRoutes(app: FastifyInstance): Promise<void> {
       const actor = actorOf(request);
       const created: OverrideRecord = app.services.repos.overrides.add({ gradeId: id, ...body, createdBy: actor, createdByName: request.principal!.name });
       app.services.audit.record(actor, 'grade.override', created.id, { gradeId: id, cardId: created.cardId, subgrade: created.subgrade, machineValue: created.machineValue, value: created.value, reason: created.reason, note: created.note });
+      app.services.bus.emit('grade.override', { overrideId: created.id, gradeId: id, cardId: created.cardId, subgrade: created.subgrade, value: created.value });
       return reply.code(201).send(created);
     },
   );
