@@ -216,6 +216,9 @@ export class JobRunner {
     let stageName = 'start';
     let stageIndex = 0;
     let stageCount = 1;
+    // The job's state and the record its last stage committed `done` in its own transaction (commitDone).
+    let planned: { state: unknown } | undefined;
+    let committed: JobRecord | undefined;
     const ctx: JobContext = {
       jobId: job.id,
       requestedBy: job.requestedBy ?? undefined,
@@ -268,10 +271,16 @@ export class JobRunner {
       throwIfCancelled: () => {
         if (signal.aborted) throw this.reasonOf(signal).error;
       },
+      commitDone: () => {
+        if (!def || !planned || stageIndex !== stageCount - 1 || committed) throw createError('GB_INTERNAL', `job ${job.id}: only its last stage commits the job's end, once (called at stage ${stageName})`);
+        if (signal.aborted) throw this.reasonOf(signal).error;
+        committed = jobs.finish(job.id, 'done', { result: def.result(planned.state) });
+      },
     };
     try {
       if (!def) throw createError('GB_INTERNAL', `no runner for job kind ${job.kind}`);
       const { state, stages } = await def.plan(job.params, ctx);
+      planned = { state };
       stageCount = stages.length;
       for (let i = 0; i < stages.length; i++) {
         ctx.throwIfCancelled();
@@ -280,11 +289,20 @@ export class JobRunner {
         ctx.progress(0, stageName);
         await stages[i].run(state, ctx);
       }
-      ctx.throwIfCancelled();
-      job = jobs.finish(job.id, 'done', { result: def.result(state) });
+      // A last stage that committed the job's end with its rows is done whatever happened since (a cancel
+      // that came after the commit is too late).
+      if (committed) job = committed;
+      else {
+        ctx.throwIfCancelled();
+        job = jobs.finish(job.id, 'done', { result: def.result(state) });
+      }
       await this.deleteUncommitted(job.id);
     } catch (err) {
-      job = await this.failed(job, err, signal);
+      if (committed) {
+        // The job's rows and its end are committed: it is done; only the clean-up after it failed.
+        this.deps.log?.('a job failed after it committed its end', { jobId: job.id, err: (err as Error)?.stack ?? String(err) });
+        job = committed;
+      } else job = await this.failed(job, err, signal);
     }
     this.finished(job);
   }

@@ -29,6 +29,14 @@ export interface JobContext {
   awaitContinue(prompt: string, options?: { timeoutMs?: number }): Promise<'confirmed' | 'timed-out'>;
   /** Throws the cancel reason if the job was cancelled. */
   throwIfCancelled(): void;
+  /**
+   * Marks the job `done` (with its kind's result of the state as it is now), for the last stage to call
+   * inside the transaction that commits its rows: the rows and the job's end commit together, so a crash
+   * leaves neither or both (never a job that reads `interrupted` beside what it committed). Throws the
+   * cancel reason when the job was cancelled (rolling the transaction back), GB_INTERNAL from any stage but
+   * the last. Whatever the stage does after it must not fail.
+   */
+  commitDone(): void;
 }
 
 /** One step of a job. Each stage that writes rows commits them in its own transaction. */

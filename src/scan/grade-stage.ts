@@ -32,8 +32,9 @@ interface Graded { grade: SideGrade; maps: CardSideMaps; frame: CardFrame }
 
 /**
  * The scan's side stage `grade-<side>`: measures the reconstructed side and runs the surface detector;
- * after the last side it grades the card, builds the report and stores the grade (rows + report files)
- * with the job. Without a surface model the side is still measured, the job's result says why there is
+ * after the last side it grades the card, builds the report and stores its files; the grade's rows and the
+ * fleet results announcing it are left to the last side's publish stage, which commits them with the
+ * scan's completion and the job's end in one transaction (a crash in between leaves none of them). Without a surface model the side is still measured, the job's result says why there is
  * no grade (GB_MODEL_MISSING), and no grade row is written: never a grade without its surface.
  */
 export function gradeSideStages(g: GradingServices): (side: SideState) => ReadonlyArray<Stage<ScanState>> {
@@ -94,22 +95,28 @@ export function gradeSideStages(g: GradingServices): (side: SideState) => Readon
       if (card.grade !== undefined && card.score1000 !== undefined) {
         const toStore = reportFiles(report, card);
         const gradedAt = new Date();
-        const saved = await g.grades.save({
+        // The report's files now (journaled: a crash or cancel before the commit deletes them); the grade's
+        // rows and the results announcing it commit with the last side's scan and the job's end (publish).
+        const prepared = await g.grades.prepare({
           cardId: state.cardId, jobId: job.jobId, overall: card.grade, score1000: card.score1000,
           centering: card.subgrades.centering?.grade, corners: card.subgrades.corners?.grade, edges: card.subgrades.edges?.grade, surface: card.subgrades.surface?.grade,
           report: toStore[0], files: toStore.slice(1), defects, createdBy: job.requestedBy, now: gradedAt,
-        }, (bytes) => job.putFile(bytes), (id) => {
-          // The grade and the messages announcing it commit together or not at all.
-          if (g.results) state.announced = g.results.enqueue(resultMessages(card, { barcode: state.barcode, jobId: job.jobId, scans, gradeId: id, defects: announced, reason: null, gradedAt }));
-        });
-        gradeId = saved.id;
+        }, (bytes) => job.putFile(bytes));
+        const results = g.results;
+        const messages = results ? resultMessages(card, { barcode: state.barcode, jobId: job.jobId, scans, gradeId: prepared.id, defects: announced, reason: null, gradedAt }) : undefined;
+        state.commitWithLastSide = () => {
+          prepared.insert();
+          return messages && results ? results.enqueue(messages) : undefined;
+        };
+        gradeId = prepared.id;
         // The report's files by name (report.html, overlays, crops): the result screen links them.
-        files = saved.files;
-        if (state.announced) g.results?.queued();
+        files = prepared.files;
       } else if (g.results) {
-        // Measured but not graded (no surface model, or a subgrade not measurable): no grade row exists, so the
-        // results go out with the scan's own commit (the last side's publish stage) saying why there is no grade.
-        state.pendingResults = resultMessages(card, { barcode: state.barcode, jobId: job.jobId, scans, gradeId: null, defects: announced, reason: noGradeReason(surfaceCode, surfaceMessage, card.incomplete), gradedAt: new Date() });
+        // Measured but not graded (no surface model, or a subgrade not measurable): no grade row exists; the
+        // results say why there is no grade, queued with the scan's own commit all the same.
+        const results = g.results;
+        const messages = resultMessages(card, { barcode: state.barcode, jobId: job.jobId, scans, gradeId: null, defects: announced, reason: noGradeReason(surfaceCode, surfaceMessage, card.incomplete), gradedAt: new Date() });
+        state.commitWithLastSide = () => results.enqueue(messages);
       }
       if (detector) await detector.close();
       state.grade = { ...report.json, ...(gradeId ? { gradeId } : {}), ...(files ? { files } : {}), ...(surfaceError ? { error: surfaceError } : {}) };

@@ -20,7 +20,6 @@ import { normalError } from '../vision/ps.ts';
 import { warpToCanonicalAsync } from '../vision/rectify.ts';
 import { outlineWithMargin, reconstructSide, type SideResult } from '../vision/side.ts';
 import { validateBarcode } from '../core/barcode.ts';
-import type { ResultInput } from '../sync/results.ts';
 import type { ResultAnnouncer } from './result-messages.ts';
 
 /** What scan jobs use: the booth the daemon (or the CLI) built, storage and the card's settings. */
@@ -43,7 +42,7 @@ export interface ScanServices {
   mapMarginMm?: number;
   /** Simulated booth: how long a confirmFlip job waits for the operator before the simulator turns the card, ms (0/absent = until confirmed). */
   simFlipWaitMs?: number;
-  /** The fleet outbox, for results that have no grade row to commit with (queued with the last side's scan). */
+  /** The fleet outbox: told (queued()) once the last side's commit queued the card's results. */
   results?: ResultAnnouncer;
 }
 
@@ -95,8 +94,12 @@ export interface ScanState {
   sides: SideState[];
   /** The card's grade (or why there is none), set by the grading stage after the last side. */
   grade?: Record<string, unknown>;
-  /** Result messages measured but not graded: queued in the last side's publish transaction. */
-  pendingResults?: ResultInput[];
+  /**
+   * What the grading stage leaves to commit with the last side (the grade's rows, the fleet results): run
+   * inside the last side's publish transaction, with the scan's completion and the job's end. Returns the
+   * message ids of the results it queued.
+   */
+  commitWithLastSide?: () => string[] | undefined;
   /** Message ids of the fleet results this job queued. */
   announced?: string[];
 }
@@ -271,19 +274,6 @@ function sideStages(s: ScanServices, side: SideState, options: { suffix: string;
       const r = required(side.reconstruction, 'reconstruction');
       side.timings.storeMaps = performance.now() - t0;
       const timingsMs = { ...side.timings, ...r.timingsMs };
-      // The maps' blobs and the scan's completion in one transaction: the scan is whole or not there.
-      const announce = s.results && state.pendingResults && side === state.sides.at(-1) ? state.pendingResults : undefined;
-      s.db.transaction(() => {
-        maps.forEach((m, i) => s.blobs.register(stored[i].sha256, m.bytes.byteLength, m.mediaType));
-        s.scans.complete(side.scanId, { normals: stored[0].sha256, albedo: stored[1].sha256, depth: stored[2].sha256 }, { ...summary, timingsMs });
-        // The card's ungraded results announce these scans: queued with the last one's commit.
-        if (announce) state.announced = s.results?.enqueue(announce);
-      }).immediate();
-      if (announce) {
-        state.pendingResults = undefined;
-        s.results?.queued();
-      }
-      side.maps = undefined;
       side.result = {
         scanId: side.scanId,
         side: side.side,
@@ -294,6 +284,21 @@ function sideStages(s: ScanServices, side: SideState, options: { suffix: string;
         exposureWarnings: summary.exposureWarnings as string[],
         timingsMs,
       };
+      // The maps' blobs and the scan's completion in one transaction: the scan is whole or not there. The last
+      // side's transaction also holds the card's grade rows, the fleet results announcing them and the job's
+      // end: a crash leaves all of them or none (never a grade, or results a collector was told about, beside
+      // a job that reads `interrupted` and a scan left incomplete).
+      const last = side === state.sides.at(-1);
+      s.db.transaction(() => {
+        maps.forEach((m, i) => s.blobs.register(stored[i].sha256, m.bytes.byteLength, m.mediaType));
+        s.scans.complete(side.scanId, { normals: stored[0].sha256, albedo: stored[1].sha256, depth: stored[2].sha256 }, { ...summary, timingsMs });
+        if (!last) return;
+        const announced = state.commitWithLastSide?.();
+        if (announced) state.announced = announced;
+        job.commitDone();
+      }).immediate();
+      side.maps = undefined;
+      if (last && state.announced) s.results?.queued();
     },
   };
   return [capture, store, reconstruct, ...(s.sideStages?.(side) ?? []), publish];

@@ -69,6 +69,16 @@ export interface GradeRecord {
 /** The store's files of a saved grade, by name. */
 export type SavedFiles = Record<string, { sha256: string; mediaType: string }>;
 
+/** A grade with its files stored and its rows not yet written (GradeRepository.prepare). */
+export interface PreparedGrade {
+  /** The id its row will have. */
+  id: string;
+  files: SavedFiles;
+  defectImages: (string | null)[];
+  /** Write its blob, grade and defect rows; call inside a transaction (once). */
+  insert(): void;
+}
+
 export class GradeRepository {
   private readonly db: Db;
   private readonly store: FileStore;
@@ -91,6 +101,32 @@ export class GradeRepository {
      */
     inTransaction?: (gradeId: string) => void,
   ): Promise<{ id: string; files: SavedFiles; defectImages: (string | null)[] }> {
+    const created: string[] = [];
+    try {
+      const prepared = await this.prepareFiles(g, putFile, created);
+      this.db.transaction(() => {
+        prepared.insert();
+        inTransaction?.(prepared.id);
+      }).immediate();
+      created.length = 0;
+      return { id: prepared.id, files: prepared.files, defectImages: prepared.defectImages };
+    } finally {
+      // Files written for a grade whose rows did not commit are not referenced by anything: remove them.
+      for (const sha of created) await this.store.delete(sha).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A grade whose files a job wrote (through its journaling `putFile`: a crash, a cancel or a failure before
+   * the rows commit deletes them) and whose rows wait: `insert()` writes the blobs, grade and defect rows
+   * inside the caller's transaction, so that they commit with the job's own last rows (the scan's
+   * completion, the fleet's results, the job's end).
+   */
+  async prepare(g: NewGrade, putFile: (bytes: Uint8Array) => Promise<{ sha256: string }>): Promise<PreparedGrade> {
+    return this.prepareFiles(g, putFile, []);
+  }
+
+  private async prepareFiles(g: NewGrade, putFile: ((bytes: Uint8Array) => Promise<{ sha256: string }>) | undefined, created: string[]): Promise<PreparedGrade> {
     const check = (name: string, v: number | undefined, lo: number, hi: number): void => {
       if (v !== undefined && !(v >= lo && v <= hi)) throw createError('GB_VALIDATION', `grade ${name}: expected ${lo}..${hi}, got ${v}`);
     };
@@ -98,7 +134,6 @@ export class GradeRepository {
     for (const k of ['centering', 'corners', 'edges', 'surface'] as const) check(k, g[k], 1, 10);
     check('score1000', g.score1000, 0, 1000);
     for (const d of g.defects) check(`defect ${d.kind} severity`, d.severity, 0, 1);
-    const created: string[] = [];
     const put = async (bytes: Uint8Array): Promise<string> => {
       // A job's own writer journals the file (the job runner removes it if the job does not commit).
       if (putFile) return (await putFile(bytes)).sha256;
@@ -107,39 +142,32 @@ export class GradeRepository {
       if (!existed) created.push(r.sha256);
       return r.sha256;
     };
-    try {
-      const files: SavedFiles = {};
-      const blobs: { sha256: string; size: number; mediaType: string }[] = [];
-      for (const f of [g.report, ...(g.files ?? [])]) {
-        const sha256 = await put(f.bytes);
-        files[f.name] = { sha256, mediaType: f.mediaType };
-        blobs.push({ sha256, size: f.bytes.byteLength, mediaType: f.mediaType });
-      }
-      const defectImages: (string | null)[] = [];
-      for (const d of g.defects) {
-        if (!d.image) { defectImages.push(null); continue; }
-        const sha256 = await put(d.image);
-        defectImages.push(sha256);
-        blobs.push({ sha256, size: d.image.byteLength, mediaType: 'image/png' });
-      }
-      const id = `grade-${randomUUID()}`;
-      const now = (g.now ?? new Date()).toISOString();
-      this.db.transaction(() => {
-        const blob = this.db.prepare('INSERT OR IGNORE INTO blobs (sha256, size_bytes, media_type, created_at) VALUES (?, ?, ?, ?)');
-        for (const b of blobs) blob.run(b.sha256, b.size, b.mediaType, now);
-        this.db.prepare(`INSERT INTO grades (id, card_id, job_id, model_id, overall, centering, corners, edges, surface, score_1000, report_sha256, created_by, created_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, g.cardId, g.jobId ?? null, g.modelId ?? null, g.overall, g.centering ?? null, g.corners ?? null, g.edges ?? null, g.surface ?? null, Math.round(g.score1000), files[g.report.name].sha256, g.createdBy ?? null, now);
-        const ins = this.db.prepare(`INSERT INTO defects (grade_id, side, category, kind, x_mm, y_mm, width_mm, length_mm, depth_um, severity, image_sha256)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-        g.defects.forEach((d, k) => ins.run(id, d.side, d.category, d.kind, d.xMm, d.yMm, d.widthMm ?? null, d.lengthMm ?? null, d.depthUm ?? null, d.severity, defectImages[k]));
-        inTransaction?.(id);
-      }).immediate();
-      created.length = 0;
-      return { id, files, defectImages };
-    } finally {
-      // Files written for a grade whose rows did not commit are not referenced by anything: remove them.
-      for (const sha of created) await this.store.delete(sha).catch(() => undefined);
+    const files: SavedFiles = {};
+    const blobs: { sha256: string; size: number; mediaType: string }[] = [];
+    for (const f of [g.report, ...(g.files ?? [])]) {
+      const sha256 = await put(f.bytes);
+      files[f.name] = { sha256, mediaType: f.mediaType };
+      blobs.push({ sha256, size: f.bytes.byteLength, mediaType: f.mediaType });
     }
+    const defectImages: (string | null)[] = [];
+    for (const d of g.defects) {
+      if (!d.image) { defectImages.push(null); continue; }
+      const sha256 = await put(d.image);
+      defectImages.push(sha256);
+      blobs.push({ sha256, size: d.image.byteLength, mediaType: 'image/png' });
+    }
+    const id = `grade-${randomUUID()}`;
+    const now = (g.now ?? new Date()).toISOString();
+    const insert = (): void => {
+      const blob = this.db.prepare('INSERT OR IGNORE INTO blobs (sha256, size_bytes, media_type, created_at) VALUES (?, ?, ?, ?)');
+      for (const b of blobs) blob.run(b.sha256, b.size, b.mediaType, now);
+      this.db.prepare(`INSERT INTO grades (id, card_id, job_id, model_id, overall, centering, corners, edges, surface, score_1000, report_sha256, created_by, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, g.cardId, g.jobId ?? null, g.modelId ?? null, g.overall, g.centering ?? null, g.corners ?? null, g.edges ?? null, g.surface ?? null, Math.round(g.score1000), files[g.report.name].sha256, g.createdBy ?? null, now);
+      const ins = this.db.prepare(`INSERT INTO defects (grade_id, side, category, kind, x_mm, y_mm, width_mm, length_mm, depth_um, severity, image_sha256)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      g.defects.forEach((d, k) => ins.run(id, d.side, d.category, d.kind, d.xMm, d.yMm, d.widthMm ?? null, d.lengthMm ?? null, d.depthUm ?? null, d.severity, defectImages[k]));
+    };
+    return { id, files, defectImages, insert };
   }
 
   /** A grade with its defects; undefined when there is none with this id. */

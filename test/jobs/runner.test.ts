@@ -43,6 +43,10 @@ interface Plan {
   fail?: boolean;
   confirm?: boolean;
   confirmTimeoutMs?: number;
+  /** The last stage commits a row and the job's end in one transaction (commitDone); `inCommit` runs first in it. */
+  commitWithEnd?: { text: string; inCommit?: () => void; throwAfter?: boolean };
+  /** The first stage calls commitDone (refused: only the last stage may). */
+  commitEarly?: boolean;
 }
 
 function testKind(db: Db, blobs: BlobRepository, plans: Map<string, Plan>, order: string[]): JobKindDefinition<{ name: string }, { name: string }> {
@@ -68,6 +72,7 @@ function testKind(db: Db, blobs: BlobRepository, plans: Map<string, Plan>, order
               if (p.gateAfterWrite) await p.gateAfterWrite.wait(job.signal);
               if (p.confirm) order.push(`${state.name}:${await job.awaitContinue('turn the card over', p.confirmTimeoutMs === undefined ? {} : { timeoutMs: p.confirmTimeoutMs })}`);
               if (p.releaseAfterFirst) job.releaseHardware();
+              if (p.commitEarly) job.commitDone();
             },
           },
           {
@@ -76,6 +81,16 @@ function testKind(db: Db, blobs: BlobRepository, plans: Map<string, Plan>, order
               order.push(`${state.name}:process`);
               if (p.gateInProcessing) await p.gateInProcessing.wait(job.signal);
               if (p.fail) throw createError('GB_VISION_FAILED', `${state.name}: no card outline found`);
+              const c = p.commitWithEnd;
+              if (c) {
+                const put = await job.putFile(Buffer.from(c.text));
+                db.transaction(() => {
+                  blobs.register(put.sha256, put.sizeBytes, 'text/plain');
+                  c.inCommit?.();
+                  job.commitDone();
+                }).immediate();
+                if (c.throwAfter) throw new Error('after the commit');
+              }
               order.push(`${state.name}:end`);
             },
           },
@@ -302,4 +317,45 @@ t.test('hardware used outside a job (camera preview): refused while a job holds 
   release();
   t.equal(await using, 'frame');
   t.equal((await runner.wait(b.id)).state, 'done', 'and runs once it is given back');
+});
+
+t.test('commitDone: the last stage commits its rows and the job\'s end together', async (t) => {
+  const s = await setup(t);
+  const runner = s.make();
+  await runner.start();
+  const blobRows = (): number => s.db.prepare('SELECT COUNT(*) FROM blobs').pluck().get() as number;
+
+  // Committed with its rows: done, and in the database as done before the stage even returns.
+  let stateAtCommit: string | undefined;
+  s.plans.set('a', { commitWithEnd: { text: 'row a' } });
+  const a = await runner.submit('grade', { name: 'a' });
+  const doneA = await runner.wait(a.id);
+  t.equal(doneA.state, 'done');
+  t.same(doneA.result, { name: 'a' }, 'the kind\'s result');
+  t.equal(blobRows(), 1);
+
+  // A cancel that lands before the commit rolls the rows back with it: cancelled, nothing kept.
+  let b = '';
+  s.plans.set('b', { commitWithEnd: { text: 'row b', inCommit: () => void runner.cancel(b, 'the test') } });
+  b = (await runner.submit('grade', { name: 'b' })).id;
+  t.equal((await runner.wait(b)).state, 'cancelled', 'cancelled in the commit: the job\'s end is not done');
+  t.equal(blobRows(), 1, 'its row rolled back');
+  t.same(s.storedFiles().length, 1, 'its file deleted, a\'s kept');
+
+  // Whatever fails after the commit, the job is done (its rows and end are committed).
+  s.plans.set('c', { commitWithEnd: { text: 'row c', inCommit: () => void (stateAtCommit = s.jobs.require(c).state), throwAfter: true } });
+  let c = '';
+  c = (await runner.submit('grade', { name: 'c' })).id;
+  const doneC = await runner.wait(c);
+  t.equal(stateAtCommit, 'running', 'running until the commit');
+  t.equal(doneC.state, 'done', 'done although the stage threw after its commit');
+  t.equal(s.jobs.require(c).state, 'done');
+  t.equal(blobRows(), 2, 'and its row kept');
+
+  // Only the last stage may.
+  s.plans.set('d', { commitEarly: true });
+  const d = await runner.submit('grade', { name: 'd' });
+  const failedD = await runner.wait(d.id);
+  t.equal(failedD.state, 'failed');
+  t.match(failedD.error, { code: 'GB_INTERNAL', message: /only its last stage commits the job's end/ });
 });
