@@ -26,6 +26,62 @@ async function shotBoth(page: Page, name: string): Promise<string[]> {
   return small;
 }
 
+/**
+ * What keeps the override form's buttons out of reach at the page's current size: each named button must lie
+ * inside the viewport, be the element found at its centre and edges (not clipped by a scrolling box nor covered), and be
+ * ≥ 48 px both ways; `fits` also asks that the form's body needs no scroll and the page none either.
+ */
+async function outOfReach(page: Page, names: string[], fits: boolean): Promise<string[]> {
+  return page.evaluate(({ names, fits }) => {
+    // Runs in the page (this project's TypeScript has no DOM library): the little of it used here.
+    interface Box { left: number; top: number; right: number; bottom: number; width: number; height: number }
+    interface El { textContent: string | null; className: string; tagName: string; scrollHeight: number; clientHeight: number; getBoundingClientRect(): Box; contains(other: El): boolean }
+    const { window, document } = globalThis as unknown as {
+      window: { innerWidth: number; innerHeight: number };
+      document: { querySelectorAll(s: string): Iterable<El>; querySelector(s: string): El | null; elementFromPoint(x: number, y: number): El | null; scrollingElement: El | null };
+    };
+    const problems: string[] = [];
+    const vw = window.innerWidth, vh = window.innerHeight;
+    const size = `${vw}×${vh}`;
+    for (const name of names) {
+      const b = [...document.querySelectorAll('button')].find((x) => (x.textContent ?? '').trim() === name && x.getBoundingClientRect().width > 0);
+      if (!b) { problems.push(`${size}: no visible "${name}" button`); continue; }
+      const r = b.getBoundingClientRect();
+      if (r.left < 0 || r.top < 0 || r.right > vw || r.bottom > vh) problems.push(`${size}: "${name}" at ${r.left.toFixed(0)},${r.top.toFixed(0)}–${r.right.toFixed(0)},${r.bottom.toFixed(0)} is not inside the viewport`);
+      else {
+        // Its centre and the middle of each edge (3 px in; the corners are rounded): a button half cut off by a
+        // scrolling box is not in reach either.
+        const cx = (r.left + r.right) / 2, cy = (r.top + r.bottom) / 2;
+        const points: Array<[string, number, number]> = [['centre', cx, cy], ['top edge', cx, r.top + 3], ['bottom edge', cx, r.bottom - 3], ['left edge', r.left + 3, cy], ['right edge', r.right - 3, cy]];
+        for (const [where, x, y] of points) {
+          const hit = document.elementFromPoint(x, y);
+          if (!hit || !b.contains(hit)) {
+            problems.push(`${size}: "${name}" is hidden at its ${where} (by ${hit?.className || hit?.tagName || 'nothing'})`);
+            break;
+          }
+        }
+      }
+      if (r.width < 48 || r.height < 48) problems.push(`${size}: "${name}" is ${r.width.toFixed(0)}×${r.height.toFixed(0)} px`);
+    }
+    if (fits) {
+      const body = document.querySelector('[data-testid="override-body"]');
+      if (body && body.scrollHeight > body.clientHeight + 1) problems.push(`${size}: the form needs a scroll (${body.scrollHeight} px in ${body.clientHeight})`);
+      const doc = document.scrollingElement;
+      if (doc && doc.scrollHeight > vh + 1) problems.push(`${size}: the page scrolls (${doc.scrollHeight} px)`);
+    }
+    return problems;
+  }, { names, fits });
+}
+
+/** outOfReach at 1280×800 and at 800×480 (back to 1280×800 after). */
+async function outOfReachBoth(page: Page, names: string[], fits: boolean): Promise<string[]> {
+  const problems = await outOfReach(page, names, fits);
+  await page.setViewportSize({ width: 800, height: 480 });
+  problems.push(...(await outOfReach(page, names, fits)));
+  await page.setViewportSize({ width: 1280, height: 800 });
+  return problems;
+}
+
 t.test('an operator overrides a subgrade with a reason; it is kept beside the machine grade and shows in history', { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt install chromium)` }, async (t) => {
   mkdirSync(artefacts, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'gb-uiover-'));
@@ -82,6 +138,7 @@ t.test('an operator overrides a subgrade with a reason; it is kept beside the ma
   await page.getByRole('button', { name: 'Override a subgrade' }).click();
   const panel = page.getByTestId('override-panel');
   await panel.locator('button[data-subgrade="corners"]').click();
+  t.same(await outOfReachBoth(page, ['Save override', 'Cancel', 'Missed a defect', 'Other (say what)', '+½'], true), [], 'the form fits at both sizes: Save, Cancel, every reason and the value in view without a scroll');
   t.equal(await page.getByTestId('override-value').textContent(), '8', "starts at the machine's value");
   t.ok(await panel.getByRole('button', { name: 'Save override' }).isDisabled(), 'nothing to save until the value and a reason are chosen');
   await panel.getByRole('button', { name: '−½' }).click();
@@ -91,7 +148,11 @@ t.test('an operator overrides a subgrade with a reason; it is kept beside the ma
   t.same(await shotBoth(page, 'override'), [], 'override form: touch targets ≥ 48 px at both sizes');
   await page.getByTestId('override-note').click();
   await typeOnScreen(page, 'Whitening');
+  t.same(await outOfReachBoth(page, ['Save override', 'Cancel', 'Done', '1', 'z', 'Space'], false), [], 'typing the note: Save, Cancel and the whole keyboard in view at both sizes');
   await shot(page, 'override-note');
+  await page.setViewportSize({ width: 800, height: 480 });
+  await shot(page, 'override-note');
+  await page.setViewportSize({ width: 1280, height: 800 });
   await page.getByRole('button', { name: 'Done' }).click();
   await panel.getByRole('button', { name: 'Save override' }).click();
   await page.getByTestId('override-saved').filter({ hasText: 'Override saved: Corners 7' }).waitFor();

@@ -41,10 +41,11 @@ export function OverridePanel(props: { gradeId: string; machine: Partial<Record<
   const [note, setNote] = useState('');
   const [typing, setTyping] = useState(false);
   const [error, setError] = useState<string | undefined>();
-  // On a small display the form scrolls: the note and the keyboard under it are brought into view together.
+  // On a small display the form's body scrolls while the keyboard is open: the note and the keyboard under it
+  // are brought into view together.
   const noteField = useRef<HTMLButtonElement>(null);
   useEffect(() => {
-    if (typing) noteField.current?.scrollIntoView({ block: 'start' });
+    if (typing) noteField.current?.scrollIntoView({ block: 'nearest' });
   }, [typing]);
   const machineValue = props.machine[subgrade] ?? null;
   const setSubgrade = (n: SubgradeName): void => {
@@ -61,41 +62,49 @@ export function OverridePanel(props: { gradeId: string; machine: Partial<Record<
       setError(err instanceof ApiError ? `${err.code}: ${err.message}` : String(err));
     }
   };
+  // Save and Cancel head the form, outside its scrolling body: on the 800×480 display they stay in view
+  // whatever the body shows (the reasons, or the note's keyboard).
   return (
-    <div class="override" data-testid="override-panel">
-      <h2>{R.overrideTitle}</h2>
-      <p class="hint">{R.overrideHint}</p>
-      <div class="segmented" role="group" aria-label={R.grade}>
-        {subgradeNames.map((n) => (
-          <button type="button" class={subgrade === n ? 'on' : ''} data-subgrade={n} onClick={() => setSubgrade(n)}>
-            {R.subgrade[n]}
-            <span class="sub">{R.overrideMachine(props.machine[n] ?? null)}</span>
-          </button>
-        ))}
+    <div class={`override ${typing ? 'typing' : ''}`} data-testid="override-panel">
+      <div class="override-bar">
+        <h2>{R.overrideTitle}</h2>
+        <div class="actions">
+          <button type="button" class="big primary" disabled={!valid} onClick={() => void save()}>{R.overrideSave}</button>
+          <button type="button" class="big" onClick={props.onCancel}>{R.overrideCancel}</button>
+        </div>
       </div>
-      <div class="stepper">
-        <span class="label">{R.overrideValue}</span>
-        <button type="button" class="big" aria-label={R.overrideLower} disabled={value <= 1} onClick={() => step(-0.5)}>{R.overrideLower}</button>
-        <span class="stepvalue" data-testid="override-value">{value}</span>
-        <button type="button" class="big" aria-label={R.overrideHigher} disabled={value >= 10} onClick={() => step(0.5)}>{R.overrideHigher}</button>
-      </div>
-      <button type="button" ref={noteField} class={`field ${typing ? 'active' : ''}`} data-testid="override-note" onClick={() => setTyping(!typing)}>
-        <span class="label">{R.overrideNote}</span>
-        <span class="value">{note || '\u00a0'}</span>
-      </button>
-      {typing ? (
-        <OnScreenKeyboard onKey={(ch) => setNote((n) => (n + ch).slice(0, 500))} onBackspace={() => setNote((n) => n.slice(0, -1))} onDone={() => setTyping(false)} />
-      ) : (
-        <div class="reasons" role="group" aria-label={R.overrideReason}>
-          {overrideReasons.map((r) => (
-            <button type="button" class={reason === r ? 'on' : ''} onClick={() => setReason(r)}>{R.overrideReasons[r]}</button>
+      <div class="override-body" data-testid="override-body">
+        <p class="hint">{R.overrideHint}</p>
+        {error && <p class="error" role="alert">{error}</p>}
+        <div class="segmented" role="group" aria-label={R.grade}>
+          {subgradeNames.map((n) => (
+            <button type="button" class={subgrade === n ? 'on' : ''} data-subgrade={n} onClick={() => setSubgrade(n)}>
+              {R.subgrade[n]}
+              <span class="sub">{R.overrideMachine(props.machine[n] ?? null)}</span>
+            </button>
           ))}
         </div>
-      )}
-      {error && <p class="error" role="alert">{error}</p>}
-      <div class="actions">
-        <button type="button" class="big primary" disabled={!valid} onClick={() => void save()}>{R.overrideSave}</button>
-        <button type="button" class="big" onClick={props.onCancel}>{R.overrideCancel}</button>
+        <div class="value-row">
+          <div class="stepper">
+            <span class="label">{R.overrideValue}</span>
+            <button type="button" class="big" aria-label={R.overrideLower} disabled={value <= 1} onClick={() => step(-0.5)}>{R.overrideLower}</button>
+            <span class="stepvalue" data-testid="override-value">{value}</span>
+            <button type="button" class="big" aria-label={R.overrideHigher} disabled={value >= 10} onClick={() => step(0.5)}>{R.overrideHigher}</button>
+          </div>
+          <button type="button" ref={noteField} class={`field ${typing ? 'active' : ''}`} data-testid="override-note" onClick={() => setTyping(!typing)}>
+            <span class="label">{R.overrideNote}</span>
+            <span class="value">{note || '\u00a0'}</span>
+          </button>
+        </div>
+        {typing ? (
+          <OnScreenKeyboard onKey={(ch) => setNote((n) => (n + ch).slice(0, 500))} onBackspace={() => setNote((n) => n.slice(0, -1))} onDone={() => setTyping(false)} />
+        ) : (
+          <div class="reasons" role="group" aria-label={R.overrideReason}>
+            {overrideReasons.map((r) => (
+              <button type="button" class={reason === r ? 'on' : ''} onClick={() => setReason(r)}>{R.overrideReasons[r]}</button>
+            ))}
+          </div>
+        )}
       </div>
     </div>
   );
