@@ -65,7 +65,10 @@ async function create(): Promise<void> {
     trainingData: { id: train.trainingData.id, generator: values.generator ?? '', sides: train.trainingData.sides, cards: train.trainingData.cards },
     code: { commit: dirty ? `${commit}+uncommitted` : commit, recipe: 'scripts/train-surface-model.sh' },
   };
-  (manifest as unknown as Record<string, unknown>).training = { parameters: train.parameters, stepsRun: train.stepsRun, finalLoss: train.finalLoss, trainSeconds: train.trainSeconds, args: train.args, torch: train.torch, classWeights: train.classWeights, classPixels: train.trainingData.classPixels, validationSides: train.trainingData.validationSides, validationPixels: train.validation };
+  // The run's folders are this machine's: the manifest keeps their names only (the generator says what they hold).
+  const args = { ...train.args, data: (train.args.data as string[]).map((d) => basename(d)) };
+  delete args.out;
+  (manifest as unknown as Record<string, unknown>).training = { parameters: train.parameters, stepsRun: train.stepsRun, finalLoss: train.finalLoss, trainSeconds: train.trainSeconds, args, torch: train.torch, classWeights: train.classWeights, classPixels: train.trainingData.classPixels, validationSides: train.trainingData.validationSides, validationPixels: train.validation };
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   console.log(`wrote ${join(dir, 'manifest.json')}`);
 }
@@ -253,7 +256,7 @@ async function modelCard(): Promise<void> {
 - **Recipe**: \`bash ${m.code.recipe} ${m.version}\` at commit \`${m.code.commit}\`: ${tr.stepsRun ?? '?'} steps of ${tr.args?.batch ?? '?'} tiles of ${tr.args?.tile ?? '?'} px,
   AdamW, warm-up + cosine, class weights ${JSON.stringify(tr.classWeights ?? [])}, seed ${tr.args?.seed ?? '?'}, CPU, ${Math.round((tr.trainSeconds ?? 0) / 60)} min.
 - **Calibration**: threshold ${m.postprocess.threshold}, minimum area ${m.postprocess.minAreaMm2} mm² and ${m.postprocess.maxReliefMisfit === undefined ? 'no foil gate' : `foil gate ${m.postprocess.maxReliefMisfit} (relief defects of a higher mean photometric-stereo misfit dropped)`} chosen on ${m.calibration?.sides ?? '?'} validation sides
-  (${m.calibration?.data ?? '—'}) by ${m.calibration?.criterion ?? '—'}: there recall ${pct(m.calibration?.chosen?.recall)}, precision ${pct(m.calibration?.chosen?.precision)}.
+  (${m.calibration?.data ?? '—'}) by the rule "${m.calibration?.criterion ?? '—'}"; there recall ${pct(m.calibration?.chosen?.recall)}, precision ${pct(m.calibration?.chosen?.precision)}.
 ${met ? `- **Held-out metrics** (${met.heldOut.sides} sides, ${met.heldOut.distantLightSides} with distant lights, ${met.heldOut.cleanSides} clean, ${met.heldOut.foilSides} foil; ${met.heldOut.data.join(', ')}; ${met.matching}):
   overall recall ${pct(met.overall.recall)} (right type ${pct(met.overall.recallTyped)}), precision ${pct(met.overall.precision)};
   clean sides with any report: ${met.cleanSidesWithReports} of ${met.heldOut.cleanSides}; foil sides with a false report: ${met.foilSidesWithFalseReports} of ${met.heldOut.foilSides};
