@@ -133,7 +133,7 @@ async function sideCases(roots: string[], filter: (seed: number) => boolean): Pr
 }
 
 /**
- * Choose the post-processing threshold, minimum area and foil gate (maxReliefMisfit) on the validation cards
+ * Choose the post-processing threshold, minimum area and foil gates (maxReliefMisfit, maxReliefDepthUm) on the validation cards
  * (training seeds that are multiples of --val-every, never trained on). Among the points whose F1 of
  * defect-level recall and precision is within 0.02 of the best, the fewest clean or foil sides with a false
  * report, then the better F1, then the higher threshold: a booth that reports a dent on every holo card is
@@ -156,23 +156,25 @@ async function calibrate(): Promise<void> {
     prepared.push({ c, maps, probs, mask: small.mask, misfit: misfitPlane(features, small.widthPx, small.heightPx) });
   }
   await detector.close();
-  const { maxReliefMisfit: _previousGate, ...base } = detector.manifest.postprocess;
-  type Point = { threshold: number; minAreaMm2: number; maxReliefMisfit: number | null; recall: number; precision: number; f1: number; cleanWithReports: number; foilWithFalseReports: number };
+  const { maxReliefMisfit: _previousGate, maxReliefDepthUm: _previousDepth, ...base } = detector.manifest.postprocess;
+  type Point = { threshold: number; minAreaMm2: number; maxReliefMisfit: number | null; maxReliefDepthUm: number | null; recall: number; precision: number; f1: number; cleanWithReports: number; foilWithFalseReports: number };
   const results: Point[] = [];
   const areas = [0.15, 0.3, 0.6, 1.0];
   const gates = [null, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3];
+  // Card thicknesses (GRADING.md: TCG ~300 µm, sports ~500 µm), not fitted values.
+  const depthGates = [null, 300, 500];
   for (const threshold of [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]) {
     // Components measured once per threshold (at the smallest area), then every area and gate tried on them.
     const candidates = prepared.map((p) => defectCandidates(p.probs, p.maps, p.mask, { ...base, threshold, minConfidence: threshold, minAreaMm2: areas[0] }, p.misfit));
     for (const minAreaMm2 of areas) {
-      for (const maxReliefMisfit of gates) {
-        const pp = { ...base, threshold, minConfidence: threshold, minAreaMm2, ...(maxReliefMisfit === null ? {} : { maxReliefMisfit }) };
+      for (const [maxReliefMisfit, maxReliefDepthUm] of gates.flatMap((g) => depthGates.map((d) => [g, d] as const))) {
+        const pp = { ...base, threshold, minConfidence: threshold, minAreaMm2, ...(maxReliefMisfit === null ? {} : { maxReliefMisfit }), ...(maxReliefDepthUm === null ? {} : { maxReliefDepthUm }) };
         const sc = new Scorer();
         prepared.forEach((p, i) => sc.add(p.c, candidates[i].filter((c) => passesGates(c, pp)).map((c) => c.defect)));
         const tot = sc.total();
         const recall = tot.truths ? tot.found / tot.truths : 0, precision = tot.reported ? tot.reportedTrue / tot.reported : 0;
         const f1 = recall + precision > 0 ? (2 * recall * precision) / (recall + precision) : 0;
-        results.push({ threshold, minAreaMm2, maxReliefMisfit, recall: +recall.toFixed(3), precision: +precision.toFixed(3), f1: +f1.toFixed(4), cleanWithReports: sc.cleanWithReports, foilWithFalseReports: sc.foilWithFalseReports });
+        results.push({ threshold, minAreaMm2, maxReliefMisfit, maxReliefDepthUm, recall: +recall.toFixed(3), precision: +precision.toFixed(3), f1: +f1.toFixed(4), cleanWithReports: sc.cleanWithReports, foilWithFalseReports: sc.foilWithFalseReports });
         console.log(JSON.stringify(results[results.length - 1]));
       }
     }
@@ -186,7 +188,7 @@ async function calibrate(): Promise<void> {
   if (values.write) {
     const path = join(dir, 'manifest.json');
     const manifest = JSON.parse(await readFile(path, 'utf8'));
-    manifest.postprocess = { ...base, threshold: best.threshold, minConfidence: best.threshold, minAreaMm2: best.minAreaMm2, ...(best.maxReliefMisfit === null ? {} : { maxReliefMisfit: best.maxReliefMisfit }) };
+    manifest.postprocess = { ...base, threshold: best.threshold, minConfidence: best.threshold, minAreaMm2: best.minAreaMm2, ...(best.maxReliefMisfit === null ? {} : { maxReliefMisfit: best.maxReliefMisfit }), ...(best.maxReliefDepthUm === null ? {} : { maxReliefDepthUm: best.maxReliefDepthUm }) };
     manifest.calibration = { data: 'validation split: training-set cards whose seed is a multiple of ' + every + ' (not trained on)', sides: cases.length, criterion: 'among points with an F1 of defect-level recall and precision (centres within 2.5 mm) within 0.02 of the best: fewest clean or foil sides with a false report, then best F1, then higher threshold', chosen: best };
     // The manifest changed, not the model: sha256 is of model.onnx only.
     await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -255,7 +257,7 @@ async function modelCard(): Promise<void> {
   with the slopes turned along, slope/relief gain and noise.
 - **Recipe**: \`bash ${m.code.recipe} ${m.version}\` at commit \`${m.code.commit}\`: ${tr.stepsRun ?? '?'} steps of ${tr.args?.batch ?? '?'} tiles of ${tr.args?.tile ?? '?'} px,
   AdamW, warm-up + cosine, class weights ${JSON.stringify(tr.classWeights ?? [])}, seed ${tr.args?.seed ?? '?'}, CPU, ${Math.round((tr.trainSeconds ?? 0) / 60)} min.
-- **Calibration**: threshold ${m.postprocess.threshold}, minimum area ${m.postprocess.minAreaMm2} mm² and ${m.postprocess.maxReliefMisfit === undefined ? 'no foil gate' : `foil gate ${m.postprocess.maxReliefMisfit} (relief defects of a higher mean photometric-stereo misfit dropped)`} chosen on ${m.calibration?.sides ?? '?'} validation sides
+- **Calibration**: threshold ${m.postprocess.threshold}, minimum area ${m.postprocess.minAreaMm2} mm² and ${m.postprocess.maxReliefMisfit === undefined ? 'no misfit gate' : `misfit gate ${m.postprocess.maxReliefMisfit} (relief defects of a higher mean photometric-stereo misfit dropped)`} and ${m.postprocess.maxReliefDepthUm === undefined ? 'no depth gate' : `depth gate ${m.postprocess.maxReliefDepthUm} µm (relief defects measured deeper than a card is thick dropped)`} chosen on ${m.calibration?.sides ?? '?'} validation sides
   (${m.calibration?.data ?? '—'}) by the rule "${m.calibration?.criterion ?? '—'}"; there recall ${pct(m.calibration?.chosen?.recall)}, precision ${pct(m.calibration?.chosen?.precision)}.
 ${met ? `- **Held-out metrics** (${met.heldOut.sides} sides, ${met.heldOut.distantLightSides} with distant lights, ${met.heldOut.cleanSides} clean, ${met.heldOut.foilSides} foil; ${met.heldOut.data.join(', ')}; ${met.matching}):
   overall recall ${pct(met.overall.recall)} (right type ${pct(met.overall.recallTyped)}), precision ${pct(met.overall.precision)};

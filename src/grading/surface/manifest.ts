@@ -30,6 +30,14 @@ export interface SurfacePostprocess {
    * validation cards (scripts/train/surface-manifest.ts calibrate); absent: no such gate.
    */
   maxReliefMisfit?: number;
+  /**
+   * A relief defect measured deeper than this, µm, is dropped: deeper than a card is thick (GRADING.md:
+   * TCG cards 300–320 µm, sports cards ~500 µm), it is not a dent in the card stock but relief integrated
+   * from readings that do not fit a Lambertian surface. Model 1.2.0's false dents and creases on holo foil
+   * under distant lights measured 400–770 µm; its true ones 4–300 µm. Chosen on the validation cards among
+   * card thicknesses (scripts/train/surface-manifest.ts calibrate); absent: no such gate.
+   */
+  maxReliefDepthUm?: number;
 }
 
 export interface SurfaceModelManifest {
@@ -115,6 +123,7 @@ export function validateSurfaceManifest(raw: unknown, where: string): SurfaceMod
   num(pp, 'bridgeMm', `${where} postprocess`, 0, 5);
   num(pp, 'cornerZoneMm', `${where} postprocess`, 0, 30);
   if (pp.maxReliefMisfit !== undefined) num(pp, 'maxReliefMisfit', `${where} postprocess`, 0, 1);
+  if (pp.maxReliefDepthUm !== undefined) num(pp, 'maxReliefDepthUm', `${where} postprocess`, 1, 5000);
   const td = raw.trainingData;
   if (!isObj(td)) fail(where, '"trainingData" must be an object');
   str(td, 'id', `${where} trainingData`);

@@ -212,13 +212,15 @@ export interface DefectCandidate {
 }
 
 /**
- * The gates applied after the components are measured: the minimum area and the foil gate. Separate so the
+ * The gates applied after the components are measured: the minimum area and the foil gates (misfit, depth). Separate so the
  * calibration (scripts/train/surface-manifest.ts) measures the components once per threshold and tries
  * every area and gate on them.
  */
 export function passesGates(c: DefectCandidate, pp: SurfacePostprocess): boolean {
   if (c.defect.areaMm2 < pp.minAreaMm2) return false;
-  return pp.maxReliefMisfit === undefined || albedoOnly.has(c.defect.type) || c.meanMisfit <= pp.maxReliefMisfit;
+  if (albedoOnly.has(c.defect.type)) return true;
+  if (pp.maxReliefMisfit !== undefined && c.meanMisfit > pp.maxReliefMisfit) return false;
+  return pp.maxReliefDepthUm === undefined || c.defect.depthUm <= pp.maxReliefDepthUm;
 }
 
 /** probabilitiesToDefects without its last gates (passesGates): every measured component with its misfit. */

@@ -98,3 +98,18 @@ t.test('foil gate: a relief defect on pixels the photometric fit does not explai
   t.equal(probabilitiesToDefects(elsewhere, maps, maps.mask, gated, misfit).length, 1, 'a dent where the fit holds is kept');
   t.throws(() => probabilitiesToDefects(onFoil(2), maps, maps.mask, gated), { code: 'GB_INTERNAL' }, 'a gate without the misfit plane is an error, not a silent pass');
 });
+
+t.test('depth gate: a relief defect deeper than a card is thick is dropped, a real dent is kept', async (t) => {
+  const deep = cardWithDent(10, -20, 2, 600); // 600 µm: twice a trading card's thickness
+  const shallow = cardWithDent(10, -20, 2, 40);
+  const cx = (10 + 31.8) / 0.06 - 0.5, cy = (44.4 + 20) / 0.06 - 0.5;
+  const p = probs(1060, 1480, 2, (x, y) => Math.hypot(x - cx, y - cy) * 0.06 <= 1.4);
+  const gated = { ...pp, maxReliefDepthUm: 300 };
+  t.same(probabilitiesToDefects(p, deep, deep.mask, gated), [], 'a 600 µm "dent" is relief no card stock holds');
+  t.equal(probabilitiesToDefects(p, deep, deep.mask, pp).length, 1, 'no gate in the manifest: kept');
+  const kept = probabilitiesToDefects(p, shallow, shallow.mask, gated);
+  t.equal(kept.length, 1, 'a 40 µm dent is kept');
+  t.ok(Math.abs(kept[0].depthUm - 40) < 2, `depth ${kept[0].depthUm}`);
+  const stain = probabilitiesToDefects(probs(1060, 1480, 5, (x, y) => Math.hypot(x - cx, y - cy) * 0.06 <= 1.4), deep, deep.mask, gated);
+  t.equal(stain[0]?.type, 'stain', 'albedo kinds are not gated on depth');
+});
