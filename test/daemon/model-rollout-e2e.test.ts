@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { privateDir } from '../calibration/temp-dir.ts';
-import { runCli, startServe } from '../cli/run-cli.ts';
+import { endedStates, startSimDaemon, type Job } from '../helpers/sim-daemon.ts';
 import { ensureSimBuilt } from '../../src/sim/rig/simulated-rig.ts';
 import { startBroker, mosquittoAvailable, type Broker } from '../helpers/mosquitto.ts';
 import { fleetSettings, startCollector, waitFor } from '../helpers/fleet.ts';
@@ -28,10 +28,6 @@ try {
 }
 if (!skip && !mosquittoAvailable) skip = 'mosquitto is not installed (apt-get install mosquitto, see scripts/apt-packages.txt)';
 
-interface Job { id: string; state: string; error: { code: string; message: string } | null; result: any }
-const ended = ['done', 'failed', 'cancelled', 'interrupted'];
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 t.test('a daemon verifies, shadows, activates and keeps a published model; the next scan is graded by it', { skip }, async (t) => {
   const broker: Broker = await startBroker({ users: { 'booth-mr': 'pw-mr-1', fleet: 'pw-fleet-2' } });
   t.teardown(() => broker.close());
@@ -42,39 +38,18 @@ t.test('a daemon verifies, shadows, activates and keeps a published model; the n
   writeFileSync(join(dataDir, 'fleet.key'), keys.privatePem, { mode: 0o600 });
   writeFileSync(join(dataDir, 'fleet.pub'), keys.publicPem);
 
-  const config = join(dataDir, 'booth.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      booth: { id: 'booth-mr' },
-      hardware: { camera: { width_px: 375, height_px: 512 }, scanner: { kind: 'none' } },
-      fleet: { url: broker.url, ca_file: broker.caFile, username: 'booth-mr', password_file: broker.passwordFile('booth-mr'), keepalive_s: 5, reconnect_ms: 200, backoff_max_ms: 1000, telemetry_interval_s: 0, model_keys: ['fleet.pub'] },
-    }),
-  );
-  const token = async (role: string): Promise<string> => {
-    const r = await runCli(['token', 'create', '--role', role, '--name', role, '--data-dir', dataDir]);
-    t.equal(r.code, 0, r.stderr);
-    return r.stdout.trim().split('\n').at(-1) ?? '';
+  // `fleet.model_keys` is relative to the settings file, which startSimDaemon writes into the data directory.
+  const settings = {
+    booth: { id: 'booth-mr' },
+    fleet: { url: broker.url, ca_file: broker.caFile, username: 'booth-mr', password_file: broker.passwordFile('booth-mr'), keepalive_s: 5, reconnect_ms: 200, backoff_max_ms: 1000, telemetry_interval_s: 0, model_keys: ['fleet.pub'] },
   };
-  const technician = await token('technician');
-  const operator = await token('operator');
-  let serve = await startServe(['--config', config, '--data-dir', dataDir, '--port', '0']);
+  let daemon = await startSimDaemon(dataDir, { settings });
   t.teardown(() => {
-    if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGKILL');
+    if (daemon.child.exitCode === null && daemon.child.signalCode === null) daemon.child.kill('SIGKILL');
   });
-  const api = async (method: string, path: string, bearer: string, body?: unknown): Promise<Response> =>
-    fetch(`http://127.0.0.1:${serve.port}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  const until = async (id: string): Promise<Job> => {
-    for (;;) {
-      const j = (await (await api('GET', `/api/jobs/${id}`, operator)).json()) as Job;
-      if (ended.includes(j.state)) return j;
-      await sleep(50);
-    }
-  };
+  const { technician, operator } = daemon;
+  const api = (method: string, path: string, bearer: string, body?: unknown): Promise<Response> => daemon.api(method, path, bearer, body);
+  const until = (id: string): Promise<Job> => daemon.until(id, (j) => endedStates.includes(j.state));
   const models = async (): Promise<ModelsStatePayload> => (await api('GET', '/api/models', operator)).json() as Promise<ModelsStatePayload>;
   const scan = async (barcode: string): Promise<Job> => {
     const posted = await api('POST', '/api/scans', operator, { barcode });
@@ -120,8 +95,8 @@ t.test('a daemon verifies, shadows, activates and keeps a published model; the n
   t.type(card?.grades.overall, 'number', 'an overall grade');
 
   // The choice survives a restart of the daemon.
-  serve.child.kill('SIGTERM');
-  await new Promise((r) => serve.child.once('exit', r));
-  serve = await startServe(['--config', config, '--data-dir', dataDir, '--port', '0']);
+  daemon.child.kill('SIGTERM');
+  await new Promise((r) => daemon.child.once('exit', r));
+  daemon = await startSimDaemon(dataDir, { settings, tokens: { technician, operator } });
   t.equal((await models()).active?.sha256, model.sha256, 'after a restart the model is still active');
 });

@@ -27,6 +27,18 @@ async function openBoothStore(dir: string): Promise<{ db: Db; store: FileStore }
   return { db: openDatabase(join(dir, 'booth.sqlite')), store };
 }
 
+/** How often the broker delivered each dataset chunk (by sha256), seen by an observer on every booth's chunks. */
+async function countChunkDeliveries(t: Test, broker: Broker): Promise<Map<string, number>> {
+  const watch = await observer(t, broker);
+  const deliveries = new Map<string, number>();
+  watch.on('message', (topic) => {
+    const m = /\/datasets\/chunks\/([0-9a-f]{64})$/.exec(topic);
+    if (m) deliveries.set(m[1], (deliveries.get(m[1]) ?? 0) + 1);
+  });
+  await watch.subscribeAsync('gradebooth/v1/+/datasets/chunks/+', { qos: 1 });
+  return deliveries;
+}
+
 t.test('the manifest: deterministic id, chunks that fit the files, no dataset from a damaged or unfinished scan', async (t) => {
   const dir = tempDir(t, 'gb-ds-unit-');
   const { db, store } = await openBoothStore(dir);
@@ -134,13 +146,7 @@ t.test('two scans sharing a calibration: both datasets complete, files reassembl
   const dir = tempDir(t, 'gb-ds-e2e-');
   const indexPath = join(dir, 'index.sqlite');
   const { datasets: fleetSide, store: fleetStore } = await startDatasetCollector(t, broker, indexPath, join(dir, 'fleet-store'));
-  const watch = await observer(t, broker);
-  const chunkDeliveries = new Map<string, number>();
-  watch.on('message', (topic) => {
-    const m = /\/datasets\/chunks\/([0-9a-f]{64})$/.exec(topic);
-    if (m) chunkDeliveries.set(m[1], (chunkDeliveries.get(m[1]) ?? 0) + 1);
-  });
-  await watch.subscribeAsync('gradebooth/v1/+/datasets/chunks/+', { qos: 1 });
+  const chunkDeliveries = await countChunkDeliveries(t, broker);
 
   const booth = await startBoothSync(t, broker, 'booth-d1', join(dir, 'booth'));
   const first = await storeFinishedScan(booth.db, booth.store, { barcode: 'SUB-0100', frames: 4, frameBytes: 150_000 });
@@ -189,13 +195,7 @@ t.test('every-scan: an operator override after the upload goes to the fleet as a
   const dir = tempDir(t, 'gb-ds-override-');
   const indexPath = join(dir, 'index.sqlite');
   const { datasets: fleetSide } = await startDatasetCollector(t, broker, indexPath, join(dir, 'fleet-store'));
-  const watch = await observer(t, broker);
-  const chunkDeliveries = new Map<string, number>();
-  watch.on('message', (topic) => {
-    const m = /\/datasets\/chunks\/([0-9a-f]{64})$/.exec(topic);
-    if (m) chunkDeliveries.set(m[1], (chunkDeliveries.get(m[1]) ?? 0) + 1);
-  });
-  await watch.subscribeAsync('gradebooth/v1/+/datasets/chunks/+', { qos: 1 });
+  const chunkDeliveries = await countChunkDeliveries(t, broker);
   const booth = await startBoothSync(t, broker, 'booth-ov', join(dir, 'booth'), { upload: 'every-scan', chunk_bytes: 65_536, reoffer_s: 60 });
   const uploader = booth.sync.datasets;
   if (!uploader) throw new Error('no uploader');

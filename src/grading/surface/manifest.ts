@@ -33,8 +33,9 @@ export interface SurfacePostprocess {
   /**
    * A relief defect measured deeper than this, µm, is dropped: deeper than a card is thick (GRADING.md:
    * TCG cards 300–320 µm, sports cards ~500 µm), it is not a dent in the card stock but relief integrated
-   * from readings that do not fit a Lambertian surface. Model 1.2.0's false dents and creases on holo foil
-   * under distant lights measured 400–770 µm; its true ones 4–300 µm. Chosen on the validation cards among
+   * from readings that do not fit a Lambertian surface. On the validation cards, 6 of model 1.2.0's 7 false
+   * dents and creases on holo foil under distant lights measured 399–699 µm (the 7th 207 µm); its true
+   * defects 4–298 µm. Chosen on the validation cards among
    * card thicknesses (scripts/train/surface-manifest.ts calibrate); absent: no such gate.
    */
   maxReliefDepthUm?: number;
