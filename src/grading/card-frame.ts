@@ -87,8 +87,15 @@ export function selectKth(a: Float64Array, k: number): number {
 
 /** Median of numbers (copy; NaN for none). By selection, not a sort: the outline's levels take medians of ~10⁵ samples. */
 export function median(values: ArrayLike<number>): number {
-  const s = Float64Array.from(values);
-  const n = s.length;
+  return medianInPlace(Float64Array.from(values));
+}
+
+/**
+ * {@link median} of the first `n` values of `s` without a copy: reorders them (the measurements' hot loops
+ * reuse one buffer instead of allocating an array per scanline). Same answer as median() to the bit.
+ */
+export function medianInPlace(buffer: Float64Array, n = buffer.length): number {
+  const s = n === buffer.length ? buffer : buffer.subarray(0, n);
   if (n === 0) return NaN;
   // NaN has no place in an order; a sort puts it last, so leave such input to the sort.
   for (let i = 0; i < n; i++) if (s[i] !== s[i]) { s.sort(); const k = n >> 1; return n % 2 ? s[k] : 0.5 * (s[k - 1] + s[k]); }
@@ -111,8 +118,20 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 
 /** Robust standard deviation: 1.4826 × median absolute deviation from the median. */
 export function robustSigma(values: ArrayLike<number>): number {
-  const m = median(values);
-  return 1.4826 * median(Array.from(values, (v) => Math.abs(v - m)));
+  const n = values.length;
+  const v = Float64Array.from(values);
+  return robustSigmaOf(v, n, new Float64Array(n));
+}
+
+/**
+ * {@link robustSigma} of the first `n` values of `values` (left as they are), with `scratch` (≥ n values)
+ * as working space instead of two fresh arrays. Same answer to the bit.
+ */
+export function robustSigmaOf(values: Float64Array, n: number, scratch: Float64Array): number {
+  for (let i = 0; i < n; i++) scratch[i] = values[i];
+  const m = medianInPlace(scratch, n);
+  for (let i = 0; i < n; i++) scratch[i] = Math.abs(values[i] - m);
+  return 1.4826 * medianInPlace(scratch, n);
 }
 
 /** A robust straight-line fit p(t) = a + b·t with its inliers. */
@@ -131,6 +150,7 @@ export function robustLine(ts: ArrayLike<number>, ps: ArrayLike<number>, minScal
   const n = ts.length;
   if (n < 4) return undefined;
   const w = new Float64Array(n).fill(1);
+  const res = new Float64Array(n), scratch = new Float64Array(n);
   let a = 0, b = 0;
   for (let iter = 0; iter < 10; iter++) {
     let sw = 0, st = 0, sp = 0, stt = 0, stp = 0;
@@ -139,8 +159,8 @@ export function robustLine(ts: ArrayLike<number>, ps: ArrayLike<number>, minScal
     if (!(sw > 0) || !(Math.abs(det) > 1e-12)) return undefined;
     b = (sw * stp - st * sp) / det;
     a = (sp - b * st) / sw;
-    const res = Array.from(ts, (t, i) => ps[i] - a - b * t);
-    const scale = Math.max(robustSigma(res), minScale);
+    for (let i = 0; i < n; i++) res[i] = ps[i] - a - b * ts[i];
+    const scale = Math.max(robustSigmaOf(res, n, scratch), minScale);
     for (let i = 0; i < n; i++) { const u = res[i] / (4.685 * scale); w[i] = Math.abs(u) < 1 ? (1 - u * u) ** 2 : 0; }
   }
   let ss = 0, k = 0;

@@ -1,4 +1,4 @@
-import { firstCrossing, median, robustLine, robustSigma, sideNames, type CardFrame, type EdgeName } from './card-frame.ts';
+import { firstCrossing, median, medianInPlace, robustLine, robustSigmaOf, sideNames, type CardFrame, type EdgeName } from './card-frame.ts';
 import { sampleAcross, type OutlineMeasurement } from './outline.ts';
 import type { CardSideMaps } from './types.ts';
 
@@ -63,17 +63,22 @@ function measureBorder(maps: CardSideMaps, f: CardFrame, outline: OutlineMeasure
   const prof = new Float64Array(n);
   const stride = Math.max(1, Math.round((t1 - t0) / 600));
   const k0 = Math.round(0.4 * px), k1 = Math.max(k0 + 2, Math.round(0.9 * px));
-  for (let t = Math.ceil(t0); t <= t1; t += stride) {
-    const e = outer(t);
-    let filled = 0;
-    const at = (k: number): number => {
-      while (filled <= k) { prof[filled] = sampleAcross(albedo, w, h, f, edge, t, e + filled); filled++; }
-      return prof[k];
-    };
-    const band: number[] = [];
-    for (let k = k0; k <= k1; k++) band.push(at(k));
-    const B = median(band);
-    const sig = robustSigma(band);
+  // The line's profile, sampled on demand as far as the search reaches (`filled` samples so far).
+  let t = 0, e = 0, filled = 0;
+  const at = (k: number): number => {
+    while (filled <= k) { prof[filled] = sampleAcross(albedo, w, h, f, edge, t, e + filled); filled++; }
+    return prof[k];
+  };
+  // Working buffers for the medians, one set for all lines (an array per line was most of the cost in GC).
+  const nBand = k1 - k0 + 1, nAfter = Math.max(2, Math.round(0.25 * px)) + 1;
+  const band = new Float64Array(nBand), scratch = new Float64Array(Math.max(nBand, nAfter));
+  for (t = Math.ceil(t0); t <= t1; t += stride) {
+    e = outer(t);
+    filled = 0;
+    for (let k = k0; k <= k1; k++) band[k - k0] = at(k);
+    for (let i = 0; i < nBand; i++) scratch[i] = band[i];
+    const B = medianInPlace(scratch, nBand);
+    const sig = robustSigmaOf(band, nBand, scratch);
     flatness.push(sig / Math.max(1e-12, Math.abs(B)));
     const thr = Math.max(0.15 * Math.abs(B), 5 * sig);
     // The first sustained departure (two samples in a row) from the border level.
@@ -82,7 +87,8 @@ function measureBorder(maps: CardSideMaps, f: CardFrame, outline: OutlineMeasure
     if (k + 1 >= n) continue;
     // What follows the border: its level just past the departure (the keyline or the artwork).
     const kEnd = Math.min(n - 1, k + Math.max(2, Math.round(0.25 * px)));
-    const after = median(Array.from({ length: kEnd - k + 1 }, (_, i) => at(k + i)));
+    for (let i = 0; i <= kEnd - k; i++) scratch[i] = at(k + i);
+    const after = medianInPlace(scratch, kEnd - k + 1);
     const c = firstCrossing(prof, 0.5 * (B + after), Math.max(k0, k - 2), k + 1);
     if (c === undefined) continue;
     ts.push(t); ds.push(e + c);
