@@ -7,10 +7,11 @@
 
 typedef struct {
   JobHead head;  // first: the shared glue sees a job as its JobHead
-  int kind;  // 0 ps, 1 poisson, 2 warp, 3 area resampling, 4 surface features
+  int kind;  // 0 ps, 1 poisson, 2 warp, 3 area resampling, 4 surface features, 5 report pictures
   PsParams ps;
   WarpParams warp;
   ResampleParams resample;
+  PicturesParams pictures;
   FeaturesParams features;
   int failed;
   int w, h, maxIt, iterations, solver;
@@ -28,6 +29,7 @@ static void execute(napi_env env, void* data) {
   else if (j->kind == 2) warpRun(&j->warp);
   else if (j->kind == 3) resampleAreaRun(&j->resample);
   else if (j->kind == 4) j->failed = surfaceFeaturesRun(&j->features);
+  else if (j->kind == 5) resamplePicturesRun(&j->pictures);
   else j->iterations = integrateRun(j->w, j->h, j->normals, j->mask, j->minNz, j->z, j->tol, j->maxIt, &j->solver);
 }
 
@@ -196,6 +198,34 @@ static napi_value ResampleArea(napi_env env, napi_callback_info info) {
   return queue(env, j, argc, argv, "gradebooth.resampleArea");
 }
 
+// resamplePictures(params: Float64Array [srcW, srcH, dstW, dstH, y0, y1, albedoScale, slopeGain, L0, L1, L2],
+//                  mask, normals, albedo, albedoRgb, shade, normalRgb)
+static napi_value ResamplePictures(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Job* j = (Job*)calloc(1, sizeof(Job));
+  if (argc != 7) return failJob(env, j, "resamplePictures: expected 7 arguments");
+  j->kind = 5;
+  size_t np = 0, nm = 0, nn = 0, na = 0, oa = 0, os = 0, on = 0;
+  const double* prm = (const double*)typedData(env, argv[0], &np);
+  if (!prm || np < 11) return failJob(env, j, "resamplePictures: params must be a Float64Array of 11");
+  PicturesParams* p = &j->pictures;
+  p->srcW = (int)prm[0]; p->srcH = (int)prm[1]; p->dstW = (int)prm[2]; p->dstH = (int)prm[3]; p->y0 = (int)prm[4]; p->y1 = (int)prm[5];
+  p->albedoScale = prm[6]; p->slopeGain = prm[7]; p->light[0] = prm[8]; p->light[1] = prm[9]; p->light[2] = prm[10];
+  p->mask = (const uint8_t*)typedData(env, argv[1], &nm);
+  p->normals = (const float*)typedData(env, argv[2], &nn);
+  p->albedo = (const float*)typedData(env, argv[3], &na);
+  p->albedoRgb = (uint8_t*)typedData(env, argv[4], &oa);
+  p->shade = (uint8_t*)typedData(env, argv[5], &os);
+  p->normalRgb = (uint8_t*)typedData(env, argv[6], &on);
+  const size_t sn = (size_t)p->srcW * p->srcH, dn = (size_t)p->dstW * p->dstH;
+  if (p->srcW < 1 || p->srcH < 1 || p->dstW < 1 || p->dstH < 1 || p->dstW > p->srcW || p->dstH > p->srcH || p->y0 < 0 || p->y1 > p->dstH || p->y0 > p->y1) return failJob(env, j, "resamplePictures: sizes do not match (coarser only)");
+  if (!p->mask || !p->normals || !p->albedo || !p->albedoRgb || !p->shade || !p->normalRgb) return failJob(env, j, "resamplePictures: missing buffers");
+  if (nm != sn || nn != 3 * sn || na != sn || oa != 3 * dn || os != dn || on != 3 * dn) return failJob(env, j, "resamplePictures: buffer sizes do not match");
+  return queue(env, j, argc, argv, "gradebooth.resamplePictures");
+}
+
 // surfaceFeatures(params: Float64Array [w, h, channels, rSlope, rRelief, rAlbedo, sSlope, sRelief, sAlbedo],
 //                 mask, normals, albedo, relief, confidence, out: Float32Array (6 × w × h))
 static napi_value SurfaceFeatures(napi_env env, napi_callback_info info) {
@@ -236,6 +266,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "warpSolve", fn);
   napi_create_function(env, "resampleArea", NAPI_AUTO_LENGTH, ResampleArea, NULL, &fn);
   napi_set_named_property(env, exports, "resampleArea", fn);
+  napi_create_function(env, "resamplePictures", NAPI_AUTO_LENGTH, ResamplePictures, NULL, &fn);
+  napi_set_named_property(env, exports, "resamplePictures", fn);
   napi_create_function(env, "surfaceFeatures", NAPI_AUTO_LENGTH, SurfaceFeatures, NULL, &fn);
   napi_set_named_property(env, exports, "surfaceFeatures", fn);
   napi_value dct;

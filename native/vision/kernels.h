@@ -77,6 +77,21 @@ typedef struct {
 
 void resampleAreaRun(const ResampleParams* p);
 
+/** Output rows [y0, y1) of the report's whole-side pictures (src/grading/report-images.ts) straight from a
+ *  side's maps: the area average of resampleAreaRun (mask, normals, albedo) turned into 8-bit grey albedo ×
+ *  albedoScale as RGB, the relief shaded by `light` with slopes × slopeGain (40 off the card) and the normals
+ *  as colours, each byte as a Uint8ClampedArray stores it. */
+typedef struct {
+  int srcW, srcH, dstW, dstH, y0, y1;
+  double albedoScale, slopeGain;
+  double light[3];
+  const uint8_t* mask;
+  const float *normals, *albedo;
+  uint8_t *albedoRgb, *shade, *normalRgb;
+} PicturesParams;
+
+void resamplePicturesRun(const PicturesParams* p);
+
 /** The surface model's feature planes (src/grading/surface/features.ts), channel-major 6 × h × w into
  *  `out`; only the channels whose bit is set in `channels` (0, 1 slope, 2 relief, 3 log albedo, 4 misfit,
  *  5 mask), so two calls can share a side. Radii in px, asinh scales as in surfaceFeatureSpec. */

@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { selectKth, toMapPx, type CardFrame } from './card-frame.ts';
 import type { ReportDefect, SideGrade } from './grade.ts';
-import { resampleSideMapsAsync } from './surface/resample.ts';
+import { loadVisionNative } from '../vision/native.ts';
+import { resampledSizePx, resampleSideMapsAsync } from './surface/resample.ts';
 import type { CardSideMaps } from './types.ts';
 
 // The report's pictures of one side, 8-bit sRGB for people (not measurement data): the albedo with every
@@ -95,14 +96,19 @@ function albedoRgb(maps: CardSideMaps, white: number): Uint8Array {
   return rgb;
 }
 
+/** The shaded relief's light: from the top left at 35° elevation (x right, y up, z out of the card). */
+const shadeElevation = (35 * Math.PI) / 180;
+const shadeLight: [number, number, number] = [-Math.cos(shadeElevation) / Math.SQRT2, Math.cos(shadeElevation) / Math.SQRT2, Math.sin(shadeElevation)];
+/** The shaded relief's slope exaggeration. */
+const shadeSlopeGain = 8;
+
 /** Relief shaded by a low light from the top left (35° elevation), slopes exaggerated ×8; 40 off the card. */
 function shadedRelief(maps: CardSideMaps): Uint8Array {
   const n = maps.widthPx * maps.heightPx;
   const shade = new Uint8Array(n);
   const c = new Uint8ClampedArray(shade.buffer);
-  const el = (35 * Math.PI) / 180;
-  const L0 = -Math.cos(el) / Math.SQRT2, L1 = Math.cos(el) / Math.SQRT2, L2 = Math.sin(el);
-  const k8 = 8;
+  const [L0, L1, L2] = shadeLight;
+  const k8 = shadeSlopeGain;
   const N = maps.normals, M = maps.mask;
   for (let i = 0; i < n; i++) {
     if (!M[i]) { c[i] = 40; continue; }
@@ -122,13 +128,43 @@ function normalColours(maps: CardSideMaps): Uint8Array {
   return rgb;
 }
 
-/** The whole side's pictures and each defect's crop, as raw pixels (the area average off the event loop, the rest on it: ~1 MP). */
-export async function drawSidePictures(maps: CardSideMaps, f: CardFrame, g: SideGrade): Promise<SidePictures> {
+/** The three whole-side pictures' pixels at a scale `factor` times coarser than the maps. */
+interface OverviewPixels { width: number; height: number; albedoRgb: Uint8Array; shade: Uint8Array; normalRgb: Uint8Array }
+
+/**
+ * The whole-side pictures' pixels: the maps area-averaged by `factor`, then grey albedo, shaded relief and
+ * normal colours. Natively (native/vision/resample.c, resamplePictures: one band per core on libuv's pool)
+ * in one pass from the maps to the bytes, the same bytes as the TypeScript path (resampling, then the
+ * loops above; test/grading/report.test.ts compares them); without the addon, or at factor 1 (maps
+ * already coarse enough: no resampling), the TypeScript path. `backend` forces one.
+ */
+export async function overviewPixels(maps: CardSideMaps, factor: number, white: number, backend: 'auto' | 'native' | 'ts' = 'auto'): Promise<OverviewPixels> {
+  const umPerPx = factor * maps.umPerPx;
+  const native = backend === 'ts' || factor === 1 ? undefined : await loadVisionNative();
+  if (backend === 'native' && !native?.resamplePictures) throw new Error('native report pictures are not built (run `node native/vision/build.mjs`), or factor 1');
+  if (native?.resamplePictures) {
+    const { widthPx: w, heightPx: h } = resampledSizePx(maps, umPerPx);
+    const out = { width: w, height: h, albedoRgb: new Uint8Array(3 * w * h), shade: new Uint8Array(w * h), normalRgb: new Uint8Array(3 * w * h) };
+    const bands = Math.max(1, Math.min(native.threads, h));
+    const step = Math.ceil(h / bands);
+    const jobs: Promise<void>[] = [];
+    for (let y0 = 0; y0 < h; y0 += step) {
+      jobs.push(native.resamplePictures({ src: maps, width: w, height: h, y0, y1: Math.min(h, y0 + step), albedoScale: 255 / white, slopeGain: shadeSlopeGain, light: shadeLight, albedoRgb: out.albedoRgb, shade: out.shade, normalRgb: out.normalRgb }));
+    }
+    await Promise.all(jobs);
+    return out;
+  }
+  // The pictures need no PS confidence: leave it out of the average.
+  const small = await resampleSideMapsAsync({ ...maps, confidence: undefined }, umPerPx);
+  return { width: small.widthPx, height: small.heightPx, albedoRgb: albedoRgb(small, white), shade: shadedRelief(small), normalRgb: normalColours(small) };
+}
+
+/** The whole side's pictures and each defect's crop, as raw pixels (the overview off the event loop, ~1 MP; the crops on it). */
+export async function drawSidePictures(maps: CardSideMaps, f: CardFrame, g: SideGrade, options: { backend?: 'auto' | 'native' | 'ts' } = {}): Promise<SidePictures> {
   const white = albedoWhite(maps);
   const factor = Math.max(1, Math.floor(overviewUmPerPx / maps.umPerPx + 1e-9));
-  // The pictures need no PS confidence: leave it out of the average.
-  const small = await resampleSideMapsAsync({ ...maps, confidence: undefined }, factor * maps.umPerPx);
-  const w = small.widthPx, h = small.heightPx;
+  const pixels = await overviewPixels(maps, factor, white, options.backend);
+  const w = pixels.width, h = pixels.height;
   // Map px → overview px (the resampling's footprints: source width / overview width).
   const sx = w / maps.widthPx, sy = h / maps.heightPx;
   const stroke = Math.max(2, Math.round(w / 400));
@@ -147,13 +183,13 @@ export async function drawSidePictures(maps: CardSideMaps, f: CardFrame, g: Side
       `<rect x="${bx.toFixed(1)}" y="${by.toFixed(1)}" width="${bw}" height="${bh}" rx="${Math.round(font / 5)}" fill="#101a2c" stroke="${c}" stroke-width="${Math.max(1, Math.round(stroke / 2))}"/>` +
       `<text x="${(bx + bw / 2).toFixed(1)}" y="${(by + font * 0.98).toFixed(1)}" text-anchor="middle" font-family="sans-serif" font-weight="bold" font-size="${font}" fill="${c}">${escapeXml(label)}</text>`;
   }).join('');
-  const albedoOverlay: RawPicture = { width: w, height: h, channels: 3, data: albedoRgb(small, white), svg: shapes ? `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${shapes}</svg>` : undefined };
+  const albedoOverlay: RawPicture = { width: w, height: h, channels: 3, data: pixels.albedoRgb, svg: shapes ? `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${shapes}</svg>` : undefined };
   return {
     albedoOverlay,
-    shadedRelief: { width: w, height: h, channels: 1, data: shadedRelief(small) },
-    normalMap: { width: w, height: h, channels: 3, data: normalColours(small) },
+    shadedRelief: { width: w, height: h, channels: 1, data: pixels.shade },
+    normalMap: { width: w, height: h, channels: 3, data: pixels.normalRgb },
     crops: g.defects.map((d) => defectCrop(maps, f, d, white)),
-    overviewUmPerPx: small.umPerPx,
+    overviewUmPerPx: factor * maps.umPerPx,
   };
 }
 

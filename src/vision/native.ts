@@ -32,6 +32,7 @@ interface RawAddon {
   warpSolve(params: Float64Array, srcs: Float32Array[], dsts: Float32Array[], chans: Int32Array): Promise<void>;
   resampleArea(params: Float64Array, mask: Uint8Array, normals: Float32Array, albedo: Float32Array, relief: Float32Array, confidence: Float32Array | null, outMask: Uint8Array, outNormals: Float32Array, outAlbedo: Float32Array, outRelief: Float32Array, outConfidence: Float32Array | null): Promise<void>;
   surfaceFeatures?(params: Float64Array, mask: Uint8Array, normals: Float32Array, albedo: Float32Array, relief: Float32Array, confidence: Float32Array, out: Float32Array): Promise<boolean>;
+  resamplePictures?(params: Float64Array, mask: Uint8Array, normals: Float32Array, albedo: Float32Array, albedoRgb: Uint8Array, shade: Uint8Array, normalRgb: Uint8Array): Promise<void>;
 }
 
 /** How a height field was solved: DCT alone (near-full mask), DCT as PCG's initial guess, or PCG alone. */
@@ -66,6 +67,27 @@ export interface VisionNative {
   resampleArea?(job: NativeResampleJob): Promise<void>;
   /** The channels in `job.channels` of a side's surface-model features into `job.out` (src/grading/surface/features.ts); resolves to false when its scratch could not be allocated; undefined in an addon built before it existed. */
   surfaceFeatures?(job: NativeFeaturesJob): Promise<boolean>;
+  /** Output rows [y0, y1) of the report's whole-side pictures straight from a side's maps (src/grading/report-images.ts); undefined in an addon built before it existed. */
+  resamplePictures?(job: NativePicturesJob): Promise<void>;
+}
+
+/** Rows [y0, y1) of the report's three whole-side pictures (w × h) from a side's maps area-averaged to w × h. */
+export interface NativePicturesJob {
+  src: Pick<NativeSideMaps, 'widthPx' | 'heightPx' | 'mask' | 'normals' | 'albedo'>;
+  width: number;
+  height: number;
+  y0: number;
+  y1: number;
+  /** 255 / the albedo's white. */
+  albedoScale: number;
+  /** Slope exaggeration of the shaded relief. */
+  slopeGain: number;
+  /** The shading light's direction (x right, y up, z out of the card). */
+  light: [number, number, number];
+  /** Outputs: RGB grey albedo (3 × w × h), shaded relief (w × h), normal colours (3 × w × h). */
+  albedoRgb: Uint8Array;
+  shade: Uint8Array;
+  normalRgb: Uint8Array;
 }
 
 /** Some channels of a side's surface-model features (6 × h × w, channel-major) at the side's own scale. */
@@ -169,6 +191,9 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
       },
       resampleArea: typeof raw.resampleArea === 'function'
         ? ({ src, dst, y0, y1 }) => raw.resampleArea(Float64Array.from([src.widthPx, src.heightPx, dst.widthPx, dst.heightPx, y0, y1]), src.mask, src.normals, src.albedo, src.reliefUm, dst.confidence ? src.confidence ?? null : null, dst.mask, dst.normals, dst.albedo, dst.reliefUm, src.confidence ? dst.confidence ?? null : null)
+        : undefined,
+      resamplePictures: typeof raw.resamplePictures === 'function'
+        ? (j) => raw.resamplePictures!(Float64Array.from([j.src.widthPx, j.src.heightPx, j.width, j.height, j.y0, j.y1, j.albedoScale, j.slopeGain, ...j.light]), j.src.mask, j.src.normals, j.src.albedo, j.albedoRgb, j.shade, j.normalRgb)
         : undefined,
       surfaceFeatures: typeof raw.surfaceFeatures === 'function'
         ? ({ maps, out, channels, radiiPx: r, scales: s }) => raw.surfaceFeatures!(Float64Array.from([maps.widthPx, maps.heightPx, channels, r.slope, r.relief, r.albedo, s.slope, s.reliefUm, s.logAlbedo]), maps.mask, maps.normals, maps.albedo, maps.reliefUm, maps.confidence, out)

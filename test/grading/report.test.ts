@@ -4,7 +4,9 @@ import sharp from 'sharp';
 import { measureSide } from '../../src/grading/measure.ts';
 import { gradeCard, gradeSide } from '../../src/grading/grade.ts';
 import { buildReport, reportFiles } from '../../src/grading/report.ts';
-import { defectBoxPx, drawSidePictures } from '../../src/grading/report-images.ts';
+import { defectBoxPx, drawSidePictures, overviewPixels } from '../../src/grading/report-images.ts';
+import { loadVisionNative } from '../../src/vision/native.ts';
+import type { CardSideMaps } from '../../src/grading/types.ts';
 import { syntheticMaps } from './synthetic-maps.ts';
 
 const card = { widthMm: 63.5, heightMm: 88.9, cornerRadiusMm: 3.2 };
@@ -109,4 +111,41 @@ t.test('defects on the albedo overlay are numbered as the report and the touchsc
   const labels = [...svg.matchAll(/<text [^>]*font-size="(\d+)"[^>]*>([^<]*)<\/text>/g)].map((x) => ({ size: Number(x[1]), text: x[2] }));
   t.same(labels.map((l) => l.text), side.defects.map((_, k) => String(k + 1)), 'one number per defect, in the order of the defect list');
   t.ok(labels.every((l) => l.size >= p.albedoOverlay.width / 24), `label size ${labels[0]?.size} px ≥ ${(p.albedoOverlay.width / 24).toFixed(1)} (picture ${p.albedoOverlay.width} px wide)`);
+});
+
+t.test('the native whole-side pictures are the TypeScript path\'s bytes (resampling, then grey, shade and normal colours)', async (t) => {
+  const native = await loadVisionNative();
+  if (!native?.resamplePictures) { t.skip('native/vision not built with resamplePictures'); return; }
+  let s = 12345;
+  const r = (): number => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; };
+  let pictures = 0;
+  for (const [w, h, factor, white] of [[301, 413, 3, 0.9], [256, 190, 2, 255], [97, 131, 4, 1.7], [64, 64, 2, 0.05]] as const) {
+    const n = w * h;
+    const maps: CardSideMaps = { side: 'front', widthPx: w, heightPx: h, umPerPx: 25, mask: new Uint8Array(n), normals: new Float32Array(3 * n), albedo: new Float32Array(n), reliefUm: new Float32Array(n) };
+    for (let i = 0; i < n; i++) {
+      // A card with a ragged edge, tilted and noisy normals, albedo past white and below 0, and a few odd readings.
+      const x = i % w, y = Math.floor(i / w);
+      maps.mask[i] = x > 5 + 3 * r() && y > 4 && x < w - 6 ? 1 : 0;
+      const nx = (r() - 0.5) * 0.6, ny = (r() - 0.5) * 0.6;
+      maps.normals.set([nx, ny, Math.sqrt(Math.max(0, 1 - nx * nx - ny * ny))], 3 * i);
+      // Whole and half values (with white 255 the scale is 1: 2×2 averages land on exact halves, ties to even).
+      maps.albedo[i] = white === 255 ? Math.floor(r() * 520) / 2 - 2 : r() * 1.3 * white - 0.05;
+      maps.reliefUm[i] = r() * 50;
+      const odd = r();
+      if (odd < 0.002) maps.normals.set([0, 0, 0], 3 * i);
+      else if (odd < 0.004) maps.normals[3 * i + 1] = NaN;
+      else if (odd < 0.006) maps.albedo[i] = NaN;
+      else if (odd < 0.007) maps.albedo[i] = Infinity;
+    }
+    const a = await overviewPixels(maps, factor, white, 'native');
+    const b = await overviewPixels(maps, factor, white, 'ts');
+    t.same([a.width, a.height], [b.width, b.height], `${w}×${h} by ${factor}: ${b.width}×${b.height}`);
+    for (const k of ['albedoRgb', 'shade', 'normalRgb'] as const) {
+      let differ = 0, first = -1;
+      for (let i = 0; i < b[k].length; i++) if (a[k][i] !== b[k][i]) { differ++; if (first < 0) first = i; }
+      t.equal(differ, 0, `${w}×${h} by ${factor}, ${k}: identical bytes${differ ? ` (first at ${first}: ${a[k][first]} vs ${b[k][first]})` : ''}`);
+      pictures++;
+    }
+  }
+  t.equal(pictures, 12);
 });

@@ -31,11 +31,15 @@ export function resampleSideMaps(maps: CardSideMaps, umPerPx: number): CardSideM
   return out;
 }
 
+/** The size in px that resampling `maps` to `umPerPx` gives. */
+export function resampledSizePx(maps: Pick<CardSideMaps, 'widthPx' | 'heightPx' | 'umPerPx'>, umPerPx: number): { widthPx: number; heightPx: number } {
+  const f = umPerPx / maps.umPerPx;
+  return { widthPx: Math.max(1, Math.round(maps.widthPx / f)), heightPx: Math.max(1, Math.round(maps.heightPx / f)) };
+}
+
 /** Empty maps of `maps`' side at another scale (the size resampling gives). */
 function emptyMapsAt(maps: CardSideMaps, umPerPx: number): CardSideMaps {
-  const f = umPerPx / maps.umPerPx;
-  const w = Math.max(1, Math.round(maps.widthPx / f));
-  const h = Math.max(1, Math.round(maps.heightPx / f));
+  const { widthPx: w, heightPx: h } = resampledSizePx(maps, umPerPx);
   const out: CardSideMaps = { side: maps.side, widthPx: w, heightPx: h, umPerPx, mask: new Uint8Array(w * h), normals: new Float32Array(3 * w * h), albedo: new Float32Array(w * h), reliefUm: new Float32Array(w * h) };
   // The PS confidence rides along (averaged like the albedo): the surface model reads it.
   if (maps.confidence) out.confidence = new Float32Array(w * h);
