@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { createError } from '../core/errors.ts';
 import { selectKth, toMapPx, type CardFrame } from './card-frame.ts';
 import type { ReportDefect, SideGrade } from './grade.ts';
 import { loadVisionNative } from '../vision/native.ts';
@@ -141,7 +142,7 @@ interface OverviewPixels { width: number; height: number; albedoRgb: Uint8Array;
 export async function overviewPixels(maps: CardSideMaps, factor: number, white: number, backend: 'auto' | 'native' | 'ts' = 'auto'): Promise<OverviewPixels> {
   const umPerPx = factor * maps.umPerPx;
   const native = backend === 'ts' || factor === 1 ? undefined : await loadVisionNative();
-  if (backend === 'native' && !native?.resamplePictures) throw new Error('native report pictures are not built (run `node native/vision/build.mjs`), or factor 1');
+  if (backend === 'native' && !native?.resamplePictures) throw createError('GB_VISION_FAILED', factor === 1 ? 'native report pictures: nothing to resample at factor 1' : 'native report pictures are not built (run `node native/vision/build.mjs`)');
   if (native?.resamplePictures) {
     const { widthPx: w, heightPx: h } = resampledSizePx(maps, umPerPx);
     const out = { width: w, height: h, albedoRgb: new Uint8Array(3 * w * h), shade: new Uint8Array(w * h), normalRgb: new Uint8Array(3 * w * h) };

@@ -115,7 +115,12 @@ t.test('defects on the albedo overlay are numbered as the report and the touchsc
 
 t.test('the native whole-side pictures are the TypeScript path\'s bytes (resampling, then grey, shade and normal colours)', async (t) => {
   const native = await loadVisionNative();
-  if (!native?.resamplePictures) { t.skip('native/vision not built with resamplePictures'); return; }
+  if (!native?.resamplePictures) {
+    t.comment('native/vision not built with resamplePictures: only the refusal of a forced native path is checked');
+    const one: CardSideMaps = { side: 'front', widthPx: 4, heightPx: 4, umPerPx: 25, mask: new Uint8Array(16), normals: new Float32Array(48), albedo: new Float32Array(16), reliefUm: new Float32Array(16) };
+    await t.rejects(overviewPixels(one, 2, 1, 'native'), { code: 'GB_VISION_FAILED' }, 'native forced without the addon: an error');
+    return;
+  }
   let s = 12345;
   const r = (): number => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; };
   let pictures = 0;
