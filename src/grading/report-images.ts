@@ -31,13 +31,21 @@ export interface SideImages {
   overviewUmPerPx: number;
 }
 
-/** One raw 8-bit picture (channels interleaved), with an optional SVG drawn over it when encoded. */
+/** An SVG drawn over a picture with its top-left corner at (left, top) px (whole pixels). */
+export interface PictureOverlay {
+  svg: string;
+  left: number;
+  top: number;
+}
+
+/** One raw 8-bit picture (channels interleaved), with optional SVGs drawn over it when encoded. */
 export interface RawPicture {
   width: number;
   height: number;
   channels: 1 | 3;
   data: Uint8Array;
-  svg?: string;
+  /** In order, each over what is below it. */
+  overlays?: PictureOverlay[];
   /** Enlarge (nearest neighbour) to at least this width when encoding (small crops). */
   minWidth?: number;
 }
@@ -173,18 +181,29 @@ export async function drawSidePictures(maps: CardSideMaps, f: CardFrame, g: Side
   // that number), large enough to read where the picture is shown a third of its size: a badge on a dark
   // backing that is not grey, so it reads on the white card and is never taken for print.
   const font = Math.max(12, Math.ceil(w / 24));
-  const shapes = g.defects.map((d, k) => {
+  // One small SVG per defect over its own box and badge, not one SVG the size of the picture: rendering
+  // and compositing a whole-picture SVG cost ~3× the PNG encoding of the picture itself. Each is placed at
+  // whole pixels and its shapes moved by the same whole pixels, so they are rasterised as before.
+  const overlays: PictureOverlay[] = [];
+  g.defects.forEach((d, k) => {
     const [x0, y0, x1, y1] = defectBoxPx(f, d);
     const c = colours[d.category];
     const X0 = x0 * sx, Y0 = y0 * sy, X1 = x1 * sx, Y1 = y1 * sy;
     const label = String(k + 1);
     const bw = Math.round(font * (0.62 * label.length + 0.5)), bh = Math.round(font * 1.25);
     const bx = Math.min(Math.max(0, X0), w - bw), by = Math.min(Math.max(0, Y0 - bh - stroke), h - bh);
-    return `<rect x="${X0.toFixed(1)}" y="${Y0.toFixed(1)}" width="${(X1 - X0).toFixed(1)}" height="${(Y1 - Y0).toFixed(1)}" fill="none" stroke="${c}" stroke-width="${stroke}"/>` +
+    const shapes = `<rect x="${X0.toFixed(1)}" y="${Y0.toFixed(1)}" width="${(X1 - X0).toFixed(1)}" height="${(Y1 - Y0).toFixed(1)}" fill="none" stroke="${c}" stroke-width="${stroke}"/>` +
       `<rect x="${bx.toFixed(1)}" y="${by.toFixed(1)}" width="${bw}" height="${bh}" rx="${Math.round(font / 5)}" fill="#101a2c" stroke="${c}" stroke-width="${Math.max(1, Math.round(stroke / 2))}"/>` +
       `<text x="${(bx + bw / 2).toFixed(1)}" y="${(by + font * 0.98).toFixed(1)}" text-anchor="middle" font-family="sans-serif" font-weight="bold" font-size="${font}" fill="${c}">${escapeXml(label)}</text>`;
-  }).join('');
-  const albedoOverlay: RawPicture = { width: w, height: h, channels: 3, data: pixels.albedoRgb, svg: shapes ? `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${shapes}</svg>` : undefined };
+    // What the shapes can touch (strokes are centred on the outlines; a bold digit may overhang its badge a
+    // little), within the picture.
+    const m = stroke + Math.ceil(font / 4);
+    const left = Math.max(0, Math.floor(Math.min(X0, bx) - m)), top = Math.max(0, Math.floor(Math.min(Y0, by) - m));
+    const right = Math.min(w, Math.ceil(Math.max(X1, bx + bw) + m)), bottom = Math.min(h, Math.ceil(Math.max(Y1, by + bh) + m));
+    if (right <= left || bottom <= top) return;
+    overlays.push({ left, top, svg: `<svg xmlns="http://www.w3.org/2000/svg" width="${right - left}" height="${bottom - top}"><g transform="translate(${-left} ${-top})">${shapes}</g></svg>` });
+  });
+  const albedoOverlay: RawPicture = { width: w, height: h, channels: 3, data: pixels.albedoRgb, overlays: overlays.length ? overlays : undefined };
   return {
     albedoOverlay,
     shadedRelief: { width: w, height: h, channels: 1, data: pixels.shade },
@@ -229,7 +248,7 @@ function defectCrop(maps: CardSideMaps, f: CardFrame, d: ReportDefect, white: nu
 async function encodePicture(p: RawPicture): Promise<Buffer> {
   let s = sharp(p.data, { raw: { width: p.width, height: p.height, channels: p.channels } });
   if (p.channels === 1) s = s.toColourspace('b-w');
-  if (p.svg) s = s.composite([{ input: Buffer.from(p.svg), top: 0, left: 0 }]).removeAlpha();
+  if (p.overlays) s = s.composite(p.overlays.map((o) => ({ input: Buffer.from(o.svg), top: o.top, left: o.left }))).removeAlpha();
   if (p.minWidth && p.width < p.minWidth) {
     // Resizing and compositing in one pipeline would enlarge after the overlay; crops carry no SVG.
     s = s.resize({ width: p.minWidth, kernel: 'nearest' });

@@ -4,9 +4,10 @@ import sharp from 'sharp';
 import { measureSide } from '../../src/grading/measure.ts';
 import { gradeCard, gradeSide } from '../../src/grading/grade.ts';
 import { buildReport, reportFiles } from '../../src/grading/report.ts';
-import { defectBoxPx, drawSidePictures, overviewPixels } from '../../src/grading/report-images.ts';
+import { defectBoxPx, drawSidePictures, encodeSidePictures, overviewPixels } from '../../src/grading/report-images.ts';
 import { loadVisionNative } from '../../src/vision/native.ts';
-import type { CardSideMaps } from '../../src/grading/types.ts';
+import type { CardSideMaps, SurfaceDefect } from '../../src/grading/types.ts';
+import { toMapPx } from '../../src/grading/card-frame.ts';
 import { syntheticMaps } from './synthetic-maps.ts';
 
 const card = { widthMm: 63.5, heightMm: 88.9, cornerRadiusMm: 3.2 };
@@ -107,7 +108,7 @@ t.test('defects on the albedo overlay are numbered as the report and the touchsc
   const side = gradeSide('front', m.frame, m.centering, m.outline, []);
   t.ok(side.defects.length >= 2, `defects to label (${side.defects.length})`);
   const p = await drawSidePictures(maps, m.frame, side);
-  const svg = p.albedoOverlay.svg ?? '';
+  const svg = (p.albedoOverlay.overlays ?? []).map((o) => o.svg).join('');
   const labels = [...svg.matchAll(/<text [^>]*font-size="(\d+)"[^>]*>([^<]*)<\/text>/g)].map((x) => ({ size: Number(x[1]), text: x[2] }));
   t.same(labels.map((l) => l.text), side.defects.map((_, k) => String(k + 1)), 'one number per defect, in the order of the defect list');
   t.ok(labels.every((l) => l.size >= p.albedoOverlay.width / 24), `label size ${labels[0]?.size} px ≥ ${(p.albedoOverlay.width / 24).toFixed(1)} (picture ${p.albedoOverlay.width} px wide)`);
@@ -153,4 +154,29 @@ t.test('the native whole-side pictures are the TypeScript path\'s bytes (resampl
     }
   }
   t.equal(pictures, 12);
+});
+
+t.test('the defects drawn as one small SVG each give the pixels one whole-picture SVG gives', async (t) => {
+  const maps = syntheticMaps({ umPerPx: 40, marginMm: 1.5, radiiMm: [3.2, 4.6, 3.2, 3.2], bites: [{ xMm: -8, yMm: 44.45, rMm: 0.4 }, { xMm: -7, yMm: 44.45, rMm: 0.3 }] });
+  const m = measureSide(maps, card);
+  // Surface defects overlapping each other and one at the picture's corner, beside the measured ones.
+  const at = (type: SurfaceDefect['type'], x: number, y: number, lengthMm: number, widthMm: number): SurfaceDefect => {
+    const [cx, cy] = toMapPx(m.frame, x, y), hx = (lengthMm / 2) * m.frame.pxPerMm, hy = (widthMm / 2) * m.frame.pxPerMm;
+    return { type, side: 'front', centerMm: [x, y], lengthMm, widthMm, depthUm: 10, areaMm2: lengthMm * widthMm, confidence: 0.9, boxPx: [Math.floor(cx - hx), Math.floor(cy - hy), Math.ceil(cx + hx), Math.ceil(cy + hy)] };
+  };
+  const surface = [at('scratch', 0, 0, 20, 0.3), at('dent', 1, 1, 3, 3), at('stain', -31, 44, 4, 4)];
+  const side = gradeSide('front', m.frame, m.centering, m.outline, surface);
+  const p = await drawSidePictures(maps, m.frame, side);
+  const a = p.albedoOverlay;
+  t.equal(a.overlays?.length, side.defects.length, `one overlay per defect (${side.defects.length})`);
+  t.ok((a.overlays ?? []).every((o) => o.left >= 0 && o.top >= 0), 'each within the picture');
+  // The same shapes in one SVG the size of the picture, as the report drew them before.
+  const shapes = (a.overlays ?? []).map((o) => /<g [^>]*>(.*)<\/g>/.exec(o.svg)?.[1] ?? '').join('');
+  const whole = await sharp(a.data, { raw: { width: a.width, height: a.height, channels: 3 } })
+    .composite([{ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${a.width}" height="${a.height}">${shapes}</svg>`), top: 0, left: 0 }]).removeAlpha().raw().toBuffer();
+  const now = await sharp((await encodeSidePictures(p)).albedoOverlay).raw().toBuffer();
+  let differ = 0, drawn = 0;
+  for (let i = 0; i < whole.length; i++) { if (whole[i] !== now[i]) differ++; if (whole[i] !== a.data[i]) drawn++; }
+  t.ok(drawn > 1000, `the shapes cover ${drawn} bytes`);
+  t.equal(differ, 0, 'identical pixels');
 });
