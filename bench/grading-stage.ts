@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { join } from 'node:path';
-import { measureSide } from '../src/grading/measure.ts';
+import { measureSide, measureSideAsync } from '../src/grading/measure.ts';
 import { gradeCard, gradeSide } from '../src/grading/grade.ts';
 import { buildReport } from '../src/grading/report.ts';
 import { renderReportHtml } from '../src/grading/report-html.ts';
@@ -23,9 +23,15 @@ import { standardCard } from '../src/vision/segment.ts';
 import type { CardSideMaps } from '../src/grading/types.ts';
 
 /** Stages this script runs (the grading bench's lines). */
-export const gradingStages = ['measure', 'resample', 'features', 'onnx', 'postprocess', 'report', 'report-pixels', 'report-png', 'report-html'] as const;
+export const gradingStages = ['measure', 'resample', 'features', 'onnx', 'postprocess', 'report', 'report-pixels', 'report-png', 'report-html', 'pipeline'] as const;
 /** Parts of `report`, timed on their own too (not added to the total). */
 export const reportParts: readonly GradingStage[] = ['report-pixels', 'report-png', 'report-html'];
+/**
+ * The whole side graded as `gradebooth grade` and the scan's grade stage do it: the measurements beside
+ * the surface detector (they yield between their steps), the grade, the report. Not added to the total:
+ * it is what the stages add up to when they overlap.
+ */
+export const pipelineStage: GradingStage = 'pipeline';
 export type GradingStage = (typeof gradingStages)[number];
 
 /** The scale the surface model recipe trains at (scripts/train/surface-manifest.ts), when no model is installed. */
@@ -80,7 +86,7 @@ async function main(): Promise<void> {
   const card = { widthMm: standardCard.widthMm, heightMm: standardCard.heightMm, cornerRadiusMm: standardCard.cornerRadiusMm };
   const extra: Record<string, number | string> = {};
   // What the stage needs from the stages before it (not timed).
-  const detector = stage === 'onnx' || stage === 'postprocess' ? await loadSurfaceDetector(modelsDir) : undefined;
+  const detector = stage === 'onnx' || stage === 'postprocess' || stage === 'pipeline' ? await loadSurfaceDetector(modelsDir) : undefined;
   const modelUm = detector?.manifest.input.umPerPx ?? recipeUmPerPx;
   let fn: () => unknown;
   if (stage === 'measure') {
@@ -99,6 +105,18 @@ async function main(): Promise<void> {
     const probs = await detector.probabilities(features, small.widthPx, small.heightPx);
     fn = stage === 'onnx' ? () => detector.probabilities(features, small.widthPx, small.heightPx) : () => probabilitiesToDefects(probs, maps, small.mask, detector.manifest.postprocess, misfitPlane(features, small.widthPx, small.heightPx));
     Object.assign(extra, { model: `${detector.model.name} ${detector.model.version}`, tilePx: 256 });
+  } else if (stage === 'pipeline') {
+    if (!detector) throw new Error('no detector');
+    const inference: number[] = [];
+    fn = async () => {
+      const [m, surface] = await Promise.all([measureSideAsync(maps, card), detector.detect(maps)]);
+      inference.push(detector.lastTimingsMs?.inference ?? NaN);
+      const g = gradeCard([gradeSide('front', m.frame, m.centering, m.outline, surface)], detector.model);
+      return buildReport(g, [{ maps, frame: m.frame }], { title: 'bench' });
+    };
+    // The network's own time inside each run (the rest is what the grading adds around it).
+    Object.defineProperty(extra, 'inferenceMs', { enumerable: true, get: () => Math.round([...inference.slice(1)].sort((a, b) => a - b)[(inference.length - 1) >> 1]) });
+    Object.assign(extra, { model: `${detector.model.name} ${detector.model.version}` });
   } else {
     const m = measureSide(maps, card);
     const g = gradeCard([gradeSide('front', m.frame, m.centering, m.outline, [])]);

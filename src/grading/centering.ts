@@ -1,5 +1,5 @@
 import { firstCrossing, median, medianInPlace, robustLine, robustSigmaOf, sideNames, type CardFrame, type EdgeName } from './card-frame.ts';
-import { sampleAcross, type OutlineMeasurement } from './outline.ts';
+import { runSteps, sampleAcross, type MeasurementSteps, type OutlineMeasurement } from './outline.ts';
 import type { CardSideMaps } from './types.ts';
 
 // Centering: the print frame's edge (the border's inner edge) found inward from the measured outer edge on
@@ -115,7 +115,13 @@ function shares(a: number, b: number): [number, number] {
 
 /** Centering of one side from its maps and measured outline. */
 export function measureCentering(maps: CardSideMaps, f: CardFrame, outline: OutlineMeasurement): CenteringMeasurement {
-  const borders = sideNames.map((edge) => measureBorder(maps, f, outline, edge));
+  return runSteps(centeringSteps(maps, f, outline));
+}
+
+/** {@link measureCentering} in steps: one border each. */
+export function* centeringSteps(maps: CardSideMaps, f: CardFrame, outline: OutlineMeasurement): MeasurementSteps<CenteringMeasurement> {
+  const borders: BorderWidth[] = [];
+  for (const edge of sideNames) { borders.push(measureBorder(maps, f, outline, edge)); yield; }
   const by = (e: EdgeName): BorderWidth => borders.find((b) => b.edge === e) as BorderWidth;
   const [top, right, bottom, left] = [by('top'), by('right'), by('bottom'), by('left')];
   const bad = borders.filter((b) => !b.measurable);

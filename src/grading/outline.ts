@@ -120,6 +120,22 @@ const CORNER_STEP = 0.25;
 
 /** Measure the outline: edges first (their lines fix the corners' frames), then the corners. */
 export function measureOutline(maps: CardSideMaps, f: CardFrame): OutlineMeasurement {
+  return runSteps(outlineSteps(maps, f));
+}
+
+/** A measurement in steps of a few ms: it yields between them (see measureSideAsync), returns its result. */
+export type MeasurementSteps<T> = Generator<void, T, void>;
+
+/** Run measurement steps to their end without a break. */
+export function runSteps<T>(steps: MeasurementSteps<T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** {@link measureOutline} in steps: the levels, each edge, each corner. */
+export function* outlineSteps(maps: CardSideMaps, f: CardFrame): MeasurementSteps<OutlineMeasurement> {
   const { widthPx: w, heightPx: h, albedo } = maps;
   const px = f.pxPerMm;
   const marginPx = Math.min(f.leftPx + 0.5, f.topPx + 0.5, w - 0.5 - f.rightPx, h - 0.5 - f.bottomPx);
@@ -153,8 +169,9 @@ export function measureOutline(maps: CardSideMaps, f: CardFrame): OutlineMeasure
     for (const corner of ['tl', 'tr', 'br', 'bl'] as const) out.corners.push({ corner, measurable: false, reason, radiusMm: NaN, frayUm: NaN, fillPct: NaN, whiteningPct: NaN, dingDepthUm: NaN, centerMm: cornerCentreMm(f, corner) });
     return out;
   }
-  for (const edge of sideNames) out.edges.push(measureEdge(maps, f, edge, bg, marginPx));
-  for (const corner of ['tl', 'tr', 'br', 'bl'] as const) out.corners.push(measureCorner(maps, f, corner, out.edges, bg, marginPx));
+  yield;
+  for (const edge of sideNames) { out.edges.push(measureEdge(maps, f, edge, bg, marginPx)); yield; }
+  for (const corner of ['tl', 'tr', 'br', 'bl'] as const) { out.corners.push(measureCorner(maps, f, corner, out.edges, bg, marginPx)); yield; }
   // An edge's ends run into its corners: material a worn corner lost is the corner's, not a chip.
   for (const e of out.edges) {
     const inCorner = (p: [number, number]): boolean => out.corners.some((c) => {

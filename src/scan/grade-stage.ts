@@ -3,7 +3,7 @@ import type { Stage } from '../jobs/stage.ts';
 import type { CardFrame } from '../grading/card-frame.ts';
 import { sideMapsOf } from '../grading/capture-side.ts';
 import { gradeCard, gradeSide, type SideGrade } from '../grading/grade.ts';
-import { measureSide } from '../grading/measure.ts';
+import { measureSideAsync } from '../grading/measure.ts';
 import { buildReport, reportFiles } from '../grading/report.ts';
 import type { CardSideMaps, SurfaceDetector } from '../grading/types.ts';
 import type { GradeRepository } from '../storage/grades.ts';
@@ -47,8 +47,7 @@ export function gradeSideStages(g: GradingServices): (side: SideState) => Readon
       if (!r) throw new Error(`grade-${side.side}: no reconstruction`);
       const t0 = performance.now();
       const maps = sideMapsOf(r, side.side);
-      const m = measureSide(maps, g.card);
-      job.progress(0.4, 'surface defects');
+      job.progress(0.4, 'measurements and surface defects');
       let detector: SurfaceDetector | undefined;
       let surfaceError: string | undefined;
       let surfaceCode: string | undefined;
@@ -62,9 +61,15 @@ export function gradeSideStages(g: GradingServices): (side: SideState) => Readon
         surfaceCode = isGradeboothError(err) ? err.code : 'GB_MODEL_FAILED';
         surfaceMessage = err instanceof Error ? err.message : String(err);
       }
+      // The measurements beside the surface detector: they yield between their steps, so the detector's
+      // resampling and features (libuv's pool) and its network (onnxruntime's threads) start and finish
+      // while they run (detectMs therefore includes the measurement steps run in between).
       const tDetect = performance.now();
-      const surface = detector ? await detector.detect(maps) : undefined;
-      const detectMs = performance.now() - tDetect;
+      let detectMs = 0;
+      const [m, surface] = await Promise.all([
+        measureSideAsync(maps, g.card),
+        detector ? detector.detect(maps).then((d) => { detectMs = performance.now() - tDetect; return d; }) : undefined,
+      ]);
       if (g.compareModels) {
         await g.compareModels({
           maps,
