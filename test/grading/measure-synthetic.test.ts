@@ -1,5 +1,5 @@
 import t from 'tap';
-import { measureSide } from '../../src/grading/measure.ts';
+import { measureSide, measureSideAsync } from '../../src/grading/measure.ts';
 import { gradeSide } from '../../src/grading/grade.ts';
 import { syntheticMaps } from './synthetic-maps.ts';
 
@@ -46,4 +46,25 @@ t.test('corner radii, a chip and clean edges', async (t) => {
   t.same(worn, ['bl', 'tr'], 'the rounded corners are named');
   t.ok((g.subgrades.corners?.grade ?? 10) < 10 && (g.subgrades.edges?.grade ?? 10) < 10, 'corners and edges lose points');
   t.ok(g.deductions.every((d) => d.points > 0 && d.reason.length > 0), 'every deduction has a cause');
+});
+
+t.test('measured in steps between turns of the event loop: the same figures to the bit', async (t) => {
+  for (const maps of [
+    syntheticMaps({ umPerPx: 80, marginMm: 1.5, radiiMm: [3.2, 4.4, 3.2, 3.6], bites: [{ xMm: 10, yMm: -44.45, rMm: 0.35 }] }),
+    syntheticMaps({ umPerPx: 100, marginMm: 1.5, border: { left: [3, 2.2], right: [3, 3.8], top: [3.5, 3.5], bottom: [2.5, 2.5] } }),
+    syntheticMaps({ umPerPx: 100, marginMm: 1.5, fullArt: true, seed: 4 }),
+  ]) {
+    const a = measureSide(maps, card);
+    // Other work on the event loop in between (as the surface detector's continuations are) changes nothing.
+    const busy = setInterval(() => { new Float64Array(1000).fill(Math.random()); }, 0);
+    const b = await measureSideAsync(maps, card);
+    clearInterval(busy);
+    t.equal(JSON.stringify({ o: b.outline, c: b.centering, f: b.frame }), JSON.stringify({ o: a.outline, c: a.centering, f: a.frame }), `${maps.umPerPx} µm/px: identical outline, centering and frame`);
+  }
+  // It yields: a timer set before it fires before it ends.
+  const maps = syntheticMaps({ umPerPx: 100, marginMm: 1.5 });
+  let fired = false;
+  setImmediate(() => { fired = true; });
+  const p = measureSideAsync(maps, card).then(() => fired);
+  t.equal(await p, true, 'the event loop turned while it ran');
 });
