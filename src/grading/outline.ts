@@ -194,9 +194,24 @@ function cornerCentreMm(f: CardFrame, c: CornerName): [number, number] {
 
 /** Mean of the map over d ∈ [d0, d1] px inward at t. */
 function bandMean(values: Float32Array, w: number, h: number, f: CardFrame, edge: EdgeName, t: number, d0: number, d1: number): number {
+  const { bx, by, ax, ay } = across(f, edge, t);
   let s = 0, n = 0;
-  for (let d = d0; d <= d1 + 1e-9; d += 0.5) { s += sampleAcross(values, w, h, f, edge, t, d); n++; }
+  for (let d = d0; d <= d1 + 1e-9; d += 0.5) { s += sample(values, w, h, bx + ax * d, by + ay * d); n++; }
   return s / n;
+}
+
+/**
+ * The line across an edge at t as (bx + ax·d, by + ay·d), d inward: the point sampleAcross samples, with
+ * the edge decided once per line instead of per sample. The same coordinates to the bit: ±1·d is ±d and
+ * t + 0·d is t (a zero of either sign added), so loops over d read exactly what sampleAcross reads.
+ */
+function across(f: CardFrame, edge: EdgeName, t: number): { bx: number; by: number; ax: number; ay: number } {
+  switch (edge) {
+    case 'top': return { bx: t, by: f.topPx, ax: 0, ay: 1 };
+    case 'bottom': return { bx: t, by: f.bottomPx, ax: 0, ay: -1 };
+    case 'left': return { bx: f.leftPx, by: t, ax: 1, ay: 0 };
+    case 'right': return { bx: f.rightPx, by: t, ax: -1, ay: 0 };
+  }
 }
 
 function measureEdge(maps: CardSideMaps, f: CardFrame, edge: EdgeName, bg: number, marginPx: number): EdgeMeasurement {
@@ -316,9 +331,11 @@ function rayStepsInside(rs: number, dx: number, dy: number, limit: number, maxLe
  * (test/grading/card-frame.test.ts compares the two).
  */
 export function crossingAcross(albedo: Float32Array, w: number, h: number, f: CardFrame, edge: EdgeName, t: number, dOut: number, count: number, level: number): number | undefined {
-  let a = count - 1 !== 0 ? sampleAcross(albedo, w, h, f, edge, t, dOut + 0 * STEP) - level : 0;
+  const { bx, by, ax, ay } = across(f, edge, t);
+  const at = (d: number): number => sample(albedo, w, h, bx + ax * d, by + ay * d);
+  let a = count - 1 !== 0 ? at(dOut + 0 * STEP) - level : 0;
   for (let j = 0; j !== count - 1; j++) {
-    const b = sampleAcross(albedo, w, h, f, edge, t, dOut + (j + 1) * STEP) - level;
+    const b = at(dOut + (j + 1) * STEP) - level;
     if (a === 0) return j;
     if ((a > 0) !== (b > 0)) return j + a / (a - b);
     a = b;
