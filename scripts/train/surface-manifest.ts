@@ -2,7 +2,8 @@
 //   node --import tsx scripts/train/surface-manifest.ts create   --dir MODEL_DIR --train-json FILE --version V --generator TEXT
 //   node --import tsx scripts/train/surface-manifest.ts calibrate --dir MODEL_DIR --data TRAIN_DIR... [--val-every 7] [--write]
 //   node --import tsx scripts/train/surface-manifest.ts evaluate --dir MODEL_DIR --data HELD_OUT_DIR... [--write]
-// `calibrate` picks the post-processing threshold on the validation cards of the training sets.
+// `calibrate` picks the post-processing threshold on the validation cards of the training sets and the
+// measured print lines' minimum contrast (src/grading/surface/print-lines.ts).
 //   node --import tsx scripts/train/surface-manifest.ts card --dir MODEL_DIR    (MODEL_CARD.md from the manifest)
 // `evaluate` runs the runtime detector (src/grading/surface/) on every held-out side written by
 // `gradebooth sim dataset --maps` and matches its defects to the simulator's truth.
@@ -18,6 +19,7 @@ import { modelManifestFormat, type SurfaceModelManifest } from '../../src/gradin
 import type { CardSideMaps, SurfaceDefect } from '../../src/grading/types.ts';
 import { misfitPlane, surfaceFeaturesAsync } from '../../src/grading/surface/features.ts';
 import { defectCandidates, passesGates, type ProbabilityMap } from '../../src/grading/surface/postprocess.ts';
+import { measurePrintLines, printLineDefects, type PrintLineCandidate } from '../../src/grading/surface/print-lines.ts';
 import { resampleSideMaps } from '../../src/grading/surface/resample.ts';
 import { readSideMaps } from '../../src/sim/export/surface-training-maps.ts';
 
@@ -147,16 +149,16 @@ async function calibrate(): Promise<void> {
   const cases = await sideCases(values.data ?? [], (seed) => seed % every === 0);
   if (cases.length === 0) throw new Error('calibrate: no validation sides (seed % --val-every == 0) in --data');
   const detector = await loadSurfaceDetector(dir);
-  const prepared: { c: SideCase; maps: CardSideMaps; probs: ProbabilityMap; mask: Uint8Array; misfit: Float32Array }[] = [];
+  const prepared: { c: SideCase; maps: CardSideMaps; small: CardSideMaps; probs: ProbabilityMap; mask: Uint8Array; misfit: Float32Array }[] = [];
   for (const c of cases) {
     const maps = await readSideMaps(c.path, c.meta.side);
     const small = resampleSideMaps(maps, detector.manifest.input.umPerPx);
     const features = await surfaceFeaturesAsync(small);
     const probs = await detector.probabilities(features, small.widthPx, small.heightPx);
-    prepared.push({ c, maps, probs, mask: small.mask, misfit: misfitPlane(features, small.widthPx, small.heightPx) });
+    prepared.push({ c, maps, small, probs, mask: small.mask, misfit: misfitPlane(features, small.widthPx, small.heightPx) });
   }
   await detector.close();
-  const { maxReliefMisfit: _previousGate, maxReliefDepthUm: _previousDepth, ...base } = detector.manifest.postprocess;
+  const { maxReliefMisfit: _previousGate, maxReliefDepthUm: _previousDepth, printLineMinContrast: _previousLines, ...base } = detector.manifest.postprocess;
   type Point = { threshold: number; minAreaMm2: number; maxReliefMisfit: number | null; maxReliefDepthUm: number | null; recall: number; precision: number; f1: number; cleanWithReports: number; foilWithFalseReports: number };
   const results: Point[] = [];
   const areas = [0.15, 0.3, 0.6, 1.0];
@@ -185,15 +187,75 @@ async function calibrate(): Promise<void> {
     bad(r) < bad(a) || (bad(r) === bad(a) && (r.f1 > a.f1 + 1e-9 || (Math.abs(r.f1 - a.f1) <= 1e-9 && r.threshold > a.threshold)));
   const best = results.filter((r) => r.f1 >= bestF1 - 0.02).reduce((a, r) => (better(r, a) ? r : a));
   console.log(`chosen on ${cases.length} validation sides: ${JSON.stringify(best)}`);
+  const lines = calibratePrintLines(prepared, base);
+  console.log(`print lines chosen on ${cases.length} validation sides: ${JSON.stringify(lines.chosen)}`);
   if (values.write) {
     const path = join(dir, 'manifest.json');
     const manifest = JSON.parse(await readFile(path, 'utf8'));
-    manifest.postprocess = { ...base, threshold: best.threshold, minConfidence: best.threshold, minAreaMm2: best.minAreaMm2, ...(best.maxReliefMisfit === null ? {} : { maxReliefMisfit: best.maxReliefMisfit }), ...(best.maxReliefDepthUm === null ? {} : { maxReliefDepthUm: best.maxReliefDepthUm }) };
-    manifest.calibration = { data: 'validation split: training-set cards whose seed is a multiple of ' + every + ' (not trained on)', sides: cases.length, criterion: 'among points with an F1 of defect-level recall and precision (centres within 2.5 mm) within 0.02 of the best: fewest clean or foil sides with a false report, then best F1, then higher threshold', chosen: best };
+    manifest.postprocess = { ...base, threshold: best.threshold, minConfidence: best.threshold, minAreaMm2: best.minAreaMm2, ...(best.maxReliefMisfit === null ? {} : { maxReliefMisfit: best.maxReliefMisfit }), ...(best.maxReliefDepthUm === null ? {} : { maxReliefDepthUm: best.maxReliefDepthUm }), printLineMinContrast: lines.chosen.minContrast };
+    manifest.calibration = { data: 'validation split: training-set cards whose seed is a multiple of ' + every + ' (not trained on)', sides: cases.length, criterion: 'among points with an F1 of defect-level recall and precision (centres within 2.5 mm) within 0.02 of the best: fewest clean or foil sides with a false report, then best F1, then higher threshold', chosen: best, printLines: lines };
     // The manifest changed, not the model: sha256 is of model.onnx only.
     await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
     console.log(`postprocess written to ${path}`);
   }
+}
+
+/** The print-line thresholds tried (relative albedo contrast; log-spaced, the measured lines' 0.02–0.14 and noise's ~0 between). */
+const printLineGrid = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.007, 0.01, 0.015, 0.02, 0.03];
+
+/**
+ * Choose postprocess.printLineMinContrast on the validation sides: the lines are measured once at the
+ * grid's lowest contrast, then every threshold is scored on the print lines alone (the network's other
+ * defects do not change with it). Among the thresholds with the best print-line F1 and, among those, the
+ * fewest clean or foil sides with a false line, the geometric middle of the lowest and highest of them
+ * (snapped to the grid): the widest margin on both sides, where 'higher threshold' would sit next to the
+ * faintest true line. Every point is printed.
+ */
+function calibratePrintLines(prepared: { c: SideCase; maps: CardSideMaps; small: CardSideMaps }[], base: SurfaceModelManifest['postprocess']) {
+  const measured = prepared.map((p) => {
+    const found = measurePrintLines(p.small, { minContrast: printLineGrid[0], edgeMarginMm: base.edgeMarginMm });
+    return { p, found, defects: printLineDefects(found, p.small, p.maps, base.cornerZoneMm) };
+  });
+  type Point = { minContrast: number; truths: number; found: number; reported: number; reportedTrue: number; recall: number; precision: number; f1: number; cleanOrFoilWithFalseLines: number };
+  const points: Point[] = [];
+  for (const minContrast of printLineGrid) {
+    const sc = new Scorer();
+    let bad = 0;
+    for (const m of measured) {
+      const keep = m.defects.filter((_, k) => Math.abs((m.found[k] as PrintLineCandidate).score) >= minContrast);
+      // Scored on the print-line truths only: the other kinds are the network's.
+      const falseHere = sc.add({ ...m.p.c, meta: { ...m.p.c.meta, defects: m.p.c.meta.defects.filter((d) => d.kind === 'print-line') } }, keep);
+      if ((m.p.c.meta.clean || m.p.c.meta.foil) && falseHere > 0) bad++;
+    }
+    const t = sc.per['print-line'];
+    const recall = t.truths ? t.found / t.truths : 0, precision = t.reported ? t.reportedTrue / t.reported : 0;
+    const f1 = recall + precision > 0 ? (2 * recall * precision) / (recall + precision) : 0;
+    points.push({ minContrast, truths: t.truths, found: t.found, reported: t.reported, reportedTrue: t.reportedTrue, recall: +recall.toFixed(3), precision: +precision.toFixed(3), f1: +f1.toFixed(4), cleanOrFoilWithFalseLines: bad });
+    console.log(JSON.stringify(points[points.length - 1]));
+  }
+  const bestF1 = Math.max(...points.map((p) => p.f1));
+  const top = points.filter((p) => p.f1 >= bestF1 - 1e-9);
+  const fewest = Math.min(...top.map((p) => p.cleanOrFoilWithFalseLines));
+  const tied = top.filter((p) => p.cleanOrFoilWithFalseLines === fewest);
+  const middle = Math.sqrt(tied[0].minContrast * tied[tied.length - 1].minContrast);
+  const chosen = tied.reduce((a, p) => (Math.abs(Math.log(p.minContrast / middle)) < Math.abs(Math.log(a.minContrast / middle)) ? p : a));
+  // The faintest true line and the strongest false one on the validation sides: the margin the choice sits in.
+  const dist = (a: [number, number], b: [number, number]): number => Math.hypot(a[0] - b[0], a[1] - b[1]);
+  let faintestTrue = Infinity, strongestFalse = 0;
+  for (const m of measured) {
+    m.defects.forEach((d, k) => {
+      const score = Math.abs(m.found[k].score);
+      if (m.p.c.meta.defects.some((t) => t.kind === 'print-line' && dist(d.centerMm, t.centerMm) <= matchRadiusMm)) faintestTrue = Math.min(faintestTrue, score);
+      else strongestFalse = Math.max(strongestFalse, score);
+    });
+  }
+  return {
+    criterion: 'best print-line F1 (centres within 2.5 mm), then fewest clean or foil sides with a false line, then the geometric middle of the thresholds left',
+    grid: printLineGrid,
+    faintestTrueScore: Number.isFinite(faintestTrue) ? +faintestTrue.toFixed(4) : null,
+    strongestFalseScore: +strongestFalse.toFixed(4),
+    chosen,
+  };
 }
 
 async function evaluate(): Promise<void> {
@@ -259,7 +321,11 @@ async function modelCard(): Promise<void> {
   AdamW, warm-up + cosine, class weights ${JSON.stringify(tr.classWeights ?? [])}, seed ${tr.args?.seed ?? '?'}, CPU, ${Math.round((tr.trainSeconds ?? 0) / 60)} min.
 - **Calibration**: threshold ${m.postprocess.threshold}, minimum area ${m.postprocess.minAreaMm2} mm² and ${m.postprocess.maxReliefMisfit === undefined ? 'no misfit gate' : `misfit gate ${m.postprocess.maxReliefMisfit} (relief defects of a higher mean photometric-stereo misfit dropped)`} and ${m.postprocess.maxReliefDepthUm === undefined ? 'no depth gate' : `depth gate ${m.postprocess.maxReliefDepthUm} µm (relief defects measured deeper than a card is thick dropped)`} chosen on ${m.calibration?.sides ?? '?'} validation sides
   (${m.calibration?.data ?? '—'}) by the rule "${m.calibration?.criterion ?? '—'}"; there recall ${pct(m.calibration?.chosen?.recall)}, precision ${pct(m.calibration?.chosen?.precision)}.
-${met ? `- **Held-out metrics** (${met.heldOut.sides} sides, ${met.heldOut.distantLightSides} with distant lights, ${met.heldOut.cleanSides} clean, ${met.heldOut.foilSides} foil; ${met.heldOut.data.join(', ')}; ${met.matching}):
+${m.postprocess.printLineMinContrast === undefined ? '' : `- **Print lines** are measured beside the network, not learned (\`src/grading/surface/print-lines.ts\`: a narrow albedo ridge along a whole
+  column or row of the card, both ends included): minimum contrast ${m.postprocess.printLineMinContrast} chosen on the same validation sides by the rule
+  "${m.calibration?.printLines?.criterion ?? '—'}" (faintest true line there ${m.calibration?.printLines?.faintestTrueScore ?? '—'}, strongest false one ${m.calibration?.printLines?.strongestFalseScore ?? '—'};
+  recall ${pct(m.calibration?.printLines?.chosen?.recall)}, precision ${pct(m.calibration?.printLines?.chosen?.precision)} on ${m.calibration?.printLines?.chosen?.truths ?? '?'} lines); the network's own print-line reports on a measured line are dropped.
+`}${met ? `- **Held-out metrics** (${met.heldOut.sides} sides, ${met.heldOut.distantLightSides} with distant lights, ${met.heldOut.cleanSides} clean, ${met.heldOut.foilSides} foil; ${met.heldOut.data.join(', ')}; ${met.matching}):
   overall recall ${pct(met.overall.recall)} (right type ${pct(met.overall.recallTyped)}), precision ${pct(met.overall.precision)};
   clean sides with any report: ${met.cleanSidesWithReports} of ${met.heldOut.cleanSides}; foil sides with a false report: ${met.foilSidesWithFalseReports} of ${met.heldOut.foilSides};
   dents with depth within 20 % or 8 µm: ${met.dentDepth.within20PctOr8Um} of ${met.dentDepth.dents}.

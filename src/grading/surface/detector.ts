@@ -4,6 +4,7 @@ import type { CardSideMaps, ModelIdentity, SurfaceDefect, SurfaceDetector } from
 import { misfitPlane, surfaceFeatureChannels, surfaceFeaturesAsync } from './features.ts';
 import type { SurfaceModelManifest } from './manifest.ts';
 import { probabilitiesToDefects, type ProbabilityMap } from './postprocess.ts';
+import { withMeasuredPrintLines } from './print-lines.ts';
 import { resampleSideMapsAsync } from './resample.ts';
 
 /** Tiles the model sees: edge and overlap in model px (the overlap's outer half is discarded). */
@@ -23,7 +24,7 @@ export interface SurfaceTimings { resample: number; features: number; inference:
  * The ONNX surface-defect model over a whole card side: maps resampled to the model's scale, features
  * (features.ts), overlapping tiles through the network (onnxruntime-node runs each call on its own
  * threads, so the event loop keeps turning), probabilities stitched from the tiles' centres, then
- * components → SurfaceDefects (postprocess.ts).
+ * components → SurfaceDefects (postprocess.ts), and the print lines, which are measured (print-lines.ts).
  */
 export class OnnxSurfaceDetector implements SurfaceDetector {
   readonly model: ModelIdentity;
@@ -53,7 +54,7 @@ export class OnnxSurfaceDetector implements SurfaceDetector {
     const t2 = performance.now();
     const probs = await this.probabilities(features, small.widthPx, small.heightPx);
     const t3 = performance.now();
-    const defects = probabilitiesToDefects(probs, maps, small.mask, this.manifest.postprocess, misfitPlane(features, small.widthPx, small.heightPx));
+    const defects = withMeasuredPrintLines(probabilitiesToDefects(probs, maps, small.mask, this.manifest.postprocess, misfitPlane(features, small.widthPx, small.heightPx)), small, maps, this.manifest.postprocess);
     const t4 = performance.now();
     this.lastTimingsMs = { resample: t1 - t0, features: t2 - t1, inference: t3 - t2, postprocess: t4 - t3, total: t4 - t0 };
     return defects;

@@ -39,6 +39,13 @@ export interface SurfacePostprocess {
    * card thicknesses (scripts/train/surface-manifest.ts calibrate); absent: no such gate.
    */
   maxReliefDepthUm?: number;
+  /**
+   * Print lines are measured beside the network (print-lines.ts): a straight stripe along a card axis whose
+   * relative albedo contrast, the median along the whole card and along each of its two ends, reaches this
+   * (0.04–0.1 albedo on 0.05–0.9 print reads ~0.02–0.14 at 60 µm/px; noise, art, the keyline and foil ~0).
+   * Chosen on the validation cards (scripts/train/surface-manifest.ts calibrate); absent: not measured.
+   */
+  printLineMinContrast?: number;
 }
 
 export interface SurfaceModelManifest {
@@ -125,6 +132,7 @@ export function validateSurfaceManifest(raw: unknown, where: string): SurfaceMod
   num(pp, 'cornerZoneMm', `${where} postprocess`, 0, 30);
   if (pp.maxReliefMisfit !== undefined) num(pp, 'maxReliefMisfit', `${where} postprocess`, 0, 1);
   if (pp.maxReliefDepthUm !== undefined) num(pp, 'maxReliefDepthUm', `${where} postprocess`, 1, 5000);
+  if (pp.printLineMinContrast !== undefined) num(pp, 'printLineMinContrast', `${where} postprocess`, 0.0005, 1);
   const td = raw.trainingData;
   if (!isObj(td)) fail(where, '"trainingData" must be an object');
   str(td, 'id', `${where} trainingData`);
