@@ -15,12 +15,13 @@ import { cardBoxPx, cornerOf } from './postprocess.ts';
 //  2. per column (vertical line) and per row (horizontal line), the median of that response over the card
 //     (the outline's margin left out) and over each of its two ends (the outermost `endZoneMm`): a line
 //     reaches both ends of the card, art, the keyline, the text box's dashes and foil never do. Its score
-//     is the smallest of the three in magnitude, when all three have the same sign.
+//     is the smallest of the three in magnitude, when all three have the same sign. A path may also run
+//     from one column's start to a neighbouring column's end (up to `maxAngleDeg` off the axis).
 // Noise gives a median ~0 (its response is 0 a third of the time and symmetric otherwise); so do a line
 // over half the card (its median over the length, or one end, is 0) and all the print the simulator paints.
-// On the validation cards the faintest true line scored 0.022, the strongest false one 0.0012 (1.3.0's
-// manifest, calibration.printLines); ~20 ms of CPU per side at 60 µm/px (most columns and rows stop at
-// their ends).
+// On the validation cards the faintest true line scored 0.024, the strongest false one 0.0012 (1.3.0's
+// manifest, calibration.printLines); a few tens of ms of CPU per side at 60 µm/px (most columns and rows
+// stop at their ends).
 
 /** Thresholds of the print-line measurement (the model manifest's postprocess.printLineMinContrast). */
 export interface PrintLineOptions {
@@ -42,12 +43,20 @@ const alongHalfPx = 2;
 const profileHalfPx = 3;
 /** Each end of a line: the outermost part of its length checked on its own, mm (borders are ≥ ~1.2 mm). */
 const endZoneMm = 1;
+/**
+ * A line may run at up to this angle to the card's axis: a print line follows the sheet, and a diamond-cut
+ * card's print is turned against its edges (and the card frame's rectification is not exact). Each column's
+ * (row's) start is tried against the ends up to tan(this) × the length away.
+ */
+const maxAngleDeg = 0.5;
 
 /** One measured print line on the measured map (model grid) before it is turned into a defect. */
 export interface PrintLineCandidate {
   orientation: 'vertical' | 'horizontal';
-  /** Column (vertical) or row (horizontal) of the line's centre, sub-pixel, on the measured map. */
+  /** Column (vertical) or row (horizontal) of the line's centre (half-way along it), sub-pixel, on the measured map. */
   positionPx: number;
+  /** How far the line moves across from its start (`fromPx`) to its end (`toPx`), px (0: along the axis). */
+  driftPx: number;
   /** First and last map pixel along the line where it was measured (the card inside its margin). */
   fromPx: number;
   toPx: number;
@@ -114,13 +123,13 @@ function ridge(c: number, l: number, r: number): number {
 /**
  * Lines along one axis: `nPos` positions (columns or rows) `posStride` apart, each `nAlong` px long with
  * `alongStride` between them. The ridge response is computed where it is read: at both ends of every
- * position, along the whole length only where both ends pass.
+ * position, and along the whole (possibly slanted) path only between two ends that pass.
  */
 function alongAxis(orientation: 'vertical' | 'horizontal', albedo: Float32Array, inner: Uint8Array, nPos: number, nAlong: number, posStride: number, alongStride: number, endPx: number, minContrast: number): PrintLineCandidate[] {
   const D = ridgeOffsetPx;
   const Ds = D * posStride;
-  // The response at pixel i (NaN unless it and both its sides are inside the margin).
   const K = alongHalfPx * alongStride;
+  // The response at pixel i (NaN unless it, its sides and the pixels averaged along are inside the margin).
   const resp = (i: number): number => {
     if (!inner[i - K - Ds] || !inner[i - K + Ds] || !inner[i + K - Ds] || !inner[i + K + Ds] || !inner[i - K] || !inner[i + K]) return NaN;
     let c = 0, l = 0, r = 0;
@@ -128,68 +137,83 @@ function alongAxis(orientation: 'vertical' | 'horizontal', albedo: Float32Array,
     return ridge(c, l, r);
   };
   const buf = new Float32Array(nAlong);
-  const scores = new Float32Array(nPos);
-  const spans = new Int32Array(2 * nPos);
-  const supports = new Float32Array(nPos);
+  // Per position: the median response over its first and last `endPx` measured pixels, and where they start/end.
+  const startMed = new Float32Array(nPos), endMed = new Float32Array(nPos);
+  const first = new Int32Array(nPos).fill(-1), last = new Int32Array(nPos).fill(-1);
   for (let p = D; p < nPos - D; p++) {
     const base = p * posStride;
-    // Ends first (a few values each): most positions stop here.
-    let n0 = 0, first = -1;
+    let n0 = 0;
     for (let a = 0; a < nAlong && n0 < endPx; a++) {
       const v = resp(base + a * alongStride);
       if (v !== v) continue;
-      if (first < 0) first = a;
+      if (first[p] < 0) first[p] = a;
       buf[n0++] = v;
     }
-    if (n0 < endPx) continue;
-    const m0 = medianOf(buf, n0);
-    if (!(Math.abs(m0) >= minContrast)) continue;
-    let n1 = 0, last = -1;
+    if (n0 < endPx) { first[p] = -1; continue; }
+    startMed[p] = medianOf(buf, n0);
+    let n1 = 0;
     for (let a = nAlong - 1; a >= 0 && n1 < endPx; a--) {
       const v = resp(base + a * alongStride);
       if (v !== v) continue;
-      if (last < 0) last = a;
+      if (last[p] < 0) last[p] = a;
       buf[n1++] = v;
     }
-    if (last - first + 1 < 4 * endPx) continue;
-    const m1 = medianOf(buf, n1);
-    if (!(Math.abs(m1) >= minContrast) || Math.sign(m1) !== Math.sign(m0)) continue;
-    let n = 0, same = 0;
-    for (let a = first; a <= last; a++) {
-      const v = resp(base + a * alongStride);
-      if (v !== v) continue;
-      buf[n++] = v;
-      if (Math.sign(v) === Math.sign(m0)) same++;
-    }
-    const mAll = medianOf(buf, n);
-    if (!(Math.abs(mAll) >= minContrast) || Math.sign(mAll) !== Math.sign(m0)) continue;
-    scores[p] = Math.sign(m0) * Math.min(Math.abs(m0), Math.abs(m1), Math.abs(mAll));
-    spans[2 * p] = first; spans[2 * p + 1] = last;
-    supports[p] = same / n;
+    endMed[p] = medianOf(buf, n1);
   }
-  // Strongest first; a weaker position within the profile's reach of a kept line is part of it (a line
-  // between two pixels shows in both; a line's flanks give a faint response of the other sign).
-  const order = [...scores.keys()].filter((p) => scores[p] !== 0).sort((a, b) => Math.abs(scores[b]) - Math.abs(scores[a]));
-  const kept: number[] = [];
-  for (const p of order) if (!kept.some((k) => Math.abs(k - p) <= profileHalfPx + 1)) kept.push(p);
-  return kept.sort((a, b) => a - b).map((p) => {
-    const { offsetPx, widthPx } = profileAcross(albedo, inner, p, nPos, spans[2 * p], spans[2 * p + 1], posStride, alongStride, Math.sign(scores[p]));
-    return { orientation, positionPx: p + offsetPx, fromPx: spans[2 * p], toPx: spans[2 * p + 1], score: scores[p], widthPx, support: supports[p] };
+  const maxDrift = Math.ceil(Math.tan((maxAngleDeg * Math.PI) / 180) * nAlong);
+  interface Found { p: number; drift: number; from: number; to: number; score: number; support: number }
+  const found: Found[] = [];
+  for (let p = D; p < nPos - D; p++) {
+    const m0 = startMed[p];
+    if (first[p] < 0 || !(Math.abs(m0) >= minContrast)) continue;
+    for (let q = Math.max(D, p - maxDrift); q <= Math.min(nPos - D - 1, p + maxDrift); q++) {
+      const m1 = endMed[q];
+      if (first[q] < 0 || !(Math.abs(m1) >= minContrast) || Math.sign(m1) !== Math.sign(m0)) continue;
+      const from = first[p], to = last[q];
+      if (to - from + 1 < 4 * endPx) continue;
+      // Along the straight path from p at its start to q at its end.
+      let n = 0, same = 0;
+      for (let a = from; a <= to; a++) {
+        const pos = Math.round(p + ((q - p) * (a - from)) / (to - from));
+        const v = resp(pos * posStride + a * alongStride);
+        if (v !== v) continue;
+        buf[n++] = v;
+        if (Math.sign(v) === Math.sign(m0)) same++;
+      }
+      if (n < 4 * endPx) continue;
+      const mAll = medianOf(buf, n);
+      if (!(Math.abs(mAll) >= minContrast) || Math.sign(mAll) !== Math.sign(m0)) continue;
+      found.push({ p, drift: q - p, from, to, score: Math.sign(m0) * Math.min(Math.abs(m0), Math.abs(m1), Math.abs(mAll)), support: same / n });
+    }
+  }
+  // Strongest first; a weaker path within the profile's reach of a kept line at both its ends is part of
+  // it (a line between two pixels shows in both; neighbouring slants follow it most of the way; its flanks
+  // give a faint response of the other sign).
+  found.sort((a, b) => Math.abs(b.score) - Math.abs(a.score));
+  const kept: Found[] = [];
+  const near = (a: Found, b: Found): boolean => Math.abs(a.p - b.p) <= profileHalfPx + 1 && Math.abs(a.p + a.drift - b.p - b.drift) <= profileHalfPx + 1;
+  for (const f of found) if (!kept.some((k) => near(k, f))) kept.push(f);
+  return kept.sort((a, b) => a.p + a.drift / 2 - b.p - b.drift / 2).map((f) => {
+    const pathAt = (a: number): number => f.p + (f.drift * (a - f.from)) / (f.to - f.from);
+    const { offsetPx, widthPx } = profileAcross(albedo, inner, pathAt, nPos, f.from, f.to, posStride, alongStride, Math.sign(f.score));
+    return { orientation, positionPx: f.p + f.drift / 2 + offsetPx, driftPx: f.drift, fromPx: f.from, toPx: f.to, score: f.score, widthPx, support: f.support };
   });
 }
 
 /**
  * The line's median profile across it (relative to the values just outside, `profileHalfPx` + 2 px either
- * side, row by row): its sub-pixel centre (centroid of the contrast of the line's sign) and equivalent width
- * (integrated contrast over the peak, ≥ 1 px: a line narrower than a pixel is spread over one or two).
+ * side, along its path `pathAt`, rounded to whole px): its sub-pixel centre (centroid of the contrast of the
+ * line's sign, from the path) and equivalent width (integrated contrast over the peak, ≥ 1 px: a line
+ * narrower than a pixel is spread over one or two).
  */
-function profileAcross(albedo: Float32Array, inner: Uint8Array, p: number, nPos: number, from: number, to: number, posStride: number, alongStride: number, sign: number): { offsetPx: number; widthPx: number } {
+function profileAcross(albedo: Float32Array, inner: Uint8Array, pathAt: (a: number) => number, nPos: number, from: number, to: number, posStride: number, alongStride: number, sign: number): { offsetPx: number; widthPx: number } {
   const H = profileHalfPx, R = H + 2;
-  if (p - R < 0 || p + R >= nPos) return { offsetPx: 0, widthPx: 1 };
   const cols = 2 * H + 1;
   const vals = Array.from({ length: cols }, () => new Float32Array(to - from + 1));
   let n = 0;
   for (let a = from; a <= to; a++) {
+    const p = Math.round(pathAt(a));
+    if (p - R < 0 || p + R >= nPos) continue;
     const i = p * posStride + a * alongStride;
     if (!inner[i - R * posStride] || !inner[i + R * posStride]) continue;
     const ref = (albedo[i - R * posStride] + albedo[i + R * posStride]) / 2;
@@ -227,13 +251,14 @@ export function printLineDefects(lines: PrintLineCandidate[], measured: CardSide
     // Centre on the measured map (px, x right, y down), then on the side's px and in the card frame.
     const cx = vertical ? l.positionPx + 0.5 : along, cy = vertical ? along : l.positionPx + 0.5;
     const centerMm: [number, number] = [(cx * f - cardCx) * sm, (cardCy - cy * f) * sm];
-    const half = Math.max(1, l.widthPx / 2);
+    // Across: from the lower of its two ends' positions to the higher, widened by half its width.
+    const half = Math.max(1, l.widthPx / 2) + Math.abs(l.driftPx) / 2;
     const [x0, x1, y0, y1] = vertical ? [l.positionPx + 0.5 - half, l.positionPx + 0.5 + half, l.fromPx, l.toPx + 1] : [l.fromPx, l.toPx + 1, l.positionPx + 0.5 - half, l.positionPx + 0.5 + half];
     const boxPx: [number, number, number, number] = [
       Math.max(0, Math.floor(x0 * f)), Math.max(0, Math.floor(y0 * f)),
       Math.min(side.widthPx, Math.ceil(x1 * f)), Math.min(side.heightPx, Math.ceil(y1 * f)),
     ];
-    const lengthMm = (l.toPx - l.fromPx + 1) * s, widthMm = l.widthPx * s;
+    const lengthMm = Math.hypot(l.toPx - l.fromPx + 1, l.driftPx) * s, widthMm = l.widthPx * s;
     const defect: SurfaceDefect = {
       type: 'print-line', side: side.side, centerMm, lengthMm, widthMm, depthUm: 0, areaMm2: lengthMm * widthMm,
       confidence: Math.min(1, Math.max(0, (l.support - 1 / 3) / (2 / 3))), boxPx,
@@ -245,13 +270,19 @@ export function printLineDefects(lines: PrintLineCandidate[], measured: CardSide
 }
 
 /**
- * The network's own print-line reports that lie on a measured line (centre within 1 mm, or half its width,
- * across the line): dropped, so one line is not reported twice.
+ * The network's own print-line reports that lie on a measured line (centre within 1 mm, or half the
+ * report's width, across the line where the report is): dropped, so one line is not reported twice.
+ * `measured[k]` is the defect of `lines[k]`.
  */
-export function withoutNetworkDuplicates(network: SurfaceDefect[], measured: SurfaceDefect[]): SurfaceDefect[] {
-  return network.filter((d) => d.type !== 'print-line' || !measured.some((m) => {
-    const vertical = m.boxPx[3] - m.boxPx[1] >= m.boxPx[2] - m.boxPx[0];
-    const across = vertical ? Math.abs(d.centerMm[0] - m.centerMm[0]) : Math.abs(d.centerMm[1] - m.centerMm[1]);
+export function withoutNetworkDuplicates(network: SurfaceDefect[], measured: SurfaceDefect[], lines: PrintLineCandidate[], umPerPx: number): SurfaceDefect[] {
+  return network.filter((d) => d.type !== 'print-line' || !measured.some((m, k) => {
+    const l = lines[k];
+    const vertical = l.orientation === 'vertical';
+    // The line's drift in mm per mm along it (card frame: x right, y up; map px: x right, y down).
+    const slope = (l.driftPx * umPerPx) / 1000 / Math.max(1e-9, m.lengthMm);
+    const across = vertical
+      ? Math.abs(d.centerMm[0] - (m.centerMm[0] - slope * (d.centerMm[1] - m.centerMm[1])))
+      : Math.abs(d.centerMm[1] - (m.centerMm[1] - slope * (d.centerMm[0] - m.centerMm[0])));
     return across <= Math.max(1, d.widthMm / 2);
   }));
 }
@@ -264,7 +295,8 @@ export function withoutNetworkDuplicates(network: SurfaceDefect[], measured: Sur
  */
 export function withMeasuredPrintLines(network: SurfaceDefect[], measured: CardSideMaps, side: CardSideMaps, pp: SurfacePostprocess): SurfaceDefect[] {
   if (pp.printLineMinContrast === undefined) return network;
-  const lines = printLineDefects(measurePrintLines(measured, { minContrast: pp.printLineMinContrast, edgeMarginMm: pp.edgeMarginMm }), measured, side, pp.cornerZoneMm);
-  if (lines.length === 0) return network;
-  return [...withoutNetworkDuplicates(network, lines), ...lines].sort((a, b) => b.confidence - a.confidence);
+  const found = measurePrintLines(measured, { minContrast: pp.printLineMinContrast, edgeMarginMm: pp.edgeMarginMm });
+  if (found.length === 0) return network;
+  const lines = printLineDefects(found, measured, side, pp.cornerZoneMm);
+  return [...withoutNetworkDuplicates(network, lines, found, measured.umPerPx), ...lines].sort((a, b) => b.confidence - a.confidence);
 }

@@ -38,7 +38,8 @@ const w = Math.round(cardW / s) + 2 * marginPx, h = Math.round(cardH / s) + 2 * 
 const xMm = (x: number): number => x * s - w * s / 2;
 const yMm = (y: number): number => h * s / 2 - y * s;
 
-interface Stripe { vertical: boolean; posMm: number; widthMm: number; delta: number; fromMm?: number; toMm?: number }
+/** A stripe across the card at `posMm` (at the card's middle), `slope` mm across per mm along (0: along the axis). */
+interface Stripe { vertical: boolean; posMm: number; widthMm: number; delta: number; fromMm?: number; toMm?: number; slope?: number }
 
 function syntheticSide(seed: number, stripes: Stripe[]): CardSideMaps {
   const rnd = mulberry32(seed);
@@ -63,7 +64,8 @@ function syntheticSide(seed: number, stripes: Stripe[]): CardSideMaps {
       for (const st of stripes) {
         const along = st.vertical ? v : u;
         if (along < (st.fromMm ?? -Infinity) || along > (st.toMm ?? Infinity)) continue;
-        a += st.delta * cover(st.vertical ? xMm(x) : yMm(y + 1), st.posMm - st.widthMm / 2, st.posMm + st.widthMm / 2);
+        const pos = st.posMm + (st.slope ?? 0) * along;
+        a += st.delta * cover(st.vertical ? xMm(x) : yMm(y + 1), pos - st.widthMm / 2, pos + st.widthMm / 2);
       }
       maps.albedo[i] = 4000 * a * (1 + 0.015 * gauss());
     }
@@ -122,6 +124,29 @@ t.test('the side at the camera\'s scale: the line is measured on the model grid 
   const boxCentreMm = ((d.boxPx[0] + d.boxPx[2]) / 2) * 0.03 - side.widthPx * 0.03 / 2;
   t.ok(Math.abs(boxCentreMm - st.posMm) <= 0.1 && d.boxPx[3] <= side.heightPx && d.boxPx[3] - d.boxPx[1] > 2800, `box in the side's px around the line: ${JSON.stringify(d.boxPx)}`);
   t.ok(d.widthMm >= 0.08 && d.widthMm <= 0.18, `a 0.12 mm line measures ${d.widthMm.toFixed(3)} mm`);
+});
+
+t.test('a line turned against the card\'s edges (a diamond-cut card\'s print): found, centred where it is', async (t) => {
+  const tan = (deg: number): number => Math.tan((deg * Math.PI) / 180);
+  const cases: Array<[string, Stripe]> = [
+    ['vertical, 0.3°', { vertical: true, posMm: 6.61, widthMm: 0.08, delta: -0.05, slope: tan(0.3) }],
+    ['horizontal, −0.4°', { vertical: false, posMm: -17.77, widthMm: 0.08, delta: 0.05, slope: -tan(0.4) }],
+  ];
+  for (const [k, [name, st]] of cases.entries()) {
+    const maps = syntheticSide(400 + k, [st]);
+    const lines = measurePrintLines(maps, options);
+    const defects = printLineDefects(lines, maps, maps, pp.cornerZoneMm);
+    t.equal(defects.length, 1, `${name}: one line (${JSON.stringify(lines.map((l) => [l.orientation, +l.score.toFixed(4), l.driftPx]))})`);
+    const [line] = lines, [d] = defects;
+    if (!d) continue;
+    t.equal(line.orientation, st.vertical ? 'vertical' : 'horizontal', `${name}: orientation`);
+    const [across, along] = st.vertical ? [d.centerMm[0], d.centerMm[1]] : [d.centerMm[1], d.centerMm[0]];
+    t.ok(Math.abs(across - st.posMm) <= 0.05 && Math.abs(along) <= 0.2, `${name}: centre at ${across.toFixed(3)} mm across, ${along.toFixed(2)} along; truth ${st.posMm}`);
+    // Drift in map px over the measured length: slope × length (rows run down, so a vertical line's x
+    // drifts by −slope per row; a horizontal line's row by −slope per column).
+    const expected = -(st.slope ?? 0) * (line.toPx - line.fromPx);
+    t.ok(Math.abs(line.driftPx - expected) <= 1.5, `${name}: drift ${line.driftPx} px, expected ${expected.toFixed(1)}`);
+  }
 });
 
 t.test('lines that do not run over the whole card are not print lines', async (t) => {
