@@ -1,5 +1,5 @@
-import { firstCrossing, median, medianInPlace, robustLine, robustSigmaOf, sideNames, type CardFrame, type EdgeName } from './card-frame.ts';
-import { runSteps, sampleAcross, type MeasurementSteps, type OutlineMeasurement } from './outline.ts';
+import { firstCrossing, median, medianInPlace, robustLine, robustSigmaOf, sample, sideNames, type CardFrame, type EdgeName } from './card-frame.ts';
+import { across as lineAcross, runSteps, type MeasurementSteps, type OutlineMeasurement } from './outline.ts';
 import type { CardSideMaps } from './types.ts';
 
 // Centering: the print frame's edge (the border's inner edge) found inward from the measured outer edge on
@@ -64,9 +64,10 @@ function measureBorder(maps: CardSideMaps, f: CardFrame, outline: OutlineMeasure
   const stride = Math.max(1, Math.round((t1 - t0) / 600));
   const k0 = Math.round(0.4 * px), k1 = Math.max(k0 + 2, Math.round(0.9 * px));
   // The line's profile, sampled on demand as far as the search reaches (`filled` samples so far).
-  let t = 0, e = 0, filled = 0;
+  // (sampleAcross(…, t, e + k) along the line `lineAcross` gives: the same coordinates, the edge decided once.)
+  let t = 0, e = 0, filled = 0, bx = 0, by = 0, ax = 0, ay = 0;
   const at = (k: number): number => {
-    while (filled <= k) { prof[filled] = sampleAcross(albedo, w, h, f, edge, t, e + filled); filled++; }
+    while (filled <= k) { const d = e + filled; prof[filled] = sample(albedo, w, h, bx + ax * d, by + ay * d); filled++; }
     return prof[k];
   };
   // Working buffers for the medians, one set for all lines (an array per line was most of the cost in GC).
@@ -74,6 +75,7 @@ function measureBorder(maps: CardSideMaps, f: CardFrame, outline: OutlineMeasure
   const band = new Float64Array(nBand), scratch = new Float64Array(Math.max(nBand, nAfter));
   for (t = Math.ceil(t0); t <= t1; t += stride) {
     e = outer(t);
+    ({ bx, by, ax, ay } = lineAcross(f, edge, t));
     filled = 0;
     for (let k = k0; k <= k1; k++) band[k - k0] = at(k);
     for (let i = 0; i < nBand; i++) scratch[i] = band[i];

@@ -156,8 +156,9 @@ export function* outlineSteps(maps: CardSideMaps, f: CardFrame): MeasurementStep
   for (const edge of sideNames) {
     const [a, b] = sideRange(f, edge);
     for (let t = a + radiusPx + 2 * px; t < b - radiusPx - 2 * px; t += 4) {
-      for (let d = -(marginPx - 1.5); d <= -0.5 * px; d += 1) bgVals[nBg++] = sampleAcross(albedo, w, h, f, edge, t, d);
-      for (let d = 0.5 * px; d <= 1.0 * px; d += 1) cardVals[nCard++] = sampleAcross(albedo, w, h, f, edge, t, d);
+      const { bx, by, ax, ay } = across(f, edge, t);
+      for (let d = -(marginPx - 1.5); d <= -0.5 * px; d += 1) bgVals[nBg++] = sample(albedo, w, h, bx + ax * d, by + ay * d);
+      for (let d = 0.5 * px; d <= 1.0 * px; d += 1) cardVals[nCard++] = sample(albedo, w, h, bx + ax * d, by + ay * d);
     }
   }
   const bg = medianInPlace(bgVals), cardLevel = medianInPlace(cardVals);
@@ -205,7 +206,7 @@ function bandMean(values: Float32Array, w: number, h: number, f: CardFrame, edge
  * the edge decided once per line instead of per sample. The same coordinates to the bit: ±1·d is ±d and
  * t + 0·d is t (a zero of either sign added), so loops over d read exactly what sampleAcross reads.
  */
-function across(f: CardFrame, edge: EdgeName, t: number): { bx: number; by: number; ax: number; ay: number } {
+export function across(f: CardFrame, edge: EdgeName, t: number): { bx: number; by: number; ax: number; ay: number } {
   switch (edge) {
     case 'top': return { bx: t, by: f.topPx, ax: 0, ay: 1 };
     case 'bottom': return { bx: t, by: f.bottomPx, ax: 0, ay: -1 };

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { firstCrossing, firstCrossingOf, median, medianInPlace, robustLine, robustSigma, robustSigmaOf, sample, type CardFrame } from '../../src/grading/card-frame.ts';
-import { crossingAcross, crossingAlongRay, edgePoint, fitCornerRadius, sampleAcross } from '../../src/grading/outline.ts';
+import { across, crossingAcross, crossingAlongRay, edgePoint, fitCornerRadius, sampleAcross } from '../../src/grading/outline.ts';
 
 // The measurements' building blocks that were rewritten for speed must give exactly what the plain
 // definitions give: a median by selection equals the sorted middle, a crossing found on demand equals the
@@ -58,6 +58,15 @@ t.test('sampling across an edge equals sampling at its edge point', async (t) =>
     for (let i = 0; i < 50; i++) {
       const tt = r() * 30, d = r() * 12 - 4;
       t.equal(sampleAcross(values, w, h, f, edge, tt, d), sample(values, w, h, ...edgePoint(f, edge, tt, d)), `${edge} t=${tt.toFixed(2)} d=${d.toFixed(2)}`);
+    }
+    // Along the line `across` gives (the measurements' loops): the same points, so the same samples, also
+    // at whole t and d of either sign (where ±1·d and t + 0·d must be exact).
+    for (let i = 0; i < 80; i++) {
+      const tt = i % 2 ? Math.floor(r() * 30) : r() * 30, d = i % 3 ? r() * 12 - 4 : Math.round(r() * 12 - 4);
+      const { bx, by, ax, ay } = across(f, edge, tt);
+      const [px, py] = edgePoint(f, edge, tt, d);
+      if (!Object.is(bx + ax * d, px) || !Object.is(by + ay * d, py)) t.fail(`${edge} t=${tt} d=${d}: (${bx + ax * d}, ${by + ay * d}) vs (${px}, ${py})`);
+      t.equal(sample(values, w, h, bx + ax * d, by + ay * d), sampleAcross(values, w, h, f, edge, tt, d), `${edge} along the line t=${tt.toFixed(2)} d=${d.toFixed(2)}`);
     }
   }
 });
