@@ -61,7 +61,7 @@ gen "$GEN_HELD_DISTANT" "$WORK/heldout-distant"
 [ "${DATA_ONLY:-0}" = 1 ] && exit 0
 
 $NICE $PY scripts/train/surface.py --data "$WORK/train-near" --data "$WORK/train-distant" "${FIELD_ARGS[@]}" --val-every 7 \
-  --out "$OUT" --steps "$STEPS" --max-minutes "$MAX_MINUTES" --threads "$THREADS" --tile 128 --batch 4 \
+  --out "$OUT" --steps "$STEPS" --max-minutes "$MAX_MINUTES" --threads "$THREADS" --arch s2d-unet --width 16 --tile 256 --batch 4 \
   --max-class-weight 3 --focal-gamma 1 --defect-tiles 0.3 --hard-tiles 0.3 --seed 11 | tee "$WORK/train.log"
 mv "$OUT/train.json" "$WORK/train.json"
 $NICE node --import tsx scripts/train/surface-manifest.ts create --dir "$OUT" --train-json "$WORK/train.json" --version "$VERSION" \

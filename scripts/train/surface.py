@@ -4,8 +4,11 @@
 Input: the dataset folders' <card>/<side>/maps/{features.i16,labels.u8,maps.json} — reconstructed normals,
 albedo and relief turned into the runtime's features (src/grading/surface/features.ts), with per-pixel
 classes rasterised from the simulator's truth on the same canonical card frame.
-Output: model.onnx (input "features" [N, 6, H, W] float32, H and W multiples of 16; output "probabilities"
-[N, 6, H, W] softmax over the classes) and train.json (recipe, seeds, losses, data id).
+Output: model.onnx and train.json (recipe, seeds, losses, data id, and "io": how the graph's input and output
+are laid out). --arch s2d-unet (default): input "features" [N, 24, H/2, W/2] packed space-to-depth, output
+"logits" [N, 24, H/2, W/2] packed the same way, the runtime applies the softmax (see SpaceToDepthUNet).
+--arch unet (models 1.0–1.2): input "features" [N, 6, H, W], output "probabilities" [N, 6, H, W] softmax.
+H and W are multiples of 16.
 
 Run with Debian's /usr/bin/python3 (python3-torch, python3-onnx); see scripts/train-surface-model.sh.
 """
@@ -88,6 +91,52 @@ class SmallUNet(nn.Module):
 
     def forward(self, x):
         return torch.softmax(self.logits(x), dim=1)
+
+
+class SpaceToDepthUNet(nn.Module):
+    """The same U-Net on 2×2 pixel blocks: the features enter packed space-to-depth (6 channels → 24 at half
+    resolution, nothing lost: a 1–3 px scratch is still all there), and each half-resolution position
+    predicts the logits of its 4 pixels, unpacked depth-to-space. onnxruntime's CPU time on the full-resolution
+    U-Net (1.2.x) went to memory traffic (layout reorders around Concat, Softmax on axis 1) rather than to
+    the convolutions; at half resolution those tensors are a quarter the size, which pays for twice the width.
+    The receptive field doubles too (~200 px, 12 mm at 60 µm/px).
+    ONNX: input [N, 24, H/2, W/2] (channel c·4 + dy·2 + dx, torch's pixel_unshuffle), output logits
+    [N, 24, H/2, W/2] (class k·4 + dy·2 + dx, pixel_shuffle); the runtime packs, unpacks and applies the
+    softmax (src/grading/surface/detector.ts), so the graph holds no Softmax or Transpose."""
+
+    block = 2
+
+    def __init__(self, cin=len(CHANNELS), ncls=len(CLASSES), w=16):
+        super().__init__()
+        self.net = SmallUNet(cin=cin * self.block ** 2, ncls=ncls * self.block ** 2, w=w)
+
+    def packed_logits(self, xp):
+        return self.net.logits(xp)
+
+    def logits(self, x):
+        return F.pixel_shuffle(self.packed_logits(F.pixel_unshuffle(x, self.block)), self.block)
+
+    def forward(self, x):
+        return torch.softmax(self.logits(x), dim=1)
+
+
+class PackedLogits(nn.Module):
+    """What is exported for a SpaceToDepthUNet: packed features in, packed logits out."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, xp):
+        return self.model.packed_logits(xp)
+
+
+def make_model(arch, width):
+    if arch == "unet":
+        return SmallUNet(w=width)
+    if arch == "s2d-unet":
+        return SpaceToDepthUNet(w=width)
+    raise SystemExit(f"unknown --arch {arch}")
 
 
 class TileSampler:
@@ -193,8 +242,9 @@ def main():
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--max-minutes", type=float, default=0, help="end training (schedule included) within this time (0: no limit)")
     ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--tile", type=int, default=128, help="tile edge, px: at least the U-Net's ~100 px receptive field, so training sees the context inference (256 px tiles) does")
-    ap.add_argument("--width", type=int, default=8)
+    ap.add_argument("--arch", choices=["s2d-unet", "unet"], default="s2d-unet", help="s2d-unet: the U-Net on 2×2 pixel blocks (models 1.3 on); unet: the full-resolution U-Net of models 1.0–1.2")
+    ap.add_argument("--tile", type=int, default=256, help="tile edge, px: at least the network's receptive field (~200 px for s2d-unet, ~100 px for unet), so training sees the context inference does")
+    ap.add_argument("--width", type=int, default=16, help="channels of the first level (unet: 8 for models 1.0–1.2)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--max-class-weight", type=float, default=3.0)
     ap.add_argument("--defect-tiles", type=float, default=0.3, help="fraction of tiles centred near a defect pixel (classes equally often)")
@@ -225,7 +275,7 @@ def main():
 
     sampler = TileSampler(sides, a.tile, rng, a.defect_tiles, a.hard_tiles)
     print(f"hard-negative sides {len(sampler.hard)}, clean sides {len(sampler.clean)}, defect classes {[CLASSES[c] for c in sampler.classes]}", flush=True)
-    model = SmallUNet(w=a.width)
+    model = make_model(a.arch, a.width)
     # Rare classes weigh somewhat more (square-root inverse frequency, capped): plain cross-entropy with
     # weights up to 12 made the first model call everything a defect (1.0.0 of the i11b branch, recall 0);
     # a cap of 5 with focal γ = 2 and 45 % defect tiles (1.1.0-r3) gave over-confident defect probabilities
@@ -297,10 +347,16 @@ def main():
         print("validation", val, flush=True)
     os.makedirs(a.out, exist_ok=True)
     onnx_path = os.path.join(a.out, "model.onnx")
-    dummy = torch.zeros(1, len(CHANNELS), 128, 128)
+    if a.arch == "s2d-unet":
+        b = SpaceToDepthUNet.block
+        exported, dummy = PackedLogits(model), torch.zeros(1, len(CHANNELS) * b * b, 64, 64)
+        io = {"inputBlockPx": b, "outputBlockPx": b, "output": "logits", "activation": "logits"}
+    else:
+        exported, dummy = model, torch.zeros(1, len(CHANNELS), 128, 128)
+        io = {"inputBlockPx": 1, "outputBlockPx": 1, "output": "probabilities", "activation": "softmax"}
     torch.onnx.export(
-        model, dummy, onnx_path, opset_version=a.opset, input_names=["features"], output_names=["probabilities"],
-        dynamic_axes={"features": {0: "n", 2: "h", 3: "w"}, "probabilities": {0: "n", 2: "h", 3: "w"}},
+        exported, dummy, onnx_path, opset_version=a.opset, input_names=["features"], output_names=[io["output"]],
+        dynamic_axes={"features": {0: "n", 2: "h", 3: "w"}, io["output"]: {0: "n", 2: "h", 3: "w"}},
         do_constant_folding=True,
     )
     import onnx
@@ -311,6 +367,7 @@ def main():
         "stepsRun": step,
         "channels": CHANNELS,
         "classes": CLASSES,
+        "io": io,
         "trainingData": {"id": data_id, "sides": len(sides), "validationSides": len(val_paths),
                          "cards": len({os.path.dirname(os.path.dirname(p)) for p in paths}),
                          "classPixels": dict(zip(CLASSES, counts.astype(int).tolist()))},
