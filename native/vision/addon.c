@@ -7,12 +7,13 @@
 
 typedef struct {
   JobHead head;  // first: the shared glue sees a job as its JobHead
-  int kind;  // 0 ps, 1 poisson, 2 warp, 3 area resampling, 4 surface features, 5 report pictures
+  int kind;  // 0 ps, 1 poisson, 2 warp, 3 area resampling, 4 surface features, 5 report pictures, 6 tile unpack + softmax
   PsParams ps;
   WarpParams warp;
   ResampleParams resample;
   PicturesParams pictures;
   FeaturesParams features;
+  UnpackParams unpack;
   int failed;
   int w, h, maxIt, iterations, solver;
   double tol;
@@ -30,6 +31,7 @@ static void execute(napi_env env, void* data) {
   else if (j->kind == 3) resampleAreaRun(&j->resample);
   else if (j->kind == 4) j->failed = surfaceFeaturesRun(&j->features);
   else if (j->kind == 5) resamplePicturesRun(&j->pictures);
+  else if (j->kind == 6) unpackSoftmaxRun(&j->unpack);
   else j->iterations = integrateRun(j->w, j->h, j->normals, j->mask, j->minNz, j->z, j->tol, j->maxIt, &j->solver);
 }
 
@@ -256,6 +258,36 @@ static napi_value SurfaceFeatures(napi_env env, napi_callback_info info) {
   return queue(env, j, argc, argv, "gradebooth.surfaceFeatures");
 }
 
+// unpackSoftmax(params: Float64Array [classes, block, tileW, tileH, x0, y0, w, h, ya, yb, xa, xb, slot],
+//               logits: Float32Array (the batch's output), out: Float32Array (classes × w × h))
+static napi_value UnpackSoftmax(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Job* j = (Job*)calloc(1, sizeof(Job));
+  if (argc != 3) return failJob(env, j, "unpackSoftmax: expected 3 arguments");
+  j->kind = 6;
+  size_t np = 0, nl = 0, no = 0;
+  const double* prm = (const double*)typedData(env, argv[0], &np);
+  if (!prm || np < 13) return failJob(env, j, "unpackSoftmax: params must be a Float64Array of 13");
+  UnpackParams* p = &j->unpack;
+  p->classes = (int)prm[0]; p->block = (int)prm[1]; p->tileW = (int)prm[2]; p->tileH = (int)prm[3];
+  p->x0 = (int)prm[4]; p->y0 = (int)prm[5]; p->w = (int)prm[6]; p->h = (int)prm[7];
+  p->ya = (int)prm[8]; p->yb = (int)prm[9]; p->xa = (int)prm[10]; p->xb = (int)prm[11];
+  const double slot = prm[12];
+  const float* logits = (const float*)typedData(env, argv[1], &nl);
+  p->out = (float*)typedData(env, argv[2], &no);
+  if (!logits || !p->out) return failJob(env, j, "unpackSoftmax: missing buffers");
+  const int b = p->block;
+  if (p->classes < 1 || p->classes > 64 || b < 1 || p->tileW < b || p->tileH < b || p->tileW % b || p->tileH % b || p->w < 1 || p->h < 1 || slot < 0) return failJob(env, j, "unpackSoftmax: bad sizes");
+  // The rows and columns written lie in the map and in the tile (so every read is inside the slot).
+  if (p->ya < 0 || p->yb > p->h || p->ya > p->yb || p->xa < 0 || p->xb > p->w || p->xa > p->xb || p->ya < p->y0 || p->yb > p->y0 + p->tileH || p->xa < p->x0 || p->xb > p->x0 + p->tileW) return failJob(env, j, "unpackSoftmax: rows/columns outside the map or the tile");
+  const size_t slotValues = (size_t)p->classes * (size_t)p->tileW * (size_t)p->tileH;
+  if ((size_t)(slot + 1) * slotValues > nl || no != (size_t)p->classes * (size_t)p->w * (size_t)p->h) return failJob(env, j, "unpackSoftmax: buffer sizes do not match");
+  p->logits = logits + (size_t)slot * slotValues;
+  return queue(env, j, argc, argv, "gradebooth.unpackSoftmax");
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "psSolve", NAPI_AUTO_LENGTH, PsSolve, NULL, &fn);
@@ -270,6 +302,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "resamplePictures", fn);
   napi_create_function(env, "surfaceFeatures", NAPI_AUTO_LENGTH, SurfaceFeatures, NULL, &fn);
   napi_set_named_property(env, exports, "surfaceFeatures", fn);
+  napi_create_function(env, "unpackSoftmax", NAPI_AUTO_LENGTH, UnpackSoftmax, NULL, &fn);
+  napi_set_named_property(env, exports, "unpackSoftmax", fn);
   napi_value dct;
   napi_get_boolean(env, dctPoissonAvailable() != 0, &dct);
   napi_set_named_property(env, exports, "dct", dct);

@@ -106,4 +106,15 @@ typedef struct {
 /** 0, or 1 when its scratch (the integral images' rows in reach of a window) could not be allocated. */
 int surfaceFeaturesRun(const FeaturesParams* p);
 
+/** Rows [ya, yb) × columns [xa, xb) of the map (w × h, `classes` planes in `out`) from one packed tile of
+ *  logits ([classes·block²][tileH/block][tileW/block], `logits` pointing at the tile's slot) whose top-left
+ *  map pixel is (x0, y0), with the softmax over the classes (src/grading/surface/tile-layout.ts). */
+typedef struct {
+  int classes, block, tileW, tileH, x0, y0, w, h, ya, yb, xa, xb;
+  const float* logits;
+  float* out;
+} UnpackParams;
+
+void unpackSoftmaxRun(const UnpackParams* p);
+
 #endif

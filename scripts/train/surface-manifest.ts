@@ -51,6 +51,10 @@ async function create(): Promise<void> {
   const bytes = await readFile(join(dir, 'model.onnx'));
   const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
   const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/grading/surface', 'src/sim', 'scripts/train'], { encoding: 'utf8' }).trim().length > 0;
+  // How the graph's input and output are laid out (surface.py writes it; runs before 1.3 had none: plain).
+  const io: { inputBlockPx: number; outputBlockPx: number; output: string; activation: 'softmax' | 'logits' } = train.io ?? { inputBlockPx: 1, outputBlockPx: 1, output: 'probabilities', activation: 'softmax' };
+  if (io.inputBlockPx !== io.outputBlockPx) throw new Error(`${values['train-json']}: input block ${io.inputBlockPx} ≠ output block ${io.outputBlockPx}`);
+  const block = io.inputBlockPx;
   const manifest: SurfaceModelManifest = {
     format: modelManifestFormat,
     name: 'surface-defects',
@@ -60,8 +64,8 @@ async function create(): Promise<void> {
     sha256: createHash('sha256').update(bytes).digest('hex'),
     sizeBytes: bytes.byteLength,
     opset: train.args.opset,
-    input: { name: 'features', type: 'float32', layout: 'NCHW', channels: [...surfaceFeatureSpec.channels], umPerPx: 60, multipleOf: 16 },
-    output: { name: 'probabilities', type: 'float32', layout: 'NCHW', classes: [...surfaceModelClasses], activation: 'softmax' },
+    input: { name: 'features', type: 'float32', layout: 'NCHW', channels: [...surfaceFeatureSpec.channels], umPerPx: 60, multipleOf: 16, ...(block > 1 ? { blockPx: block } : {}) },
+    output: { name: io.output, type: 'float32', layout: 'NCHW', classes: [...surfaceModelClasses], activation: io.activation, ...(block > 1 ? { blockPx: block } : {}) },
     normalisation: { code: 'src/grading/surface/features.ts', scales: surfaceFeatureSpec.scales, windowsMm: surfaceFeatureSpec.windowsMm, offCard: 0 },
     postprocess: { threshold: 0.5, minAreaMm2: 0.05, minConfidence: 0.6, edgeMarginMm: 0.4, bridgeMm: 0.4, cornerZoneMm: 6 },
     trainingData: { id: train.trainingData.id, generator: values.generator ?? '', sides: train.trainingData.sides, cards: train.trainingData.cards },
@@ -306,13 +310,15 @@ async function modelCard(): Promise<void> {
   const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(1)} %`);
   const rows = met ? Object.entries(met.perType as Record<string, { truths: number; found: number; foundTyped: number; reported: number; reportedTrue: number; recall: number | null; recallTyped: number | null; precision: number | null }>)
     .map(([k, v]) => `| ${k} | ${v.truths} | ${v.found} | ${pct(v.recall)} | ${pct(v.recallTyped)} | ${v.reported} | ${pct(v.precision)} |`).join('\n') : '';
+  const block: number = m.input.blockPx ?? 1;
   const text = `# ${m.name} ${m.version}
 
-- **What**: a compact U-Net (${tr.parameters ?? '?'} parameters, width ${tr.args?.width ?? '?'}, ONNX opset ${m.opset}, ${(m.sizeBytes / 1024).toFixed(0)} KB) that
+- **What**: a compact U-Net${block > 1 ? ` on ${block}×${block} pixel blocks` : ''} (${tr.parameters ?? '?'} parameters, width ${tr.args?.width ?? '?'}, ONNX opset ${m.opset}, ${(m.sizeBytes / 1024).toFixed(0)} KB) that
   labels every pixel of a reconstructed card side as ${m.output.classes.join(', ')}.
-- **Input**: \`${m.input.name}\` [N, ${m.input.channels.length}, H, W] float32 at ${m.input.umPerPx} µm/px on the canonical card frame (H, W multiples of ${m.input.multipleOf}):
+- **Input**: \`${m.input.name}\` [N, ${m.input.channels.length * block * block}, H${block > 1 ? `/${block}` : ''}, W${block > 1 ? `/${block}` : ''}] float32 at ${m.input.umPerPx} µm/px on the canonical card frame (H, W multiples of ${m.input.multipleOf}):
   ${m.input.channels.join(', ')} — deviations from their local means, asinh-compressed, computed by \`${m.normalisation.code}\`
-  (the manifest's \`normalisation\` must match it or the model is refused). **Output**: \`${m.output.name}\` [N, ${m.output.classes.length}, H, W], softmax.
+  (the manifest's \`normalisation\` must match it or the model is refused)${block > 1 ? `, packed space-to-depth (channel c of pixel (${block}y + dy, ${block}x + dx) at c·${block * block} + dy·${block} + dx)` : ''}.
+  **Output**: \`${m.output.name}\` [N, ${m.output.classes.length * block * block}, H${block > 1 ? `/${block}` : ''}, W${block > 1 ? `/${block}` : ''}], ${m.output.activation === 'logits' ? `logits${block > 1 ? ' packed the same way' : ''}; the detector applies the softmax` : 'softmax'}.
 - **Training data** (id \`${m.trainingData.id.slice(0, 16)}…\`, ${m.trainingData.sides} sides of ${m.trainingData.cards} cards): \`${m.trainingData.generator}\`.
   Near-field booth LEDs and distant lights (as \`gradebooth grade --input\` folders have), photometric stereo by the booth's own code,
   every 2nd training card holo foil (every 3rd held out), every 5th clean, exposure 0.45–1.25× and gloss α 0.03–0.13 varied; on the tiles: flips/transposes

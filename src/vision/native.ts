@@ -33,6 +33,7 @@ interface RawAddon {
   resampleArea(params: Float64Array, mask: Uint8Array, normals: Float32Array, albedo: Float32Array, relief: Float32Array, confidence: Float32Array | null, outMask: Uint8Array, outNormals: Float32Array, outAlbedo: Float32Array, outRelief: Float32Array, outConfidence: Float32Array | null): Promise<void>;
   surfaceFeatures?(params: Float64Array, mask: Uint8Array, normals: Float32Array, albedo: Float32Array, relief: Float32Array, confidence: Float32Array, out: Float32Array): Promise<boolean>;
   resamplePictures?(params: Float64Array, mask: Uint8Array, normals: Float32Array, albedo: Float32Array, albedoRgb: Uint8Array, shade: Uint8Array, normalRgb: Uint8Array): Promise<void>;
+  unpackSoftmax?(params: Float64Array, logits: Float32Array, out: Float32Array): Promise<void>;
 }
 
 /** How a height field was solved: DCT alone (near-full mask), DCT as PCG's initial guess, or PCG alone. */
@@ -69,6 +70,8 @@ export interface VisionNative {
   surfaceFeatures?(job: NativeFeaturesJob): Promise<boolean>;
   /** Output rows [y0, y1) of the report's whole-side pictures straight from a side's maps (src/grading/report-images.ts); undefined in an addon built before it existed. */
   resamplePictures?(job: NativePicturesJob): Promise<void>;
+  /** Rows [rows[0], rows[1]) of a packed tile's logits onto the surface map with the class softmax (src/grading/surface/tile-layout.ts); undefined in an addon built before it existed. */
+  unpackSoftmax?(job: NativeUnpackJob): Promise<void>;
 }
 
 /** Rows [y0, y1) of the report's three whole-side pictures (w × h) from a side's maps area-averaged to w × h. */
@@ -88,6 +91,20 @@ export interface NativePicturesJob {
   albedoRgb: Uint8Array;
   shade: Uint8Array;
   normalRgb: Uint8Array;
+}
+
+/** One band of rows of a network tile's logits to unpack (src/grading/surface/tile-layout.ts unpackTile). */
+export interface NativeUnpackJob {
+  logits: Float32Array;
+  slot: number;
+  classes: number;
+  block: number;
+  win: { x0: number; y0: number; tileW: number; tileH: number };
+  out: Float32Array;
+  w: number;
+  h: number;
+  rows: [number, number];
+  cols: [number, number];
 }
 
 /** Some channels of a side's surface-model features (6 × h × w, channel-major) at the side's own scale. */
@@ -197,6 +214,9 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
         : undefined,
       surfaceFeatures: typeof raw.surfaceFeatures === 'function'
         ? ({ maps, out, channels, radiiPx: r, scales: s }) => raw.surfaceFeatures!(Float64Array.from([maps.widthPx, maps.heightPx, channels, r.slope, r.relief, r.albedo, s.slope, s.reliefUm, s.logAlbedo]), maps.mask, maps.normals, maps.albedo, maps.reliefUm, maps.confidence, out)
+        : undefined,
+      unpackSoftmax: typeof raw.unpackSoftmax === 'function'
+        ? ({ logits, slot, classes, block, win, out, w, h, rows, cols }) => raw.unpackSoftmax!(Float64Array.from([classes, block, win.tileW, win.tileH, win.x0, win.y0, w, h, rows[0], rows[1], cols[0], cols[1], slot]), logits, out)
         : undefined,
       dct: raw.dct === true,
       async integrateSolve(width, height, normals, mask, out, tolerance, maxIterations, minNz) {

@@ -58,6 +58,13 @@ export interface TestModelOptions {
   salt?: number;
   /** Bytes of an extra, unused initializer: a model large enough to be cut into many transfer chunks. */
   padBytes?: number;
+  /**
+   * The packed layout of the 1.3 models (manifest blockPx): the same per-pixel 1×1 conv on features packed
+   * space-to-depth by this block, as a block-diagonal 1×1 conv from C·b² to K·b² channels.
+   */
+  blockPx?: number;
+  /** Output the conv's logits (manifest activation "logits": the detector applies the softmax). */
+  logits?: boolean;
 }
 
 const C = surfaceFeatureSpec.channels.length;
@@ -74,25 +81,30 @@ function padding(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** ONNX bytes of a 1×1 conv + softmax surface model. */
+/** ONNX bytes of a 1×1 conv + softmax surface model (or its packed / logits variants). */
 export function surfaceModelOnnx(o: TestModelOptions = {}): Buffer {
-  const w = new Float32Array(K * C);
-  const b = new Float32Array(K);
+  const bb = (o.blockPx ?? 1) ** 2;
+  const w = new Float32Array(K * bb * C * bb);
+  const b = new Float32Array(K * bb);
   for (let k = 0; k < K; k++) {
-    for (let c = 0; c < C; c++) w[k * C + c] = o.weights?.[k]?.[c] ?? 0;
-    b[k] = o.bias?.[k] ?? (k === 0 ? 8 : 0); // background wins by default
+    for (let j = 0; j < bb; j++) {
+      // Class k of block position j reads channel c of the same position only.
+      for (let c = 0; c < C; c++) w[(k * bb + j) * C * bb + c * bb + j] = o.weights?.[k]?.[c] ?? 0;
+      b[k * bb + j] = o.bias?.[k] ?? (k === 0 ? 8 : 0); // background wins by default
+    }
   }
   const spatial: Array<number | string> = o.fixedInputPx ? [o.fixedInputPx, o.fixedInputPx] : ['h', 'w'];
   const batch: number | string = o.fixedInputPx ? 1 : 'n';
+  const out = o.logits ? 'logits' : 'probabilities';
   const graph = [
     node(['features', 'W', 'B'], ['logits'], 'conv', 'Conv', [[str(1, 'kernel_shape'), int(20, 7), int(8, 1), int(8, 1)]]),
-    node(['logits'], ['probabilities'], 'softmax', 'Softmax', [[str(1, 'axis'), int(3, 1), int(20, 2)]]),
+    ...(o.logits ? [] : [node(['logits'], ['probabilities'], 'softmax', 'Softmax', [[str(1, 'axis'), int(3, 1), int(20, 2)]])]),
     str(2, `gradebooth-test-${o.salt ?? 0}`),
-    msg(5, tensor('W', [K, C, 1, 1], w)),
-    msg(5, tensor('B', [K], b)),
+    msg(5, tensor('W', [K * bb, C * bb, 1, 1], w)),
+    msg(5, tensor('B', [K * bb], b)),
     ...(o.padBytes ? [msg(5, tensor('pad', [Math.ceil(o.padBytes / 4)], padding(Math.ceil(o.padBytes / 4), o.salt ?? 0)))] : []),
-    valueInfo(11, 'features', [batch, C, ...spatial]),
-    valueInfo(12, 'probabilities', [batch, K, ...spatial]),
+    valueInfo(11, 'features', [batch, C * bb, ...spatial]),
+    valueInfo(12, out, [batch, K * bb, ...spatial]),
   ];
   const model = [int(1, 8), str(2, 'gradebooth-tests'), msg(7, graph), msg(8, [str(1, ''), int(2, 13)])];
   return Buffer.from(model.flat());

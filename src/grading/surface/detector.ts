@@ -6,6 +6,7 @@ import type { SurfaceModelManifest } from './manifest.ts';
 import { probabilitiesToDefects, type ProbabilityMap } from './postprocess.ts';
 import { withMeasuredPrintLines } from './print-lines.ts';
 import { resampleSideMapsAsync } from './resample.ts';
+import { packTile, unpackTileAsync, type TileWindow } from './tile-layout.ts';
 
 /** Tiles the model sees: edge and overlap in model px (the overlap's outer half is discarded). */
 export interface TilingOptions {
@@ -15,7 +16,14 @@ export interface TilingOptions {
   batch: number;
 }
 
-export const defaultTiling: TilingOptions = { tilePx: 256, overlapPx: 32, batch: 4 };
+/**
+ * The whole map in one call (a tile is never larger than the map it covers): no overlap computed twice and
+ * the network sees all the context there is. The map is at the model's scale, so its size is bounded by the
+ * card's (1108 × 1532 px for a standard card at 60 µm/px).
+ */
+export const wholeMapTiling: TilingOptions = { tilePx: 4096, overlapPx: 0, batch: 1 };
+
+export const defaultTiling: TilingOptions = wholeMapTiling;
 
 /** Milliseconds of the last detect() per stage. */
 export interface SurfaceTimings { resample: number; features: number; inference: number; postprocess: number; total: number }
@@ -66,45 +74,36 @@ export class OnnxSurfaceDetector implements SurfaceDetector {
     const K = this.manifest.output.classes.length;
     const { tilePx: T, overlapPx: O, batch } = this.tiling;
     const m = this.manifest.input.multipleOf;
+    const b = this.manifest.input.blockPx ?? 1;
+    const softmax = this.manifest.output.activation === 'logits';
     if (T % m !== 0) throw createError('GB_INTERNAL', `tile ${T} px is not a multiple of ${m}`);
-    const step = T - 2 * O;
-    const origins: [number, number][] = [];
-    for (let y0 = -O; y0 < h - O; y0 += step) for (let x0 = -O; x0 < w - O; x0 += step) origins.push([x0, y0]);
+    // A tile no larger than the map needs (with its overlap): wholeMapTiling is one call for the whole map.
+    const tileW = Math.min(T, Math.ceil((w + 2 * O) / m) * m), tileH = Math.min(T, Math.ceil((h + 2 * O) / m) * m);
+    if (tileW <= 2 * O || tileH <= 2 * O) throw createError('GB_INTERNAL', `tile ${T} px leaves nothing inside its ${O} px overlap`);
+    const windows: TileWindow[] = [];
+    for (let y0 = -O; y0 < h - O; y0 += tileH - 2 * O) for (let x0 = -O; x0 < w - O; x0 += tileW - 2 * O) windows.push({ x0, y0, tileW, tileH });
     const out = new Float32Array(K * w * h);
-    const plane = w * h;
-    for (let b = 0; b < origins.length; b += batch) {
-      const group = origins.slice(b, b + batch);
-      const input = new Float32Array(group.length * C * T * T);
-      group.forEach(([x0, y0], t) => {
-        for (let c = 0; c < C; c++) {
-          const base = (t * C + c) * T * T;
-          for (let ty = 0; ty < T; ty++) {
-            const y = y0 + ty;
-            if (y < 0 || y >= h) continue;
-            const xa = Math.max(0, -x0), xb = Math.min(T, w - x0);
-            if (xb > xa) input.set(features.subarray(c * plane + y * w + x0 + xa, c * plane + y * w + x0 + xb), base + ty * T + xa);
-          }
-        }
-      });
+    const packed: readonly number[] = [tileH / b, tileW / b];
+    for (let first = 0; first < windows.length; first += batch) {
+      const group = windows.slice(first, first + batch);
+      const input = new Float32Array(group.length * C * tileW * tileH);
+      group.forEach((win, slot) => packTile(features, w, h, C, win, b, input, slot));
       let result: ort.InferenceSession.OnnxValueMapType;
       try {
-        result = await this.session.run({ [this.manifest.input.name]: new ort.Tensor('float32', input, [group.length, C, T, T]) });
+        result = await this.session.run({ [this.manifest.input.name]: new ort.Tensor('float32', input, [group.length, C * b * b, ...packed]) });
       } catch (err) {
         throw createError('GB_MODEL_FAILED', `surface model ${this.model.name} ${this.model.version}: inference failed: ${(err as Error).message}`, { cause: err });
       }
       const probs = result[this.manifest.output.name]?.data as Float32Array | undefined;
-      if (!probs || probs.length !== group.length * K * T * T) {
-        throw createError('GB_MODEL_INVALID', `surface model output "${this.manifest.output.name}" has ${probs?.length ?? 0} values, expected ${group.length * K * T * T}`);
+      if (!probs || probs.length !== group.length * K * tileW * tileH) {
+        throw createError('GB_MODEL_INVALID', `surface model output "${this.manifest.output.name}" has ${probs?.length ?? 0} values, expected ${group.length * K * tileW * tileH}`);
       }
-      group.forEach(([x0, y0], t) => {
+      for (const [slot, win] of group.entries()) {
         // Keep the tile's centre (O px in from each side), except where the tile is at the map's border.
-        const ya = Math.max(0, y0 + O), yb = Math.min(h, y0 + T - O);
-        const xa = Math.max(0, x0 + O), xb = Math.min(w, x0 + T - O);
-        for (let k = 0; k < K; k++) {
-          const base = (t * K + k) * T * T;
-          for (let y = ya; y < yb; y++) out.set(probs.subarray(base + (y - y0) * T + (xa - x0), base + (y - y0) * T + (xb - x0)), k * plane + y * w + xa);
-        }
-      });
+        const rows: [number, number] = [Math.max(0, win.y0 + O), Math.min(h, win.y0 + tileH - O)];
+        const cols: [number, number] = [Math.max(0, win.x0 + O), Math.min(w, win.x0 + tileW - O)];
+        await unpackTileAsync(probs, K, win, b, slot, out, w, h, rows, cols, softmax);
+      }
     }
     return { classes: K, width: w, height: h, umPerPx: this.manifest.input.umPerPx, data: out };
   }

@@ -57,8 +57,18 @@ export interface SurfaceModelManifest {
   sha256: string;
   sizeBytes: number;
   opset: number;
-  input: { name: string; type: 'float32'; layout: 'NCHW'; channels: string[]; umPerPx: number; multipleOf: number };
-  output: { name: string; type: 'float32'; layout: 'NCHW'; classes: string[]; activation: 'softmax' };
+  /**
+   * blockPx b > 1: the graph takes the features packed space-to-depth, [N, C·b², H/b, W/b] with feature
+   * channel c of pixel (b·y + dy, b·x + dx) at channel c·b² + dy·b + dx (torch's pixel_unshuffle). Absent: 1.
+   * multipleOf is in map pixels (before packing).
+   */
+  input: { name: string; type: 'float32'; layout: 'NCHW'; channels: string[]; umPerPx: number; multipleOf: number; blockPx?: number };
+  /**
+   * activation 'softmax': the graph outputs probabilities; 'logits': raw class scores, the detector applies
+   * the softmax over the classes. blockPx b > 1: packed as the input is (class k of pixel (b·y + dy,
+   * b·x + dx) at channel k·b² + dy·b + dx, torch's pixel_shuffle), and then always logits. Absent: 1.
+   */
+  output: { name: string; type: 'float32'; layout: 'NCHW'; classes: string[]; activation: 'softmax' | 'logits'; blockPx?: number };
   normalisation: { code: string; scales: typeof surfaceFeatureSpec.scales; windowsMm: typeof surfaceFeatureSpec.windowsMm; offCard: 0 };
   postprocess: SurfacePostprocess;
   trainingData: { id: string; generator: string; sides: number; cards: number };
@@ -90,6 +100,13 @@ function sameList(got: unknown, want: readonly string[], where: string, key: str
   }
 }
 
+/** A side's optional "blockPx" (1, 2 or 4; absent means 1). */
+function blockOf(o: Record<string, unknown>, where: string): number {
+  if (o.blockPx === undefined) return 1;
+  if (o.blockPx !== 1 && o.blockPx !== 2 && o.blockPx !== 4) fail(where, `"blockPx" must be 1, 2 or 4, got ${JSON.stringify(o.blockPx)}`);
+  return o.blockPx;
+}
+
 /**
  * Validate a parsed manifest.json against the schema and against this runtime's features and classes.
  * Throws GB_MODEL_INVALID naming the key that is wrong, what was expected and what was found.
@@ -116,8 +133,17 @@ export function validateSurfaceManifest(raw: unknown, where: string): SurfaceMod
   const output = raw.output;
   if (!isObj(output)) fail(where, '"output" must be an object');
   str(output, 'name', `${where} output`);
-  if (output.type !== 'float32' || output.layout !== 'NCHW' || output.activation !== 'softmax') fail(where, 'output must be float32 NCHW softmax probabilities');
+  if (output.type !== 'float32' || output.layout !== 'NCHW' || (output.activation !== 'softmax' && output.activation !== 'logits')) {
+    fail(where, `output must be float32 NCHW with activation "softmax" (probabilities) or "logits", got ${JSON.stringify(output.type)} ${JSON.stringify(output.layout)} ${JSON.stringify(output.activation)}`);
+  }
   sameList(output.classes, surfaceModelClasses, where, 'output.classes');
+  const inBlock = blockOf(input, `${where} input`);
+  const outBlock = blockOf(output, `${where} output`);
+  // The detector unpacks the output on the input's grid: both sides use the same block.
+  if (inBlock !== outBlock) fail(where, `"input.blockPx" (${inBlock}) and "output.blockPx" (${outBlock}) must be equal`);
+  if (m % inBlock !== 0) fail(where, `"input.multipleOf" (${m}) must be a multiple of "input.blockPx" (${inBlock})`);
+  // A packed graph outputs logits: a Softmax op on the packed tensor would mix block positions.
+  if (outBlock > 1 && output.activation !== 'logits') fail(where, `a packed output ("blockPx" ${outBlock}) must have activation "logits", got ${JSON.stringify(output.activation)}`);
   const norm = raw.normalisation;
   if (!isObj(norm) || JSON.stringify(norm.scales) !== JSON.stringify(surfaceFeatureSpec.scales) || JSON.stringify(norm.windowsMm) !== JSON.stringify(surfaceFeatureSpec.windowsMm)) {
     fail(where, `"normalisation" must have scales ${JSON.stringify(surfaceFeatureSpec.scales)} and windowsMm ${JSON.stringify(surfaceFeatureSpec.windowsMm)} (src/grading/surface/features.ts), got ${JSON.stringify(norm)}`);
