@@ -7,7 +7,8 @@ classes rasterised from the simulator's truth on the same canonical card frame.
 Output: model.onnx and train.json (recipe, seeds, losses, data id, and "io": how the graph's input and output
 are laid out). --arch s2d-unet (default): input "features" [N, 24, H/2, W/2] packed space-to-depth, output
 "logits" [N, 24, H/2, W/2] packed the same way, the runtime applies the softmax (see SpaceToDepthUNet).
---arch unet (models 1.0–1.2): input "features" [N, 6, H, W], output "probabilities" [N, 6, H, W] softmax.
+--arch unet (the network of models 1.0–1.3): input "features" [N, 6, H, W], output "logits" [N, 6, H, W]
+(models up to 1.3.0 ended in a Softmax, output "probabilities").
 H and W are multiples of 16.
 
 Run with Debian's /usr/bin/python3 (python3-torch, python3-onnx); see scripts/train-surface-model.sh.
@@ -120,15 +121,16 @@ class SpaceToDepthUNet(nn.Module):
         return torch.softmax(self.logits(x), dim=1)
 
 
-class PackedLogits(nn.Module):
-    """What is exported for a SpaceToDepthUNet: packed features in, packed logits out."""
+class LogitsExport(nn.Module):
+    """What is exported: the network's logits (the runtime applies the softmax), packed in and out for a
+    SpaceToDepthUNet."""
 
     def __init__(self, model):
         super().__init__()
         self.model = model
 
-    def forward(self, xp):
-        return self.model.packed_logits(xp)
+    def forward(self, x):
+        return self.model.packed_logits(x) if isinstance(self.model, SpaceToDepthUNet) else self.model.logits(x)
 
 
 def make_model(arch, width):
@@ -347,13 +349,15 @@ def main():
         print("validation", val, flush=True)
     os.makedirs(a.out, exist_ok=True)
     onnx_path = os.path.join(a.out, "model.onnx")
+    # Both export logits: the detector applies the softmax (a Softmax over the classes' axis cost
+    # onnxruntime a third of the full-resolution U-Net's time; see logits-from-softmax.py).
     if a.arch == "s2d-unet":
         b = SpaceToDepthUNet.block
-        exported, dummy = PackedLogits(model), torch.zeros(1, len(CHANNELS) * b * b, 64, 64)
-        io = {"inputBlockPx": b, "outputBlockPx": b, "output": "logits", "activation": "logits"}
+        exported, dummy = LogitsExport(model), torch.zeros(1, len(CHANNELS) * b * b, 64, 64)
     else:
-        exported, dummy = model, torch.zeros(1, len(CHANNELS), 128, 128)
-        io = {"inputBlockPx": 1, "outputBlockPx": 1, "output": "probabilities", "activation": "softmax"}
+        b = 1
+        exported, dummy = LogitsExport(model), torch.zeros(1, len(CHANNELS), 128, 128)
+    io = {"inputBlockPx": b, "outputBlockPx": b, "output": "logits", "activation": "logits"}
     torch.onnx.export(
         exported, dummy, onnx_path, opset_version=a.opset, input_names=["features"], output_names=[io["output"]],
         dynamic_axes={"features": {0: "n", 2: "h", 3: "w"}, io["output"]: {0: "n", 2: "h", 3: "w"}},

@@ -75,8 +75,8 @@ t.test('a manifest with a changed normalisation, schema or class list is refused
 
 t.test('input/output names that the network does not have are refused after loading it', async (t) => {
   const dir = await copyModel(t);
-  await editManifest(dir, (m) => { m.output.name = 'logits'; });
-  await refused(t, dir, 'GB_MODEL_INVALID', /the network has inputs \["features"\], outputs \["probabilities"\]/);
+  await editManifest(dir, (m) => { m.output.name = 'probabilities'; });
+  await refused(t, dir, 'GB_MODEL_INVALID', /the network has inputs \["features"\], outputs \["logits"\], the manifest names input "features" and output "probabilities"/);
 });
 
 t.test('missing pieces are GB_MODEL_MISSING', async (t) => {
