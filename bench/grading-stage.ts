@@ -18,6 +18,7 @@ import { gradeJson } from '../src/grading/report-json.ts';
 import { resampleSideMapsAsync } from '../src/grading/surface/resample.ts';
 import { misfitPlane, surfaceFeaturesAsync } from '../src/grading/surface/features.ts';
 import { probabilitiesToDefects } from '../src/grading/surface/postprocess.ts';
+import { defaultTiling } from '../src/grading/surface/detector.ts';
 import { withMeasuredPrintLines } from '../src/grading/surface/print-lines.ts';
 import { loadSurfaceDetector } from '../src/grading/surface/load.ts';
 import { standardCard } from '../src/vision/segment.ts';
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
     // Post-processing as detect() does it: the network's components, then the measured print lines.
     const pp = detector.manifest.postprocess;
     fn = stage === 'onnx' ? () => detector.probabilities(features, small.widthPx, small.heightPx) : () => withMeasuredPrintLines(probabilitiesToDefects(probs, maps, small.mask, pp, misfitPlane(features, small.widthPx, small.heightPx)), small, maps, pp);
-    Object.assign(extra, { model: `${detector.model.name} ${detector.model.version}`, tilePx: 256 });
+    Object.assign(extra, { model: `${detector.model.name} ${detector.model.version}`, tilePx: defaultTiling.tilePx });
   } else if (stage === 'pipeline') {
     if (!detector) throw new Error('no detector');
     const inference: number[] = [];
