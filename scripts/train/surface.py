@@ -244,9 +244,9 @@ def main():
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--max-minutes", type=float, default=0, help="end training (schedule included) within this time (0: no limit)")
     ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--arch", choices=["s2d-unet", "unet"], default="s2d-unet", help="s2d-unet: the U-Net on 2×2 pixel blocks (models 1.3 on); unet: the full-resolution U-Net of models 1.0–1.2")
+    ap.add_argument("--arch", choices=["s2d-unet", "unet"], default="s2d-unet", help="s2d-unet: the U-Net on 2×2 pixel blocks; unet: the full-resolution U-Net of models 1.0–1.3")
     ap.add_argument("--tile", type=int, default=256, help="tile edge, px: at least the network's receptive field (~200 px for s2d-unet, ~100 px for unet), so training sees the context inference does")
-    ap.add_argument("--width", type=int, default=16, help="channels of the first level (unet: 8 for models 1.0–1.2)")
+    ap.add_argument("--width", type=int, default=16, help="channels of the first level (unet: 8 for models 1.0–1.3)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--max-class-weight", type=float, default=3.0)
     ap.add_argument("--defect-tiles", type=float, default=0.3, help="fraction of tiles centred near a defect pixel (classes equally often)")
@@ -351,12 +351,8 @@ def main():
     onnx_path = os.path.join(a.out, "model.onnx")
     # Both export logits: the detector applies the softmax (a Softmax over the classes' axis cost
     # onnxruntime a third of the full-resolution U-Net's time; see logits-from-softmax.py).
-    if a.arch == "s2d-unet":
-        b = SpaceToDepthUNet.block
-        exported, dummy = LogitsExport(model), torch.zeros(1, len(CHANNELS) * b * b, 64, 64)
-    else:
-        b = 1
-        exported, dummy = LogitsExport(model), torch.zeros(1, len(CHANNELS), 128, 128)
+    b = SpaceToDepthUNet.block if a.arch == "s2d-unet" else 1
+    exported, dummy = LogitsExport(model), torch.zeros(1, len(CHANNELS) * b * b, 128 // b, 128 // b)
     io = {"inputBlockPx": b, "outputBlockPx": b, "output": "logits", "activation": "logits"}
     torch.onnx.export(
         exported, dummy, onnx_path, opset_version=a.opset, input_names=["features"], output_names=[io["output"]],

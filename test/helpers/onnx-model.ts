@@ -59,7 +59,7 @@ export interface TestModelOptions {
   /** Bytes of an extra, unused initializer: a model large enough to be cut into many transfer chunks. */
   padBytes?: number;
   /**
-   * The packed layout of the 1.3 models (manifest blockPx): the same per-pixel 1×1 conv on features packed
+   * The packed layout of the recipe's s2d-unet models (manifest blockPx): the same per-pixel 1×1 conv on features packed
    * space-to-depth by this block, as a block-diagonal 1×1 conv from C·b² to K·b² channels.
    */
   blockPx?: number;

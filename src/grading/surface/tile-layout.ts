@@ -1,8 +1,8 @@
 // Moving features into a network's tile and its output back onto the map, for the two layouts a surface
 // model's manifest can name: plain NCHW (blockPx 1) and packed space-to-depth (blockPx b: channel c of pixel
-// (b·y + dy, b·x + dx) at channel c·b² + dy·b + dx, as torch's pixel_unshuffle/pixel_shuffle). The 1.3
-// models run at half resolution on 2×2 blocks; packing here rather than in the graph keeps onnxruntime's
-// Transposes out of it (they cost more than the convolutions did).
+// (b·y + dy, b·x + dx) at channel c·b² + dy·b + dx, as torch's pixel_unshuffle/pixel_shuffle). The
+// recipe's s2d-unet networks run at half resolution on 2×2 blocks; packing here rather than in the graph
+// keeps onnxruntime's Transposes out of it (they cost more than the convolutions did).
 
 import { createError } from '../../core/errors.ts';
 import { loadVisionNative } from '../../vision/native.ts';

@@ -1,4 +1,4 @@
-// The packed layout of the 1.3 surface models (manifest input/output blockPx 2, activation "logits"):
+// The packed layout of the recipe's s2d-unet surface models (manifest input/output blockPx 2, activation "logits"):
 // the detector packs the features space-to-depth, unpacks the output depth-to-space and applies the softmax
 // itself. A packed model computing the same per-pixel function as a plain one must give the same
 // probabilities, tiled or in one call, at map sizes that are not multiples of the block.
