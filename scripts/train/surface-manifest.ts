@@ -1,6 +1,6 @@
 // Manifest and held-out metrics for a trained surface-defect model (scripts/train-surface-model.sh).
 //   node --import tsx scripts/train/surface-manifest.ts create   --dir MODEL_DIR --train-json FILE --version V --generator TEXT
-//   node --import tsx scripts/train/surface-manifest.ts calibrate --dir MODEL_DIR --data TRAIN_DIR... [--val-every 7] [--write]
+//   node --import tsx scripts/train/surface-manifest.ts calibrate --dir MODEL_DIR --data TRAIN_DIR... [--val-every 7] [--calib DIR...] [--write]
 //   node --import tsx scripts/train/surface-manifest.ts evaluate --dir MODEL_DIR --data HELD_OUT_DIR... [--write]
 // `calibrate` picks the post-processing threshold on the validation cards of the training sets and the
 // measured print lines' minimum contrast (src/grading/surface/print-lines.ts).
@@ -18,7 +18,8 @@ import { loadSurfaceDetector } from '../../src/grading/surface/load.ts';
 import { modelManifestFormat, type SurfaceModelManifest } from '../../src/grading/surface/manifest.ts';
 import type { CardSideMaps, SurfaceDefect } from '../../src/grading/types.ts';
 import { misfitPlane, surfaceFeaturesAsync } from '../../src/grading/surface/features.ts';
-import { defectCandidates, passesGates, type ProbabilityMap } from '../../src/grading/surface/postprocess.ts';
+import { joinLinearFragments } from '../../src/grading/surface/fragments.ts';
+import { cardFrame, defectCandidates, passesGates, type ProbabilityMap } from '../../src/grading/surface/postprocess.ts';
 import { measurePrintLines, printLineDefects, type PrintLineCandidate } from '../../src/grading/surface/print-lines.ts';
 import { resampleSideMaps } from '../../src/grading/surface/resample.ts';
 import { readSideMaps } from '../../src/sim/export/surface-training-maps.ts';
@@ -28,7 +29,7 @@ const matchRadiusMm = 2.5;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { dir: { type: 'string' }, 'train-json': { type: 'string' }, version: { type: 'string' }, generator: { type: 'string' }, data: { type: 'string', multiple: true }, 'val-every': { type: 'string' }, write: { type: 'boolean' } },
+  options: { dir: { type: 'string' }, 'train-json': { type: 'string' }, version: { type: 'string' }, generator: { type: 'string' }, data: { type: 'string', multiple: true }, 'val-every': { type: 'string' }, calib: { type: 'string', multiple: true }, write: { type: 'boolean' } },
 });
 
 async function findSides(root: string): Promise<string[]> {
@@ -139,7 +140,8 @@ async function sideCases(roots: string[], filter: (seed: number) => boolean): Pr
 }
 
 /**
- * Choose the post-processing threshold, minimum area and foil gates (maxReliefMisfit, maxReliefDepthUm) on the validation cards
+ * Choose the post-processing threshold, minimum area, foil gates (maxReliefMisfit, maxReliefDepthUm), the
+ * dents' minimum depth (minDentDepthUm) and whether a scratch's pieces are joined (joinLinearGapMm) on the validation cards
  * (training seeds that are multiples of --val-every, never trained on). Among the points whose F1 of
  * defect-level recall and precision is within 0.02 of the best, the fewest clean or foil sides with a false
  * report, then the better F1, then the higher threshold: a booth that reports a dent on every holo card is
@@ -150,8 +152,9 @@ async function sideCases(roots: string[], filter: (seed: number) => boolean): Pr
 async function calibrate(): Promise<void> {
   const dir = values.dir!;
   const every = Number(values['val-every'] ?? 7);
-  const cases = await sideCases(values.data ?? [], (seed) => seed % every === 0);
-  if (cases.length === 0) throw new Error('calibrate: no validation sides (seed % --val-every == 0) in --data');
+  // The validation split of the training sets and, with --calib, whole sets made for calibration alone.
+  const cases = [...(await sideCases(values.data ?? [], (seed) => seed % every === 0)), ...(await sideCases(values.calib ?? [], () => true))];
+  if (cases.length === 0) throw new Error('calibrate: no validation sides (seed % --val-every == 0) in --data and no --calib sides');
   const detector = await loadSurfaceDetector(dir);
   const prepared: { c: SideCase; maps: CardSideMaps; small: CardSideMaps; probs: ProbabilityMap; mask: Uint8Array; misfit: Float32Array }[] = [];
   for (const c of cases) {
@@ -162,26 +165,33 @@ async function calibrate(): Promise<void> {
     prepared.push({ c, maps, small, probs, mask: small.mask, misfit: misfitPlane(features, small.widthPx, small.heightPx) });
   }
   await detector.close();
-  const { maxReliefMisfit: _previousGate, maxReliefDepthUm: _previousDepth, printLineMinContrast: _previousLines, ...base } = detector.manifest.postprocess;
-  type Point = { threshold: number; minAreaMm2: number; maxReliefMisfit: number | null; maxReliefDepthUm: number | null; recall: number; precision: number; f1: number; cleanWithReports: number; foilWithFalseReports: number };
+  const { maxReliefMisfit: _previousGate, maxReliefDepthUm: _previousDepth, minDentDepthUm: _previousMinDepth, joinLinearGapMm: _previousJoin, printLineMinContrast: _previousLines, ...base } = detector.manifest.postprocess;
+  type Point = { threshold: number; minAreaMm2: number; maxReliefMisfit: number | null; maxReliefDepthUm: number | null; minDentDepthUm: number | null; joinLinearGapMm: number | null; recall: number; precision: number; f1: number; cleanWithReports: number; foilWithFalseReports: number };
   const results: Point[] = [];
   const areas = [0.15, 0.3, 0.6, 1.0];
   const gates = [null, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3];
   // Card thicknesses (GRADING.md: TCG ~300 µm, sports ~500 µm), not fitted values.
   const depthGates = [null, 300, 500];
+  // Dents shallower than the relief's few-µm noise, or not gated.
+  const minDepthGates = [null, 5, 10];
+  // A scratch's pieces joined across gaps up to 10 mm (fragments.ts), or not joined.
+  const joins = [null, 10];
   for (const threshold of [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]) {
-    // Components measured once per threshold (at the smallest area), then every area and gate tried on them.
-    const candidates = prepared.map((p) => defectCandidates(p.probs, p.maps, p.mask, { ...base, threshold, minConfidence: threshold, minAreaMm2: areas[0] }, p.misfit));
-    for (const minAreaMm2 of areas) {
-      for (const [maxReliefMisfit, maxReliefDepthUm] of gates.flatMap((g) => depthGates.map((d) => [g, d] as const))) {
-        const pp = { ...base, threshold, minConfidence: threshold, minAreaMm2, ...(maxReliefMisfit === null ? {} : { maxReliefMisfit }), ...(maxReliefDepthUm === null ? {} : { maxReliefDepthUm }) };
-        const sc = new Scorer();
-        prepared.forEach((p, i) => sc.add(p.c, candidates[i].filter((c) => passesGates(c, pp)).map((c) => c.defect)));
-        const tot = sc.total();
-        const recall = tot.truths ? tot.found / tot.truths : 0, precision = tot.reported ? tot.reportedTrue / tot.reported : 0;
-        const f1 = recall + precision > 0 ? (2 * recall * precision) / (recall + precision) : 0;
-        results.push({ threshold, minAreaMm2, maxReliefMisfit, maxReliefDepthUm, recall: +recall.toFixed(3), precision: +precision.toFixed(3), f1: +f1.toFixed(4), cleanWithReports: sc.cleanWithReports, foilWithFalseReports: sc.foilWithFalseReports });
-        console.log(JSON.stringify(results[results.length - 1]));
+    // Components measured once per threshold (at the smallest area), joined or not, then every area and gate tried on them.
+    const measured = prepared.map((p) => defectCandidates(p.probs, p.maps, p.mask, { ...base, threshold, minConfidence: threshold, minAreaMm2: areas[0] }, p.misfit));
+    for (const joinLinearGapMm of joins) {
+      const candidates = joinLinearGapMm === null ? measured : measured.map((c, i) => joinLinearFragments(c, cardFrame(prepared[i].maps, prepared[i].probs.umPerPx, base.cornerZoneMm), joinLinearGapMm));
+      for (const minAreaMm2 of areas) {
+        for (const [maxReliefMisfit, maxReliefDepthUm, minDentDepthUm] of gates.flatMap((g) => depthGates.flatMap((d) => minDepthGates.map((m) => [g, d, m] as const)))) {
+          const pp = { ...base, threshold, minConfidence: threshold, minAreaMm2, ...(maxReliefMisfit === null ? {} : { maxReliefMisfit }), ...(maxReliefDepthUm === null ? {} : { maxReliefDepthUm }), ...(minDentDepthUm === null ? {} : { minDentDepthUm }) };
+          const sc = new Scorer();
+          prepared.forEach((p, i) => sc.add(p.c, candidates[i].filter((c) => passesGates(c, pp)).map((c) => c.defect)));
+          const tot = sc.total();
+          const recall = tot.truths ? tot.found / tot.truths : 0, precision = tot.reported ? tot.reportedTrue / tot.reported : 0;
+          const f1 = recall + precision > 0 ? (2 * recall * precision) / (recall + precision) : 0;
+          results.push({ threshold, minAreaMm2, maxReliefMisfit, maxReliefDepthUm, minDentDepthUm, joinLinearGapMm, recall: +recall.toFixed(3), precision: +precision.toFixed(3), f1: +f1.toFixed(4), cleanWithReports: sc.cleanWithReports, foilWithFalseReports: sc.foilWithFalseReports });
+          console.log(JSON.stringify(results[results.length - 1]));
+        }
       }
     }
   }
@@ -196,8 +206,9 @@ async function calibrate(): Promise<void> {
   if (values.write) {
     const path = join(dir, 'manifest.json');
     const manifest = JSON.parse(await readFile(path, 'utf8'));
-    manifest.postprocess = { ...base, threshold: best.threshold, minConfidence: best.threshold, minAreaMm2: best.minAreaMm2, ...(best.maxReliefMisfit === null ? {} : { maxReliefMisfit: best.maxReliefMisfit }), ...(best.maxReliefDepthUm === null ? {} : { maxReliefDepthUm: best.maxReliefDepthUm }), printLineMinContrast: lines.chosen.minContrast };
-    manifest.calibration = { data: 'validation split: training-set cards whose seed is a multiple of ' + every + ' (not trained on)', sides: cases.length, criterion: 'among points with an F1 of defect-level recall and precision (centres within 2.5 mm) within 0.02 of the best: fewest clean or foil sides with a false report, then best F1, then higher threshold', chosen: best, printLines: lines };
+    manifest.postprocess = { ...base, threshold: best.threshold, minConfidence: best.threshold, minAreaMm2: best.minAreaMm2, ...(best.maxReliefMisfit === null ? {} : { maxReliefMisfit: best.maxReliefMisfit }), ...(best.maxReliefDepthUm === null ? {} : { maxReliefDepthUm: best.maxReliefDepthUm }), ...(best.minDentDepthUm === null ? {} : { minDentDepthUm: best.minDentDepthUm }), ...(best.joinLinearGapMm === null ? {} : { joinLinearGapMm: best.joinLinearGapMm }), printLineMinContrast: lines.chosen.minContrast };
+    const calibSets = (values.calib ?? []).map((d) => basename(d));
+    manifest.calibration = { data: `validation split: training-set cards whose seed is a multiple of ${every} (not trained on)${calibSets.length ? `; calibration sets (never trained on, disjoint from the held-out cards): ${calibSets.join(', ')}` : ''}`, sides: cases.length, criterion: 'among points with an F1 of defect-level recall and precision (centres within 2.5 mm) within 0.02 of the best: fewest clean or foil sides with a false report, then best F1, then higher threshold', chosen: best, printLines: lines };
     // The manifest changed, not the model: sha256 is of model.onnx only.
     await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
     console.log(`postprocess written to ${path}`);
@@ -325,7 +336,8 @@ async function modelCard(): Promise<void> {
   with the slopes turned along, slope/relief gain and noise.
 ${m.derivedFrom ? `- **Derived from** ${m.derivedFrom.version} (sha256 \`${String(m.derivedFrom.sha256).slice(0, 16)}…\`): ${m.derivedFrom.by}. Training, calibration and data are ${m.derivedFrom.version}'s; the held-out metrics below were measured again on this file.\n` : ''}- **Recipe**: \`bash ${m.code.recipe} ${m.derivedFrom ? m.derivedFrom.version : m.version}\` at commit \`${m.code.commit}\`: ${tr.stepsRun ?? '?'} steps of ${tr.args?.batch ?? '?'} tiles of ${tr.args?.tile ?? '?'} px,
   AdamW, warm-up + cosine, class weights ${JSON.stringify(tr.classWeights ?? [])}, seed ${tr.args?.seed ?? '?'}, CPU, ${Math.round((tr.trainSeconds ?? 0) / 60)} min.
-- **Calibration**: threshold ${m.postprocess.threshold}, minimum area ${m.postprocess.minAreaMm2} mm² and ${m.postprocess.maxReliefMisfit === undefined ? 'no misfit gate' : `misfit gate ${m.postprocess.maxReliefMisfit} (relief defects of a higher mean photometric-stereo misfit dropped)`} and ${m.postprocess.maxReliefDepthUm === undefined ? 'no depth gate' : `depth gate ${m.postprocess.maxReliefDepthUm} µm (relief defects measured deeper than a card is thick dropped)`} chosen on ${m.calibration?.sides ?? '?'} validation sides
+- **Calibration**: threshold ${m.postprocess.threshold}, minimum area ${m.postprocess.minAreaMm2} mm² and ${m.postprocess.maxReliefMisfit === undefined ? 'no misfit gate' : `misfit gate ${m.postprocess.maxReliefMisfit} (relief defects of a higher mean photometric-stereo misfit dropped)`} and ${m.postprocess.maxReliefDepthUm === undefined ? 'no depth gate' : `depth gate ${m.postprocess.maxReliefDepthUm} µm (relief defects measured deeper than a card is thick dropped)`},
+  ${m.postprocess.minDentDepthUm === undefined ? 'no minimum dent depth' : `minimum dent depth ${m.postprocess.minDentDepthUm} µm (dents and creases the relief does not show dropped)`} and ${m.postprocess.joinLinearGapMm === undefined ? 'pieces of a scratch not joined' : `pieces of one scratch or crease joined across gaps up to ${m.postprocess.joinLinearGapMm} mm`} chosen on ${m.calibration?.sides ?? '?'} validation sides
   (${m.calibration?.data ?? '—'}) by the rule "${m.calibration?.criterion ?? '—'}"; there recall ${pct(m.calibration?.chosen?.recall)}, precision ${pct(m.calibration?.chosen?.precision)}.
 ${m.postprocess.printLineMinContrast === undefined ? '' : `- **Print lines** are measured beside the network, not learned (\`src/grading/surface/print-lines.ts\`: a narrow albedo ridge along a whole
   column or row of the card, or up to 0.5° off it, both ends included): minimum contrast ${m.postprocess.printLineMinContrast} chosen on the same validation sides by the rule

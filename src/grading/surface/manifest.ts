@@ -40,6 +40,21 @@ export interface SurfacePostprocess {
    */
   maxReliefDepthUm?: number;
   /**
+   * A dent or crease measured shallower than this, µm, is dropped: the network's pixels say "dent" but the
+   * relief under them does not go down (model 1.3.1's false dents on the validation cards measured 0.8 and
+   * 8.9 µm on plain cards; its true dents 13–87 µm). Scratches are not gated: a hairline scratch of a few µm
+   * is real and narrower than the relief resolves its depth. Chosen on the validation cards; absent: no such gate.
+   */
+  minDentDepthUm?: number;
+  /**
+   * Fragments of one scratch or crease are joined (fragments.ts): same kind, lying on one line (directions
+   * within 8°, each fragment's ends within 0.6 mm of the other's line), their nearest ends at most this far
+   * apart, mm, and no farther than the shorter fragment is long. A faint stretch of a long scratch otherwise
+   * splits it into pieces whose centres are each far from the scratch's: the report showed two short
+   * scratches where a collector sees one long one. Chosen on the validation cards; absent: not joined.
+   */
+  joinLinearGapMm?: number;
+  /**
    * Print lines are measured beside the network (print-lines.ts): a straight stripe along a card axis whose
    * relative albedo contrast, the median along the whole card and along each of its two ends, reaches this
    * (0.04–0.1 albedo on 0.05–0.9 print reads ~0.02–0.14 at 60 µm/px; noise, art, the keyline and foil ~0).
@@ -158,6 +173,8 @@ export function validateSurfaceManifest(raw: unknown, where: string): SurfaceMod
   num(pp, 'cornerZoneMm', `${where} postprocess`, 0, 30);
   if (pp.maxReliefMisfit !== undefined) num(pp, 'maxReliefMisfit', `${where} postprocess`, 0, 1);
   if (pp.maxReliefDepthUm !== undefined) num(pp, 'maxReliefDepthUm', `${where} postprocess`, 1, 5000);
+  if (pp.minDentDepthUm !== undefined) num(pp, 'minDentDepthUm', `${where} postprocess`, 0, 1000);
+  if (pp.joinLinearGapMm !== undefined) num(pp, 'joinLinearGapMm', `${where} postprocess`, 0, 50);
   if (pp.printLineMinContrast !== undefined) num(pp, 'printLineMinContrast', `${where} postprocess`, 0.0005, 1);
   const td = raw.trainingData;
   if (!isObj(td)) fail(where, '"trainingData" must be an object');

@@ -1,6 +1,7 @@
 import { createError } from '../../core/errors.ts';
 import type { CardSideMaps, CornerName, SurfaceDefect } from '../types.ts';
 import { defectTypeOfClass } from './classes.ts';
+import { joinLinearFragments } from './fragments.ts';
 import type { SurfacePostprocess } from './manifest.ts';
 
 /** Class probabilities on the model's grid (channel-major, classes × h × w) at `umPerPx`. */
@@ -201,7 +202,9 @@ function depthBelowSurroundingsUm(maps: CardSideMaps, lowest: number, box: [numb
  * model's grid, 0..1: the features' ps-misfit plane) is above it is dropped as foil, not surface.
  */
 export function probabilitiesToDefects(p: ProbabilityMap, maps: CardSideMaps, modelMask: Uint8Array, pp: SurfacePostprocess, misfit?: Float32Array): SurfaceDefect[] {
-  return defectCandidates(p, maps, modelMask, pp, misfit).filter((c) => passesGates(c, pp)).map((c) => c.defect);
+  const candidates = defectCandidates(p, maps, modelMask, pp, misfit);
+  const joined = pp.joinLinearGapMm === undefined ? candidates : joinLinearFragments(candidates, cardFrame(maps, p.umPerPx, pp.cornerZoneMm), pp.joinLinearGapMm);
+  return joined.filter((c) => passesGates(c, pp)).map((c) => c.defect);
 }
 
 /** A component that reached the threshold, confidence and minimum area, before the foil gate. */
@@ -209,6 +212,32 @@ export interface DefectCandidate {
   defect: SurfaceDefect;
   /** Mean photometric-stereo misfit over its pixels (0 without a misfit plane). */
   meanMisfit: number;
+  /** The ends of its centre line (the middle of its oriented extent across), model px [x0, y0, x1, y1]. */
+  axisPx: [number, number, number, number];
+}
+
+/** Where a side's card is, for placing a model-grid point in the card frame (defectCandidates, fragments.ts). */
+export interface CardFrame {
+  /** Model px → card frame mm (origin at the card centre, x right, y up). */
+  toCardMm(xPx: number, yPx: number): [number, number];
+  /** The corner whose zone holds a card-frame point (cornerOf), if any. */
+  cornerAt(centerMm: [number, number]): CornerName | undefined;
+  /** mm per model px. */
+  mmPerPx: number;
+}
+
+/** The card frame of a side for a model grid at `modelUmPerPx`, from the side's own mask (the map may extend past the card). */
+export function cardFrame(maps: CardSideMaps, modelUmPerPx: number, cornerZoneMm: number): CardFrame {
+  const card = cardBoxPx(maps.mask, maps.widthPx, maps.heightPx);
+  const sm = maps.umPerPx / 1000;
+  const cardCx = (card[0] + card[2]) / 2, cardCy = (card[1] + card[3]) / 2;
+  const f = modelUmPerPx / maps.umPerPx; // side px per model px
+  const halfWmm = ((card[2] - card[0]) * sm) / 2, halfHmm = ((card[3] - card[1]) * sm) / 2;
+  return {
+    toCardMm: (x, y) => [((x + 0.5) * f - cardCx) * sm, (cardCy - (y + 0.5) * f) * sm],
+    cornerAt: (c) => cornerOf(c, halfWmm, halfHmm, cornerZoneMm),
+    mmPerPx: modelUmPerPx / 1000,
+  };
 }
 
 /**
@@ -216,10 +245,11 @@ export interface DefectCandidate {
  * calibration (scripts/train/surface-manifest.ts) measures the components once per threshold and tries
  * every area and gate on them.
  */
-export function passesGates(c: DefectCandidate, pp: SurfacePostprocess): boolean {
+export function passesGates(c: Pick<DefectCandidate, 'defect' | 'meanMisfit'>, pp: SurfacePostprocess): boolean {
   if (c.defect.areaMm2 < pp.minAreaMm2) return false;
   if (albedoOnly.has(c.defect.type)) return true;
   if (pp.maxReliefMisfit !== undefined && c.meanMisfit > pp.maxReliefMisfit) return false;
+  if (pp.minDentDepthUm !== undefined && (c.defect.type === 'dent' || c.defect.type === 'crease') && c.defect.depthUm < pp.minDentDepthUm) return false;
   return pp.maxReliefDepthUm === undefined || c.defect.depthUm <= pp.maxReliefDepthUm;
 }
 
@@ -346,7 +376,9 @@ export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMas
     };
     const corner = cornerOf(centerMm, halfWmm, halfHmm, pp.cornerZoneMm);
     if (corner) defect.corner = corner;
-    out.push({ defect, meanMisfit: misfitSum[k] / m });
+    const mid = (b0 + b1) / 2;
+    const axisPx: [number, number, number, number] = [mx + ux * a0 - uy * mid, my + uy * a0 + ux * mid, mx + ux * a1 - uy * mid, my + uy * a1 + ux * mid];
+    out.push({ defect, meanMisfit: misfitSum[k] / m, axisPx });
   }
   out.sort((a, b) => b.defect.confidence - a.defect.confidence);
   return out;

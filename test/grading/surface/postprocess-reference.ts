@@ -126,7 +126,7 @@ function defectDepthUm(maps: CardSideMaps, inside: (x: number, y: number) => boo
 }
 
 /** probabilitiesToDefects without its last gates (passesGates): every measured component with its misfit. */
-export function referenceDefectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMask: Uint8Array, pp: SurfacePostprocess, misfit?: Float32Array): DefectCandidate[] {
+export function referenceDefectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMask: Uint8Array, pp: SurfacePostprocess, misfit?: Float32Array): Omit<DefectCandidate, 'axisPx'>[] {
   const { width: w, height: h, classes: C, data } = p;
   const n = w * h;
   const s = p.umPerPx / 1000;
@@ -162,7 +162,7 @@ export function referenceDefectCandidates(p: ProbabilityMap, maps: CardSideMaps,
   const cardCx = (card[0] + card[2]) / 2, cardCy = (card[1] + card[3]) / 2;
   const halfWmm = ((card[2] - card[0]) * sm) / 2, halfHmm = ((card[3] - card[1]) * sm) / 2;
   const f = p.umPerPx / maps.umPerPx; // side px per model px
-  const out: DefectCandidate[] = [];
+  const out: Omit<DefectCandidate, 'axisPx'>[] = [];
   for (let k = 1; k <= count; k++) {
     const m = cnt[k];
     if (m === 0 || m * s * s < pp.minAreaMm2) continue;

@@ -113,3 +113,78 @@ t.test('depth gate: a relief defect deeper than a card is thick is dropped, a re
   const stain = probabilitiesToDefects(probs(1060, 1480, 5, (x, y) => Math.hypot(x - cx, y - cy) * 0.06 <= 1.4), deep, deep.mask, gated);
   t.equal(stain[0]?.type, 'stain', 'albedo kinds are not gated on depth');
 });
+
+t.test('minimum dent depth: a "dent" the relief does not show is dropped, a measured one kept, scratches not gated', async (t) => {
+  const flat = cardWithDent(10, -20, 2, 0.5); // 0.5 µm: below the relief's noise
+  const real = cardWithDent(10, -20, 2, 40);
+  const cx = (10 + 31.8) / 0.06 - 0.5, cy = (44.4 + 20) / 0.06 - 0.5;
+  const inDent = (cls: number): ProbabilityMap => probs(1060, 1480, cls, (x, y) => Math.hypot(x - cx, y - cy) * 0.06 <= 1.4);
+  const gated = { ...pp, minDentDepthUm: 10 };
+  t.same(probabilitiesToDefects(inDent(2), flat, flat.mask, gated), [], 'a 0.5 µm dent is dropped');
+  t.same(probabilitiesToDefects(inDent(3), flat, flat.mask, gated), [], 'a 0.5 µm crease too');
+  t.equal(probabilitiesToDefects(inDent(2), flat, flat.mask, pp).length, 1, 'no gate in the manifest: kept');
+  t.equal(probabilitiesToDefects(inDent(2), real, real.mask, gated).length, 1, 'a 40 µm dent is kept');
+  t.equal(probabilitiesToDefects(inDent(1), flat, flat.mask, gated)[0]?.type, 'scratch', 'a shallow scratch is not gated');
+});
+
+/** Probabilities of one class on straight pieces [fromMm, toMm] along a line through `c` (card mm) at `deg`, `widthMm` wide. */
+function pieces(cls: number, c: [number, number], deg: number, widthMm: number, spans: [number, number][], offsetMm = 0): ProbabilityMap {
+  const a = (deg * Math.PI) / 180;
+  const cx = (c[0] + 31.8) / 0.06 - 0.5, cy = (44.4 - c[1]) / 0.06 - 0.5;
+  return probs(1060, 1480, cls, (x, y) => {
+    const dx = (x - cx) * 0.06, dy = -(y - cy) * 0.06;
+    const along = dx * Math.cos(a) + dy * Math.sin(a), across = -dx * Math.sin(a) + dy * Math.cos(a);
+    return spans.some(([s0, s1], k) => along >= s0 && along <= s1 && Math.abs(across - (k === 1 ? offsetMm : 0)) <= widthMm / 2);
+  });
+}
+
+t.test('joining: the pieces of one scratch across a faint stretch are one scratch at its middle, with its whole length', async (t) => {
+  const maps = cardWithDent(0, 0, 0.001, 0);
+  // A 23 mm scratch at 80° centred at (5, 3) mm whose middle 6 mm did not reach the threshold: 8.5 mm + 8.5 mm.
+  const p = pieces(1, [5, 3], 80, 0.3, [[-11.5, -3], [3, 11.5]]);
+  const apart = probabilitiesToDefects(p, maps, maps.mask, pp);
+  t.equal(apart.length, 2, 'without joining: two pieces');
+  t.ok(apart.every((d) => Math.hypot(d.centerMm[0] - 5, d.centerMm[1] - 3) > 2.5), 'each piece centred far from the scratch');
+  const joined = probabilitiesToDefects(p, maps, maps.mask, { ...pp, joinLinearGapMm: 10 });
+  t.equal(joined.length, 1, 'joined: one scratch');
+  const d = joined[0];
+  t.equal(d.type, 'scratch');
+  t.ok(Math.hypot(d.centerMm[0] - 5, d.centerMm[1] - 3) < 0.15, `centre ${d.centerMm}`);
+  t.ok(Math.abs(d.lengthMm - 23) < 0.3, `length ${d.lengthMm} (23 mm)`);
+  t.ok(Math.abs(d.areaMm2 - (apart[0].areaMm2 + apart[1].areaMm2)) < 1e-9, 'area: what was measured on the pieces');
+  t.ok(d.boxPx[0] <= Math.min(...apart.map((a) => a.boxPx[0])) && d.boxPx[3] >= Math.max(...apart.map((a) => a.boxPx[3])), 'box: both pieces');
+  t.equal(probabilitiesToDefects(p, maps, maps.mask, { ...pp, joinLinearGapMm: 5 }).length, 2, 'a gap wider than joinLinearGapMm: not joined');
+});
+
+t.test('joining: only pieces in line, of one kind, with a gap no longer than the shorter piece', async (t) => {
+  const maps = cardWithDent(0, 0, 0.001, 0);
+  const join = { ...pp, joinLinearGapMm: 10 };
+  t.equal(probabilitiesToDefects(pieces(1, [0, 0], 0, 0.3, [[-12, -3], [3, 12]], 1.5), maps, maps.mask, join).length, 2, 'parallel but 1.5 mm apart: two scratches');
+  // Two pieces meeting at 20°: not one straight line.
+  const a = pieces(1, [0, 0], 0, 0.3, [[-12, -3]]), b = pieces(1, [0, 0], 20, 0.3, [[3, 12]]);
+  for (let i = 0; i < a.data.length; i++) a.data[i] = Math.max(a.data[i], b.data[i]);
+  for (let i = 0; i < 1060 * 1480; i++) a.data[i] = 1 - a.data[1060 * 1480 + i];
+  t.equal(probabilitiesToDefects(a, maps, maps.mask, join).length, 2, 'at 20° to each other: two scratches');
+  // A crease piece and a scratch piece in line: different kinds stay apart.
+  const s = pieces(1, [0, 0], 0, 0.3, [[-12, -3]]), c = pieces(3, [0, 0], 0, 0.3, [[3, 12]]);
+  for (let i = 0; i < s.data.length; i++) s.data[i] = Math.max(s.data[i], c.data[i]);
+  for (let i = 0; i < 1060 * 1480; i++) s.data[i] = 1 - s.data[1060 * 1480 + i] - s.data[3 * 1060 * 1480 + i];
+  t.same(probabilitiesToDefects(s, maps, maps.mask, join).map((d) => d.type).sort(), ['crease', 'scratch'], 'a scratch and a crease in line: both reported');
+  // A 2 mm piece 6 mm from a long one: the gap is longer than the short piece (a second mark, not a faint stretch).
+  t.equal(probabilitiesToDefects(pieces(1, [0, 0], 0, 0.3, [[-12, 0], [6, 8]]), maps, maps.mask, join).length, 2, 'a short piece beyond a gap longer than itself: apart');
+  // Dents are not lines: two dents side by side stay two.
+  const dents = probs(1060, 1480, 2, (x, y) => Math.hypot(x - 400, y - 700) < 20 || Math.hypot(x - 480, y - 700) < 20);
+  t.equal(probabilitiesToDefects(dents, maps, maps.mask, join).length, 2, 'two dents in a row: two dents');
+});
+
+t.test('joining: three pieces of one scratch become one; a corner scratch names its corner after joining', async (t) => {
+  const maps = cardWithDent(0, 0, 0.001, 0);
+  // Along the bottom-left corner's zone: a 10 mm scratch at 45° centred 3.5 mm inside both edges, in 3 pieces.
+  const c: [number, number] = [-31.8 + 4, -44.4 + 4];
+  const p = pieces(1, c, 45, 0.3, [[-5, -2.5], [-1.2, 1.2], [2.5, 5]]);
+  const joined = probabilitiesToDefects(p, maps, maps.mask, { ...pp, joinLinearGapMm: 10 });
+  t.equal(joined.length, 1, `one scratch (${joined.length})`);
+  t.ok(Math.hypot(joined[0].centerMm[0] - c[0], joined[0].centerMm[1] - c[1]) < 0.15, `centre ${joined[0].centerMm}`);
+  t.ok(Math.abs(joined[0].lengthMm - 10) < 0.3, `length ${joined[0].lengthMm}`);
+  t.equal(joined[0].corner, 'bl');
+});
