@@ -275,13 +275,20 @@ function measureEdge(maps: CardSideMaps, f: CardFrame, edge: EdgeName, bg: numbe
     const p = edgePoint(f, edge, ts[midI], fit.a + fit.b * ts[midI]);
     whitening.push({ centerMm: toCardMm(f, p[0], p[1]), lengthMm: (ts[e - 1] - ts[s] + stride) / px, excessPct: 100 * quantile(excess.slice(s, e), 0.9) });
   }
-  // Dents: relief along the edge (0.3–1.2 mm in) below the band 1.5–2.5 mm in, smoothed over 1 mm.
+  // Dents: relief along the edge (the band 0.3–1.2 mm in) below the surface the bands 1.5–2.5 and 2.5–3.5 mm
+  // in continue to it (a straight line through their means), smoothed over 1 mm. Against that line, not
+  // the inner band alone: a tilt across the edge is not a dent. Holo foil's normals, integrated, warp the
+  // relief by up to ~20 µm/mm a few cm away (a card from scripts/eval/foreign_card.py), which read as
+  // 24 µm edge dents against a flat reference.
   const deficit = ts.map((t) => {
     // Not at a chip: the relief is integrated on the nominal outline, so it is unreliable where card is missing.
     if (chipRuns.some(([s0, e0]) => t > ts[s0] - 1.5 * px && t < ts[e0 - 1] + 1.5 * px)) return 0;
     const p0 = edgePoint(f, edge, t, 1.2 * px);
     if (!mask[Math.round(p0[1]) * w + Math.round(p0[0])]) return 0;
-    return bandMean(reliefUm, w, h, f, edge, t, 1.5 * px, 2.5 * px) - bandMean(reliefUm, w, h, f, edge, t, 0.3 * px, 1.2 * px);
+    const near = bandMean(reliefUm, w, h, f, edge, t, 1.5 * px, 2.5 * px), far = bandMean(reliefUm, w, h, f, edge, t, 2.5 * px, 3.5 * px);
+    // Band centres 0.75, 2 and 3 mm in: the line through the outer two, at 0.75 mm.
+    const expected = near + (near - far) * 1.25;
+    return expected - bandMean(reliefUm, w, h, f, edge, t, 0.3 * px, 1.2 * px);
   });
   const win = Math.max(1, Math.round(px / 2 / stride));
   let dentDepthUm = 0, dentAt = -1;
@@ -466,9 +473,11 @@ function measureCorner(maps: CardSideMaps, f: CardFrame, corner: CornerName, edg
   const meanLoss = arcRes.length ? Math.max(0, arcRes.reduce((a, d) => a + d, 0) / arcRes.length) : 0;
   const present = s * s - cut(Math.min(bestR, s)) - meanLoss * (Math.PI / 2) * bestR;
   const fillPct = (100 * present) / (s * s - cut(rNom));
-  // Dings: the relief within 3 mm of the corner (on the card) below its median, 3×3-smoothed minimum.
-  const rel: number[] = [];
-  let minRel = Infinity;
+  // Dings: the relief within 3 mm of the corner (on the card), 3×3-smoothed, less the plane it tilts along
+  // (fitted to the upper 70 % of the points, so a ding does not pull the plane into itself): its median
+  // minus its minimum. Against the plane, not the raw median: a tilt over the corner's 3 mm is no ding
+  // (holo foil's integrated normals tilted the relief at a corner by ~19 µm/mm, read as 26–45 µm dings).
+  const rel: number[] = [], relA: number[] = [], relB: number[] = [];
   const dStep = Math.max(1, px / 10);
   for (let be = 0.3 * px; be < 3.5 * px; be += dStep) {
     for (let al = 0.3 * px; al < 3.5 * px; al += dStep) {
@@ -481,12 +490,47 @@ function measureCorner(maps: CardSideMaps, f: CardFrame, corner: CornerName, edg
       let sm = 0;
       for (let j = -1; j <= 1; j++) for (let i = -1; i <= 1; i++) sm += reliefUm[(yi + j) * w + xi + i];
       rel.push(sm / 9);
-      minRel = Math.min(minRel, sm / 9);
+      relA.push(al / px);
+      relB.push(be / px);
     }
   }
-  const dingDepthUm = rel.length ? Math.max(0, median(rel) - minRel) : 0;
+  const dingDepthUm = rel.length ? dingBelowPlaneUm(rel, relA, relB) : 0;
   return {
     ...base, measurable: true, radiusMm: bestR / px, frayUm: (frayPx / px) * 1000, fillPct,
     whiteningPct: whiteVals.length ? Math.max(0, 100 * median(whiteVals)) : 0, dingDepthUm,
   };
+}
+
+/**
+ * A corner's ding depth: the relief samples (µm at corner-local a, b mm) less the plane a + b tilts them
+ * along, median minus minimum. The plane is fitted by least squares, then again to the points whose
+ * residual is above its 30th percentile (a ding's points are the low ones). Fewer than 10 points or a
+ * degenerate fit: median minus minimum of the samples as they are.
+ */
+export function dingBelowPlaneUm(v: number[], a: number[], b: number[]): number {
+  const n = v.length;
+  const raw = (): number => Math.max(0, median([...v]) - Math.min(...v));
+  if (n < 10) return raw();
+  let keep = v.map(() => true);
+  let res: number[] = [];
+  for (let pass = 0; pass < 2; pass++) {
+    // Normal equations of v ≈ c0 + c1·a + c2·b over the kept points.
+    let s1 = 0, sa = 0, sb = 0, saa = 0, sab = 0, sbb = 0, sv = 0, sav = 0, sbv = 0;
+    for (let i = 0; i < n; i++) {
+      if (!keep[i] || !Number.isFinite(v[i])) continue;
+      s1++; sa += a[i]; sb += b[i]; saa += a[i] * a[i]; sab += a[i] * b[i]; sbb += b[i] * b[i];
+      sv += v[i]; sav += a[i] * v[i]; sbv += b[i] * v[i];
+    }
+    const det = s1 * (saa * sbb - sab * sab) - sa * (sa * sbb - sab * sb) + sb * (sa * sab - saa * sb);
+    if (s1 < 10 || Math.abs(det) < 1e-9) return raw();
+    // Cramer's rule.
+    const c0 = (sv * (saa * sbb - sab * sab) - sa * (sav * sbb - sab * sbv) + sb * (sav * sab - saa * sbv)) / det;
+    const c1 = (s1 * (sav * sbb - sbv * sab) - sv * (sa * sbb - sab * sb) + sb * (sa * sbv - sav * sb)) / det;
+    const c2 = (s1 * (saa * sbv - sab * sav) - sa * (sa * sbv - sav * sb) + sv * (sa * sab - saa * sb)) / det;
+    res = v.map((x, i) => x - (c0 + c1 * a[i] + c2 * b[i]));
+    const cut = [...res].filter(Number.isFinite).sort((p, q) => p - q)[Math.floor(0.3 * n)];
+    keep = res.map((r) => r >= cut);
+  }
+  const finite = res.filter(Number.isFinite);
+  return finite.length ? Math.max(0, median(finite) - Math.min(...finite)) : raw();
 }

@@ -68,3 +68,42 @@ t.test('measured in steps between turns of the event loop: the same figures to t
   const p = measureSideAsync(maps, card).then(() => fired);
   t.equal(await p, true, 'the event loop turned while it ran');
 });
+
+t.test('relief: a warp across the card is no corner ding and no edge dent; a ding and an edge dent are measured', async (t) => {
+  const umPerPx = 80, px = 1000 / umPerPx;
+  const flat = syntheticMaps({ umPerPx, marginMm: 1.5 });
+  const w = flat.widthPx, h = flat.heightPx;
+  // Card-frame mm (x right, y up from the centre) of a pixel: the card is centred on the maps.
+  const uOf = (x: number): number => (x + 0.5 - w / 2) / px, vOf = (y: number): number => (h / 2 - y - 0.5) / px;
+  // The warp integrated holo foil's normals gave a card from scripts/eval/foreign_card.py: ±300 µm across
+  // the card, up to ~20 µm/mm at its edges and corners.
+  const warp = (u: number, v: number): number => 300 * Math.sin(u / 20) * Math.cos(v / 25) + 2 * u - 1.5 * v + 0.08 * u * v;
+  const warped = { ...flat, reliefUm: new Float32Array(w * h) };
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) warped.reliefUm[y * w + x] = warp(uOf(x), vOf(y));
+  const m = measureSide(warped, card);
+  for (const c of m.outline.corners) t.ok(c.dingDepthUm < 6, `${c.corner}: ding ${c.dingDepthUm.toFixed(1)} µm on a warp (none drawn)`);
+  for (const e of m.outline.edges) t.ok(e.dentDepthUm < 6, `${e.edge}: dent ${e.dentDepthUm.toFixed(1)} µm on a warp (none drawn)`);
+  t.same(gradeSide('front', m.frame, m.centering, m.outline, []).defects.filter((d) => d.type === 'corner-ding' || d.type === 'edge-dent'), [], 'no ding or edge dent reported');
+
+  // On the same warp: a 40 µm ding 1.6 mm inside the top-left corner's edges, a 30 µm dent at the right edge.
+  const hw = 63.5 / 2, hh = 88.9 / 2;
+  const damaged = { ...flat, reliefUm: new Float32Array(w * h) };
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const u = uOf(x), v = vOf(y);
+      const ding = 40 * Math.exp(-((u - (-hw + 1.6)) ** 2 + (v - (hh - 1.6)) ** 2) / (2 * 0.5 ** 2));
+      const dent = 30 * Math.exp(-((u - hw) ** 2 / (2 * 0.5 ** 2) + (v - 10) ** 2 / (2 * 1.5 ** 2)));
+      damaged.reliefUm[y * w + x] = warp(u, v) - ding - dent;
+    }
+  }
+  const d = measureSide(damaged, card);
+  const tl = d.outline.corners.find((c) => c.corner === 'tl')!;
+  t.ok(tl.dingDepthUm > 30 && tl.dingDepthUm < 48, `top-left ding ${tl.dingDepthUm.toFixed(1)} µm (drawn 40)`);
+  for (const c of d.outline.corners.filter((c) => c.corner !== 'tl')) t.ok(c.dingDepthUm < 6, `${c.corner}: ding ${c.dingDepthUm.toFixed(1)} µm (none drawn)`);
+  const right = d.outline.edges.find((e) => e.edge === 'right')!;
+  // What the measurement reads of the drawn dent: its mean over the band 0.3–1.2 mm in, over the 1 mm it is smoothed along the edge.
+  const mean = (f: (x: number) => number, a: number, b: number): number => { let acc = 0; for (let i = 0; i <= 100; i++) acc += f(a + ((b - a) * i) / 100); return acc / 101; };
+  const inBand = 30 * mean((dd) => Math.exp(-(dd * dd) / (2 * 0.25)), 0.3, 1.2) * mean((sAlong) => Math.exp(-(sAlong * sAlong) / (2 * 2.25)), -0.5, 0.5);
+  t.ok(Math.abs(right.dentDepthUm - inBand) < 0.2 * inBand, `right edge dent ${right.dentDepthUm.toFixed(1)} µm (drawn 30 µm at the outline: ${inBand.toFixed(1)} µm over the band 0.3–1.2 mm in)`);
+  t.ok(Math.abs((right.dentCenterMm?.[1] ?? NaN) - 10) < 1, `at y ${right.dentCenterMm?.[1].toFixed(2)} mm (drawn 10)`);
+});
