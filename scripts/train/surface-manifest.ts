@@ -140,7 +140,7 @@ async function sideCases(roots: string[], filter: (seed: number) => boolean): Pr
 }
 
 /**
- * Choose the post-processing threshold, minimum area, foil gates (maxReliefMisfit, maxReliefDepthUm), the
+ * Choose the post-processing threshold, minimum area, foil gates (maxPixelMisfit, maxReliefMisfit, maxReliefDepthUm), the
  * dents' minimum depth (minDentDepthUm) and whether a scratch's pieces are joined (joinLinearGapMm) on the validation cards
  * (training seeds that are multiples of --val-every, never trained on). Among the points whose F1 of
  * defect-level recall and precision is within 0.02 of the best, the fewest clean or foil sides with a false
@@ -165,8 +165,8 @@ async function calibrate(): Promise<void> {
     prepared.push({ c, maps, small, probs, mask: small.mask, misfit: misfitPlane(features, small.widthPx, small.heightPx) });
   }
   await detector.close();
-  const { maxReliefMisfit: _previousGate, maxReliefDepthUm: _previousDepth, minDentDepthUm: _previousMinDepth, joinLinearGapMm: _previousJoin, printLineMinContrast: _previousLines, ...base } = detector.manifest.postprocess;
-  type Point = { threshold: number; minAreaMm2: number; maxReliefMisfit: number | null; maxReliefDepthUm: number | null; minDentDepthUm: number | null; joinLinearGapMm: number | null; recall: number; precision: number; f1: number; cleanWithReports: number; foilWithFalseReports: number };
+  const { maxPixelMisfit: _previousPixelGate, maxReliefMisfit: _previousGate, maxReliefDepthUm: _previousDepth, minDentDepthUm: _previousMinDepth, joinLinearGapMm: _previousJoin, printLineMinContrast: _previousLines, ...base } = detector.manifest.postprocess;
+  type Point = { threshold: number; maxPixelMisfit: number | null; minAreaMm2: number; maxReliefMisfit: number | null; maxReliefDepthUm: number | null; minDentDepthUm: number | null; joinLinearGapMm: number | null; recall: number; precision: number; f1: number; cleanWithReports: number; foilWithFalseReports: number };
   const results: Point[] = [];
   const areas = [0.15, 0.3, 0.6, 1.0];
   const gates = [null, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3];
@@ -176,9 +176,11 @@ async function calibrate(): Promise<void> {
   const minDepthGates = [null, 5, 10];
   // A scratch's pieces joined across gaps up to 10 mm (fragments.ts), or not joined.
   const joins = [null, 10];
-  for (const threshold of [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]) {
-    // Components measured once per threshold (at the smallest area), joined or not, then every area and gate tried on them.
-    const measured = prepared.map((p) => defectCandidates(p.probs, p.maps, p.mask, { ...base, threshold, minConfidence: threshold, minAreaMm2: areas[0] }, p.misfit));
+  // Relief-kind pixels of a higher misfit than this taken out before the components are formed, or none.
+  const pixelGates = [null, 0.8, 0.6];
+  for (const [threshold, maxPixelMisfit] of [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95].flatMap((th) => pixelGates.map((g) => [th, g] as const))) {
+    // Components measured once per threshold and pixel gate (at the smallest area), joined or not, then every area and gate tried on them.
+    const measured = prepared.map((p) => defectCandidates(p.probs, p.maps, p.mask, { ...base, threshold, minConfidence: threshold, minAreaMm2: areas[0], ...(maxPixelMisfit === null ? {} : { maxPixelMisfit }) }, p.misfit));
     for (const joinLinearGapMm of joins) {
       const candidates = joinLinearGapMm === null ? measured : measured.map((c, i) => joinLinearFragments(c, cardFrame(prepared[i].maps, prepared[i].probs.umPerPx, base.cornerZoneMm), joinLinearGapMm));
       for (const minAreaMm2 of areas) {
@@ -189,7 +191,7 @@ async function calibrate(): Promise<void> {
           const tot = sc.total();
           const recall = tot.truths ? tot.found / tot.truths : 0, precision = tot.reported ? tot.reportedTrue / tot.reported : 0;
           const f1 = recall + precision > 0 ? (2 * recall * precision) / (recall + precision) : 0;
-          results.push({ threshold, minAreaMm2, maxReliefMisfit, maxReliefDepthUm, minDentDepthUm, joinLinearGapMm, recall: +recall.toFixed(3), precision: +precision.toFixed(3), f1: +f1.toFixed(4), cleanWithReports: sc.cleanWithReports, foilWithFalseReports: sc.foilWithFalseReports });
+          results.push({ threshold, maxPixelMisfit, minAreaMm2, maxReliefMisfit, maxReliefDepthUm, minDentDepthUm, joinLinearGapMm, recall: +recall.toFixed(3), precision: +precision.toFixed(3), f1: +f1.toFixed(4), cleanWithReports: sc.cleanWithReports, foilWithFalseReports: sc.foilWithFalseReports });
           console.log(JSON.stringify(results[results.length - 1]));
         }
       }
@@ -206,7 +208,7 @@ async function calibrate(): Promise<void> {
   if (values.write) {
     const path = join(dir, 'manifest.json');
     const manifest = JSON.parse(await readFile(path, 'utf8'));
-    manifest.postprocess = { ...base, threshold: best.threshold, minConfidence: best.threshold, minAreaMm2: best.minAreaMm2, ...(best.maxReliefMisfit === null ? {} : { maxReliefMisfit: best.maxReliefMisfit }), ...(best.maxReliefDepthUm === null ? {} : { maxReliefDepthUm: best.maxReliefDepthUm }), ...(best.minDentDepthUm === null ? {} : { minDentDepthUm: best.minDentDepthUm }), ...(best.joinLinearGapMm === null ? {} : { joinLinearGapMm: best.joinLinearGapMm }), printLineMinContrast: lines.chosen.minContrast };
+    manifest.postprocess = { ...base, threshold: best.threshold, minConfidence: best.threshold, minAreaMm2: best.minAreaMm2, ...(best.maxPixelMisfit === null ? {} : { maxPixelMisfit: best.maxPixelMisfit }), ...(best.maxReliefMisfit === null ? {} : { maxReliefMisfit: best.maxReliefMisfit }), ...(best.maxReliefDepthUm === null ? {} : { maxReliefDepthUm: best.maxReliefDepthUm }), ...(best.minDentDepthUm === null ? {} : { minDentDepthUm: best.minDentDepthUm }), ...(best.joinLinearGapMm === null ? {} : { joinLinearGapMm: best.joinLinearGapMm }), printLineMinContrast: lines.chosen.minContrast };
     const calibSets = (values.calib ?? []).map((d) => basename(d));
     manifest.calibration = { data: `validation split: training-set cards whose seed is a multiple of ${every} (not trained on)${calibSets.length ? `; calibration sets (never trained on, disjoint from the held-out cards): ${calibSets.join(', ')}` : ''}`, sides: cases.length, criterion: 'among points with an F1 of defect-level recall and precision (centres within 2.5 mm) within 0.02 of the best: fewest clean or foil sides with a false report, then best F1, then higher threshold', chosen: best, printLines: lines };
     // The manifest changed, not the model: sha256 is of model.onnx only.
@@ -337,6 +339,7 @@ async function modelCard(): Promise<void> {
 ${m.derivedFrom ? `- **Derived from** ${m.derivedFrom.version} (sha256 \`${String(m.derivedFrom.sha256).slice(0, 16)}…\`): ${m.derivedFrom.by}. Training, calibration and data are ${m.derivedFrom.version}'s; the held-out metrics below were measured again on this file.\n` : ''}- **Recipe**: \`bash ${m.code.recipe} ${m.derivedFrom ? m.derivedFrom.version : m.version}\` at commit \`${m.code.commit}\`: ${tr.stepsRun ?? '?'} steps of ${tr.args?.batch ?? '?'} tiles of ${tr.args?.tile ?? '?'} px,
   AdamW, warm-up + cosine, class weights ${JSON.stringify(tr.classWeights ?? [])}, seed ${tr.args?.seed ?? '?'}, CPU, ${Math.round((tr.trainSeconds ?? 0) / 60)} min.
 - **Calibration**: threshold ${m.postprocess.threshold}, minimum area ${m.postprocess.minAreaMm2} mm² and ${m.postprocess.maxReliefMisfit === undefined ? 'no misfit gate' : `misfit gate ${m.postprocess.maxReliefMisfit} (relief defects of a higher mean photometric-stereo misfit dropped)`} and ${m.postprocess.maxReliefDepthUm === undefined ? 'no depth gate' : `depth gate ${m.postprocess.maxReliefDepthUm} µm (relief defects measured deeper than a card is thick dropped)`},
+  ${m.postprocess.maxPixelMisfit === undefined ? 'no pixel misfit gate' : `pixel misfit gate ${m.postprocess.maxPixelMisfit} (relief-kind pixels the photometric fit does not explain taken out before the components)`},
   ${m.postprocess.minDentDepthUm === undefined ? 'no minimum dent depth' : `minimum dent depth ${m.postprocess.minDentDepthUm} µm (dents and creases the relief does not show dropped)`} and ${m.postprocess.joinLinearGapMm === undefined ? 'pieces of a scratch not joined' : `pieces of one scratch or crease joined across gaps up to ${m.postprocess.joinLinearGapMm} mm`} chosen on ${m.calibration?.sides ?? '?'} validation sides
   (${m.calibration?.data ?? '—'}) by the rule "${m.calibration?.criterion ?? '—'}"; there recall ${pct(m.calibration?.chosen?.recall)}, precision ${pct(m.calibration?.chosen?.precision)}.
 ${m.postprocess.printLineMinContrast === undefined ? '' : `- **Print lines** are measured beside the network, not learned (\`src/grading/surface/print-lines.ts\`: a narrow albedo ridge along a whole

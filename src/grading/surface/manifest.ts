@@ -31,6 +31,14 @@ export interface SurfacePostprocess {
    */
   maxReliefMisfit?: number;
   /**
+   * Pixel by pixel: a pixel whose likeliest defect class is a relief kind and whose photometric-stereo
+   * misfit is above this is no defect pixel. The component gate (maxReliefMisfit) drops a holo-foil patch
+   * whole, and with it a true scratch that runs into the patch and joined its component (a card from
+   * scripts/eval/foreign_card.py: a 21 mm scratch lost inside a 261 mm² foil "scratch"). Chosen on the
+   * validation cards; absent: no such gate.
+   */
+  maxPixelMisfit?: number;
+  /**
    * A relief defect measured deeper than this, µm, is dropped: deeper than a card is thick (GRADING.md:
    * TCG cards 300–320 µm, sports cards ~500 µm), it is not a dent in the card stock but relief integrated
    * from readings that do not fit a Lambertian surface. On the validation cards, 6 of model 1.2.0's 7 false
@@ -173,6 +181,7 @@ export function validateSurfaceManifest(raw: unknown, where: string): SurfaceMod
   num(pp, 'cornerZoneMm', `${where} postprocess`, 0, 30);
   if (pp.maxReliefMisfit !== undefined) num(pp, 'maxReliefMisfit', `${where} postprocess`, 0, 1);
   if (pp.maxReliefDepthUm !== undefined) num(pp, 'maxReliefDepthUm', `${where} postprocess`, 1, 5000);
+  if (pp.maxPixelMisfit !== undefined) num(pp, 'maxPixelMisfit', `${where} postprocess`, 0, 1);
   if (pp.minDentDepthUm !== undefined) num(pp, 'minDentDepthUm', `${where} postprocess`, 0, 1000);
   if (pp.joinLinearGapMm !== undefined) num(pp, 'joinLinearGapMm', `${where} postprocess`, 0, 50);
   if (pp.printLineMinContrast !== undefined) num(pp, 'printLineMinContrast', `${where} postprocess`, 0.0005, 1);

@@ -264,6 +264,17 @@ export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMas
   const inner = erodeSquare(modelMask, w, h, Math.round(pp.edgeMarginMm / s));
   const fg = new Uint8Array(n);
   for (let i = 0; i < n; i++) if (inner[i] && 1 - data[i] >= pp.threshold) fg[i] = 1;
+  if (pp.maxPixelMisfit !== undefined) {
+    if (misfit?.length !== n) throw createError('GB_INTERNAL', `surface postprocess: the manifest gates pixels on the misfit, but ${misfit?.length ?? 0} misfit values came for a ${w}×${h} map`);
+    // A pixel whose likeliest defect class is a relief kind, on a reading no Lambertian surface explains.
+    for (let i = 0; i < n; i++) {
+      if (!fg[i] || misfit[i] <= pp.maxPixelMisfit) continue;
+      let best = 1;
+      for (let c = 2; c < C; c++) if (data[c * n + i] > data[best * n + i]) best = c;
+      const type = defectTypeOfClass(best);
+      if (type && !albedoOnly.has(type)) fg[i] = 0;
+    }
+  }
   const bridged = dilateSquare(fg, w, h, Math.max(0, Math.round(pp.bridgeMm / s / 2)));
   const { labels, count } = components(bridged, w, h);
   // Per component: pixel count, probability sums per class, moments for the principal axis, box.

@@ -66,6 +66,7 @@ t.test('a manifest with a changed normalisation, schema or class list is refused
     [(m: Record<string, any>) => { m.postprocess.maxReliefDepthUm = -5; }, /"maxReliefDepthUm" must be a number 1\.\.5000, got -5/],
     [(m: Record<string, any>) => { m.postprocess.minDentDepthUm = 'deep'; }, /"minDentDepthUm" must be a number 0\.\.1000, got "deep"/],
     [(m: Record<string, any>) => { m.postprocess.joinLinearGapMm = 80; }, /"joinLinearGapMm" must be a number 0\.\.50, got 80/],
+    [(m: Record<string, any>) => { m.postprocess.maxPixelMisfit = -1; }, /"maxPixelMisfit" must be a number 0\.\.1, got -1/],
     [(m: Record<string, any>) => { m.postprocess.printLineMinContrast = 0; }, /"printLineMinContrast" must be a number 0\.0005\.\.1, got 0/],
     [(m: Record<string, any>) => { m.postprocess.printLineMinContrast = '0.005'; }, /"printLineMinContrast" must be a number 0\.0005\.\.1, got "0\.005"/],
   ] as const) {

@@ -188,3 +188,23 @@ t.test('joining: three pieces of one scratch become one; a corner scratch names 
   t.ok(Math.abs(joined[0].lengthMm - 10) < 0.3, `length ${joined[0].lengthMm}`);
   t.equal(joined[0].corner, 'bl');
 });
+
+t.test('pixel misfit gate: a scratch running into a foil patch keeps its own pixels; the patch goes; albedo kinds stay', async (t) => {
+  const maps = cardWithDent(0, 0, 0.001, 0);
+  const W = 1060, H = 1480, n = W * H;
+  // Foil: misfit 0.9 over a 20 × 20 mm square centred at px (530, 500); 0.1 elsewhere.
+  const misfit = new Float32Array(n).fill(0.1);
+  const inFoil = (x: number, y: number): boolean => Math.abs(x - 530) < 167 && Math.abs(y - 500) < 167;
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (inFoil(x, y)) misfit[y * W + x] = 0.9;
+  // The network calls the whole patch "scratch" and a vertical scratch from its bottom edge 15 mm down.
+  const p = probs(W, H, 1, (x, y) => inFoil(x, y) || (Math.abs(x - 530) <= 2 && y >= 500 && y < 667 + 250));
+  const whole = probabilitiesToDefects(p, maps, maps.mask, { ...pp, maxReliefMisfit: 0.6 }, misfit);
+  t.same(whole, [], 'the component gate alone drops the patch and the scratch that joined it');
+  const gated = probabilitiesToDefects(p, maps, maps.mask, { ...pp, maxReliefMisfit: 0.6, maxPixelMisfit: 0.6 }, misfit);
+  t.equal(gated.length, 1, 'with the pixel gate: one defect');
+  t.equal(gated[0]?.type, 'scratch');
+  t.ok(Math.abs((gated[0]?.lengthMm ?? 0) - 15) < 0.3, `the scratch outside the patch, ${gated[0]?.lengthMm.toFixed(2)} mm (15 drawn)`);
+  const stain = probabilitiesToDefects(probs(W, H, 5, (x, y) => Math.hypot(x - 530, y - 500) < 40), maps, maps.mask, { ...pp, maxPixelMisfit: 0.6 }, misfit);
+  t.equal(stain[0]?.type, 'stain', 'a stain on foil: the albedo is read, not the relief');
+  t.throws(() => probabilitiesToDefects(p, maps, maps.mask, { ...pp, maxPixelMisfit: 0.6 }), { code: 'GB_INTERNAL' }, 'a pixel gate without the misfit plane is an error');
+});
