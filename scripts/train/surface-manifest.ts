@@ -18,8 +18,7 @@ import { loadSurfaceDetector } from '../../src/grading/surface/load.ts';
 import { modelManifestFormat, type SurfaceModelManifest } from '../../src/grading/surface/manifest.ts';
 import type { CardSideMaps, SurfaceDefect } from '../../src/grading/types.ts';
 import { misfitPlane, surfaceFeaturesAsync } from '../../src/grading/surface/features.ts';
-import { joinLinearFragments } from '../../src/grading/surface/fragments.ts';
-import { cardFrame, defectCandidates, passesGates, type ProbabilityMap } from '../../src/grading/surface/postprocess.ts';
+import { defectCandidates, finishCandidates, passesGates, type ProbabilityMap } from '../../src/grading/surface/postprocess.ts';
 import { measurePrintLines, printLineDefects, type PrintLineCandidate } from '../../src/grading/surface/print-lines.ts';
 import { resampleSideMaps } from '../../src/grading/surface/resample.ts';
 import { readSideMaps } from '../../src/sim/export/surface-training-maps.ts';
@@ -182,7 +181,7 @@ async function calibrate(): Promise<void> {
     // Components measured once per threshold and pixel gate (at the smallest area), joined or not, then every area and gate tried on them.
     const measured = prepared.map((p) => defectCandidates(p.probs, p.maps, p.mask, { ...base, threshold, minConfidence: threshold, minAreaMm2: areas[0], ...(maxPixelMisfit === null ? {} : { maxPixelMisfit }) }, p.misfit));
     for (const joinLinearGapMm of joins) {
-      const candidates = joinLinearGapMm === null ? measured : measured.map((c, i) => joinLinearFragments(c, cardFrame(prepared[i].maps, prepared[i].probs.umPerPx, base.cornerZoneMm), joinLinearGapMm));
+      const candidates = measured.map((c, i) => finishCandidates(c, prepared[i].maps, prepared[i].probs.umPerPx, base.cornerZoneMm, joinLinearGapMm ?? undefined));
       for (const minAreaMm2 of areas) {
         for (const [maxReliefMisfit, maxReliefDepthUm, minDentDepthUm] of gates.flatMap((g) => depthGates.flatMap((d) => minDepthGates.map((m) => [g, d, m] as const)))) {
           const pp = { ...base, threshold, minConfidence: threshold, minAreaMm2, ...(maxReliefMisfit === null ? {} : { maxReliefMisfit }), ...(maxReliefDepthUm === null ? {} : { maxReliefDepthUm }), ...(minDentDepthUm === null ? {} : { minDentDepthUm }) };

@@ -2,6 +2,7 @@ import { createError } from '../../core/errors.ts';
 import type { CardSideMaps, CornerName, SurfaceDefect } from '../types.ts';
 import { defectTypeOfClass } from './classes.ts';
 import { joinLinearFragments } from './fragments.ts';
+import { withLineDepths } from './line-depth.ts';
 import type { SurfacePostprocess } from './manifest.ts';
 
 /** Class probabilities on the model's grid (channel-major, classes × h × w) at `umPerPx`. */
@@ -202,9 +203,17 @@ function depthBelowSurroundingsUm(maps: CardSideMaps, lowest: number, box: [numb
  * model's grid, 0..1: the features' ps-misfit plane) is above it is dropped as foil, not surface.
  */
 export function probabilitiesToDefects(p: ProbabilityMap, maps: CardSideMaps, modelMask: Uint8Array, pp: SurfacePostprocess, misfit?: Float32Array): SurfaceDefect[] {
-  const candidates = defectCandidates(p, maps, modelMask, pp, misfit);
-  const joined = pp.joinLinearGapMm === undefined ? candidates : joinLinearFragments(candidates, cardFrame(maps, p.umPerPx, pp.cornerZoneMm), pp.joinLinearGapMm);
-  return joined.filter((c) => passesGates(c, pp)).map((c) => c.defect);
+  const candidates = finishCandidates(defectCandidates(p, maps, modelMask, pp, misfit), maps, p.umPerPx, pp.cornerZoneMm, pp.joinLinearGapMm);
+  return candidates.filter((c) => passesGates(c, pp)).map((c) => c.defect);
+}
+
+/**
+ * The measured components as defects before the gates: a line's pieces joined (with `joinLinearGapMm`,
+ * fragments.ts), then scratches and creases measured for depth along their line (line-depth.ts).
+ */
+export function finishCandidates(candidates: DefectCandidate[], maps: CardSideMaps, modelUmPerPx: number, cornerZoneMm: number, joinLinearGapMm?: number): DefectCandidate[] {
+  const joined = joinLinearGapMm === undefined ? candidates : joinLinearFragments(candidates, cardFrame(maps, modelUmPerPx, cornerZoneMm), joinLinearGapMm);
+  return withLineDepths(joined, maps, modelUmPerPx);
 }
 
 /** A component that reached the threshold, confidence and minimum area, before the foil gate. */

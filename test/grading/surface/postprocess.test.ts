@@ -208,3 +208,31 @@ t.test('pixel misfit gate: a scratch running into a foil patch keeps its own pix
   t.equal(stain[0]?.type, 'stain', 'a stain on foil: the albedo is read, not the relief');
   t.throws(() => probabilitiesToDefects(p, maps, maps.mask, { ...pp, maxPixelMisfit: 0.6 }), { code: 'GB_INTERNAL' }, 'a pixel gate without the misfit plane is an error');
 });
+
+t.test('a long scratch on a warped card: its depth is measured along it, not against the box around it', async (t) => {
+  // A 30 mm scratch at 35°, 12 µm deep and 0.24 mm wide (V groove), on a card warped ±80 µm.
+  const base = cardWithDent(0, 0, 0.001, 0);
+  const w = base.widthPx, h = base.heightPx, s = 0.06;
+  const a = (35 * Math.PI) / 180, c = [4, -6];
+  const reliefUm = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const u = (x + 0.5) * s - (w * s) / 2, v = (h * s) / 2 - (y + 0.5) * s;
+      const along = (u - c[0]) * Math.cos(a) + (v - c[1]) * Math.sin(a), across = -(u - c[0]) * Math.sin(a) + (v - c[1]) * Math.cos(a);
+      const groove = Math.abs(along) <= 15 ? 12 * Math.max(0, 1 - Math.abs(across) / 0.12) : 0;
+      reliefUm[y * w + x] = 80 * Math.sin(u / 15) * Math.cos(v / 18) - groove;
+    }
+  }
+  const maps = { ...base, reliefUm };
+  const p = pieces(1, [c[0], c[1]], 35, 0.36, [[-15, 15]]);
+  const [d] = probabilitiesToDefects(p, maps, maps.mask, pp);
+  t.equal(d?.type, 'scratch');
+  t.ok(Math.abs(d.depthUm - 12) < 0.25 * 12, `depth ${d.depthUm.toFixed(1)} µm (drawn 12; the box's ring reads the warp)`);
+  // A crease too; a dent keeps the ring around it.
+  const [crease] = probabilitiesToDefects(pieces(3, [c[0], c[1]], 35, 0.36, [[-15, 15]]), maps, maps.mask, pp);
+  t.ok(Math.abs(crease.depthUm - 12) < 0.25 * 12, `crease depth ${crease.depthUm.toFixed(1)} µm`);
+  const dentMaps = cardWithDent(10, -20, 2, 40);
+  const cx = (10 + 31.8) / 0.06 - 0.5, cy = (44.4 + 20) / 0.06 - 0.5;
+  const [dent] = probabilitiesToDefects(probs(1060, 1480, 2, (x, y) => Math.hypot(x - cx, y - cy) * 0.06 <= 1.4), dentMaps, dentMaps.mask, pp);
+  t.ok(Math.abs(dent.depthUm - 40) < 2, `dent depth ${dent.depthUm.toFixed(1)} µm (40)`);
+});
