@@ -200,7 +200,8 @@ function depthBelowSurroundingsUm(maps: CardSideMaps, lowest: number, box: [numb
  * and across its principal axis, mm; depth from the side's relief (defectDepthUm); position in the card
  * frame (origin at the card centre, x right, y up, mm) and its box in the side's own pixels. With
  * `pp.maxReliefMisfit`, a relief defect whose pixels' mean `misfit` (the photometric-stereo misfit on the
- * model's grid, 0..1: the features' ps-misfit plane) is above it is dropped as foil, not surface.
+ * model's grid, 0..1: the features' ps-misfit plane) is above it is dropped as foil, not surface. Before
+ * the gates, a line's pieces are joined and lines measured for depth along them (finishCandidates).
  */
 export function probabilitiesToDefects(p: ProbabilityMap, maps: CardSideMaps, modelMask: Uint8Array, pp: SurfacePostprocess, misfit?: Float32Array): SurfaceDefect[] {
   const candidates = finishCandidates(defectCandidates(p, maps, modelMask, pp, misfit), maps, p.umPerPx, pp.cornerZoneMm, pp.joinLinearGapMm);
@@ -250,7 +251,8 @@ export function cardFrame(maps: CardSideMaps, modelUmPerPx: number, cornerZoneMm
 }
 
 /**
- * The gates applied after the components are measured: the minimum area and the foil gates (misfit, depth). Separate so the
+ * The gates applied after the components are measured: the minimum area, the foil gates (misfit, depth)
+ * and the dents' minimum depth. Separate so the
  * calibration (scripts/train/surface-manifest.ts) measures the components once per threshold and tries
  * every area and gate on them.
  */
@@ -323,10 +325,8 @@ export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMas
     }
   }
   // Card frame from the side's own mask (the map may extend past the card).
-  const card = cardBoxPx(maps.mask, maps.widthPx, maps.heightPx);
+  const frame = cardFrame(maps, p.umPerPx, pp.cornerZoneMm);
   const sm = maps.umPerPx / 1000;
-  const cardCx = (card[0] + card[2]) / 2, cardCy = (card[1] + card[3]) / 2;
-  const halfWmm = ((card[2] - card[0]) * sm) / 2, halfHmm = ((card[3] - card[1]) * sm) / 2;
   const f = p.umPerPx / maps.umPerPx; // side px per model px
   const out: DefectCandidate[] = [];
   for (let k = 1; k <= count; k++) {
@@ -355,7 +355,7 @@ export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMas
     // Centre: middle of the oriented extent (a scratch's midpoint even where one end is fainter).
     const cxPx = mx + ux * (a0 + a1) / 2 - uy * (b0 + b1) / 2;
     const cyPx = my + uy * (a0 + a1) / 2 + ux * (b0 + b1) / 2;
-    const centerMm: [number, number] = [((cxPx + 0.5) * f - cardCx) * sm, (cardCy - (cyPx + 0.5) * f) * sm];
+    const centerMm = frame.toCardMm(cxPx, cyPx);
     const boxPx: [number, number, number, number] = [
       Math.max(0, Math.floor(bx0[k] * f)), Math.max(0, Math.floor(by0[k] * f)),
       Math.min(maps.widthPx, Math.ceil(bx1[k] * f)), Math.min(maps.heightPx, Math.ceil(by1[k] * f)),
@@ -394,7 +394,7 @@ export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMas
     const defect: SurfaceDefect = {
       type, side: maps.side, centerMm, lengthMm, widthMm, depthUm, areaMm2: m * s * s, confidence, boxPx,
     };
-    const corner = cornerOf(centerMm, halfWmm, halfHmm, pp.cornerZoneMm);
+    const corner = frame.cornerAt(centerMm);
     if (corner) defect.corner = corner;
     const mid = (b0 + b1) / 2;
     const axisPx: [number, number, number, number] = [mx + ux * a0 - uy * mid, my + uy * a0 + ux * mid, mx + ux * a1 - uy * mid, my + uy * a1 + ux * mid];
