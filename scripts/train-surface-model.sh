@@ -64,10 +64,12 @@ GEN_HELD_DISTANT="gradebooth sim dataset --count $HELDOUT_DISTANT --first-seed 1
 gen() { [ -f "$2/index.json" ] || $NICE node bin/${1/gradebooth /gradebooth.js } --out "$2"; }
 gen "$GEN_NEAR" "$WORK/train-near"
 gen "$GEN_DISTANT" "$WORK/train-distant"
-# Calibration cards: seeds 200001.. and 200101.., the held-out sets' mix, never trained on: the validation
+# Calibration cards: seeds 400001.. and 400101.., the held-out sets' mix, never trained on: the validation
 # split's 20 sides alone chose a minimum area that let more false dents through on the held-out cards.
-GEN_CALIB_NEAR="gradebooth sim dataset --count $CALIB_NEAR --first-seed 200001 --clean-every 4 $COMMON"
-GEN_CALIB_DISTANT="gradebooth sim dataset --count $CALIB_DISTANT --first-seed 200101 --clean-every 4 --distant-lights $COMMON"
+# Not 2000xx: the tests' unseen cards are there (test/grading/surface/*.test.ts: 200003, 200008; model
+# 1.4.0, calibrated with seeds 200001.. at its commit, saw those two in its calibration, not in training).
+GEN_CALIB_NEAR="gradebooth sim dataset --count $CALIB_NEAR --first-seed 400001 --clean-every 4 $COMMON"
+GEN_CALIB_DISTANT="gradebooth sim dataset --count $CALIB_DISTANT --first-seed 400101 --clean-every 4 --distant-lights $COMMON"
 gen "$GEN_HELD_NEAR" "$WORK/heldout-near"
 gen "$GEN_HELD_DISTANT" "$WORK/heldout-distant"
 gen "$GEN_CALIB_NEAR" "$WORK/calibrate-near"
