@@ -29,7 +29,7 @@ interface Found { type: string; category?: string; centerMm: [number, number]; d
 // Kinds cycle so every set of 8 holds 2 clean, 2 holo-foil, 2 with defects, 2 holo foil with defects;
 // every 4th card has a worn corner.
 const kindOf = (i: number): string => ['clean', 'defects', 'foil', 'foil-defects'][i % 4];
-const cornerOf = (i: number): string | undefined => (i % 4 === 1 ? ['tl', 'tr', 'br', 'bl'][(i >> 2) % 4] : undefined);
+const wornCornerOf = (i: number): string | undefined => (i % 4 === 1 ? ['tl', 'tr', 'br', 'bl'][(i >> 2) % 4] : undefined);
 
 const dist = (a: [number, number], b: [number, number]): number => Math.hypot(a[0] - b[0], a[1] - b[1]);
 const tally = { truths: 0, found: 0, foundTyped: 0, reported: 0, reportedTrue: 0 };
@@ -39,7 +39,7 @@ let cleanWithReports = 0, cleanN = 0, foilWithFalse = 0, foilN = 0, cornersNamed
 const depthErrors: number[] = [];
 await mkdir(work, { recursive: true });
 for (let i = 0; i < cards; i++) {
-  const seed = firstSeed + i, kind = kindOf(i), worn = cornerOf(i);
+  const seed = firstSeed + i, kind = kindOf(i), worn = wornCornerOf(i);
   const dir = join(work, `card-${seed}`);
   await rm(dir, { recursive: true, force: true });
   await run('/usr/bin/python3', [join(root, 'scripts/eval/foreign_card.py'), '--out', dir, '--seed', String(seed), '--kind', kind, ...(worn ? ['--worn-corner', worn] : [])]);

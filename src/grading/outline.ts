@@ -509,7 +509,7 @@ function measureCorner(maps: CardSideMaps, f: CardFrame, corner: CornerName, edg
  */
 export function dingBelowPlaneUm(v: number[], a: number[], b: number[]): number {
   const n = v.length;
-  const raw = (): number => Math.max(0, median([...v]) - Math.min(...v));
+  const raw = (): number => Math.max(0, median(v) - Math.min(...v));
   if (n < 10) return raw();
   let keep = v.map(() => true);
   let res: number[] = [];

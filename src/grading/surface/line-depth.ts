@@ -1,3 +1,4 @@
+import { median } from '../card-frame.ts';
 import type { CardSideMaps } from '../types.ts';
 import type { DefectCandidate } from './postprocess.ts';
 
@@ -16,11 +17,6 @@ const stationMm = 0.2;
 const besideFromMm = 0.3;
 /** …to this far, mm. */
 const besideToMm = 0.9;
-
-function median(v: number[]): number {
-  v.sort((a, b) => a - b);
-  return v[v.length >> 1];
-}
 
 /**
  * Depth of a line defect below the surface beside it, µm: at stations every 0.2 mm along its centre line

@@ -125,8 +125,8 @@ t.test('defectCandidates and probabilitiesToDefects equal the reference on maps 
         // in postprocess.test.ts): every other kind and figure is the reference's.
         const lineKind = (type: string): boolean => type === 'scratch' || type === 'crease';
         const noLineDepth = (d: { type: string; depthUm: number }) => (lineKind(d.type) ? { ...d, depthUm: 0 } : d);
-        const defects = probabilitiesToDefects(p, maps, modelMask, { ...pp, maxReliefDepthUm: undefined, minDentDepthUm: undefined }, misfit);
-        t.strictSame(defects.map(noLineDepth), want.filter((c) => passesGates(c, { ...pp, maxReliefDepthUm: undefined })).map((c) => noLineDepth(c.defect)), `${label}: defects identical but for the lines' depth`);
+        const defects = probabilitiesToDefects(p, maps, modelMask, pp, misfit);
+        t.strictSame(defects.map(noLineDepth), want.filter((c) => passesGates(c, pp)).map((c) => noLineDepth(c.defect)), `${label}: defects identical but for the lines' depth`);
         compared += want.length;
       }
     }
