@@ -54,6 +54,7 @@ for (let i = 0; i < cards; i++) {
   const surface = (g.defects as Found[]).filter((d) => checked.has(d.type));
   const truths = truth.defects.filter((d) => checked.has(d.type));
   let falseHere = 0;
+  const missed: string[] = [];
   for (const t of truths) {
     const pt = (perType[t.type] ??= { truths: 0, found: 0, foundTyped: 0, reported: 0, reportedTrue: 0 });
     pt.truths++; tally.truths++;
@@ -63,7 +64,7 @@ for (let i = 0; i < cards; i++) {
       const typed = near.find((f) => f.type === t.type);
       if (typed) { pt.foundTyped++; tally.foundTyped++; }
       if (t.type === 'dent') depthErrors.push(((typed ?? near[0]).depthUm - t.depthUm) / t.depthUm);
-    }
+    } else missed.push(`${t.type}@${t.centerMm.map((v) => v.toFixed(1)).join(',')}${t.lengthMm ? ` ${t.lengthMm.toFixed(1)} mm` : ''} ${t.depthUm.toFixed(0)} µm`);
   }
   for (const f of surface) {
     const pt = (perType[f.type] ??= { truths: 0, found: 0, foundTyped: 0, reported: 0, reportedTrue: 0 });
@@ -78,7 +79,7 @@ for (let i = 0; i < cards; i++) {
   if (worn) { cornersWorn++; if (wear.some((d) => d.corner === worn)) cornersNamed++; }
   falseCornerWear += wear.filter((d) => d.corner !== worn).length;
   const line = [`card ${seed} ${kind}${worn ? ` worn ${worn}` : ''}:`, `centering ±${errLR.toFixed(2)}/${errTB.toFixed(2)}`, `${truths.length} true, ${surface.length} surface reported, ${falseHere} false`,
-    `all reported: ${all.map((d) => `${d.type}${d.corner ? `@${d.corner}` : d.edge ? `@${d.edge}` : `@${d.centerMm.map((v) => v.toFixed(1)).join(',')}`}`).join(' ') || 'none'}`, `grade ${g.grade}`];
+    `missed: ${missed.join(', ') || 'none'}`, `all reported: ${all.map((d) => `${d.type}${d.corner ? `@${d.corner}` : d.edge ? `@${d.edge}` : `@${d.centerMm.map((v) => v.toFixed(1)).join(',')}`}`).join(' ') || 'none'}`, `grade ${g.grade}`];
   console.log(line.join('  '));
   if (!values.keep) await rm(dir, { recursive: true, force: true });
 }

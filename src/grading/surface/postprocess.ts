@@ -336,7 +336,7 @@ export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMas
     if (confidence < pp.minConfidence) continue;
     let best = 1;
     for (let c = 2; c < C; c++) if (psum[k * C + c] > psum[k * C + best]) best = c;
-    const type = defectTypeOfClass(best);
+    let type = defectTypeOfClass(best);
     if (!type) continue;
     const mx = sx[k] / m, my = sy[k] / m;
     const cxx = sxx[k] / m - mx * mx, cyy = syy[k] / m - my * my, cxy = sxy[k] / m - mx * my;
@@ -352,6 +352,7 @@ export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMas
       }
     }
     const lengthMm = (a1 - a0 + 1) * s, widthMm = (b1 - b0 + 1) * s;
+    if (type === 'dent' && isFoldShaped(lengthMm, widthMm)) type = 'crease';
     // Centre: middle of the oriented extent (a scratch's midpoint even where one end is fainter).
     const cxPx = mx + ux * (a0 + a1) / 2 - uy * (b0 + b1) / 2;
     const cyPx = my + uy * (a0 + a1) / 2 + ux * (b0 + b1) / 2;
@@ -402,6 +403,24 @@ export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMas
   }
   out.sort((a, b) => b.defect.confidence - a.defect.confidence);
   return out;
+}
+
+/**
+ * A dent is a local, round depression (GRADING.md: dents and indentations; the simulator's are 1.6–6 mm
+ * across, and so are a second renderer's). A depression at least this long, mm, …
+ */
+export const foldMinLengthMm = 10;
+/** …and at least this many times as long as it is wide is a fold line: a crease, whatever its pixels' class. */
+export const foldMinAspect = 3;
+
+/**
+ * Whether a component the network calls a dent has a fold's shape (foldMinLengthMm, foldMinAspect). The
+ * network, trained on the simulator's narrow V-creases, called a second renderer's wider folds with raised
+ * shoulders "dent": 24–46 mm long and 2.3–11 mm wide on 3 of its 5 creases (scripts/eval/foreign-eval.ts),
+ * which a collector's report would call a dent 45 mm long.
+ */
+export function isFoldShaped(lengthMm: number, widthMm: number): boolean {
+  return lengthMm >= foldMinLengthMm && lengthMm >= foldMinAspect * widthMm;
 }
 
 /** The corner whose square zone (zoneMm from both of its edges) holds the point, if any. */

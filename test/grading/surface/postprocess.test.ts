@@ -1,5 +1,5 @@
 import t from 'tap';
-import { cornerOf, probabilitiesToDefects, type ProbabilityMap } from '../../../src/grading/surface/postprocess.ts';
+import { cornerOf, isFoldShaped, probabilitiesToDefects, type ProbabilityMap } from '../../../src/grading/surface/postprocess.ts';
 import type { SurfacePostprocess } from '../../../src/grading/surface/manifest.ts';
 import type { CardSideMaps } from '../../../src/grading/types.ts';
 
@@ -235,4 +235,31 @@ t.test('a long scratch on a warped card: its depth is measured along it, not aga
   const cx = (10 + 31.8) / 0.06 - 0.5, cy = (44.4 + 20) / 0.06 - 0.5;
   const [dent] = probabilitiesToDefects(probs(1060, 1480, 2, (x, y) => Math.hypot(x - cx, y - cy) * 0.06 <= 1.4), dentMaps, dentMaps.mask, pp);
   t.ok(Math.abs(dent.depthUm - 40) < 2, `dent depth ${dent.depthUm.toFixed(1)} µm (40)`);
+});
+
+t.test('a "dent" with a fold\'s shape is a crease: long and narrow; a round dent and a short oval stay dents', async (t) => {
+  // A fold 24 mm long at 60°, a 40 µm valley 2.4 mm wide, on a tilted card: the network's pixels say dent.
+  const base = cardWithDent(0, 0, 0.001, 0);
+  const w = base.widthPx, h = base.heightPx, s = 0.06;
+  const a = (60 * Math.PI) / 180, c = [-6, 4];
+  const reliefUm = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const u = (x + 0.5) * s - (w * s) / 2, v = (h * s) / 2 - (y + 0.5) * s;
+      const along = (u - c[0]) * Math.cos(a) + (v - c[1]) * Math.sin(a), across = -(u - c[0]) * Math.sin(a) + (v - c[1]) * Math.cos(a);
+      reliefUm[y * w + x] = 0.8 * u - (Math.abs(along) <= 12 ? 40 * Math.exp(-((across / 0.8) ** 2)) : 0);
+    }
+  }
+  const maps = { ...base, reliefUm };
+  const [fold] = probabilitiesToDefects(pieces(2, [c[0], c[1]], 60, 2.4, [[-12, 12]]), maps, maps.mask, pp);
+  t.equal(fold?.type, 'crease', `${fold?.lengthMm.toFixed(1)} × ${fold?.widthMm.toFixed(1)} mm`);
+  t.ok(Math.abs(fold.centerMm[0] - c[0]) < 0.3 && Math.abs(fold.centerMm[1] - c[1]) < 0.3, `centre ${fold.centerMm}`);
+  t.ok(Math.abs(fold.depthUm - 40) < 0.25 * 40, `depth along the fold ${fold.depthUm.toFixed(1)} µm (40)`);
+  // 8 mm × 2.4 mm: shorter than foldMinLengthMm, an oval dent.
+  const [oval] = probabilitiesToDefects(pieces(2, [c[0], c[1]], 60, 2.4, [[-4, 4]]), maps, maps.mask, pp);
+  t.equal(oval?.type, 'dent');
+  // 12 mm × 5 mm: long enough, but not three times as long as wide.
+  const [wide] = probabilitiesToDefects(pieces(2, [c[0], c[1]], 60, 5, [[-6, 6]]), maps, maps.mask, pp);
+  t.equal(wide?.type, 'dent');
+  t.ok(isFoldShaped(30, 10) && !isFoldShaped(29.9, 10) && !isFoldShaped(9.9, 1), 'the limits: ≥ 10 mm and ≥ 3 × the width');
 });
