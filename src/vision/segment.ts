@@ -351,14 +351,24 @@ export function segmentCard(planes: readonly Plane[], width: number, height: num
   const thr = otsu(small);
   const wantArea = (cardWpx * cardHpx) / (f * f);
   let found: { region: Uint8Array; area: number } | undefined;
-  for (const brightCard of [true, false]) {
-    const fg = new Uint8Array(dw * dh);
-    for (let i = 0; i < fg.length; i++) fg[i] = (small[i] > thr) === brightCard ? 1 : 0;
-    const r = cardRegion(fg, dw, dh, wantArea);
-    if (!r) continue;
-    // A dark print frame inside a light border (or the reverse) is card-sized too: when one candidate lies
-    // within the other, the outer one is the card, whatever the scale guess says.
-    if (!found || nestedIn(found.region, r.region) || (!nestedIn(r.region, found.region) && Math.abs(Math.log(r.area / wantArea)) < Math.abs(Math.log(found.area / wantArea)))) found = r;
+  const tryThreshold = (t: number): void => {
+    for (const brightCard of [true, false]) {
+      const fg = new Uint8Array(dw * dh);
+      for (let i = 0; i < fg.length; i++) fg[i] = (small[i] > t) === brightCard ? 1 : 0;
+      const r = cardRegion(fg, dw, dh, wantArea);
+      if (!r) continue;
+      // A dark print frame inside a light border (or the reverse) is card-sized too: when one candidate lies
+      // within the other, the outer one is the card, whatever the scale guess says.
+      if (!found || nestedIn(found.region, r.region) || (!nestedIn(r.region, found.region) && Math.abs(Math.log(r.area / wantArea)) < Math.abs(Math.log(found.area / wantArea)))) found = r;
+    }
+  };
+  tryThreshold(thr);
+  if (!found) {
+    // Three levels, not two: a holo foil's glints in the max over lights can outshine a grey card by more
+    // than the card outshines the tray, and the one threshold then splits foil from card and tray (a
+    // simulated holo card back failed so). Otsu again within each of the two classes.
+    tryThreshold(otsu(small.filter((v) => v <= thr)));
+    if (!found) tryThreshold(otsu(small.filter((v) => v > thr)));
   }
   if (!found) throw createError('GB_VISION_FAILED', `no card-sized region found (expected ~${Math.round(cardWpx)}×${Math.round(cardHpx)} px at ${um} µm/px)`);
   // Principal axes of the region (full-resolution coordinates of the sample points).

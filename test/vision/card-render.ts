@@ -14,6 +14,12 @@ export interface CardImageOptions {
   darkCard?: boolean;
   /** A light border ring, a dark 0.4 mm keyline inside it and dark print (the border alone is ~12% of the card). */
   keyline?: boolean;
+  /**
+   * A holo foil over a third of the card (value 1.5–3.5, speckled: its glints in the max over lights) on a
+   * grey card (border 0.35, print 0.1–0.3) and a dark tray: brighter than the card by more than the card is
+   * brighter than the tray.
+   */
+  holo?: boolean;
 }
 
 export interface CardImage {
@@ -49,7 +55,7 @@ export function renderCardImage(o: CardImageOptions): CardImage {
   const bg = valueNoise(o.seed, 23);
   const bg2 = valueNoise(o.seed + 7, 5);
   const print = valueNoise(o.seed + 13, 9);
-  const border = o.darkCard ? 0.12 : 0.85;
+  const border = o.darkCard ? 0.12 : o.holo ? 0.35 : 0.85;
   const borderPx = 3000 / o.umPerPx;
   // Card-local coordinates (u along width, v along height) of an image point.
   const local = (x: number, y: number): [number, number] => {
@@ -63,10 +69,14 @@ export function renderCardImage(o: CardImageOptions): CardImage {
   };
   const cardValue = (u: number, v: number): number => {
     if (Math.abs(u) > hw - borderPx || Math.abs(v) > hh - borderPx) return border;
+    if (o.holo) {
+      if (u > -0.1 * hw && u < 0.75 * hw && v > -0.5 * hh && v < 0.6 * hh) return 1.5 + 2 * noise();
+      return Math.abs(u) > hw - borderPx || Math.abs(v) > hh - borderPx ? 0.35 : 0.1 + 0.2 * print(u, v);
+    }
     if (o.keyline) return Math.abs(u) > hw - borderPx - 400 / o.umPerPx || Math.abs(v) > hh - borderPx - 400 / o.umPerPx ? 0.05 : 0.1 + 0.15 * print(u, v);
     return o.darkCard ? 0.2 + 0.5 * print(u, v) : 0.15 + 0.6 * print(u, v);
   };
-  const bgValue = (x: number, y: number): number => (o.darkCard ? 0.6 + 0.3 * bg(x, y) : 0.1 + 0.25 * bg(x, y) + 0.1 * bg2(x, y));
+  const bgValue = (x: number, y: number): number => (o.holo ? 0.04 + 0.04 * bg(x, y) : o.darkCard ? 0.6 + 0.3 * bg(x, y) : 0.1 + 0.25 * bg(x, y) + 0.1 * bg2(x, y));
   const noise = rng(o.seed + 99);
   const data = new Float32Array(o.width * o.height);
   const ss = 4;

@@ -39,10 +39,11 @@ function progressReporter(ctx: CommandContext, total: number): (done: number, la
 export const simDatasetCommand: Command = {
   name: 'sim dataset',
   summary: 'render many seeded simulated cards (front and back) with their ground truth',
-  usage: '--count N --out DIR [--first-seed S] [--size WxH] [--distant-lights] [--foil-every N] [--maps [--maps-only] [--clean-every N] [--augment]]',
+  usage: '--count N --out DIR [--first-seed S] [--size WxH] [--distant-lights] [--foil-every N [--holo-every M]] [--maps [--maps-only] [--clean-every N] [--augment]]',
   help: `Writes DIR/card_<seed>/{front,back}/ capture folders (see gradebooth sim render --help) and
 DIR/index.json listing every card with its centering and defect counts. Every third card (or every Nth
-with --foil-every N) carries a foil pattern unless --foil (all) is given. Progress goes to stderr (a bar on a terminal).
+with --foil-every N) carries a foil unless --foil (all) is given: a glossy printed patch, or with
+--holo-every M an embossed metallised hologram on the foil cards whose seed is also a multiple of M. Progress goes to stderr (a bar on a terminal).
   --count N          number of cards (1..100000)
   --first-seed S     seed of the first card (default 1); card i has seed S + i
   --out DIR          output folder (created)
@@ -54,7 +55,9 @@ with --foil-every N) carries a foil pattern unless --foil (all) is given. Progre
   --maps-only        with --maps: skip the frame PNGs and truth files (reconstruct the frames in memory)
   --maps-um-per-px X canonical map scale, µm per px (default 60, the surface model's scale)
   --clean-every N    every Nth card (seed % N == 0) has no defects at all
-  --foil-every N     every Nth card (seed % N == 0) has holo foil (default 3)
+  --foil-every N     every Nth card (seed % N == 0) has foil (default 3)
+  --holo-every M     of those, every card whose seed is a multiple of M has a holo foil (embossed,
+                     metallised: photometric stereo cannot explain it) instead of a printed one
   --augment          vary exposure (0.45–1.25×) and gloss (GGX α 0.03–0.13) per card, seeded
 ${simSharedHelp}`,
   options: {
@@ -67,6 +70,7 @@ ${simSharedHelp}`,
     'maps-um-per-px': { type: 'string' },
     'clean-every': { type: 'string' },
     'foil-every': { type: 'string' },
+    'holo-every': { type: 'string' },
     augment: { type: 'boolean' },
     ...simSharedOptions,
   },
@@ -88,6 +92,7 @@ ${simSharedHelp}`,
     if (!(mapsUmPerPx >= 5 && mapsUmPerPx <= 500)) throw createError('GB_USAGE', `--maps-um-per-px: expected a number 5..500, got "${umText}"`);
     const cleanEvery = intOption(args, 'clean-every', 1, 1000000);
     const foilEvery = intOption(args, 'foil-every', 1, 1000000) ?? 3;
+    const holoEvery = intOption(args, 'holo-every', 1, 1000000);
     const augment = boolOption(args, 'augment');
     const progress = progressReporter(ctx, count * sides.length);
     // One renderer (and its workers) for the whole dataset.
@@ -100,19 +105,20 @@ ${simSharedHelp}`,
         if (ctx.stopSignal.aborted) break;
         const seed = first + i;
         const foil = boolOption(args, 'foil') || seed % foilEvery === 0;
-        const entry: Record<string, unknown> = { seed, foil, dir: `card_${seed}` };
+        const foilStyle = foil ? (holoEvery !== undefined && seed % holoEvery === 0 ? 'holo' : 'print') : false;
+        const entry: Record<string, unknown> = { seed, foil, ...(foilStyle === 'holo' ? { foilStyle } : {}), dir: `card_${seed}` };
         const clean = cleanEvery !== undefined && seed % cleanEvery === 0;
         if (clean) entry.clean = true;
         for (const side of sides as ('front' | 'back')[]) {
           const aug = augment ? augmentation(seed, side, config, geometry.sensor.defaultExposureUs) : { config, exposureUs: geometry.sensor.defaultExposureUs };
           const dir = join(out, `card_${seed}`, side);
           if (!mapsOnly) {
-            const truth = await writeSimCapture({ kind: 'card', seed, side, distantLights: distant, geometry, config: aug.config, out: dir, foil, defects: !clean, exposureUs: aug.exposureUs, renderer });
+            const truth = await writeSimCapture({ kind: 'card', seed, side, distantLights: distant, geometry, config: aug.config, out: dir, foil: foilStyle, defects: !clean, exposureUs: aug.exposureUs, renderer });
             entry[side] = { centering: (truth.card as { centering: unknown }).centering, defects: (truth.defects as unknown[]).length };
           }
           if (maps) {
             // The same seed and config rebuild the very scene the capture rendered: its maps give the labels.
-            const built = buildScene({ kind: 'card', seed, side, geometry, config: aug.config, foil, defects: !clean });
+            const built = buildScene({ kind: 'card', seed, side, geometry, config: aug.config, foil: foilStyle, defects: !clean });
             if (built.truth.kind !== 'card' || !built.scene.surface) throw createError('GB_INTERNAL', 'card scene without card truth');
             const card = built.truth.card;
             if (mapsOnly) entry[side] = { centering: card.centering, defects: card.defects.length };

@@ -8,6 +8,7 @@ import type { SceneKind } from '../scenes/scene.ts';
 import type { SceneConfig } from '../../geometry/targets.ts';
 import { dotCenterMm } from '../../geometry/targets.ts';
 import { writeCaptureFolder } from './capture-writer.ts';
+import type { FoilStyle } from '../scenes/artwork.ts';
 
 export interface SimCaptureOptions {
   kind: SceneKind;
@@ -18,7 +19,7 @@ export interface SimCaptureOptions {
   geometry: BoothGeometry;
   config: SceneConfig;
   out: string;
-  foil?: boolean;
+  foil?: boolean | FoilStyle;
   /** Generate random defects (default true); false renders a clean card. */
   defects?: boolean;
   exposureUs?: number;

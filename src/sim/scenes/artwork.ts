@@ -171,12 +171,26 @@ export function paintRows(maps: SurfaceMaps, plan: FacePlan, rowStart: number, r
   }
 }
 
-/** A printed foil/holo region: higher specular reflectance with a diffraction-like stripe pattern, no relief. */
+/**
+ * The two kinds of foil a card may carry. `print`: a small patch of glossy ink with a stripe pattern in its
+ * reflectance, which a Lambertian fit mostly explains. `holo`: an embossed, metallised hologram over much of
+ * the art, whose reflection is mostly specular and whose micro-facets tilt the shading normal from cell to
+ * cell: no Lambertian surface explains its readings, so photometric stereo's misfit is high over all of it
+ * and its integrated relief wanders, as a real holo's does (and a second renderer's grating foil: misfit
+ * ~0.95 over the patch, relief ±350 µm), while a dent or scratch pressed into it is still relief.
+ */
+export type FoilStyle = 'print' | 'holo';
+
+/** A foil region: higher specular reflectance with a diffraction-like pattern (see FoilStyle). */
 export interface FoilTruth {
+  style: FoilStyle;
   centerMm: [number, number];
   halfSizeMm: [number, number];
   specularF0Range: [number, number];
   roughness: number;
+  /** holo: side of a micro-facet cell, mm, and the spread of its tilt, degrees (each axis). */
+  facetCellMm?: number;
+  facetTiltDeg?: number;
 }
 
 /** Paint a foil rectangle inside the print frame; returns its truth (printed pattern, no height change). */
@@ -193,5 +207,48 @@ export function paintFoil(maps: SurfaceMaps, frame: PrintFrame, rng: SeededRando
     maps.albedo[i] = 0.08 + 0.06 * stripe;
     maps.roughness[i] = roughness;
   });
-  return { centerMm: [cu, cv], halfSizeMm: [hu, hv], specularF0Range: [0.35, 0.75], roughness };
+  return { style: 'print', centerMm: [cu, cv], halfSizeMm: [hu, hv], specularF0Range: [0.35, 0.75], roughness };
+}
+
+/**
+ * Paint an embossed holo foil inside the print frame (FoilStyle 'holo'): 20–44 × 24–60 mm, up to the
+ * whole frame, metallised (the print shows through at a tenth of its albedo, F0 0.5–0.9 in a rainbow
+ * pattern, GGX roughness 0.15–0.35). Its facets are tilted later, on the finished slopes (tiltHoloFacets).
+ */
+export function paintHoloFoil(maps: SurfaceMaps, frame: PrintFrame, rng: SeededRandom): FoilTruth {
+  const hu = Math.min(rng.range(10, 22), (frame.uMax - frame.uMin) / 2);
+  const hv = Math.min(rng.range(12, 30), (frame.vMax - frame.vMin) / 2);
+  const cu = rng.range(frame.uMin + hu, frame.uMax - hu);
+  const cv = rng.range(frame.vMin + hv, frame.vMax - hv);
+  const roughness = rng.range(0.15, 0.35);
+  const k = rng.range(2, 8), phase = rng.range(0, 2 * Math.PI), angle = rng.range(0, Math.PI);
+  const ca = Math.cos(angle), sa = Math.sin(angle);
+  forEachInBox(maps, cu - hu, cv - hv, cu + hu, cv + hv, (i, u, v) => {
+    const rainbow = 0.5 + 0.5 * Math.sin((u * ca + v * sa) * k + phase + 0.8 * Math.sin(u * 1.3 - v * 0.7));
+    maps.specularF0[i] = 0.5 + 0.4 * rainbow;
+    maps.albedo[i] = 0.02 + 0.1 * maps.albedo[i];
+    maps.roughness[i] = roughness;
+  });
+  return { style: 'holo', centerMm: [cu, cv], halfSizeMm: [hu, hv], specularF0Range: [0.5, 0.9], roughness, facetCellMm: rng.range(0.08, 0.3), facetTiltDeg: rng.range(2, 8) };
+}
+
+/**
+ * Tilt the shading normal of a holo foil's micro-facets: on the finished slopes (they come from the height,
+ * defects included), each cell of facetCellMm gets its own tilt, normal with facetTiltDeg per axis, plus an
+ * embossed ripple of the same size. The height is unchanged (the facets are far below a pixel's depth).
+ */
+export function tiltHoloFacets(maps: SurfaceMaps, foil: FoilTruth, rng: SeededRandom): void {
+  if (foil.style !== 'holo' || foil.facetCellMm === undefined || foil.facetTiltDeg === undefined) return;
+  const cell = foil.facetCellMm, spread = Math.tan((foil.facetTiltDeg * Math.PI) / 180);
+  const [cu, cv] = foil.centerMm, [hu, hv] = foil.halfSizeMm;
+  const nu = Math.ceil((2 * hu) / cell) + 1, nv = Math.ceil((2 * hv) / cell) + 1;
+  const tu = new Float32Array(nu * nv), tv = new Float32Array(nu * nv);
+  for (let j = 0; j < tu.length; j++) { tu[j] = spread * rng.normal(); tv[j] = spread * rng.normal(); }
+  const ripple = (2 * Math.PI) / (4 * cell);
+  forEachInBox(maps, cu - hu, cv - hv, cu + hu, cv + hv, (i, u, v) => {
+    if (maps.cover[i] === 0) return;
+    const a = Math.min(nu - 1, Math.max(0, Math.floor((u - cu + hu) / cell))), b = Math.min(nv - 1, Math.max(0, Math.floor((v - cv + hv) / cell)));
+    maps.slopeU[i] += tu[b * nu + a] + 0.5 * spread * Math.sin(u * ripple);
+    maps.slopeV[i] += tv[b * nu + a] + 0.5 * spread * Math.sin(v * ripple);
+  });
 }

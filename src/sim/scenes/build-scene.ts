@@ -4,6 +4,7 @@ import { buildCardScene, type CardSide, type CardTruth } from './card.ts';
 import type { Scene, SceneKind } from './scene.ts';
 import type { SceneConfig } from '../../geometry/targets.ts';
 import { buildTargetScene, type TargetTruth } from './targets.ts';
+import type { FoilStyle } from './artwork.ts';
 
 export interface BuildSceneOptions {
   kind: SceneKind;
@@ -12,7 +13,7 @@ export interface BuildSceneOptions {
   /** The booth as rendered (its camera sets the map resolution). */
   geometry: BoothGeometry;
   config: SceneConfig;
-  foil?: boolean;
+  foil?: boolean | FoilStyle;
   defects?: boolean;
 }
 

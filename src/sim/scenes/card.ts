@@ -1,6 +1,6 @@
 import { hashSeed, SeededRandom } from '../random.ts';
 import type { MaterialSpec } from '../../geometry/booth-geometry.ts';
-import { paintCardFace, paintFoil, type FoilTruth, type PrintFrame } from './artwork.ts';
+import { paintCardFace, paintFoil, paintHoloFoil, tiltHoloFacets, type FoilStyle, type FoilTruth, type PrintFrame } from './artwork.ts';
 import {
   stampCornerWear,
   stampCrease,
@@ -57,8 +57,8 @@ export interface CardOptions {
   tray: MaterialSpec;
   /** Map sample spacing, mm (match it to the camera's footprint). */
   pitchMm: number;
-  /** Print a foil/holo pattern (printed, not relief). */
-  foil?: boolean;
+  /** A foil: true or 'print' (a glossy printed patch), 'holo' (an embossed metallised hologram); see FoilStyle. */
+  foil?: boolean | FoilStyle;
   /** Generate random defects (default true). */
   defects?: boolean;
 }
@@ -138,7 +138,9 @@ export function buildCardScene(options: CardOptions): { scene: Scene; truth: Car
   const distMm = fillCardOutline(maps, outline, gloss, 0.04);
   paintCardFace(maps, frame, side, rng, shape.halfW, shape.halfH);
   // The foil has its own random stream, so adding it changes nothing else about the card.
-  const foil = options.foil === true ? paintFoil(maps, frame, new SeededRandom(hashSeed(seed, sideSalt, 0xf011))) : null;
+  const foilStyle: FoilStyle | undefined = options.foil === true ? 'print' : options.foil || undefined;
+  const foilRng = new SeededRandom(hashSeed(seed, sideSalt, 0xf011));
+  const foil = foilStyle === 'print' ? paintFoil(maps, frame, foilRng) : foilStyle === 'holo' ? paintHoloFoil(maps, frame, foilRng) : null;
 
   const defects: DefectTruth[] = [];
   if (options.defects !== false) {
@@ -152,6 +154,7 @@ export function buildCardScene(options: CardOptions): { scene: Scene; truth: Car
     for (let k = rng.int(0, 2); k > 0; k--) defects.push(stampStain(maps, rng, shape, next(), side));
   }
   finishCardSurface(maps, outline, tray, distMm);
+  if (foil) tiltHoloFacets(maps, foil, foilRng);
 
   const placement = seededPlacement(seed, sideSalt, spec.placement.maxShiftMm, spec.placement.maxRotationDeg);
   const centering = centeringFromBorders(

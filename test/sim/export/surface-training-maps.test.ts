@@ -78,6 +78,34 @@ t.test('holo foil fits the Lambertian model worse than the dented card around it
   t.ok(foil < dented - 0.2, `mean PS confidence on the foil ${foil.toFixed(2)}, on the dent ${dented.toFixed(2)}`);
 });
 
+t.test('--holo-every: an embossed holo foil, which photometric stereo cannot explain anywhere on it', async (t) => {
+  const out = await mkdtemp(join(tmpdir(), 'gb-sim-maps-'));
+  t.teardown(() => rm(out, { recursive: true, force: true }));
+  // Seeds 200010 and 200011, foil on both, holo on the even one.
+  const r = await runCli([...args, '--count', '2', '--first-seed', '200010', '--maps-only', '--foil-every', '1', '--holo-every', '2', '--out', out]);
+  t.equal(r.code, 0, r.stderr);
+  const index = JSON.parse(await readFile(join(out, 'index.json'), 'utf8'));
+  t.same(index.cards.map((c: { foil: boolean; foilStyle?: string }) => [c.foil, c.foilStyle]), [[true, 'holo'], [true, undefined]]);
+  const misfitInFoil = async (seed: number): Promise<{ style: string; misfit: number }> => {
+    const dir = join(out, `card_${seed}`, 'front', 'maps');
+    const meta = JSON.parse(await readFile(join(dir, 'maps.json'), 'utf8'));
+    const maps = await readSideMaps(dir, 'front');
+    const f = meta.foilRegion, m = meta.marginPx, s = 0.185, w = maps.widthPx;
+    let sum = 0, n = 0;
+    for (let y = 0; y < maps.heightPx; y++) for (let x = 0; x < w; x++) {
+      const u = (x - m + 0.5) * s - 31.75, v = 44.45 - (y - m + 0.5) * s;
+      if (maps.mask[y * w + x] && Math.abs(u - f.centerMm[0]) < f.halfSizeMm[0] - 0.5 && Math.abs(v - f.centerMm[1]) < f.halfSizeMm[1] - 0.5) { sum += 1 - maps.confidence![y * w + x]; n++; }
+    }
+    return { style: f.style, misfit: sum / n };
+  };
+  const holo = await misfitInFoil(200010), print = await misfitInFoil(200011);
+  t.equal(holo.style, 'holo');
+  t.equal(print.style, 'print');
+  t.ok(holo.misfit > 0.7, `mean PS misfit on the holo foil ${holo.misfit.toFixed(2)} (on this printed one ${print.misfit.toFixed(2)})`);
+  const bad = await runCli([...args, '--holo-every', '0', '--out', join(out, 'x')]);
+  t.match(bad.stderr, /GB_USAGE.*holo-every/);
+});
+
 t.test('--clean-every makes defect-free cards with no labels; --maps-only needs --maps', async (t) => {
   const out = await mkdtemp(join(tmpdir(), 'gb-sim-maps-'));
   t.teardown(() => rm(out, { recursive: true, force: true }));

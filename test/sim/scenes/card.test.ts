@@ -52,6 +52,42 @@ t.test('foil is printed reflectance, not relief', async (t) => {
   t.ok(changed * pitchMm * pitchMm > 100, `foil area ${(changed * pitchMm * pitchMm).toFixed(0)} mm² of high reflectance`);
 });
 
+t.test('holo foil: embossed facets tilt the shading normal, not the height; metallised reflectance; nothing else changes', async (t) => {
+  const plain = buildCardScene({ seed: 9, side: 'front', spec: config.card, tray: geometry.tray, pitchMm });
+  const holo = buildCardScene({ seed: 9, side: 'front', spec: config.card, tray: geometry.tray, pitchMm, foil: 'holo' });
+  const f = holo.truth.foil;
+  t.equal(f?.style, 'holo');
+  if (!f) return;
+  const area = 4 * f.halfSizeMm[0] * f.halfSizeMm[1];
+  t.ok(area >= 20 * 24 && area <= 44 * 60, `foil ${(2 * f.halfSizeMm[0]).toFixed(1)} × ${(2 * f.halfSizeMm[1]).toFixed(1)} mm`);
+  t.ok(f.facetTiltDeg! >= 2 && f.facetTiltDeg! <= 8 && f.facetCellMm! >= 0.08 && f.facetCellMm! <= 0.3, `facets ${f.facetCellMm!.toFixed(2)} mm, ${f.facetTiltDeg!.toFixed(1)}°`);
+  const a = holo.scene.surface!.maps, b = plain.scene.surface!.maps;
+  t.same(holo.truth.defects, plain.truth.defects, 'identical defects');
+  let heightDiff = 0;
+  for (let i = 0; i < a.height.length; i++) if (a.height[i] !== b.height[i]) heightDiff++;
+  t.equal(heightDiff, 0, 'identical height map');
+  // Inside the foil: the slope differs from the height's by the facets' tilt (rms ≈ tan(tilt) per axis);
+  // outside it nothing differs.
+  let sum2 = 0, n = 0, outside = 0, metal = 0;
+  for (let y = 0; y < a.heightPx; y++) {
+    for (let x = 0; x < a.widthPx; x++) {
+      const i = y * a.widthPx + x, u = mapU(a, x), v = mapV(a, y);
+      const inFoil = Math.abs(u - f.centerMm[0]) < f.halfSizeMm[0] - 0.1 && Math.abs(v - f.centerMm[1]) < f.halfSizeMm[1] - 0.1;
+      const d = a.slopeU[i] - b.slopeU[i];
+      if (inFoil) {
+        sum2 += d * d; n++;
+        if (a.specularF0[i] >= 0.5 && a.albedo[i] <= 0.12) metal++;
+      } else if ((Math.abs(u - f.centerMm[0]) > f.halfSizeMm[0] + 0.1 || Math.abs(v - f.centerMm[1]) > f.halfSizeMm[1] + 0.1) && (d !== 0 || a.slopeV[i] !== b.slopeV[i])) outside++;
+    }
+  }
+  const rms = Math.sqrt(sum2 / n), tilt = Math.tan((f.facetTiltDeg! * Math.PI) / 180);
+  t.ok(rms > 0.7 * tilt && rms < 1.6 * tilt, `facet slope rms ${rms.toFixed(3)} (tan tilt ${tilt.toFixed(3)})`);
+  t.equal(outside, 0, 'no slope changed outside the foil');
+  t.equal(metal, n, 'metallised everywhere in the foil: F0 ≥ 0.5, albedo ≤ 0.12');
+  // A printed foil is what `foil: true` always was.
+  t.same(buildCardScene({ seed: 9, side: 'front', spec: config.card, tray: geometry.tray, pitchMm, foil: 'print' }).truth.foil, buildCardScene({ seed: 9, side: 'front', spec: config.card, tray: geometry.tray, pitchMm, foil: true }).truth.foil);
+});
+
 t.test('defects carry truth and are drawn where the truth says', async (t) => {
   const kinds = new Set<string>();
   for (let seed = 1; seed <= 40 && kinds.size < 7; seed++) {
