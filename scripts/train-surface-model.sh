@@ -49,21 +49,18 @@ if [ -n "${FIELD_DATA:-}" ]; then
 fi
 mkdir -p "$WORK" "$OUT"
 
-# Training cards: near-field seeds 1.., distant-light seeds 301..; every 5th clean, every 2nd with foil
-# (foil is what model 1.0.0-r1 mistook for dents: more of it, and clean foil cards at seeds % 10 == 0), and
-# of those every 4th seed an embossed holo foil (--holo-every 4: photometric stereo explains none of it,
-# defects inside it included, as on a second renderer's grating foil and a real holo),
+# Training cards: near-field seeds 1.., distant-light seeds 301..; every 5th clean, every 2nd holo foil
+# (foil is what model 1.0.0-r1 mistook for dents: more of it, and clean foil cards at seeds % 10 == 0),
 # exposure and gloss varied per side. Distant lights dominate: `grade --input` folders have them.
 # Cards whose seed is a multiple of 7 are the validation split (surface.py --val-every 7): never trained
 # on, used to calibrate the threshold. Not 8: with foil on every 2nd card, multiples of 8 are all foil
 # and the validation split had no plain card.
 COMMON="--maps --maps-only --augment --size $SIZE"
-GEN_NEAR="gradebooth sim dataset --count $NEAR_CARDS --first-seed 1 --clean-every 5 --foil-every 2 --holo-every 4 $COMMON"
-GEN_DISTANT="gradebooth sim dataset --count $DISTANT_CARDS --first-seed 301 --clean-every 5 --foil-every 2 --holo-every 4 --distant-lights $COMMON"
-# Held-out cards: seeds 100001.. and 100101.. (never trained on nor calibrated on), every 4th clean, every 3rd
-# foil, holo on the even ones of those (seeds % 6 == 0; before 1.5.0 all foil was printed).
-GEN_HELD_NEAR="gradebooth sim dataset --count $HELDOUT_NEAR --first-seed 100001 --clean-every 4 --holo-every 2 $COMMON"
-GEN_HELD_DISTANT="gradebooth sim dataset --count $HELDOUT_DISTANT --first-seed 100101 --clean-every 4 --holo-every 2 --distant-lights $COMMON"
+GEN_NEAR="gradebooth sim dataset --count $NEAR_CARDS --first-seed 1 --clean-every 5 --foil-every 2 $COMMON"
+GEN_DISTANT="gradebooth sim dataset --count $DISTANT_CARDS --first-seed 301 --clean-every 5 --foil-every 2 --distant-lights $COMMON"
+# Held-out cards: seeds 100001.. and 100101.. (never trained on nor calibrated on), every 4th clean, every 3rd foil.
+GEN_HELD_NEAR="gradebooth sim dataset --count $HELDOUT_NEAR --first-seed 100001 --clean-every 4 $COMMON"
+GEN_HELD_DISTANT="gradebooth sim dataset --count $HELDOUT_DISTANT --first-seed 100101 --clean-every 4 --distant-lights $COMMON"
 gen() { [ -f "$2/index.json" ] || $NICE node bin/${1/gradebooth /gradebooth.js } --out "$2"; }
 gen "$GEN_NEAR" "$WORK/train-near"
 gen "$GEN_DISTANT" "$WORK/train-distant"
@@ -71,8 +68,8 @@ gen "$GEN_DISTANT" "$WORK/train-distant"
 # split's 20 sides alone chose a minimum area that let more false dents through on the held-out cards.
 # Not 2000xx: the tests' unseen cards are there (test/grading/surface/*.test.ts: 200003, 200008; model
 # 1.4.0, calibrated with seeds 200001.. at its commit, saw those two in its calibration, not in training).
-GEN_CALIB_NEAR="gradebooth sim dataset --count $CALIB_NEAR --first-seed 400001 --clean-every 4 --holo-every 2 $COMMON"
-GEN_CALIB_DISTANT="gradebooth sim dataset --count $CALIB_DISTANT --first-seed 400101 --clean-every 4 --holo-every 2 --distant-lights $COMMON"
+GEN_CALIB_NEAR="gradebooth sim dataset --count $CALIB_NEAR --first-seed 400001 --clean-every 4 $COMMON"
+GEN_CALIB_DISTANT="gradebooth sim dataset --count $CALIB_DISTANT --first-seed 400101 --clean-every 4 --distant-lights $COMMON"
 gen "$GEN_HELD_NEAR" "$WORK/heldout-near"
 gen "$GEN_HELD_DISTANT" "$WORK/heldout-distant"
 gen "$GEN_CALIB_NEAR" "$WORK/calibrate-near"
