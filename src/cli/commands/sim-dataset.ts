@@ -57,7 +57,8 @@ with --foil-every N) carries a foil unless --foil (all) is given: a glossy print
   --clean-every N    every Nth card (seed % N == 0) has no defects at all
   --foil-every N     every Nth card (seed % N == 0) has foil (default 3)
   --holo-every M     of those, every card whose seed is a multiple of M has a holo foil (embossed,
-                     metallised: photometric stereo cannot explain it) instead of a printed one
+                     metallised, micro-faceted: its normals wander, not only its glints) instead of a
+                     printed one
   --augment          vary exposure (0.45–1.25×) and gloss (GGX α 0.03–0.13) per card, seeded
 ${simSharedHelp}`,
   options: {

@@ -172,12 +172,13 @@ export function paintRows(maps: SurfaceMaps, plan: FacePlan, rowStart: number, r
 }
 
 /**
- * The two kinds of foil a card may carry. `print`: a small patch of glossy ink with a stripe pattern in its
- * reflectance, which a Lambertian fit mostly explains. `holo`: an embossed, metallised hologram over much of
- * the art, whose reflection is mostly specular and whose micro-facets tilt the shading normal from cell to
- * cell: no Lambertian surface explains its readings, so photometric stereo's misfit is high over all of it
- * and its integrated relief wanders, as a real holo's does (and a second renderer's grating foil: misfit
- * ~0.95 over the patch, relief ±350 µm), while a dent or scratch pressed into it is still relief.
+ * The two kinds of foil a card may carry. `print`: a small patch (12–20 × 12–24 mm) of glossy ink with a
+ * stripe pattern in its reflectance; its glints do not fit a Lambertian surface either, but its normals are
+ * the card's. `holo`: an embossed, metallised hologram over much of the art, whose reflection is mostly
+ * specular and whose micro-facets tilt the shading normal from cell to cell: photometric stereo's misfit is
+ * high over all of it and its integrated relief wanders, as a real holo's does (and a second renderer's
+ * grating foil: misfit ~0.95 over the patch, relief ±350 µm), while a dent or scratch pressed into it is
+ * still relief.
  */
 export type FoilStyle = 'print' | 'holo';
 

@@ -10,6 +10,24 @@ import { surfaceModelClasses } from '../../../src/grading/surface/classes.ts';
 
 const args = ['sim', 'dataset', '--count', '1', '--sides', 'front', '--size', '400x546', '--maps', '--maps-um-per-px', '185'];
 
+/**
+ * Mean of `value` over the mask px of a side's maps (written at 185 µm/px with `marginPx` around a standard
+ * card) whose card-frame point (u right, v up, mm) is `inside`.
+ */
+function meanOver(maps: Awaited<ReturnType<typeof readSideMaps>>, marginPx: number, inside: (u: number, v: number) => boolean, value: (i: number) => number): number {
+  const s = 0.185, w = maps.widthPx;
+  let sum = 0, n = 0;
+  for (let y = 0; y < maps.heightPx; y++) for (let x = 0; x < w; x++) {
+    const u = (x - marginPx + 0.5) * s - 31.75, v = 44.45 - (y - marginPx + 0.5) * s;
+    if (maps.mask[y * w + x] && inside(u, v)) { sum += value(y * w + x); n++; }
+  }
+  return sum / n;
+}
+
+/** Inside a foil region of maps.json (0.5 mm in from its edge). */
+const inFoilOf = (f: { centerMm: [number, number]; halfSizeMm: [number, number] }) => (u: number, v: number): boolean =>
+  Math.abs(u - f.centerMm[0]) < f.halfSizeMm[0] - 0.5 && Math.abs(v - f.centerMm[1]) < f.halfSizeMm[1] - 0.5;
+
 t.test('maps from the written capture and from frames kept in memory are the same; labels sit on the relief', async (t) => {
   const out = await mkdtemp(join(tmpdir(), 'gb-sim-maps-'));
   t.teardown(() => rm(out, { recursive: true, force: true }));
@@ -61,17 +79,8 @@ t.test('holo foil fits the Lambertian model worse than the dented card around it
   const meta = JSON.parse(await readFile(join(dir, 'maps.json'), 'utf8'));
   t.equal(meta.foil, true);
   const maps = await readSideMaps(dir, 'front');
-  const m = meta.marginPx, s = 0.185, w = maps.widthPx;
-  const mean = (inside: (u: number, v: number) => boolean): number => {
-    let sum = 0, n = 0;
-    for (let y = 0; y < maps.heightPx; y++) for (let x = 0; x < w; x++) {
-      const u = (x - m + 0.5) * s - 31.75, v = 44.45 - (y - m + 0.5) * s;
-      if (maps.mask[y * w + x] && inside(u, v)) { sum += maps.confidence![y * w + x]; n++; }
-    }
-    return sum / n;
-  };
-  const f = meta.foilRegion;
-  const inFoil = (u: number, v: number): boolean => Math.abs(u - f.centerMm[0]) < f.halfSizeMm[0] - 0.5 && Math.abs(v - f.centerMm[1]) < f.halfSizeMm[1] - 0.5;
+  const mean = (inside: (u: number, v: number) => boolean): number => meanOver(maps, meta.marginPx, inside, (i) => maps.confidence![i]);
+  const inFoil = inFoilOf(meta.foilRegion);
   const dent = meta.defects.find((d: { kind: string }) => d.kind === 'dent');
   const inDent = (u: number, v: number): boolean => Math.hypot(u - dent.centerMm[0], v - dent.centerMm[1]) < dent.lengthMm / 2 && !inFoil(u, v);
   const foil = mean(inFoil), dented = mean(inDent);
@@ -90,13 +99,7 @@ t.test('--holo-every: an embossed holo foil, which photometric stereo cannot exp
     const dir = join(out, `card_${seed}`, 'front', 'maps');
     const meta = JSON.parse(await readFile(join(dir, 'maps.json'), 'utf8'));
     const maps = await readSideMaps(dir, 'front');
-    const f = meta.foilRegion, m = meta.marginPx, s = 0.185, w = maps.widthPx;
-    let sum = 0, n = 0;
-    for (let y = 0; y < maps.heightPx; y++) for (let x = 0; x < w; x++) {
-      const u = (x - m + 0.5) * s - 31.75, v = 44.45 - (y - m + 0.5) * s;
-      if (maps.mask[y * w + x] && Math.abs(u - f.centerMm[0]) < f.halfSizeMm[0] - 0.5 && Math.abs(v - f.centerMm[1]) < f.halfSizeMm[1] - 0.5) { sum += 1 - maps.confidence![y * w + x]; n++; }
-    }
-    return { style: f.style, misfit: sum / n };
+    return { style: meta.foilRegion.style, misfit: meanOver(maps, meta.marginPx, inFoilOf(meta.foilRegion), (i) => 1 - maps.confidence![i]) };
   };
   const holo = await misfitInFoil(200010), print = await misfitInFoil(200011);
   t.equal(holo.style, 'holo');
