@@ -1,6 +1,7 @@
 import type { LightField } from './lights.ts';
 import type { Plane, PsKernelOptions } from './ps-kernel.ts';
 import { solvePhotometricStereo, type PsOutput } from './ps.ts';
+import { coarseFallback, defaultCoarseFallback, type CoarseFallbackResult } from './ps-coarse-fallback.ts';
 import { segmentCard, standardCard, type CardOutline, type CardSpec } from './segment.ts';
 import { imageCardMask, roundedRectMask, warpImagesToCanonicalAsync } from './rectify.ts';
 import { integrateNormals } from './integrate.ts';
@@ -27,6 +28,11 @@ export interface SideInput {
    * (corner rounding, chips) against the tray. The card then spans [m − 0.5, m + cw − 0.5] in x.
    */
   marginPx?: number;
+  /**
+   * Photometric stereo at blocks of this size, mm, where a wide region fails the per-pixel fit (holo
+   * gratings: ps-coarse-fallback.ts); default 0.4; false: per-pixel only.
+   */
+  coarseBlockMm?: number | false;
 }
 
 /**
@@ -73,6 +79,8 @@ export interface SideResult {
   /** Process CPU time (all threads) per stage: the work, independent of how loaded the machine is. */
   cpuMs: SideTimings;
   backend: 'native' | 'ts';
+  /** Where the per-pixel fit failed over a wide region and blocks of SideInput.coarseBlockMm fit instead. */
+  coarse: CoarseFallbackResult;
 }
 
 // Camera-frame PS outputs are intermediate (only their rectified copies are returned): a booth reuses
@@ -112,6 +120,10 @@ export async function reconstructSide(input: SideInput): Promise<SideResult> {
   const saturation = p0 instanceof Uint16Array ? 65535 : p0 instanceof Uint8Array ? 255 : Infinity;
   const scratch = takePsScratch(input.width * input.height);
   const ps = await solvePhotometricStereo(input.planes, input.lights, { saturation, ...input.ps, mask: imgMask, out: scratch });
+  const blockMm = input.coarseBlockMm ?? defaultCoarseFallback.blockMm;
+  const coarse = blockMm === false
+    ? { blocksSolved: 0, pixelsReplaced: 0 }
+    : await coarseFallback(input.planes, input.lights, ps, imgMask, { ...defaultCoarseFallback, blockPx: (blockMm * 1000) / input.umPerPx, saturation: input.ps?.saturation ?? saturation, ps: input.ps });
   const t2 = performance.now();
   const c2 = cpuNowMs();
   const cw = outline.canonicalWidth + 2 * marginPx, ch = outline.canonicalHeight + 2 * marginPx;
@@ -146,7 +158,7 @@ export async function reconstructSide(input: SideInput): Promise<SideResult> {
   const t5 = performance.now();
   const c5 = cpuNowMs();
   return {
-    outline, marginPx, width: cw, height: ch, umPerPx: k, mask, normals, albedo, confidence, reliefUm, warp, backend: ps.backend,
+    outline, marginPx, width: cw, height: ch, umPerPx: k, mask, normals, albedo, confidence, reliefUm, warp, backend: ps.backend, coarse,
     timingsMs: { segment: t1 - t0, ps: t2 - t1, rectify: t3 - t2, integrate: t4 - t3, warp: t5 - t4, total: t5 - t0 },
     cpuMs: { segment: c1 - c0, ps: c2 - c1, rectify: c3 - c2, integrate: c4 - c3, warp: c5 - c4, total: c5 - c0 },
   };
