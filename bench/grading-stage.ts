@@ -16,10 +16,8 @@ import { renderReportHtml } from '../src/grading/report-html.ts';
 import { drawSidePictures, encodeSidePictures } from '../src/grading/report-images.ts';
 import { gradeJson } from '../src/grading/report-json.ts';
 import { resampleSideMapsAsync } from '../src/grading/surface/resample.ts';
-import { misfitPlane, surfaceFeaturesAsync } from '../src/grading/surface/features.ts';
-import { probabilitiesToDefects } from '../src/grading/surface/postprocess.ts';
-import { defaultTiling } from '../src/grading/surface/detector.ts';
-import { withMeasuredPrintLines } from '../src/grading/surface/print-lines.ts';
+import { surfaceFeaturesAsync } from '../src/grading/surface/features.ts';
+import { defaultTiling, surfaceDefectsOf } from '../src/grading/surface/detector.ts';
 import { loadSurfaceDetector } from '../src/grading/surface/load.ts';
 import { standardCard } from '../src/vision/segment.ts';
 import type { CardSideMaps } from '../src/grading/types.ts';
@@ -105,9 +103,8 @@ async function main(): Promise<void> {
     const small = await resampleSideMapsAsync(maps, modelUm);
     const features = await surfaceFeaturesAsync(small);
     const probs = await detector.probabilities(features, small.widthPx, small.heightPx);
-    // Post-processing as detect() does it: the network's components, then the measured print lines.
-    const pp = detector.manifest.postprocess;
-    fn = stage === 'onnx' ? () => detector.probabilities(features, small.widthPx, small.heightPx) : () => withMeasuredPrintLines(probabilitiesToDefects(probs, maps, small.mask, pp, misfitPlane(features, small.widthPx, small.heightPx)), small, maps, pp);
+    // Post-processing as detect() does it: the network's components, the measured folds and print lines.
+    fn = stage === 'onnx' ? () => detector.probabilities(features, small.widthPx, small.heightPx) : () => surfaceDefectsOf(probs, features, small, maps, detector.manifest.postprocess);
     Object.assign(extra, { model: `${detector.model.name} ${detector.model.version}`, tilePx: defaultTiling.tilePx });
   } else if (stage === 'pipeline') {
     if (!detector) throw new Error('no detector');

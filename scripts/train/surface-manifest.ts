@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { surfaceModelClasses } from '../../src/grading/surface/classes.ts';
 import { surfaceFeatureSpec } from '../../src/grading/surface/features.ts';
+import { foldMinAspect, foldMinCurvature, foldMinDepthUm, foldMinLengthMm, foldScaleMm } from '../../src/grading/surface/folds.ts';
 import { loadSurfaceDetector } from '../../src/grading/surface/load.ts';
 import { modelManifestFormat, type SurfaceModelManifest } from '../../src/grading/surface/manifest.ts';
 import type { CardSideMaps, SurfaceDefect } from '../../src/grading/types.ts';
@@ -345,7 +346,10 @@ ${m.calibration?.override ? `  **Not the rule's pick** (threshold ${m.calibratio
   column or row of the card, or up to 0.5° off it, both ends included): minimum contrast ${m.postprocess.printLineMinContrast} chosen on the same validation sides by the rule
   "${m.calibration?.printLines?.criterion ?? '—'}" (faintest true line there ${m.calibration?.printLines?.faintestTrueScore ?? '—'}, strongest false one ${m.calibration?.printLines?.strongestFalseScore ?? '—'};
   recall ${pct(m.calibration?.printLines?.chosen?.recall)}, precision ${pct(m.calibration?.printLines?.chosen?.precision)} on ${m.calibration?.printLines?.chosen?.truths ?? '?'} lines); the network's own print-line reports on a measured line are dropped.
-`}${met ? `- **Held-out metrics** (${met.heldOut.sides} sides, ${met.heldOut.distantLightSides} with distant lights, ${met.heldOut.cleanSides} clean, ${met.heldOut.foilSides} foil; ${met.heldOut.data.join(', ')}; ${met.matching}):
+`}- **Folds** are measured beside the network too (\`src/grading/surface/folds.ts\`, fixed in the code, not calibrated): straight valleys of the relief
+  smoothed at ${foldScaleMm} mm (curvature across ≥ ${foldMinCurvature} µm/mm², straight along), at least ${foldMinLengthMm} mm long, ${foldMinAspect} × as long as wide and
+  ${foldMinDepthUm} µm deep; a measured fold replaces the network's dents and creases on its line, and a network scratch on it stays a scratch.
+${met ? `- **Held-out metrics** (${met.heldOut.sides} sides, ${met.heldOut.distantLightSides} with distant lights, ${met.heldOut.cleanSides} clean, ${met.heldOut.foilSides} foil; ${met.heldOut.data.join(', ')}; ${met.matching}):
   overall recall ${pct(met.overall.recall)} (right type ${pct(met.overall.recallTyped)}), precision ${pct(met.overall.precision)};
   clean sides with any report: ${met.cleanSidesWithReports} of ${met.heldOut.cleanSides}; foil sides with a false report: ${met.foilSidesWithFalseReports} of ${met.heldOut.foilSides};
   dents with depth within 20 % or 8 µm: ${met.dentDepth.within20PctOr8Um} of ${met.dentDepth.dents}.

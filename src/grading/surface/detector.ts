@@ -3,6 +3,7 @@ import { createError } from '../../core/errors.ts';
 import type { CardSideMaps, ModelIdentity, SurfaceDefect, SurfaceDetector } from '../types.ts';
 import { misfitPlane, surfaceFeatureChannels, surfaceFeaturesAsync } from './features.ts';
 import type { SurfaceModelManifest } from './manifest.ts';
+import { measureFolds, withMeasuredFolds } from './folds.ts';
 import { probabilitiesToDefects, type ProbabilityMap } from './postprocess.ts';
 import { withMeasuredPrintLines } from './print-lines.ts';
 import { resampleSideMapsAsync } from './resample.ts';
@@ -34,6 +35,18 @@ export const defaultTiling: TilingOptions = { tilePx: 448, overlapPx: 32, batch:
 
 /** Milliseconds of the last detect() per stage. */
 export interface SurfaceTimings { resample: number; features: number; inference: number; postprocess: number; total: number }
+
+/**
+ * The post-processing of detect(): the network's components (postprocess.ts), the folds measured in the
+ * relief (folds.ts) and the print lines measured in the albedo (print-lines.ts). `small`: the side's maps
+ * on the model's grid, `features` computed from them; `maps`: the side's own.
+ */
+export function surfaceDefectsOf(probs: ProbabilityMap, features: Float32Array, small: CardSideMaps, maps: CardSideMaps, pp: SurfaceModelManifest['postprocess']): SurfaceDefect[] {
+  const misfit = misfitPlane(features, small.widthPx, small.heightPx);
+  const network = probabilitiesToDefects(probs, maps, small.mask, pp, misfit);
+  const folds = measureFolds(small, maps, misfit, pp.maxReliefMisfit, pp.cornerZoneMm);
+  return withMeasuredPrintLines(withMeasuredFolds(network, folds, small, maps, pp.cornerZoneMm), small, maps, pp);
+}
 
 /**
  * The ONNX surface-defect model over a whole card side: maps resampled to the model's scale, features
@@ -69,7 +82,7 @@ export class OnnxSurfaceDetector implements SurfaceDetector {
     const t2 = performance.now();
     const probs = await this.probabilities(features, small.widthPx, small.heightPx);
     const t3 = performance.now();
-    const defects = withMeasuredPrintLines(probabilitiesToDefects(probs, maps, small.mask, this.manifest.postprocess, misfitPlane(features, small.widthPx, small.heightPx)), small, maps, this.manifest.postprocess);
+    const defects = surfaceDefectsOf(probs, features, small, maps, this.manifest.postprocess);
     const t4 = performance.now();
     this.lastTimingsMs = { resample: t1 - t0, features: t2 - t1, inference: t3 - t2, postprocess: t4 - t3, total: t4 - t0 };
     return defects;

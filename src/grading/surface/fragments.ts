@@ -23,8 +23,14 @@ function offsetFromLine(p: Vec, [a, b]: [Vec, Vec]): number {
   return Math.abs((p[0] - a[0]) * dy - (p[1] - a[1]) * dx) / len;
 }
 
-/** Whether two pieces are one line: same kind, parallel, in line, their ends close enough. */
-function joinable(a: DefectCandidate, b: DefectCandidate, frame: CardFrame, maxGapMm: number): boolean {
+/**
+ * A gap between two pieces in line that may be crossed whatever its length (its ends, model px): see
+ * joinLinearFragments.
+ */
+export type GapBridge = (from: [number, number], to: [number, number]) => boolean;
+
+/** Whether two pieces are one line: same kind, parallel, in line, their ends close enough (or `bridge` crosses the gap). */
+function joinable(a: DefectCandidate, b: DefectCandidate, frame: CardFrame, maxGapMm: number, bridge?: GapBridge): boolean {
   if (a.defect.type !== b.defect.type || !linearKinds.has(a.defect.type)) return false;
   const la = axisOf(a), lb = axisOf(b);
   const da = Math.atan2(la[1][1] - la[0][1], la[1][0] - la[0][0]), db = Math.atan2(lb[1][1] - lb[0][1], lb[1][0] - lb[0][0]);
@@ -40,7 +46,12 @@ function joinable(a: DefectCandidate, b: DefectCandidate, frame: CardFrame, maxG
   const s0 = Math.min(along(short[0]), along(short[1])), s1 = Math.max(along(short[0]), along(short[1]));
   const gapPx = Math.max(s0 - n, -s1);
   const gapMm = gapPx * frame.mmPerPx;
-  return gapMm <= maxGapMm && gapMm <= Math.min(a.defect.lengthMm, b.defect.lengthMm);
+  if (gapMm <= maxGapMm && gapMm <= Math.min(a.defect.lengthMm, b.defect.lengthMm)) return true;
+  if (!bridge || gapPx <= 0) return false;
+  // The gap's ends: the closest pair of ends, one of each piece.
+  let from = la[0], to = lb[0], best = Infinity;
+  for (const p of la) for (const q of lb) { const d = Math.hypot(p[0] - q[0], p[1] - q[1]); if (d < best) { best = d; from = p; to = q; } }
+  return bridge(from, to);
 }
 
 /** One candidate of two pieces: the line between their farthest ends, the union of what was measured. */
@@ -80,16 +91,17 @@ function join(a: DefectCandidate, b: DefectCandidate, frame: CardFrame): DefectC
 /**
  * Pieces of one scratch or crease joined into one candidate (see SurfacePostprocess.joinLinearGapMm),
  * until no two pieces left are joinable; the others as they were. Ordered by confidence, as
- * defectCandidates orders them.
+ * defectCandidates orders them. With `bridge`, two pieces in line whose gap is too long are joined when
+ * `bridge` accepts the gap (folds.ts: a fold under a foil that is not surface).
  */
-export function joinLinearFragments(candidates: DefectCandidate[], frame: CardFrame, maxGapMm: number): DefectCandidate[] {
+export function joinLinearFragments(candidates: DefectCandidate[], frame: CardFrame, maxGapMm: number, bridge?: GapBridge): DefectCandidate[] {
   const out = [...candidates];
   // Each join removes one candidate: at most n − 1 rounds, each over the linear pieces' pairs.
   for (let joined = true; joined; ) {
     joined = false;
     for (let i = 0; i < out.length && !joined; i++) {
       for (let j = i + 1; j < out.length; j++) {
-        if (!joinable(out[i], out[j], frame, maxGapMm)) continue;
+        if (!joinable(out[i], out[j], frame, maxGapMm, bridge)) continue;
         out[i] = join(out[i], out[j], frame);
         out.splice(j, 1);
         joined = true;

@@ -18,7 +18,7 @@ export interface ProbabilityMap {
 const albedoOnly = new Set(['stain', 'print-line', 'print-spot']);
 
 /** Pixels of `mask` at least `r` px (square distance) inside its outline. */
-function erodeSquare(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
+export function erodeSquare(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
   if (r <= 0) return mask;
   // Separable: a run of 2r+1 ones along x, then along y (runs per column, kept while the rows go by, so
   // both passes read in memory order).
@@ -46,7 +46,7 @@ function erodeSquare(mask: Uint8Array, w: number, h: number, r: number): Uint8Ar
 }
 
 /** Dilate by a (2r+1)² square: a pixel is set when any pixel of its window (clipped to the map) is. */
-function dilateSquare(m: Uint8Array, w: number, h: number, r: number): Uint8Array {
+export function dilateSquare(m: Uint8Array, w: number, h: number, r: number): Uint8Array {
   if (r <= 0) return m;
   // Separable: along x (the last set pixel seen r px ahead), then along y (the last set row per column).
   const tmp = new Uint8Array(w * h);
@@ -81,7 +81,7 @@ function dilateSquare(m: Uint8Array, w: number, h: number, r: number): Uint8Arra
  * to the runs of the row above they touch, diagonals included; a component's root is then its first run,
  * so numbering the roots in order gives the raster order of first pixels.
  */
-function components(m: Uint8Array, w: number, h: number): { labels: Int32Array; count: number } {
+export function components(m: Uint8Array, w: number, h: number): { labels: Int32Array; count: number } {
   const labels = new Int32Array(w * h);
   // Runs: row, start, end (exclusive); at most ⌈w/2⌉ per row.
   let cap = 1024;
