@@ -33,6 +33,11 @@ export interface CoarseFallbackOptions {
 
 export const defaultCoarseFallback = { blockMm: 0.4, lowConfidence: 0.3, minCoarseConfidence: 0.8 };
 
+// The daemon serves the UI and talks to the rig while a side is reconstructed: the passes over the frames
+// run in TypeScript, so they yield to the event loop every this many rows (as the TS solve does).
+const sliceRows = 64;
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** What the fallback did. */
 export interface CoarseFallbackResult {
   /** Blocks solved (the wide low-confidence regions and a ring of one block around them). */
@@ -109,6 +114,7 @@ export async function coarseFallback(planes: readonly Plane[], field: LightField
   const failed = new Uint8Array(bw * bh);
   const solvedPx = new Int32Array(bw * bh), lowPx = new Int32Array(bw * bh);
   for (let y = 0; y < H; y++) {
+    if (y % sliceRows === sliceRows - 1) await yieldToLoop();
     const brow = Math.floor(y / k) * bw;
     for (let x = 0; x < W; x++) {
       const p = y * W + x;
@@ -136,6 +142,7 @@ export async function coarseFallback(planes: readonly Plane[], field: LightField
   const near = grow(solve, bw, bh);
   const means: Float32Array[] = planes.map(() => new Float32Array(bw * bh));
   for (let by = 0; by < bh; by++) {
+    if ((by * k) % sliceRows < k) await yieldToLoop();
     for (let bx = 0; bx < bw; bx++) {
       const b = by * bw + bx;
       if (!near[b] || solvedPx[b] === 0) continue;
@@ -226,6 +233,7 @@ export async function coarseFallback(planes: readonly Plane[], field: LightField
   }
   let pixelsReplaced = 0;
   for (let y = sy0 * k; y < Math.min(H, (sy1 + 1) * k); y++) {
+    if (y % sliceRows === sliceRows - 1) await yieldToLoop();
     const fy = (y + 0.5) / k - 0.5;
     const by0 = Math.max(0, Math.min(bh - 1, Math.floor(fy))), by1 = Math.min(bh - 1, by0 + 1);
     const wy = Math.max(0, Math.min(1, fy - by0));
