@@ -133,8 +133,15 @@ export async function coarseFallback(planes: readonly Plane[], field: LightField
   // Solve a ring of one block around the wide regions too, so interpolation at their edges has neighbours.
   const solve = grow(wide, bw, bh);
   for (let b = 0; b < bw * bh; b++) if (solvedPx[b] === 0) solve[b] = 0;
-  let blocksSolved = 0;
-  for (let b = 0; b < bw * bh; b++) blocksSolved += solve[b];
+  // How many, and their bounding box: the coarse frames cover only that, with a light field per block.
+  let blocksSolved = 0, sx0 = bw, sx1 = -1, sy0 = bh, sy1 = -1;
+  for (let b = 0; b < bw * bh; b++) {
+    if (!solve[b]) continue;
+    blocksSolved++;
+    const bx = b % bw, by = (b - bx) / bw;
+    sx0 = Math.min(sx0, bx); sx1 = Math.max(sx1, bx);
+    sy0 = Math.min(sy0, by); sy1 = Math.max(sy1, by);
+  }
   if (blocksSolved === 0) return { blocksSolved: 0, pixelsReplaced: 0 };
 
   // Block means of each frame over the block's solved pixels (for the solved blocks and their neighbours);
@@ -167,16 +174,6 @@ export async function coarseFallback(planes: readonly Plane[], field: LightField
   // pattern whose period is near the block's (a 0.3 mm grating in a 0.42 mm block), and sampled once per
   // block that rest aliases into stripes a few blocks apart, which the relief shows as a row of folds;
   // the tent takes it under 5 % for periods from a third of a block to a block.
-  // (The coarse frames cover only the solved blocks' bounding box, with a light field per block there.)
-  let sx0 = bw, sx1 = -1, sy0 = bh, sy1 = -1;
-  for (let b = 0; b < bw * bh; b++) {
-    if (!solve[b]) continue;
-    const bx = b % bw, by = (b - bx) / bw;
-    if (bx < sx0) sx0 = bx;
-    if (bx > sx1) sx1 = bx;
-    if (by < sy0) sy0 = by;
-    if (by > sy1) sy1 = by;
-  }
   const cw = sx1 - sx0 + 1, ch = sy1 - sy0 + 1;
   const coarse: Float32Array[] = planes.map(() => new Float32Array(cw * ch));
   const solveBox = new Uint8Array(cw * ch);

@@ -119,11 +119,12 @@ export async function reconstructSide(input: SideInput): Promise<SideResult> {
   const p0 = input.planes[0];
   const saturation = p0 instanceof Uint16Array ? 65535 : p0 instanceof Uint8Array ? 255 : Infinity;
   const scratch = takePsScratch(input.width * input.height);
-  const ps = await solvePhotometricStereo(input.planes, input.lights, { saturation, ...input.ps, mask: imgMask, out: scratch });
+  const psOptions = { saturation, ...input.ps };
+  const ps = await solvePhotometricStereo(input.planes, input.lights, { ...psOptions, mask: imgMask, out: scratch });
   const blockMm = input.coarseBlockMm ?? defaultCoarseFallback.blockMm;
   const coarse = blockMm === false
     ? { blocksSolved: 0, pixelsReplaced: 0 }
-    : await coarseFallback(input.planes, input.lights, ps, imgMask, { ...defaultCoarseFallback, blockPx: (blockMm * 1000) / input.umPerPx, saturation: input.ps?.saturation ?? saturation, ps: input.ps });
+    : await coarseFallback(input.planes, input.lights, ps, imgMask, { ...defaultCoarseFallback, blockPx: (blockMm * 1000) / input.umPerPx, saturation: psOptions.saturation, ps: input.ps });
   const t2 = performance.now();
   const c2 = cpuNowMs();
   const cw = outline.canonicalWidth + 2 * marginPx, ch = outline.canonicalHeight + 2 * marginPx;

@@ -72,13 +72,12 @@ export function measureFolds(small: CardSideMaps, side: CardSideMaps, misfit: Fl
   const { w, h, mask } = g;
   const gridUm = small.umPerPx * 2;
   const mmPerPx = gridUm / 1000;
-  misfit = g.misfit;
   const z = smoothRelief(g.relief, mask, w, h, foldScaleMm / mmPerPx);
   const inner = erodeSquare(mask, w, h, Math.round(foldEdgeMarginMm / mmPerPx));
   let nearFoil: Uint8Array | undefined;
-  if (misfit && maxMisfit !== undefined) {
+  if (g.misfit && maxMisfit !== undefined) {
     const foil = new Uint8Array(w * h);
-    for (let i = 0; i < w * h; i++) if (mask[i] && misfit[i] > maxMisfit) foil[i] = 1;
+    for (let i = 0; i < w * h; i++) if (mask[i] && g.misfit[i] > maxMisfit) foil[i] = 1;
     // Regions of it, not single dark pixels: dark print (a row of text) fits worse than bright print, and
     // 1.5 mm around each of its pixels hid a fold crossing it. A foil is wider than twice foldFoilCoreMm.
     const core = Math.round(foldFoilCoreMm / mmPerPx);
@@ -247,9 +246,11 @@ export function withMeasuredFolds(network: SurfaceDefect[], folds: MeasuredFold[
     });
     const mid = (t0 + t1) / 2;
     const centerMm: [number, number] = [a[0] + u[0] * mid, a[1] + u[1] * mid];
+    const defect: SurfaceDefect = { ...fold.defect, centerMm, lengthMm: t1 - t0, boxPx: box };
     const corner = frame.cornerAt(centerMm);
-    const { corner: _drop, ...rest } = fold.defect;
-    added.push({ ...rest, centerMm, lengthMm: t1 - t0, boxPx: box, ...(corner ? { corner } : {}) });
+    if (corner) defect.corner = corner;
+    else delete defect.corner;
+    added.push(defect);
   }
   return [...kept, ...added].sort((x, y) => y.confidence - x.confidence);
 }
