@@ -39,6 +39,14 @@ async function countChunkDeliveries(t: Test, broker: Broker): Promise<Map<string
   return deliveries;
 }
 
+/**
+ * Wait until the observer has seen every chunk of a dataset: the booth marks a dataset complete on the
+ * fleet's answer, which can reach it before the observer's own copies of the last chunks do.
+ */
+async function observedAll(deliveries: Map<string, number>, manifest: DatasetManifest): Promise<void> {
+  await waitFor(() => manifest.files.every((f) => f.chunks.every((c) => deliveries.has(c))), 'the observer saw every chunk of the dataset');
+}
+
 t.test('the manifest: deterministic id, chunks that fit the files, no dataset from a damaged or unfinished scan', async (t) => {
   const dir = tempDir(t, 'gb-ds-unit-');
   const { db, store } = await openBoothStore(dir);
@@ -158,16 +166,18 @@ t.test('two scans sharing a calibration: both datasets complete, files reassembl
   const a = await uploader.offerScan(first.scanId, 'test');
   t.equal(a.created, true);
   t.equal((await uploader.offerScan(first.scanId, 'test')).created, false, 'offering the same scan again is the same dataset');
+  const manifestOf = (id: string): DatasetManifest => JSON.parse((uploader.repo.manifest(id) as Buffer).toString('utf8')) as DatasetManifest;
   await waitFor(() => uploader.repo.get(a.id)?.state === 'complete', 'first dataset complete');
+  await observedAll(chunkDeliveries, manifestOf(a.id));
   const sentAfterFirst = chunkDeliveries.size;
   const b = await uploader.offerScan(second.scanId, 'test');
   await waitFor(() => uploader.repo.get(b.id)?.state === 'complete', 'second dataset complete');
+  await observedAll(chunkDeliveries, manifestOf(b.id));
 
   for (const id of [a.id, b.id]) {
     const r = await reassemble(indexPath, fleetStore, id);
     t.equal(r.wrong.length, 0, `dataset ${id.slice(0, 8)}: every file reassembles to its sha256 (${r.files} files)`);
   }
-  const manifestOf = (id: string): DatasetManifest => JSON.parse((uploader.repo.manifest(id) as Buffer).toString('utf8')) as DatasetManifest;
   const chunksA = new Set(manifestOf(a.id).files.flatMap((f) => f.chunks));
   const chunksB = new Set(manifestOf(b.id).files.flatMap((f) => f.chunks));
   const shared = [...chunksB].filter((c) => chunksA.has(c));
@@ -206,7 +216,9 @@ t.test('every-scan: an operator override after the upload goes to the fleet as a
   const datasetsOf = (): Array<{ id: string; state: string }> => booth.db.prepare('SELECT id, state FROM datasets WHERE scan_id = ? ORDER BY created_at, rowid').all(scan.scanId) as Array<{ id: string; state: string }>;
 
   t.equal(await uploader.offerFinished(since), 1, 'the finished scan is offered');
+  const manifestOf = (id: string): DatasetManifest => JSON.parse((uploader.repo.manifest(id) as Buffer).toString('utf8')) as DatasetManifest;
   await waitFor(() => datasetsOf()[0]?.state === 'complete', 'its dataset complete at the fleet');
+  await observedAll(chunkDeliveries, manifestOf(datasetsOf()[0].id));
   t.equal(await uploader.offerFinished(since), 0, 'nothing new: nothing offered again');
   const sentBefore = chunkDeliveries.size;
 
@@ -216,7 +228,6 @@ t.test('every-scan: an operator override after the upload goes to the fleet as a
   t.equal(await uploader.offerFinished(since), 1, 'the overridden scan is offered again');
   await waitFor(() => datasetsOf().length === 2 && datasetsOf().every((d) => d.state === 'complete'), 'the relabelled dataset complete at the fleet');
   const [first, relabelled] = datasetsOf();
-  const manifestOf = (id: string): DatasetManifest => JSON.parse((uploader.repo.manifest(id) as Buffer).toString('utf8')) as DatasetManifest;
   t.same(manifestOf(first.id).labels.overrides, [], 'the first dataset had no override');
   t.match(manifestOf(relabelled.id).labels.overrides, [{ subgrade: 'surface', machineValue: 8.5, value: 7, reason: 'missed-defect', note: 'scratch by the top edge' }], 'the new one carries it');
   t.equal(chunkDeliveries.size, sentBefore, 'its files are the same chunks: none sent again');
