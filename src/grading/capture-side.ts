@@ -39,7 +39,7 @@ function umPerPxFromMask(mask: Uint8Array, card: CardSpec): number | undefined {
 
 /** Wrap a vision result as the grading contract's maps. */
 export function sideMapsOf(result: SideResult, side: CardSide): CardSideMaps {
-  return { side, widthPx: result.width, heightPx: result.height, umPerPx: result.umPerPx, mask: result.mask, normals: result.normals, albedo: result.albedo, reliefUm: result.reliefUm, confidence: result.confidence };
+  return { side, widthPx: result.width, heightPx: result.height, umPerPx: result.umPerPx, mask: result.mask, normals: result.normals, albedo: result.albedo, reliefUm: result.reliefUm, confidence: result.confidence, ...(result.blockSolved ? { blockSolved: result.blockSolved } : {}) };
 }
 
 /**

@@ -28,6 +28,12 @@ export interface CardSideMaps {
    * is still Lambertian. The surface model takes it as an input; absent for maps that no PS solve made.
    */
   confidence?: Float32Array;
+  /**
+   * 1 where the normals came from photometric stereo at the block scale (vision/ps-coarse-fallback.ts: a
+   * holo grating that fits no normal per pixel), 1 per px; absent where no block was used. Relief there is
+   * smooth at ~0.4 mm, so a scratch is a shallow, blurred groove (surface/block-scratches.ts).
+   */
+  blockSolved?: Uint8Array;
 }
 
 /** Surface defect kinds (GRADING.md "Surface"). */

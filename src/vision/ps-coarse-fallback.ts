@@ -8,9 +8,10 @@ import { solvePhotometricStereo, type PsOutput } from './ps.ts';
  * A holographic foil's grating or an embossed pattern modulates each light's reading from pixel to pixel
  * (its bright phase moves with the light's direction), so no single normal fits one pixel's readings: the
  * per-pixel solve returns a wandering normal with a low confidence, and the relief integrated from it
- * wanders by hundreds of µm, hiding a dent or fold pressed into the foil. Averaged over a block wider than
- * the pattern's period, the modulation averages out for every light alike, and what is left is the
- * block's shading: a Lambertian fit again, at the block's resolution. Where that coarse fit is good the
+ * wanders by hundreds of µm, hiding a dent or fold pressed into the foil. Low-passed at the scale of a
+ * block wider than the pattern's period (a Gaussian of σ = 0.75 block, sampled at the blocks' centres:
+ * blockReadings), the modulation averages out for every light alike, and what is left is the block's
+ * shading: a Lambertian fit again, at the block's resolution. Where that coarse fit is good the
  * block's normal replaces the failed per-pixel ones (interpolated between block centres); where it is not
  * (a mirror-like metallised foil stays specular at any scale), nothing changes and the region keeps its
  * low confidence, which the surface model reads as "not surface".
@@ -26,7 +27,7 @@ export interface CoarseFallbackOptions {
   lowConfidence: number;
   /** Coarse confidence at or above which a block's normal is used. */
   minCoarseConfidence: number;
-  /** Raw value at or above which a reading is saturated: a block with one is left out for that light. */
+  /** Raw value at or above which a reading is saturated (left out; a block with many leaves that light out: blockReadings). */
   saturation: number;
   ps?: Partial<PsKernelOptions>;
 }
@@ -44,7 +45,16 @@ export interface CoarseFallbackResult {
   blocksSolved: number;
   /** Per-pixel normals replaced by the coarse fit. */
   pixelsReplaced: number;
+  /**
+   * The block grid (frame px / blockPx, rounded up) and which of its blocks lent their normal to failed
+   * pixels: there the normals, and the relief integrated from them, are smooth at the block's scale
+   * (side.ts carries it to the canonical image as SideResult.blockSolved). Absent when no block did.
+   */
+  blocks?: BlockGrid;
 }
+
+/** A block grid of the frame and which of its blocks lent their normal to failed pixels. */
+export interface BlockGrid { blockPx: number; widthBlocks: number; heightBlocks: number; used: Uint8Array }
 
 /**
  * A light field on a bw × bh window of the block grid whose first block is (bx0, by0): each block tile
@@ -101,6 +111,95 @@ function grow(m: Uint8Array, bw: number, bh: number, within?: Uint8Array): Uint8
   return out;
 }
 
+/** Share of a block's kernel weight on saturated pixels above which that light is left out of the block. */
+const maxSaturatedShare = 0.05;
+
+/**
+ * Each frame's reading at the centres of the blocks set in `solveBox` (a cw × ch window of the block grid
+ * from block (x0, y0)), low-passed by a Gaussian of σ = 0.75 block (k px) over the mask's pixels.
+ *
+ * Why a Gaussian and not the block's own mean: a box of k px keeps up to a sixth of a pattern whose
+ * period is near k (a grating of 0.37–0.39 mm in 0.42 mm blocks), and sampled once per block that rest
+ * aliases into a beat a few blocks long, which differs from light to light (the grating's phase moves
+ * with the light). The blocks then fit badly: confidence 0.83–0.89 on a second renderer's foils with such
+ * a pitch (scripts/eval/foreign_card.py cards 11, 16, 108, 119), 0.01 for a 6 px grating along the rows
+ * of 7 px blocks; and the relief shows ridges 3–4 mm apart. A Gaussian of σ = 0.75 k keeps under 0.2 % of
+ * any period up to 1.3 k and 6 % at 2 k, whatever its direction; a wider one flattens small dents more (a
+ * 90 µm dent of σ 0.9 mm reads 77 µm at 0.75 k, 71 µm at k). It is applied to the means of sub-blocks of
+ * ⌈k/3⌉ px (exact for the sub-block's box, then separable on their grid), so the frames are read once. A
+ * light whose saturated pixels hold more than maxSaturatedShare of a block's weight is left out there
+ * (+Infinity, which the solve skips); below that, they are left out of its mean.
+ */
+async function blockReadings(planes: readonly Plane[], mask: Uint8Array | undefined, W: number, H: number, k: number, box: { x0: number; y0: number; cw: number; ch: number }, solveBox: Uint8Array, saturation: number): Promise<Float32Array[]> {
+  const { x0: bx0, y0: by0, cw, ch } = box;
+  const sigma = 0.75 * k, R = Math.ceil(3 * sigma);
+  const s = Math.max(1, Math.ceil(k / 3));
+  // The pixel window the kernels of the window's blocks reach, and its sub-block grid.
+  const X0 = Math.max(0, bx0 * k - R), X1 = Math.min(W, (bx0 + cw) * k + R);
+  const Y0 = Math.max(0, by0 * k - R), Y1 = Math.min(H, (by0 + ch) * k + R);
+  const nx = Math.ceil((X1 - X0) / s), ny = Math.ceil((Y1 - Y0) / s);
+  // Pixels on the mask per sub-block (the same for every frame).
+  const count = new Float64Array(nx * ny);
+  for (let y = Y0; y < Y1; y++) {
+    const row = Math.floor((y - Y0) / s) * nx;
+    for (let x = X0; x < X1; x++) if (!mask || mask[y * W + x]) count[row + Math.floor((x - X0) / s)]++;
+  }
+  // Kernel taps from sub-blocks to block centres along x and along y: [first sub-block, weights].
+  const taps = (blocks: number, first: number, origin: number, cells: number): { j0: Int32Array; w: Float64Array[] } => {
+    const j0 = new Int32Array(blocks), w: Float64Array[] = [];
+    for (let b = 0; b < blocks; b++) {
+      const c = (first + b + 0.5) * k - 0.5;
+      const lo = Math.max(0, Math.floor((c - R - origin) / s)), hi = Math.min(cells - 1, Math.floor((c + R - origin) / s));
+      j0[b] = lo;
+      const wb = new Float64Array(Math.max(0, hi - lo + 1));
+      for (let j = lo; j <= hi; j++) { const d = origin + (j + 0.5) * s - 0.5 - c; wb[j - lo] = Math.exp((-d * d) / (2 * sigma * sigma)); }
+      w.push(wb);
+    }
+    return { j0, w };
+  };
+  const tx = taps(cw, bx0, X0, nx), ty = taps(ch, by0, Y0, ny);
+  const out: Float32Array[] = [];
+  const sum = new Float64Array(nx * ny), good = new Float64Array(nx * ny);
+  const hSum = new Float64Array(ny * cw), hGood = new Float64Array(ny * cw), hAll = new Float64Array(ny * cw);
+  for (const plane of planes) {
+    // Sub-block sums of the unsaturated pixels, and how many those are.
+    sum.fill(0); good.fill(0);
+    for (let y = Y0; y < Y1; y++) {
+      if (y % sliceRows === sliceRows - 1) await yieldToLoop();
+      const row = Math.floor((y - Y0) / s) * nx;
+      for (let x = X0; x < X1; x++) {
+        const p = y * W + x;
+        if (mask && !mask[p]) continue;
+        const v = plane[p];
+        if (!(v < saturation)) continue;
+        const j = row + Math.floor((x - X0) / s);
+        sum[j] += v; good[j]++;
+      }
+    }
+    // Along x to the block columns, then along y to the block rows.
+    for (let r = 0; r < ny; r++) {
+      for (let b = 0; b < cw; b++) {
+        const wb = tx.w[b], j0 = r * nx + tx.j0[b];
+        let a = 0, g = 0, all = 0;
+        for (let t = 0; t < wb.length; t++) { a += wb[t] * sum[j0 + t]; g += wb[t] * good[j0 + t]; all += wb[t] * count[j0 + t]; }
+        hSum[r * cw + b] = a; hGood[r * cw + b] = g; hAll[r * cw + b] = all;
+      }
+    }
+    const o = new Float32Array(cw * ch);
+    for (let by = 0; by < ch; by++) {
+      const wb = ty.w[by], r0 = ty.j0[by];
+      for (let bx = 0; bx < cw; bx++) {
+        if (!solveBox[by * cw + bx]) continue;
+        let a = 0, g = 0, all = 0;
+        for (let t = 0; t < wb.length; t++) { const q = (r0 + t) * cw + bx; a += wb[t] * hSum[q]; g += wb[t] * hGood[q]; all += wb[t] * hAll[q]; }
+        o[by * cw + bx] = g > 0 && all - g <= maxSaturatedShare * all ? a / g : Infinity;
+      }
+    }
+    out.push(o);
+  }
+  return out;
+}
+
 /**
  * Replace the per-pixel solve's normals and confidence, in place in `ps`, where a wide region failed the
  * per-pixel fit and its blocks fit (see {@link CoarseFallbackOptions}). Albedo stays the per-pixel one: the
@@ -144,64 +243,11 @@ export async function coarseFallback(planes: readonly Plane[], field: LightField
   }
   if (blocksSolved === 0) return { blocksSolved: 0, pixelsReplaced: 0 };
 
-  // Block means of each frame over the block's solved pixels (for the solved blocks and their neighbours);
-  // a saturated reading makes the block's mean +Infinity for that light, which the solve skips.
-  const near = grow(solve, bw, bh);
-  const means: Float32Array[] = planes.map(() => new Float32Array(bw * bh));
-  for (let by = 0; by < bh; by++) {
-    if ((by * k) % sliceRows < k) await yieldToLoop();
-    for (let bx = 0; bx < bw; bx++) {
-      const b = by * bw + bx;
-      if (!near[b] || solvedPx[b] === 0) continue;
-      const y0 = by * k, y1 = Math.min(H, y0 + k), x0 = bx * k, x1 = Math.min(W, x0 + k);
-      for (let i = 0; i < planes.length; i++) {
-        const plane = planes[i];
-        let sum = 0;
-        for (let y = y0; y < y1 && sum !== Infinity; y++) {
-          for (let x = x0; x < x1; x++) {
-            const p = y * W + x;
-            if (mask && !mask[p]) continue;
-            const v = plane[p];
-            if (!(v < o.saturation)) { sum = Infinity; break; }
-            sum += v;
-          }
-        }
-        means[i][b] = sum / solvedPx[b];
-      }
-    }
-  }
-  // Then a [1 2 1] tent over the block means in x and y: a box of one block leaves up to a fifth of a
-  // pattern whose period is near the block's (a 0.3 mm grating in a 0.42 mm block), and sampled once per
-  // block that rest aliases into stripes a few blocks apart, which the relief shows as a row of folds;
-  // the tent takes it under 5 % for periods from a third of a block to a block.
+  // Each frame's reading at the solved blocks' centres, low-passed (see blockReadings).
   const cw = sx1 - sx0 + 1, ch = sy1 - sy0 + 1;
-  const coarse: Float32Array[] = planes.map(() => new Float32Array(cw * ch));
   const solveBox = new Uint8Array(cw * ch);
-  const tap = [1, 2, 1];
-  for (let by = sy0; by <= sy1; by++) {
-    for (let bx = sx0; bx <= sx1; bx++) {
-      const b = by * bw + bx;
-      if (!solve[b]) continue;
-      const cb = (by - sy0) * cw + (bx - sx0);
-      solveBox[cb] = 1;
-      for (let i = 0; i < planes.length; i++) {
-        let sum = 0, wsum = 0;
-        for (let dy = -1; dy <= 1; dy++) {
-          const yy = by + dy;
-          if (yy < 0 || yy >= bh) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = bx + dx;
-            const nb = yy * bw + xx;
-            if (xx < 0 || xx >= bw || solvedPx[nb] === 0) continue;
-            const wgt = tap[dy + 1] * tap[dx + 1];
-            sum += wgt * means[i][nb];
-            wsum += wgt;
-          }
-        }
-        coarse[i][cb] = sum / wsum;
-      }
-    }
-  }
+  for (let by = sy0; by <= sy1; by++) for (let bx = sx0; bx <= sx1; bx++) if (solve[by * bw + bx]) solveBox[(by - sy0) * cw + (bx - sx0)] = 1;
+  const coarse = await blockReadings(planes, mask, W, H, k, { x0: sx0, y0: sy0, cw, ch }, solveBox, o.saturation);
   const fit = await solvePhotometricStereo(coarse, blockField(field, cw, ch, k, sx0, sy0), { ...o.ps, saturation: Infinity, mask: solveBox });
 
   // Failed pixels of the wide regions and of the ring of blocks around them take the coarse normal,
@@ -229,6 +275,7 @@ export async function coarseFallback(planes: readonly Plane[], field: LightField
     colB0[x - x0] = b0; colB1[x - x0] = Math.min(bw - 1, b0 + 1); colW[x - x0] = Math.max(0, Math.min(1, fx - b0)); colOwn[x - x0] = Math.floor(x / k);
   }
   let pixelsReplaced = 0;
+  const used = new Uint8Array(bw * bh);
   for (let y = sy0 * k; y < Math.min(H, (sy1 + 1) * k); y++) {
     if (y % sliceRows === sliceRows - 1) await yieldToLoop();
     const fy = (y + 0.5) / k - 0.5;
@@ -254,7 +301,9 @@ export async function coarseFallback(planes: readonly Plane[], field: LightField
       ps.normals[3 * p] = nx / len; ps.normals[3 * p + 1] = ny / len; ps.normals[3 * p + 2] = nz / len;
       ps.confidence[p] = c / wsum;
       pixelsReplaced++;
+      used[own + colOwn[j]] = 1;
     }
   }
-  return { blocksSolved, pixelsReplaced };
+  if (pixelsReplaced === 0) return { blocksSolved, pixelsReplaced };
+  return { blocksSolved, pixelsReplaced, blocks: { blockPx: k, widthBlocks: bw, heightBlocks: bh, used } };
 }

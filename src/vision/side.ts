@@ -1,7 +1,7 @@
 import type { LightField } from './lights.ts';
 import type { Plane, PsKernelOptions } from './ps-kernel.ts';
 import { solvePhotometricStereo, type PsOutput } from './ps.ts';
-import { coarseFallback, defaultCoarseFallback, type CoarseFallbackResult } from './ps-coarse-fallback.ts';
+import { coarseFallback, defaultCoarseFallback, type BlockGrid, type CoarseFallbackResult } from './ps-coarse-fallback.ts';
 import { segmentCard, standardCard, type CardOutline, type CardSpec } from './segment.ts';
 import { imageCardMask, roundedRectMask, warpImagesToCanonicalAsync } from './rectify.ts';
 import { integrateNormals } from './integrate.ts';
@@ -81,6 +81,13 @@ export interface SideResult {
   backend: 'native' | 'ts';
   /** Where the per-pixel fit failed over a wide region and blocks of SideInput.coarseBlockMm fit instead. */
   coarse: CoarseFallbackResult;
+  /**
+   * 1 where the normals came from the block-scale solve (canonical px, as `mask`): the relief there is
+   * smooth at the block's scale, so a scratch narrower than a block is a shallow, blurred groove (the
+   * surface detector looks for it there on its own: grading/surface/block-scratches.ts). Absent when no
+   * block was used.
+   */
+  blockSolved?: Uint8Array;
 }
 
 // Camera-frame PS outputs are intermediate (only their rectified copies are returned): a booth reuses
@@ -97,6 +104,30 @@ function takePsScratch(count: number): PsOutput {
 function returnPsScratch(o: PsOutput): void {
   psScratch.length = 0;
   psScratch.push(o);
+}
+
+/**
+ * The fallback's used blocks (camera frame) on the canonical image: each canonical pixel takes the block
+ * its centre maps into (nearest: the mask marks regions many pixels wide, and the bilinear normals between
+ * block centres already spread each block's fit over its neighbours). In slices of rows that yield to the
+ * event loop, as the other passes do.
+ */
+async function canonicalBlockMask(grid: BlockGrid, outline: CardOutline): Promise<Uint8Array> {
+  const { canonicalToImage: H, canonicalWidth: cw, canonicalHeight: ch } = outline;
+  const { blockPx: k, widthBlocks: bw, heightBlocks: bh, used } = grid;
+  const out = new Uint8Array(cw * ch);
+  for (let y = 0; y < ch; y++) {
+    if (y % 128 === 127) await new Promise<void>((resolve) => setImmediate(resolve));
+    // The projective numerators stepped along the row, as warpRows does.
+    let nx = H[1] * y + H[2], ny = H[4] * y + H[5], nw = H[7] * y + H[8];
+    for (let x = 0; x < cw; x++) {
+      // Frame pixel p is centred at p: the pixel nearest the point is round(s), its block round(s) / k.
+      const bx = Math.floor((nx / nw + 0.5) / k), by = Math.floor((ny / nw + 0.5) / k);
+      nx += H[0]; ny += H[3]; nw += H[6];
+      if (bx >= 0 && by >= 0 && bx < bw && by < bh && used[by * bw + bx]) out[y * cw + x] = 1;
+    }
+  }
+  return out;
 }
 
 /**
@@ -138,6 +169,7 @@ export async function reconstructSide(input: SideInput): Promise<SideResult> {
     { src: ps.confidence, channels: 1 },
   ], input.width, input.height, shifted);
   returnPsScratch(scratch);
+  const blockSolved = coarse.blocks ? await canonicalBlockMask(coarse.blocks, shifted) : undefined;
   const cardMask = roundedRectMask(outline.canonicalWidth, outline.canonicalHeight, (card.cornerRadiusMm * 1000) / outline.canonicalUmPerPx);
   let mask = cardMask;
   if (m > 0) {
@@ -160,6 +192,7 @@ export async function reconstructSide(input: SideInput): Promise<SideResult> {
   const c5 = cpuNowMs();
   return {
     outline, marginPx, width: cw, height: ch, umPerPx: k, mask, normals, albedo, confidence, reliefUm, warp, backend: ps.backend, coarse,
+    ...(blockSolved ? { blockSolved } : {}),
     timingsMs: { segment: t1 - t0, ps: t2 - t1, rectify: t3 - t2, integrate: t4 - t3, warp: t5 - t4, total: t5 - t0 },
     cpuMs: { segment: c1 - c0, ps: c2 - c1, rectify: c3 - c2, integrate: c4 - c3, warp: c5 - c4, total: c5 - c0 },
   };

@@ -89,6 +89,30 @@ t.test('a dent under a grating foil: the blocks fit where the pixels do not, and
   t.equal(changedOutside, 0, 'pixels off the foil, which fit, keep their per-pixel normals bit for bit');
 });
 
+t.test('a grating along the pixel rows with a period near the block\'s is low-passed, not aliased into the blocks', async (t) => {
+  // A 6 px (0.36 mm) period along x in 7 px blocks: a block's own mean keeps ~15 % of it, and sampled once
+  // per block that rest beats over ~40 px, with a phase that moves with the light. Fitted from block means
+  // (with a [1 2 1] tent) the blocks' confidence was 0.01 and nothing was replaced; low-passed by the
+  // Gaussian (σ = 0.75 block) they fit.
+  const along: Modulation = (x, _y, i) => {
+    const az = Math.atan2(dirs[3 * i + 1], dirs[3 * i]);
+    return 0.35 + 0.65 * (0.5 + 0.5 * Math.cos((x / 6) * 2 * Math.PI + 4 * az)) ** 3;
+  };
+  const { scene, planes } = capture(inFoil, along);
+  const ps = await solve(planes);
+  const r = await coarseFallback(planes, field, ps, undefined, options);
+  let minConf = 1;
+  for (let y = 74; y < 166; y++) for (let x = 74; x < 166; x++) minConf = Math.min(minConf, ps.confidence[y * W + x]);
+  const err = meanErrorDeg(ps.normals, scene.normals, foilInside);
+  const depth = await dentDepthPx(ps.normals);
+  t.comment(`6 px grating along x: ${r.pixelsReplaced} px replaced, min confidence ${minConf.toFixed(3)}, normal error ${err.toFixed(2)}°, dent ${(depth * umPerPx).toFixed(0)} µm`);
+  t.ok(r.pixelsReplaced >= 0.9 * 120 * 120, `the foil's pixels are replaced (${r.pixelsReplaced})`);
+  t.ok(minConf >= 0.9, `the blocks fit (min confidence ${minConf.toFixed(3)})`);
+  t.ok(err < 0.5, `normals right (${err.toFixed(2)}°)`);
+  t.ok(Math.abs(depth - depthPx) <= 0.2 * depthPx, `dent depth ${(depth * umPerPx).toFixed(1)} µm within 20 % of ${depthPx * umPerPx} µm`);
+  t.ok(r.blocks && r.blocks.blockPx === blockPx && r.blocks.used.some((u) => u === 1), 'the result names the blocks whose normals were used');
+});
+
 t.test('a foil that stays non-Lambertian at any scale keeps its per-pixel solve and low confidence', async (t) => {
   // Each light's reading scaled by its own factor everywhere on the foil (a mirror-like lobe: the foil's
   // brightness depends on the light, not on where the pixel is): averaging over a block changes nothing.

@@ -4,7 +4,9 @@ import type { CardSideMaps, ModelIdentity, SurfaceDefect, SurfaceDetector } from
 import { misfitPlane, surfaceFeatureChannels, surfaceFeaturesAsync } from './features.ts';
 import type { SurfaceModelManifest } from './manifest.ts';
 import { measureFolds, withMeasuredFolds } from './folds.ts';
-import { probabilitiesToDefects, type ProbabilityMap } from './postprocess.ts';
+import { blockScratchesToKeep, blockSolvedScratches, onLineOf, scratchesInsideBlockRegions } from './block-scratches.ts';
+import { cardFrame, defectCandidates, finishCandidates, passesGates, type ProbabilityMap } from './postprocess.ts';
+import { hiddenScratches } from './hidden-scratches.ts';
 import { withMeasuredPrintLines } from './print-lines.ts';
 import { resampleSideMapsAsync } from './resample.ts';
 import { packTile, unpackTileAsync, type TileWindow } from './tile-layout.ts';
@@ -37,14 +39,26 @@ export const defaultTiling: TilingOptions = { tilePx: 448, overlapPx: 32, batch:
 export interface SurfaceTimings { resample: number; features: number; inference: number; postprocess: number; total: number }
 
 /**
- * The post-processing of detect(): the network's components (postprocess.ts), the folds measured in the
- * relief (folds.ts) and the print lines measured in the albedo (print-lines.ts). `small`: the side's maps
- * on the model's grid, `features` computed from them; `maps`: the side's own.
+ * The post-processing of detect(): the network's components (postprocess.ts), with the scratches measured
+ * where the relief was solved at the block scale (block-scratches.ts: its pieces join the network's), the
+ * folds measured in the relief (folds.ts) and the print lines measured in the albedo (print-lines.ts).
+ * `small`: the side's maps on the model's grid, `features` computed from them; `maps`: the side's own.
+ * Without block-solved regions the network's part is probabilitiesToDefects'.
  */
 export function surfaceDefectsOf(probs: ProbabilityMap, features: Float32Array, small: CardSideMaps, maps: CardSideMaps, pp: SurfaceModelManifest['postprocess']): SurfaceDefect[] {
   const misfit = misfitPlane(features, small.widthPx, small.heightPx);
-  const network = probabilitiesToDefects(probs, maps, small.mask, pp, misfit);
+  const found = defectCandidates(probs, maps, small.mask, pp, misfit);
   const folds = measureFolds(small, maps, misfit, pp.maxReliefMisfit, pp.cornerZoneMm);
+  // A block-solved valley on a fold, or on the network's crease, is that line, not a scratch beside it.
+  const lines = [...folds, ...found.filter((c) => c.defect.type === 'crease')].map((c) => ({ axisPx: c.axisPx, widthMm: c.defect.widthMm }));
+  const hidden = hiddenScratches(probs, found, lines, maps, small.mask, pp, misfit);
+  const pieces = blockSolvedScratches(small, maps, misfit, pp.cornerZoneMm).filter((c) => !onLineOf(c, lines, probs.umPerPx / 1000));
+  const underBlocks = pieces.length > 0 ? blockScratchesToKeep(pieces, found, cardFrame(maps, probs.umPerPx, pp.cornerZoneMm), pp.joinLinearGapMm ?? 0) : [];
+  // A network scratch inside a well-fitted block-solved region misfits because it is a scratch, not a foil:
+  // its misfit does not count against it (0, also in the area-weighted mean of a line it joins).
+  const inside = scratchesInsideBlockRegions(found, small, misfit);
+  const counted = found.map((c) => (inside.has(c) ? { ...c, meanMisfit: 0 } : c));
+  const network = finishCandidates([...counted, ...hidden, ...underBlocks], maps, probs.umPerPx, pp.cornerZoneMm, pp.joinLinearGapMm).filter((c) => passesGates(c, pp)).map((c) => c.defect);
   return withMeasuredPrintLines(withMeasuredFolds(network, folds, small, maps, pp.cornerZoneMm), small, maps, pp);
 }
 

@@ -2,7 +2,8 @@ import type { CardSideMaps, SurfaceDefect } from '../types.ts';
 import { maskedBoxMean } from './features.ts';
 import { joinLinearFragments } from './fragments.ts';
 import { lineDepthUm } from './line-depth.ts';
-import { cardFrame, components, dilateSquare, erodeSquare, type CardFrame, type DefectCandidate } from './postprocess.ts';
+import { lineComponents } from './line-components.ts';
+import { cardFrame, dilateSquare, erodeSquare, type CardFrame, type DefectCandidate } from './postprocess.ts';
 
 // Folds are measured beside the network, as print lines are. A crease is a long straight valley in the
 // relief, 0.6–2 mm wide and tens of µm deep, often across most of the card. The network sees ~6 mm at a
@@ -97,42 +98,13 @@ export function measureFolds(small: CardSideMaps, side: CardSideMaps, misfit: Fl
       if (l1 >= foldMinCurvature && Math.abs(l2) <= l1 / 2) marked[i] = 1;
     }
   }
-  const { labels, count } = components(marked, w, h);
   const frame: CardFrame = cardFrame(side, gridUm, cornerZoneMm);
-  // Per component: count, moments, box.
-  const n = new Float64Array(count + 1);
-  const sx = new Float64Array(count + 1), sy = new Float64Array(count + 1), sxx = new Float64Array(count + 1), syy = new Float64Array(count + 1), sxy = new Float64Array(count + 1);
-  for (let y = 0, i = 0; y < h; y++) {
-    for (let x = 0; x < w; x++, i++) {
-      const k = labels[i];
-      if (!k) continue;
-      n[k]++;
-      sx[k] += x; sy[k] += y; sxx[k] += x * x; syy[k] += y * y; sxy[k] += x * y;
-    }
-  }
-  const axes: { a0: number; a1: number; b0: number; b1: number; ux: number; uy: number; mx: number; my: number }[] = [];
-  for (let k = 0; k <= count; k++) {
-    const m = n[k] || 1, mx = sx[k] / m, my = sy[k] / m;
-    const theta = 0.5 * Math.atan2(2 * (sxy[k] / m - mx * my), sxx[k] / m - mx * mx - (syy[k] / m - my * my));
-    axes.push({ a0: Infinity, a1: -Infinity, b0: Infinity, b1: -Infinity, ux: Math.cos(theta), uy: Math.sin(theta), mx, my });
-  }
-  for (let y = 0, i = 0; y < h; y++) {
-    for (let x = 0; x < w; x++, i++) {
-      const k = labels[i];
-      if (!k) continue;
-      const ax = axes[k];
-      const a = (x - ax.mx) * ax.ux + (y - ax.my) * ax.uy, b = -(x - ax.mx) * ax.uy + (y - ax.my) * ax.ux;
-      if (a < ax.a0) ax.a0 = a; if (a > ax.a1) ax.a1 = a; if (b < ax.b0) ax.b0 = b; if (b > ax.b1) ax.b1 = b;
-    }
-  }
   const pieces: MeasuredFold[] = [];
-  for (let k = 1; k <= count; k++) {
-    const { a0, a1, b0, b1, ux, uy, mx, my } = axes[k];
-    const lengthMm = (a1 - a0 + 1) * mmPerPx, widthMm = (b1 - b0 + 1) * mmPerPx;
+  for (const piece of lineComponents(marked, w, h).lines) {
+    const { axisPx } = piece;
+    const lengthMm = piece.lengthPx * mmPerPx, widthMm = piece.widthPx * mmPerPx;
     // Pieces shorter than a fold still join into one (a fold crossing a scratch or a foil's edge breaks).
     if (lengthMm < 2 || lengthMm < foldMinAspect * widthMm) continue;
-    const mid = (b0 + b1) / 2;
-    const axisPx: [number, number, number, number] = [mx + ux * a0 - uy * mid, my + uy * a0 + ux * mid, mx + ux * a1 - uy * mid, my + uy * a1 + ux * mid];
     const centerMm = frame.toCardMm((axisPx[0] + axisPx[2]) / 2, (axisPx[1] + axisPx[3]) / 2);
     const f = gridUm / side.umPerPx;
     const boxPx: [number, number, number, number] = [
@@ -144,7 +116,7 @@ export function measureFolds(small: CardSideMaps, side: CardSideMaps, misfit: Fl
     // measured across the fold's scale.
     const depthUm = lineDepthUm(side, axisPx, Math.min(widthMm, 4 * foldScaleMm), gridUm);
     if (!(depthUm >= 0)) continue;
-    const defect: SurfaceDefect = { type: 'crease', side: side.side, centerMm, lengthMm, widthMm, depthUm, areaMm2: n[k] * mmPerPx * mmPerPx, confidence: 0, boxPx };
+    const defect: SurfaceDefect = { type: 'crease', side: side.side, centerMm, lengthMm, widthMm, depthUm, areaMm2: piece.pixels * mmPerPx * mmPerPx, confidence: 0, boxPx };
     pieces.push({ defect, meanMisfit: 0, axisPx });
   }
   // Pieces in line across a gap that is mostly not surface (near a foil) are one fold, however long the gap.

@@ -30,7 +30,7 @@ function offsetFromLine(p: Vec, [a, b]: [Vec, Vec]): number {
 export type GapBridge = (from: [number, number], to: [number, number]) => boolean;
 
 /** Whether two pieces are one line: same kind, parallel, in line, their ends close enough (or `bridge` crosses the gap). */
-function joinable(a: DefectCandidate, b: DefectCandidate, frame: CardFrame, maxGapMm: number, bridge?: GapBridge): boolean {
+export function joinable(a: DefectCandidate, b: DefectCandidate, frame: CardFrame, maxGapMm: number, bridge?: GapBridge): boolean {
   if (a.defect.type !== b.defect.type || !linearKinds.has(a.defect.type)) return false;
   const la = axisOf(a), lb = axisOf(b);
   const da = Math.atan2(la[1][1] - la[0][1], la[1][0] - la[0][0]), db = Math.atan2(lb[1][1] - lb[0][1], lb[1][0] - lb[0][0]);

@@ -28,7 +28,24 @@ export function resampleSideMaps(maps: CardSideMaps, umPerPx: number): CardSideM
   const out = emptyMapsAt(maps, umPerPx);
   if (umPerPx >= maps.umPerPx) areaAverageRows(maps, out, 0, out.heightPx);
   else bilinear(maps, out);
+  nearestBlockSolved(maps, out);
   return out;
+}
+
+/**
+ * The block-solved mask at the output's scale: each output pixel takes the source pixel at its centre. The
+ * mask marks regions blocks wide (0.4 mm), so nearest is as good as any average, at either scale.
+ */
+function nearestBlockSolved(src: CardSideMaps, dst: CardSideMaps): void {
+  if (!src.blockSolved) return;
+  const W = src.widthPx, H = src.heightPx, w = dst.widthPx, h = dst.heightPx;
+  const out = new Uint8Array(w * h);
+  const fx = W / w, fy = H / h;
+  for (let y = 0; y < h; y++) {
+    const row = Math.min(H - 1, Math.floor((y + 0.5) * fy)) * W;
+    for (let x = 0; x < w; x++) out[y * w + x] = src.blockSolved[row + Math.min(W - 1, Math.floor((x + 0.5) * fx))];
+  }
+  dst.blockSolved = out;
 }
 
 /** The size in px that resampling `maps` to `umPerPx` gives. */
@@ -69,12 +86,14 @@ export async function resampleSideMapsAsync(maps: CardSideMaps, umPerPx: number,
     const jobs: Promise<void>[] = [];
     for (let y0 = 0; y0 < h; y0 += step) jobs.push(native.resampleArea({ src: maps, dst: out, y0, y1: Math.min(h, y0 + step) }));
     await Promise.all(jobs);
+    nearestBlockSolved(maps, out);
     return out;
   }
   for (let y0 = 0; y0 < h; y0 += TS_SLICE_ROWS) {
     areaAverageRows(maps, out, y0, Math.min(h, y0 + TS_SLICE_ROWS));
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+  nearestBlockSolved(maps, out);
   return out;
 }
 

@@ -1,0 +1,86 @@
+import t from 'tap';
+import { surfaceModelClasses } from '../../../src/grading/surface/classes.ts';
+import { hiddenScratches } from '../../../src/grading/surface/hidden-scratches.ts';
+import type { SurfacePostprocess } from '../../../src/grading/surface/manifest.ts';
+import { defectCandidates, type ProbabilityMap } from '../../../src/grading/surface/postprocess.ts';
+import type { CardSideMaps } from '../../../src/grading/types.ts';
+
+// A network's probability map on a 40 × 60 mm side at 60 µm/px: a fold the network calls "dent" (a band
+// 1.2 mm wide, 40 mm long, vertical) and a scratch (0.3 mm wide, 20 mm long) that crosses it. Their
+// defect pixels touch, so the network's components hold both in one, typed by the fold's larger area.
+const um = 60, W = Math.round(40000 / um), H = Math.round(60000 / um), n = W * H;
+const K = surfaceModelClasses.length;
+const scratch = surfaceModelClasses.indexOf('scratch'), dent = surfaceModelClasses.indexOf('dent');
+const pp: SurfacePostprocess = { threshold: 0.7, minAreaMm2: 0.3, minConfidence: 0.7, edgeMarginMm: 0.4, bridgeMm: 0.4, cornerZoneMm: 6, joinLinearGapMm: 10, printLineMinContrast: 0.007, maxReliefMisfit: 0.6, maxReliefDepthUm: 300, minDentDepthUm: 10 };
+const px = (u: number, v: number): [number, number] => [W / 2 + (u * 1000) / um - 0.5, H / 2 - (v * 1000) / um - 0.5];
+
+function maps(): CardSideMaps {
+  const normals = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) normals[3 * i + 2] = 1;
+  return { side: 'front', widthPx: W, heightPx: H, umPerPx: um, mask: new Uint8Array(n).fill(1), normals, albedo: new Float32Array(n).fill(0.5), reliefUm: new Float32Array(n), confidence: new Float32Array(n).fill(0.95) };
+}
+
+/** Background everywhere, then `cls` at probability 0.95 along a band: centre (mm), angle, length, width. */
+function paint(p: ProbabilityMap, cls: number, c: [number, number], angleDeg: number, lengthMm: number, widthMm: number): void {
+  const th = (angleDeg * Math.PI) / 180, ux = Math.cos(th), uy = Math.sin(th);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const u = ((x + 0.5 - W / 2) * um) / 1000 - c[0], v = ((H / 2 - y - 0.5) * um) / 1000 - c[1];
+      const al = u * ux + v * uy, ac = -u * uy + v * ux;
+      if (Math.abs(al) > lengthMm / 2 || Math.abs(ac) > widthMm / 2) continue;
+      const i = y * W + x;
+      for (let k = 0; k < K; k++) p.data[k * n + i] = 0.01;
+      p.data[cls * n + i] = 0.95;
+      p.data[i] = 1 - 0.95 - 0.01 * (K - 2);
+    }
+  }
+}
+
+function probabilities(): ProbabilityMap {
+  const p: ProbabilityMap = { classes: K, width: W, height: H, umPerPx: um, data: new Float32Array(K * n) };
+  p.data.fill(1, 0, n);
+  return p;
+}
+
+t.test('a scratch crossing a fold the network calls a dent is found inside the fold\'s component', async (t) => {
+  const m = maps(), p = probabilities();
+  paint(p, dent, [0, 0], 90, 40, 1.2);
+  paint(p, scratch, [3, 5], 30, 20, 0.3);
+  const misfit = new Float32Array(n).fill(0.02);
+  const found = defectCandidates(p, m, m.mask, pp, misfit);
+  t.same(found.map((c) => c.defect.type), ['dent'], 'the network\'s components: one "dent" holding both');
+  const hidden = hiddenScratches(p, found, [], m, m.mask, pp, misfit);
+  t.comment(`hidden: ${hidden.map((c) => `${c.defect.type}@${c.defect.centerMm.map((v) => v.toFixed(1))} ${c.defect.lengthMm.toFixed(1)} mm`).join(', ')}`);
+  // Where the two cross, the pixels are the scratch's (painted last): one scratch, its whole length.
+  t.equal(hidden.length, 1, 'one scratch comes out');
+  t.equal(hidden[0].defect.type, 'scratch');
+  t.ok(Math.abs(hidden[0].defect.lengthMm - 20) <= 1, `its length ${hidden[0].defect.lengthMm.toFixed(1)} mm of 20`);
+  const th = (30 * Math.PI) / 180;
+  for (const c of hidden) {
+    const du = c.defect.centerMm[0] - 3, dv = c.defect.centerMm[1] - 5;
+    t.ok(Math.abs(-du * Math.sin(th) + dv * Math.cos(th)) < 0.3, `on the scratch's line (${c.defect.centerMm.map((v) => v.toFixed(1))})`);
+  }
+  const fold = { axisPx: [...px(0, -20), ...px(0, 20)] as [number, number, number, number], widthMm: 1.2 };
+  t.equal(hiddenScratches(p, found, [fold], m, m.mask, pp, misfit).length, hidden.length, 'a fold across it does not take the scratch');
+  const along = { axisPx: [...px(3 - 12 * Math.cos(th), 5 - 12 * Math.sin(th)), ...px(3 + 12 * Math.cos(th), 5 + 12 * Math.sin(th))] as [number, number, number, number], widthMm: 1.2 };
+  t.same(hiddenScratches(p, found, [along], m, m.mask, pp, misfit), [], 'a fold along it does: scratch-typed pixels on a fold\'s line are the fold\'s');
+});
+
+t.test('nothing without a long component of another type, and no second copy of a scratch the network has', async (t) => {
+  const m = maps(), misfit = new Float32Array(n).fill(0.02);
+  const alone = probabilities();
+  paint(alone, scratch, [3, 5], 30, 20, 0.3);
+  const foundAlone = defectCandidates(alone, m, m.mask, pp, misfit);
+  t.same(foundAlone.map((c) => c.defect.type), ['scratch']);
+  t.same(hiddenScratches(alone, foundAlone, [], m, m.mask, pp, misfit), [], 'a scratch on its own is the network\'s');
+  const beside = probabilities();
+  paint(beside, scratch, [3, 5], 30, 20, 0.3);
+  paint(beside, dent, [-12, -20], 90, 14, 1.2);
+  const found = defectCandidates(beside, m, m.mask, pp, misfit);
+  t.same(found.map((c) => c.defect.type).sort(), ['crease', 'scratch'], 'a long "dent" is a crease (isFoldShaped)');
+  t.same(hiddenScratches(beside, found, [], m, m.mask, pp, misfit), [], 'a long component elsewhere hides nothing');
+  const small = probabilities();
+  paint(small, dent, [0, 0], 0, 4, 4);
+  paint(small, scratch, [0, 0], 30, 3, 0.3);
+  t.same(hiddenScratches(small, defectCandidates(small, m, m.mask, pp, misfit), [], m, m.mask, pp, misfit), [], 'a dent is too short to hide a scratch worth reporting');
+});
