@@ -3,6 +3,7 @@ import { createError } from '../../core/errors.ts';
 import type { CardSideMaps, ModelIdentity, SurfaceDefect, SurfaceDetector } from '../types.ts';
 import { misfitPlane, surfaceFeatureChannels, surfaceFeaturesAsync } from './features.ts';
 import type { SurfaceModelManifest } from './manifest.ts';
+import { dentsOnFolds } from './fold-dents.ts';
 import { measureFolds, withMeasuredFolds } from './folds.ts';
 import { blockScratchesToKeep, blockSolvedScratches, onLineOf, scratchesInsideBlockRegions } from './block-scratches.ts';
 import { cardFrame, defectCandidates, finishCandidates, passesGates, type ProbabilityMap } from './postprocess.ts';
@@ -59,7 +60,9 @@ export function surfaceDefectsOf(probs: ProbabilityMap, features: Float32Array, 
   const inside = scratchesInsideBlockRegions(found, small, misfit);
   const counted = found.map((c) => (inside.has(c) ? { ...c, meanMisfit: 0 } : c));
   const network = finishCandidates([...counted, ...hidden, ...underBlocks], maps, probs.umPerPx, pp.cornerZoneMm, pp.joinLinearGapMm).filter((c) => passesGates(c, pp)).map((c) => c.defect);
-  return withMeasuredPrintLines(withMeasuredFolds(network, folds, small, maps, pp.cornerZoneMm), small, maps, pp);
+  const withFolds = withMeasuredFolds(network, folds, small, maps, pp.cornerZoneMm);
+  const foldDents = dentsOnFolds(withFolds, folds, small, maps, misfit, pp.maxReliefMisfit, pp.cornerZoneMm);
+  return withMeasuredPrintLines([...withFolds, ...foldDents], small, maps, pp);
 }
 
 /**
