@@ -7,7 +7,7 @@ import { dentsOnFolds } from './fold-dents.ts';
 import { measureFolds, withMeasuredFolds } from './folds.ts';
 import { blockScratchesToKeep, blockSolvedScratches, onLineOf, scratchesInsideBlockRegions } from './block-scratches.ts';
 import { cardFrame, defectCandidates, finishCandidates, passesGates, type ProbabilityMap } from './postprocess.ts';
-import { hiddenScratches } from './hidden-scratches.ts';
+import { withHiddenScratches } from './hidden-scratches.ts';
 import { withMeasuredPrintLines } from './print-lines.ts';
 import { resampleSideMapsAsync } from './resample.ts';
 import { packTile, unpackTileAsync, type TileWindow } from './tile-layout.ts';
@@ -48,18 +48,19 @@ export interface SurfaceTimings { resample: number; features: number; inference:
  */
 export function surfaceDefectsOf(probs: ProbabilityMap, features: Float32Array, small: CardSideMaps, maps: CardSideMaps, pp: SurfaceModelManifest['postprocess']): SurfaceDefect[] {
   const misfit = misfitPlane(features, small.widthPx, small.heightPx);
-  const found = defectCandidates(probs, maps, small.mask, pp, misfit);
   const folds = measureFolds(small, maps, misfit, pp.maxReliefMisfit, pp.cornerZoneMm);
+  const foldLines = folds.map((c) => ({ axisPx: c.axisPx, widthMm: c.defect.widthMm }));
+  // The network's components, a scratch that shares one with a fold or a dent split out of it.
+  const found = withHiddenScratches(probs, defectCandidates(probs, maps, small.mask, pp, misfit), foldLines, maps, small.mask, pp, misfit);
   // A block-solved valley on a fold, or on the network's crease, is that line, not a scratch beside it.
-  const lines = [...folds, ...found.filter((c) => c.defect.type === 'crease')].map((c) => ({ axisPx: c.axisPx, widthMm: c.defect.widthMm }));
-  const hidden = hiddenScratches(probs, found, lines, maps, small.mask, pp, misfit);
+  const lines = [...foldLines, ...found.filter((c) => c.defect.type === 'crease').map((c) => ({ axisPx: c.axisPx, widthMm: c.defect.widthMm }))];
   const pieces = blockSolvedScratches(small, maps, misfit, pp.cornerZoneMm).filter((c) => !onLineOf(c, lines, probs.umPerPx / 1000));
   const underBlocks = pieces.length > 0 ? blockScratchesToKeep(pieces, found, cardFrame(maps, probs.umPerPx, pp.cornerZoneMm), pp.joinLinearGapMm ?? 0) : [];
   // A network scratch inside a well-fitted block-solved region misfits because it is a scratch, not a foil:
   // its misfit does not count against it (0, also in the area-weighted mean of a line it joins).
   const inside = scratchesInsideBlockRegions(found, small, misfit);
   const counted = found.map((c) => (inside.has(c) ? { ...c, meanMisfit: 0 } : c));
-  const network = finishCandidates([...counted, ...hidden, ...underBlocks], maps, probs.umPerPx, pp.cornerZoneMm, pp.joinLinearGapMm).filter((c) => passesGates(c, pp)).map((c) => c.defect);
+  const network = finishCandidates([...counted, ...underBlocks], maps, probs.umPerPx, pp.cornerZoneMm, pp.joinLinearGapMm).filter((c) => passesGates(c, pp)).map((c) => c.defect);
   const withFolds = withMeasuredFolds(network, folds, small, maps, pp.cornerZoneMm);
   const foldDents = dentsOnFolds(withFolds, folds, small, maps, misfit, pp.maxReliefMisfit, pp.cornerZoneMm);
   return withMeasuredPrintLines([...withFolds, ...foldDents], small, maps, pp);

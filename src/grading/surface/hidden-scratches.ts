@@ -5,12 +5,16 @@ import { defectCandidates, type DefectCandidate, type ProbabilityMap } from './p
 
 // Scratches the network saw inside another defect's component. The network's defect pixels are grouped in
 // connected components, each typed by its class with the largest summed probability (postprocess.ts). A
-// scratch that crosses a fold touches the fold's pixels: the two are one component, typed by the fold's
-// larger area, and the measured fold then replaces it (folds.ts), scratch and all. On a second renderer's
-// cards 110 and 118 (scripts/eval/foreign-eval.ts) the network gave a 9 µm and a 14 µm scratch P(scratch)
-// 0.96–0.97 along 20–28 mm, and they were reported nowhere: each was inside a "dent" 28–59 mm long with a
-// fold. Here the defect pixels whose likeliest class is the scratch are grouped on their own, where a
-// component of another type at least bigComponentMm long was.
+// scratch that crosses a fold or touches a dent shares their pixels' component, typed by the larger area:
+//  - on a second renderer's cards 110 and 118 (scripts/eval/foreign-eval.ts) the network gave a 9 µm and a
+//    14 µm scratch P(scratch) 0.96–0.97 along 20–28 mm, and they were reported nowhere: each was inside a
+//    "dent" 28–59 mm long with a fold, which the measured fold then replaced (folds.ts);
+//  - on its card 124 a scratch and the dent it touches came out as one "dent" 11.6 mm long, centred
+//    between them.
+// Here such a component, at least bigComponentMm long, is split by class: the defect pixels whose likeliest
+// class is the scratch are grouped on their own, and where they make a scratch (hiddenMinLengthMm, not on
+// a measured fold's line), the component is replaced by the scratch and by the components of its other
+// pixels.
 
 /** A component of another type at least this long, mm, may hide a scratch (a fold; dents are 2–6 mm). */
 const bigComponentMm = 10;
@@ -20,39 +24,51 @@ const hiddenMinAspect = 4;
 
 /**
  * The probability map with its defect pixels split by class: a pixel whose likeliest defect class is the
- * scratch keeps its defect probability (1 − P(background)) as the scratch's, any other is background. The
- * components of this map are those of the network's defect pixels (same threshold), cut where the class
- * changes from scratch to another.
+ * scratch (`scratch` true) or is not (false) keeps its probabilities, any other is background. The
+ * components of such a map are those of the network's defect pixels (same threshold), cut where the
+ * likeliest class changes to or from the scratch.
  */
-function scratchClassOnly(p: ProbabilityMap): ProbabilityMap {
+function splitByScratch(p: ProbabilityMap, scratch: boolean): ProbabilityMap {
   const n = p.width * p.height, C = p.classes;
-  const data = new Float32Array(2 * n);
+  const data = new Float32Array(C * n);
   for (let i = 0; i < n; i++) {
     let best = 1;
     for (let c = 2; c < C; c++) if (p.data[c * n + i] > p.data[best * n + i]) best = c;
-    const bg = best === 1 ? p.data[i] : 1;
-    data[i] = bg; data[n + i] = 1 - bg;
+    if ((best === 1) === scratch) for (let c = 0; c < C; c++) data[c * n + i] = p.data[c * n + i];
+    else data[i] = 1;
   }
-  return { ...p, classes: 2, data };
+  return { ...p, data };
 }
 
 /**
- * Scratch candidates read from the scratch class alone inside the boxes of `found`'s long components of
- * another type, at least hiddenMinLengthMm long and hiddenMinAspect × as long as wide, not on the line of a
- * fold or crease (`lines`, model px; such pixels are the fold's, which the network sometimes calls
- * scratch along its length) and not already one of `found`'s scratches.
+ * `found` (the network's candidates) with each component of another type at least bigComponentMm long
+ * that holds a scratch (at least hiddenMinLengthMm long and hiddenMinAspect × as long as wide, not on one
+ * of the measured `folds`' lines, model px, and not already one of `found`'s scratches) replaced by that
+ * scratch and the components of its other pixels. Unchanged when there is none.
  */
-export function hiddenScratches(probs: ProbabilityMap, found: DefectCandidate[], lines: { axisPx: [number, number, number, number]; widthMm: number }[], maps: CardSideMaps, modelMask: Uint8Array, pp: SurfacePostprocess, misfit: Float32Array): DefectCandidate[] {
+export function withHiddenScratches(probs: ProbabilityMap, found: DefectCandidate[], folds: { axisPx: [number, number, number, number]; widthMm: number }[], maps: CardSideMaps, modelMask: Uint8Array, pp: SurfacePostprocess, misfit: Float32Array): DefectCandidate[] {
   const big = found.filter((c) => c.defect.type !== 'scratch' && c.defect.lengthMm >= bigComponentMm);
-  if (big.length === 0) return [];
+  if (big.length === 0) return found;
   const f = probs.umPerPx / maps.umPerPx; // side px per model px
   const mmPerPx = probs.umPerPx / 1000;
-  const within = (c: DefectCandidate): boolean => {
-    const x = (c.axisPx[0] + c.axisPx[2]) / 2, y = (c.axisPx[1] + c.axisPx[3]) / 2;
-    return big.some(({ defect: { boxPx: b } }) => x >= b[0] / f - 1 && x <= b[2] / f && y >= b[1] / f - 1 && y <= b[3] / f);
+  const centre = (c: DefectCandidate): [number, number] => [(c.axisPx[0] + c.axisPx[2]) / 2, (c.axisPx[1] + c.axisPx[3]) / 2];
+  const hostOf = (c: DefectCandidate): DefectCandidate | undefined => {
+    const [x, y] = centre(c);
+    return big.find(({ defect: { boxPx: b } }) => x >= b[0] / f - 1 && x <= b[2] / f && y >= b[1] / f - 1 && y <= b[3] / f);
   };
   const scratches = found.filter((c) => c.defect.type === 'scratch').map((c) => ({ axisPx: c.axisPx, widthMm: c.defect.widthMm }));
-  return defectCandidates(scratchClassOnly(probs), maps, modelMask, pp, misfit).filter((c) =>
-    c.defect.lengthMm >= hiddenMinLengthMm && c.defect.lengthMm >= hiddenMinAspect * c.defect.widthMm && within(c)
-    && !onLineOf(c, lines, mmPerPx) && !onLineOf(c, scratches, mmPerPx));
+  const hidden = defectCandidates(splitByScratch(probs, true), maps, modelMask, pp, misfit).filter((c) =>
+    c.defect.type === 'scratch' && c.defect.lengthMm >= hiddenMinLengthMm && c.defect.lengthMm >= hiddenMinAspect * c.defect.widthMm
+    && hostOf(c) !== undefined && !onLineOf(c, folds, mmPerPx) && !onLineOf(c, scratches, mmPerPx));
+  if (hidden.length === 0) return found;
+  const hosts = new Set(hidden.map((c) => hostOf(c)!));
+  // The hosts' other pixels, in components of their own (within a host's box; not a copy of a candidate
+  // found already).
+  const rest = defectCandidates(splitByScratch(probs, false), maps, modelMask, pp, misfit).filter((c) => {
+    const host = hostOf(c);
+    if (!host || !hosts.has(host)) return false;
+    const [x, y] = centre(c);
+    return !found.some((o) => !hosts.has(o) && o.defect.type === c.defect.type && Math.hypot(centre(o)[0] - x, centre(o)[1] - y) * mmPerPx <= 1);
+  });
+  return [...found.filter((c) => !hosts.has(c)), ...hidden, ...rest];
 }
