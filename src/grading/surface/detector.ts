@@ -40,11 +40,13 @@ export const defaultTiling: TilingOptions = { tilePx: 448, overlapPx: 32, batch:
 export interface SurfaceTimings { resample: number; features: number; inference: number; postprocess: number; total: number }
 
 /**
- * The post-processing of detect(): the network's components (postprocess.ts), with the scratches measured
- * where the relief was solved at the block scale (block-scratches.ts: its pieces join the network's), the
- * folds measured in the relief (folds.ts) and the print lines measured in the albedo (print-lines.ts).
- * `small`: the side's maps on the model's grid, `features` computed from them; `maps`: the side's own.
- * Without block-solved regions the network's part is probabilitiesToDefects'.
+ * The post-processing of detect(): the network's components (postprocess.ts; one holding a scratch and a
+ * fold or a dent split by class: hidden-scratches.ts), with the scratches measured where the relief was
+ * solved at the block scale (block-scratches.ts: their pieces join the network's), the folds measured in
+ * the relief (folds.ts) and the dents beside them (fold-dents.ts), and the print lines measured in the
+ * albedo (print-lines.ts). `small`: the side's maps on the model's grid, `features` computed from them;
+ * `maps`: the side's own. Without folds, block-solved regions and long components of mixed classes, the
+ * network's part is probabilitiesToDefects'.
  */
 export function surfaceDefectsOf(probs: ProbabilityMap, features: Float32Array, small: CardSideMaps, maps: CardSideMaps, pp: SurfaceModelManifest['postprocess']): SurfaceDefect[] {
   const misfit = misfitPlane(features, small.widthPx, small.heightPx);
