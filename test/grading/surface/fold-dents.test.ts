@@ -2,37 +2,14 @@ import t from 'tap';
 import { dentsOnFolds } from '../../../src/grading/surface/fold-dents.ts';
 import { measureFolds } from '../../../src/grading/surface/folds.ts';
 import type { CardSideMaps, SurfaceDefect } from '../../../src/grading/types.ts';
-import { mulberry32 } from '../../helpers/mulberry32.ts';
+import { carve, dent, flatSide, fold, vGroove } from './relief-scene.ts';
 
 // Dents beside a measured fold (fold-dents.ts) on a 40 × 60 mm side at the model's 60 µm/px with 1 µm of
 // relief noise: a second renderer's fold (a valley with raised shoulders, tapering at its ends) and a
 // Gaussian dent pressed 2 mm from its line, inside the band the network's fold component covers.
-const um = 60, W = Math.round(40000 / um), H = Math.round(60000 / um);
+const um = 60;
 
-function side(): CardSideMaps {
-  const n = W * H, rand = mulberry32(21);
-  const maps: CardSideMaps = { side: 'front', widthPx: W, heightPx: H, umPerPx: um, mask: new Uint8Array(n).fill(1), normals: new Float32Array(3 * n), albedo: new Float32Array(n).fill(0.5), reliefUm: new Float32Array(n), confidence: new Float32Array(n).fill(0.95) };
-  for (let i = 0; i < n; i++) { maps.normals[3 * i + 2] = 1; maps.reliefUm[i] = (rand() - 0.5) * 2; }
-  return maps;
-}
-
-function carve(maps: CardSideMaps, centreMm: [number, number], angleDeg: number, f: (al: number, ac: number) => number): void {
-  const th = (angleDeg * Math.PI) / 180, c = Math.cos(th), s = Math.sin(th);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const u = ((x + 0.5 - W / 2) * um) / 1000 - centreMm[0], v = ((H / 2 - y - 0.5) * um) / 1000 - centreMm[1];
-      maps.reliefUm[y * W + x] += f(u * c + v * s, -u * s + v * c);
-    }
-  }
-}
-
-const fold = (lengthMm: number, widthMm: number, depthUm: number) => (al: number, ac: number): number => {
-  const along = Math.max(0, 1 - (Math.abs(al) / (lengthMm / 2)) ** 4);
-  return -depthUm * along * (Math.exp(-((ac / (widthMm / 2)) ** 2)) - 0.25 * Math.exp(-((ac / widthMm) ** 2)));
-};
-const dent = (radiusMm: number, depthUm: number) => (al: number, ac: number): number => -depthUm * Math.exp(-(al * al + ac * ac) / (2 * (radiusMm / 2) ** 2));
-const vGroove = (lengthMm: number, widthMm: number, depthUm: number) => (al: number, ac: number): number =>
-  Math.abs(al) <= lengthMm / 2 ? -depthUm * Math.max(0, 1 - Math.abs(ac) / (widthMm / 2)) : 0;
+const side = (): CardSideMaps => flatSide(40, 60, um, 21);
 
 function measure(maps: CardSideMaps, reported: SurfaceDefect[] = []): SurfaceDefect[] {
   const folds = measureFolds(maps, maps, undefined, undefined, 6);
