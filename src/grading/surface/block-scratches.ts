@@ -74,8 +74,11 @@ function boundsOf(m: Uint8Array, w: number, h: number, pad: number): { x0: numbe
   return { x0: Math.max(0, x0 - pad), y0: Math.max(0, y0 - pad), x1: Math.min(w, x1 + 1 + pad), y1: Math.min(h, y1 + 1 + pad) };
 }
 
-/** Block-solved pixels on the card in regions whose median misfit is at most blockMaxMisfit. */
-function goodBlockRegions(small: CardSideMaps, misfit: Float32Array): Uint8Array | undefined {
+/**
+ * Block-solved pixels on the card (model grid) in regions whose median misfit is at most blockMaxMisfit:
+ * where blockSolvedScratches and scratchesInsideBlockRegions look. Undefined when there are none.
+ */
+export function goodBlockRegions(small: CardSideMaps, misfit: Float32Array): Uint8Array | undefined {
   const { widthPx: w, heightPx: h, mask, blockSolved } = small;
   if (!blockSolved) return undefined;
   const solved = new Uint8Array(w * h);
@@ -112,13 +115,11 @@ function goodBlockRegions(small: CardSideMaps, misfit: Float32Array): Uint8Array
  * On a second renderer's card 108 the network found a 16 mm, 22 µm scratch inside a holo foil at its
  * middle (15.8 mm long), and its misfit of 0.79 dropped it.
  */
-export function scratchesInsideBlockRegions(candidates: DefectCandidate[], small: CardSideMaps, misfit: Float32Array): Set<DefectCandidate> {
+export function scratchesInsideBlockRegions(candidates: DefectCandidate[], small: CardSideMaps, regions: Uint8Array | undefined): Set<DefectCandidate> {
   const inside = new Set<DefectCandidate>();
   // Long enough to stand alone as a scratch: a piece of a scratch 1–2 mm long stays gated as before.
   const scratches = candidates.filter((c) => c.defect.type === 'scratch' && c.defect.lengthMm >= blockScratchAloneMinLengthMm);
-  if (scratches.length === 0) return inside;
-  const regions = goodBlockRegions(small, misfit);
-  if (!regions) return inside;
+  if (scratches.length === 0 || !regions) return inside;
   const w = small.widthPx, h = small.heightPx;
   const r = Math.max(1, Math.round((blockHoleCloseMm * 1000) / small.umPerPx));
   const closed = erodeSquare(dilateSquare(regions, w, h, r), w, h, r);
@@ -141,8 +142,7 @@ export function scratchesInsideBlockRegions(candidates: DefectCandidate[], small
  * how far the valley's mean curvature clears the minimum (1 − exp(−λ1 / min): 0.63 at it); their depth is
  * left to the line's measurement (withLineDepths), 0 until then.
  */
-export function blockSolvedScratches(small: CardSideMaps, side: CardSideMaps, misfit: Float32Array, cornerZoneMm: number): DefectCandidate[] {
-  const regions = goodBlockRegions(small, misfit);
+export function blockSolvedScratches(small: CardSideMaps, side: CardSideMaps, misfit: Float32Array, regions: Uint8Array | undefined, cornerZoneMm: number): DefectCandidate[] {
   if (!regions) return [];
   const W = small.widthPx, H = small.heightPx;
   const mmPerPx = small.umPerPx / 1000;

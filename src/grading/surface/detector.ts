@@ -5,7 +5,7 @@ import { misfitPlane, surfaceFeatureChannels, surfaceFeaturesAsync } from './fea
 import type { SurfaceModelManifest } from './manifest.ts';
 import { dentsOnFolds } from './fold-dents.ts';
 import { measureFolds, withMeasuredFolds } from './folds.ts';
-import { blockScratchesToKeep, blockSolvedScratches, onLineOf, scratchesInsideBlockRegions } from './block-scratches.ts';
+import { blockScratchesToKeep, blockSolvedScratches, goodBlockRegions, onLineOf, scratchesInsideBlockRegions } from './block-scratches.ts';
 import { cardFrame, defectCandidates, finishCandidates, passesGates, type ProbabilityMap } from './postprocess.ts';
 import { withHiddenScratches } from './hidden-scratches.ts';
 import { withMeasuredPrintLines } from './print-lines.ts';
@@ -56,11 +56,12 @@ export function surfaceDefectsOf(probs: ProbabilityMap, features: Float32Array, 
   const found = withHiddenScratches(probs, defectCandidates(probs, maps, small.mask, pp, misfit), foldLines, maps, small.mask, pp, misfit);
   // A block-solved valley on a fold, or on the network's crease, is that line, not a scratch beside it.
   const lines = [...foldLines, ...found.filter((c) => c.defect.type === 'crease').map((c) => ({ axisPx: c.axisPx, widthMm: c.defect.widthMm }))];
-  const pieces = blockSolvedScratches(small, maps, misfit, pp.cornerZoneMm).filter((c) => !onLineOf(c, lines, probs.umPerPx / 1000));
+  const blockRegions = goodBlockRegions(small, misfit);
+  const pieces = blockSolvedScratches(small, maps, misfit, blockRegions, pp.cornerZoneMm).filter((c) => !onLineOf(c, lines, probs.umPerPx / 1000));
   const underBlocks = pieces.length > 0 ? blockScratchesToKeep(pieces, found, cardFrame(maps, probs.umPerPx, pp.cornerZoneMm), pp.joinLinearGapMm ?? 0) : [];
   // A network scratch inside a well-fitted block-solved region misfits because it is a scratch, not a foil:
   // its misfit does not count against it (0, also in the area-weighted mean of a line it joins).
-  const inside = scratchesInsideBlockRegions(found, small, misfit);
+  const inside = scratchesInsideBlockRegions(found, small, blockRegions);
   const counted = found.map((c) => (inside.has(c) ? { ...c, meanMisfit: 0 } : c));
   const network = finishCandidates([...counted, ...underBlocks], maps, probs.umPerPx, pp.cornerZoneMm, pp.joinLinearGapMm).filter((c) => passesGates(c, pp)).map((c) => c.defect);
   const withFolds = withMeasuredFolds(network, folds, small, maps, pp.cornerZoneMm);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { blockScratchesToKeep, blockSolvedScratches, onLineOf, scratchesInsideBlockRegions } from '../../../src/grading/surface/block-scratches.ts';
+import { blockScratchesToKeep, blockSolvedScratches, goodBlockRegions, onLineOf, scratchesInsideBlockRegions } from '../../../src/grading/surface/block-scratches.ts';
 import { surfaceDefectsOf } from '../../../src/grading/surface/detector.ts';
 import { surfaceFeatureChannels, surfaceFeatureSpec } from '../../../src/grading/surface/features.ts';
 import type { SurfacePostprocess } from '../../../src/grading/surface/manifest.ts';
@@ -50,7 +50,7 @@ function carve(maps: CardSideMaps, centreMm: [number, number], angleDeg: number,
 const blurredGroove = (lengthMm: number, depthUm: number) => (al: number, ac: number): number =>
   Math.abs(al) <= lengthMm / 2 ? -depthUm * Math.exp(-(ac * ac) / (2 * 0.25 * 0.25)) : 0;
 
-const find = (maps: CardSideMaps, misfit: Float32Array): DefectCandidate[] => blockSolvedScratches(maps, maps, misfit, 6);
+const find = (maps: CardSideMaps, misfit: Float32Array): DefectCandidate[] => blockSolvedScratches(maps, maps, misfit, goodBlockRegions(maps, misfit), 6);
 
 t.test('a scratch inside a block-solved foil, a blurred groove a few µm deep, is found along its length', async (t) => {
   const { maps, misfit } = side();
@@ -151,12 +151,12 @@ t.test('a network scratch inside a well-fitted block region, its blocks failed a
   const short = scratch(px(-1, 2), px(1, 2), 2);
   const outside = scratch(px(-6, 20), px(6, 20), 12);
   const crossingOut = scratch(px(4, 2), px(24, 2), 20);
-  const inside = scratchesInsideBlockRegions([inFoilScratch, short, outside, crossingOut], maps, misfit);
+  const inside = scratchesInsideBlockRegions([inFoilScratch, short, outside, crossingOut], maps, goodBlockRegions(maps, misfit));
   t.ok(inside.has(inFoilScratch), 'the 12 mm scratch along the hole is inside the region');
   t.notOk(inside.has(short), 'a 2 mm piece is not lifted (pieces of a scratch stay gated)');
   t.notOk(inside.has(outside), 'a scratch off the foil is not');
   t.notOk(inside.has(crossingOut), 'nor one mostly outside it');
   const beat = side(0.12);
-  t.equal(scratchesInsideBlockRegions([inFoilScratch], beat.maps, beat.misfit).size, 0, 'a region that fits badly lifts nothing');
-  t.equal(scratchesInsideBlockRegions([inFoilScratch], { ...maps, blockSolved: undefined }, misfit).size, 0, 'nor do maps without block-solved regions');
+  t.equal(scratchesInsideBlockRegions([inFoilScratch], beat.maps, goodBlockRegions(beat.maps, beat.misfit)).size, 0, 'a region that fits badly lifts nothing');
+  t.equal(scratchesInsideBlockRegions([inFoilScratch], maps, goodBlockRegions({ ...maps, blockSolved: undefined }, misfit)).size, 0, 'nor do maps without block-solved regions');
 });
