@@ -15,6 +15,8 @@ import { parseArgs } from 'node:util';
 import { surfaceModelClasses } from '../../src/grading/surface/classes.ts';
 import { surfaceFeatureSpec } from '../../src/grading/surface/features.ts';
 import { foldMinAspect, foldMinCurvature, foldMinDepthUm, foldMinLengthMm, foldScaleMm } from '../../src/grading/surface/folds.ts';
+import { foldDentMinDepthUm } from '../../src/grading/surface/fold-dents.ts';
+import { blockMaxMisfit, blockScratchMinCurvature, blockScratchScaleMm } from '../../src/grading/surface/block-scratches.ts';
 import { loadSurfaceDetector } from '../../src/grading/surface/load.ts';
 import { modelManifestFormat, type SurfaceModelManifest } from '../../src/grading/surface/manifest.ts';
 import type { CardSideMaps, SurfaceDefect } from '../../src/grading/types.ts';
@@ -349,6 +351,11 @@ ${m.calibration?.override ? `  **Not the rule's pick** (threshold ${m.calibratio
 `}- **Folds** are measured beside the network too (\`src/grading/surface/folds.ts\`, fixed in the code, not calibrated): straight valleys of the relief
   smoothed at ${foldScaleMm} mm (curvature across ≥ ${foldMinCurvature} µm/mm², straight along), at least ${foldMinLengthMm} mm long, ${foldMinAspect} × as long as wide and
   ${foldMinDepthUm} µm deep; a measured fold replaces the network's dents and creases on its line, and a network scratch on it stays a scratch.
+  A dent beside a fold is measured in the relief less the fold's cross-section (\`fold-dents.ts\`, ≥ ${foldDentMinDepthUm} µm, round).
+- **Also fixed in the code, not calibrated**: a network component of another type at least 10 mm long that holds a scratch is split
+  by class (\`hidden-scratches.ts\`); where the relief was solved on blocks over a holo foil (\`CardSideMaps.blockSolved\`), scratches are
+  measured as valleys at ${blockScratchScaleMm} mm (curvature ≥ ${blockScratchMinCurvature} µm/mm², \`block-scratches.ts\`) in regions whose blocks fit (median misfit ≤ ${blockMaxMisfit}),
+  and a network scratch inside such a region is exempt from the misfit gate. The held-out maps below have no block-solved region.
 ${met ? `- **Held-out metrics** (${met.heldOut.sides} sides, ${met.heldOut.distantLightSides} with distant lights, ${met.heldOut.cleanSides} clean, ${met.heldOut.foilSides} foil; ${met.heldOut.data.join(', ')}; ${met.matching}):
   overall recall ${pct(met.overall.recall)} (right type ${pct(met.overall.recallTyped)}), precision ${pct(met.overall.precision)};
   clean sides with any report: ${met.cleanSidesWithReports} of ${met.heldOut.cleanSides}; foil sides with a false report: ${met.foilSidesWithFalseReports} of ${met.heldOut.foilSides};
