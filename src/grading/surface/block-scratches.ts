@@ -11,18 +11,18 @@ import { cardFrame, components, dilateSquare, erodeSquare, type CardFrame, type 
 // centred off the scratch's middle, and one inside a foil not at all (scripts/eval/foreign-eval.ts, a
 // second renderer's cards 8, 24, 104, 112, 116). Measured instead, on the model grid:
 //  1. the regions the block-scale solve made (CardSideMaps.blockSolved) whose fit is good: their median
-//     photometric-stereo misfit at most blockMaxMisfit. A grating whose period is near the block's leaves
-//     a beat in the blocks' normals, which the relief shows as parallel ridges 3–4 mm apart (misfit
-//     0.10–0.15 over the whole foil, against 0.002–0.02 where the grating averages out); such a region is
-//     left alone. The regions' outer blockEdgeMarginMm is left out too: the relief bends at their edges;
+//     photometric-stereo misfit at most blockMaxMisfit. Where the blocks fit worse, the relief can hold
+//     what the fit left (before the blocks were low-passed, a grating near the block's period left ridges
+//     3–4 mm apart at misfit 0.10–0.15, against 0.002–0.02 where it averaged out); such a region is left
+//     alone. The regions' outer blockEdgeMarginMm is left out too: the relief bends at their edges;
 //  2. the relief smoothed a little (blockScratchScaleMm) and its Hessian: a valley curves up across it
 //     (λ1 ≥ blockScratchMinCurvature) and runs straight along it (|λ2| ≤ λ1 / 2);
 //  3. the marked components at least blockScratchMinLengthMm long and blockScratchJoinMinAspect × as long
 //     as wide, as scratch candidates beside the network's: pieces of one scratch inside and outside the foil
 //     join (fragments.ts), and its depth is measured along the whole line (line-depth.ts). A piece that
 //     joins none of the network's scratches must be blockScratchAloneMinLengthMm long and
-//     blockScratchMinAspect × as long as wide. Its depth is the
-//     blurred groove's, a fraction of the scratch's (3 µm for a 16 µm scratch): the relief holds no more.
+//     blockScratchMinAspect × as long as wide. Its depth is the blurred groove's, a fraction of the
+//     scratch's (3 µm for a 16 µm scratch): the relief holds no more.
 // A line that is a fold (measured, or the network's crease) is the fold's: see onLineOf.
 
 /** Largest median misfit of a block-solved region searched, 0..1. */
@@ -110,8 +110,9 @@ export function goodBlockRegions(small: CardSideMaps, misfit: Float32Array): Uin
 
 /**
  * The network's scratches at least blockScratchAloneMinLengthMm long that lie inside a well-fitted
- * block-solved region (its holes closed, blockHoleCloseMm): for those a high misfit is the scratch's own, not a foil's, so the manifest's misfit
- * gate (maxReliefMisfit, which drops what the network sees on a foil that fits at no scale) does not apply.
+ * block-solved region (its holes closed, blockHoleCloseMm): for those a high misfit is the scratch's own,
+ * not a foil's, so the manifest's misfit gate (maxReliefMisfit, which drops what the network sees on a
+ * foil that fits at no scale) does not apply.
  * On a second renderer's card 108 the network found a 16 mm, 22 µm scratch inside a holo foil at its
  * middle (15.8 mm long), and its misfit of 0.79 dropped it.
  */
