@@ -140,9 +140,12 @@ async function blockReadings(planes: readonly Plane[], mask: Uint8Array | undefi
   const nx = Math.ceil((X1 - X0) / s), ny = Math.ceil((Y1 - Y0) / s);
   // Pixels on the mask per sub-block (the same for every frame).
   const count = new Float64Array(nx * ny);
+  // Each column's sub-block (a division per pixel and frame costs more than the sums).
+  const colSub = new Int32Array(X1 - X0);
+  for (let x = X0; x < X1; x++) colSub[x - X0] = Math.floor((x - X0) / s);
   for (let y = Y0; y < Y1; y++) {
     const row = Math.floor((y - Y0) / s) * nx;
-    for (let x = X0; x < X1; x++) if (!mask || mask[y * W + x]) count[row + Math.floor((x - X0) / s)]++;
+    for (let x = X0; x < X1; x++) if (!mask || mask[y * W + x]) count[row + colSub[x - X0]]++;
   }
   // Kernel taps from sub-blocks to block centres along x and along y: [first sub-block, weights].
   const taps = (blocks: number, first: number, origin: number, cells: number): { j0: Int32Array; w: Float64Array[] } => {
@@ -166,13 +169,13 @@ async function blockReadings(planes: readonly Plane[], mask: Uint8Array | undefi
     sum.fill(0); good.fill(0);
     for (let y = Y0; y < Y1; y++) {
       if (y % sliceRows === sliceRows - 1) await yieldToLoop();
-      const row = Math.floor((y - Y0) / s) * nx;
-      for (let x = X0; x < X1; x++) {
-        const p = y * W + x;
+      const row = Math.floor((y - Y0) / s) * nx, p0 = y * W + X0;
+      for (let x = 0; x < X1 - X0; x++) {
+        const p = p0 + x;
         if (mask && !mask[p]) continue;
         const v = plane[p];
         if (!(v < saturation)) continue;
-        const j = row + Math.floor((x - X0) / s);
+        const j = row + colSub[x];
         sum[j] += v; good[j]++;
       }
     }

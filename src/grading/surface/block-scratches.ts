@@ -216,12 +216,24 @@ const foldTaperMm = 3;
 
 /**
  * The block-solved pieces worth keeping beside the network's candidates: those long enough to stand alone
- * (blockScratchAloneMinLengthMm), and shorter ones that join a network scratch's piece (fragments.ts).
+ * (blockScratchAloneMinLengthMm), and shorter ones that join a network scratch's piece or a piece kept
+ * already (fragments.ts): a faint scratch's end inside a foil comes out as a row of 2–3 mm pieces, of
+ * which only the first touches the network's piece outside (second renderer's card 324).
  */
 export function blockScratchesToKeep(pieces: DefectCandidate[], network: DefectCandidate[], frame: CardFrame, maxGapMm: number): DefectCandidate[] {
-  const scratches = network.filter((c) => c.defect.type === 'scratch');
   const alone = (d: SurfaceDefect): boolean => d.lengthMm >= blockScratchAloneMinLengthMm && d.lengthMm >= blockScratchMinAspect * d.widthMm;
-  return pieces.filter((p) => alone(p.defect) || scratches.some((n) => joinable(p, n, frame, maxGapMm)));
+  const kept = new Set(pieces.filter((p) => alone(p.defect)));
+  const anchors = [...network.filter((c) => c.defect.type === 'scratch'), ...kept];
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of pieces) {
+      if (kept.has(p) || !anchors.some((a) => joinable(p, a, frame, maxGapMm))) continue;
+      kept.add(p);
+      anchors.push(p);
+      grew = true;
+    }
+  }
+  return pieces.filter((p) => kept.has(p));
 }
 
 /**

@@ -160,3 +160,19 @@ t.test('a network scratch inside a well-fitted block region, its blocks failed a
   t.equal(scratchesInsideBlockRegions([inFoilScratch], beat.maps, goodBlockRegions(beat.maps, beat.misfit)).size, 0, 'a region that fits badly lifts nothing');
   t.equal(scratchesInsideBlockRegions([inFoilScratch], maps, goodBlockRegions({ ...maps, blockSolved: undefined }, misfit)).size, 0, 'nor do maps without block-solved regions');
 });
+
+t.test('a row of short pieces inside the foil is kept when its last one meets the network\'s piece', async (t) => {
+  const { maps } = side();
+  const frame = cardFrame(maps, um, 6);
+  const at = (u: number, v: number): [number, number] => [W / 2 + (u * 1000) / um - 0.5, H / 2 - (v * 1000) / um - 0.5];
+  const piece = (u0: number, u1: number, v: number, confidence = 0.7): DefectCandidate => {
+    const a = at(u0, v), b = at(u1, v);
+    return { defect: { type: 'scratch', side: 'front', centerMm: [(u0 + u1) / 2, v], lengthMm: u1 - u0, widthMm: 0.45, depthUm: 0, areaMm2: (u1 - u0) * 0.45, confidence, boxPx: [Math.floor(a[0]), Math.floor(a[1]) - 4, Math.ceil(b[0]), Math.ceil(a[1]) + 4] }, meanMisfit: 0.02, axisPx: [a[0], a[1], b[0], b[1]] };
+  };
+  // A faint scratch's end in a foil: three 2.2 mm pieces 0.6 mm apart, then the network's piece outside.
+  const row = [piece(4, 6.2, 4), piece(6.8, 9, 4), piece(9.6, 11.8, 4)];
+  const network = piece(12.4, 24, 4, 0.95);
+  t.equal(blockScratchesToKeep(row, [network], frame, 10).length, 3, 'all three kept: each joins the one before it');
+  t.same(blockScratchesToKeep(row, [], frame, 10), [], 'none without the network\'s piece (each is too short alone)');
+  t.same(blockScratchesToKeep(row, [piece(12.4, 24, 10, 0.95)], frame, 10), [], 'none beside a network scratch that is not in line');
+});
