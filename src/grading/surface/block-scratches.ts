@@ -1,8 +1,8 @@
 import type { CardSideMaps, SurfaceDefect } from '../types.ts';
-import { maskedBoxMean } from './features.ts';
-import { lineComponents } from './line-components.ts';
+import { axisBoxPx, lineComponents, shareOnSegment } from './line-components.ts';
+import { smoothRelief, smoothingRadiusPx, valleyCurvature } from './relief-valleys.ts';
 import { joinable } from './fragments.ts';
-import { cardFrame, components, dilateSquare, erodeSquare, type CardFrame, type DefectCandidate } from './postprocess.ts';
+import { cardBoxPx, cardFrame, components, dilateSquare, erodeSquare, type CardFrame, type DefectCandidate } from './postprocess.ts';
 
 // Scratches where the relief was solved at the block scale. Over a holo grating, photometric stereo fits
 // 0.4 mm blocks instead of pixels (vision/ps-coarse-fallback.ts): a dent or fold there keeps its shape, but
@@ -60,20 +60,6 @@ export const blockHoleCloseMm = 1;
 /** A network scratch with at least this share of its centre line in the closed region is inside it. */
 const insideShare = 0.8;
 
-/** The smallest window of the map holding every set pixel of `m`, grown by `pad` px (clipped), or undefined. */
-function boundsOf(m: Uint8Array, w: number, h: number, pad: number): { x0: number; y0: number; x1: number; y1: number } | undefined {
-  let x0 = w, y0 = h, x1 = -1, y1 = -1;
-  for (let y = 0, i = 0; y < h; y++) {
-    for (let x = 0; x < w; x++, i++) {
-      if (!m[i]) continue;
-      if (x < x0) x0 = x; if (x > x1) x1 = x;
-      if (y < y0) y0 = y; y1 = y;
-    }
-  }
-  if (x1 < 0) return undefined;
-  return { x0: Math.max(0, x0 - pad), y0: Math.max(0, y0 - pad), x1: Math.min(w, x1 + 1 + pad), y1: Math.min(h, y1 + 1 + pad) };
-}
-
 /**
  * Block-solved pixels on the card (model grid) in regions whose median misfit is at most blockMaxMisfit:
  * where blockSolvedScratches and scratchesInsideBlockRegions look. Undefined when there are none.
@@ -126,13 +112,7 @@ export function scratchesInsideBlockRegions(candidates: DefectCandidate[], small
   const closed = erodeSquare(dilateSquare(regions, w, h, r), w, h, r);
   for (const c of scratches) {
     const [x0, y0, x1, y1] = c.axisPx;
-    const steps = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0)));
-    let n = 0;
-    for (let k = 0; k <= steps; k++) {
-      const x = Math.round(x0 + ((x1 - x0) * k) / steps), y = Math.round(y0 + ((y1 - y0) * k) / steps);
-      if (x >= 0 && y >= 0 && x < w && y < h && closed[y * w + x]) n++;
-    }
-    if (n >= insideShare * (steps + 1)) inside.add(c);
+    if (shareOnSegment(closed, w, h, [x0, y0], [x1, y1]) >= insideShare) inside.add(c);
   }
   return inside;
 }
@@ -151,9 +131,10 @@ export function blockSolvedScratches(small: CardSideMaps, side: CardSideMaps, mi
   const searched = erodeSquare(regions, W, H, marginPx);
   // The window around what is searched, with room for the smoothing and the Hessian's stencil.
   const sigmaPx = blockScratchScaleMm / mmPerPx;
-  const r = Math.max(1, Math.round((Math.sqrt(4 * sigmaPx * sigmaPx + 1) - 1) / 2));
-  const win = boundsOf(searched, W, H, 3 * r + 2);
-  if (!win) return [];
+  const r = smoothingRadiusPx(sigmaPx);
+  if (!searched.includes(1)) return [];
+  const box = cardBoxPx(searched, W, H), pad = 3 * r + 2;
+  const win = { x0: Math.max(0, box[0] - pad), y0: Math.max(0, box[1] - pad), x1: Math.min(W, box[2] + pad), y1: Math.min(H, box[3] + pad) };
   const w = win.x1 - win.x0, h = win.y1 - win.y0;
   const relief = new Float32Array(w * h), mask = new Uint8Array(w * h), inside = new Uint8Array(w * h), mis = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
@@ -162,9 +143,7 @@ export function blockSolvedScratches(small: CardSideMaps, side: CardSideMaps, mi
       mask[i] = small.mask[j]; relief[i] = small.reliefUm[j]; inside[i] = searched[j]; mis[i] = misfit[j];
     }
   }
-  // Box means of the relief over the card, three times: ≈ a Gaussian of σ² = 3·((2r+1)² − 1)/12 px².
-  let z: Float32Array = relief;
-  for (let pass = 0; pass < 3; pass++) z = maskedBoxMean(z, mask, w, h, r);
+  const z = smoothRelief(relief, mask, w, h, sigmaPx);
   const marked = new Uint8Array(w * h);
   const curvature = new Float32Array(w * h);
   const inv = 1 / (mmPerPx * mmPerPx);
@@ -172,12 +151,8 @@ export function blockSolvedScratches(small: CardSideMaps, side: CardSideMaps, mi
     for (let x = 1; x < w - 1; x++) {
       const i = y * w + x;
       if (!inside[i]) continue;
-      const hxx = (z[i + 1] - 2 * z[i] + z[i - 1]) * inv;
-      const hyy = (z[i + w] - 2 * z[i] + z[i - w]) * inv;
-      const hxy = ((z[i + w + 1] - z[i + w - 1] - z[i - w + 1] + z[i - w - 1]) / 4) * inv;
-      const mean = (hxx + hyy) / 2, d = Math.sqrt(((hxx - hyy) / 2) ** 2 + hxy * hxy);
-      const l1 = mean + d, l2 = mean - d;
-      if (l1 >= blockScratchMinCurvature && Math.abs(l2) <= l1 / 2) { marked[i] = 1; curvature[i] = l1; }
+      const l1 = valleyCurvature(z, w, i, inv);
+      if (l1 >= blockScratchMinCurvature) { marked[i] = 1; curvature[i] = l1; }
     }
   }
   const frame = cardFrame(side, small.umPerPx, cornerZoneMm);
@@ -197,10 +172,7 @@ export function blockSolvedScratches(small: CardSideMaps, side: CardSideMaps, mi
     const a = piece.axisPx;
     const axisPx: [number, number, number, number] = [a[0] + win.x0, a[1] + win.y0, a[2] + win.x0, a[3] + win.y0];
     const centerMm = frame.toCardMm((axisPx[0] + axisPx[2]) / 2, (axisPx[1] + axisPx[3]) / 2);
-    const boxPx: [number, number, number, number] = [
-      Math.max(0, Math.floor(Math.min(axisPx[0], axisPx[2]) * f)), Math.max(0, Math.floor(Math.min(axisPx[1], axisPx[3]) * f)),
-      Math.min(side.widthPx, Math.ceil((Math.max(axisPx[0], axisPx[2]) + 1) * f)), Math.min(side.heightPx, Math.ceil((Math.max(axisPx[1], axisPx[3]) + 1) * f)),
-    ];
+    const boxPx = axisBoxPx(axisPx, f, side.widthPx, side.heightPx);
     const meanCurvature = sumL[k] / piece.pixels;
     const confidence = Math.round((1 - Math.exp(-meanCurvature / blockScratchMinCurvature)) * 1000) / 1000;
     const defect: SurfaceDefect = { type: 'scratch', side: side.side, centerMm, lengthMm, widthMm, depthUm: 0, areaMm2: piece.pixels * mmPerPx * mmPerPx, confidence, boxPx };

@@ -1,8 +1,8 @@
 import type { CardSideMaps, SurfaceDefect } from '../types.ts';
-import { maskedBoxMean } from './features.ts';
 import { joinLinearFragments } from './fragments.ts';
 import { lineDepthUm } from './line-depth.ts';
-import { lineComponents } from './line-components.ts';
+import { axisBoxPx, lineComponents, shareOnSegment } from './line-components.ts';
+import { smoothRelief, valleyCurvature } from './relief-valleys.ts';
 import { cardFrame, dilateSquare, erodeSquare, type CardFrame, type DefectCandidate } from './postprocess.ts';
 
 // Folds are measured beside the network, as print lines are. A crease is a long straight valley in the
@@ -54,15 +54,6 @@ const onFoldMm = 1.5;
 /** One measured fold: a crease candidate on the model grid (its centre line in axisPx). */
 export type MeasuredFold = DefectCandidate;
 
-/** Box means of the relief over the card, three times: ≈ a Gaussian of σ² = 3·((2r+1)² − 1)/12 px². */
-function smoothRelief(relief: Float32Array, mask: Uint8Array, w: number, h: number, sigmaPx: number): Float32Array {
-  // 3 · ((2r + 1)² − 1) / 12 = σ²  →  r = (√(4σ² + 1) − 1) / 2.
-  const r = Math.max(1, Math.round((Math.sqrt(4 * sigmaPx * sigmaPx + 1) - 1) / 2));
-  let z = relief;
-  for (let pass = 0; pass < 3; pass++) z = maskedBoxMean(z, mask, w, h, r);
-  return z;
-}
-
 /**
  * The folds on a side's model-grid maps (`small`: relief, mask), measured for depth on the side's own maps.
  * `misfit`: the features' ps-misfit plane on the model grid; `maxMisfit`: the manifest's maxReliefMisfit.
@@ -90,12 +81,7 @@ export function measureFolds(small: CardSideMaps, side: CardSideMaps, misfit: Fl
     for (let x = 1; x < w - 1; x++) {
       const i = y * w + x;
       if (!inner[i] || nearFoil?.[i]) continue;
-      const hxx = (z[i + 1] - 2 * z[i] + z[i - 1]) * inv;
-      const hyy = (z[i + w] - 2 * z[i] + z[i - w]) * inv;
-      const hxy = ((z[i + w + 1] - z[i + w - 1] - z[i - w + 1] + z[i - w - 1]) / 4) * inv;
-      const mean = (hxx + hyy) / 2, d = Math.sqrt(((hxx - hyy) / 2) ** 2 + hxy * hxy);
-      const l1 = mean + d, l2 = mean - d;
-      if (l1 >= foldMinCurvature && Math.abs(l2) <= l1 / 2) marked[i] = 1;
+      if (valleyCurvature(z, w, i, inv) >= foldMinCurvature) marked[i] = 1;
     }
   }
   const frame: CardFrame = cardFrame(side, gridUm, cornerZoneMm);
@@ -107,10 +93,7 @@ export function measureFolds(small: CardSideMaps, side: CardSideMaps, misfit: Fl
     if (lengthMm < 2 || lengthMm < foldMinAspect * widthMm) continue;
     const centerMm = frame.toCardMm((axisPx[0] + axisPx[2]) / 2, (axisPx[1] + axisPx[3]) / 2);
     const f = gridUm / side.umPerPx;
-    const boxPx: [number, number, number, number] = [
-      Math.max(0, Math.floor(Math.min(axisPx[0], axisPx[2]) * f)), Math.max(0, Math.floor(Math.min(axisPx[1], axisPx[3]) * f)),
-      Math.min(side.widthPx, Math.ceil((Math.max(axisPx[0], axisPx[2]) + 1) * f)), Math.min(side.heightPx, Math.ceil((Math.max(axisPx[1], axisPx[3]) + 1) * f)),
-    ];
+    const boxPx = axisBoxPx(axisPx, f, side.widthPx, side.heightPx);
     // Depth along each piece on its own (a joined fold's is its deepest piece's: the gap between pieces
     // may be a foil's wandering relief). The groove is narrower than the band its curvature marks:
     // measured across the fold's scale.
@@ -120,16 +103,7 @@ export function measureFolds(small: CardSideMaps, side: CardSideMaps, misfit: Fl
     pieces.push({ defect, meanMisfit: 0, axisPx });
   }
   // Pieces in line across a gap that is mostly not surface (near a foil) are one fold, however long the gap.
-  const bridge = (p: [number, number], q: [number, number]): boolean => {
-    if (!nearFoil) return false;
-    const steps = Math.max(1, Math.ceil(Math.hypot(q[0] - p[0], q[1] - p[1])));
-    let hidden = 0;
-    for (let k = 0; k <= steps; k++) {
-      const x = Math.round(p[0] + ((q[0] - p[0]) * k) / steps), y = Math.round(p[1] + ((q[1] - p[1]) * k) / steps);
-      if (x >= 0 && y >= 0 && x < w && y < h && nearFoil[y * w + x]) hidden++;
-    }
-    return hidden >= foldHiddenGapShare * (steps + 1);
-  };
+  const bridge = (p: [number, number], q: [number, number]): boolean => nearFoil !== undefined && shareOnSegment(nearFoil, w, h, p, q) >= foldHiddenGapShare;
   const joined = joinLinearFragments(pieces, frame, foldJoinGapMm, bridge);
   const folds: MeasuredFold[] = [];
   for (const c of joined) {

@@ -25,31 +25,38 @@ const hiddenMinAspect = 4;
 /** A box of model px [x0, y0, x1, y1). */
 type Box = [number, number, number, number];
 
-/** The likeliest defect class of pixel i (1 … C − 1). */
-function likeliestDefect(p: ProbabilityMap, i: number): number {
-  const n = p.width * p.height;
-  let best = 1;
-  for (let c = 2; c < p.classes; c++) if (p.data[c * n + i] > p.data[best * n + i]) best = c;
-  return best;
-}
-
 /**
- * The probability map inside `boxes` with its defect pixels split by class: a pixel whose likeliest defect
- * class is the scratch (`scratch` true) or is not (false) keeps its probabilities, any other, and every
- * pixel outside the boxes, is background. The components of such a map are those of the network's defect
- * pixels (same threshold), cut where the likeliest class changes to or from the scratch.
+ * The likeliest defect class (1 … C − 1) of each pixel inside `boxes`, 0 outside them: read once for the
+ * check and for both of splitByScratch's maps.
  */
-function splitByScratch(p: ProbabilityMap, scratch: boolean, boxes: Box[]): ProbabilityMap {
-  const n = p.width * p.height, C = p.classes, w = p.width;
-  const data = new Float32Array(C * n);
-  data.fill(1, 0, n);
+function likeliestDefectIn(p: ProbabilityMap, boxes: Box[]): Uint8Array {
+  const n = p.width * p.height, w = p.width;
+  const out = new Uint8Array(n);
   for (const [x0, y0, x1, y1] of boxes) {
     for (let y = y0; y < y1; y++) {
       for (let i = y * w + x0; i < y * w + x1; i++) {
-        if ((likeliestDefect(p, i) === 1) !== scratch) continue;
-        for (let c = 0; c < C; c++) data[c * n + i] = p.data[c * n + i];
+        let best = 1;
+        for (let c = 2; c < p.classes; c++) if (p.data[c * n + i] > p.data[best * n + i]) best = c;
+        out[i] = best;
       }
     }
+  }
+  return out;
+}
+
+/**
+ * The probability map with its defect pixels split by class (`likeliest`: likeliestDefectIn's): a pixel
+ * whose likeliest defect class is the scratch (`scratch` true) or is not (false) keeps its probabilities,
+ * any other, and every pixel outside the boxes, is background. The components of such a map are those of
+ * the network's defect pixels (same threshold), cut where the likeliest class changes to or from the scratch.
+ */
+function splitByScratch(p: ProbabilityMap, likeliest: Uint8Array, scratch: boolean): ProbabilityMap {
+  const n = p.width * p.height, C = p.classes;
+  const data = new Float32Array(C * n);
+  data.fill(1, 0, n);
+  for (let i = 0; i < n; i++) {
+    if (likeliest[i] === 0 || (likeliest[i] === 1) !== scratch) continue;
+    for (let c = 0; c < C; c++) data[c * n + i] = p.data[c * n + i];
   }
   return { ...p, data };
 }
@@ -65,28 +72,27 @@ export function withHiddenScratches(probs: ProbabilityMap, found: DefectCandidat
   if (big.length === 0) return found;
   const f = probs.umPerPx / maps.umPerPx; // side px per model px
   const mmPerPx = probs.umPerPx / 1000;
-  const w = probs.width, h = probs.height, n = w * h;
+  const w = probs.width, h = probs.height;
   const boxes: Box[] = big.map(({ defect: { boxPx: b } }) => [Math.max(0, Math.floor(b[0] / f) - 1), Math.max(0, Math.floor(b[1] / f) - 1), Math.min(w, Math.ceil(b[2] / f) + 1), Math.min(h, Math.ceil(b[3] / f) + 1)]);
+  const likeliest = likeliestDefectIn(probs, boxes);
   // Cheap first: enough scratch-typed defect pixels in the boxes for a scratch of the minimum length.
   let typed = 0;
-  for (const [x0, y0, x1, y1] of boxes) {
-    for (let y = y0; y < y1; y++) for (let i = y * w + x0; i < y * w + x1; i++) if (1 - probs.data[i] >= pp.threshold && likeliestDefect(probs, i) === 1) typed++;
-  }
-  if (typed * mmPerPx < hiddenMinLengthMm || n === 0) return found;
+  for (let i = 0; i < w * h; i++) if (likeliest[i] === 1 && 1 - probs.data[i] >= pp.threshold) typed++;
+  if (typed * mmPerPx < hiddenMinLengthMm) return found;
   const centre = (c: DefectCandidate): [number, number] => [(c.axisPx[0] + c.axisPx[2]) / 2, (c.axisPx[1] + c.axisPx[3]) / 2];
   const hostOf = (c: DefectCandidate): DefectCandidate | undefined => {
     const [x, y] = centre(c);
     return big.find(({ defect: { boxPx: b } }) => x >= b[0] / f - 1 && x <= b[2] / f && y >= b[1] / f - 1 && y <= b[3] / f);
   };
   const scratches = found.filter((c) => c.defect.type === 'scratch').map((c) => ({ axisPx: c.axisPx, widthMm: c.defect.widthMm }));
-  const hidden = defectCandidates(splitByScratch(probs, true, boxes), maps, modelMask, pp, misfit).filter((c) =>
+  const hidden = defectCandidates(splitByScratch(probs, likeliest, true), maps, modelMask, pp, misfit).filter((c) =>
     c.defect.type === 'scratch' && c.defect.lengthMm >= hiddenMinLengthMm && c.defect.lengthMm >= hiddenMinAspect * c.defect.widthMm
     && hostOf(c) !== undefined && !onLineOf(c, folds, mmPerPx) && !onLineOf(c, scratches, mmPerPx));
   if (hidden.length === 0) return found;
   const hosts = new Set(hidden.map((c) => hostOf(c)!));
   // The hosts' other pixels, in components of their own (within a host's box; not a copy of a candidate
   // found already).
-  const rest = defectCandidates(splitByScratch(probs, false, boxes), maps, modelMask, pp, misfit).filter((c) => {
+  const rest = defectCandidates(splitByScratch(probs, likeliest, false), maps, modelMask, pp, misfit).filter((c) => {
     const host = hostOf(c);
     if (!host || !hosts.has(host)) return false;
     const [x, y] = centre(c);

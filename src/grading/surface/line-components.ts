@@ -57,3 +57,25 @@ export function lineComponents(marked: Uint8Array, w: number, h: number): { labe
   }
   return { labels, lines };
 }
+
+/**
+ * The side-px box of a centre line given in model px (`f`: side px per model px), clipped to the side: the
+ * box of a measured line (folds.ts, block-scratches.ts).
+ */
+export function axisBoxPx(axisPx: [number, number, number, number], f: number, sideWidthPx: number, sideHeightPx: number): [number, number, number, number] {
+  return [
+    Math.max(0, Math.floor(Math.min(axisPx[0], axisPx[2]) * f)), Math.max(0, Math.floor(Math.min(axisPx[1], axisPx[3]) * f)),
+    Math.min(sideWidthPx, Math.ceil((Math.max(axisPx[0], axisPx[2]) + 1) * f)), Math.min(sideHeightPx, Math.ceil((Math.max(axisPx[1], axisPx[3]) + 1) * f)),
+  ];
+}
+
+/** The share of the pixels on the segment p → q (one per px of its length, rounded) that are set in `m` (w × h). */
+export function shareOnSegment(m: Uint8Array, w: number, h: number, p: [number, number], q: [number, number]): number {
+  const steps = Math.max(1, Math.ceil(Math.hypot(q[0] - p[0], q[1] - p[1])));
+  let n = 0;
+  for (let k = 0; k <= steps; k++) {
+    const x = Math.round(p[0] + ((q[0] - p[0]) * k) / steps), y = Math.round(p[1] + ((q[1] - p[1]) * k) / steps);
+    if (x >= 0 && y >= 0 && x < w && y < h && m[y * w + x]) n++;
+  }
+  return n / (steps + 1);
+}
