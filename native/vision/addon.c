@@ -7,13 +7,14 @@
 
 typedef struct {
   JobHead head;  // first: the shared glue sees a job as its JobHead
-  int kind;  // 0 ps, 1 poisson, 2 warp, 3 area resampling, 4 surface features, 5 report pictures, 6 tile unpack + softmax
+  int kind;  // 0 ps, 1 poisson, 2 warp, 3 area resampling, 4 surface features, 5 report pictures, 6 tile unpack + softmax, 7 tile pack
   PsParams ps;
   WarpParams warp;
   ResampleParams resample;
   PicturesParams pictures;
   FeaturesParams features;
   UnpackParams unpack;
+  PackParams pack;
   int failed;
   int w, h, maxIt, iterations, solver;
   double tol;
@@ -32,6 +33,7 @@ static void execute(napi_env env, void* data) {
   else if (j->kind == 4) j->failed = surfaceFeaturesRun(&j->features);
   else if (j->kind == 5) resamplePicturesRun(&j->pictures);
   else if (j->kind == 6) unpackSoftmaxRun(&j->unpack);
+  else if (j->kind == 7) packTileRun(&j->pack);
   else j->iterations = integrateRun(j->w, j->h, j->normals, j->mask, j->minNz, j->z, j->tol, j->maxIt, &j->solver);
 }
 
@@ -285,7 +287,38 @@ static napi_value UnpackSoftmax(napi_env env, napi_callback_info info) {
   const size_t slotValues = (size_t)p->classes * (size_t)p->tileW * (size_t)p->tileH;
   if ((size_t)(slot + 1) * slotValues > nl || no != (size_t)p->classes * (size_t)p->w * (size_t)p->h) return failJob(env, j, "unpackSoftmax: buffer sizes do not match");
   p->logits = logits + (size_t)slot * slotValues;
+  adviseHuge(p->out, no * sizeof(float));  // the 40 MB probability map is written here first
   return queue(env, j, argc, argv, "gradebooth.unpackSoftmax");
+}
+
+// packTile(params: Float64Array [channels, block, tileW, tileH, x0, y0, w, h, ty0, ty1, slot],
+//          features: Float32Array (channels × h × w), input: Float32Array (the batch's input))
+static napi_value PackTile(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Job* j = (Job*)calloc(1, sizeof(Job));
+  if (argc != 3) return failJob(env, j, "packTile: expected 3 arguments");
+  j->kind = 7;
+  size_t np = 0, nf = 0, ni = 0;
+  const double* prm = (const double*)typedData(env, argv[0], &np);
+  if (!prm || np < 11) return failJob(env, j, "packTile: params must be a Float64Array of 11");
+  PackParams* p = &j->pack;
+  p->channels = (int)prm[0]; p->block = (int)prm[1]; p->tileW = (int)prm[2]; p->tileH = (int)prm[3];
+  p->x0 = (int)prm[4]; p->y0 = (int)prm[5]; p->w = (int)prm[6]; p->h = (int)prm[7];
+  p->ty0 = (int)prm[8]; p->ty1 = (int)prm[9];
+  const double slot = prm[10];
+  p->features = (const float*)typedData(env, argv[1], &nf);
+  float* input = (float*)typedData(env, argv[2], &ni);
+  if (!p->features || !input) return failJob(env, j, "packTile: missing buffers");
+  const int b = p->block;
+  if (p->channels < 1 || b < 1 || p->tileW < b || p->tileH < b || p->tileW % b || p->tileH % b || p->w < 1 || p->h < 1 || slot < 0) return failJob(env, j, "packTile: bad sizes");
+  if (p->ty0 < 0 || p->ty1 > p->tileH || p->ty0 > p->ty1) return failJob(env, j, "packTile: rows outside the tile");
+  const size_t slotValues = (size_t)p->channels * (size_t)p->tileW * (size_t)p->tileH;
+  if ((size_t)(slot + 1) * slotValues > ni || nf != (size_t)p->channels * (size_t)p->w * (size_t)p->h) return failJob(env, j, "packTile: buffer sizes do not match");
+  p->input = input + (size_t)slot * slotValues;
+  adviseHuge(input, ni * sizeof(float));
+  return queue(env, j, argc, argv, "gradebooth.packTile");
 }
 
 NAPI_MODULE_INIT() {
@@ -304,6 +337,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "surfaceFeatures", fn);
   napi_create_function(env, "unpackSoftmax", NAPI_AUTO_LENGTH, UnpackSoftmax, NULL, &fn);
   napi_set_named_property(env, exports, "unpackSoftmax", fn);
+  napi_create_function(env, "packTile", NAPI_AUTO_LENGTH, PackTile, NULL, &fn);
+  napi_set_named_property(env, exports, "packTile", fn);
   napi_value dct;
   napi_get_boolean(env, dctPoissonAvailable() != 0, &dct);
   napi_set_named_property(env, exports, "dct", dct);

@@ -117,4 +117,15 @@ typedef struct {
 
 void unpackSoftmaxRun(const UnpackParams* p);
 
+/** Tile rows [ty0, ty1) of one network input tile ([channels·block²][tileH/block][tileW/block] at `input`,
+ *  the slot's start) from the feature planes (`channels` × h × w) for the tile whose top-left map pixel is
+ *  (x0, y0). Values off the map are left as they are (zeros). */
+typedef struct {
+  int channels, block, tileW, tileH, x0, y0, w, h, ty0, ty1;
+  const float* features;
+  float* input;
+} PackParams;
+
+void packTileRun(const PackParams* p);
+
 #endif

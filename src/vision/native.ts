@@ -34,6 +34,7 @@ interface RawAddon {
   surfaceFeatures?(params: Float64Array, mask: Uint8Array, normals: Float32Array, albedo: Float32Array, relief: Float32Array, confidence: Float32Array, out: Float32Array): Promise<boolean>;
   resamplePictures?(params: Float64Array, mask: Uint8Array, normals: Float32Array, albedo: Float32Array, albedoRgb: Uint8Array, shade: Uint8Array, normalRgb: Uint8Array): Promise<void>;
   unpackSoftmax?(params: Float64Array, logits: Float32Array, out: Float32Array): Promise<void>;
+  packTile?(params: Float64Array, features: Float32Array, input: Float32Array): Promise<void>;
 }
 
 /** How a height field was solved: DCT alone (near-full mask), DCT as PCG's initial guess, or PCG alone. */
@@ -72,6 +73,8 @@ export interface VisionNative {
   resamplePictures?(job: NativePicturesJob): Promise<void>;
   /** Rows [rows[0], rows[1]) of a packed tile's logits onto the surface map with the class softmax (src/grading/surface/tile-layout.ts); undefined in an addon built before it existed. */
   unpackSoftmax?(job: NativeUnpackJob): Promise<void>;
+  /** Rows [rows[0], rows[1]) of a network tile packed from the feature planes (src/grading/surface/tile-layout.ts packTile); undefined in an addon built before it existed. */
+  packTile?(job: NativePackJob): Promise<void>;
 }
 
 /** Rows [y0, y1) of the report's three whole-side pictures (w × h) from a side's maps area-averaged to w × h. */
@@ -91,6 +94,20 @@ export interface NativePicturesJob {
   albedoRgb: Uint8Array;
   shade: Uint8Array;
   normalRgb: Uint8Array;
+}
+
+/** One band of a network tile's rows to pack from the feature planes (src/grading/surface/tile-layout.ts packTile). */
+export interface NativePackJob {
+  features: Float32Array;
+  channels: number;
+  w: number;
+  h: number;
+  block: number;
+  win: { x0: number; y0: number; tileW: number; tileH: number };
+  input: Float32Array;
+  slot: number;
+  /** Tile rows, [first, end). */
+  rows: [number, number];
 }
 
 /** One band of rows of a network tile's logits to unpack (src/grading/surface/tile-layout.ts unpackTile). */
@@ -217,6 +234,9 @@ export function loadVisionNative(): Promise<VisionNative | undefined> {
         : undefined,
       unpackSoftmax: typeof raw.unpackSoftmax === 'function'
         ? ({ logits, slot, classes, block, win, out, w, h, rows, cols }) => raw.unpackSoftmax!(Float64Array.from([classes, block, win.tileW, win.tileH, win.x0, win.y0, w, h, rows[0], rows[1], cols[0], cols[1], slot]), logits, out)
+        : undefined,
+      packTile: typeof raw.packTile === 'function'
+        ? ({ features, channels, w, h, block, win, input, slot, rows }) => raw.packTile!(Float64Array.from([channels, block, win.tileW, win.tileH, win.x0, win.y0, w, h, rows[0], rows[1], slot]), features, input)
         : undefined,
       dct: raw.dct === true,
       async integrateSolve(width, height, normals, mask, out, tolerance, maxIterations, minNz) {

@@ -40,6 +40,24 @@ export function packTile(features: Float32Array, w: number, h: number, channels:
 }
 
 /**
+ * {@link packTile} off the event loop: through the native kernel (native/vision/tiles.c), a band of the
+ * tile's rows per core; without the addon, in TypeScript. `backend` forces one ('native' fails when the
+ * addon lacks the kernel).
+ */
+export async function packTileAsync(features: Float32Array, w: number, h: number, channels: number, win: TileWindow, b: number, input: Float32Array, slot: number, options: { backend?: 'auto' | 'native' | 'ts' } = {}): Promise<void> {
+  const native = options.backend === 'ts' ? undefined : await loadVisionNative();
+  if (options.backend === 'native' && !native?.packTile) throw createError('GB_VISION_FAILED', 'the native tile packing is not built (run `node native/vision/build.mjs`)');
+  if (!native?.packTile) return packTile(features, w, h, channels, win, b, input, slot);
+  const bands = Math.max(1, Math.min(native.threads, win.tileH));
+  const jobs: Promise<void>[] = [];
+  for (let i = 0; i < bands; i++) {
+    const rows: [number, number] = [Math.floor((win.tileH * i) / bands), Math.floor((win.tileH * (i + 1)) / bands)];
+    jobs.push(native.packTile({ features, channels, w, h, block: b, win, input, slot, rows }));
+  }
+  await Promise.all(jobs);
+}
+
+/**
  * Write slot `slot` of a batch output ([slot][classes·b²][tileH/b][tileW/b]) onto `out` (classes planes of
  * w × h) for map rows [ya, yb) and columns [xa, xb) (inside both the map and the tile). With `softmax` the
  * output holds logits and each pixel's class probabilities are computed here (max-subtracted, as

@@ -144,3 +144,34 @@ t.test('the native unpacking (native/vision/tiles.c) gives the TypeScript refere
   await t.rejects(async () => bad([0, 0, tileH + 1]), /outside the map or the tile/, 'rows past the tile');
   await t.rejects(async () => bad([0, 50, 100]), /outside the map or the tile/, 'columns left of the tile');
 });
+
+t.test('the native packing (native/vision/tiles.c) fills a tile as the TypeScript reference does', async (t) => {
+  const { loadVisionNative } = await import('../../../src/vision/native.ts');
+  const { packTile, packTileAsync } = await import('../../../src/grading/surface/tile-layout.ts');
+  const native = await loadVisionNative();
+  if (!native?.packTile) {
+    t.fail('the vision addon is not built with packTile (node native/vision/build.mjs)');
+    return;
+  }
+  // A map that is not a multiple of the block; tiles inside it, over its top-left and its bottom-right corner,
+  // one larger than the map, at block 1, 2 and 4 (x0 off the block grid too: the kernel takes any corner).
+  const C = surfaceFeatureChannels, w = 301, h = 217;
+  const f = features(w, h, 5);
+  for (const b of [1, 2, 4]) {
+    for (const [x0, y0, tileW, tileH] of [[40, 24, 96, 64], [-16, -8, 128, 96], [208, 150, 128, 96], [-3, -5, 320, 256], [250, 200, 64, 32]]) {
+      const win = { x0, y0, tileW, tileH };
+      const ref = new Float32Array(2 * C * tileW * tileH), got = new Float32Array(2 * C * tileW * tileH);
+      packTile(f, w, h, C, win, b, ref, 1);
+      await packTileAsync(f, w, h, C, win, b, got, 1, { backend: 'native' });
+      let differ = 0;
+      for (let i = 0; i < ref.length; i++) if (ref[i] !== got[i]) differ++;
+      t.equal(differ, 0, `block ${b}, tile ${tileW}×${tileH} at (${x0}, ${y0}): the same ${ref.length} values`);
+    }
+  }
+  // Garbage in is refused on the calling thread, before any memory is touched.
+  const input = new Float32Array(C * 64 * 64);
+  const bad = (slot: number, rows: [number, number], fw = w) => native.packTile!({ features: f, channels: C, w: fw, h, block: 2, win: { x0: 0, y0: 0, tileW: 64, tileH: 64 }, input, slot, rows });
+  await t.rejects(async () => bad(1, [0, 64]), /buffer sizes do not match/, 'a slot past the batch');
+  await t.rejects(async () => bad(0, [0, 65]), /rows outside the tile/, 'rows past the tile');
+  await t.rejects(async () => bad(0, [0, 64], w + 1), /buffer sizes do not match/, 'features smaller than the map said');
+});
