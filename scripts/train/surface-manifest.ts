@@ -5,6 +5,11 @@
 // `calibrate` picks the post-processing threshold on the validation cards of the training sets and the
 // measured print lines' minimum contrast (src/grading/surface/print-lines.ts).
 //   node --import tsx scripts/train/surface-manifest.ts card --dir MODEL_DIR    (MODEL_CARD.md from the manifest)
+//   node --import tsx scripts/train/surface-manifest.ts derive --from MODEL_DIR --dir NEW_DIR --version V --by TEXT [--quantization FILE]
+// `create` and `derive` take --quantization: the JSON scripts/train/quantize.py qdq --report writes, kept in
+// the manifest. `derive` writes the manifest of a model made from another one's network without training
+// (NEW_DIR/model.onnx already there: scripts/quantize-surface-model.sh): the source's manifest with this
+// file's sha256, version and commit, `derivedFrom`, no metrics (evaluate measures them on this file).
 // `evaluate` runs the runtime detector (src/grading/surface/) on every held-out side written by
 // `gradebooth sim dataset --maps` and matches its defects to the simulator's truth.
 import { execFileSync } from 'node:child_process';
@@ -31,7 +36,7 @@ const matchRadiusMm = 2.5;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { dir: { type: 'string' }, 'train-json': { type: 'string' }, version: { type: 'string' }, generator: { type: 'string' }, data: { type: 'string', multiple: true }, 'val-every': { type: 'string' }, calib: { type: 'string', multiple: true }, write: { type: 'boolean' } },
+  options: { dir: { type: 'string' }, from: { type: 'string' }, by: { type: 'string' }, quantization: { type: 'string' }, 'train-json': { type: 'string' }, version: { type: 'string' }, generator: { type: 'string' }, data: { type: 'string', multiple: true }, 'val-every': { type: 'string' }, calib: { type: 'string', multiple: true }, write: { type: 'boolean' } },
 });
 
 async function findSides(root: string): Promise<string[]> {
@@ -52,8 +57,6 @@ async function create(): Promise<void> {
   const dir = values.dir!;
   const train = JSON.parse(await readFile(values['train-json']!, 'utf8'));
   const bytes = await readFile(join(dir, 'model.onnx'));
-  const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-  const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/grading/surface', 'src/sim', 'scripts/train'], { encoding: 'utf8' }).trim().length > 0;
   // How the graph's input and output are laid out (surface.py writes it; runs before 1.3 had none: plain).
   const io: { inputBlockPx: number; outputBlockPx: number; output: string; activation: 'softmax' | 'logits' } = train.io ?? { inputBlockPx: 1, outputBlockPx: 1, output: 'probabilities', activation: 'softmax' };
   if (io.inputBlockPx !== io.outputBlockPx) throw new Error(`${values['train-json']}: input block ${io.inputBlockPx} ≠ output block ${io.outputBlockPx}`);
@@ -72,14 +75,41 @@ async function create(): Promise<void> {
     normalisation: { code: 'src/grading/surface/features.ts', scales: surfaceFeatureSpec.scales, windowsMm: surfaceFeatureSpec.windowsMm, offCard: 0 },
     postprocess: { threshold: 0.5, minAreaMm2: 0.05, minConfidence: 0.6, edgeMarginMm: 0.4, bridgeMm: 0.4, cornerZoneMm: 6 },
     trainingData: { id: train.trainingData.id, generator: values.generator ?? '', sides: train.trainingData.sides, cards: train.trainingData.cards },
-    code: { commit: dirty ? `${commit}+uncommitted` : commit, recipe: 'scripts/train-surface-model.sh' },
+    code: { commit: codeCommit(), recipe: 'scripts/train-surface-model.sh' },
   };
   // The run's folders are this machine's: the manifest keeps their names only (the generator says what they hold).
   const args = { ...train.args, data: (train.args.data as string[]).map((d) => basename(d)) };
   delete args.out;
   (manifest as unknown as Record<string, unknown>).training = { parameters: train.parameters, stepsRun: train.stepsRun, finalLoss: train.finalLoss, trainSeconds: train.trainSeconds, args, torch: train.torch, classWeights: train.classWeights, classPixels: train.trainingData.classPixels, validationSides: train.trainingData.validationSides, validationPixels: train.validation };
+  if (values.quantization) manifest.quantization = JSON.parse(await readFile(values.quantization, 'utf8'));
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   console.log(`wrote ${join(dir, 'manifest.json')}`);
+}
+
+/** The commit the scripts run at, "+uncommitted" when the grading, simulator or recipe code has changes. */
+function codeCommit(): string {
+  const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+  const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/grading/surface', 'src/sim', 'scripts/train'], { encoding: 'utf8' }).trim().length > 0;
+  return dirty ? `${commit}+uncommitted` : commit;
+}
+
+async function derive(): Promise<void> {
+  const from = values.from!, dir = values.dir!;
+  if (!from || !dir || !values.version || !values.by) throw new Error('derive needs --from, --dir, --version and --by');
+  const source = JSON.parse(await readFile(join(from, 'manifest.json'), 'utf8')) as SurfaceModelManifest & Record<string, unknown>;
+  const bytes = await readFile(join(dir, 'model.onnx'));
+  const manifest: SurfaceModelManifest & Record<string, unknown> = {
+    ...source,
+    version: values.version,
+    file: 'model.onnx',
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sizeBytes: bytes.byteLength,
+    derivedFrom: { version: source.version, sha256: source.sha256, by: values.by, commit: codeCommit() },
+  };
+  delete manifest.metrics;
+  if (values.quantization) manifest.quantization = JSON.parse(await readFile(values.quantization, 'utf8'));
+  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  console.log(`wrote ${join(dir, 'manifest.json')} (from ${source.name} ${source.version})`);
 }
 
 interface TruthDefect { kind: string; class: number; centerMm: [number, number]; depthUm: number }
@@ -338,7 +368,7 @@ async function modelCard(): Promise<void> {
   Near-field booth LEDs and distant lights (as \`gradebooth grade --input\` folders have), photometric stereo by the booth's own code,
   every 2nd training card holo foil (every 3rd held out), every 5th clean, exposure 0.45–1.25× and gloss α 0.03–0.13 varied; on the tiles: flips/transposes
   with the slopes turned along, slope/relief gain and noise.
-${m.derivedFrom ? `- **Derived from** ${m.derivedFrom.version} (sha256 \`${String(m.derivedFrom.sha256).slice(0, 16)}…\`): ${m.derivedFrom.by}. Training, calibration and data are ${m.derivedFrom.version}'s; the held-out metrics below were measured again on this file.\n` : ''}- **Recipe**: \`bash ${m.code.recipe} ${m.derivedFrom ? m.derivedFrom.version : m.version}\` at commit \`${m.code.commit}\`: ${tr.stepsRun ?? '?'} steps of ${tr.args?.batch ?? '?'} tiles of ${tr.args?.tile ?? '?'} px,
+${m.derivedFrom ? `- **Derived from** ${m.derivedFrom.version} (sha256 \`${String(m.derivedFrom.sha256).slice(0, 16)}…\`): ${m.derivedFrom.by}. Training, calibration and data are ${m.derivedFrom.version}'s; the held-out metrics below were measured again on this file.\n` : ''}${m.quantization ? `- **Quantized** (\`${m.quantization.tool}\`): ${m.quantization.scheme}; ${m.quantization.quantizedConvolutions} convolutions in 8 bits, ${m.quantization.floatConvolutions} in float. Activation ranges from ${m.quantization.calibration?.tiles ?? '?'} tiles of ${m.quantization.calibration?.sides ?? '?'} training sides (${(m.quantization.calibration?.cards ?? []).join(', ')}; ${m.quantization.calibration?.rule ?? '—'}). The float network: sha256 \`${String(m.quantization.floatSha256).slice(0, 16)}…\`. Input and output stay float32.\n` : ''}- **Recipe**: \`bash ${m.code.recipe} ${m.derivedFrom ? m.derivedFrom.version : m.version}\` at commit \`${m.code.commit}\`: ${tr.stepsRun ?? '?'} steps of ${tr.args?.batch ?? '?'} tiles of ${tr.args?.tile ?? '?'} px,
   AdamW, warm-up + cosine, class weights ${JSON.stringify(tr.classWeights ?? [])}, seed ${tr.args?.seed ?? '?'}, CPU, ${Math.round((tr.trainSeconds ?? 0) / 60)} min.
 - **Calibration**: threshold ${m.postprocess.threshold}, minimum area ${m.postprocess.minAreaMm2} mm² and ${m.postprocess.maxReliefMisfit === undefined ? 'no misfit gate' : `misfit gate ${m.postprocess.maxReliefMisfit} (relief defects of a higher mean photometric-stereo misfit dropped)`} and ${m.postprocess.maxReliefDepthUm === undefined ? 'no depth gate' : `depth gate ${m.postprocess.maxReliefDepthUm} µm (relief defects measured deeper than a card is thick dropped)`},
   ${m.postprocess.maxPixelMisfit === undefined ? 'no pixel misfit gate' : `pixel misfit gate ${m.postprocess.maxPixelMisfit} (relief-kind pixels the photometric fit does not explain taken out before the components)`},
@@ -376,7 +406,8 @@ if (positionals[0] === 'create') await create();
 else if (positionals[0] === 'calibrate') await calibrate();
 else if (positionals[0] === 'evaluate') await evaluate();
 else if (positionals[0] === 'card') await modelCard();
+else if (positionals[0] === 'derive') await derive();
 else {
-  console.error('usage: surface-manifest.ts create|calibrate|evaluate|card (see the header)');
+  console.error('usage: surface-manifest.ts create|calibrate|evaluate|card|derive (see the header)');
   process.exit(2);
 }

@@ -97,6 +97,14 @@ export interface SurfaceModelManifest {
   trainingData: { id: string; generator: string; sides: number; cards: number };
   code: { commit: string; recipe: string };
   metrics?: Record<string, unknown>;
+  /**
+   * Informational (the runtime needs nothing from it: the graph's input and output stay float32). How the
+   * network was quantized to 8 bits (scripts/train/quantize.py): the scheme, the float network's sha256 and
+   * the calibration tiles the activation ranges came from.
+   */
+  quantization?: { scheme: string; tool: string; floatSha256: string; quantizedConvolutions: number; floatConvolutions: number; quantizedTensors: number; calibration: Record<string, unknown> };
+  /** Informational: the model whose network this one was made from without training (its version, sha256, how). */
+  derivedFrom?: { version: string; sha256: string; by: string; commit?: string };
 }
 
 function fail(where: string, what: string): never {
