@@ -104,7 +104,9 @@ async function main(): Promise<void> {
     const features = await surfaceFeaturesAsync(small);
     const probs = await detector.probabilities(features, small.widthPx, small.heightPx);
     // Post-processing as detect() does it: the network's components, the measured folds and print lines.
-    fn = stage === 'onnx' ? () => detector.probabilities(features, small.widthPx, small.heightPx) : () => surfaceDefectsOf(probs, features, small, maps, detector.manifest.postprocess);
+    // Each post-processing run on its own copy of the mask, as each side has: what the detector computes once
+    // per mask (erodedCardMask) is computed in every run, not once for the bench.
+    fn = stage === 'onnx' ? () => detector.probabilities(features, small.widthPx, small.heightPx) : () => surfaceDefectsOf(probs, features, { ...small, mask: small.mask.slice() }, maps, detector.manifest.postprocess);
     Object.assign(extra, { model: `${detector.model.name} ${detector.model.version}`, tilePx: defaultTiling.tilePx });
   } else if (stage === 'pipeline') {
     if (!detector) throw new Error('no detector');

@@ -22,6 +22,7 @@ import { surfaceFeatureSpec } from '../../src/grading/surface/features.ts';
 import { foldMinAspect, foldMinCurvature, foldMinDepthUm, foldMinLengthMm, foldScaleMm } from '../../src/grading/surface/folds.ts';
 import { foldDentMinDepthUm } from '../../src/grading/surface/fold-dents.ts';
 import { blockMaxMisfit, blockScratchMinCurvature, blockScratchScaleMm } from '../../src/grading/surface/block-scratches.ts';
+import { followMeanProbability } from '../../src/grading/surface/scratch-follow.ts';
 import { loadSurfaceDetector } from '../../src/grading/surface/load.ts';
 import { modelManifestFormat, type SurfaceModelManifest } from '../../src/grading/surface/manifest.ts';
 import type { CardSideMaps, SurfaceDefect } from '../../src/grading/types.ts';
@@ -386,6 +387,8 @@ ${m.calibration?.override ? `  **Not the rule's pick** (threshold ${m.calibratio
   by class (\`hidden-scratches.ts\`); where the relief was solved on blocks over a holo foil (\`CardSideMaps.blockSolved\`), scratches are
   measured as valleys at ${blockScratchScaleMm} mm (curvature ≥ ${blockScratchMinCurvature} µm/mm², \`block-scratches.ts\`) in regions whose blocks fit (median misfit ≤ ${blockMaxMisfit}),
   and a network scratch inside such a region is exempt from the misfit gate. The held-out maps below have no block-solved region.
+  Each network scratch is followed beyond its ends along its line (\`scratch-follow.ts\`) while the defect probability over the last
+  millimetre stays ≥ ${followMeanProbability}, to the last point at the threshold where the scratch is the likeliest class (across a crease only to where it is a scratch again).
 ${met ? `- **Held-out metrics** (${met.heldOut.sides} sides, ${met.heldOut.distantLightSides} with distant lights, ${met.heldOut.cleanSides} clean, ${met.heldOut.foilSides} foil; ${met.heldOut.data.join(', ')}; ${met.matching}):
   overall recall ${pct(met.overall.recall)} (right type ${pct(met.overall.recallTyped)}), precision ${pct(met.overall.precision)};
   clean sides with any report: ${met.cleanSidesWithReports} of ${met.heldOut.cleanSides}; foil sides with a false report: ${met.foilSidesWithFalseReports} of ${met.heldOut.foilSides};

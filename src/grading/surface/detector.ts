@@ -8,6 +8,8 @@ import { measureFolds, withMeasuredFolds } from './folds.ts';
 import { blockScratchesToKeep, blockSolvedScratches, goodBlockRegions, onLineOf, scratchesInsideBlockRegions } from './block-scratches.ts';
 import { cardFrame, defectCandidates, finishCandidates, passesGates, type ProbabilityMap } from './postprocess.ts';
 import { withHiddenScratches } from './hidden-scratches.ts';
+import { joinLinearFragments } from './fragments.ts';
+import { followScratches } from './scratch-follow.ts';
 import { withMeasuredPrintLines } from './print-lines.ts';
 import { resampleSideMapsAsync } from './resample.ts';
 import { packTileAsync, unpackTileAsync, type TileWindow } from './tile-layout.ts';
@@ -63,7 +65,13 @@ export function surfaceDefectsOf(probs: ProbabilityMap, features: Float32Array, 
   // its misfit does not count against it (0, also in the area-weighted mean of a line it joins).
   const inside = scratchesInsideBlockRegions(found, small, blockRegions);
   const counted = found.map((c) => (inside.has(c) ? { ...c, meanMisfit: 0 } : c));
-  const network = finishCandidates([...counted, ...underBlocks], maps, probs.umPerPx, pp.cornerZoneMm, pp.joinLinearGapMm).filter((c) => passesGates(c, pp)).map((c) => c.defect);
+  const kept = finishCandidates([...counted, ...underBlocks], maps, probs.umPerPx, pp.cornerZoneMm, pp.joinLinearGapMm).filter((c) => passesGates(c, pp));
+  // A scratch found in part, followed along its line at a lower probability (not along a fold's line: the
+  // fold's own pixels would carry it); pieces that now overlap are one scratch.
+  const frame = cardFrame(maps, probs.umPerPx, pp.cornerZoneMm);
+  const onFold = new Set(kept.filter((c) => c.defect.type === 'scratch' && onLineOf(c, foldLines, frame.mmPerPx)));
+  const followed = followScratches(kept.filter((c) => !onFold.has(c)), probs, small, maps, misfit, pp.maxReliefMisfit, pp.threshold, Math.round(pp.edgeMarginMm / frame.mmPerPx), frame);
+  const network = joinLinearFragments([...followed, ...onFold], frame, 0).map((c) => c.defect);
   const withFolds = withMeasuredFolds(network, folds, small, maps, pp.cornerZoneMm);
   const foldDents = dentsOnFolds(withFolds, folds, small, maps, misfit, pp.maxReliefMisfit, pp.cornerZoneMm);
   return withMeasuredPrintLines([...withFolds, ...foldDents], small, maps, pp);

@@ -1,4 +1,4 @@
-import { median } from '../card-frame.ts';
+import { medianInPlace } from '../card-frame.ts';
 import type { CardSideMaps, SurfaceDefect } from '../types.ts';
 import type { MeasuredFold } from './folds.ts';
 import { cardFrame } from './postprocess.ts';
@@ -65,14 +65,15 @@ export function dentsOnFolds(defects: SurfaceDefect[], folds: MeasuredFold[], sm
     // Residual: the relief less the fold's cross-section at each station (median along the window).
     const win = Math.round(foldProfileWindowMm / 2 / stationMm);
     const res = new Float32Array(S * O).fill(NaN);
-    const values: number[] = [];
+    // One buffer for every station's window (a median per band pixel: an array each was most of this step's time).
+    const values = new Float64Array(Math.floor((2 * win) / 4) + 1);
     for (let s = 0; s < S; s++) {
       for (let o = 0; o < O; o++) {
         const v = r[s * O + o];
         if (v !== v) continue;
-        values.length = 0;
-        for (let t = Math.max(0, s - win); t <= Math.min(S - 1, s + win); t += 4) { const q = r[t * O + o]; if (q === q) values.push(q); }
-        if (values.length >= 5) res[s * O + o] = v - median(values);
+        let n = 0;
+        for (let t = Math.max(0, s - win); t <= Math.min(S - 1, s + win); t += 4) { const q = r[t * O + o]; if (q === q) values[n++] = q; }
+        if (n >= 5) res[s * O + o] = v - medianInPlace(values, n);
       }
     }
     // Smoothed over ~0.5 mm (the residual's noise is the relief's), then its deepest round depressions.

@@ -3,7 +3,7 @@ import { joinLinearFragments } from './fragments.ts';
 import { lineDepthUm } from './line-depth.ts';
 import { axisBoxPx, lineComponents, shareOnSegment } from './line-components.ts';
 import { smoothRelief, valleyCurvature } from './relief-valleys.ts';
-import { cardFrame, dilateSquare, erodeSquare, type CardFrame, type DefectCandidate } from './postprocess.ts';
+import { cardFrame, dilateSquare, erodedCardMask, erodeSquare, type CardFrame, type DefectCandidate } from './postprocess.ts';
 
 // Folds are measured beside the network, as print lines are. A crease is a long straight valley in the
 // relief, 0.6–2 mm wide and tens of µm deep, often across most of the card. The network sees ~6 mm at a
@@ -65,7 +65,7 @@ export function measureFolds(small: CardSideMaps, side: CardSideMaps, misfit: Fl
   const gridUm = small.umPerPx * 2;
   const mmPerPx = gridUm / 1000;
   const z = smoothRelief(g.relief, mask, w, h, foldScaleMm / mmPerPx);
-  const inner = erodeSquare(mask, w, h, Math.round(foldEdgeMarginMm / mmPerPx));
+  const inner = erodedCardMask(mask, w, h, Math.round(foldEdgeMarginMm / mmPerPx));
   let nearFoil: Uint8Array | undefined;
   if (g.misfit && maxMisfit !== undefined) {
     const foil = new Uint8Array(w * h);

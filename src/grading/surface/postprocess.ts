@@ -45,6 +45,21 @@ export function erodeSquare(mask: Uint8Array, w: number, h: number, r: number): 
   return out;
 }
 
+/**
+ * {@link erodeSquare} of a side's card mask, computed once per mask and radius: the detector's steps each
+ * keep off the card's edge (the components, the folds, the print lines) and the same mask was eroded again
+ * for each. Neither the mask nor the result may be written to (both are shared).
+ */
+export function erodedCardMask(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
+  let byRadius = erodedMasks.get(mask);
+  if (!byRadius) erodedMasks.set(mask, (byRadius = new Map()));
+  const key = `${w}x${h}:${r}`;
+  let out = byRadius.get(key);
+  if (!out) byRadius.set(key, (out = erodeSquare(mask, w, h, r)));
+  return out;
+}
+const erodedMasks = new WeakMap<Uint8Array, Map<string, Uint8Array>>();
+
 /** Dilate by a (2r+1)² square: a pixel is set when any pixel of its window (clipped to the map) is. */
 export function dilateSquare(m: Uint8Array, w: number, h: number, r: number): Uint8Array {
   if (r <= 0) return m;
@@ -272,7 +287,7 @@ export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMas
   if (pp.maxReliefMisfit !== undefined && misfit?.length !== n) {
     throw createError('GB_INTERNAL', `surface postprocess: the manifest gates relief defects on the misfit, but ${misfit?.length ?? 0} misfit values came for a ${w}×${h} map`);
   }
-  const inner = erodeSquare(modelMask, w, h, Math.round(pp.edgeMarginMm / s));
+  const inner = erodedCardMask(modelMask, w, h, Math.round(pp.edgeMarginMm / s));
   const fg = new Uint8Array(n);
   for (let i = 0; i < n; i++) if (inner[i] && 1 - data[i] >= pp.threshold) fg[i] = 1;
   if (pp.maxPixelMisfit !== undefined) {

@@ -1,6 +1,6 @@
 import type { CardSideMaps, SurfaceDefect } from '../types.ts';
 import type { SurfacePostprocess } from './manifest.ts';
-import { cardBoxPx, cornerOf } from './postprocess.ts';
+import { cardBoxPx, cornerOf, erodedCardMask } from './postprocess.ts';
 
 // Print lines are measured, not learned. A print (roller) line is a narrow stripe of ink, 1–3 px wide at the
 // surface model's 60 µm/px, that runs straight along one card axis over the whole card, because it runs
@@ -74,29 +74,6 @@ function medianOf(v: Float32Array, n: number): number {
   return n % 2 ? s[n >> 1] : (s[(n >> 1) - 1] + s[n >> 1]) / 2;
 }
 
-/** Pixels of `mask` at least `r` px inside its outline (square window; both passes in memory order). */
-function erode(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
-  if (r <= 0) return mask;
-  const tmp = new Uint8Array(w * h), out = new Uint8Array(w * h);
-  const k = 2 * r + 1;
-  for (let y = 0; y < h; y++) {
-    let run = 0;
-    for (let x = 0, i = y * w; x < w; x++, i++) {
-      run = mask[i] ? run + 1 : 0;
-      if (run >= k) tmp[i - r] = 1;
-    }
-  }
-  const runs = new Int32Array(w);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0, i = y * w; x < w; x++, i++) {
-      const run = tmp[i] ? runs[x] + 1 : 0;
-      runs[x] = run;
-      if (run >= k) out[i - r * w] = 1;
-    }
-  }
-  return out;
-}
-
 /**
  * Print lines on a side's maps at their own scale (the surface detector passes its maps resampled to the
  * model's 60 µm/px). Lines of both orientations whose score reaches `minContrast` in magnitude.
@@ -104,7 +81,7 @@ function erode(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
 export function measurePrintLines(maps: CardSideMaps, options: PrintLineOptions): PrintLineCandidate[] {
   const { widthPx: w, heightPx: h, albedo } = maps;
   const umPerPx = maps.umPerPx;
-  const inner = erode(maps.mask, w, h, Math.max(1, Math.round((options.edgeMarginMm * 1000) / umPerPx)));
+  const inner = erodedCardMask(maps.mask, w, h, Math.max(1, Math.round((options.edgeMarginMm * 1000) / umPerPx)));
   const endPx = Math.max(3, Math.round((endZoneMm * 1000) / umPerPx));
   const out: PrintLineCandidate[] = [];
   // Vertical lines: positions are columns (across step 1), the length runs down the rows (step w).
