@@ -90,14 +90,14 @@ void packTileRun(const PackParams* p) {
     for (int ty = p->ty0; ty < p->ty1; ty++) {
       const int y = p->y0 + ty;
       if (y < 0 || y >= p->h) continue;
-      const float* src = p->features + (size_t)c * plane + (size_t)y * p->w + p->x0;
+      const float* src = p->features + (size_t)c * plane + (size_t)y * p->w;  // the map row; tile column tx is map column x0 + tx
       const int dy = ty % b, py = ty / b;
       for (int dx = 0; dx < b; dx++) {
         float* dst = p->input + (size_t)((c * b + dy) * b + dx) * pplane + (size_t)py * pw;
         // Tile columns tx = b·px + dx within [xa, xb).
         int px = (xa - dx + b - 1) / b;
         if (px < 0) px = 0;
-        for (int tx = b * px + dx; tx < xb; tx += b, px++) dst[px] = src[tx];
+        for (int tx = b * px + dx; tx < xb; tx += b, px++) dst[px] = src[p->x0 + tx];
       }
     }
   }

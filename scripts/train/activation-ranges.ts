@@ -11,7 +11,7 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
-import { defaultTiling } from '../../src/grading/surface/detector.ts';
+import { defaultTiling, tileWindows } from '../../src/grading/surface/detector.ts';
 import { surfaceFeatureChannels, surfaceFeaturesAsync } from '../../src/grading/surface/features.ts';
 import { resampleSideMapsAsync } from '../../src/grading/surface/resample.ts';
 import { packTileAsync } from '../../src/grading/surface/tile-layout.ts';
@@ -39,38 +39,34 @@ for (const root of values.data) {
   const cards = (index.cards ?? []).filter((c) => c.seed % valEvery !== 0).slice(0, cardsPerSet);
   if (cards.length === 0) fail(`${root}/index.json: no training card (seed not a multiple of ${valEvery})`);
   for (const card of cards) {
+    const cardDir = card.dir ?? `card_${card.seed}`;
     for (const side of ['front', 'back'] as const) {
-      const cardDir = card.dir ?? `card_${card.seed}`;
       const dir = join(root, cardDir, side, 'maps');
       if (!(await access(join(dir, 'maps.json')).then(() => true, () => false))) continue; // a set of one side
       const maps = await readSideMaps(dir, side);
       const small = await resampleSideMapsAsync(maps, umPerPx);
       const features = await surfaceFeaturesAsync(small);
       const w = small.widthPx, h = small.heightPx, C = surfaceFeatureChannels;
-      const { tilePx: T, overlapPx: O } = defaultTiling;
-      const tileW = Math.min(T, Math.ceil((w + 2 * O) / multipleOf) * multipleOf), tileH = Math.min(T, Math.ceil((h + 2 * O) / multipleOf) * multipleOf);
-      for (let y0 = -O; y0 < h - O; y0 += tileH - 2 * O) {
-        for (let x0 = -O; x0 < w - O; x0 += tileW - 2 * O) {
-          const input = new Float32Array(C * tileW * tileH);
-          await packTileAsync(features, w, h, C, { x0, y0, tileW, tileH }, block, input, 0);
-          const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, C * block * block, tileH / block, tileW / block]) });
-          for (const [name, t] of Object.entries({ [session.inputNames[0]]: { data: input }, ...out })) {
-            const d = t.data as Float32Array;
-            let lo = Infinity, hi = -Infinity;
-            for (let i = 0; i < d.length; i++) {
-              const v = d[i];
-              if (v < lo) lo = v;
-              if (v > hi) hi = v;
-            }
-            const s = stats.get(name);
-            if (s) { s.min = Math.min(s.min, lo); s.max = Math.max(s.max, hi); } else stats.set(name, { min: lo, max: hi });
+      for (const win of tileWindows(w, h, defaultTiling, multipleOf)) {
+        const input = new Float32Array(C * win.tileW * win.tileH);
+        await packTileAsync(features, w, h, C, win, block, input, 0);
+        const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, C * block * block, win.tileH / block, win.tileW / block]) });
+        for (const [name, t] of Object.entries({ [session.inputNames[0]]: { data: input }, ...out })) {
+          const d = t.data as Float32Array;
+          let lo = Infinity, hi = -Infinity;
+          for (let i = 0; i < d.length; i++) {
+            const v = d[i];
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
           }
-          tiles++;
+          const s = stats.get(name);
+          if (s) { s.min = Math.min(s.min, lo); s.max = Math.max(s.max, hi); } else stats.set(name, { min: lo, max: hi });
         }
+        tiles++;
       }
       sides++;
     }
-    used.push(`${basename(root)}/${card.dir ?? `card_${card.seed}`}`);
+    used.push(`${basename(root)}/${cardDir}`);
   }
 }
 await session.release();

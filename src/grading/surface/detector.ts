@@ -14,6 +14,20 @@ import { withMeasuredPrintLines } from './print-lines.ts';
 import { resampleSideMapsAsync } from './resample.ts';
 import { packTileAsync, unpackTileAsync, type TileWindow } from './tile-layout.ts';
 
+/**
+ * The tiles over a w × h map (model px): overlapping by `overlapPx` on each side, none larger than the map
+ * needs (with its overlap; wholeMapTiling is one tile), edges multiples of `multipleOf`.
+ */
+export function tileWindows(w: number, h: number, tiling: TilingOptions, multipleOf: number): TileWindow[] {
+  const { tilePx: T, overlapPx: O } = tiling;
+  if (T % multipleOf !== 0) throw createError('GB_INTERNAL', `tile ${T} px is not a multiple of ${multipleOf}`);
+  const tileW = Math.min(T, Math.ceil((w + 2 * O) / multipleOf) * multipleOf), tileH = Math.min(T, Math.ceil((h + 2 * O) / multipleOf) * multipleOf);
+  if (tileW <= 2 * O || tileH <= 2 * O) throw createError('GB_INTERNAL', `tile ${T} px leaves nothing inside its ${O} px overlap`);
+  const windows: TileWindow[] = [];
+  for (let y0 = -O; y0 < h - O; y0 += tileH - 2 * O) for (let x0 = -O; x0 < w - O; x0 += tileW - 2 * O) windows.push({ x0, y0, tileW, tileH });
+  return windows;
+}
+
 /** Tiles the model sees: edge and overlap in model px (the overlap's outer half is discarded). */
 export interface TilingOptions {
   tilePx: number;
@@ -121,16 +135,12 @@ export class OnnxSurfaceDetector implements SurfaceDetector {
   async probabilities(features: Float32Array, w: number, h: number): Promise<ProbabilityMap> {
     const C = surfaceFeatureChannels;
     const K = this.manifest.output.classes.length;
-    const { tilePx: T, overlapPx: O, batch } = this.tiling;
+    const { overlapPx: O, batch } = this.tiling;
     const m = this.manifest.input.multipleOf;
     const b = this.manifest.input.blockPx ?? 1;
     const softmax = this.manifest.output.activation === 'logits';
-    if (T % m !== 0) throw createError('GB_INTERNAL', `tile ${T} px is not a multiple of ${m}`);
-    // A tile no larger than the map needs (with its overlap): wholeMapTiling is one call for the whole map.
-    const tileW = Math.min(T, Math.ceil((w + 2 * O) / m) * m), tileH = Math.min(T, Math.ceil((h + 2 * O) / m) * m);
-    if (tileW <= 2 * O || tileH <= 2 * O) throw createError('GB_INTERNAL', `tile ${T} px leaves nothing inside its ${O} px overlap`);
-    const windows: TileWindow[] = [];
-    for (let y0 = -O; y0 < h - O; y0 += tileH - 2 * O) for (let x0 = -O; x0 < w - O; x0 += tileW - 2 * O) windows.push({ x0, y0, tileW, tileH });
+    const windows = tileWindows(w, h, this.tiling, m);
+    const { tileW, tileH } = windows[0];
     const out = new Float32Array(K * w * h);
     const packed: readonly number[] = [tileH / b, tileW / b];
     // One input buffer for every call (onnxruntime reads it only while the call runs): a fresh one per call

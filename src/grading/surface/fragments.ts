@@ -12,6 +12,12 @@ const linearKinds = new Set(['scratch', 'crease']);
 const maxAngleDeg = 8;
 /** Each end of a piece lies within this of the other piece's line, mm (a straight scratch across a gap). */
 const maxOffsetMm = 0.6;
+/**
+ * A gap no longer than the shorter piece is a faint stretch; a longer one parts two marks. Up to this, mm,
+ * pieces in line are joined however short (on a held-out side a 9 mm scratch came out as 5.6 and 1.6 mm
+ * pieces 1.6 mm apart, and the short one was reported as a scratch of its own, 3.7 mm from the middle).
+ */
+const alwaysJoinableGapMm = 2;
 
 type Vec = [number, number];
 const axisOf = (c: DefectCandidate): [Vec, Vec] => [[c.axisPx[0], c.axisPx[1]], [c.axisPx[2], c.axisPx[3]]];
@@ -46,7 +52,7 @@ export function joinable(a: DefectCandidate, b: DefectCandidate, frame: CardFram
   const s0 = Math.min(along(short[0]), along(short[1])), s1 = Math.max(along(short[0]), along(short[1]));
   const gapPx = Math.max(s0 - n, -s1);
   const gapMm = gapPx * frame.mmPerPx;
-  if (gapMm <= maxGapMm && gapMm <= Math.min(a.defect.lengthMm, b.defect.lengthMm)) return true;
+  if (gapMm <= maxGapMm && gapMm <= Math.max(alwaysJoinableGapMm, Math.min(a.defect.lengthMm, b.defect.lengthMm))) return true;
   if (!bridge || gapPx <= 0) return false;
   // The gap's ends: the closest pair of ends, one of each piece.
   let from = la[0], to = lb[0], best = Infinity;

@@ -90,7 +90,7 @@ export function followScratches(candidates: DefectCandidate[], probs: Probabilit
           if (run) { run[2] = p[0]; run[3] = p[1]; } else runs.push((run = [p[0], p[1], p[0], p[1]]));
         } else run = undefined;
       }
-      return { end, runs: runs.filter((r) => end && Math.hypot(r[2] - r[0], r[3] - r[1]) >= 1 / frame.mmPerPx) };
+      return { end, runs: runs.filter((r) => Math.hypot(r[2] - r[0], r[3] - r[1]) >= 1 / frame.mmPerPx) };
     };
     const ahead = reach(-1), past = reach(1);
     const before = ahead.end, after = past.end;

@@ -156,7 +156,7 @@ t.test('joining: the pieces of one scratch across a faint stretch are one scratc
   t.equal(probabilitiesToDefects(p, maps, maps.mask, { ...pp, joinLinearGapMm: 5 }).length, 2, 'a gap wider than joinLinearGapMm: not joined');
 });
 
-t.test('joining: only pieces in line, of one kind, with a gap no longer than the shorter piece', async (t) => {
+t.test('joining: only pieces in line, of one kind, with a gap no longer than the shorter piece or 2 mm', async (t) => {
   const maps = cardWithDent(0, 0, 0.001, 0);
   const join = { ...pp, joinLinearGapMm: 10 };
   t.equal(probabilitiesToDefects(pieces(1, [0, 0], 0, 0.3, [[-12, -3], [3, 12]], 1.5), maps, maps.mask, join).length, 2, 'parallel but 1.5 mm apart: two scratches');
@@ -172,6 +172,10 @@ t.test('joining: only pieces in line, of one kind, with a gap no longer than the
   t.same(probabilitiesToDefects(s, maps, maps.mask, join).map((d) => d.type).sort(), ['crease', 'scratch'], 'a scratch and a crease in line: both reported');
   // A 2 mm piece 6 mm from a long one: the gap is longer than the short piece (a second mark, not a faint stretch).
   t.equal(probabilitiesToDefects(pieces(1, [0, 0], 0, 0.3, [[-12, 0], [6, 8]]), maps, maps.mask, join).length, 2, 'a short piece beyond a gap longer than itself: apart');
+  // …but a gap of up to 2 mm joins however short the piece beyond it.
+  const near = probabilitiesToDefects(pieces(1, [0, 0], 0, 0.3, [[-12, 0], [1.8, 3.3]]), maps, maps.mask, join);
+  t.equal(near.length, 1, 'a 1.5 mm piece 1.8 mm beyond: one scratch');
+  t.ok(Math.abs(near[0].lengthMm - 15.3) < 0.3, `with both pieces' length: ${near[0].lengthMm.toFixed(2)} mm`);
   // Dents are not lines: two dents side by side stay two.
   const dents = probs(1060, 1480, 2, (x, y) => Math.hypot(x - 400, y - 700) < 20 || Math.hypot(x - 480, y - 700) < 20);
   t.equal(probabilitiesToDefects(dents, maps, maps.mask, join).length, 2, 'two dents in a row: two dents');
