@@ -4,48 +4,22 @@ import { withHiddenScratches } from '../../../src/grading/surface/hidden-scratch
 import type { SurfacePostprocess } from '../../../src/grading/surface/manifest.ts';
 import { defectCandidates, type DefectCandidate, type ProbabilityMap } from '../../../src/grading/surface/postprocess.ts';
 import type { CardSideMaps } from '../../../src/grading/types.ts';
+import { H, n, paint, sceneMaps, sceneProbabilities, um, W } from './probability-scene.ts';
 
 // A network's probability map on a 40 × 60 mm side at 60 µm/px: a fold the network calls "dent" (a band
 // 1.2 mm wide, 40 mm long, vertical) and a scratch (0.3 mm wide, 20 mm long) that crosses it. Their
 // defect pixels touch, so the network's components hold both in one, typed by the fold's larger area.
-const um = 60, W = Math.round(40000 / um), H = Math.round(60000 / um), n = W * H;
-const K = surfaceModelClasses.length;
 const scratch = surfaceModelClasses.indexOf('scratch'), dent = surfaceModelClasses.indexOf('dent');
 const pp: SurfacePostprocess = { threshold: 0.7, minAreaMm2: 0.3, minConfidence: 0.7, edgeMarginMm: 0.4, bridgeMm: 0.4, cornerZoneMm: 6, joinLinearGapMm: 10, printLineMinContrast: 0.007, maxReliefMisfit: 0.6, maxReliefDepthUm: 300, minDentDepthUm: 10 };
 const px = (u: number, v: number): [number, number] => [W / 2 + (u * 1000) / um - 0.5, H / 2 - (v * 1000) / um - 0.5];
-
-function maps(): CardSideMaps {
-  const normals = new Float32Array(3 * n);
-  for (let i = 0; i < n; i++) normals[3 * i + 2] = 1;
-  return { side: 'front', widthPx: W, heightPx: H, umPerPx: um, mask: new Uint8Array(n).fill(1), normals, albedo: new Float32Array(n).fill(0.5), reliefUm: new Float32Array(n), confidence: new Float32Array(n).fill(0.95) };
-}
-
-/** Background everywhere, then `cls` at probability 0.95 along a band: centre (mm), angle, length, width. */
-function paint(p: ProbabilityMap, cls: number, c: [number, number], angleDeg: number, lengthMm: number, widthMm: number): void {
-  const th = (angleDeg * Math.PI) / 180, ux = Math.cos(th), uy = Math.sin(th);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const u = ((x + 0.5 - W / 2) * um) / 1000 - c[0], v = ((H / 2 - y - 0.5) * um) / 1000 - c[1];
-      const al = u * ux + v * uy, ac = -u * uy + v * ux;
-      if (Math.abs(al) > lengthMm / 2 || Math.abs(ac) > widthMm / 2) continue;
-      const i = y * W + x;
-      for (let k = 0; k < K; k++) p.data[k * n + i] = 0.01;
-      p.data[cls * n + i] = 0.95;
-      p.data[i] = 1 - 0.95 - 0.01 * (K - 2);
-    }
-  }
-}
 
 /** withHiddenScratches' scratches that the network's own candidates did not have. */
 function hiddenScratches(p: ProbabilityMap, found: DefectCandidate[], folds: { axisPx: [number, number, number, number]; widthMm: number }[], m: CardSideMaps, misfit: Float32Array): DefectCandidate[] {
   return withHiddenScratches(p, found, folds, m, m.mask, pp, misfit).filter((c) => !found.includes(c) && c.defect.type === 'scratch');
 }
 
-function probabilities(): ProbabilityMap {
-  const p: ProbabilityMap = { classes: K, width: W, height: H, umPerPx: um, data: new Float32Array(K * n) };
-  p.data.fill(1, 0, n);
-  return p;
-}
+const maps = sceneMaps;
+const probabilities = (): ProbabilityMap => sceneProbabilities(1);
 
 t.test('a scratch crossing a fold the network calls a dent is found inside the fold\'s component', async (t) => {
   const m = maps(), p = probabilities();

@@ -4,46 +4,18 @@ import type { SurfacePostprocess } from '../../../src/grading/surface/manifest.t
 import { cardFrame, defectCandidates, finishCandidates, type DefectCandidate, type ProbabilityMap } from '../../../src/grading/surface/postprocess.ts';
 import { followMeanProbability, followScratches } from '../../../src/grading/surface/scratch-follow.ts';
 import type { CardSideMaps } from '../../../src/grading/types.ts';
+import { H, n, paint, sceneMaps, sceneProbabilities, um, W } from './probability-scene.ts';
 
 // A network's probability map on a 40 × 60 mm side at 60 µm/px, as the held-out sides showed it: a 20 mm
 // scratch seen at the threshold along part of it only. The rest reads 0.5–0.6 (under the threshold 0.7,
 // far above the background's 0.1) with spots at the threshold too small to be components, or is crossed by a
 // crease whose pixels are the crease's.
-const um = 60, W = Math.round(40000 / um), H = Math.round(60000 / um), n = W * H;
-const K = surfaceModelClasses.length;
 const scratch = surfaceModelClasses.indexOf('scratch'), crease = surfaceModelClasses.indexOf('crease');
 const pp: SurfacePostprocess = { threshold: 0.7, minAreaMm2: 0.3, minConfidence: 0.7, edgeMarginMm: 0.4, bridgeMm: 0.4, cornerZoneMm: 6, joinLinearGapMm: 10, printLineMinContrast: 0.007, maxReliefMisfit: 0.6, maxReliefDepthUm: 300, minDentDepthUm: 10 };
 
-function maps(): CardSideMaps {
-  const normals = new Float32Array(3 * n);
-  for (let i = 0; i < n; i++) normals[3 * i + 2] = 1;
-  return { side: 'front', widthPx: W, heightPx: H, umPerPx: um, mask: new Uint8Array(n).fill(1), normals, albedo: new Float32Array(n).fill(0.5), reliefUm: new Float32Array(n), confidence: new Float32Array(n).fill(0.95) };
-}
-
+const maps = sceneMaps;
 /** Background 0.9 everywhere (a defect probability of 0.1, what the card around a scratch reads). */
-function probabilities(): ProbabilityMap {
-  const p: ProbabilityMap = { classes: K, width: W, height: H, umPerPx: um, data: new Float32Array(K * n) };
-  p.data.fill(0.9, 0, n);
-  for (let k = 1; k < K; k++) p.data.fill(0.1 / (K - 1), k * n, (k + 1) * n);
-  return p;
-}
-
-/** `cls` at probability `prob` (the rest background) along a band: centre (mm), angle, length, width. */
-function paint(p: ProbabilityMap, cls: number, c: [number, number], angleDeg: number, lengthMm: number, widthMm: number, prob: number, relief?: { maps: CardSideMaps; depthUm: number }): void {
-  const th = (angleDeg * Math.PI) / 180, ux = Math.cos(th), uy = Math.sin(th);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const u = ((x + 0.5 - W / 2) * um) / 1000 - c[0], v = ((H / 2 - y - 0.5) * um) / 1000 - c[1];
-      const al = u * ux + v * uy, ac = -u * uy + v * ux;
-      if (Math.abs(al) > lengthMm / 2 || Math.abs(ac) > widthMm / 2) continue;
-      const i = y * W + x;
-      for (let k = 1; k < K; k++) p.data[k * n + i] = 0.01;
-      p.data[cls * n + i] = prob;
-      p.data[i] = 1 - prob - 0.01 * (K - 2);
-      if (relief) relief.maps.reliefUm[i] = Math.min(relief.maps.reliefUm[i], -relief.depthUm * (1 - (2 * Math.abs(ac)) / widthMm));
-    }
-  }
-}
+const probabilities = (): ProbabilityMap => sceneProbabilities(0.9);
 
 /**
  * A scratch's faint stretch: `prob` along the band, with spots of 0.9 every 1 mm (0.24 mm long, under the
