@@ -14,6 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: quantize-surface-model.sh FROM_DIR VERSION [WORK_DIR]" >&2; exit 2; }
 FROM="$1"; VERSION="$2"
+for f in model.onnx manifest.json; do
+  [ -f "$FROM/$f" ] || { echo "GB_USAGE: $FROM/$f: missing (FROM_DIR holds the float model.onnx and its manifest.json)" >&2; exit 2; }
+done
+[[ "$VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[A-Za-z0-9.]+)?$ ]] || { echo "GB_USAGE: VERSION \"$VERSION\" is not MAJOR.MINOR.PATCH[-tag]" >&2; exit 2; }
 FROM_VERSION=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).version)' "$FROM/manifest.json")
 WORK="${3:-var/train/surface-$FROM_VERSION}"
 OUT="models/surface-defects/$VERSION"

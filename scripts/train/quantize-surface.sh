@@ -9,7 +9,7 @@
 # manifest's `quantization`). Deterministic: the same float model and training sets give the same bytes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[ $# -ge 4 ] || { echo "usage: quantize-surface.sh FLOAT.onnx OUT.onnx WORK_DIR TRAIN_DIR..." >&2; exit 2; }
+[ $# -ge 4 ] || { echo "GB_USAGE: quantize-surface.sh FLOAT.onnx OUT.onnx WORK_DIR TRAIN_DIR..." >&2; exit 2; }
 FLOAT="$1"; OUT="$2"; WORK="$3"; shift 3
 PY=/usr/bin/python3
 mkdir -p "$WORK"

@@ -24,6 +24,7 @@ and the detector do not change.
 import argparse
 import hashlib
 import json
+import os
 
 import numpy as np
 import onnx
@@ -136,7 +137,9 @@ def qdq(a):
     del g.initializer[:]
     g.initializer.extend(keep)
     onnx.checker.check_model(m)
-    onnx.save(m, a.out)
+    # Written beside and renamed: an interrupted run leaves no half-written model under the final name.
+    onnx.save(m, a.out + ".tmp")
+    os.replace(a.out + ".tmp", a.out)
     float_bytes = open(a.model, "rb").read()
     report = {
         "scheme": "QDQ 8-bit: activations uint8 per tensor (min/max on the calibration tiles), convolution weights int8 per output channel (symmetric), biases int32; transposed convolutions and the 1x1 head in float",
