@@ -13,7 +13,9 @@ The scheme, and why:
 - activations: uint8 per tensor, the range [min, max] seen on the calibration tiles (0 always inside; a
   ReLU's output has zero-point 0, so onnxruntime drops the ReLU into the convolution's requantisation);
   the graph input (the features) too, so the first convolution is integer as well;
-- convolution weights: int8 per output channel, symmetric (scale max|w| / 127); biases int32 at the input
+- convolution weights: int8 per output channel, symmetric, in 7 bits (scale max|w| / 63): x86 CPUs without
+  VNNI multiply uint8 by int8 in pairs summed to int16 (pmaddubsw), which saturates past 2 × 255 × 64; with
+  7-bit weights no sum can (onnxruntime's own tool calls this reduce_range). Biases int32 at the input
   scale × the weight scale, as QLinearConv takes them;
 - kept in float: the 2×2 transposed convolutions (onnxruntime 1.x on the CPU has no QDQ kernel for them: a
   quantized weight would only add rounding), and the 1×1 head (its logits are the graph's output; 1 % of
@@ -29,6 +31,9 @@ import os
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
+
+# The largest weight magnitude: 7 bits (see the docstring: no int16 saturation on CPUs without VNNI).
+WEIGHT_MAX = 63
 
 # Ops whose output is quantized (MaxPool's takes its input's range: it only picks values).
 QUANTIZED_OUTPUTS = ("Relu", "ConvTranspose", "Concat")
@@ -106,8 +111,8 @@ def qdq(a):
             raise SystemExit(f"GB_MODEL_INVALID: convolution {n.name}: weights that are not initializers")
         W = numpy_helper.to_array(inits[n.input[1]]).astype(np.float32)
         B = numpy_helper.to_array(inits[n.input[2]]).astype(np.float32) if len(n.input) > 2 else np.zeros(W.shape[0], np.float32)
-        sw = np.maximum(np.abs(W).reshape(W.shape[0], -1).max(axis=1), 1e-12) / 127.0
-        Wq = np.clip(np.round(W / sw.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
+        sw = np.maximum(np.abs(W).reshape(W.shape[0], -1).max(axis=1), 1e-12) / WEIGHT_MAX
+        Wq = np.clip(np.round(W / sw.reshape(-1, 1, 1, 1)), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
         sb = (scales[x] * sw).astype(np.float32)
         Bq = np.round(B / sb).astype(np.int32)
         wn, bn = f"{n.input[1]}_int8", f"{n.output[0]}_bias_int32"
@@ -142,7 +147,7 @@ def qdq(a):
     os.replace(a.out + ".tmp", a.out)
     float_bytes = open(a.model, "rb").read()
     report = {
-        "scheme": "QDQ 8-bit: activations uint8 per tensor (min/max on the calibration tiles), convolution weights int8 per output channel (symmetric), biases int32; transposed convolutions and the 1x1 head in float",
+        "scheme": "QDQ 8-bit: activations uint8 per tensor (min/max on the calibration tiles), convolution weights int8 per output channel (symmetric, 7 bits: |w| <= 63, so no int16 saturation on CPUs without VNNI), biases int32; transposed convolutions and the 1x1 head in float",
         "tool": "scripts/train/quantize.py",
         "floatSha256": hashlib.sha256(float_bytes).hexdigest(),
         "quantizedConvolutions": quantized_convs,

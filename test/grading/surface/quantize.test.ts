@@ -58,7 +58,9 @@ import sys, json, onnx, collections
 m = onnx.load(sys.argv[1])
 ops = collections.Counter(n.op_type for n in m.graph.node)
 int8 = sorted(i.name for i in m.graph.initializer if i.data_type == onnx.TensorProto.INT8 and not i.name.endswith("_zp"))
-print(json.dumps({"ops": ops, "int8": int8, "inputs": [(i.name, i.type.tensor_type.elem_type) for i in m.graph.input], "outputs": [(o.name, o.type.tensor_type.elem_type) for o in m.graph.output]}))
+from onnx import numpy_helper
+peak = max(int(abs(numpy_helper.to_array(i).astype(int)).max()) for i in m.graph.initializer if i.name in int8)
+print(json.dumps({"ops": ops, "int8": int8, "peak": peak, "inputs": [(i.name, i.type.tensor_type.elem_type) for i in m.graph.input], "outputs": [(o.name, o.type.tensor_type.elem_type) for o in m.graph.output]}))
 `;
 
 t.test('quantize-surface.sh: an 8-bit twin of a float network, measured on a simulated training card', async (t) => {
@@ -89,6 +91,8 @@ t.test('quantize-surface.sh: an 8-bit twin of a float network, measured on a sim
   const graph = JSON.parse((await run(PY, ['-c', opsOf, int8])).stdout);
   t.ok(graph.ops.QuantizeLinear >= 6 && graph.ops.DequantizeLinear >= 6, `Q/DQ pairs: ${JSON.stringify(graph.ops)}`);
   t.same(graph.int8, ['d1.w_int8', 'e1a.w_int8', 'e1b.w_int8', 'mid.w_int8'], 'int8 weights for exactly the 3×3 convolutions');
+  // 7 bits: a CPU without VNNI sums uint8 × int8 pairs in int16, which |w| ≤ 63 cannot overflow.
+  t.equal(graph.peak, 63, 'the weights use 7 bits: the largest is ±63');
   t.same(graph.inputs, [['features', 1]], 'the input stays float32 "features"');
   t.same(graph.outputs, [['logits', 1]], 'the output stays float32 "logits"');
 
@@ -117,7 +121,7 @@ t.test('quantize-surface.sh: an 8-bit twin of a float network, measured on a sim
   }
   const rms = Math.sqrt(sumSq / a.length);
   t.ok(rms < 0.015 * (hi - lo), `rms difference ${rms.toFixed(4)} < 1.5 % of the logits' range ${(hi - lo).toFixed(2)}`);
-  t.ok(worst < 0.08 * (hi - lo), `worst difference ${worst.toFixed(4)} < 8 % of the range`);
+  t.ok(worst < 0.1 * (hi - lo), `worst difference ${worst.toFixed(4)} < 10 % of the range`);
   // The class each pixel would take (argmax over the 6 classes of each of its 4 packed positions), where the
   // float network's choice is not a near tie (random weights leave many: a margin under the rounding's size).
   const plane = (T / 2) * (T / 2);
@@ -138,7 +142,7 @@ t.test('quantize-surface.sh: an 8-bit twin of a float network, measured on a sim
     }
   }
   t.ok(total > plane, `${total} of ${4 * plane} pixels with a clear class`);
-  t.ok(same / total > 0.999, `the same likeliest class at ${((100 * same) / total).toFixed(3)} % of them`);
+  t.ok(same / total > 0.995, `the same likeliest class at ${((100 * same) / total).toFixed(3)} % of them`);
 
   // The same inputs give the same bytes.
   const again = join(dir, 'again.onnx');
