@@ -35,29 +35,47 @@ export function misfitPlane(features: Float32Array, w: number, h: number): Float
 
 /** Mean of `values` over the mask in a (2r+1)² window around each pixel (integral images, O(1) per px). */
 export function maskedBoxMean(values: Float32Array, mask: Uint8Array, w: number, h: number, r: number): Float32Array {
+  return maskedBoxMeanPasses(values, mask, w, h, r, 1);
+}
+
+/**
+ * maskedBoxMean applied `passes` times (relief-valleys.ts smooths with 3), the same values to the bit: the mask's
+ * integral image is built once and the values' integral buffer reused across the passes.
+ */
+export function maskedBoxMeanPasses(values: Float32Array, mask: Uint8Array, w: number, h: number, r: number, passes: number): Float32Array {
   const W = w + 1;
-  const sv = new Float64Array(W * (h + 1));
   const sm = new Float64Array(W * (h + 1));
   for (let y = 0; y < h; y++) {
-    let rv = 0, rm = 0;
+    let rm = 0;
     for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      if (mask[i]) { rv += values[i]; rm += 1; }
-      sv[(y + 1) * W + x + 1] = sv[y * W + x + 1] + rv;
+      if (mask[y * w + x]) rm += 1;
       sm[(y + 1) * W + x + 1] = sm[y * W + x + 1] + rm;
     }
   }
-  const out = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    const y0 = Math.max(0, y - r), y1 = Math.min(h, y + r + 1);
-    for (let x = 0; x < w; x++) {
-      const x0 = Math.max(0, x - r), x1 = Math.min(w, x + r + 1);
-      const m = sm[y1 * W + x1] - sm[y0 * W + x1] - sm[y1 * W + x0] + sm[y0 * W + x0];
-      const v = sv[y1 * W + x1] - sv[y0 * W + x1] - sv[y1 * W + x0] + sv[y0 * W + x0];
-      out[y * w + x] = m > 0 ? v / m : 0;
+  const sv = new Float64Array(W * (h + 1));
+  let src = values;
+  for (let pass = 0; pass < passes; pass++) {
+    for (let y = 0; y < h; y++) {
+      let rv = 0;
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x;
+        if (mask[i]) rv += src[i];
+        sv[(y + 1) * W + x + 1] = sv[y * W + x + 1] + rv;
+      }
     }
+    const out = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) {
+      const y0 = Math.max(0, y - r), y1 = Math.min(h, y + r + 1);
+      for (let x = 0; x < w; x++) {
+        const x0 = Math.max(0, x - r), x1 = Math.min(w, x + r + 1);
+        const m = sm[y1 * W + x1] - sm[y0 * W + x1] - sm[y1 * W + x0] + sm[y0 * W + x0];
+        const v = sv[y1 * W + x1] - sv[y0 * W + x1] - sv[y1 * W + x0] + sv[y0 * W + x0];
+        out[y * w + x] = m > 0 ? v / m : 0;
+      }
+    }
+    src = out;
   }
-  return out;
+  return src;
 }
 
 /** The side's PS confidence, checked: the surface model reads it (its ps-misfit channel). */

@@ -1,4 +1,4 @@
-import { maskedBoxMean } from './features.ts';
+import { maskedBoxMeanPasses } from './features.ts';
 
 // What folds.ts and block-scratches.ts both read in the relief: straight valleys at a scale, from the
 // Hessian of the relief smoothed at that scale.
@@ -7,9 +7,7 @@ import { maskedBoxMean } from './features.ts';
 export function smoothRelief(relief: Float32Array, mask: Uint8Array, w: number, h: number, sigmaPx: number): Float32Array {
   // 3 · ((2r + 1)² − 1) / 12 = σ²  →  r = (√(4σ² + 1) − 1) / 2.
   const r = smoothingRadiusPx(sigmaPx);
-  let z = relief;
-  for (let pass = 0; pass < 3; pass++) z = maskedBoxMean(z, mask, w, h, r);
-  return z;
+  return maskedBoxMeanPasses(relief, mask, w, h, r, 3);
 }
 
 /** The box radius smoothRelief uses for sigmaPx (at least 1). */
