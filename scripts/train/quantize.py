@@ -71,7 +71,6 @@ def qdq(a):
     g = m.graph
     ranges = json.load(open(a.ranges))["tensors"]
     inits = {i.name: i for i in g.initializer}
-    by_output = {n.output[0]: n for n in g.node}
     targets = {}
     for name in quantized_tensors(g):
         if name not in ranges:

@@ -74,7 +74,8 @@ export function surfaceDefectsOf(probs: ProbabilityMap, features: Float32Array, 
   const lines = [...foldLines, ...found.filter((c) => c.defect.type === 'crease').map((c) => ({ axisPx: c.axisPx, widthMm: c.defect.widthMm }))];
   const blockRegions = goodBlockRegions(small, misfit);
   const pieces = blockSolvedScratches(small, maps, misfit, blockRegions, pp.cornerZoneMm).filter((c) => !onLineOf(c, lines, probs.umPerPx / 1000));
-  const underBlocks = pieces.length > 0 ? blockScratchesToKeep(pieces, found, cardFrame(maps, probs.umPerPx, pp.cornerZoneMm), pp.joinLinearGapMm ?? 0) : [];
+  const frame = cardFrame(maps, probs.umPerPx, pp.cornerZoneMm);
+  const underBlocks = pieces.length > 0 ? blockScratchesToKeep(pieces, found, frame, pp.joinLinearGapMm ?? 0) : [];
   // A network scratch inside a well-fitted block-solved region misfits because it is a scratch, not a foil:
   // its misfit does not count against it (0, also in the area-weighted mean of a line it joins).
   const inside = scratchesInsideBlockRegions(found, small, blockRegions);
@@ -82,7 +83,6 @@ export function surfaceDefectsOf(probs: ProbabilityMap, features: Float32Array, 
   const kept = finishCandidates([...counted, ...underBlocks], maps, probs.umPerPx, pp.cornerZoneMm, pp.joinLinearGapMm).filter((c) => passesGates(c, pp));
   // A scratch found in part, followed along its line at a lower probability (not along a fold's line: the
   // fold's own pixels would carry it); pieces that now overlap are one scratch.
-  const frame = cardFrame(maps, probs.umPerPx, pp.cornerZoneMm);
   const onFold = new Set(kept.filter((c) => c.defect.type === 'scratch' && onLineOf(c, foldLines, frame.mmPerPx)));
   const followed = followScratches(kept.filter((c) => !onFold.has(c)), probs, small, maps, misfit, pp.maxReliefMisfit, pp.threshold, Math.round(pp.edgeMarginMm / frame.mmPerPx), frame);
   const network = joinLinearFragments([...followed, ...onFold], frame, 0).map((c) => c.defect);

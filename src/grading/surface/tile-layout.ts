@@ -10,6 +10,12 @@ import { loadVisionNative } from '../../vision/native.ts';
 /** A tile of tileW × tileH map pixels whose top-left pixel is (x0, y0) (may lie off the map: zeros there). */
 export interface TileWindow { x0: number; y0: number; tileW: number; tileH: number }
 
+/** Rows [y0, y1) in at most `parts` bands of near-equal height (one per native worker), none empty. */
+function rowBands(y0: number, y1: number, parts: number): [number, number][] {
+  const n = Math.max(1, Math.min(parts, y1 - y0));
+  return Array.from({ length: n }, (_, i): [number, number] => [y0 + Math.floor(((y1 - y0) * i) / n), y0 + Math.floor(((y1 - y0) * (i + 1)) / n)]);
+}
+
 /**
  * Copy `channels` planes of `features` (w × h each) into slot `slot` of a batch input laid out for block b:
  * [slot][channels·b²][tileH/b][tileW/b]. Pixels off the map stay as they are (the caller passes zeros).
@@ -48,13 +54,7 @@ export async function packTileAsync(features: Float32Array, w: number, h: number
   const native = options.backend === 'ts' ? undefined : await loadVisionNative();
   if (options.backend === 'native' && !native?.packTile) throw createError('GB_VISION_FAILED', 'the native tile packing is not built (run `node native/vision/build.mjs`)');
   if (!native?.packTile) return packTile(features, w, h, channels, win, b, input, slot);
-  const bands = Math.max(1, Math.min(native.threads, win.tileH));
-  const jobs: Promise<void>[] = [];
-  for (let i = 0; i < bands; i++) {
-    const rows: [number, number] = [Math.floor((win.tileH * i) / bands), Math.floor((win.tileH * (i + 1)) / bands)];
-    jobs.push(native.packTile({ features, channels, w, h, block: b, win, input, slot, rows }));
-  }
-  await Promise.all(jobs);
+  await Promise.all(rowBands(0, win.tileH, native.threads).map((rows) => native.packTile!({ features, channels, w, h, block: b, win, input, slot, rows })));
 }
 
 /**
@@ -110,12 +110,5 @@ export async function unpackTileAsync(output: Float32Array, classes: number, win
   const native = options.backend === 'ts' || !softmax ? undefined : await loadVisionNative();
   if (options.backend === 'native' && !native?.unpackSoftmax) throw createError('GB_VISION_FAILED', 'the native tile unpacking is not built (run `node native/vision/build.mjs`)');
   if (!native?.unpackSoftmax) return unpackTile(output, classes, win, b, slot, out, w, h, rows, cols, softmax);
-  const [ya, yb] = rows;
-  const bands = Math.max(1, Math.min(native.threads, yb - ya));
-  const jobs: Promise<void>[] = [];
-  for (let i = 0; i < bands; i++) {
-    const y0 = ya + Math.floor(((yb - ya) * i) / bands), y1 = ya + Math.floor(((yb - ya) * (i + 1)) / bands);
-    jobs.push(native.unpackSoftmax({ logits: output, slot, classes, block: b, win, out, w, h, rows: [y0, y1], cols }));
-  }
-  await Promise.all(jobs);
+  await Promise.all(rowBands(rows[0], rows[1], native.threads).map((band) => native.unpackSoftmax!({ logits: output, slot, classes, block: b, win, out, w, h, rows: band, cols })));
 }
