@@ -321,6 +321,66 @@ static napi_value PackTile(napi_env env, napi_callback_info info) {
   return queue(env, j, argc, argv, "gradebooth.packTile");
 }
 
+// The mask operations (morph.c) run on the calling thread: each is ~1 ms, called in sequence by the
+// synchronous post-processing. Arguments: the maps, then their size and radius as numbers.
+static bool intArgs(napi_env env, napi_value* argv, int first, int count, int* out) {
+  for (int i = 0; i < count; i++) if (napi_get_value_int32(env, argv[first + i], &out[i]) != napi_ok) return false;
+  return true;
+}
+
+static napi_value maskOpFailed(napi_env env, const char* msg) {
+  napi_throw_type_error(env, "GB_INTERNAL", msg);
+  return NULL;
+}
+
+/** erodeSquare / dilateSquare(src: Uint8Array, w, h, r, out: Uint8Array, dilate: boolean) */
+static napi_value MaskMorph(napi_env env, napi_callback_info info) {
+  size_t argc = 6, ns = 0, no = 0;
+  napi_value argv[6];
+  int a[3];
+  bool dilate = false;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 6 || !intArgs(env, argv, 1, 3, a) || napi_get_value_bool(env, argv[5], &dilate) != napi_ok) return maskOpFailed(env, "maskMorph: expected (src, w, h, r, out, dilate)");
+  const uint8_t* src = (const uint8_t*)typedData(env, argv[0], &ns);
+  uint8_t* out = (uint8_t*)typedData(env, argv[4], &no);
+  const int w = a[0], h = a[1], r = a[2];
+  if (!src || !out || w < 1 || h < 1 || r < 1 || ns != (size_t)w * (size_t)h || no != ns || (const uint8_t*)out == src) return maskOpFailed(env, "maskMorph: bad sizes or buffers");
+  if ((dilate ? dilateSquareRun(src, w, h, r, out) : erodeSquareRun(src, w, h, r, out)) != 0) return maskOpFailed(env, "maskMorph: out of memory");
+  return NULL;
+}
+
+/** components(m: Uint8Array, w, h, labels: Int32Array) → count */
+static napi_value Components(napi_env env, napi_callback_info info) {
+  size_t argc = 4, nm = 0, nl = 0;
+  napi_value argv[4], v;
+  int a[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 4 || !intArgs(env, argv, 1, 2, a)) return maskOpFailed(env, "components: expected (m, w, h, labels)");
+  const uint8_t* m = (const uint8_t*)typedData(env, argv[0], &nm);
+  int32_t* labels = (int32_t*)typedData(env, argv[3], &nl);
+  if (!m || !labels || a[0] < 1 || a[1] < 1 || nm != (size_t)a[0] * (size_t)a[1] || nl != nm) return maskOpFailed(env, "components: bad sizes or buffers");
+  const int count = componentsRun(m, a[0], a[1], labels);
+  if (count < 0) return maskOpFailed(env, "components: out of memory");
+  CHECK(napi_create_int32(env, count, &v));
+  return v;
+}
+
+/** maskedBoxMean(values: Float32Array, mask: Uint8Array, w, h, r, passes, out: Float32Array) */
+static napi_value MaskedBoxMean(napi_env env, napi_callback_info info) {
+  size_t argc = 7, nv = 0, nm = 0, no = 0;
+  napi_value argv[7];
+  int a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 7 || !intArgs(env, argv, 2, 4, a)) return maskOpFailed(env, "maskedBoxMean: expected (values, mask, w, h, r, passes, out)");
+  const float* values = (const float*)typedData(env, argv[0], &nv);
+  const uint8_t* mask = (const uint8_t*)typedData(env, argv[1], &nm);
+  float* out = (float*)typedData(env, argv[6], &no);
+  const int w = a[0], h = a[1], r = a[2], passes = a[3];
+  if (!values || !mask || !out || w < 1 || h < 1 || r < 0 || passes < 1 || nv != (size_t)w * (size_t)h || nm != nv || no != nv || (const float*)out == values) return maskOpFailed(env, "maskedBoxMean: bad sizes or buffers");
+  if (maskedBoxMeanRun(values, mask, w, h, r, passes, out) != 0) return maskOpFailed(env, "maskedBoxMean: out of memory");
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "psSolve", NAPI_AUTO_LENGTH, PsSolve, NULL, &fn);
@@ -339,6 +399,12 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "unpackSoftmax", fn);
   napi_create_function(env, "packTile", NAPI_AUTO_LENGTH, PackTile, NULL, &fn);
   napi_set_named_property(env, exports, "packTile", fn);
+  napi_create_function(env, "maskMorph", NAPI_AUTO_LENGTH, MaskMorph, NULL, &fn);
+  napi_set_named_property(env, exports, "maskMorph", fn);
+  napi_create_function(env, "components", NAPI_AUTO_LENGTH, Components, NULL, &fn);
+  napi_set_named_property(env, exports, "components", fn);
+  napi_create_function(env, "maskedBoxMean", NAPI_AUTO_LENGTH, MaskedBoxMean, NULL, &fn);
+  napi_set_named_property(env, exports, "maskedBoxMean", fn);
   napi_value dct;
   napi_get_boolean(env, dctPoissonAvailable() != 0, &dct);
   napi_set_named_property(env, exports, "dct", dct);

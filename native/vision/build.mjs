@@ -15,7 +15,7 @@ buildAddon({
   output: 'gradebooth_vision.node',
   label: 'native/vision',
   fallback: 'using the TypeScript kernels instead',
-  sources: ['addon.c', 'ps.c', 'poisson.c', 'warp.c', 'integrate.c', 'dct.c', 'resample.c', 'features.c', 'tiles.c'],
+  sources: ['addon.c', 'ps.c', 'poisson.c', 'warp.c', 'integrate.c', 'dct.c', 'resample.c', 'features.c', 'tiles.c', 'morph.c'],
   attempts: (base) => {
     // Tuned for the CPU it is built on (the booth builds on itself); retry generic if the flag is refused.
     // OpenMP parallelises the Poisson solver's sweeps over rows; without it the same code runs serially.

@@ -128,4 +128,13 @@ typedef struct {
 
 void packTileRun(const PackParams* p);
 
+/** Mask operations (morph.c), synchronous; each returns -1 when its scratch cannot be allocated. Masks are
+ *  read as set where nonzero and written as 0/1. */
+int erodeSquareRun(const uint8_t* mask, int w, int h, int r, uint8_t* out);
+int dilateSquareRun(const uint8_t* m, int w, int h, int r, uint8_t* out);
+/** 8-connected components numbered in the raster order of their first pixel; the count. */
+int componentsRun(const uint8_t* m, int w, int h, int32_t* labels);
+/** `passes` masked box means of radius r (out must not be `values`). */
+int maskedBoxMeanRun(const float* values, const uint8_t* mask, int w, int h, int r, int passes, float* out);
+
 #endif

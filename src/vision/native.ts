@@ -35,6 +35,24 @@ interface RawAddon {
   resamplePictures?(params: Float64Array, mask: Uint8Array, normals: Float32Array, albedo: Float32Array, albedoRgb: Uint8Array, shade: Uint8Array, normalRgb: Uint8Array): Promise<void>;
   unpackSoftmax?(params: Float64Array, logits: Float32Array, out: Float32Array): Promise<void>;
   packTile?(params: Float64Array, features: Float32Array, input: Float32Array): Promise<void>;
+  maskMorph?(src: Uint8Array, w: number, h: number, r: number, out: Uint8Array, dilate: boolean): void;
+  components?(m: Uint8Array, w: number, h: number, labels: Int32Array): number;
+  maskedBoxMean?(values: Float32Array, mask: Uint8Array, w: number, h: number, r: number, passes: number, out: Float32Array): void;
+}
+
+/**
+ * The surface post-processing's mask operations (native/vision/morph.c): the TypeScript's algorithms
+ * (src/grading/surface/postprocess.ts, features.ts), the same results to the bit, run synchronously on the
+ * calling thread. Masks are read as set where nonzero and written as 0/1; outputs are the caller's, never
+ * an input.
+ */
+export interface NativeMaskOps {
+  erodeSquare(mask: Uint8Array, w: number, h: number, r: number, out: Uint8Array): void;
+  dilateSquare(mask: Uint8Array, w: number, h: number, r: number, out: Uint8Array): void;
+  /** 8-connected components into `labels` (1..count in the raster order of their first pixel); the count. */
+  components(mask: Uint8Array, w: number, h: number, labels: Int32Array): number;
+  /** `passes` masked box means of half-width r. */
+  maskedBoxMean(values: Float32Array, mask: Uint8Array, w: number, h: number, r: number, passes: number, out: Float32Array): void;
 }
 
 /** How a height field was solved: DCT alone (near-full mask), DCT as PCG's initial guess, or PCG alone. */
@@ -75,6 +93,8 @@ export interface VisionNative {
   unpackSoftmax?(job: NativeUnpackJob): Promise<void>;
   /** Rows [rows[0], rows[1]) of a network tile packed from the feature planes (src/grading/surface/tile-layout.ts packTile); undefined in an addon built before it existed. */
   packTile?(job: NativePackJob): Promise<void>;
+  /** The surface post-processing's mask operations, synchronous; undefined in an addon built before them. */
+  maskOps?: NativeMaskOps;
 }
 
 /** Rows [y0, y1) of the report's three whole-side pictures (w × h) from a side's maps area-averaged to w × h. */
@@ -178,7 +198,7 @@ export interface NativeWarpJob {
   rotation?: [number, number];
 }
 
-let cached: Promise<VisionNative | undefined> | undefined;
+let loaded: { api: VisionNative | undefined } | undefined;
 
 function planeKind(p: Plane): number {
   if (p instanceof Uint8Array) return 0;
@@ -188,63 +208,81 @@ function planeKind(p: Plane): number {
 
 /** Load the native kernels once; undefined when the addon is not built or does not load here. */
 export function loadVisionNative(): Promise<VisionNative | undefined> {
-  cached ??= Promise.resolve().then(() => {
-    if (!existsSync(nativeAddonPath)) return undefined;
-    let raw: RawAddon;
-    // libgomp reads its settings when the addon loads it: threads that sleep at barriers instead of
-    // spinning, because the booth's two cores are shared with the daemon and the camera.
-    process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
-    try {
-      raw = createRequire(import.meta.url)(nativeAddonPath) as RawAddon;
-    } catch {
-      return undefined;
-    }
-    const psCall = (job: NativePsJob, method: number): Promise<void> => {
-      const { field, opt } = job;
+  return Promise.resolve().then(visionNativeSync);
+}
+
+/**
+ * {@link loadVisionNative} for synchronous callers (the surface post-processing's mask operations): the
+ * same instance, loaded on first use.
+ */
+export function visionNativeSync(): VisionNative | undefined {
+  loaded ??= { api: loadAddon() };
+  return loaded.api;
+}
+
+function loadAddon(): VisionNative | undefined {
+  if (!existsSync(nativeAddonPath)) return undefined;
+  let raw: RawAddon;
+  // libgomp reads its settings when the addon loads it: threads that sleep at barriers instead of
+  // spinning, because the booth's two cores are shared with the daemon and the camera.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  try {
+    raw = createRequire(import.meta.url)(nativeAddonPath) as RawAddon;
+  } catch {
+    return undefined;
+  }
+  const psCall = (job: NativePsJob, method: number): Promise<void> => {
+    const { field, opt } = job;
+    const params = Float64Array.from([
+      field.width, field.tileSize, field.tilesX, field.count, planeKind(job.planes[0]),
+      method, opt.trimLow, opt.trimHigh,
+      Number.isFinite(opt.saturation) ? opt.saturation : 1e30, opt.residualTol, opt.cosMin, job.y0, job.y1,
+    ]);
+    return raw.psSolve(job.planes, params, field.vectors, job.tables.pinv, job.tables.invMag, job.mask ?? null, job.out.normals, job.out.albedo, job.out.confidence, job.tables.normal);
+  };
+  const api: VisionNative = {
+    threads: Math.max(1, Math.min(availableParallelism(), 8)),
+    psSolve(job) {
+      return psCall(job, job.opt.method === 'robust' ? 1 : 0);
+    },
+    psMemoryProbe(job) {
+      return psCall(job, 2);
+    },
+    warp(j) {
       const params = Float64Array.from([
-        field.width, field.tileSize, field.tilesX, field.count, planeKind(job.planes[0]),
-        method, opt.trimLow, opt.trimHigh,
-        Number.isFinite(opt.saturation) ? opt.saturation : 1e30, opt.residualTol, opt.cosMin, job.y0, job.y1,
+        j.srcWidth, j.srcHeight, j.dstWidth, j.dstHeight, j.y0, j.y1, j.rotation ? 1 : 0,
+        j.rotation?.[0] ?? 1, j.rotation?.[1] ?? 0, ...j.H,
       ]);
-      return raw.psSolve(job.planes, params, field.vectors, job.tables.pinv, job.tables.invMag, job.mask ?? null, job.out.normals, job.out.albedo, job.out.confidence, job.tables.normal);
-    };
-    const api: VisionNative = {
-      threads: Math.max(1, Math.min(availableParallelism(), 8)),
-      psSolve(job) {
-        return psCall(job, job.opt.method === 'robust' ? 1 : 0);
-      },
-      psMemoryProbe(job) {
-        return psCall(job, 2);
-      },
-      warp(j) {
-        const params = Float64Array.from([
-          j.srcWidth, j.srcHeight, j.dstWidth, j.dstHeight, j.y0, j.y1, j.rotation ? 1 : 0,
-          j.rotation?.[0] ?? 1, j.rotation?.[1] ?? 0, ...j.H,
-        ]);
-        return raw.warpSolve(params, j.images.map((i) => i.src), j.images.map((i) => i.dst), Int32Array.from(j.images.map((i) => i.channels)));
-      },
-      resampleArea: typeof raw.resampleArea === 'function'
-        ? ({ src, dst, y0, y1 }) => raw.resampleArea(Float64Array.from([src.widthPx, src.heightPx, dst.widthPx, dst.heightPx, y0, y1]), src.mask, src.normals, src.albedo, src.reliefUm, dst.confidence ? src.confidence ?? null : null, dst.mask, dst.normals, dst.albedo, dst.reliefUm, src.confidence ? dst.confidence ?? null : null)
-        : undefined,
-      resamplePictures: typeof raw.resamplePictures === 'function'
-        ? (j) => raw.resamplePictures!(Float64Array.from([j.src.widthPx, j.src.heightPx, j.width, j.height, j.y0, j.y1, j.albedoScale, j.slopeGain, ...j.light]), j.src.mask, j.src.normals, j.src.albedo, j.albedoRgb, j.shade, j.normalRgb)
-        : undefined,
-      surfaceFeatures: typeof raw.surfaceFeatures === 'function'
-        ? ({ maps, out, channels, radiiPx: r, scales: s }) => raw.surfaceFeatures!(Float64Array.from([maps.widthPx, maps.heightPx, channels, r.slope, r.relief, r.albedo, s.slope, s.reliefUm, s.logAlbedo]), maps.mask, maps.normals, maps.albedo, maps.reliefUm, maps.confidence, out)
-        : undefined,
-      unpackSoftmax: typeof raw.unpackSoftmax === 'function'
-        ? ({ logits, slot, classes, block, win, out, w, h, rows, cols }) => raw.unpackSoftmax!(Float64Array.from([classes, block, win.tileW, win.tileH, win.x0, win.y0, w, h, rows[0], rows[1], cols[0], cols[1], slot]), logits, out)
-        : undefined,
-      packTile: typeof raw.packTile === 'function'
-        ? ({ features, channels, w, h, block, win, input, slot, rows }) => raw.packTile!(Float64Array.from([channels, block, win.tileW, win.tileH, win.x0, win.y0, w, h, rows[0], rows[1], slot]), features, input)
-        : undefined,
-      dct: raw.dct === true,
-      async integrateSolve(width, height, normals, mask, out, tolerance, maxIterations, minNz) {
-        const r = await raw.integrateSolve(Float64Array.from([width, height, tolerance, maxIterations, minNz]), normals, mask, out);
-        return { iterations: r.iterations, solver: r.solver === 1 ? 'dct' : r.solver === 2 ? 'dct+pcg' : 'pcg' };
-      },
-    };
-    return api;
-  });
-  return cached;
+      return raw.warpSolve(params, j.images.map((i) => i.src), j.images.map((i) => i.dst), Int32Array.from(j.images.map((i) => i.channels)));
+    },
+    resampleArea: typeof raw.resampleArea === 'function'
+      ? ({ src, dst, y0, y1 }) => raw.resampleArea(Float64Array.from([src.widthPx, src.heightPx, dst.widthPx, dst.heightPx, y0, y1]), src.mask, src.normals, src.albedo, src.reliefUm, dst.confidence ? src.confidence ?? null : null, dst.mask, dst.normals, dst.albedo, dst.reliefUm, src.confidence ? dst.confidence ?? null : null)
+      : undefined,
+    resamplePictures: typeof raw.resamplePictures === 'function'
+      ? (j) => raw.resamplePictures!(Float64Array.from([j.src.widthPx, j.src.heightPx, j.width, j.height, j.y0, j.y1, j.albedoScale, j.slopeGain, ...j.light]), j.src.mask, j.src.normals, j.src.albedo, j.albedoRgb, j.shade, j.normalRgb)
+      : undefined,
+    surfaceFeatures: typeof raw.surfaceFeatures === 'function'
+      ? ({ maps, out, channels, radiiPx: r, scales: s }) => raw.surfaceFeatures!(Float64Array.from([maps.widthPx, maps.heightPx, channels, r.slope, r.relief, r.albedo, s.slope, s.reliefUm, s.logAlbedo]), maps.mask, maps.normals, maps.albedo, maps.reliefUm, maps.confidence, out)
+      : undefined,
+    unpackSoftmax: typeof raw.unpackSoftmax === 'function'
+      ? ({ logits, slot, classes, block, win, out, w, h, rows, cols }) => raw.unpackSoftmax!(Float64Array.from([classes, block, win.tileW, win.tileH, win.x0, win.y0, w, h, rows[0], rows[1], cols[0], cols[1], slot]), logits, out)
+      : undefined,
+    packTile: typeof raw.packTile === 'function'
+      ? ({ features, channels, w, h, block, win, input, slot, rows }) => raw.packTile!(Float64Array.from([channels, block, win.tileW, win.tileH, win.x0, win.y0, w, h, rows[0], rows[1], slot]), features, input)
+      : undefined,
+    maskOps: typeof raw.maskMorph === 'function' && typeof raw.components === 'function' && typeof raw.maskedBoxMean === 'function'
+      ? {
+        erodeSquare: (mask, w, h, r, out) => raw.maskMorph!(mask, w, h, r, out, false),
+        dilateSquare: (mask, w, h, r, out) => raw.maskMorph!(mask, w, h, r, out, true),
+        components: (mask, w, h, labels) => raw.components!(mask, w, h, labels),
+        maskedBoxMean: (values, mask, w, h, r, passes, out) => raw.maskedBoxMean!(values, mask, w, h, r, passes, out),
+      }
+      : undefined,
+    dct: raw.dct === true,
+    async integrateSolve(width, height, normals, mask, out, tolerance, maxIterations, minNz) {
+      const r = await raw.integrateSolve(Float64Array.from([width, height, tolerance, maxIterations, minNz]), normals, mask, out);
+      return { iterations: r.iterations, solver: r.solver === 1 ? 'dct' : r.solver === 2 ? 'dct+pcg' : 'pcg' };
+    },
+  };
+  return api;
 }

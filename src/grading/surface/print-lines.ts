@@ -1,6 +1,6 @@
 import type { CardSideMaps, SurfaceDefect } from '../types.ts';
 import type { SurfacePostprocess } from './manifest.ts';
-import { cardBoxPx, cornerOf, erodedCardMask } from './postprocess.ts';
+import { cardBoxOfMask, cornerOf, erodedCardMask } from './postprocess.ts';
 
 // Print lines are measured, not learned. A print (roller) line is a narrow stripe of ink, 1–3 px wide at the
 // surface model's 60 µm/px, that runs straight along one card axis over the whole card, because it runs
@@ -219,7 +219,7 @@ export function printLineDefects(lines: PrintLineCandidate[], measured: CardSide
   const s = measured.umPerPx / 1000;
   const f = measured.umPerPx / side.umPerPx; // side px per measured px
   const sm = side.umPerPx / 1000;
-  const card = cardBoxPx(side.mask, side.widthPx, side.heightPx);
+  const card = cardBoxOfMask(side.mask, side.widthPx, side.heightPx);
   const cardCx = (card[0] + card[2]) / 2, cardCy = (card[1] + card[3]) / 2;
   const halfWmm = ((card[2] - card[0]) * sm) / 2, halfHmm = ((card[3] - card[1]) * sm) / 2;
   return lines.map((l) => {

@@ -1,3 +1,4 @@
+import { visionNativeSync } from '../../vision/native.ts';
 import { maskedBoxMeanPasses } from './features.ts';
 
 // What folds.ts and block-scratches.ts both read in the relief: straight valleys at a scale, from the
@@ -7,7 +8,12 @@ import { maskedBoxMeanPasses } from './features.ts';
 export function smoothRelief(relief: Float32Array, mask: Uint8Array, w: number, h: number, sigmaPx: number): Float32Array {
   // 3 · ((2r + 1)² − 1) / 12 = σ²  →  r = (√(4σ² + 1) − 1) / 2.
   const r = smoothingRadiusPx(sigmaPx);
-  return maskedBoxMeanPasses(relief, mask, w, h, r, 3);
+  // Natively when built (native/vision/morph.c: the same sums in the same order, the same floats).
+  const ops = visionNativeSync()?.maskOps;
+  if (!ops) return maskedBoxMeanPasses(relief, mask, w, h, r, 3);
+  const out = new Float32Array(w * h);
+  ops.maskedBoxMean(relief, mask, w, h, r, 3, out);
+  return out;
 }
 
 /** The box radius smoothRelief uses for sigmaPx (at least 1). */
