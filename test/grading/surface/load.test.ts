@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSurfaceDetector, resolveSurfaceModelDir } from '../../../src/grading/surface/load.ts';
+import { loadSurfaceDetector, resolveSurfaceModelDir, surfaceSessionOptions } from '../../../src/grading/surface/load.ts';
 import { isGradeboothError } from '../../../src/core/errors.ts';
 
 // The committed model (models/surface-defects/<highest version>/), found as the runtime finds it.
@@ -39,6 +39,14 @@ t.test('the committed model loads from the models root and from its own folder, 
   const again = await loadSurfaceDetector(await resolveSurfaceModelDir(modelsRoot));
   t.equal(again.model.sha256, d.model.sha256);
   await again.close();
+});
+
+t.test('the session runs on the given threads, fully optimised, its pool threads not spinning (the cores are shared)', async (t) => {
+  const o = surfaceSessionOptions(2);
+  t.equal(o.intraOpNumThreads, 2);
+  t.equal(o.interOpNumThreads, 1);
+  t.equal(o.graphOptimizationLevel, 'all');
+  t.same(o.extra, { session: { intra_op: { allow_spinning: '0' } } });
 });
 
 t.test('a model file that is not the one the manifest names is refused (sha256)', async (t) => {
