@@ -338,7 +338,7 @@ export function defectCandidates(p: ProbabilityMap, maps: CardSideMaps, modelMas
   const fgStart = new Int32Array(h).fill(w), fgEnd = new Int32Array(h);
   for (let y = 0; y < h; y++) {
     for (let x = 0, i = y * w; x < w; x++, i++) {
-      if (!inner[i] || 1 - data[i] < pp.threshold) continue;
+      if (!inner[i] || !(1 - data[i] >= pp.threshold)) continue;
       fg[i] = 1;
       if (x < fgStart[y]) fgStart[y] = x;
       fgEnd[y] = x + 1;
