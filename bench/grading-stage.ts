@@ -50,7 +50,7 @@ export function mapsFiles(maps: CardSideMaps): Record<string, Uint8Array | strin
   };
 }
 
-async function readMaps(dir: string): Promise<CardSideMaps> {
+export async function readMaps(dir: string): Promise<CardSideMaps> {
   const meta = JSON.parse(await readFile(join(dir, 'maps.json'), 'utf8')) as Pick<CardSideMaps, 'side' | 'widthPx' | 'heightPx' | 'umPerPx'>;
   const f32 = async (name: string): Promise<Float32Array> => { const b = await readFile(join(dir, name)); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
   const confidence = await f32('confidence.bin').catch(() => undefined);

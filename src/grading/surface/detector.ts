@@ -1,4 +1,3 @@
-import ort from 'onnxruntime-node';
 import { createError } from '../../core/errors.ts';
 import type { CardSideMaps, ModelIdentity, SurfaceDefect, SurfaceDetector } from '../types.ts';
 import { misfitPlane, surfaceFeatureChannels, surfaceFeaturesAsync } from './features.ts';
@@ -13,6 +12,7 @@ import { followScratches } from './scratch-follow.ts';
 import { withMeasuredPrintLines } from './print-lines.ts';
 import { resampleSideMapsAsync } from './resample.ts';
 import { packTileAsync, unpackTileAsync, type TileWindow } from './tile-layout.ts';
+import type { NetworkSession } from './network-session.ts';
 
 /**
  * The tiles over a w × h map (model px): overlapping by `overlapPx` on each side, none larger than the map
@@ -93,19 +93,19 @@ export function surfaceDefectsOf(probs: ProbabilityMap, features: Float32Array, 
 
 /**
  * The ONNX surface-defect model over a whole card side: maps resampled to the model's scale, features
- * (features.ts), overlapping tiles through the network (onnxruntime-node runs each call on its own
- * threads, so the event loop keeps turning), probabilities stitched from the tiles' centres, then
+ * (features.ts), overlapping tiles through the network (on a thread of its own, network-session.ts, so
+ * the event loop keeps turning), probabilities stitched from the tiles' centres, then
  * components → SurfaceDefects (postprocess.ts), and the print lines, which are measured (print-lines.ts).
  */
 export class OnnxSurfaceDetector implements SurfaceDetector {
   readonly model: ModelIdentity;
   readonly manifest: SurfaceModelManifest;
   lastTimingsMs: SurfaceTimings | undefined;
-  private readonly session: ort.InferenceSession;
+  private readonly session: NetworkSession;
   private readonly tiling: TilingOptions;
   private closed = false;
 
-  constructor(session: ort.InferenceSession, manifest: SurfaceModelManifest, tiling: TilingOptions = defaultTiling) {
+  constructor(session: NetworkSession, manifest: SurfaceModelManifest, tiling: TilingOptions = defaultTiling) {
     this.session = session;
     this.manifest = manifest;
     this.model = { name: manifest.name, version: manifest.version, sha256: manifest.sha256 };
@@ -143,31 +143,55 @@ export class OnnxSurfaceDetector implements SurfaceDetector {
     const { tileW, tileH } = windows[0];
     const out = new Float32Array(K * w * h);
     const packed: readonly number[] = [tileH / b, tileW / b];
-    // One input buffer for every call (onnxruntime reads it only while the call runs): a fresh one per call
-    // cost its page faults again, ~1 ms per MB written. Zeroed for each call: pixels off the map stay 0.
-    const inputs = new Float32Array(Math.min(batch, windows.length) * C * tileW * tileH);
-    for (let first = 0; first < windows.length; first += batch) {
-      const group = windows.slice(first, first + batch);
-      const input = inputs.subarray(0, group.length * C * tileW * tileH);
-      if (first > 0) input.fill(0);
+    const groups: TileWindow[][] = [];
+    for (let first = 0; first < windows.length; first += batch) groups.push(windows.slice(first, first + batch));
+    const size = Math.min(batch, windows.length) * C * tileW * tileH;
+    // Two input buffers, each reused from call to call (a fresh one per call cost its page faults again, ~1 ms
+    // per MB written): while the network runs on one (on its own thread, where the buffer travels and comes
+    // back), the next group is packed into the other and the last call's output is unpacked. Zeroed before
+    // each packing: pixels off the map stay 0.
+    const spare: Float32Array[] = [new Float32Array(size), new Float32Array(size)];
+    const pack = async (group: TileWindow[]): Promise<Float32Array> => {
+      const buffer = spare.pop() as Float32Array;
+      const input = buffer.subarray(0, group.length * C * tileW * tileH);
+      input.fill(0);
       await Promise.all(group.map((win, slot) => packTileAsync(features, w, h, C, win, b, input, slot)));
-      let result: ort.InferenceSession.OnnxValueMapType;
-      try {
-        result = await this.session.run({ [this.manifest.input.name]: new ort.Tensor('float32', input, [group.length, C * b * b, ...packed]) });
-      } catch (err) {
-        throw createError('GB_MODEL_FAILED', `surface model ${this.model.name} ${this.model.version}: inference failed: ${(err as Error).message}`, { cause: err });
-      }
-      const probs = result[this.manifest.output.name]?.data as Float32Array | undefined;
-      if (!probs || probs.length !== group.length * K * tileW * tileH) {
-        throw createError('GB_MODEL_INVALID', `surface model output "${this.manifest.output.name}" has ${probs?.length ?? 0} values, expected ${group.length * K * tileW * tileH}`);
-      }
+      return input;
+    };
+    const unpack = (group: TileWindow[], logits: Float32Array): Promise<void[]> => Promise.all(group.map((win, slot) => {
       // Each tile's centre (O px in from each side, or up to the map's border): the tiles' centres do not
-      // overlap, so the slots are unpacked side by side.
-      await Promise.all(group.map((win, slot) => {
-        const rows: [number, number] = [Math.max(0, win.y0 + O), Math.min(h, win.y0 + tileH - O)];
-        const cols: [number, number] = [Math.max(0, win.x0 + O), Math.min(w, win.x0 + tileW - O)];
-        return unpackTileAsync(probs, K, win, b, slot, out, w, h, rows, cols, softmax);
-      }));
+      // overlap, so the slots (and the groups) are unpacked side by side.
+      const rows: [number, number] = [Math.max(0, win.y0 + O), Math.min(h, win.y0 + tileH - O)];
+      const cols: [number, number] = [Math.max(0, win.x0 + O), Math.min(w, win.x0 + tileW - O)];
+      return unpackTileAsync(logits, K, win, b, slot, out, w, h, rows, cols, softmax);
+    }));
+    let next = pack(groups[0]);
+    let unpacking: Promise<unknown> = Promise.resolve();
+    try {
+      for (let g = 0; g < groups.length; g++) {
+        const group = groups[g];
+        const input = await next;
+        const running = this.session.run(this.manifest.input.name, this.manifest.output.name, input, [group.length, C * b * b, ...packed]);
+        if (g + 1 < groups.length) next = pack(groups[g + 1]);
+        let r: Awaited<typeof running>;
+        try {
+          r = await running;
+        } catch (err) {
+          throw createError('GB_MODEL_FAILED', `surface model ${this.model.name} ${this.model.version}: inference failed: ${(err as Error).message}`, { cause: err });
+        }
+        spare.push(new Float32Array(r.input.buffer));
+        const logits = r.output;
+        if (!logits || logits.length !== group.length * K * tileW * tileH) {
+          throw createError('GB_MODEL_INVALID', `surface model output "${this.manifest.output.name}" has ${logits?.length ?? 0} values, expected ${group.length * K * tileW * tileH}`);
+        }
+        await unpacking;
+        unpacking = unpack(group, logits);
+      }
+      await unpacking;
+    } finally {
+      // A failed call leaves the next packing or the last unpacking running: they finish (or fail) unobserved.
+      next.catch(() => undefined);
+      unpacking.catch(() => undefined);
     }
     return { classes: K, width: w, height: h, umPerPx: this.manifest.input.umPerPx, data: out };
   }

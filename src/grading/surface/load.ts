@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ort from 'onnxruntime-node';
+import type ort from 'onnxruntime-node';
 import { createError } from '../../core/errors.ts';
 import { defaultTiling, OnnxSurfaceDetector, type TilingOptions } from './detector.ts';
 import { validateSurfaceManifest, type SurfaceModelManifest } from './manifest.ts';
+import { WorkerNetworkSession } from './network-session.ts';
 
 /** The repository's models/ folder (models/<name>/<version>/). */
 export const defaultModelsRoot = fileURLToPath(new URL('../../../models/', import.meta.url));
@@ -90,9 +91,9 @@ export function surfaceSessionOptions(threads: number): ort.InferenceSession.Ses
 export async function loadSurfaceDetector(path: string = defaultModelsRoot, options: { tiling?: TilingOptions; threads?: number } = {}): Promise<OnnxSurfaceDetector> {
   const dir = await resolveSurfaceModelDir(path);
   const { manifest, bytes } = await readVerifiedSurfaceModel(dir);
-  let session: ort.InferenceSession;
+  let session: WorkerNetworkSession;
   try {
-    session = await ort.InferenceSession.create(bytes, surfaceSessionOptions(options.threads ?? 2));
+    session = await WorkerNetworkSession.create(bytes, surfaceSessionOptions(options.threads ?? 2));
   } catch (err) {
     throw createError('GB_MODEL_INVALID', `${join(dir, manifest.file)}: onnxruntime cannot load it: ${(err as Error).message}`, { cause: err });
   }

@@ -93,6 +93,7 @@ t.test('inference runs off the event loop: the loop turns while a side is being 
     if (!done) turns++;
   }
   await running;
-  // Synchronous inference would finish before the first setImmediate callback; tiles run in ORT's threads.
+  // The resampling, features and tiles run in the native kernels' pool and the network on its own thread
+  // (network-session.test.ts checks that the loop turns during each network call too).
   t.ok(turns > 10, `${turns} event-loop turns during detect()`);
 });
