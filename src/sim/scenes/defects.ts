@@ -206,13 +206,22 @@ export function stampPrintLine(maps: SurfaceMaps, rng: SeededRandom, shape: Card
   const t = newTruth(id, 'print-line', side, vertical ? [pos, 0] : [0, pos]);
   Object.assign(t, { lengthMm: 2 * (vertical ? shape.halfH : shape.halfW), widthMm, albedoDelta: delta });
   t.detail = { orientation: vertical ? 'vertical' : 'horizontal' };
-  const [u0, u1, v0, v1] = vertical ? [pos - widthMm / 2, pos + widthMm / 2, -shape.halfH, shape.halfH] : [-shape.halfW, shape.halfW, pos - widthMm / 2, pos + widthMm / 2];
+  // Drawn by area: each sample changes by delta times the share of its footprint (one pitch wide across the
+  // line) that the line covers, as a camera pixel integrates it. Sampled at points, a line narrower than the
+  // pitch fell between the samples of some cards and was not drawn at all, though the truth named it.
+  const p = maps.pitchMm, lo = pos - widthMm / 2, hi = pos + widthMm / 2;
+  const [u0, u1, v0, v1] = vertical ? [lo - p / 2, hi + p / 2, -shape.halfH, shape.halfH] : [-shape.halfW, shape.halfW, lo - p / 2, hi + p / 2];
+  let coveredMm2 = 0;
   forEachInBox(maps, u0, v0, u1, v1, (i, u, v) => {
-    const d = vertical ? Math.abs(u - pos) : Math.abs(v - pos);
-    if (d > widthMm / 2 || maps.cover[i] === 0) return;
-    maps.albedo[i] = Math.min(0.95, Math.max(0.02, maps.albedo[i] + delta));
+    const c = vertical ? u : v;
+    const coverage = (Math.min(c + p / 2, hi) - Math.max(c - p / 2, lo)) / p;
+    if (coverage <= 0 || maps.cover[i] === 0) return;
+    maps.albedo[i] = Math.min(0.95, Math.max(0.02, maps.albedo[i] + delta * Math.min(1, coverage)));
     mark(maps, i, id, t);
+    coveredMm2 += Math.min(1, coverage) * p * p;
   });
+  // The line's own area, not the samples it touches.
+  t.areaMm2 = coveredMm2;
   return t;
 }
 
