@@ -126,8 +126,14 @@ async function main(): Promise<void> {
     Object.defineProperty(extra, 'inferenceMs', { enumerable: true, get: () => Math.round([...inference.slice(1)].sort((a, b) => a - b)[(inference.length - 1) >> 1]) });
     Object.assign(extra, { model: `${detector.model.name} ${detector.model.version}` });
   } else {
+    // The report of the side as graded: its defects (each a crop and an outline) from the model when there is
+    // one (the washboard's ~28 dents cost the report more than its pictures), none without.
     const m = measureSide(maps, card);
-    const g = gradeCard([gradeSide('front', m.frame, m.centering, m.outline, [])]);
+    const reporter = modelsDir ? await loadSurfaceDetector(modelsDir).catch(() => undefined) : undefined;
+    const defects = reporter ? await reporter.detect(maps) : [];
+    await reporter?.close();
+    const g = gradeCard([gradeSide('front', m.frame, m.centering, m.outline, defects)]);
+    extra.defects = defects.length;
     const report = await buildReport(g, [{ maps, frame: m.frame }], { title: 'bench' });
     if (stage === 'report') {
       fn = () => buildReport(g, [{ maps, frame: m.frame }], { title: 'bench' });

@@ -8,8 +8,9 @@
 // Every stage of grading is timed on its own line, each in a process of its own (grading-stage.ts) so that
 // its peak RSS is its own: the measurements (outline, corners, edges, centering), the surface detector's
 // resampling to the model's scale and its features (neither needs the model), the ONNX runs alone and the
-// post-processing (with a model: models/ or `--models DIR`), the report (pictures + PNG + HTML) and its
-// parts alone (drawing the pictures, encoding them as PNG, the HTML page and JSON). The line
+// post-processing (with a model: models/ or `--models DIR`), the report (pictures + PNG + HTML, with the
+// side's defects as the model finds them: each is a crop and an outline) and its parts alone (drawing the
+// pictures, encoding them as PNG, the HTML page and JSON). The line
 // `grade` sums them: issue 11's budget is measurements + model inference + report ≤ 400 ms on 2 cores.
 // Each stage is timed after warm-up calls, as the daemon runs it card after card; firstMs is a fresh
 // process's first call (grading-stage.ts).
