@@ -22,7 +22,7 @@ import { surfaceFeatureSpec } from '../../src/grading/surface/features.ts';
 import { foldMinAspect, foldMinCurvature, foldMinDepthUm, foldMinLengthMm, foldScaleMm } from '../../src/grading/surface/folds.ts';
 import { foldDentMinDepthUm } from '../../src/grading/surface/fold-dents.ts';
 import { blockMaxMisfit, blockScratchMinCurvature, blockScratchScaleMm } from '../../src/grading/surface/block-scratches.ts';
-import { followMeanProbability } from '../../src/grading/surface/scratch-follow.ts';
+import { followMeanProbability, followMinValleyUm, followValleyRatioMax, followValleyShare } from '../../src/grading/surface/scratch-follow.ts';
 import { loadSurfaceDetector } from '../../src/grading/surface/load.ts';
 import { modelManifestFormat, type SurfaceModelManifest } from '../../src/grading/surface/manifest.ts';
 import type { CardSideMaps, SurfaceDefect } from '../../src/grading/types.ts';
@@ -388,7 +388,9 @@ ${m.calibration?.override ? `  **Not the rule's pick** (threshold ${m.calibratio
   measured as valleys at ${blockScratchScaleMm} mm (curvature ≥ ${blockScratchMinCurvature} µm/mm², \`block-scratches.ts\`) in regions whose blocks fit (median misfit ≤ ${blockMaxMisfit}),
   and a network scratch inside such a region is exempt from the misfit gate. The held-out maps below have no block-solved region.
   Each network scratch is followed beyond its ends along its line (\`scratch-follow.ts\`) while the defect probability over the last
-  millimetre stays ≥ ${followMeanProbability}, to the last point at the threshold where the scratch is the likeliest class (across a crease only to where it is a scratch again).
+  millimetre stays ≥ ${followMeanProbability}, to the last point at the threshold where the scratch is the likeliest class (across a crease only to where it is a scratch again),
+  then on along its straight line while its groove in the relief (the relief 0.5–0.7 mm to either side less the line's) stays, as a median over the last millimetre,
+  ${followValleyShare}–${followValleyRatioMax} × the piece's own (pieces whose groove is ≥ ${followMinValleyUm} µm), also where the photometric stereo fits poorly.
 ${met ? `- **Held-out metrics** (${met.heldOut.sides} sides, ${met.heldOut.distantLightSides} with distant lights, ${met.heldOut.cleanSides} clean, ${met.heldOut.foilSides} foil; ${met.heldOut.data.join(', ')}; ${met.matching}):
   overall recall ${pct(met.overall.recall)} (right type ${pct(met.overall.recallTyped)}), precision ${pct(met.overall.precision)};
   clean sides with any report: ${met.cleanSidesWithReports} of ${met.heldOut.cleanSides}; foil sides with a false report: ${met.foilSidesWithFalseReports} of ${met.heldOut.foilSides};

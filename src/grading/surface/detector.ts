@@ -143,55 +143,36 @@ export class OnnxSurfaceDetector implements SurfaceDetector {
     const { tileW, tileH } = windows[0];
     const out = new Float32Array(K * w * h);
     const packed: readonly number[] = [tileH / b, tileW / b];
-    const groups: TileWindow[][] = [];
-    for (let first = 0; first < windows.length; first += batch) groups.push(windows.slice(first, first + batch));
-    const size = Math.min(batch, windows.length) * C * tileW * tileH;
-    // Two input buffers, each reused from call to call (a fresh one per call cost its page faults again, ~1 ms
-    // per MB written): while the network runs on one (on its own thread, where the buffer travels and comes
-    // back), the next group is packed into the other and the last call's output is unpacked. Zeroed before
-    // each packing: pixels off the map stay 0.
-    const spare: Float32Array[] = [new Float32Array(size), new Float32Array(size)];
-    const pack = async (group: TileWindow[]): Promise<Float32Array> => {
-      const buffer = spare.pop() as Float32Array;
-      const input = buffer.subarray(0, group.length * C * tileW * tileH);
-      input.fill(0);
+    // One input buffer for every call (it travels to the network's thread and back with each call): a fresh
+    // one per call cost its page faults again, ~1 ms per MB written. Zeroed for each call: pixels off the
+    // map stay 0. Packing and unpacking (native, on libuv's pool) wait for the call: run beside it with two
+    // buffers, they made a side no faster on two cores (they take a core from onnxruntime's two threads,
+    // whose parallel steps wait for the slower one), only the code longer.
+    let inputs: Float32Array = new Float32Array(Math.min(batch, windows.length) * C * tileW * tileH);
+    for (let first = 0; first < windows.length; first += batch) {
+      const group = windows.slice(first, first + batch);
+      const input = inputs.subarray(0, group.length * C * tileW * tileH);
+      if (first > 0) input.fill(0);
       await Promise.all(group.map((win, slot) => packTileAsync(features, w, h, C, win, b, input, slot)));
-      return input;
-    };
-    const unpack = (group: TileWindow[], logits: Float32Array): Promise<void[]> => Promise.all(group.map((win, slot) => {
-      // Each tile's centre (O px in from each side, or up to the map's border): the tiles' centres do not
-      // overlap, so the slots (and the groups) are unpacked side by side.
-      const rows: [number, number] = [Math.max(0, win.y0 + O), Math.min(h, win.y0 + tileH - O)];
-      const cols: [number, number] = [Math.max(0, win.x0 + O), Math.min(w, win.x0 + tileW - O)];
-      return unpackTileAsync(logits, K, win, b, slot, out, w, h, rows, cols, softmax);
-    }));
-    let next = pack(groups[0]);
-    let unpacking: Promise<unknown> = Promise.resolve();
-    try {
-      for (let g = 0; g < groups.length; g++) {
-        const group = groups[g];
-        const input = await next;
-        const running = this.session.run(this.manifest.input.name, this.manifest.output.name, input, [group.length, C * b * b, ...packed]);
-        if (g + 1 < groups.length) next = pack(groups[g + 1]);
-        let r: Awaited<typeof running>;
-        try {
-          r = await running;
-        } catch (err) {
-          throw createError('GB_MODEL_FAILED', `surface model ${this.model.name} ${this.model.version}: inference failed: ${(err as Error).message}`, { cause: err });
-        }
-        spare.push(new Float32Array(r.input.buffer));
-        const logits = r.output;
-        if (!logits || logits.length !== group.length * K * tileW * tileH) {
-          throw createError('GB_MODEL_INVALID', `surface model output "${this.manifest.output.name}" has ${logits?.length ?? 0} values, expected ${group.length * K * tileW * tileH}`);
-        }
-        await unpacking;
-        unpacking = unpack(group, logits);
+      let logits: Float32Array | undefined;
+      try {
+        const r = await this.session.run(this.manifest.input.name, this.manifest.output.name, input, [group.length, C * b * b, ...packed]);
+        inputs = new Float32Array(r.input.buffer);
+        logits = r.output;
+      } catch (err) {
+        throw createError('GB_MODEL_FAILED', `surface model ${this.model.name} ${this.model.version}: inference failed: ${(err as Error).message}`, { cause: err });
       }
-      await unpacking;
-    } finally {
-      // A failed call leaves the next packing or the last unpacking running: they finish (or fail) unobserved.
-      next.catch(() => undefined);
-      unpacking.catch(() => undefined);
+      if (!logits || logits.length !== group.length * K * tileW * tileH) {
+        throw createError('GB_MODEL_INVALID', `surface model output "${this.manifest.output.name}" has ${logits?.length ?? 0} values, expected ${group.length * K * tileW * tileH}`);
+      }
+      const tile = logits;
+      // Each tile's centre (O px in from each side, or up to the map's border): the tiles' centres do not
+      // overlap, so the slots are unpacked side by side.
+      await Promise.all(group.map((win, slot) => {
+        const rows: [number, number] = [Math.max(0, win.y0 + O), Math.min(h, win.y0 + tileH - O)];
+        const cols: [number, number] = [Math.max(0, win.x0 + O), Math.min(w, win.x0 + tileW - O)];
+        return unpackTileAsync(tile, K, win, b, slot, out, w, h, rows, cols, softmax);
+      }));
     }
     return { classes: K, width: w, height: h, umPerPx: this.manifest.input.umPerPx, data: out };
   }

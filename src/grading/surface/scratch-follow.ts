@@ -15,6 +15,13 @@ import { erodedCardMask } from './postprocess.ts';
 // likeliest defect (so it crosses a crease only to where it is a scratch again beyond it). A scratch the
 // network sees faintly on one side of its piece only is followed that way only: on one held-out side a
 // 5.5 mm piece of a 15.7 mm scratch, 2.4 mm from its middle, was followed 1.9 mm further from it.
+// Where the network stops seeing it, the groove may go on: on that side (3.5 µm deep, over a dark ring of a
+// card back where the photometric stereo's confidence falls to 0.1–0.3) the network read the rest of the
+// line as background, while the relief along it stayed 1.3–2.0 µm below its surroundings 0.5–0.7 mm to
+// either side, as along the piece (1.7–2.0), and fell to ~0.2 within half a millimetre of the true end. So,
+// beyond where the probability ends, the scratch is followed on along its straight line while its groove
+// over the last millimetre is at least half as deep as the piece's own (a piece whose own groove is shallower
+// than the relief's noise is not followed so).
 
 /** Stations along the line, model px apart (0.12 mm at 60 µm/px). */
 const stationPx = 2;
@@ -26,6 +33,14 @@ export const followMeanProbability = 0.4;
 const maxDrift = 0.03;
 /** At most this far beyond each end, mm. */
 const followMaxMm = 30;
+/** A groove's depth at a station: the relief's mean this far to either side (mm), less its lowest on the line (±1 px). */
+const valleySidesMm = [0.5, 0.7];
+/** Beyond the probability's reach, the mean groove over the last window must stay at least this share of the piece's… */
+export const followValleyShare = 0.5;
+/** …and at most this many times it (a groove of a constant depth; a foil's relief swings far beyond)… */
+export const followValleyRatioMax = 3;
+/** …and the piece's own (the median over its stations) at least this deep, µm: the relief's noise there is ~0.3. */
+export const followMinValleyUm = 1;
 
 /**
  * `candidates` with each scratch's line extended beyond its ends along the network's defect probability
@@ -49,6 +64,31 @@ export function followScratches(candidates: DefectCandidate[], probs: Probabilit
   const scratchAt = (i: number): boolean => {
     for (let k = 2; k < C; k++) if (data[k * n + i] > data[n + i]) return false;
     return true;
+  };
+  const relief = small.reliefUm;
+  const sidesPx = valleySidesMm.map((mm) => mm / frame.mmPerPx);
+  // The model px at (x, y) on the usable card, whatever its misfit (−1 off it): the groove is followed
+  // where the photometric stereo fits poorly too (see grooveEnd for why that cannot wander into a foil).
+  const cardPixelAt = (x: number, y: number): number => {
+    const xi = Math.round(x), yi = Math.round(y);
+    if (xi < 0 || yi < 0 || xi >= w || yi >= h) return -1;
+    const i = yi * w + xi;
+    return inner[i] ? i : -1;
+  };
+  // The groove at (x, y) across the unit normal (nx, ny), µm; NaN where a sample is off the usable card.
+  const valleyAt = (x: number, y: number, nx: number, ny: number): number => {
+    let line = Infinity, sides = 0;
+    for (let o = -1; o <= 1; o++) {
+      const i = cardPixelAt(x + nx * o, y + ny * o);
+      if (i < 0) return NaN;
+      line = Math.min(line, relief[i]);
+    }
+    for (const d of sidesPx) for (const sgn of [-1, 1]) {
+      const i = cardPixelAt(x + nx * d * sgn, y + ny * d * sgn);
+      if (i < 0) return NaN;
+      sides += relief[i];
+    }
+    return sides / (2 * sidesPx.length) - line;
   };
   return candidates.map((c) => {
     if (c.defect.type !== 'scratch') return c;
@@ -92,8 +132,42 @@ export function followScratches(candidates: DefectCandidate[], probs: Probabilit
       }
       return { end, runs: runs.filter((r) => Math.hypot(r[2] - r[0], r[3] - r[1]) >= 1 / frame.mmPerPx) };
     };
+    // The piece's own groove: the median over its stations.
+    const own: number[] = [];
+    for (let t = 0; t <= len; t += stationPx) {
+      const v = valleyAt(x0 + ux * t, y0 + uy * t, nx, ny);
+      if (v === v) own.push(v);
+    }
+    own.sort((a, b) => a - b);
+    const ownValley = own.length ? own[own.length >> 1] : NaN;
+    // Beyond `from` (the probability's end, or the piece's) along the straight line while the groove goes
+    // on: the last station whose groove is the piece's (followValleyShare to followValleyRatioMax times its
+    // depth) before the median over the last window leaves that band. A foil's relief wanders by tens to
+    // hundreds of µm from pixel to pixel, so its 'grooves' leave the band within a window, where a mean
+    // could sit inside it by chance.
+    const grooveEnd = (from: [number, number], dir: -1 | 1): [number, number] | undefined => {
+      if (!(ownValley >= followMinValleyUm)) return undefined;
+      const lo = followValleyShare * ownValley, hi = followValleyRatioMax * ownValley;
+      const recent = new Float64Array(followWindow);
+      const sorted = new Float64Array(followWindow);
+      let end: [number, number] | undefined;
+      for (let k = 1; k <= maxSteps; k++) {
+        const cx = from[0] + ux * k * stationPx * dir, cy = from[1] + uy * k * stationPx * dir;
+        const v = valleyAt(cx, cy, nx, ny);
+        if (v !== v) break;
+        recent[k % followWindow] = v;
+        if (k >= followWindow) {
+          sorted.set(recent);
+          sorted.sort();
+          const median = (sorted[(followWindow >> 1) - 1] + sorted[followWindow >> 1]) / 2;
+          if (!(median >= lo && median <= hi)) break;
+        }
+        if (v >= lo && v <= hi) end = [cx, cy];
+      }
+      return end;
+    };
     const ahead = reach(-1), past = reach(1);
-    const before = ahead.end, after = past.end;
+    const before = grooveEnd(ahead.end ?? [x0, y0], -1) ?? ahead.end, after = grooveEnd(past.end ?? [x1, y1], 1) ?? past.end;
     if (!before && !after) return c;
     const axisPx: [number, number, number, number] = [...(before ?? [x0, y0]), ...(after ?? [x1, y1])] as [number, number, number, number];
     const total = Math.hypot(axisPx[2] - axisPx[0], axisPx[3] - axisPx[1]);

@@ -2,7 +2,7 @@ import t from 'tap';
 import { surfaceModelClasses } from '../../../src/grading/surface/classes.ts';
 import type { SurfacePostprocess } from '../../../src/grading/surface/manifest.ts';
 import { cardFrame, defectCandidates, finishCandidates, type DefectCandidate, type ProbabilityMap } from '../../../src/grading/surface/postprocess.ts';
-import { followMeanProbability, followScratches } from '../../../src/grading/surface/scratch-follow.ts';
+import { followMeanProbability, followMinValleyUm, followScratches } from '../../../src/grading/surface/scratch-follow.ts';
 import type { CardSideMaps } from '../../../src/grading/types.ts';
 import { H, n, paint, sceneMaps, sceneProbabilities, um, W } from './probability-scene.ts';
 
@@ -115,4 +115,47 @@ t.test('not past the card\'s edge margin, nor into foil', async (t) => {
   t.ok(Math.max(...xs) <= 20 - pp.edgeMarginMm + 0.1, `right end ${Math.max(...xs).toFixed(2)} mm: inside the edge margin (card edge 20 mm)`);
   t.ok(Math.max(...xs) > 18.5, 'but followed to its last spot inside it');
   t.ok(Math.min(...xs) >= -2.1, `left end ${Math.min(...xs).toFixed(2)} mm: stops where the foil begins (−2 mm)`);
+});
+
+t.test('beyond what the network sees, the groove in the relief carries the scratch on: also where the photometric stereo fits poorly, not into a foil\'s wandering relief, not for a groove under the noise', async (t) => {
+  // A 20 mm scratch at 30° centred at the origin, a 3 µm groove all along it (the held-out side's was 3.5 µm
+  // over a card back's dark ring): the network sees 8 mm of it (from 2 to 10 mm along) and reads the rest as
+  // background, where the fit is poor (misfit 0.8, above the foil gate: the probability's follow stops there).
+  const th = Math.PI / 6;
+  const along = (a: number): [number, number] => [a * Math.cos(th), a * Math.sin(th)];
+  const scene = (depthUm: number, beyond: 'groove' | 'foil'): { m: CardSideMaps; p: ProbabilityMap; misfit: Float32Array } => {
+    const m = maps(), p = probabilities(), misfit = new Float32Array(n).fill(0.02);
+    paint(sceneProbabilities(), scratch, [0, 0], 30, 20, 0.25, 0.95, { maps: m, depthUm });
+    paint(p, scratch, along(6), 30, 8, 0.25, 0.95);
+    // Left of u = 1 mm (the piece starts at u = 1.73): poorly fitted, and with `foil` a relief that wanders by
+    // ±100 µm from pixel to pixel, as a foil's integrated normals do.
+    let seed = 7;
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < Math.round(W / 2 + 1000 / um); x++) {
+        const i = y * W + x;
+        misfit[i] = beyond === 'foil' ? 0.95 : 0.8;
+        if (beyond === 'foil') {
+          seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+          m.reliefUm[i] = (seed / 2 ** 32 - 0.5) * 200;
+        }
+      }
+    }
+    return { m, p, misfit };
+  };
+  const g = scene(3, 'groove');
+  const grooved = followed(g.p, g.m, g.misfit);
+  const [piece] = scratchesOf(grooved.before);
+  t.ok(Math.hypot(...piece.defect.centerMm) > 5, `the network's piece: ${describe(piece)}`);
+  const [s] = scratchesOf(grooved.after);
+  t.ok(Math.hypot(...s.defect.centerMm) < 0.4, `followed along its groove: ${describe(s)}`);
+  t.ok(Math.abs(s.defect.lengthMm - 20) < 0.8, `to both ends (20 mm): ${s.defect.lengthMm.toFixed(2)} mm`);
+
+  const f = scene(3, 'foil');
+  const foil = followed(f.p, f.m, f.misfit);
+  const [pf] = scratchesOf(foil.before), [sf] = scratchesOf(foil.after);
+  t.ok(sf.defect.lengthMm <= pf.defect.lengthMm + 1.2, `not into the foil's relief: ${describe(pf)} -> ${describe(sf)}`);
+
+  const shallow = scene(followMinValleyUm * 0.6, 'groove');
+  const sh = followed(shallow.p, shallow.m, shallow.misfit);
+  t.same(sh.after.map(describe), sh.before.map(describe), `a groove of ${(followMinValleyUm * 0.6).toFixed(1)} µm (under ${followMinValleyUm}) is not followed`);
 });
