@@ -20,8 +20,8 @@ import { erodedCardMask } from './postprocess.ts';
 // line as background, while the relief along it stayed 1.3–2.0 µm below its surroundings 0.5–0.7 mm to
 // either side, as along the piece (1.7–2.0), and fell to ~0.2 within half a millimetre of the true end. So,
 // beyond where the probability ends, the scratch is followed on along its straight line while its groove
-// over the last millimetre is at least half as deep as the piece's own (a piece whose own groove is shallower
-// than the relief's noise is not followed so).
+// over the last millimetre is half to three times as deep as the piece's own (a piece whose own groove is
+// shallower than the relief's noise is not followed so).
 
 /** Stations along the line, model px apart (0.12 mm at 60 µm/px). */
 const stationPx = 2;
@@ -35,7 +35,7 @@ const maxDrift = 0.03;
 const followMaxMm = 30;
 /** A groove's depth at a station: the relief's mean this far to either side (mm), less its lowest on the line (±1 px). */
 const valleySidesMm = [0.5, 0.7];
-/** Beyond the probability's reach, the mean groove over the last window must stay at least this share of the piece's… */
+/** Beyond the probability's reach, the median groove over the last window must stay at least this share of the piece's… */
 export const followValleyShare = 0.5;
 /** …and at most this many times it (a groove of a constant depth; a foil's relief swings far beyond)… */
 export const followValleyRatioMax = 3;
