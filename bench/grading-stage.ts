@@ -50,7 +50,7 @@ export function mapsFiles(maps: CardSideMaps): Record<string, Uint8Array | strin
   };
 }
 
-export async function readMaps(dir: string): Promise<CardSideMaps> {
+async function readMaps(dir: string): Promise<CardSideMaps> {
   const meta = JSON.parse(await readFile(join(dir, 'maps.json'), 'utf8')) as Pick<CardSideMaps, 'side' | 'widthPx' | 'heightPx' | 'umPerPx'>;
   const f32 = async (name: string): Promise<Float32Array> => { const b = await readFile(join(dir, name)); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
   const confidence = await f32('confidence.bin').catch(() => undefined);
@@ -89,7 +89,9 @@ async function main(): Promise<void> {
   const card = { widthMm: standardCard.widthMm, heightMm: standardCard.heightMm, cornerRadiusMm: standardCard.cornerRadiusMm };
   const extra: Record<string, number | string> = {};
   // What the stage needs from the stages before it (not timed).
-  const detector = stage === 'onnx' || stage === 'postprocess' || stage === 'pipeline' ? await loadSurfaceDetector(modelsDir) : undefined;
+  // The report stages draw the side's defects as the model finds them, when there is a model.
+  const reportStage = stage === 'report' || reportParts.includes(stage);
+  const detector = stage === 'onnx' || stage === 'postprocess' || stage === 'pipeline' || (reportStage && modelsDir) ? await loadSurfaceDetector(modelsDir) : undefined;
   const modelUm = detector?.manifest.input.umPerPx ?? recipeUmPerPx;
   let fn: () => unknown;
   if (stage === 'measure') {
@@ -129,9 +131,9 @@ async function main(): Promise<void> {
     // The report of the side as graded: its defects (each a crop and an outline) from the model when there is
     // one (the washboard's ~28 dents cost the report more than its pictures), none without.
     const m = measureSide(maps, card);
-    const reporter = modelsDir ? await loadSurfaceDetector(modelsDir).catch(() => undefined) : undefined;
-    const defects = reporter ? await reporter.detect(maps) : [];
-    await reporter?.close();
+    const defects = detector ? await detector.detect(maps) : [];
+    // Closed before the timed runs: the stage's RSS is the report's own.
+    await detector?.close();
     const g = gradeCard([gradeSide('front', m.frame, m.centering, m.outline, defects)]);
     extra.defects = defects.length;
     const report = await buildReport(g, [{ maps, frame: m.frame }], { title: 'bench' });

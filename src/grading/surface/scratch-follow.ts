@@ -53,20 +53,6 @@ export function followScratches(candidates: DefectCandidate[], probs: Probabilit
   const { width: w, height: h, data } = probs;
   const inner = erodedCardMask(small.mask, w, h, edgeMarginPx);
   const n = w * h, C = probs.classes;
-  // The model px at (x, y), −1 off the usable card.
-  const pixelAt = (x: number, y: number): number => {
-    const xi = Math.round(x), yi = Math.round(y);
-    if (xi < 0 || yi < 0 || xi >= w || yi >= h) return -1;
-    const i = yi * w + xi;
-    return !inner[i] || (misfit && maxMisfit !== undefined && misfit[i] > maxMisfit) ? -1 : i;
-  };
-  // Whether the scratch is the likeliest defect class at px i (a crossing crease's pixels are not).
-  const scratchAt = (i: number): boolean => {
-    for (let k = 2; k < C; k++) if (data[k * n + i] > data[n + i]) return false;
-    return true;
-  };
-  const relief = small.reliefUm;
-  const sidesPx = valleySidesMm.map((mm) => mm / frame.mmPerPx);
   // The model px at (x, y) on the usable card, whatever its misfit (−1 off it): the groove is followed
   // where the photometric stereo fits poorly too (see grooveEnd for why that cannot wander into a foil).
   const cardPixelAt = (x: number, y: number): number => {
@@ -75,6 +61,18 @@ export function followScratches(candidates: DefectCandidate[], probs: Probabilit
     const i = yi * w + xi;
     return inner[i] ? i : -1;
   };
+  // The model px at (x, y), −1 off the usable card or in foil (misfit above maxMisfit).
+  const pixelAt = (x: number, y: number): number => {
+    const i = cardPixelAt(x, y);
+    return i >= 0 && misfit && maxMisfit !== undefined && misfit[i] > maxMisfit ? -1 : i;
+  };
+  // Whether the scratch is the likeliest defect class at px i (a crossing crease's pixels are not).
+  const scratchAt = (i: number): boolean => {
+    for (let k = 2; k < C; k++) if (data[k * n + i] > data[n + i]) return false;
+    return true;
+  };
+  const relief = small.reliefUm;
+  const sidesPx = valleySidesMm.map((mm) => mm / frame.mmPerPx);
   // The groove at (x, y) across the unit normal (nx, ny), µm; NaN where a sample is off the usable card.
   const valleyAt = (x: number, y: number, nx: number, ny: number): number => {
     let line = Infinity, sides = 0;
